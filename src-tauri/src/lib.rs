@@ -1,0 +1,44 @@
+//! CopyDesk desktop shell: builds the Tauri app, wires the tray, the notification plugin
+//! and the commands. Logic lives in the `copydesk` core; commands are one-line calls into
+//! its `api` facade (see [`commands`]).
+
+mod commands;
+mod tray;
+
+use tauri::Manager;
+
+/// State shared with every command.
+#[derive(Debug)]
+pub struct AppState {
+    pub data_dir: std::path::PathBuf,
+}
+
+/// Builds the app with its plugins, state and commands; shared by `run` and tests.
+pub fn builder<R: tauri::Runtime>(data_dir: std::path::PathBuf) -> tauri::Builder<R> {
+    tauri::Builder::<R>::new()
+        .plugin(tauri_plugin_notification::init())
+        .manage(AppState { data_dir })
+        .invoke_handler(tauri::generate_handler![commands::app_info])
+}
+
+/// Starts the desktop app and blocks until it quits.
+pub fn run() {
+    let data_dir = copydesk::api::paths::data_dir(None);
+    let _log_guard = copydesk::logging::init(&data_dir)
+        .map_err(|e| eprintln!("cannot open the log file in {}: {e}", data_dir.display()))
+        .ok();
+    let result = builder(data_dir)
+        .setup(|app| {
+            tray::install(app.handle())?;
+            if let Some(window) = app.get_webview_window("main") {
+                window.show()?;
+            }
+            Ok(())
+        })
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        tracing::error!(error = %e, "the desktop app stopped with an error");
+        eprintln!("CopyDesk could not start: {e}");
+        std::process::exit(1);
+    }
+}

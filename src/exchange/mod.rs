@@ -1,0 +1,1 @@
+//! The `Exchange` port (venue-neutral trait and types) and one module per venue.

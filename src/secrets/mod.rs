@@ -1,0 +1,1 @@
+//! OS keychain access and the redacting `Secret` type. Nothing here logs a secret.

@@ -1,0 +1,4 @@
+//! Integration tests of the core, in one crate to keep link time low. Each module tests one
+//! part against real sockets, files and processes.
+
+mod cli;

@@ -2,3 +2,8 @@
 //! part against real sockets, files and processes.
 
 mod cli;
+mod engine;
+mod exchange;
+mod secrets;
+mod sim;
+mod store;

@@ -1,0 +1,1 @@
+//! Integration tests of `engine` (see the module for what it owns).

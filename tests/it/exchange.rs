@@ -1,0 +1,1 @@
+//! Integration tests of `exchange` (see the module for what it owns).

@@ -1,0 +1,1 @@
+//! Integration tests of `secrets` (see the module for what it owns).

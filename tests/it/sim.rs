@@ -1,0 +1,1 @@
+//! Integration tests of `sim` (see the module for what it owns).

@@ -1,0 +1,1 @@
+//! Integration tests of `store` (see the module for what it owns).

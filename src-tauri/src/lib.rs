@@ -13,10 +13,13 @@ pub struct AppState {
     pub data_dir: std::path::PathBuf,
 }
 
-/// Builds the app with its plugins, state and commands; shared by `run` and tests.
-pub fn builder<R: tauri::Runtime>(data_dir: std::path::PathBuf) -> tauri::Builder<R> {
-    tauri::Builder::<R>::new()
-        .plugin(tauri_plugin_notification::init())
+/// Adds the plugins, state and commands to `base` (the real builder in `run`, the mock
+/// builder in tests).
+pub fn builder<R: tauri::Runtime>(
+    base: tauri::Builder<R>,
+    data_dir: std::path::PathBuf,
+) -> tauri::Builder<R> {
+    base.plugin(tauri_plugin_notification::init())
         .manage(AppState { data_dir })
         .invoke_handler(tauri::generate_handler![commands::app_info])
 }
@@ -27,7 +30,7 @@ pub fn run() {
     let _log_guard = copydesk::logging::init(&data_dir)
         .map_err(|e| eprintln!("cannot open the log file in {}: {e}", data_dir.display()))
         .ok();
-    let result = builder(data_dir)
+    let result = builder(tauri::Builder::default(), data_dir)
         .setup(|app| {
             tray::install(app.handle())?;
             if let Some(window) = app.get_webview_window("main") {

@@ -1,0 +1,8 @@
+import { mount } from "svelte";
+import App from "./App.svelte";
+import { tauriBackend } from "./lib/ipc";
+
+const target = document.getElementById("app");
+if (!target) throw new Error("index.html has no #app element");
+
+mount(App, { target, props: { backend: tauriBackend } });

@@ -1,0 +1,111 @@
+# Shared helpers for scripts/run.sh and scripts/test.sh: privilege escalation, package
+# installation (only what is missing), timing. Sourced, never run on its own.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE_DIR="${COPYDESK_CACHE_DIR:-$ROOT/.cache}"
+TOOLS_DIR="$CACHE_DIR/tools"
+export PATH="$TOOLS_DIR/bin:$HOME/.cargo/bin:$PATH"
+
+# Debian packages the desktop app needs to build and run.
+RUN_PACKAGES=(build-essential pkg-config curl file libssl-dev libdbus-1-dev
+  libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev)
+# What the test command needs on top: a virtual display, the WebDriver for WebKitGTK,
+# a Secret Service, a D-Bus session, Python for third-party client checks.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver gnome-keyring dbus dbus-x11 libsecret-1-0
+  python3 python3-venv)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else die "need root to run: $* (install sudo or run as root)"; fi
+}
+
+# Installs the Debian packages of the list that are not installed yet.
+ensure_packages() {
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "This script installs system packages with apt (Debian/Ubuntu). On this system, install:"
+    echo "  Rust 1.90+, Node.js 20+ with npm, WebKitGTK 4.1 (dev), libayatana-appindicator3 (dev),"
+    echo "  librsvg2 (dev), OpenSSL (dev), D-Bus (dev)$([ "${1:-}" = test ] && echo ", Xvfb, WebKitWebDriver, gnome-keyring, Python 3 with venv")"
+    exit 1
+  fi
+  local wanted=("${RUN_PACKAGES[@]}") missing=()
+  [ "${1:-}" = test ] && wanted+=("${TEST_PACKAGES[@]}")
+  for p in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing system packages: ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+ensure_toolchains() {
+  command -v cargo >/dev/null 2>&1 || die "Rust is missing: install it with rustup (Rust 1.90 or newer)"
+  command -v node >/dev/null 2>&1 || die "Node.js is missing: install Node.js 20 or newer with npm"
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]')"
+  [ "$major" -ge 20 ] || die "Node.js $major is too old: install Node.js 20 or newer"
+}
+
+# npm packages of ui/, reinstalled only when the lock file changed.
+ensure_node_modules() {
+  local stamp="$ROOT/ui/node_modules/.copydesk-lock-hash" hash
+  hash="$(sha256sum "$ROOT/ui/package-lock.json" | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$hash" ]; then
+    say "installing npm packages (ui/)"
+    (cd "$ROOT/ui" && npm ci --no-fund --no-audit --loglevel=error)
+    echo "$hash" > "$stamp"
+  fi
+}
+
+# Builds the app with the UI embedded (not a dev build that would load the dev server).
+build_app() {
+  (cd "$ROOT/ui" && npm run --silent build >/dev/null)
+  (cd "$ROOT" && "$ROOT/ui/node_modules/.bin/tauri" build --debug --no-bundle --ci "$@")
+}
+
+# Step timing: `step NAME cmd...` runs the command and appends how long it took to
+# $STEP_TIMES_FILE, which outlives the re-entry into the D-Bus session.
+step() {
+  local name="$1"; shift
+  say "$name"
+  local start=$SECONDS
+  "$@"
+  local rc=$?
+  printf '%5ss  %s\n' "$((SECONDS - start))" "$name" >> "$STEP_TIMES_FILE"
+  if [ $rc -ne 0 ]; then
+    print_times
+    die "step failed: $name (exit $rc)"
+  fi
+}
+print_times() {
+  echo
+  echo "step times:"
+  sed 's/^/  /' "$STEP_TIMES_FILE"
+}
+
+# tauri-driver, the WebDriver bridge for the end-to-end test, built once into the cache.
+ensure_tauri_driver() {
+  command -v tauri-driver >/dev/null 2>&1 && return 0
+  say "building tauri-driver into $TOOLS_DIR"
+  cargo install tauri-driver --locked --quiet --root "$TOOLS_DIR" \
+    --target-dir "$CACHE_DIR/tools-target"
+}
+
+# A free TCP port on loopback.
+free_port() {
+  node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+# Test counts: every runner's summary is appended to $TEST_COUNTS_FILE as "passed failed".
+count_cargo() { # reads cargo test output on stdin
+  grep -E '^test result:' | sed -E 's/.* ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/' >> "$TEST_COUNTS_FILE"
+}
+print_counts() {
+  [ -f "$TEST_COUNTS_FILE" ] || return 0
+  awk '{p+=$1; f+=$2} END {printf "tests: %d passed, %d failed\n", p, f}' "$TEST_COUNTS_FILE"
+}

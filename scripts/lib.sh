@@ -57,7 +57,9 @@ ensure_node_modules() {
   hash="$(sha256sum "$ROOT/ui/package-lock.json" | cut -d' ' -f1)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$hash" ]; then
     say "installing npm packages (ui/)"
-    (cd "$ROOT/ui" && npm ci --no-fund --no-audit --loglevel=error)
+    # `npm install` with the committed lock installs the locked versions; `npm ci` would
+    # refuse this lock because npm records the CLI's other-platform binaries lazily.
+    (cd "$ROOT/ui" && npm install --no-fund --no-audit --loglevel=error)
     echo "$hash" > "$stamp"
   fi
 }

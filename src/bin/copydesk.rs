@@ -33,8 +33,13 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let data_dir = copydesk::api::paths::data_dir(cli.data_dir);
+    // Without a log file the CLI still works; it says why on stderr.
+    let _log_guard = copydesk::logging::init(&data_dir)
+        .map_err(|e| eprintln!("cannot write logs under {}: {e}", data_dir.display()))
+        .ok();
     match cli.command {
         Command::Info { json } => {
+            tracing::debug!(data_dir = %data_dir.display(), "info requested");
             let info = copydesk::api::app_info(&data_dir);
             let out = if json {
                 serde_json::to_string_pretty(&info).unwrap_or_default()

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Stable error codes. The UI matches on these, never on messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidInput,
@@ -19,6 +20,7 @@ pub enum ErrorCode {
 
 /// `{code, message}`, serialised as such.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[error("{message}")]
 pub struct ApiError {
     pub code: ErrorCode,

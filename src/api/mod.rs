@@ -4,6 +4,8 @@
 
 mod error;
 pub mod paths;
+#[cfg(test)]
+mod ts_bindings;
 
 pub use error::{ApiError, ErrorCode};
 
@@ -11,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// What the app shows in its title and about box.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct AppInfo {
     pub name: String,

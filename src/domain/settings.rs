@@ -249,7 +249,11 @@ impl SettingsErrors {
     }
 }
 
-fn refuse(field: &'static str, problem: impl Into<String>, fix: impl Into<String>) -> SettingsError {
+fn refuse(
+    field: &'static str,
+    problem: impl Into<String>,
+    fix: impl Into<String>,
+) -> SettingsError {
     SettingsError {
         field,
         problem: problem.into(),
@@ -329,7 +333,11 @@ impl CopySettings {
         }
         let foreign = [
             ("investment", self.investment, CopyMode::SmartSync),
-            ("amount_per_order", self.amount_per_order, CopyMode::FixedAmount),
+            (
+                "amount_per_order",
+                self.amount_per_order,
+                CopyMode::FixedAmount,
+            ),
             ("ratio", self.ratio, CopyMode::FixedRatio),
         ];
         for (field, value, owner) in foreign {
@@ -486,10 +494,9 @@ impl CopySettings {
                 ));
             }
         }
-        if let (Some(min), Some(value)) = (
-            self.risk.min_leader_account_value,
-            ctx.leader_account_value,
-        ) {
+        if let (Some(min), Some(value)) =
+            (self.risk.min_leader_account_value, ctx.leader_account_value)
+        {
             if value < min {
                 errs.push(refuse(
                     "risk.min_leader_account_value",

@@ -55,9 +55,21 @@ mod tests {
     #[test]
     fn same_inputs_give_the_same_id_and_any_change_another() {
         let a = client_id("copy-1", "trade:42", "open");
-        assert_eq!(a, client_id("copy-1", "trade:42", "open"), "ids are deterministic");
-        assert_ne!(a, client_id("copy-1", "trade:42", "close"), "the leg changes the id");
-        assert_ne!(a, client_id("copy-2", "trade:42", "open"), "the copy changes the id");
+        assert_eq!(
+            a,
+            client_id("copy-1", "trade:42", "open"),
+            "ids are deterministic"
+        );
+        assert_ne!(
+            a,
+            client_id("copy-1", "trade:42", "close"),
+            "the leg changes the id"
+        );
+        assert_ne!(
+            a,
+            client_id("copy-2", "trade:42", "open"),
+            "the copy changes the id"
+        );
         assert_ne!(
             client_id("ab", "c", "x"),
             client_id("a", "bc", "x"),

@@ -34,7 +34,10 @@ pub fn stop_price(
     let cap = margin * DEFAULT_LOSS_SHARE;
     let (loss, basis) = match stop_loss_share {
         // Past 80 % of the margin the venue liquidates first, so the stop would never fire.
-        Some(share) if share < cap => (share, format!("its share {} of total_stop_loss", show(share))),
+        Some(share) if share < cap => (
+            share,
+            format!("its share {} of total_stop_loss", show(share)),
+        ),
         Some(share) => (
             cap,
             format!(
@@ -60,7 +63,11 @@ pub fn stop_price(
             "stop at {} = entry {} {} loss {} / qty {}: {}",
             show(price),
             show(entry),
-            if direction == Direction::Long { "-" } else { "+" },
+            if direction == Direction::Long {
+                "-"
+            } else {
+                "+"
+            },
             show(loss),
             show(qty),
             basis
@@ -149,7 +156,11 @@ pub fn plan_protection(
                     stop_price: price,
                     qty: Quantity::new(held).unwrap_or(Quantity::ZERO),
                 },
-                format!("offline protection for {} {}: {why}", show(held), pos.symbol.name),
+                format!(
+                    "offline protection for {} {}: {why}",
+                    show(held),
+                    pos.symbol.name
+                ),
             );
             pos.stop = Some(ProtectiveStop {
                 client_id: id,
@@ -172,19 +183,42 @@ mod tests {
     #[test]
     fn without_a_stop_loss_the_stop_is_at_80_percent_of_margin() {
         // Long 0.01 BTC at 50,000 with margin 100: loss 80 → 8,000 per BTC → 42,000.
-        let (p, why) = stop_price(Direction::Long, dec!(50000), dec!(0.01), dec!(100), None, dec!(0.1))
-            .expect("a stop exists");
-        assert_eq!(p, dec!(42000), "long stop should sit 80 of margin below entry");
-        assert!(why.contains("80% of its margin 100"), "reason names the basis: {why}");
+        let (p, why) = stop_price(
+            Direction::Long,
+            dec!(50000),
+            dec!(0.01),
+            dec!(100),
+            None,
+            dec!(0.1),
+        )
+        .expect("a stop exists");
+        assert_eq!(
+            p,
+            dec!(42000),
+            "long stop should sit 80 of margin below entry"
+        );
+        assert!(
+            why.contains("80% of its margin 100"),
+            "reason names the basis: {why}"
+        );
     }
 
     #[test]
     fn a_stop_loss_share_sets_the_distance_and_short_stops_sit_above() {
         // Short 0.1 ETH at 2,500, share 20 → 200 per ETH → 2,700.
-        let (p, why) =
-            stop_price(Direction::Short, dec!(2500), dec!(0.1), dec!(50), Some(dec!(20)), dec!(0.01))
-                .expect("a stop exists");
+        let (p, why) = stop_price(
+            Direction::Short,
+            dec!(2500),
+            dec!(0.1),
+            dec!(50),
+            Some(dec!(20)),
+            dec!(0.01),
+        )
+        .expect("a stop exists");
         assert_eq!(p, dec!(2700), "short stop should sit its share above entry");
-        assert!(why.contains("share 20 of total_stop_loss"), "reason names the share: {why}");
+        assert!(
+            why.contains("share 20 of total_stop_loss"),
+            "reason names the share: {why}"
+        );
     }
 }

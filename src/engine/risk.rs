@@ -163,7 +163,12 @@ fn slippage(c: &ExposureCheck<'_>) -> Result<OrderType, Skip> {
 
 /// The copy's PnL as the stop rules count it: realized − commissions + funding +
 /// unrealized at mark.
-pub fn copy_pnl(realized: Decimal, commissions: Decimal, funding: Decimal, unrealized: Decimal) -> Decimal {
+pub fn copy_pnl(
+    realized: Decimal,
+    commissions: Decimal,
+    funding: Decimal,
+    unrealized: Decimal,
+) -> Decimal {
     realized - commissions + funding + unrealized
 }
 

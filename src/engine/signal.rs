@@ -245,7 +245,13 @@ impl Planner<'_> {
         })
     }
 
-    fn open(&mut self, f: &LeaderFill, dir: Direction, leader_qty: Decimal, pending: Option<PendingFills>) {
+    fn open(
+        &mut self,
+        f: &LeaderFill,
+        dir: Direction,
+        leader_qty: Decimal,
+        pending: Option<PendingFills>,
+    ) {
         let lk = self.leader_key();
         if self.ledger.positions.contains_key(&lk) {
             // A stale entry for a book the leader reports flat: size on top of it.
@@ -277,7 +283,11 @@ impl Planner<'_> {
                 ));
             }
         }
-        let fill_qty = if pending.is_some() { f.qty.get() } else { leader_qty };
+        let fill_qty = if pending.is_some() {
+            f.qty.get()
+        } else {
+            leader_qty
+        };
         let sized = match size_open(settings, fill_qty, f.price, f.leverage, f.equity_before) {
             Ok(s) => s,
             Err(s) => return self.skip_open(s),
@@ -483,7 +493,9 @@ impl Planner<'_> {
         let Some(pos) = self.ledger.positions.get(&lk).cloned() else {
             self.out.notice(
                 NoticeKind::NotCopied,
-                format!("nothing to do: the leader increased {name}, a position this copy did not copy"),
+                format!(
+                    "nothing to do: the leader increased {name}, a position this copy did not copy"
+                ),
             );
             return;
         };
@@ -508,7 +520,11 @@ impl Planner<'_> {
         };
         let l = Decimal::from(pos.leverage.max(1));
         let margin = raw * f.price.get() / l;
-        let lead_total = dq + pending.as_ref().map(|p| p.leader_qty).unwrap_or(Decimal::ZERO);
+        let lead_total = dq
+            + pending
+                .as_ref()
+                .map(|p| p.leader_qty)
+                .unwrap_or(Decimal::ZERO);
         if self.hold_pending(f, &lk, false, raw, margin, lead_total) {
             if let Some(p) = self.ledger.positions.get_mut(&lk) {
                 p.leader_qty = leader_after;
@@ -582,7 +598,9 @@ impl Planner<'_> {
         let Some(pos) = self.ledger.positions.get(&lk).cloned() else {
             self.out.notice(
                 NoticeKind::NotCopied,
-                format!("nothing to do: the leader reduced {name}, a position this copy did not copy"),
+                format!(
+                    "nothing to do: the leader reduced {name}, a position this copy did not copy"
+                ),
             );
             return;
         };
@@ -734,7 +752,9 @@ impl Planner<'_> {
         if input.follower.symbol_held_by_other(&name) {
             self.out.notice(
                 NoticeKind::HeldByOtherCopy,
-                format!("margin mode not changed: another copy of this follower account holds {name}"),
+                format!(
+                    "margin mode not changed: another copy of this follower account holds {name}"
+                ),
             );
             return;
         }
@@ -753,7 +773,11 @@ impl Planner<'_> {
             );
             return;
         }
-        let current = input.follower.symbol_configs.get(&name).map(|c| c.margin_mode);
+        let current = input
+            .follower
+            .symbol_configs
+            .get(&name)
+            .map(|c| c.margin_mode);
         if current != Some(mode) {
             self.out.push(
                 ActionKind::SetMarginMode {
@@ -795,8 +819,8 @@ impl Planner<'_> {
             return;
         }
         let ratio = fpos.isolated_margin / leader_before;
-        let amount = (change.abs() * ratio)
-            .round_dp_with_strategy(MARGIN_DP, RoundingStrategy::ToZero);
+        let amount =
+            (change.abs() * ratio).round_dp_with_strategy(MARGIN_DP, RoundingStrategy::ToZero);
         let basis = format!(
             "{} × (follower isolated margin {} / leader isolated margin {}) = {}",
             show(change.abs()),
@@ -861,7 +885,9 @@ impl Planner<'_> {
             if capped <= Decimal::ZERO {
                 self.out.notice(
                     NoticeKind::MarginSyncSkipped,
-                    format!("margin not reduced on {name}: the exchange allows removing nothing now"),
+                    format!(
+                        "margin not reduced on {name}: the exchange allows removing nothing now"
+                    ),
                 );
                 return;
             }

@@ -335,11 +335,25 @@ mod tests {
     #[test]
     fn smart_sync_margin_follows_the_leaders_allocation() {
         // Leader margin 0.1 × 50,000 / 5 = 1,000 of equity 10,000 = 10 %.
-        let s = size_open(&smart(dec!(1000)), dec!(0.1), price(dec!(50000)), 5, Some(dec!(10000)))
-            .expect("sized");
-        assert_eq!(s.margin, dec!(100), "10 % of investment 1,000 should be margin 100");
+        let s = size_open(
+            &smart(dec!(1000)),
+            dec!(0.1),
+            price(dec!(50000)),
+            5,
+            Some(dec!(10000)),
+        )
+        .expect("sized");
+        assert_eq!(
+            s.margin,
+            dec!(100),
+            "10 % of investment 1,000 should be margin 100"
+        );
         assert_eq!(s.leverage, 5, "leader's 5x is within max 5x");
-        assert_eq!(s.raw_qty, dec!(0.01), "notional 500 at 50,000 should be 0.01");
+        assert_eq!(
+            s.raw_qty,
+            dec!(0.01),
+            "notional 500 at 50,000 should be 0.01"
+        );
     }
 
     #[test]
@@ -347,6 +361,10 @@ mod tests {
         let e = size_open(&smart(dec!(1000)), dec!(1), price(dec!(10)), 5, None)
             .expect_err("no equity, no size");
         assert_eq!(e.kind, NoticeKind::NoLeaderEquity);
-        assert!(e.text.contains("equity is unknown"), "text names the cause: {}", e.text);
+        assert!(
+            e.text.contains("equity is unknown"),
+            "text names the cause: {}",
+            e.text
+        );
     }
 }

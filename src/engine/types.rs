@@ -418,10 +418,21 @@ pub enum NoticeKind {
 pub enum ActionKind {
     PlaceOrder(OrderPlan),
     /// Cancel orders the start's clean slate or strict mirror removes.
-    CancelOrder { symbol: String, client_id: String },
-    SetLeverage { symbol: String, leverage: u32 },
-    SetMarginMode { symbol: String, margin_mode: MarginMode },
-    SetMultiAssetsMode { enabled: bool },
+    CancelOrder {
+        symbol: String,
+        client_id: String,
+    },
+    SetLeverage {
+        symbol: String,
+        leverage: u32,
+    },
+    SetMarginMode {
+        symbol: String,
+        margin_mode: MarginMode,
+    },
+    SetMultiAssetsMode {
+        enabled: bool,
+    },
     /// Positive adds margin, negative removes it.
     AdjustIsolatedMargin {
         symbol: String,
@@ -439,11 +450,16 @@ pub enum ActionKind {
         stop_price: Decimal,
         qty: Quantity,
     },
-    CancelProtectiveStop { client_id: String, symbol: String },
+    CancelProtectiveStop {
+        client_id: String,
+        symbol: String,
+    },
     ResetFigures,
     /// Stop opening until a valid leader snapshot is read again.
     PauseOpens,
-    StopCopy { stop_action: StopAction },
+    StopCopy {
+        stop_action: StopAction,
+    },
     Notice(NoticeKind),
 }
 

@@ -142,7 +142,7 @@ pub struct PendingFills {
 
 /// Maps cross JSON as lists of `[key, value]` pairs, because JSON object keys must be
 /// strings and ledger keys are structs.
-mod entries {
+pub(crate) mod entries {
     use std::collections::BTreeMap;
 
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -376,6 +376,34 @@ pub struct OrderPlan {
     pub intent: OrderIntent,
     /// The leader's book this order copies.
     pub leader_key: PositionKey,
+}
+
+impl OrderPlan {
+    /// A market order that shrinks a position of `direction` on `position_side`:
+    /// `reduceOnly` in one-way mode, the position's side alone in hedge mode.
+    #[allow(clippy::too_many_arguments)]
+    pub fn closing(
+        client_id: String,
+        symbol: Symbol,
+        direction: Direction,
+        position_side: PositionSide,
+        qty: Decimal,
+        mode: PositionMode,
+        intent: OrderIntent,
+        leader_key: PositionKey,
+    ) -> OrderPlan {
+        OrderPlan {
+            client_id,
+            symbol,
+            side: direction.opening_side().opposite(),
+            position_side,
+            qty: Quantity::new(qty).unwrap_or(Quantity::ZERO),
+            order_type: OrderType::Market,
+            reduce_only: mode == PositionMode::OneWay,
+            intent,
+            leader_key,
+        }
+    }
 }
 
 /// The kind of a notice, for the UI to pick an icon and for tests to match.

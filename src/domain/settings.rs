@@ -521,3 +521,158 @@ impl CopySettings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    const SMART: &str = r#"
+mode = "smart-sync"
+investment = "1000"
+copy_ongoing_positions = false
+preset = "none"
+[risk]
+max_leverage = 5
+total_stop_loss = "20%"
+stop_action = "close-all"
+max_signal_age_secs = 60
+"#;
+
+    fn parse(toml_text: &str) -> Result<CopySettings, toml::de::Error> {
+        toml::from_str(toml_text)
+    }
+
+    #[test]
+    fn the_config_shape_parses_with_defaults() {
+        let s = parse(SMART).expect("the documented shape parses");
+        assert_eq!(s.mode, CopyMode::SmartSync, "mode");
+        assert_eq!(s.investment, Some(dec!(1000)), "investment as a string");
+        assert_eq!(
+            s.risk.total_stop_loss,
+            Some(TotalStopLoss::PercentOfInvestment(dec!(20))),
+            "\"20%\" is a percentage"
+        );
+        assert_eq!(
+            s.risk.min_bump_factor,
+            dec!(2),
+            "min_bump_factor defaults to 2"
+        );
+        assert!(
+            s.risk.offline_protection,
+            "offline protection is on by default"
+        );
+        assert_eq!(s.validate(), Ok(()), "the documented example is valid");
+        let json: CopySettings = serde_json::from_str(
+            r#"{"mode":"fixed-amount","amount_per_order":50,"risk":{"total_stop_loss":200}}"#,
+        )
+        .expect("JSON with integers parses");
+        assert_eq!(
+            json.risk.total_stop_loss,
+            Some(TotalStopLoss::Amount(dec!(200)))
+        );
+    }
+
+    #[test]
+    fn floats_and_unknown_keys_are_refused() {
+        let err = parse("mode = \"smart-sync\"\ninvestment = 1000.5\n").expect_err("float refused");
+        assert!(
+            err.to_string().contains("investment"),
+            "names the field: {err}"
+        );
+        let err =
+            parse("mode = \"smart-sync\"\ninvestmnet = \"1000\"\n").expect_err("typo refused");
+        assert!(
+            err.to_string().contains("investmnet"),
+            "names the unknown key: {err}"
+        );
+        let err =
+            parse("mode = \"smart-sync\"\n[risk]\nmax_levrage = 5\n").expect_err("typo refused");
+        assert!(
+            err.to_string().contains("max_levrage"),
+            "names the unknown key: {err}"
+        );
+    }
+
+    #[test]
+    fn validation_names_the_field_and_the_fix() {
+        type Case = (&'static str, &'static str, &'static str);
+        let cases: [Case; 6] = [
+            ("mode = \"smart-sync\"\ninvestment = \"99\"\n", "investment", "at least \"100\""),
+            ("mode = \"smart-sync\"\n", "investment", "add `investment"),
+            ("mode = \"fixed-amount\"\n", "amount_per_order", "add `amount_per_order"),
+            ("mode = \"fixed-ratio\"\nratio = \"0\"\n", "ratio", "add `ratio"),
+            (
+                "mode = \"fixed-amount\"\namount_per_order = \"50\"\n[risk]\ntotal_stop_loss = \"20%\"\n",
+                "risk.total_stop_loss",
+                "only smart-sync",
+            ),
+            (
+                "mode = \"smart-sync\"\ninvestment = \"500\"\npreset = \"strict-mirror\"\n",
+                "preset",
+                "fixed-amount",
+            ),
+        ];
+        for (text, field, words) in cases {
+            let s = parse(text).expect("parses; validation is what refuses");
+            let errs = s.validate().expect_err("invalid settings are refused");
+            assert!(errs.names(field), "{field} should be named: {errs}");
+            assert!(
+                errs.to_string().contains(words),
+                "the message should say `{words}`: {errs}"
+            );
+        }
+    }
+
+    #[test]
+    fn setup_checks_amounts_against_the_accounts() {
+        let s = parse("mode = \"fixed-amount\"\namount_per_order = \"50\"\n[risk]\nmax_follower_account_value = \"1000\"\nmin_leader_account_value = \"20\"\n")
+            .expect("parses");
+        let ctx = SetupContext {
+            follower_can_trade_futures: true,
+            follower_account_value: dec!(40),
+            follower_free_balance: dec!(40),
+            follower_position_mode: PositionMode::OneWay,
+            leader_position_mode: PositionMode::Hedge,
+            leader_account_value: Some(dec!(10)),
+        };
+        let errs = s.check_setup(&ctx).expect_err("three problems");
+        assert!(
+            errs.names("amount_per_order"),
+            "50 exceeds account value 40: {errs}"
+        );
+        assert!(
+            errs.names("risk.min_leader_account_value"),
+            "leader 10 < 20: {errs}"
+        );
+        assert!(
+            errs.names("follower.position_mode"),
+            "hedge leader needs hedge follower: {errs}"
+        );
+        let ok = SetupContext {
+            follower_account_value: dec!(900),
+            follower_free_balance: dec!(900),
+            follower_position_mode: PositionMode::Hedge,
+            leader_account_value: Some(dec!(20)),
+            ..ctx
+        };
+        assert_eq!(
+            s.check_setup(&ok),
+            Ok(()),
+            "fits: 50 ≤ 900 ≤ 1000, leader 20 ≥ 20"
+        );
+    }
+
+    #[test]
+    fn strict_mirror_turns_on_its_settings() {
+        let s = parse("mode = \"fixed-amount\"\namount_per_order = \"50\"\npreset = \"strict-mirror\"\n[risk]\nmax_leverage = 10\n")
+            .expect("parses")
+            .effective();
+        assert!(
+            s.start.clean_slate && s.start.reset_figures && s.start.single_asset_mode,
+            "start actions on"
+        );
+        assert_eq!(s.risk.max_leverage, 5, "max leverage 5");
+        assert!(s.risk.close_independent_trades, "independent trades closed");
+    }
+}

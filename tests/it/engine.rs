@@ -830,3 +830,709 @@ fn every_skip_notice_names_its_cause() {
         );
     }
 }
+
+fn sell_close(q: Decimal, before: Decimal, id: &str) -> LeaderSignal {
+    fill(
+        symbol("BTC", "USDT"),
+        Side::Sell,
+        q,
+        dec!(50000),
+        before,
+        5,
+        None,
+        id,
+    )
+}
+
+#[test]
+fn pause_keeps_closes_and_margin_reduces_but_refuses_opens_and_adds() {
+    let (mut c, f) = copied_btc(dec!(0.010), dec!(0.1), MarginMode::Isolated);
+    c.state = CopyState::Paused;
+    let p = plan(&input(
+        c.clone(),
+        sell_close(dec!(0.05), dec!(0.1), "pc"),
+        f.clone(),
+        btc_market(dec!(50000)),
+    ));
+    assert_eq!(
+        only_order(&p).qty.get(),
+        dec!(0.005),
+        "a paused copy still halves with the leader"
+    );
+    let p = plan(&input(
+        c.clone(),
+        margin_change(dec!(-300), dec!(1000), "pr"),
+        f.clone(),
+        btc_market(dec!(50000)),
+    ));
+    assert_eq!(
+        margin_adjust(&p),
+        Some(dec!(-30)),
+        "a paused copy still reduces margin"
+    );
+    let p = plan(&input(
+        c.clone(),
+        margin_change(dec!(300), dec!(1000), "pa"),
+        f.clone(),
+        btc_market(dec!(50000)),
+    ));
+    assert_eq!(margin_adjust(&p), None, "a paused copy adds no margin");
+    assert!(
+        p.notice(NoticeKind::CopyPaused)
+            .is_some_and(|t| t.contains("paused")),
+        "and says why"
+    );
+    let inc = fill(
+        symbol("BTC", "USDT"),
+        Side::Buy,
+        dec!(0.05),
+        dec!(50000),
+        dec!(0.1),
+        5,
+        Some(dec!(10000)),
+        "pi",
+    );
+    let p = plan(&input(c, inc, f, btc_market(dec!(50000))));
+    assert_eq!(p.orders().count(), 0, "a paused copy does not increase");
+    let pos = p.ledger.positions.values().next().expect("still copied");
+    assert_eq!(
+        pos.declined,
+        dec!(0.005),
+        "the skipped increase is declined, so resume does not restore it"
+    );
+}
+
+#[test]
+fn closes_run_whatever_their_age_and_slippage() {
+    let (c, f) = copied_btc(dec!(0.010), dec!(0.1), MarginMode::Cross);
+    let mut sig = sell_close(dec!(0.1), dec!(0.1), "old-close");
+    sig.event_time_ms = T0 + 1; // 99.999 s old, past the 60 s limit for opens
+    let mut m = btc_market(dec!(50000));
+    m.current_price = px(dec!(40000));
+    let p = plan(&input(c, sig, f, m));
+    assert_eq!(
+        only_order(&p).intent,
+        OrderIntent::Close,
+        "an old close with a 20 % move still closes"
+    );
+}
+
+#[test]
+fn partial_fills_of_one_leader_order_accumulate_until_the_minimum() {
+    // Ratio 0.01: each leader fill of 0.05 BTC is 0.0005 BTC, below the 0.002 minimum.
+    let s = CopySettings {
+        ratio: Some(dec!(0.01)),
+        ..settings(CopyMode::FixedRatio)
+    };
+    let mut c = copy(s);
+    let mut before = Decimal::ZERO;
+    let mut placed = Vec::new();
+    for n in 0..4 {
+        let mut sig = fill(
+            symbol("BTC", "USDT"),
+            Side::Buy,
+            dec!(0.05),
+            dec!(50000),
+            before,
+            5,
+            None,
+            &format!("f{n}"),
+        );
+        if let SignalKind::Fill(f) = &mut sig.kind {
+            f.order_id = "one-order".into();
+            f.order_final = false;
+        }
+        let p = plan(&input(
+            c.clone(),
+            sig,
+            follower(dec!(5000)),
+            btc_market(dec!(50000)),
+        ));
+        if n == 0 {
+            let text = p.notice(NoticeKind::Pending).expect("the first fill waits");
+            assert!(
+                text.contains("below the minimum 0.002"),
+                "pending names the minimum: {text}"
+            );
+        }
+        placed.extend(p.orders().map(|o| o.qty.get()));
+        c.ledger = p.ledger;
+        before += dec!(0.05);
+    }
+    assert_eq!(
+        placed,
+        vec![dec!(0.002)],
+        "four fills of 0.0005 add up to one order of 0.002"
+    );
+    assert!(
+        c.ledger.pending.is_empty(),
+        "nothing stays pending once sent"
+    );
+}
+
+#[test]
+fn fixed_amount_above_account_value_is_skipped_before_the_open() {
+    let s = CopySettings {
+        amount_per_order: Some(dec!(50)),
+        ..settings(CopyMode::FixedAmount)
+    };
+    let sig = fill(
+        symbol("ETH", "USDT"),
+        Side::Sell,
+        dec!(4),
+        dec!(2500),
+        Decimal::ZERO,
+        10,
+        None,
+        "c",
+    );
+    let p = plan(&input(
+        copy(s),
+        sig,
+        follower(dec!(40)),
+        eth_market(dec!(2500)),
+    ));
+    assert_eq!(p.orders().count(), 0, "no open above the account value");
+    let text = p
+        .notice(NoticeKind::AmountAboveAccountValue)
+        .expect("a notice");
+    assert!(
+        text.contains("amount_per_order 50 exceeds the follower's account value 40"),
+        "{text}"
+    );
+}
+
+#[test]
+fn minimum_bump_raises_within_twice_the_margin() {
+    // r = 0.1 × 50,000/5 = 1,000... use 0.02 BTC: margin 200 of 10,000 = 2 % → 20 USDT,
+    // notional 100 → 0.002 BTC: exactly the minimum. 0.015 BTC: 15 USDT → 0.0015 → 0.001,
+    // below the 0.002 minimum; the minimum needs margin 20 ≤ 2 × 15: raised.
+    let sig = fill(
+        symbol("BTC", "USDT"),
+        Side::Buy,
+        dec!(0.015),
+        dec!(50000),
+        Decimal::ZERO,
+        5,
+        Some(dec!(10000)),
+        "bump",
+    );
+    let p = plan(&input(
+        copy(smart_sync(dec!(1000))),
+        sig,
+        follower(dec!(5000)),
+        btc_market(dec!(50000)),
+    ));
+    let o = only_order(&p);
+    assert_eq!(o.qty.get(), dec!(0.002), "raised to the minimum 0.002");
+    let reason = &p
+        .actions
+        .iter()
+        .find(|a| matches!(a.kind, ActionKind::PlaceOrder(_)))
+        .expect("order")
+        .reason;
+    assert!(
+        reason.contains("raised to the minimum 0.002"),
+        "the reason says so: {reason}"
+    );
+}
+
+#[test]
+fn smart_sync_open_is_reduced_to_the_free_investment() {
+    // Example A's open with only 60 of the 1,000 free: 60 × 5 / 50,000 = 0.006.
+    let mut c = copy(smart_sync(dec!(1000)));
+    c.ledger.positions.insert(
+        PositionKey::new("ETHUSDT", PositionSide::Both),
+        LedgerPosition {
+            symbol: symbol("ETH", "USDT"),
+            follower_side: PositionSide::Both,
+            direction: Direction::Long,
+            k: Decimal::ONE,
+            qty: Decimal::ONE,
+            declined: Decimal::ZERO,
+            leader_qty: Decimal::ONE,
+            margin: dec!(940),
+            leverage: 5,
+            margin_mode: MarginMode::Cross,
+            last_event_ms: T0,
+            stop: None,
+        },
+    );
+    let sig = fill(
+        symbol("BTC", "USDT"),
+        Side::Buy,
+        dec!(0.1),
+        dec!(50000),
+        Decimal::ZERO,
+        5,
+        Some(dec!(10000)),
+        "funds",
+    );
+    let p = plan(&input(
+        c,
+        sig,
+        follower(dec!(5000)),
+        btc_market(dec!(50000)),
+    ));
+    assert_eq!(
+        only_order(&p).qty.get(),
+        dec!(0.006),
+        "reduced to what 60 free buys"
+    );
+    let pos = p
+        .ledger
+        .positions
+        .get(&PositionKey::new("BTCUSDT", PositionSide::Both))
+        .expect("copied");
+    assert_eq!(
+        pos.declined,
+        dec!(0.004),
+        "the dropped part is recorded as declined"
+    );
+}
+
+#[test]
+fn slippage_can_send_an_ioc_limit_at_the_cap() {
+    let mut s = smart_sync(dec!(1000));
+    s.risk.slippage_action = copydesk::domain::SlippageAction::IocLimit;
+    let sig = fill(
+        symbol("BTC", "USDT"),
+        Side::Buy,
+        dec!(0.1),
+        dec!(50000),
+        Decimal::ZERO,
+        5,
+        Some(dec!(10000)),
+        "ioc",
+    );
+    let mut m = btc_market(dec!(50000));
+    m.current_price = px(dec!(50300));
+    let p = plan(&input(copy(s), sig, follower(dec!(5000)), m));
+    assert_eq!(
+        only_order(&p).order_type,
+        copydesk::engine::OrderType::IocLimit {
+            price: dec!(50250.0)
+        },
+        "0.5 % above the leader's 50,000 is 50,250"
+    );
+}
+
+#[test]
+fn margin_sync_skips_name_their_cause() {
+    let (c, mut f) = copied_btc(dec!(0.010), dec!(0.1), MarginMode::Isolated);
+    // Margin level (100 + 0) / 5 = 2,000 % > 1,000 %.
+    f.positions[0].maint_margin = dec!(5);
+    let p = plan(&input(
+        c.clone(),
+        margin_change(dec!(500), dec!(1000), "lvl"),
+        f.clone(),
+        btc_market(dec!(50000)),
+    ));
+    let text = p.notice(NoticeKind::MarginSyncSkipped).expect("skipped");
+    assert!(
+        text.contains("margin level is 2000%, above 1000%"),
+        "{text}"
+    );
+    f.positions[0].maint_margin = dec!(20);
+    let mut poor = f.clone();
+    poor.balances
+        .get_mut(&Asset::usdt())
+        .expect("usdt")
+        .available = dec!(10);
+    let p = plan(&input(
+        c.clone(),
+        margin_change(dec!(500), dec!(1000), "poor"),
+        poor,
+        btc_market(dec!(50000)),
+    ));
+    let text = p.notice(NoticeKind::MarginSyncSkipped).expect("skipped");
+    assert!(
+        text.contains("more than the available USDT of 10"),
+        "{text}"
+    );
+    f.positions[0].max_removable_margin = dec!(12);
+    let p = plan(&input(
+        c,
+        margin_change(dec!(-300), dec!(1000), "cap"),
+        f,
+        btc_market(dec!(50000)),
+    ));
+    assert_eq!(
+        margin_adjust(&p),
+        Some(dec!(-12)),
+        "never more than the maximum removable"
+    );
+    let cross = copied_btc(dec!(0.010), dec!(0.1), MarginMode::Cross);
+    let p = plan(&input(
+        cross.0,
+        margin_change(dec!(500), dec!(1000), "x"),
+        cross.1,
+        btc_market(dec!(50000)),
+    ));
+    assert!(
+        p.notice(NoticeKind::MarginSyncSkipped)
+            .is_some_and(|t| t.contains("not isolated")),
+        "cross is never synced"
+    );
+}
+
+#[test]
+fn never_copied_positions_and_out_of_order_signals_change_nothing() {
+    let p = plan(&input(
+        copy(smart_sync(dec!(1000))),
+        sell_close(dec!(0.05), dec!(0.1), "nc"),
+        follower(dec!(5000)),
+        btc_market(dec!(50000)),
+    ));
+    assert_eq!(
+        p.orders().count(),
+        0,
+        "a position never copied is not touched"
+    );
+    assert!(
+        p.notice(NoticeKind::NotCopied)
+            .is_some_and(|t| t.contains("did not copy")),
+        "and the notice says so"
+    );
+    let (mut c, f) = copied_btc(dec!(0.010), dec!(0.1), MarginMode::Cross);
+    for pos in c.ledger.positions.values_mut() {
+        pos.last_event_ms = NOW;
+    }
+    let p = plan(&input(
+        c,
+        sell_close(dec!(0.05), dec!(0.1), "late"),
+        f,
+        btc_market(dec!(50000)),
+    ));
+    assert_eq!(
+        p.orders().count(),
+        0,
+        "a signal older than the last applied change is not applied"
+    );
+    assert!(
+        p.notice(NoticeKind::OutOfOrder)
+            .is_some_and(|t| t.contains("moved past")),
+        "named"
+    );
+}
+
+mod lifecycle {
+    use super::*;
+    use copydesk::domain::StopAction;
+    use copydesk::engine::{
+        plan_panic, plan_pnl_check, plan_start, plan_stop, FollowerOrder, LeaderPosition,
+        StartInput,
+    };
+
+    fn start_input(c: CopyContext, f: FollowerSnapshot) -> StartInput {
+        let mut market = BTreeMap::new();
+        market.insert("BTCUSDT".to_owned(), btc_market(dec!(50000)));
+        market.insert("ETHUSDT".to_owned(), eth_market(dec!(2500)));
+        StartInput {
+            copy: c,
+            follower: f,
+            leader_positions: vec![LeaderPosition {
+                symbol: symbol("BTC", "USDT"),
+                position_side: PositionSide::Both,
+                qty: dec!(0.1),
+                leverage: 5,
+                margin_mode: MarginMode::Cross,
+            }],
+            leader_equity: Some(dec!(10000)),
+            market,
+            now_ms: T0 + 1000,
+            server_offset_ms: 0,
+        }
+    }
+
+    #[test]
+    fn clean_slate_closes_everything_but_other_copies_and_cancels_conditionals() {
+        let mut s = smart_sync(dec!(1000));
+        s.start.clean_slate = true;
+        s.start.single_asset_mode = true;
+        s.start.reset_figures = true;
+        let (_, mut f) = copied_btc(dec!(0.5), dec!(1), MarginMode::Cross);
+        f.multi_assets_mode = true;
+        f.positions.push(FollowerPosition {
+            key: PositionKey::new("ETHUSDT", PositionSide::Both),
+            qty: dec!(-1),
+            ..f.positions[0].clone()
+        });
+        f.held_by_other_copies
+            .insert(PositionKey::new("ETHUSDT", PositionSide::Both));
+        f.open_orders.push(FollowerOrder {
+            symbol: "BTCUSDT".into(),
+            client_id: "tp-1".into(),
+            conditional: true,
+        });
+        let p = plan_start(&start_input(copy(s), f));
+        let closes: Vec<_> = p
+            .orders()
+            .filter(|o| o.intent == OrderIntent::Close)
+            .collect();
+        assert_eq!(closes.len(), 1, "only BTCUSDT is closed: {:#?}", p.actions);
+        assert_eq!(
+            closes[0].qty.get(),
+            dec!(0.5),
+            "the whole follower position"
+        );
+        assert!(
+            p.notice(NoticeKind::HeldByOtherCopy)
+                .is_some_and(|t| t.contains("ETHUSDT")),
+            "ETH is left alone, with a notice"
+        );
+        assert!(p.actions.iter().any(|a| matches!(&a.kind, ActionKind::CancelOrder { client_id, .. } if client_id == "tp-1")), "conditional orders are cancelled");
+        assert!(
+            p.actions
+                .iter()
+                .any(|a| a.kind == ActionKind::SetMultiAssetsMode { enabled: false }),
+            "single-asset mode"
+        );
+        assert!(
+            p.actions.iter().any(|a| a.kind == ActionKind::ResetFigures),
+            "figures reset"
+        );
+        assert_eq!(
+            p.orders().filter(|o| o.intent == OrderIntent::Open).count(),
+            0,
+            "ongoing positions are not copied by default"
+        );
+        assert!(
+            p.ledger
+                .not_copied
+                .contains(&PositionKey::new("BTCUSDT", PositionSide::Both)),
+            "the ongoing leader position is remembered as not copied"
+        );
+    }
+
+    #[test]
+    fn copy_ongoing_positions_opens_them_as_if_opened_at_t0() {
+        let mut s = smart_sync(dec!(1000));
+        s.copy_ongoing_positions = true;
+        let p = plan_start(&start_input(copy(s), follower(dec!(5000))));
+        let o = only_order(&p);
+        assert_eq!(
+            (o.intent, o.qty.get()),
+            (OrderIntent::Open, dec!(0.010)),
+            "sized like example A"
+        );
+    }
+
+    #[test]
+    fn stop_closes_all_or_keeps_and_panic_stops_every_copy() {
+        let (c, f) = copied_btc(dec!(0.010), dec!(0.1), MarginMode::Cross);
+        let p = plan_stop(&c, &f, StopAction::CloseAll, "stop-1", "by the user");
+        let o = only_order(&p);
+        assert!(
+            o.reduce_only && o.qty.get() == dec!(0.010),
+            "close-all closes reduce-only"
+        );
+        assert!(
+            p.ledger.positions.is_empty(),
+            "nothing is managed after a stop"
+        );
+        let p = plan_stop(&c, &f, StopAction::Keep, "stop-2", "by the user");
+        assert_eq!(p.orders().count(), 0, "keep leaves positions open");
+        let plans = plan_panic(&[(c.clone(), f.clone()), (c, f)], "panic-1");
+        assert_eq!(plans.len(), 2, "every copy stops");
+        assert!(
+            plans.iter().all(|p| p.orders().count() == 1),
+            "each closes its position"
+        );
+    }
+
+    #[test]
+    fn total_stop_loss_in_percent_stops_the_copy_and_names_the_numbers() {
+        let (mut c, f) = copied_btc(dec!(0.010), dec!(0.1), MarginMode::Cross);
+        c.settings.risk.total_stop_loss = Some(
+            copydesk::domain::TotalStopLoss::PercentOfInvestment(dec!(20)),
+        );
+        let p = plan_pnl_check(&c, &f, dec!(-199.99), "chk-1");
+        assert!(
+            p.actions.is_empty(),
+            "-199.99 is above -200 (20 % of 1,000)"
+        );
+        let p = plan_pnl_check(&c, &f, dec!(-200), "chk-2");
+        let text = p.notice(NoticeKind::StopLoss).expect("stop-loss notice");
+        assert!(
+            text.contains("-200") && text.contains("20%"),
+            "names the numbers: {text}"
+        );
+        assert_eq!(p.orders().count(), 1, "close-all closes the position");
+        c.settings.risk.take_profit_total = Some(dec!(300));
+        let p = plan_pnl_check(&c, &f, dec!(300), "chk-3");
+        assert!(
+            p.notice(NoticeKind::TakeProfit).is_some(),
+            "take profit stops it upwards"
+        );
+    }
+}
+
+mod reconciliation {
+    use super::*;
+    use copydesk::engine::{reconcile, LeaderSnapshot, ReconcileInput, SnapshotStatus};
+
+    fn rec(
+        c: CopyContext,
+        f: FollowerSnapshot,
+        status: SnapshotStatus,
+        leader: &[(&str, Decimal)],
+    ) -> Plan {
+        let mut market = BTreeMap::new();
+        market.insert("BTCUSDT".to_owned(), btc_market(dec!(50000)));
+        market.insert("ETHUSDT".to_owned(), eth_market(dec!(2500)));
+        reconcile(&ReconcileInput {
+            copy: c,
+            pass_id: "pass-1".into(),
+            leader: LeaderSnapshot {
+                status,
+                positions: leader
+                    .iter()
+                    .map(|(s, q)| (PositionKey::new(*s, PositionSide::Both), *q))
+                    .collect(),
+            },
+            follower: f,
+            market,
+        })
+    }
+
+    #[test]
+    fn drift_above_target_is_reduced_and_below_is_added_through_the_gate() {
+        // k = 0.1; leader 0.05 → target 0.005; follower 0.010 → reduce 0.005.
+        let (c, f) = copied_btc(dec!(0.010), dec!(0.1), MarginMode::Cross);
+        let p = rec(
+            c.clone(),
+            f.clone(),
+            SnapshotStatus::Confirmed,
+            &[("BTCUSDT", dec!(0.05))],
+        );
+        let o = only_order(&p);
+        assert_eq!(
+            (o.intent, o.qty.get()),
+            (OrderIntent::Reduce, dec!(0.005)),
+            "down to target"
+        );
+        // Leader 0.15 → target 0.015: add 0.005.
+        let p = rec(
+            c.clone(),
+            f.clone(),
+            SnapshotStatus::Confirmed,
+            &[("BTCUSDT", dec!(0.15))],
+        );
+        let o = only_order(&p);
+        assert_eq!(
+            (o.intent, o.qty.get()),
+            (OrderIntent::Increase, dec!(0.005)),
+            "up to target"
+        );
+        // Within one step: nothing.
+        let p = rec(c, f, SnapshotStatus::Confirmed, &[("BTCUSDT", dec!(0.109))]);
+        assert_eq!(
+            p.orders().count(),
+            0,
+            "a drift of one step or less is left alone"
+        );
+    }
+
+    #[test]
+    fn a_position_closed_outside_is_ended_not_restored() {
+        let (c, mut f) = copied_btc(dec!(0.010), dec!(0.1), MarginMode::Cross);
+        f.positions.clear();
+        let p = rec(c, f, SnapshotStatus::Confirmed, &[("BTCUSDT", dec!(0.1))]);
+        assert_eq!(p.orders().count(), 0, "never reopened");
+        assert!(p.ledger.positions.is_empty(), "marked ended");
+        let text = p.notice(NoticeKind::ClosedOutside).expect("told");
+        assert!(text.contains("without an order of ours"), "{text}");
+    }
+
+    #[test]
+    fn a_shrunk_position_is_not_grown_back() {
+        let (c, mut f) = copied_btc(dec!(0.010), dec!(0.1), MarginMode::Cross);
+        f.positions[0].qty = dec!(0.004);
+        let p = rec(c, f, SnapshotStatus::Confirmed, &[("BTCUSDT", dec!(0.1))]);
+        assert_eq!(
+            p.orders().count(),
+            0,
+            "the shrink is accepted: {:#?}",
+            p.actions
+        );
+        assert!(
+            p.notice(NoticeKind::ClosedOutside)
+                .is_some_and(|t| t.contains("shrank from 0.01 to 0.004")),
+            "and told"
+        );
+    }
+
+    #[test]
+    fn doubtful_snapshots_close_nothing_and_lost_opens_are_never_opened() {
+        let (c, f) = copied_btc(dec!(0.010), dec!(0.1), MarginMode::Cross);
+        let p = rec(c.clone(), f.clone(), SnapshotStatus::Failed, &[]);
+        assert_eq!(p.orders().count(), 0, "a failed read closes nothing");
+        assert!(
+            p.actions.iter().any(|a| a.kind == ActionKind::PauseOpens),
+            "and pauses opens"
+        );
+        assert!(
+            p.notice(NoticeKind::DoubtfulSnapshot)
+                .is_some_and(|t| t.contains("could not be read")),
+            "named"
+        );
+        let p = rec(c.clone(), f.clone(), SnapshotStatus::Unconfirmed, &[]);
+        assert_eq!(
+            p.orders().count(),
+            0,
+            "an unconfirmed flat leader closes nothing"
+        );
+        assert!(
+            p.notice(NoticeKind::LeaderFlatUnconfirmed)
+                .is_some_and(|t| t.contains("not confirmed")),
+            "named"
+        );
+        let p = rec(c.clone(), f.clone(), SnapshotStatus::Confirmed, &[]);
+        assert_eq!(
+            only_order(&p).intent,
+            OrderIntent::Close,
+            "a confirmed flat leader closes"
+        );
+        let p = rec(
+            c,
+            f,
+            SnapshotStatus::Confirmed,
+            &[("BTCUSDT", dec!(0.1)), ("ETHUSDT", dec!(2))],
+        );
+        assert_eq!(
+            p.orders().count(),
+            0,
+            "the ETH position the copy never opened is not opened"
+        );
+        assert!(
+            p.notice(NoticeKind::LostOpen)
+                .is_some_and(|t| t.contains("never opens")),
+            "named"
+        );
+    }
+
+    #[test]
+    fn strict_mirror_closes_independent_positions_and_orders() {
+        let (mut c, mut f) = copied_btc(dec!(0.010), dec!(0.1), MarginMode::Cross);
+        c.settings.risk.close_independent_trades = true;
+        f.positions.push(FollowerPosition {
+            key: PositionKey::new("ETHUSDT", PositionSide::Both),
+            qty: dec!(0.5),
+            ..f.positions[0].clone()
+        });
+        f.open_orders.push(copydesk::engine::FollowerOrder {
+            symbol: "ETHUSDT".into(),
+            client_id: "manual-sl".into(),
+            conditional: true,
+        });
+        let p = rec(c, f, SnapshotStatus::Confirmed, &[("BTCUSDT", dec!(0.1))]);
+        let o = only_order(&p);
+        assert_eq!(
+            (o.symbol.name.as_str(), o.qty.get()),
+            ("ETHUSDT", dec!(0.5)),
+            "the hand-made ETH position is closed"
+        );
+        assert!(p.actions.iter().any(|a| matches!(&a.kind, ActionKind::CancelOrder { client_id, .. } if client_id == "manual-sl")), "and its conditional order cancelled");
+    }
+}

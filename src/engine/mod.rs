@@ -13,6 +13,9 @@ pub mod signal;
 pub mod sizing;
 pub mod types;
 
+#[cfg(test)]
+mod props;
+
 pub use client_id::client_id;
 pub use lifecycle::{
     plan_panic, plan_pnl_check, plan_start, plan_stop, LeaderPosition, StartInput,

@@ -47,10 +47,69 @@ pub fn is_ours(id: &str) -> bool {
             .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
 }
 
+/// What to do with an unfinished journal entry after a restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resend {
+    /// The venue knows the id: the order went out; nothing to send.
+    AlreadySent,
+    /// Not found, but it may still arrive within `recvWindow`: look again later.
+    Wait,
+    /// Not found and no longer able to arrive: send it again, same id.
+    Send,
+    /// Older than `max_signal_age_secs`: never resend; reconciliation takes over.
+    GiveUp,
+}
+
+/// The resend rule of copy-rules.md section 6, for an entry written at `entry_ms`.
+pub fn resend_decision(
+    found_on_venue: bool,
+    entry_ms: i64,
+    now_ms: i64,
+    recv_window_ms: i64,
+    max_signal_age_secs: u64,
+) -> Resend {
+    let max_age_ms = i64::try_from(max_signal_age_secs)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(1000);
+    if found_on_venue {
+        Resend::AlreadySent
+    } else if now_ms - entry_ms > max_age_ms {
+        Resend::GiveUp
+    } else if now_ms <= entry_ms + recv_window_ms {
+        Resend::Wait
+    } else {
+        Resend::Send
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn resend_only_after_recv_window_and_never_when_stale() {
+        assert_eq!(
+            resend_decision(true, 0, 90_000, 5_000, 60),
+            Resend::AlreadySent,
+            "found: sent"
+        );
+        assert_eq!(
+            resend_decision(false, 0, 4_000, 5_000, 60),
+            Resend::Wait,
+            "may still arrive"
+        );
+        assert_eq!(
+            resend_decision(false, 0, 6_000, 5_000, 60),
+            Resend::Send,
+            "window passed"
+        );
+        assert_eq!(
+            resend_decision(false, 0, 61_000, 5_000, 60),
+            Resend::GiveUp,
+            "older than 60 s"
+        );
+    }
 
     #[test]
     fn same_inputs_give_the_same_id_and_any_change_another() {

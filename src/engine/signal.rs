@@ -144,7 +144,7 @@ impl Planner<'_> {
             if pending.leader_key == lk && Direction::of(after).is_some() {
                 let dir = Direction::of(after).unwrap_or(Direction::Long);
                 if pending.opening {
-                    self.open(f, dir, f.qty.get(), Some(pending));
+                    self.open(f, dir, after.abs(), Some(pending));
                 } else {
                     self.increase(f, f.qty.get(), after.abs(), Some(pending));
                 }

@@ -968,6 +968,17 @@ fn partial_fills_of_one_leader_order_accumulate_until_the_minimum() {
         c.ledger.pending.is_empty(),
         "nothing stays pending once sent"
     );
+    let pos = c
+        .ledger
+        .positions
+        .get(&PositionKey::new("BTCUSDT", PositionSide::Both))
+        .expect("the accumulated open is copied");
+    assert_eq!(
+        pos.leader_qty,
+        dec!(0.20),
+        "the ledger knows the leader's whole 0.2"
+    );
+    assert_eq!(pos.k, dec!(0.01), "k = 0.002 / 0.2");
 }
 
 #[test]

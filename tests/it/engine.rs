@@ -1547,3 +1547,84 @@ mod reconciliation {
         assert!(p.actions.iter().any(|a| matches!(&a.kind, ActionKind::CancelOrder { client_id, .. } if client_id == "manual-sl")), "and its conditional order cancelled");
     }
 }
+
+mod offline_protection {
+    use super::*;
+    use copydesk::engine::plan_protection;
+
+    fn stops(p: &Plan) -> Vec<(Decimal, Decimal)> {
+        p.actions
+            .iter()
+            .filter_map(|a| match &a.kind {
+                ActionKind::PlaceProtectiveStop {
+                    stop_price,
+                    qty,
+                    side,
+                    ..
+                } => {
+                    assert_eq!(*side, Side::Sell, "a long's stop sells");
+                    Some((*stop_price, qty.get()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_position_carries_a_stop_at_its_share_of_the_total_stop_loss() {
+        let (mut c, mut f) = copied_btc(dec!(0.010), dec!(0.1), MarginMode::Cross);
+        let mut markets = BTreeMap::new();
+        markets.insert("BTCUSDT".to_owned(), btc_market(dec!(50000)));
+        // No stop loss: 80 % of margin 100 = 80 over 0.01 BTC → 8,000 below 50,000.
+        let p = plan_protection(&c, &f, &markets);
+        assert_eq!(
+            stops(&p),
+            vec![(dec!(42000), dec!(0.010))],
+            "stop at 42,000 for 0.010"
+        );
+        // 20 % of 1,000 = 200; BTC holds margin 100 of 1,000 in use → share 20 → 48,000.
+        c.settings.risk.total_stop_loss = Some(
+            copydesk::domain::TotalStopLoss::PercentOfInvestment(dec!(20)),
+        );
+        let mut eth = c
+            .ledger
+            .positions
+            .values()
+            .next()
+            .cloned()
+            .expect("btc is copied");
+        eth.symbol = symbol("ETH", "USDT");
+        eth.margin = dec!(900);
+        c.ledger
+            .positions
+            .insert(PositionKey::new("ETHUSDT", PositionSide::Both), eth);
+        let p = plan_protection(&c, &f, &markets);
+        assert_eq!(
+            stops(&p),
+            vec![(dec!(48000), dec!(0.010))],
+            "stop at its share 20 → 48,000"
+        );
+        c.ledger = p.ledger;
+        let again = plan_protection(&c, &f, &markets);
+        assert!(
+            again.actions.is_empty(),
+            "a current stop is left as it is: {:#?}",
+            again.actions
+        );
+        // After a partial close to 0.005 the stop is replaced: share 20 of margin 100 over 0.005.
+        f.positions[0].qty = dec!(0.005);
+        let moved = plan_protection(&c, &f, &markets);
+        assert!(
+            moved
+                .actions
+                .iter()
+                .any(|a| matches!(a.kind, ActionKind::CancelProtectiveStop { .. })),
+            "the old stop is cancelled"
+        );
+        assert_eq!(
+            stops(&moved),
+            vec![(dec!(46000), dec!(0.005))],
+            "20 / 0.005 = 4,000 below entry"
+        );
+    }
+}

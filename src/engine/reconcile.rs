@@ -53,6 +53,15 @@ pub struct ReconcileInput {
 
 /// Plans the repairs of one reconciliation pass.
 pub fn reconcile(input: &ReconcileInput) -> Plan {
+    let with_preset;
+    let input = if input.copy.settings.preset == crate::domain::Preset::None {
+        input
+    } else {
+        let mut i = input.clone();
+        i.copy.settings = i.copy.settings.effective();
+        with_preset = i;
+        &with_preset
+    };
     let mut out = Out::default();
     let mut ledger = input.copy.ledger.clone();
     let f = &input.follower;

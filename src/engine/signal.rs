@@ -8,8 +8,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    CopyMode, LeaderFill, LeaderSignal, MarginMode, PositionMode, PositionSide, Price, Quantity,
-    SignalKind,
+    CopyMode, LeaderFill, LeaderSignal, MarginMode, PositionMode, PositionSide, Preset, Price,
+    Quantity, SignalKind,
 };
 
 use super::client_id::client_id;
@@ -43,6 +43,15 @@ pub struct PlanInput {
 /// Plans the follower's reaction to one leader signal. Deterministic: the same input
 /// always gives the same actions, client ids and ledger.
 pub fn plan(input: &PlanInput) -> Plan {
+    let with_preset;
+    let input = if input.copy.settings.preset == Preset::None {
+        input
+    } else {
+        let mut i = input.clone();
+        i.copy.settings = i.copy.settings.effective();
+        with_preset = i;
+        &with_preset
+    };
     let mut p = Planner {
         input,
         ledger: input.copy.ledger.clone(),

@@ -1628,3 +1628,39 @@ mod offline_protection {
         );
     }
 }
+
+#[test]
+fn the_strict_mirror_preset_applies_while_planning() {
+    let mut s = CopySettings {
+        amount_per_order: Some(dec!(50)),
+        preset: Preset::StrictMirror,
+        ..settings(CopyMode::FixedAmount)
+    };
+    s.risk.max_leverage = 20;
+    let sig = fill(
+        symbol("ETH", "USDT"),
+        Side::Sell,
+        dec!(4),
+        dec!(2500),
+        Decimal::ZERO,
+        10,
+        None,
+        "sm",
+    );
+    let p = plan(&input(
+        copy(s),
+        sig,
+        follower(dec!(1000)),
+        eth_market(dec!(2500)),
+    ));
+    assert_eq!(
+        leverage_set(&p),
+        Some(5),
+        "strict mirror caps leverage at 5 whatever max_leverage says"
+    );
+    assert_eq!(
+        only_order(&p).qty.get(),
+        dec!(0.100),
+        "so example C's numbers hold"
+    );
+}

@@ -436,6 +436,19 @@ impl CopySettings {
         }
     }
 
+    /// Checks a change to a running copy: amounts may change (they apply to positions
+    /// opened afterwards); the mode may not.
+    pub fn check_change(&self, new: &CopySettings) -> Result<(), SettingsErrors> {
+        if new.mode != self.mode {
+            return Err(SettingsErrors(vec![refuse(
+                "mode",
+                "a running copy cannot switch its mode",
+                "stop this copy and start a new one with the other mode",
+            )]));
+        }
+        new.validate()
+    }
+
     /// Checks the settings against both accounts at setup; nothing starts unless it passes.
     pub fn check_setup(&self, ctx: &SetupContext) -> Result<(), SettingsErrors> {
         let mut errs = match self.validate() {
@@ -660,6 +673,22 @@ max_signal_age_secs = 60
             s.check_setup(&ok),
             Ok(()),
             "fits: 50 ≤ 900 ≤ 1000, leader 20 ≥ 20"
+        );
+    }
+
+    #[test]
+    fn a_running_copy_changes_amounts_but_not_its_mode() {
+        let old = parse(SMART).expect("parses");
+        let more = CopySettings {
+            investment: Some(dec!(2000)),
+            ..old.clone()
+        };
+        assert_eq!(old.check_change(&more), Ok(()), "the investment may change");
+        let other = parse("mode = \"fixed-amount\"\namount_per_order = \"50\"\n").expect("parses");
+        let errs = old.check_change(&other).expect_err("mode switch refused");
+        assert!(
+            errs.names("mode") && errs.to_string().contains("stop this copy"),
+            "{errs}"
         );
     }
 

@@ -1664,3 +1664,51 @@ fn the_strict_mirror_preset_applies_while_planning() {
         "so example C's numbers hold"
     );
 }
+
+#[test]
+fn failed_orders_are_written_back_so_reconciliation_does_not_see_a_hand_close() {
+    let sig = fill(
+        symbol("BTC", "USDT"),
+        Side::Buy,
+        dec!(0.1),
+        dec!(50000),
+        Decimal::ZERO,
+        5,
+        Some(dec!(10000)),
+        "fo",
+    );
+    let c = copy(smart_sync(dec!(1000)));
+    let p = plan(&input(
+        c.clone(),
+        sig,
+        follower(dec!(5000)),
+        btc_market(dec!(50000)),
+    ));
+    let order = only_order(&p).clone();
+    let mut ledger = p.ledger.clone();
+    ledger.apply_order_result(&c.ledger, &order, dec!(0.004));
+    let pos = ledger
+        .positions
+        .get(&order.leader_key)
+        .expect("still copied");
+    assert_eq!(
+        (pos.qty, pos.declined),
+        (dec!(0.004), dec!(0.006)),
+        "only the filled 0.004 is held; the rest is declined"
+    );
+    let (c2, f2) = copied_btc(dec!(0.010), dec!(0.1), MarginMode::Cross);
+    let p = plan(&input(
+        c2.clone(),
+        sell_close(dec!(0.1), dec!(0.1), "fc"),
+        f2,
+        btc_market(dec!(50000)),
+    ));
+    let close = only_order(&p).clone();
+    let mut ledger = p.ledger.clone();
+    ledger.apply_order_result(&c2.ledger, &close, Decimal::ZERO);
+    let back = ledger
+        .positions
+        .get(&close.leader_key)
+        .expect("a failed close brings the position back");
+    assert_eq!(back.qty, dec!(0.010), "with all of its quantity");
+}

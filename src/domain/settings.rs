@@ -610,7 +610,12 @@ max_signal_age_secs = 60
     #[test]
     fn validation_names_the_field_and_the_fix() {
         type Case = (&'static str, &'static str, &'static str);
-        let cases: [Case; 6] = [
+        let cases: [Case; 7] = [
+            (
+                "mode = \"smart-sync\"\ninvestment = \"500\"\n[risk]\nmax_slippage_pct = \"5\"\n",
+                "risk.max_slippage_pct",
+                "between \"0.1\" and \"3\"",
+            ),
             ("mode = \"smart-sync\"\ninvestment = \"99\"\n", "investment", "at least \"100\""),
             ("mode = \"smart-sync\"\n", "investment", "add `investment"),
             ("mode = \"fixed-amount\"\n", "amount_per_order", "add `amount_per_order"),

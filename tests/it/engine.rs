@@ -1712,3 +1712,52 @@ fn failed_orders_are_written_back_so_reconciliation_does_not_see_a_hand_close() 
         .expect("a failed close brings the position back");
     assert_eq!(back.qty, dec!(0.010), "with all of its quantity");
 }
+
+/// Slippage caps of copy-rules.md section 4: 0.5 % on BTC and ETH pairs, 1.5 % on others,
+/// measured against the leader's fill of 100.
+#[test]
+fn default_slippage_caps_by_pair() {
+    let rows = [
+        ("BTC", dec!(100.5), true),
+        ("BTC", dec!(100.6), false),
+        ("ETH", dec!(100.5), true),
+        ("ETH", dec!(100.6), false),
+        ("SOL", dec!(101.5), true),
+        ("SOL", dec!(101.6), false),
+    ];
+    for (base, now, copied) in rows {
+        let m = MarketInfo {
+            symbol: symbol(base, "USDT"),
+            filters: filters(dec!(0.01), dec!(0.01), dec!(0.01), dec!(5)),
+            mark_price: px(now),
+            current_price: px(now),
+        };
+        let s = CopySettings {
+            amount_per_order: Some(dec!(50)),
+            ..settings(CopyMode::FixedAmount)
+        };
+        let sig = fill(
+            symbol(base, "USDT"),
+            Side::Buy,
+            dec!(10),
+            dec!(100),
+            Decimal::ZERO,
+            5,
+            None,
+            "slip",
+        );
+        let p = plan(&input(copy(s), sig, follower(dec!(1000)), m));
+        assert_eq!(
+            p.orders().count() == 1,
+            copied,
+            "{base} at {now} vs fill 100: copied = {copied}"
+        );
+        if !copied {
+            let text = p.notice(NoticeKind::Slippage).expect("a slippage notice");
+            assert!(
+                text.contains("leader's fill 100"),
+                "names the leader's fill: {text}"
+            );
+        }
+    }
+}

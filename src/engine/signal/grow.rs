@@ -6,12 +6,12 @@ use rust_decimal::Decimal;
 
 use crate::domain::{CopyMode, LeaderFill, MarginMode};
 
-use super::super::sizing::{fit, floor_market, show, size_open, FitLimits, Skip};
-use super::super::types::{
+use super::Planner;
+use crate::engine::sizing::{fit, floor_market, show, size_open, FitLimits, Skip};
+use crate::engine::types::{
     ActionKind, Direction, Ledger, LedgerPosition, NoticeKind, OrderIntent, PendingFills,
     PositionKey,
 };
-use super::Planner;
 
 impl Planner<'_> {
     pub(super) fn open(

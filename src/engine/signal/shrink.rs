@@ -4,9 +4,9 @@
 
 use rust_decimal::Decimal;
 
-use super::super::sizing::{floor_market, show};
-use super::super::types::{ActionKind, LedgerPosition, NoticeKind, OrderIntent, OrderType};
 use super::Planner;
+use crate::engine::sizing::{floor_market, show};
+use crate::engine::types::{ActionKind, LedgerPosition, NoticeKind, OrderIntent, OrderType};
 
 impl Planner<'_> {
     pub(super) fn reduce(&mut self, closed: Decimal, before: Decimal, after: Decimal) {

@@ -7,9 +7,9 @@ use rust_decimal::Decimal;
 
 use crate::domain::MarginMode;
 
-use super::super::sizing::show;
-use super::super::types::{ActionKind, CopyState, NoticeKind, PositionKey};
 use super::Planner;
+use crate::engine::sizing::show;
+use crate::engine::types::{ActionKind, CopyState, NoticeKind, PositionKey};
 
 /// Margin levels above this (1,000 %) get no added margin.
 const MAX_MARGIN_LEVEL_FOR_ADD: Decimal = Decimal::TEN;

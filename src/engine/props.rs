@@ -271,6 +271,42 @@ proptest! {
     }
 
     #[test]
+    fn increases_stay_within_the_risk_limits(s in scenario(), held_m in 1i64..=5000, k_pm in 1i64..=2000) {
+        let held = Decimal::new(held_m, 3);
+        let mut input = open_input(&s, Side::Buy);
+        let key = PositionKey::new("BTCUSDT", PositionSide::Both);
+        let fside = if s.hedge { PositionSide::Long } else { PositionSide::Both };
+        let lev = s.max_leverage;
+        input.copy.ledger.positions.insert(key.clone(), LedgerPosition {
+            symbol: btc(), follower_side: fside, direction: Direction::Long,
+            k: Decimal::new(k_pm, 3), qty: held, declined: Decimal::ZERO, leader_qty: Decimal::ONE,
+            margin: Decimal::ZERO, leverage: lev, margin_mode: MarginMode::Cross, last_event_ms: T0, stop: None,
+        });
+        input.follower.positions.push(FollowerPosition {
+            key: PositionKey::new("BTCUSDT", fside), qty: held, entry_price: s.price,
+            margin_mode: MarginMode::Cross, isolated_margin: Decimal::ZERO, unrealized_pnl: Decimal::ZERO,
+            maint_margin: Decimal::ONE, max_removable_margin: Decimal::ZERO,
+        });
+        if let SignalKind::Fill(f) = &mut input.signal.kind {
+            f.position_before = Decimal::ONE;
+        }
+        let p = plan(&input);
+        let free = if s.mode == CopyMode::SmartSync {
+            (s.amount - s.in_use).max(Decimal::ZERO).min(s.available)
+        } else {
+            s.available
+        };
+        for o in p.orders() {
+            prop_assert_eq!(o.intent, OrderIntent::Increase, "a leader increase only increases");
+            prop_assert!(!s.paused && s.age_ms <= 60_000, "paused or stale increases are refused");
+            prop_assert!(o.qty.get() * s.price / Decimal::from(lev) <= free, "margin within the free funds {}", free);
+            if let Some(cap) = s.max_notional {
+                prop_assert!((held + o.qty.get()) * s.price <= cap, "position notional within the cap {}", cap);
+            }
+        }
+    }
+
+    #[test]
     fn closes_and_reduces_are_never_blocked(
         s in scenario(),
         held_m in 1i64..=5000,

@@ -20,7 +20,7 @@ impl Side {
 }
 
 /// Which book a position lives in: `Both` in one-way mode, `Long`/`Short` in hedge mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PositionSide {
     Both,

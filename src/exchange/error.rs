@@ -52,10 +52,15 @@ pub enum ExchangeError {
     /// The venue refused the request.
     #[error("venue rejected the request (code {code}): {message}")]
     Rejected { code: i64, message: String },
+    /// The venue answered with an HTTP status and no error body (e.g. `404` from a host
+    /// without this API, `403` from a firewall).
+    #[error("unexpected HTTP {status}: {message}")]
+    UnexpectedStatus { status: u16, message: String },
     /// The API key is malformed, unknown or its signature is wrong.
     #[error("API key or signature refused (code {code}): {message}")]
     BadKey { code: i64, message: String },
-    /// The key is not allowed to do this (Binance `-2015`: invalid key, IP or permissions).
+    /// The key is not allowed to do this (Binance `-2015`: invalid key, IP or permissions;
+    /// code 0 for a bare `401`).
     /// For a leader this means the copies of that leader must pause.
     #[error("API key lacks permission or its IP is not allowed (code {code}): {message}")]
     KeyRejected { code: i64, message: String },
@@ -85,6 +90,7 @@ impl ExchangeError {
             | ExchangeError::Unavailable { .. }
             | ExchangeError::ClockSkew { .. } => ErrorClass::Transient,
             ExchangeError::Rejected { .. }
+            | ExchangeError::UnexpectedStatus { .. }
             | ExchangeError::Filter { .. }
             | ExchangeError::Invalid { .. }
             | ExchangeError::Decode { .. } => ErrorClass::Rejected,
@@ -105,6 +111,7 @@ impl ExchangeError {
             ExchangeError::Network { .. }
             | ExchangeError::Timeout { .. }
             | ExchangeError::Banned { .. }
+            | ExchangeError::UnexpectedStatus { .. }
             | ExchangeError::Filter { .. }
             | ExchangeError::Invalid { .. }
             | ExchangeError::Decode { .. } => None,

@@ -336,7 +336,10 @@ impl RawClient {
                 } else if status == StatusCode::UNAUTHORIZED {
                     Err(ExchangeError::KeyRejected { code: 0, message })
                 } else {
-                    Err(ExchangeError::Rejected { code: 0, message })
+                    Err(ExchangeError::UnexpectedStatus {
+                        status: status.as_u16(),
+                        message,
+                    })
                 }
             }
         }

@@ -59,7 +59,7 @@ pub(crate) async fn check(inner: &Inner, role: KeyRole) -> Result<KeyCheck, Exch
         Ok(r) => r,
         // The host has no wallet API (an answer without a venue error body, e.g. 404), or
         // refuses to show this key's flags: we cannot tell.
-        Err(ExchangeError::Rejected { code: 0, .. }) | Err(ExchangeError::KeyRejected { .. }) => {
+        Err(ExchangeError::UnexpectedStatus { .. }) | Err(ExchangeError::KeyRejected { .. }) => {
             return Ok(KeyCheck {
                 verdict: KeyVerdict::CannotVerify,
                 findings: Vec::new(),

@@ -789,3 +789,60 @@ fn leader_keys_warn_when_they_can_trade() {
         KeyVerdict::Refused
     );
 }
+
+#[tokio::test]
+async fn symbols_that_stop_trading_are_reported_once() {
+    let venue = FakeVenue::start().await;
+    let ex = venue.adapter(ManualClock::new(START), None);
+    let first = ex.symbol_rules().await.expect("rules");
+    assert!(first.stopped_trading.is_empty(), "nothing stopped yet");
+    let settling =
+        super::support::fixture("http_exchange_info").replace("\"TRADING\"", "\"SETTLING\"");
+    venue.script(
+        Method::GET,
+        "/fapi/v1/exchangeInfo",
+        Scripted::ok(settling.clone()),
+    );
+    let second = ex.symbol_rules().await.expect("rules");
+    assert_eq!(
+        second.stopped_trading,
+        vec!["BLZUSDT".to_string()],
+        "the halt is reported"
+    );
+    venue.script(Method::GET, "/fapi/v1/exchangeInfo", Scripted::ok(settling));
+    let third = ex.symbol_rules().await.expect("rules");
+    assert!(
+        third.stopped_trading.is_empty(),
+        "a halt is reported once, not on every fetch"
+    );
+    let err = ex
+        .place_order(&market(dec!(100)))
+        .await
+        .expect_err("halted symbol");
+    assert!(
+        matches!(
+            err,
+            ExchangeError::Invalid {
+                field: "symbol",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        venue
+            .requests_to(&Method::POST, "/fapi/v1/order")
+            .is_empty(),
+        "no order is sent for a halted symbol"
+    );
+}
+
+#[test]
+fn accounts_on_one_host_share_one_limiter() {
+    let a = WeightLimiter::shared_for("fapi.example:443");
+    let b = WeightLimiter::shared_for("fapi.example:443");
+    let c = WeightLimiter::shared_for("other.example:443");
+    assert!(Arc::ptr_eq(&a, &b), "same host, same limiter");
+    assert!(!Arc::ptr_eq(&a, &c), "another host has its own budget");
+    assert_eq!(a.budget(), 1920, "80 % of the 2400 weight per minute");
+}

@@ -320,14 +320,23 @@ impl Inner {
         let call = call
             .param("newClientOrderId", req.client_id.as_str())
             .param("newOrderRespType", "RESULT");
-        match self.get::<RawOrder>(call).await {
-            Ok(o) => Ok(Placement::Acknowledged(map::order(
-                "POST /fapi/v1/order",
-                o,
-            )?)),
-            Err(e) => unconfirmed_or(e).map(|reason| Placement::Unconfirmed {
+        const W: &str = "POST /fapi/v1/order";
+        let body = match self.raw.send(&call).await {
+            Ok(body) => body,
+            Err(e) => {
+                return unconfirmed_or(e).map(|reason| Placement::Unconfirmed {
+                    client_id: req.client_id.clone(),
+                    reason,
+                })
+            }
+        };
+        // The venue accepted the order; an answer we cannot read must not look like a
+        // refusal, or the order would be sent twice.
+        match decode::<RawOrder>(W, &body).and_then(|o| map::order(W, o)) {
+            Ok(report) => Ok(Placement::Acknowledged(report)),
+            Err(e) => Ok(Placement::Unconfirmed {
                 client_id: req.client_id.clone(),
-                reason,
+                reason: format!("accepted, but the answer could not be read: {e}"),
             }),
         }
     }
@@ -385,14 +394,21 @@ impl Inner {
         let call = call
             .param("clientAlgoId", req.client_id.as_str())
             .param("newOrderRespType", "RESULT");
-        match self.get::<RawAlgoOrder>(call).await {
-            Ok(o) => Ok(ConditionalPlacement::Acknowledged(map::algo_order(
-                "POST /fapi/v1/algoOrder",
-                o,
-            )?)),
-            Err(e) => unconfirmed_or(e).map(|reason| ConditionalPlacement::Unconfirmed {
+        const W: &str = "POST /fapi/v1/algoOrder";
+        let body = match self.raw.send(&call).await {
+            Ok(body) => body,
+            Err(e) => {
+                return unconfirmed_or(e).map(|reason| ConditionalPlacement::Unconfirmed {
+                    client_id: req.client_id.clone(),
+                    reason,
+                })
+            }
+        };
+        match decode::<RawAlgoOrder>(W, &body).and_then(|o| map::algo_order(W, o)) {
+            Ok(report) => Ok(ConditionalPlacement::Acknowledged(report)),
+            Err(e) => Ok(ConditionalPlacement::Unconfirmed {
                 client_id: req.client_id.clone(),
-                reason,
+                reason: format!("accepted, but the answer could not be read: {e}"),
             }),
         }
     }

@@ -846,3 +846,23 @@ fn accounts_on_one_host_share_one_limiter() {
     assert!(!Arc::ptr_eq(&a, &c), "another host has its own budget");
     assert_eq!(a.budget(), 1920, "80 % of the 2400 weight per minute");
 }
+
+#[tokio::test]
+async fn an_accepted_order_with_an_unreadable_answer_is_unconfirmed() {
+    let venue = FakeVenue::start().await;
+    let ex = venue.adapter(ManualClock::new(START), None);
+    *venue.state.mark_price.lock().expect("lock") = "1".into();
+    venue.script(
+        Method::POST,
+        "/fapi/v1/order",
+        Scripted::ok(r#"{"orderId":"garbled"}"#),
+    );
+    let placed = ex
+        .place_order(&market(dec!(10)))
+        .await
+        .expect("not an error");
+    assert!(
+        matches!(&placed, Placement::Unconfirmed { reason, .. } if reason.contains("accepted")),
+        "the order may exist, so it must be looked up, not resent: {placed:?}"
+    );
+}

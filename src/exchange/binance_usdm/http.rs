@@ -153,6 +153,11 @@ impl RawClient {
         })
     }
 
+    /// The weight limiter this client books on (shared with other accounts).
+    pub fn limiter(&self) -> &Arc<WeightLimiter> {
+        &self.limiter
+    }
+
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
     }

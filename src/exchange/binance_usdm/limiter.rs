@@ -5,6 +5,7 @@
 //! `Retry-After`, and a `418` ban makes every request fail at once until it lifts.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -32,7 +33,7 @@ struct State {
 /// Shared request-weight budget for one venue host.
 #[derive(Debug)]
 pub struct WeightLimiter {
-    budget: u32,
+    budget: AtomicU32,
     clock: Arc<dyn Clock>,
     state: Mutex<State>,
 }
@@ -41,7 +42,7 @@ impl WeightLimiter {
     /// A limiter for a venue limit of `limit` weight per minute.
     pub fn new(limit: u32, clock: Arc<dyn Clock>) -> Self {
         Self {
-            budget: (limit.saturating_mul(BUDGET_PERCENT) / 100).max(1),
+            budget: AtomicU32::new(budget_for(limit)),
             clock,
             state: Mutex::new(State::default()),
         }
@@ -63,7 +64,12 @@ impl WeightLimiter {
 
     /// Weight we allow ourselves per minute.
     pub fn budget(&self) -> u32 {
-        self.budget
+        self.budget.load(Ordering::Relaxed)
+    }
+
+    /// Adopts the venue's published per-minute limit (from `exchangeInfo.rateLimits`).
+    pub fn set_limit(&self, limit: u32) {
+        self.budget.store(budget_for(limit), Ordering::Relaxed);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -90,14 +96,14 @@ impl WeightLimiter {
                 roll(&mut s, now);
                 if s.paused_until > now {
                     s.paused_until - now
-                } else if s.used.saturating_add(weight) <= self.budget || s.used == 0 {
+                } else if s.used.saturating_add(weight) <= self.budget() || s.used == 0 {
                     s.used = s.used.saturating_add(weight);
                     return Ok(());
                 } else {
                     tracing::debug!(
                         used = s.used,
                         weight,
-                        budget = self.budget,
+                        budget = self.budget(),
                         "weight budget spent; waiting for the next minute"
                     );
                     (s.window + 1) * WINDOW_MS - now
@@ -138,6 +144,10 @@ impl WeightLimiter {
         s.banned_until = s.banned_until.max(now + duration_to_ms(d));
         d
     }
+}
+
+fn budget_for(limit: u32) -> u32 {
+    (limit.saturating_mul(BUDGET_PERCENT) / 100).max(1)
 }
 
 fn roll(s: &mut State, now: Millis) {

@@ -152,6 +152,12 @@ impl Inner {
                 1,
             ))
             .await?;
+        let weight_limit = info.rate_limits.iter().find(|l| {
+            l.rate_limit_type == "REQUEST_WEIGHT" && l.interval == "MINUTE" && l.interval_num == 1
+        });
+        if let Some(l) = weight_limit {
+            self.raw.limiter().set_limit(l.limit);
+        }
         let rules = filters::rules_from_exchange_info(info);
         let mut cache = lock(&self.rules);
         let now_trading: HashSet<String> = rules

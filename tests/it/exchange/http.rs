@@ -866,3 +866,20 @@ async fn an_accepted_order_with_an_unreadable_answer_is_unconfirmed() {
         "the order may exist, so it must be looked up, not resent: {placed:?}"
     );
 }
+
+#[tokio::test]
+async fn the_weight_limit_follows_exchange_info() {
+    let venue = FakeVenue::start().await;
+    let clock = ManualClock::new(START);
+    let limiter = Arc::new(WeightLimiter::new(2400, clock.clone()));
+    let ex = venue.adapter(clock, Some(limiter.clone()));
+    let info =
+        super::support::fixture("http_exchange_info").replace("\"limit\": 2400", "\"limit\": 1000");
+    venue.script(Method::GET, "/fapi/v1/exchangeInfo", Scripted::ok(info));
+    ex.symbol_rules().await.expect("rules");
+    assert_eq!(
+        limiter.budget(),
+        800,
+        "budget is 80 % of the published REQUEST_WEIGHT limit"
+    );
+}

@@ -482,6 +482,9 @@ fn scripted_or_default(
     let get = |k: &str| p.get(k).cloned().unwrap_or_default();
     let body = match (method.as_str(), path) {
         ("GET", "/fapi/v1/time") => serde_json::json!({"serverTime": now}).to_string(),
+        // The venue publishes the weight limit it enforces, as Binance does.
+        ("GET", "/fapi/v1/exchangeInfo") if st.weight_limit > 0 => fixture("http_exchange_info")
+            .replace("\"limit\": 2400", &format!("\"limit\": {}", st.weight_limit)),
         ("GET", "/fapi/v1/exchangeInfo") => fixture("http_exchange_info"),
         ("GET", "/fapi/v3/account") => fixture("http_account"),
         ("GET", "/fapi/v1/accountConfig") => fixture("http_account_config"),

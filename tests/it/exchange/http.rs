@@ -883,3 +883,30 @@ async fn the_weight_limit_follows_exchange_info() {
         "budget is 80 % of the published REQUEST_WEIGHT limit"
     );
 }
+
+#[tokio::test]
+async fn ed25519_keys_sign_requests_the_server_accepts() {
+    let venue = FakeVenue::start().await;
+    let creds = copydesk::exchange::Credentials::new(API_KEY, super::support::ED25519_PEM);
+    let ex = venue.adapter_for(creds, ManualClock::new(START), None, Options::default());
+    *venue.state.mark_price.lock().expect("lock") = "1".into();
+    ex.place_order(&market(dec!(10)))
+        .await
+        .expect("order accepted");
+    let sent = venue.requests_to(&Method::POST, "/fapi/v1/order");
+    assert_eq!(
+        sent[0].signature_ok,
+        Some(true),
+        "Ed25519 signature verified server-side"
+    );
+    let raw_sig = sent[0]
+        .body
+        .rsplit("signature=")
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        !raw_sig.contains('+') && !raw_sig.contains('/') && !raw_sig.contains('='),
+        "the base64 signature is percent-encoded: {raw_sig}"
+    );
+}

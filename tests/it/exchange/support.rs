@@ -318,14 +318,23 @@ impl FakeVenue {
         &self,
         clock: Arc<dyn Clock>,
         limiter: Option<Arc<WeightLimiter>>,
+        options: Options,
+    ) -> BinanceUsdm {
+        self.adapter_for(Credentials::new(API_KEY, SECRET), clock, limiter, options)
+    }
+
+    pub fn adapter_for(
+        &self,
+        credentials: Credentials,
+        clock: Arc<dyn Clock>,
+        limiter: Option<Arc<WeightLimiter>>,
         mut options: Options,
     ) -> BinanceUsdm {
         let env = Environment::parse(&self.base).expect("loopback URL is a valid environment");
         options.clock = Some(clock.clone());
         options.limiter =
             Some(limiter.unwrap_or_else(|| Arc::new(WeightLimiter::new(2400, clock))));
-        BinanceUsdm::new(&env, Some(Credentials::new(API_KEY, SECRET)), options)
-            .expect("adapter builds")
+        BinanceUsdm::new(&env, Some(credentials), options).expect("adapter builds")
     }
 }
 
@@ -362,7 +371,37 @@ fn verify_signature(query: &str, body: &str) -> Option<bool> {
     let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("hmac key");
     mac.update(q.as_bytes());
     mac.update(b.as_bytes());
-    Some(hex::encode(mac.finalize().into_bytes()) == sig.to_lowercase())
+    if hex::encode(mac.finalize().into_bytes()) == sig.to_lowercase() {
+        return Some(true);
+    }
+    Some(verify_ed25519(&format!("{q}{b}"), &sig))
+}
+
+/// The Ed25519 key of RFC 8032 test 1, as in the spec's vector (d).
+pub const ED25519_PEM: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n-----END PRIVATE KEY-----\n";
+const ED25519_PUBLIC: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+
+fn verify_ed25519(payload: &str, sig: &str) -> bool {
+    use base64::Engine as _;
+    use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+    let decoded: String = url::form_urlencoded::parse(format!("s={sig}").as_bytes())
+        .map(|(_, v)| v.into_owned())
+        .next()
+        .unwrap_or_default();
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(decoded) else {
+        return false;
+    };
+    let Ok(sig) = Signature::from_slice(&bytes) else {
+        return false;
+    };
+    let key: [u8; 32] = hex::decode(ED25519_PUBLIC)
+        .expect("hex")
+        .try_into()
+        .expect("32 bytes");
+    VerifyingKey::from_bytes(&key)
+        .expect("public key")
+        .verify(payload.as_bytes(), &sig)
+        .is_ok()
 }
 
 fn json_response(

@@ -124,7 +124,11 @@ mod tests {
         let m = Environment::parse("mainnet")
             .and_then(|e| e.endpoints())
             .expect("mainnet parses");
-        assert_eq!(m.rest.as_str(), "https://fapi.binance.com/");
+        assert_eq!(
+            m.rest.as_str(),
+            "https://fapi.binance.com/",
+            "mainnet REST base"
+        );
         assert_eq!(
             m.private_stream_url("abc").as_str(),
             "wss://fstream.binance.com/private/ws?listenKey=abc",
@@ -135,7 +139,8 @@ mod tests {
             .expect("demo parses");
         assert_eq!(
             d.private_stream_url("k").as_str(),
-            "wss://demo-fstream.binance.com/private/ws?listenKey=k"
+            "wss://demo-fstream.binance.com/private/ws?listenKey=k",
+            "demo uses the demo private stream host"
         );
         assert_eq!(d.wallet, None, "demo has no wallet API");
         let c = Environment::parse("http://127.0.0.1:8900")
@@ -146,7 +151,11 @@ mod tests {
             "ws://127.0.0.1:8900/private/ws?listenKey=k",
             "plain http custom base gives ws:// on the same host"
         );
-        assert_eq!(c.limiter_key(), "127.0.0.1:8900");
+        assert_eq!(
+            c.limiter_key(),
+            "127.0.0.1:8900",
+            "limiter keyed by host and port"
+        );
     }
 
     #[test]

@@ -75,8 +75,8 @@ async fn signed_order_is_accepted_by_a_server_checking_the_hmac() {
         p["price"], "0.1235",
         "sell price rounded up to the 0.0001 tick"
     );
-    assert_eq!(p["timeInForce"], "GTC");
-    assert_eq!(p["positionSide"], "BOTH");
+    assert_eq!(p["timeInForce"], "GTC", "limit orders carry GTC");
+    assert_eq!(p["positionSide"], "BOTH", "one-way orders say BOTH");
     assert_eq!(p["recvWindow"], "5000", "recvWindow sent");
     assert!(!p.contains_key("reduceOnly"), "reduceOnly only when asked");
 }
@@ -102,7 +102,7 @@ async fn every_port_method_round_trips() {
     );
 
     let rules = ex.symbol_rules().await.expect("rules");
-    assert_eq!(rules.rules.len(), 1);
+    assert_eq!(rules.rules.len(), 1, "the fixture lists one symbol");
     assert!(
         rules.stopped_trading.is_empty(),
         "nothing stopped on first fetch"
@@ -127,7 +127,11 @@ async fn every_port_method_round_trips() {
         "12",
         "market qty floored to market step"
     );
-    assert_eq!(sent[0].params()["newOrderRespType"], "RESULT");
+    assert_eq!(
+        sent[0].params()["newOrderRespType"],
+        "RESULT",
+        "orders ask for the final state"
+    );
 
     let stop = ConditionalOrderRequest {
         client_id: cid("cd0000000000000000000000000000s1"),
@@ -146,11 +150,17 @@ async fn every_port_method_round_trips() {
         "{placed:?}"
     );
     let p = venue.requests_to(&Method::POST, "/fapi/v1/algoOrder")[0].params();
-    assert_eq!(p["algoType"], "CONDITIONAL");
-    assert_eq!(p["type"], "STOP_MARKET");
+    assert_eq!(
+        p["algoType"], "CONDITIONAL",
+        "conditional orders go to the algo service"
+    );
+    assert_eq!(p["type"], "STOP_MARKET", "stop-market type sent");
     assert_eq!(p["triggerPrice"], "0.4", "trigger rounded to nearest tick");
-    assert_eq!(p["workingType"], "MARK_PRICE");
-    assert_eq!(p["closePosition"], "true");
+    assert_eq!(
+        p["workingType"], "MARK_PRICE",
+        "mark-price trigger sent as MARK_PRICE"
+    );
+    assert_eq!(p["closePosition"], "true", "close-position flag sent");
 
     assert_eq!(
         ex.cancel_order("BLZUSDT", "x").await.expect("cancel"),
@@ -168,15 +178,28 @@ async fn every_port_method_round_trips() {
         Scripted::ok(super::support::fixture("http_order")),
     );
     let found = ex.query_order("BTCUSDT", "testOrder").await.expect("query");
-    assert_eq!(found.map(|o| o.client_id), Some("testOrder".into()));
-    assert_eq!(ex.query_conditional("BLZUSDT", "x").await.expect("q"), None);
+    assert_eq!(
+        found.map(|o| o.client_id),
+        Some("testOrder".into()),
+        "a scripted order is found by client id"
+    );
+    assert_eq!(
+        ex.query_conditional("BLZUSDT", "x").await.expect("q"),
+        None,
+        "-2013 on an algo query is None"
+    );
 
-    assert_eq!(ex.set_leverage("BLZUSDT", 7).await.expect("leverage"), 7);
+    assert_eq!(
+        ex.set_leverage("BLZUSDT", 7).await.expect("leverage"),
+        7,
+        "the venue's leverage is returned"
+    );
     assert_eq!(
         ex.set_margin_mode("BLZUSDT", MarginMode::Isolated)
             .await
             .expect("margin type"),
-        SettingOutcome::Changed
+        SettingOutcome::Changed,
+        "a margin-mode change reports Changed"
     );
     venue.script(
         Method::POST,
@@ -196,19 +219,29 @@ async fn every_port_method_round_trips() {
     let p = venue.requests_to(&Method::POST, "/fapi/v1/positionMargin")[0].params();
     assert_eq!(
         (p["type"].as_str(), p["positionSide"].as_str()),
-        ("1", "LONG")
+        ("1", "LONG"),
+        "add is type 1 and hedge margin names the side"
     );
-    assert_eq!(ex.position_mode().await.expect("mode"), PositionMode::Hedge);
+    assert_eq!(
+        ex.position_mode().await.expect("mode"),
+        PositionMode::Hedge,
+        "dualSidePosition true is hedge mode"
+    );
     assert_eq!(
         ex.set_position_mode(PositionMode::OneWay)
             .await
             .expect("set"),
-        SettingOutcome::Changed
+        SettingOutcome::Changed,
+        "a position-mode change reports Changed"
     );
-    assert!(ex.multi_assets_mode().await.expect("multi"));
+    assert!(
+        ex.multi_assets_mode().await.expect("multi"),
+        "multiAssetsMargin true read"
+    );
     assert_eq!(
         ex.set_multi_assets_mode(false).await.expect("set"),
-        SettingOutcome::Changed
+        SettingOutcome::Changed,
+        "a multi-assets change reports Changed"
     );
     let trades = ex
         .user_trades(&TradeQuery {
@@ -217,9 +250,9 @@ async fn every_port_method_round_trips() {
         })
         .await
         .expect("trades");
-    assert_eq!(trades.len(), 1);
+    assert_eq!(trades.len(), 1, "the fixture holds one trade");
     let income = ex.income(&IncomeQuery::default()).await.expect("income");
-    assert_eq!(income.len(), 1);
+    assert_eq!(income.len(), 1, "the fixture holds one income record");
     assert!(
         venue
             .requests()
@@ -243,7 +276,11 @@ async fn orders_below_the_minimums_are_never_sent() {
         matches!(err, ExchangeError::Filter { .. }),
         "filter error, got {err:?}"
     );
-    assert_eq!(err.class(), ErrorClass::Rejected);
+    assert_eq!(
+        err.class(),
+        ErrorClass::Rejected,
+        "a filter refusal is a rejection, not retryable"
+    );
     let err = ex
         .place_order(&market(dec!(0.5)))
         .await
@@ -260,7 +297,11 @@ async fn orders_below_the_minimums_are_never_sent() {
         1,
         "only the reduce-only order reached the venue"
     );
-    assert_eq!(sent[0].params()["reduceOnly"], "true");
+    assert_eq!(
+        sent[0].params()["reduceOnly"],
+        "true",
+        "one-way closes carry reduceOnly"
+    );
 }
 
 #[tokio::test]
@@ -280,7 +321,10 @@ async fn hedge_mode_orders_never_carry_reduce_only() {
         !p.contains_key("reduceOnly"),
         "the venue refuses reduceOnly in hedge mode"
     );
-    assert_eq!(p["positionSide"], "LONG");
+    assert_eq!(
+        p["positionSide"], "LONG",
+        "hedge closes name the position side"
+    );
 }
 
 #[tokio::test]
@@ -305,7 +349,7 @@ async fn rate_limit_429_pauses_until_retry_after() {
         },
         "429 keeps the code and Retry-After"
     );
-    assert_eq!(err.class(), ErrorClass::Transient);
+    assert_eq!(err.class(), ErrorClass::Transient, "a 429 is retryable");
     let before = venue.requests().len();
     let skip = clock.sleeps().len();
     let ex2 = ex.clone();
@@ -327,7 +371,11 @@ async fn rate_limit_429_pauses_until_retry_after() {
         .expect("hang guard")
         .expect("task")
         .expect("call succeeds after the pause");
-    assert_eq!(mode, PositionMode::Hedge);
+    assert_eq!(
+        mode,
+        PositionMode::Hedge,
+        "the paused call returns the venue's answer"
+    );
 }
 
 #[tokio::test]
@@ -349,7 +397,8 @@ async fn ban_418_stops_all_requests_until_it_lifts() {
         err,
         ExchangeError::Banned {
             retry_after: Duration::from_secs(120)
-        }
+        },
+        "418 becomes a ban of Retry-After seconds"
     );
     let before = venue.requests().len();
     let err = b
@@ -423,7 +472,7 @@ async fn persistent_skew_gives_up_after_one_retry() {
         matches!(err, ExchangeError::ClockSkew { code: -1021, .. }),
         "{err:?}"
     );
-    assert_eq!(err.class(), ErrorClass::Transient);
+    assert_eq!(err.class(), ErrorClass::Transient, "skew is retryable");
     assert_eq!(
         venue
             .requests_to(&Method::GET, "/fapi/v1/positionSide/dual")
@@ -476,9 +525,10 @@ async fn timeouts_leave_placements_unconfirmed() {
         err,
         ExchangeError::Timeout {
             after: Duration::from_millis(300)
-        }
+        },
+        "a read that times out reports the deadline"
     );
-    assert_eq!(err.class(), ErrorClass::Transient);
+    assert_eq!(err.class(), ErrorClass::Transient, "a timeout is retryable");
 }
 
 #[tokio::test]
@@ -682,7 +732,7 @@ async fn key_check_reads_api_restrictions() {
         restrictions(with("enableWithdrawals", true.into())),
     );
     let c = ex.check_key(KeyRole::Follower).await.expect("check");
-    assert_eq!(c.verdict, KeyVerdict::Refused);
+    assert_eq!(c.verdict, KeyVerdict::Refused, "withdrawals refuse the key");
     assert!(
         c.findings.contains(&KeyFinding::WithdrawalsEnabled),
         "{c:?}"
@@ -742,7 +792,11 @@ async fn key_check_reads_api_restrictions() {
         ),
     );
     let c = ex.check_key(KeyRole::Leader).await.expect("check");
-    assert_eq!(c.verdict, KeyVerdict::Refused);
+    assert_eq!(
+        c.verdict,
+        KeyVerdict::Refused,
+        "a key the venue refuses is refused"
+    );
     assert!(
         matches!(
             c.findings[0],
@@ -778,7 +832,11 @@ fn leader_keys_warn_when_they_can_trade() {
         ..r.clone()
     };
     let c = judge(&trading, KeyRole::Leader, START);
-    assert_eq!(c.verdict, KeyVerdict::Accepted);
+    assert_eq!(
+        c.verdict,
+        KeyVerdict::Accepted,
+        "a trading leader key only warns"
+    );
     assert!(c.findings.contains(&KeyFinding::LeaderKeyCanTrade), "{c:?}");
     let no_read = ApiRestrictions {
         enable_reading: false,
@@ -786,7 +844,8 @@ fn leader_keys_warn_when_they_can_trade() {
     };
     assert_eq!(
         judge(&no_read, KeyRole::Leader, START).verdict,
-        KeyVerdict::Refused
+        KeyVerdict::Refused,
+        "a key that cannot read is refused"
     );
 }
 

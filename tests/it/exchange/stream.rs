@@ -196,7 +196,7 @@ async fn keepalive_is_sent_and_an_unknown_key_reconnects() {
     let reason = expect_disconnected(&mut stream).await;
     assert!(reason.contains("listen key"), "{reason}");
     let conn2 = venue.next_ws().await;
-    assert_eq!(conn2.listen_key, "key1");
+    assert_eq!(conn2.listen_key, "key1", "a new listen key after -1125");
     expect_resynced(&mut stream).await;
 }
 

@@ -190,8 +190,16 @@ pub fn position(
     p: RawPositionRisk,
     settings: &[SymbolSetting],
 ) -> Result<PositionSnapshot, ExchangeError> {
-    let setting = settings.iter().find(|s| s.symbol == p.symbol);
-    let margin_mode = setting.map_or(MarginMode::Cross, |s| s.margin_mode);
+    // symbolConfig lists every symbol; a missing row means the two answers disagree, and
+    // guessing a leverage would mislead sizing, so the snapshot fails instead.
+    let setting = settings
+        .iter()
+        .find(|s| s.symbol == p.symbol)
+        .ok_or_else(|| ExchangeError::Decode {
+            what: what.to_owned(),
+            detail: format!("field `symbol`: {} has no symbolConfig row", p.symbol),
+        })?;
+    let margin_mode = setting.margin_mode;
     let margin = match margin_mode {
         MarginMode::Isolated => p.isolated_wallet,
         MarginMode::Cross => p.initial_margin,
@@ -204,7 +212,7 @@ pub fn position(
         unrealized_pnl: p.un_realized_profit,
         liquidation_price: price_or_none(p.liquidation_price),
         margin_mode,
-        leverage: setting.map_or(1, |s| s.leverage),
+        leverage: setting.leverage,
         margin,
         maintenance_margin: p.maint_margin,
         notional: p.notional,

@@ -14,7 +14,7 @@ pub mod sign;
 pub mod ws;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use reqwest::Method;
 use rust_decimal::Decimal;
@@ -51,7 +51,7 @@ pub struct Options {
     pub limiter: Option<Arc<WeightLimiter>>,
     /// The time source; by default the system clock.
     pub clock: Option<Arc<dyn Clock>>,
-    /// A shared HTTP client, so every account reuses connections; by default a new one.
+    /// The HTTP client; by default one client shared by the whole process.
     pub http_client: Option<reqwest::Client>,
 }
 
@@ -91,11 +91,7 @@ impl BinanceUsdm {
             .unwrap_or_else(|| WeightLimiter::shared_for(&endpoints.limiter_key()));
         let http = match options.http_client {
             Some(c) => c,
-            None => reqwest::Client::builder()
-                .build()
-                .map_err(|e| ExchangeError::Network {
-                    detail: format!("cannot build the HTTP client: {e}"),
-                })?,
+            None => shared_http_client()?,
         };
         let raw = RawClient::new(
             http,
@@ -441,6 +437,21 @@ fn unconfirmed_or(e: ExchangeError) -> ExResult<String> {
         } => Ok(e.to_string()),
         other => Err(other),
     }
+}
+
+/// One HTTP client for the whole process, so every account reuses its connection pool.
+fn shared_http_client() -> ExResult<reqwest::Client> {
+    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(|detail| ExchangeError::Network {
+            detail: format!("cannot build the HTTP client: {detail}"),
+        })
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

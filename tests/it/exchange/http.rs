@@ -93,6 +93,11 @@ async fn every_port_method_round_trips() {
         "equity from totalMarginBalance"
     );
     assert_eq!(snap.positions.len(), 1, "one open position");
+    assert_eq!(
+        (snap.positions[0].leverage, snap.positions[0].margin_mode),
+        (5, MarginMode::Isolated),
+        "leverage and margin mode joined from symbolConfig"
+    );
     assert_eq!(snap.open_orders.len(), 1, "open orders included");
     assert_eq!(snap.open_conditionals.len(), 1, "open algo orders included");
     assert_eq!(

@@ -483,3 +483,15 @@ fn malformed_payloads_fail_without_panicking() {
         );
     }
 }
+
+#[test]
+fn a_position_without_its_symbol_config_row_is_an_error() {
+    let rows: Vec<RawPositionRisk> =
+        decode("positionRisk", fixture("http_position_risk").as_bytes()).expect("decodes");
+    let err = map::position("positionRisk", rows[0].clone(), &[])
+        .expect_err("leverage must not be guessed");
+    assert!(
+        err.to_string().contains("ADAUSDT"),
+        "the error names the symbol: {err}"
+    );
+}

@@ -527,7 +527,15 @@ fn scripted_or_default(
         ("GET", "/fapi/v1/exchangeInfo") => fixture("http_exchange_info"),
         ("GET", "/fapi/v3/account") => fixture("http_account"),
         ("GET", "/fapi/v1/accountConfig") => fixture("http_account_config"),
-        ("GET", "/fapi/v1/symbolConfig") => fixture("http_symbol_config"),
+        // Every symbol has a row, as on the venue: both fixtures together.
+        ("GET", "/fapi/v1/symbolConfig") => {
+            let mut rows: Vec<serde_json::Value> =
+                serde_json::from_str(&fixture("http_symbol_config")).expect("fixture");
+            let more: Vec<serde_json::Value> =
+                serde_json::from_str(&fixture("http_symbol_config_string_flag")).expect("fixture");
+            rows.extend(more);
+            serde_json::Value::Array(rows).to_string()
+        }
         ("GET", "/fapi/v3/positionRisk") => fixture("http_position_risk"),
         ("GET", "/fapi/v1/openOrders") => format!("[{}]", fixture("http_order")),
         ("GET", "/fapi/v1/openAlgoOrders") => format!("[{}]", fixture("http_algo_order")),

@@ -30,6 +30,10 @@ pub struct HttpConfig {
     pub timeout: Duration,
     /// The server-time offset is refreshed when older than this.
     pub time_resync_every: Duration,
+    /// The account's order limits per 10 seconds and per minute (the venue's defaults;
+    /// orders are paced below them).
+    pub orders_per_10s: u32,
+    pub orders_per_minute: u32,
 }
 
 impl Default for HttpConfig {
@@ -38,6 +42,8 @@ impl Default for HttpConfig {
             recv_window_ms: 5_000,
             timeout: Duration::from_secs(10),
             time_resync_every: Duration::from_secs(600),
+            orders_per_10s: 300,
+            orders_per_minute: 1200,
         }
     }
 }
@@ -63,6 +69,8 @@ pub struct Call {
     pub weight: u32,
     /// Another base URL (the wallet API); `None` for the futures REST base.
     pub base: Option<Url>,
+    /// Counts against the account's order limits.
+    pub places_order: bool,
 }
 
 impl Call {
@@ -74,7 +82,14 @@ impl Call {
             security,
             weight,
             base: None,
+            places_order: false,
         }
+    }
+
+    /// Marks a call that places an order.
+    pub fn placing_order(mut self) -> Self {
+        self.places_order = true;
+        self
     }
 
     pub fn param(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -107,6 +122,9 @@ pub struct RawClient {
     credentials: Option<Credentials>,
     signer: Option<Signer>,
     limiter: Arc<WeightLimiter>,
+    /// Order limits are per account, so these are not shared.
+    orders_10s: WeightLimiter,
+    orders_1m: WeightLimiter,
     clock: Arc<dyn Clock>,
     offset_ms: AtomicI64,
     synced_at: AtomicI64,
@@ -146,6 +164,12 @@ impl RawClient {
             credentials,
             signer,
             limiter,
+            orders_10s: WeightLimiter::with_window(
+                config.orders_per_10s,
+                Duration::from_secs(10),
+                clock.clone(),
+            ),
+            orders_1m: WeightLimiter::new(config.orders_per_minute, clock.clone()),
             clock,
             offset_ms: AtomicI64::new(0),
             synced_at: AtomicI64::new(NEVER),
@@ -212,6 +236,10 @@ impl RawClient {
     }
 
     async fn send_once(&self, call: &Call) -> Result<Vec<u8>, ExchangeError> {
+        if call.places_order {
+            self.orders_10s.acquire(1).await?;
+            self.orders_1m.acquire(1).await?;
+        }
         self.limiter.acquire(call.weight).await?;
         let mut url = call.base.clone().unwrap_or_else(|| self.base.clone());
         url.set_path(call.path);
@@ -270,6 +298,12 @@ impl RawClient {
         let headers = resp.headers().clone();
         if let Some(used) = header_u32(&headers, "x-mbx-used-weight-1m") {
             self.limiter.observe_used(used);
+        }
+        if let Some(count) = header_u32(&headers, "x-mbx-order-count-10s") {
+            self.orders_10s.observe_used(count);
+        }
+        if let Some(count) = header_u32(&headers, "x-mbx-order-count-1m") {
+            self.orders_1m.observe_used(count);
         }
         let body = resp
             .bytes()

@@ -1,5 +1,6 @@
 //! The request-weight limiter. Binance counts weight per IP per calendar minute, so every
-//! account of the process talking to one host shares one limiter. Requests wait before the
+//! account of the process talking to one host shares one limiter. The same counter, with
+//! a 10-second or 1-minute window, also paces each account's order count. Requests wait before the
 //! limit is reached (the budget is below the venue's limit), the venue's own count from
 //! `X-MBX-USED-WEIGHT-1M` corrects ours, a `429` pauses everyone until the venue's
 //! `Retry-After`, and a `418` ban makes every request fail at once until it lifts.
@@ -13,6 +14,7 @@ use crate::exchange::clock::{Clock, SystemClock};
 use crate::exchange::error::ExchangeError;
 use crate::exchange::types::Millis;
 
+/// A `429` without `Retry-After` pauses until the next minute, when weight resets.
 const WINDOW_MS: Millis = 60_000;
 /// Venue limit per minute when exchangeInfo has not said otherwise.
 pub const DEFAULT_LIMIT: u32 = 2400;
@@ -34,6 +36,7 @@ struct State {
 #[derive(Debug)]
 pub struct WeightLimiter {
     budget: AtomicU32,
+    window_ms: Millis,
     clock: Arc<dyn Clock>,
     state: Mutex<State>,
 }
@@ -41,7 +44,14 @@ pub struct WeightLimiter {
 impl WeightLimiter {
     /// A limiter for a venue limit of `limit` weight per minute.
     pub fn new(limit: u32, clock: Arc<dyn Clock>) -> Self {
+        Self::with_window(limit, Duration::from_secs(60), clock)
+    }
+
+    /// A limiter allowing `limit` per `window` (windows aligned to the epoch, like the
+    /// venue's counters).
+    pub fn with_window(limit: u32, window: Duration, clock: Arc<dyn Clock>) -> Self {
         Self {
+            window_ms: duration_to_ms(window).max(1),
             budget: AtomicU32::new(budget_for(limit)),
             clock,
             state: Mutex::new(State::default()),
@@ -93,7 +103,7 @@ impl WeightLimiter {
                         retry_after: ms_to_duration(s.banned_until - now),
                     });
                 }
-                roll(&mut s, now);
+                roll(&mut s, now, self.window_ms);
                 if s.paused_until > now {
                     s.paused_until - now
                 } else if s.used.saturating_add(weight) <= self.budget() || s.used == 0 {
@@ -104,9 +114,9 @@ impl WeightLimiter {
                         used = s.used,
                         weight,
                         budget = self.budget(),
-                        "weight budget spent; waiting for the next minute"
+                        "budget spent; waiting for the next window"
                     );
-                    (s.window + 1) * WINDOW_MS - now
+                    (s.window + 1) * self.window_ms - now
                 }
             };
             self.clock.sleep(ms_to_duration(wait.max(1))).await;
@@ -117,7 +127,7 @@ impl WeightLimiter {
     pub fn observe_used(&self, used: u32) {
         let mut s = self.lock();
         let now = self.clock.now_ms();
-        roll(&mut s, now);
+        roll(&mut s, now, self.window_ms);
         // Never lower our estimate: requests booked but not yet answered are not in the
         // venue's count yet.
         s.used = s.used.max(used);
@@ -150,8 +160,8 @@ fn budget_for(limit: u32) -> u32 {
     (limit.saturating_mul(BUDGET_PERCENT) / 100).max(1)
 }
 
-fn roll(s: &mut State, now: Millis) {
-    let window = now.div_euclid(WINDOW_MS);
+fn roll(s: &mut State, now: Millis, window_ms: Millis) {
+    let window = now.div_euclid(window_ms);
     if window != s.window {
         s.window = window;
         s.used = 0;

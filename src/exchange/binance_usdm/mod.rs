@@ -321,7 +321,8 @@ impl Inner {
         }
         let call = call
             .param("newClientOrderId", req.client_id.as_str())
-            .param("newOrderRespType", "RESULT");
+            .param("newOrderRespType", "RESULT")
+            .placing_order();
         const W: &str = "POST /fapi/v1/order";
         let body = match self.raw.send(&call).await {
             Ok(body) => body,
@@ -395,7 +396,8 @@ impl Inner {
         }
         let call = call
             .param("clientAlgoId", req.client_id.as_str())
-            .param("newOrderRespType", "RESULT");
+            .param("newOrderRespType", "RESULT")
+            .placing_order();
         const W: &str = "POST /fapi/v1/algoOrder";
         let body = match self.raw.send(&call).await {
             Ok(body) => body,

@@ -974,3 +974,47 @@ async fn ed25519_keys_sign_requests_the_server_accepts() {
         "the base64 signature is percent-encoded: {raw_sig}"
     );
 }
+
+#[tokio::test]
+async fn orders_are_paced_below_the_account_order_limit() {
+    let clock = ManualClock::new(START);
+    let venue = FakeVenue::start_with(clock.clone(), 0).await;
+    let options = Options {
+        http: HttpConfig {
+            orders_per_10s: 10,
+            ..HttpConfig::default()
+        },
+        ..Options::default()
+    };
+    let ex = venue.adapter_with(clock.clone(), None, options);
+    *venue.state.mark_price.lock().expect("lock") = "1".into();
+    ex.symbol_rules().await.expect("rules");
+    let burst = {
+        let ex = ex.clone();
+        tokio::spawn(async move {
+            for _ in 0..9 {
+                ex.place_order(&market(dec!(10)))
+                    .await
+                    .expect("order placed");
+            }
+        })
+    };
+    clock
+        .wait_for_sleep(0, |d| d <= Duration::from_secs(10))
+        .await;
+    assert_eq!(
+        venue.requests_to(&Method::POST, "/fapi/v1/order").len(),
+        8,
+        "8 orders (80 % of 10 per 10 s) go out, the 9th waits"
+    );
+    clock.advance(Duration::from_secs(10));
+    tokio::time::timeout(Duration::from_secs(10), burst)
+        .await
+        .expect("hang guard")
+        .expect("the 9th order goes out in the next window");
+    assert_eq!(
+        venue.requests_to(&Method::POST, "/fapi/v1/order").len(),
+        9,
+        "all orders sent in the end"
+    );
+}

@@ -106,6 +106,13 @@ async fn events_arrive_after_the_resync_with_receive_time_and_pings_are_answered
 #[tokio::test]
 async fn a_forced_disconnect_reconnects_with_backoff_and_resyncs() {
     let (clock, venue, mut stream, conn) = setup().await;
+    // While the socket is down the account changes; only the resync can tell.
+    let changed = fixture("http_account").replace(
+        "\"totalMarginBalance\": \"103.12345678\"",
+        "\"totalMarginBalance\": \"250.5\"",
+    );
+    assert!(changed.contains("250.5"), "the fixture edit must apply");
+    venue.script(Method::GET, "/fapi/v3/account", Scripted::ok(changed));
     conn.to_client.send(ToClient::Close).expect("venue closes");
     let reason = expect_disconnected(&mut stream).await;
     assert!(
@@ -122,7 +129,14 @@ async fn a_forced_disconnect_reconnects_with_backoff_and_resyncs() {
     );
     clock.advance(d);
     let conn2 = venue.next_ws().await;
-    expect_resynced(&mut stream).await;
+    match next_event(&mut stream).await {
+        AccountEvent::Resynced(r) => assert_eq!(
+            r.snapshot.equity,
+            dec!(250.5),
+            "the resync snapshot carries what changed while disconnected"
+        ),
+        other => panic!("a reconnect must be followed by a resync, got {other:?}"),
+    }
     assert_eq!(
         conn2.listen_key, "key1",
         "a listen key is requested for every connection"

@@ -1,9 +1,9 @@
 //! The request-weight limiter. Binance counts weight per IP per calendar minute, so every
 //! account of the process talking to one host shares one limiter. The same counter, with
-//! a 10-second or 1-minute window, also paces each account's order count. Requests wait before the
-//! limit is reached (the budget is below the venue's limit), the venue's own count from
-//! `X-MBX-USED-WEIGHT-1M` corrects ours, a `429` pauses everyone until the venue's
-//! `Retry-After`, and a `418` ban makes every request fail at once until it lifts.
+//! a 10-second or 1-minute window, also paces each account's order count. Requests wait
+//! before the limit is reached (the budget is below the venue's limit), the venue's own
+//! count from `X-MBX-USED-WEIGHT-1M` corrects ours, a `429` pauses everyone until the
+//! venue's `Retry-After`, and a `418` ban makes every request fail at once until it lifts.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -107,6 +107,8 @@ impl WeightLimiter {
                 if s.paused_until > now {
                     s.paused_until - now
                 } else if s.used.saturating_add(weight) <= self.budget() || s.used == 0 {
+                    // A request heavier than the whole budget still goes, alone in its
+                    // window, rather than waiting forever.
                     s.used = s.used.saturating_add(weight);
                     return Ok(());
                 } else {

@@ -495,3 +495,20 @@ fn a_position_without_its_symbol_config_row_is_an_error() {
         "the error names the symbol: {err}"
     );
 }
+
+#[test]
+fn a_triggered_algo_order_names_the_order_it_placed() {
+    let o: RawAlgoOrder = decode("algo", fixture("http_algo_order_triggered").as_bytes())
+        .expect("a query answer with actual* fields decodes");
+    let r = map::algo_order("algo", o).expect("maps");
+    assert_eq!(
+        r.status,
+        ConditionalStatus::Triggered,
+        "algoStatus TRIGGERED"
+    );
+    assert_eq!(
+        r.triggered_order_id.as_deref(),
+        Some("4087922101"),
+        "actualOrderId given as a string joins to the regular order"
+    );
+}

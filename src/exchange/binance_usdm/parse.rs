@@ -158,6 +158,8 @@ pub enum RawFilter {
     Other,
 }
 
+/// `GET /fapi/v3/account`. Its `positions` lack entry and mark prices, so positions are
+/// read from `positionRisk` instead and this list is ignored.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RawAccount {

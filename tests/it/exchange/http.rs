@@ -492,7 +492,7 @@ async fn timeouts_leave_placements_unconfirmed() {
     let venue = FakeVenue::start().await;
     let options = Options {
         http: HttpConfig {
-            timeout: Duration::from_millis(300),
+            timeout: Duration::from_millis(1500),
             ..HttpConfig::default()
         },
         ..Options::default()
@@ -502,7 +502,7 @@ async fn timeouts_leave_placements_unconfirmed() {
     venue.script(
         Method::POST,
         "/fapi/v1/order",
-        Scripted::ok("{}").delayed(Duration::from_secs(5)),
+        Scripted::ok("{}").delayed(Duration::from_secs(10)),
     );
     let mut order = market(dec!(100));
     order.kind = OrderKind::Limit {
@@ -520,7 +520,7 @@ async fn timeouts_leave_placements_unconfirmed() {
     venue.script(
         Method::GET,
         "/fapi/v1/income",
-        Scripted::ok("[]").delayed(Duration::from_secs(5)),
+        Scripted::ok("[]").delayed(Duration::from_secs(10)),
     );
     let err = ex
         .income(&IncomeQuery::default())
@@ -529,7 +529,7 @@ async fn timeouts_leave_placements_unconfirmed() {
     assert_eq!(
         err,
         ExchangeError::Timeout {
-            after: Duration::from_millis(300)
+            after: Duration::from_millis(1500)
         },
         "a read that times out reports the deadline"
     );

@@ -1,1 +1,166 @@
 //! The `Exchange` port (venue-neutral trait and types) and one module per venue.
+//!
+//! The runtime holds venues as `Arc<dyn Exchange>`, so the trait is object-safe: every
+//! method returns a boxed future. Adapters depend inward on `domain` and on this module;
+//! nothing here depends on an adapter.
+
+pub mod binance_usdm;
+pub mod clock;
+pub mod credentials;
+pub mod error;
+pub mod events;
+pub mod types;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use rust_decimal::Decimal;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::domain::{MarginMode, PositionMode, PositionSide};
+
+pub use clock::{Clock, SystemClock};
+pub use credentials::Credentials;
+pub use error::{ErrorClass, ExchangeError};
+pub use events::AccountEvent;
+pub use types::*;
+
+/// A boxed, sendable future: what the port's methods return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Shorthand for the port's results.
+pub type ExResult<T> = Result<T, ExchangeError>;
+
+/// One account on one venue.
+pub trait Exchange: Send + Sync + fmt::Debug {
+    /// Short venue name for logs and the UI, e.g. `binance-usdm`.
+    fn venue(&self) -> &'static str;
+
+    /// Balances, positions with their margin, per-symbol leverage and margin mode, open
+    /// orders and account modes, read together for reconciliation.
+    fn account(&self) -> BoxFuture<'_, ExResult<AccountSnapshot>>;
+
+    /// Every symbol's trading rules, plus those that stopped trading since the last call.
+    fn symbol_rules(&self) -> BoxFuture<'_, ExResult<RulesUpdate>>;
+
+    /// Places a market or limit order after rounding it to the symbol's rules and checking
+    /// the minimums (market orders against the mark price; reduce-only exempt from the
+    /// minimum notional).
+    fn place_order<'a>(&'a self, order: &'a OrderRequest) -> BoxFuture<'a, ExResult<Placement>>;
+
+    /// Cancels a regular order by client id.
+    fn cancel_order<'a>(
+        &'a self,
+        symbol: &'a str,
+        client_id: &'a str,
+    ) -> BoxFuture<'a, ExResult<CancelOutcome>>;
+
+    /// Looks a regular order up by client id; `None` when the venue does not know it.
+    fn query_order<'a>(
+        &'a self,
+        symbol: &'a str,
+        client_id: &'a str,
+    ) -> BoxFuture<'a, ExResult<Option<OrderReport>>>;
+
+    /// Places a conditional (trigger) order.
+    fn place_conditional<'a>(
+        &'a self,
+        order: &'a ConditionalOrderRequest,
+    ) -> BoxFuture<'a, ExResult<ConditionalPlacement>>;
+
+    /// Cancels a conditional order by client id; `None` when it is not open.
+    fn cancel_conditional<'a>(
+        &'a self,
+        symbol: &'a str,
+        client_id: &'a str,
+    ) -> BoxFuture<'a, ExResult<Option<ConditionalReport>>>;
+
+    /// Looks a conditional order up by client id; `None` when the venue does not know it.
+    fn query_conditional<'a>(
+        &'a self,
+        symbol: &'a str,
+        client_id: &'a str,
+    ) -> BoxFuture<'a, ExResult<Option<ConditionalReport>>>;
+
+    /// Sets a symbol's leverage; returns the leverage now in force.
+    fn set_leverage<'a>(&'a self, symbol: &'a str, leverage: u32) -> BoxFuture<'a, ExResult<u32>>;
+
+    /// Sets a symbol's margin mode.
+    fn set_margin_mode<'a>(
+        &'a self,
+        symbol: &'a str,
+        mode: MarginMode,
+    ) -> BoxFuture<'a, ExResult<SettingOutcome>>;
+
+    /// Adds margin to, or removes it from, an isolated position (`amount` in the margin
+    /// asset, positive).
+    fn adjust_isolated_margin<'a>(
+        &'a self,
+        symbol: &'a str,
+        position_side: PositionSide,
+        change: MarginChange,
+        amount: Decimal,
+    ) -> BoxFuture<'a, ExResult<()>>;
+
+    /// The account's position mode.
+    fn position_mode(&self) -> BoxFuture<'_, ExResult<PositionMode>>;
+
+    /// Switches between one-way and hedge mode.
+    fn set_position_mode(&self, mode: PositionMode) -> BoxFuture<'_, ExResult<SettingOutcome>>;
+
+    /// Whether multi-assets margin is on.
+    fn multi_assets_mode(&self) -> BoxFuture<'_, ExResult<bool>>;
+
+    /// Switches multi-assets margin on or off.
+    fn set_multi_assets_mode(&self, enabled: bool) -> BoxFuture<'_, ExResult<SettingOutcome>>;
+
+    /// The account's fills.
+    fn user_trades<'a>(&'a self, query: &'a TradeQuery) -> BoxFuture<'a, ExResult<Vec<UserTrade>>>;
+
+    /// The account's cash flows (funding, fees, realized PnL, transfers).
+    fn income<'a>(&'a self, query: &'a IncomeQuery) -> BoxFuture<'a, ExResult<Vec<IncomeRecord>>>;
+
+    /// Starts the private event stream. It reconnects by itself and sends
+    /// [`events::Resynced`] with a fresh snapshot after every connect.
+    fn subscribe(&self) -> BoxFuture<'_, ExResult<EventStream>>;
+
+    /// Checks what the key may do, for the given role.
+    fn check_key(&self, role: KeyRole) -> BoxFuture<'_, ExResult<KeyCheck>>;
+}
+
+/// A running private stream. Dropping it stops the stream task.
+#[derive(Debug)]
+pub struct EventStream {
+    events: mpsc::Receiver<AccountEvent>,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl EventStream {
+    /// Wraps the receiving end of a stream task and the switch that stops it.
+    pub fn new(events: mpsc::Receiver<AccountEvent>, stop: oneshot::Sender<()>) -> Self {
+        Self {
+            events,
+            stop: Some(stop),
+        }
+    }
+
+    /// The next event; `None` once the stream has stopped.
+    pub async fn next(&mut self) -> Option<AccountEvent> {
+        self.events.recv().await
+    }
+
+    /// Stops the stream task.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            // The task may already have ended; nothing to do then.
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,179 @@
+//! The request-weight limiter. Binance counts weight per IP per calendar minute, so every
+//! account of the process talking to one host shares one limiter. The same counter, with
+//! a 10-second or 1-minute window, also paces each account's order count. Requests wait
+//! before the limit is reached (the budget is below the venue's limit), the venue's own
+//! count from `X-MBX-USED-WEIGHT-1M` corrects ours, a `429` pauses everyone until the
+//! venue's `Retry-After`, and a `418` ban makes every request fail at once until it lifts.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use crate::exchange::clock::{Clock, SystemClock};
+use crate::exchange::error::ExchangeError;
+use crate::exchange::types::Millis;
+
+/// A `429` without `Retry-After` pauses until the next minute, when weight resets.
+const WINDOW_MS: Millis = 60_000;
+/// Venue limit per minute when exchangeInfo has not said otherwise.
+pub const DEFAULT_LIMIT: u32 = 2400;
+/// Share of the limit we allow ourselves: leaves room for other tools on the same IP and
+/// for our estimate lagging the venue's count.
+const BUDGET_PERCENT: u32 = 80;
+/// Default ban length when a `418` comes without `Retry-After` (the shortest ban).
+const DEFAULT_BAN: Duration = Duration::from_secs(120);
+
+#[derive(Debug, Default)]
+struct State {
+    window: Millis,
+    used: u32,
+    paused_until: Millis,
+    banned_until: Millis,
+}
+
+/// Shared request-weight budget for one venue host.
+#[derive(Debug)]
+pub struct WeightLimiter {
+    budget: AtomicU32,
+    window_ms: Millis,
+    clock: Arc<dyn Clock>,
+    state: Mutex<State>,
+}
+
+impl WeightLimiter {
+    /// A limiter for a venue limit of `limit` weight per minute.
+    pub fn new(limit: u32, clock: Arc<dyn Clock>) -> Self {
+        Self::with_window(limit, Duration::from_secs(60), clock)
+    }
+
+    /// A limiter allowing `limit` per `window` (windows aligned to the epoch, like the
+    /// venue's counters).
+    pub fn with_window(limit: u32, window: Duration, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            window_ms: duration_to_ms(window).max(1),
+            budget: AtomicU32::new(budget_for(limit)),
+            clock,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// The process-wide limiter for a host (one per IP-facing host, shared by every
+    /// account).
+    pub fn shared_for(host: &str) -> Arc<WeightLimiter> {
+        static REGISTRY: OnceLock<Mutex<HashMap<String, Arc<WeightLimiter>>>> = OnceLock::new();
+        let registry = REGISTRY.get_or_init(|| Mutex::new(HashMap::new()));
+        let mut map = match registry.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.entry(host.to_owned())
+            .or_insert_with(|| Arc::new(WeightLimiter::new(DEFAULT_LIMIT, Arc::new(SystemClock))))
+            .clone()
+    }
+
+    /// Weight we allow ourselves per minute.
+    pub fn budget(&self) -> u32 {
+        self.budget.load(Ordering::Relaxed)
+    }
+
+    /// Adopts the venue's published per-minute limit (from `exchangeInfo.rateLimits`).
+    pub fn set_limit(&self, limit: u32) {
+        self.budget.store(budget_for(limit), Ordering::Relaxed);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the counters inconsistent in a way
+        // that matters more than stopping all trading would.
+        match self.state.lock() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Waits until `weight` fits in the current minute, then books it. Fails at once while
+    /// the IP is banned.
+    pub async fn acquire(&self, weight: u32) -> Result<(), ExchangeError> {
+        loop {
+            let wait = {
+                let mut s = self.lock();
+                let now = self.clock.now_ms();
+                if s.banned_until > now {
+                    return Err(ExchangeError::Banned {
+                        retry_after: ms_to_duration(s.banned_until - now),
+                    });
+                }
+                roll(&mut s, now, self.window_ms);
+                if s.paused_until > now {
+                    s.paused_until - now
+                } else if s.used.saturating_add(weight) <= self.budget() || s.used == 0 {
+                    // A request heavier than the whole budget still goes, alone in its
+                    // window, rather than waiting forever.
+                    s.used = s.used.saturating_add(weight);
+                    return Ok(());
+                } else {
+                    tracing::debug!(
+                        used = s.used,
+                        weight,
+                        budget = self.budget(),
+                        "budget spent; waiting for the next window"
+                    );
+                    (s.window + 1) * self.window_ms - now
+                }
+            };
+            self.clock.sleep(ms_to_duration(wait.max(1))).await;
+        }
+    }
+
+    /// Takes the venue's count for the current minute from a response header.
+    pub fn observe_used(&self, used: u32) {
+        let mut s = self.lock();
+        let now = self.clock.now_ms();
+        roll(&mut s, now, self.window_ms);
+        // Never lower our estimate: requests booked but not yet answered are not in the
+        // venue's count yet.
+        s.used = s.used.max(used);
+    }
+
+    /// The venue answered `429`: hold every request until `retry_after` (or the next
+    /// minute) has passed.
+    pub fn pause(&self, retry_after: Option<Duration>) {
+        let mut s = self.lock();
+        let now = self.clock.now_ms();
+        let until = match retry_after {
+            Some(d) => now + duration_to_ms(d),
+            None => (now / WINDOW_MS + 1) * WINDOW_MS,
+        };
+        s.paused_until = s.paused_until.max(until);
+    }
+
+    /// The venue answered `418`: refuse every request until the ban lifts. Returns its
+    /// length.
+    pub fn ban(&self, retry_after: Option<Duration>) -> Duration {
+        let d = retry_after.unwrap_or(DEFAULT_BAN);
+        let mut s = self.lock();
+        let now = self.clock.now_ms();
+        s.banned_until = s.banned_until.max(now + duration_to_ms(d));
+        d
+    }
+}
+
+fn budget_for(limit: u32) -> u32 {
+    (limit.saturating_mul(BUDGET_PERCENT) / 100).max(1)
+}
+
+fn roll(s: &mut State, now: Millis, window_ms: Millis) {
+    let window = now.div_euclid(window_ms);
+    if window != s.window {
+        s.window = window;
+        s.used = 0;
+    }
+}
+
+fn ms_to_duration(ms: Millis) -> Duration {
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+fn duration_to_ms(d: Duration) -> Millis {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
+}

@@ -28,6 +28,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Manage API keys in the OS keychain.
+    Keys {
+        #[command(subcommand)]
+        command: copydesk::secrets::cli::KeysCommand,
+    },
+    /// Write copies, fills and figures as JSON and CSV.
+    Export {
+        /// Output directory (default: `<data dir>/exports/<time>`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Test hook: panic while holding an account's credentials.
+    #[command(hide = true)]
+    DebugPanic { name: String },
 }
 
 fn main() -> ExitCode {
@@ -46,6 +60,36 @@ fn main() -> ExitCode {
             };
             println_out(&out);
             ExitCode::SUCCESS
+        }
+        Command::Keys { command } => with_log(&data_dir, || {
+            copydesk::secrets::cli::run(&data_dir, command)
+        }),
+        Command::Export { out } => with_log(&data_dir, || {
+            copydesk::store::export_data_dir(&data_dir, out.as_deref())
+                .map(|r| r.summary())
+                .map_err(Into::into)
+        }),
+        Command::DebugPanic { name } => {
+            with_log(&data_dir, || copydesk::secrets::cli::debug_panic(&name))
+        }
+    }
+}
+
+/// Runs a command with logging to the data directory, printing its text or its error.
+fn with_log(
+    data_dir: &std::path::Path,
+    f: impl FnOnce() -> Result<String, copydesk::api::ApiError>,
+) -> ExitCode {
+    let _guard = copydesk::logging::init(data_dir).ok();
+    match f() {
+        Ok(text) => {
+            println_out(&text);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::debug!(code = ?e.code, "command failed");
+            eprintln!("error: {}", e.message);
+            ExitCode::FAILURE
         }
     }
 }

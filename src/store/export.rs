@@ -19,6 +19,38 @@ pub struct ExportReport {
     pub figures: usize,
 }
 
+impl ExportReport {
+    /// What `copydesk export` prints.
+    pub fn summary(&self) -> String {
+        let files = self
+            .files
+            .iter()
+            .map(|f| format!("  {}", f.display()))
+            .collect::<Vec<_>>()
+            .join("\n");
+        format!(
+            "exported {} copies, {} fills and {} figure points to {}:\n{files}",
+            self.copies,
+            self.fills,
+            self.figures,
+            self.dir.display()
+        )
+    }
+}
+
+/// Exports the database of data directory `dir` into `out`, by default
+/// `<dir>/exports/<UTC milliseconds>`. Reads only: it works while an engine runs.
+pub fn export_data_dir(dir: &Path, out: Option<&Path>) -> Result<ExportReport, StoreError> {
+    let store = Store::open_read_only(&super::db_path(dir))?;
+    let out = out.map_or_else(
+        || dir.join("exports").join(super::now_ms().to_string()),
+        Path::to_path_buf,
+    );
+    let report = export(&store, &out)?;
+    tracing::info!(dir = %out.display(), "data exported");
+    Ok(report)
+}
+
 #[derive(Serialize)]
 struct FillOut<'a> {
     id: i64,

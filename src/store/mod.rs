@@ -22,7 +22,7 @@ pub use backup::BACKUP_DIR;
 pub use data_dir::{db_path, DataDir, DB_FILE};
 pub use db::Store;
 pub use error::StoreError;
-pub use export::{export, ExportReport};
+pub use export::{export, export_data_dir, ExportReport};
 pub use lock::{DataDirLock, LOCK_FILE};
 pub use migrate::{Migration, MIGRATIONS};
 pub use value::{now_ms, DecText, TimestampMs};

@@ -124,12 +124,8 @@ pub fn debug_panic(name: &str) -> Result<String, ApiError> {
     }
     let keychain = Keychain::app();
     let source = SecretSource::Keychain(name.to_owned());
-    let key = source
-        .resolve(name, SecretPart::ApiKey, &keychain)
-        .map_err(|e| ApiError::new(crate::api::ErrorCode::Keychain, e.to_string()))?;
-    let secret = source
-        .resolve(name, SecretPart::ApiSecret, &keychain)
-        .map_err(|e| ApiError::new(crate::api::ErrorCode::Keychain, e.to_string()))?;
+    let key = source.resolve(name, SecretPart::ApiKey, &keychain)?;
+    let secret = source.resolve(name, SecretPart::ApiSecret, &keychain)?;
     tracing::trace!(
         ?key,
         ?secret,

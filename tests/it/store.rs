@@ -481,6 +481,59 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
 }
 
 #[test]
+fn a_failing_migration_rolls_back_and_keeps_the_data() {
+    const BROKEN_V2: Migration = Migration {
+        version: 2,
+        name: "test: broken",
+        statements: &["CREATE TABLE half_done (id INTEGER) STRICT;
+                       ALTER TABLE no_such_table ADD COLUMN x TEXT;"],
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = db_in(&dir);
+    {
+        let store = Store::open(&path).expect("v1 opens");
+        let copy = seed(&store, "c1");
+        store
+            .journal()
+            .record_planned(&planned("cd-keep", copy, dec!(1)))
+            .expect("planned");
+    }
+    let mut list = MIGRATIONS.to_vec();
+    list.push(BROKEN_V2);
+    let err = Store::open_with(&path, &list).expect_err("broken step fails");
+    assert!(
+        matches!(err, StoreError::Migration { version: 2, .. }),
+        "reported as a failed upgrade to v2: {err}"
+    );
+    assert!(
+        err.to_string().contains("backups"),
+        "message names the backup: {err}"
+    );
+    let store = Store::open(&path).expect("still a sound v1 database");
+    assert_eq!(
+        store.version(),
+        1,
+        "version unchanged after the failed step"
+    );
+    assert!(
+        store.journal().get("cd-keep").expect("query").is_some(),
+        "data kept after the failed step"
+    );
+    let half: i64 = store
+        .conn()
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'half_done'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("query");
+    assert_eq!(
+        half, 0,
+        "the failed step's first statement was rolled back too"
+    );
+}
+
+#[test]
 fn newer_database_is_refused_and_left_byte_identical() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = db_in(&dir);

@@ -118,8 +118,13 @@ pub fn add(
     validate_credential("api key", key)?;
     validate_credential("api secret", secret)?;
     let data = DataDir::open(dir, program)?;
-    keychain.set(&Keychain::entry_name(name, SecretPart::ApiKey), key)?;
-    keychain.set(&Keychain::entry_name(name, SecretPart::ApiSecret), secret)?;
+    let key_entry = Keychain::entry_name(name, SecretPart::ApiKey);
+    keychain.set(&key_entry, key)?;
+    if let Err(e) = keychain.set(&Keychain::entry_name(name, SecretPart::ApiSecret), secret) {
+        // Half a credential is useless and misleading: take the key out again.
+        let _ = keychain.delete(&key_entry);
+        return Err(e.into());
+    }
     let hint = mask(key);
     data.store()
         .accounts()

@@ -90,9 +90,8 @@ impl Store {
     /// it: its schema must be exactly this build's.
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
         let latest = migrate::latest(MIGRATIONS);
-        let found = inspect(path)?.ok_or_else(|| StoreError::NotFound {
-            what: "database",
-            key: path.display().to_string(),
+        let found = inspect(path)?.ok_or_else(|| StoreError::NoDatabase {
+            path: path.to_path_buf(),
         })?;
         if found.version > latest {
             return Err(StoreError::TooNew {
@@ -206,6 +205,8 @@ impl Store {
 /// WAL for concurrent readers and crash safety; `synchronous = FULL` because a journal row
 /// that was acknowledged must survive power loss too, or an order could be sent twice.
 fn configure(conn: &Connection) -> Result<(), StoreError> {
+    // First, so that even the journal-mode switch waits for another writer.
+    conn.busy_timeout(Duration::from_secs(5))?;
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Invalid {
@@ -217,7 +218,6 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
-    conn.busy_timeout(Duration::from_secs(5))?;
     Ok(())
 }
 
@@ -245,6 +245,7 @@ fn inspect(path: &Path) -> Result<Option<Found>, StoreError> {
     drop(file);
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| classify(path, e))?;
+    conn.busy_timeout(Duration::from_secs(5))?;
     let check = |conn: &Connection| -> rusqlite::Result<(String, i32, u32, i64)> {
         let ok: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
         let app: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;

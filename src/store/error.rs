@@ -32,6 +32,9 @@ pub enum StoreError {
         supported: u32,
     },
 
+    #[error("there is no CopyDesk database at {path}; check --data-dir (or COPYDESK_DATA_DIR), or start the app or `copydesk run` once to create it")]
+    NoDatabase { path: PathBuf },
+
     #[error("{path} has schema version {found} but this command needs version {expected}; start the app or `copydesk run` once to upgrade it")]
     VersionMismatch {
         path: PathBuf,
@@ -90,7 +93,7 @@ impl StoreError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         let code = match &e {
-            StoreError::NotFound { .. } => ErrorCode::NotFound,
+            StoreError::NotFound { .. } | StoreError::NoDatabase { .. } => ErrorCode::NotFound,
             StoreError::Conflict { .. }
             | StoreError::Locked { .. }
             | StoreError::InvalidTransition { .. } => ErrorCode::Conflict,

@@ -744,11 +744,56 @@ fn export_writes_json_and_csv_with_exact_decimals() {
 
 const CRASH_CHILD_ENV: &str = "COPYDESK_IT_CRASH_CHILD_DB";
 const ACKS_BEFORE_KILL: usize = 400;
+const FILLS_BEFORE_KILL: usize = 100;
+const CHILD_MAX_ROWS: u64 = 20_000;
 
-/// The child half: writes journal rows as fast as it can and prints each id only after
-/// its transaction committed.
+/// The child half: two connections write as fast as they can, journal rows on this thread
+/// and fills on another, and print each id only after its transaction committed.
 fn crash_child(db: &Path) {
     use std::io::Write;
+    let fills_db = db.to_path_buf();
+    std::thread::spawn(move || {
+        let fail = |e: StoreError| {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "FILLERR {e}").expect("stdout");
+        };
+        let store = match Store::open(&fills_db) {
+            Ok(s) => s,
+            Err(e) => return fail(e),
+        };
+        let copy = match store.copies().by_name("crash") {
+            Ok(Some(c)) => c.id,
+            Ok(None) => {
+                return fail(StoreError::NotFound {
+                    what: "copy",
+                    key: "crash".into(),
+                })
+            }
+            Err(e) => return fail(e),
+        };
+        for i in 0..CHILD_MAX_ROWS {
+            let trade = format!("t{i}");
+            let written = store.fills().record(&Fill {
+                copy_id: copy,
+                client_order_id: None,
+                venue_trade_id: trade.clone(),
+                symbol: "BTCUSDT".into(),
+                side: Side::Buy,
+                qty: dec!(0.001),
+                price: dec!(50000.1),
+                fee: dec!(0.02),
+                fee_asset: "USDT".into(),
+                realized_pnl: dec!(0),
+                ts: 1,
+            });
+            if let Err(e) = written {
+                return fail(e);
+            }
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "FILL {trade}").expect("stdout");
+            out.flush().expect("flush");
+        }
+    });
     let store = Store::open(db).expect("child opens the database");
     let copy = store
         .copies()
@@ -756,8 +801,9 @@ fn crash_child(db: &Path) {
         .expect("query")
         .expect("copy")
         .id;
-    let mut out = std::io::stdout().lock();
-    for i in 0u64.. {
+    // Bounded, so a parent that never reaches its kill condition sees the stream end and
+    // fails instead of waiting forever.
+    for i in 0..CHILD_MAX_ROWS {
         let coid = format!("cd{i:030}");
         store
             .journal()
@@ -766,6 +812,7 @@ fn crash_child(db: &Path) {
         if i % 2 == 0 {
             store.journal().mark_sent(&coid, 11).expect("mark sent");
         }
+        let mut out = std::io::stdout().lock();
         writeln!(out, "ACK {coid}").expect("stdout");
         out.flush().expect("flush");
     }
@@ -795,13 +842,20 @@ fn journal_survives_sigkill_with_every_acknowledged_row() {
         .expect("child starts");
     let stdout = child.stdout.take().expect("piped stdout");
     let mut acked = Vec::new();
+    let mut fills = Vec::new();
     let mut killed = false;
     for line in BufReader::new(stdout).lines() {
         let line = line.expect("child output is text");
         if let Some(id) = line.strip_prefix("ACK ") {
             acked.push(id.to_owned());
+        } else if let Some(id) = line.strip_prefix("FILL ") {
+            fills.push(id.to_owned());
+        } else if let Some(e) = line.strip_prefix("FILLERR ") {
+            let _ = child.kill();
+            panic!("the second writer failed, so concurrent writes were not exercised: {e}");
         }
-        if !killed && acked.len() >= ACKS_BEFORE_KILL {
+        // Both writers must be in full flow when the kill lands.
+        if !killed && acked.len() >= ACKS_BEFORE_KILL && fills.len() >= FILLS_BEFORE_KILL {
             child.kill().expect("SIGKILL the child");
             killed = true;
         }
@@ -843,5 +897,17 @@ fn journal_survives_sigkill_with_every_acknowledged_row() {
     assert!(
         store.journal().count().expect("count") >= acked.len() as u64,
         "the journal holds at least the acknowledged rows"
+    );
+    let stored: std::collections::HashSet<String> = store
+        .fills()
+        .all()
+        .expect("fills readable")
+        .into_iter()
+        .map(|(_, f)| f.venue_trade_id)
+        .collect();
+    let lost = fills.iter().filter(|t| !stored.contains(*t)).count();
+    assert_eq!(
+        lost, 0,
+        "every acknowledged fill of the second writer must survive too"
     );
 }

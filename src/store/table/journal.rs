@@ -178,11 +178,15 @@ impl<'c> Journal<'c> {
                 ),
             });
         }
-        let res = self.conn.execute(
-            "INSERT INTO order_journal (client_order_id, copy_id, signal_id, leg, symbol, side,
+        // Cached: the journal is the hottest write path, one insert per order.
+        let res = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO order_journal (client_order_id, copy_id, signal_id, leg, symbol, side,
                 position_side, order_type, qty, price, reduce_only, state, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'planned', ?12, ?12)",
-            params![
+            )?
+            .execute(params![
                 o.client_order_id,
                 o.copy_id,
                 o.signal_id,
@@ -195,8 +199,7 @@ impl<'c> Journal<'c> {
                 opt(o.price),
                 o.reduce_only,
                 o.at
-            ],
-        );
+            ]);
         match res {
             Ok(_) => Ok(self.conn.last_insert_rowid()),
             Err(e) if self.get(o.client_order_id)?.is_some() => {
@@ -302,10 +305,14 @@ impl<'c> Journal<'c> {
              WHERE client_order_id = ?1 AND state IN ({})",
             placeholders.join(", ")
         );
-        let n = self.conn.execute(
-            &sql,
-            params![coid, to, at, venue_order_id, opt(filled_qty), error],
-        )?;
+        let n = self.conn.prepare_cached(&sql)?.execute(params![
+            coid,
+            to,
+            at,
+            venue_order_id,
+            opt(filled_qty),
+            error
+        ])?;
         if n == 1 {
             return Ok(());
         }

@@ -911,3 +911,90 @@ fn journal_survives_sigkill_with_every_acknowledged_row() {
         "every acknowledged fill of the second writer must survive too"
     );
 }
+
+#[test]
+fn accounts_keep_the_key_hint_across_upserts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&db_in(&dir)).expect("opens");
+    let accounts = store.accounts();
+    accounts
+        .set_key_hint("me", Some("abcd…wxyz"), 1)
+        .expect("hint set on a new account");
+    accounts
+        .upsert("me", Some("binance-usdm"), Some("demo"), 2)
+        .expect("venue set");
+    let me = accounts.get("me").expect("query").expect("row");
+    assert_eq!(
+        me.key_hint.as_deref(),
+        Some("abcd…wxyz"),
+        "upsert keeps the hint"
+    );
+    assert_eq!(
+        me.exchange.as_deref(),
+        Some("binance-usdm"),
+        "upsert sets the venue"
+    );
+    accounts
+        .upsert("lead", None, None, 3)
+        .expect("second account");
+    let names: Vec<String> = accounts
+        .with_keys()
+        .expect("query")
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(
+        names,
+        vec!["me".to_string()],
+        "only accounts with a key are indexed"
+    );
+    let err = accounts
+        .upsert("", None, None, 4)
+        .expect_err("empty name refused");
+    assert!(
+        err.to_string().contains("account name"),
+        "names the field: {err}"
+    );
+}
+
+#[test]
+fn export_reads_while_an_engine_holds_the_data_dir() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = copydesk::store::DataDir::open(dir.path(), "copydesk-app").expect("engine opens");
+    seed(engine.store(), "live");
+    let out = dir.path().join("out");
+    let run = Command::new(env!("CARGO_BIN_EXE_copydesk"))
+        .args(["export", "--data-dir"])
+        .arg(dir.path())
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("cli runs");
+    assert!(
+        run.status.success(),
+        "export must work while an engine runs: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let copies = std::fs::read_to_string(out.join("copies.csv")).expect("copies.csv");
+    assert!(
+        copies.contains("live"),
+        "export sees the engine's committed rows: {copies}"
+    );
+    drop(engine);
+}
+
+#[test]
+fn export_without_a_database_says_where_it_looked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = Command::new(env!("CARGO_BIN_EXE_copydesk"))
+        .args(["export", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("cli runs");
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "export fails without a database");
+    assert!(
+        err.contains("no CopyDesk database") && err.contains("--data-dir"),
+        "the message names the problem and the fix: {err}"
+    );
+}

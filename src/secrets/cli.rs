@@ -12,6 +12,7 @@ use super::keys::{self, KeysError};
 use super::secret::Secret;
 use super::source::SecretSource;
 use crate::api::ApiError;
+use crate::store::DataDir;
 
 /// Environment variable that arms the hidden `debug-panic` command (tests only).
 pub const TEST_PANIC_ENV: &str = "COPYDESK_TEST_PANIC";
@@ -41,8 +42,10 @@ pub fn run(dir: &Path, command: KeysCommand) -> Result<String, ApiError> {
     match command {
         KeysCommand::Add { name } => {
             keys::validate_name(&name)?;
+            // Lock first, so nobody types a secret into a command that will be refused.
+            let data = DataDir::open(dir, "copydesk keys add")?;
             let (key, secret) = read_credentials()?;
-            let hint = keys::add(dir, &keychain, &name, &key, &secret, "copydesk keys add")?;
+            let hint = keys::add(&data, &keychain, &name, &key, &secret)?;
             Ok(format!(
                 "stored key {hint} for `{name}` in the keychain (service {})",
                 keychain.service()
@@ -64,7 +67,9 @@ pub fn run(dir: &Path, command: KeysCommand) -> Result<String, ApiError> {
                 .join("\n"))
         }
         KeysCommand::Remove { name } => {
-            keys::remove(dir, &keychain, &name, "copydesk keys remove")?;
+            keys::validate_name(&name)?;
+            let data = DataDir::open(dir, "copydesk keys remove")?;
+            keys::remove(&data, &keychain, &name)?;
             Ok(format!("removed the key of `{name}` from the keychain"))
         }
     }

@@ -104,20 +104,18 @@ pub fn mask(key: &Secret) -> String {
 }
 
 /// Stores account `name`'s key and secret in the keychain (replacing any) and indexes the
-/// name with a masked hint. Takes the data directory's lock, so it is refused while an
-/// engine runs there. Returns the hint.
+/// name with a masked hint. Takes the open data directory, so only its engine (the app, or
+/// the CLI holding the lock) writes the index. Returns the hint.
 pub fn add(
-    dir: &Path,
+    data: &DataDir,
     keychain: &Keychain,
     name: &str,
     key: &Secret,
     secret: &Secret,
-    program: &str,
 ) -> Result<String, KeysError> {
     validate_name(name)?;
     validate_credential("api key", key)?;
     validate_credential("api secret", secret)?;
-    let data = DataDir::open(dir, program)?;
     let key_entry = Keychain::entry_name(name, SecretPart::ApiKey);
     keychain.set(&key_entry, key)?;
     if let Err(e) = keychain.set(&Keychain::entry_name(name, SecretPart::ApiSecret), secret) {
@@ -152,9 +150,8 @@ pub fn list(dir: &Path) -> Result<Vec<KeyInfo>, KeysError> {
 }
 
 /// Deletes account `name`'s keychain entries and its hint. An unknown name is an error.
-pub fn remove(dir: &Path, keychain: &Keychain, name: &str, program: &str) -> Result<(), KeysError> {
+pub fn remove(data: &DataDir, keychain: &Keychain, name: &str) -> Result<(), KeysError> {
     validate_name(name)?;
-    let data = DataDir::open(dir, program)?;
     let deleted_key = keychain.delete(&Keychain::entry_name(name, SecretPart::ApiKey))?;
     let deleted_secret = keychain.delete(&Keychain::entry_name(name, SecretPart::ApiSecret))?;
     let accounts = data.store().accounts();

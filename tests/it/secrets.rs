@@ -514,3 +514,56 @@ pub mod leak {
         hits
     }
 }
+
+#[test]
+fn library_keys_add_and_remove_keep_the_index_in_step() {
+    use copydesk::secrets::keys;
+    let Some(kc) = keychain("keys-lib") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = copydesk::store::DataDir::open(dir.path(), "copydesk-app").expect("engine opens");
+    let key = Secret::new("LIBkey0123456789abcdEND1".into());
+    let secret = Secret::new("lib-secret-0123456789".into());
+    let hint = keys::add(&data, &kc, "lib", &key, &secret).expect("stored");
+    assert_eq!(hint, "LIBk…END1", "the hint is the masked key");
+    assert_eq!(
+        kc.get("lib.secret")
+            .expect("read")
+            .as_ref()
+            .map(Secret::expose),
+        Some("lib-secret-0123456789"),
+        "the secret is in the keychain under NAME.secret"
+    );
+    let listed = keys::list(dir.path()).expect("list reads the index");
+    assert_eq!(listed.len(), 1, "one name indexed: {listed:?}");
+    assert_eq!(
+        (listed[0].name.as_str(), listed[0].key_hint.as_str()),
+        ("lib", "LIBk…END1")
+    );
+    let bad = keys::add(&data, &kc, "lib", &key, &Secret::new(String::new()));
+    assert!(bad.is_err(), "an empty secret is refused");
+    assert_eq!(
+        kc.get("lib.secret")
+            .expect("read")
+            .as_ref()
+            .map(Secret::expose),
+        Some("lib-secret-0123456789"),
+        "a refused add leaves the stored secret alone"
+    );
+    keys::remove(&data, &kc, "lib").expect("removed");
+    assert!(kc.get("lib.key").expect("read").is_none(), "key entry gone");
+    assert!(
+        kc.get("lib.secret").expect("read").is_none(),
+        "secret entry gone"
+    );
+    assert!(
+        keys::list(dir.path()).expect("list").is_empty(),
+        "index emptied"
+    );
+    let again = keys::remove(&data, &kc, "lib");
+    assert!(
+        matches!(again, Err(keys::KeysError::NotFound { .. })),
+        "removing an unknown name says so: {again:?}"
+    );
+}

@@ -278,6 +278,9 @@ fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
                 detail: e.to_string(),
             }
         }
+        Some(rusqlite::ErrorCode::CannotOpen) | Some(rusqlite::ErrorCode::ReadOnly) => {
+            StoreError::io(path, std::io::Error::other(e.to_string()))
+        }
         _ => StoreError::Sqlite(e),
     }
 }

@@ -1004,3 +1004,21 @@ fn export_without_a_database_says_where_it_looked() {
         "the message names the problem and the fix: {err}"
     );
 }
+
+#[test]
+fn unusable_data_dir_is_named_with_the_fix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, b"x").expect("write");
+    let err = Store::open(&file.join("copydesk.sqlite3")).expect_err("cannot use a file as a dir");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("not-a-dir") && msg.contains("--data-dir"),
+        "the message names the place and the fix: {msg}"
+    );
+    let err = copydesk::store::DataDir::open(&file, "copydesk run").expect_err("nor as data dir");
+    assert!(
+        err.to_string().contains("not-a-dir"),
+        "names the place: {err}"
+    );
+}

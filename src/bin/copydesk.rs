@@ -28,6 +28,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Manage API keys in the OS keychain.
+    Keys {
+        #[command(subcommand)]
+        command: copydesk::secrets::cli::KeysCommand,
+    },
+    /// Write copies, fills and figures as JSON and CSV.
+    Export {
+        /// Output directory (default: `<data dir>/exports/<time>`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Test hook: panic while holding an account's credentials.
+    #[command(hide = true)]
+    DebugPanic { name: String },
 }
 
 fn main() -> ExitCode {
@@ -51,6 +65,28 @@ fn main() -> ExitCode {
             };
             println_out(&out);
             ExitCode::SUCCESS
+        }
+        Command::Keys { command } => report(|| copydesk::secrets::cli::run(&data_dir, command)),
+        Command::Export { out } => report(|| {
+            copydesk::store::export_data_dir(&data_dir, out.as_deref())
+                .map(|r| r.summary())
+                .map_err(Into::into)
+        }),
+        Command::DebugPanic { name } => report(|| copydesk::secrets::cli::debug_panic(&name)),
+    }
+}
+
+/// Runs a command, printing its text or its error.
+fn report(f: impl FnOnce() -> Result<String, copydesk::api::ApiError>) -> ExitCode {
+    match f() {
+        Ok(text) => {
+            println_out(&text);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::debug!(code = ?e.code, "command failed");
+            eprintln!("error: {}", e.message);
+            ExitCode::FAILURE
         }
     }
 }

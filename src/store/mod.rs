@@ -1,1 +1,28 @@
 //! The local SQLite database: migrations and one module per table.
+//!
+//! - [`Store`] opens a database safely (inspect read-only first, refuse what is not ours or
+//!   is newer, back up, migrate) in WAL mode; tables are reached through typed handles.
+//! - [`DataDir`] is what an engine opens: the data directory's lock plus its database.
+//! - [`export()`] writes copies, fills and figures as JSON and CSV.
+//!
+//! Decimals are stored as TEXT and read back exactly; times are UTC milliseconds. Nothing
+//! here stores or logs a secret: the accounts table keeps only a masked key hint.
+
+mod backup;
+mod data_dir;
+mod db;
+mod error;
+mod export;
+mod lock;
+pub mod migrate;
+pub mod table;
+pub mod value;
+
+pub use backup::BACKUP_DIR;
+pub use data_dir::{db_path, DataDir, DB_FILE};
+pub use db::Store;
+pub use error::StoreError;
+pub use export::{export, export_data_dir, ExportReport};
+pub use lock::{DataDirLock, LOCK_FILE};
+pub use migrate::{Migration, MIGRATIONS};
+pub use value::{now_ms, DecText, TimestampMs};

@@ -1,0 +1,286 @@
+//! Opening the database safely. Before anything is written, the file is inspected through a
+//! read-only connection: a file that is not SQLite, is damaged, belongs to another program
+//! or comes from a newer CopyDesk is reported and left byte-for-byte as it was. Only then
+//! is it opened for writing, put in WAL mode, backed up and migrated.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use super::backup;
+use super::error::StoreError;
+use super::migrate::{self, Migration, APPLICATION_ID, MIGRATIONS};
+use super::table::{
+    accounts::Accounts, audit::Audit, copies::Copies, copy_settings::CopySettings,
+    figures::Figures, fills::Fills, journal::Journal, leader_t0::LeaderT0, leaders::Leaders,
+    ledger::Ledger, notifications::Notifications, signals::Signals,
+};
+
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// An open CopyDesk database. One connection; wrap it in a mutex or give it to one task
+/// to share it. Tables are reached through their typed handles, e.g. `store.journal()`.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    version: u32,
+    backup: Option<PathBuf>,
+}
+
+/// What a read-only look at an existing file found.
+struct Found {
+    version: u32,
+}
+
+impl Store {
+    /// Opens (creating if needed) and upgrades the database at `path` to this build's
+    /// schema.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, MIGRATIONS)
+    }
+
+    /// As [`Store::open`] with an explicit migration list; tests use it to exercise an
+    /// upgrade beyond the schema this build ships.
+    pub fn open_with(path: &Path, migrations: &[Migration]) -> Result<Self, StoreError> {
+        let latest = migrate::latest(migrations);
+        let found = inspect(path)?;
+        let current = found.as_ref().map_or(0, |f| f.version);
+        if current > latest {
+            return Err(StoreError::TooNew {
+                path: path.to_path_buf(),
+                found: current,
+                supported: latest,
+            });
+        }
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::io(parent, e))?;
+        }
+        let mut conn = Connection::open(path).map_err(|e| classify(path, e))?;
+        configure(&conn)?;
+        let mut backup = None;
+        if current < latest {
+            if current > 0 {
+                backup = Some(backup::before_migration(&conn, path, current)?);
+            }
+            migrate::run(&mut conn, migrations, current).map_err(|(m, source)| {
+                StoreError::Migration {
+                    version: m.version,
+                    name: m.name,
+                    backup: backup
+                        .as_ref()
+                        .map_or("(none: the database was new)".into(), |b| {
+                            b.display().to_string()
+                        }),
+                    source,
+                }
+            })?;
+        }
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+            version: latest,
+            backup,
+        })
+    }
+
+    /// Opens an existing database for reading only (export, listing), without upgrading
+    /// it: its schema must be exactly this build's.
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let latest = migrate::latest(MIGRATIONS);
+        let found = inspect(path)?.ok_or_else(|| StoreError::NoDatabase {
+            path: path.to_path_buf(),
+        })?;
+        if found.version > latest {
+            return Err(StoreError::TooNew {
+                path: path.to_path_buf(),
+                found: found.version,
+                supported: latest,
+            });
+        }
+        if found.version < latest {
+            return Err(StoreError::VersionMismatch {
+                path: path.to_path_buf(),
+                found: found.version,
+                expected: latest,
+            });
+        }
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| classify(path, e))?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+            version: found.version,
+            backup: None,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Schema version of the open database.
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// The backup taken before this open migrated the database, if it did.
+    pub fn backup_taken(&self) -> Option<&Path> {
+        self.backup.as_deref()
+    }
+
+    /// The raw connection, for queries no table handle offers.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Runs `f` in one write transaction: all of its writes land, or none do.
+    pub fn transaction<T>(
+        &mut self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// `PRAGMA integrity_check`: `["ok"]` for a sound database, else the problems found.
+    pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        super::table::rows(&mut stmt, [], |r| r.get(0))
+    }
+
+    /// Writes a consistent copy of the open database to `dest`.
+    pub fn backup_to(&self, dest: &Path) -> Result<(), StoreError> {
+        backup::copy_to(&self.conn, dest).map_err(|e| StoreError::Backup {
+            path: self.path.clone(),
+            detail: e.to_string(),
+        })
+    }
+
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts::on(&self.conn)
+    }
+    pub fn leaders(&self) -> Leaders<'_> {
+        Leaders::on(&self.conn)
+    }
+    pub fn copies(&self) -> Copies<'_> {
+        Copies::on(&self.conn)
+    }
+    pub fn copy_settings(&self) -> CopySettings<'_> {
+        CopySettings::on(&self.conn)
+    }
+    pub fn leader_t0(&self) -> LeaderT0<'_> {
+        LeaderT0::on(&self.conn)
+    }
+    pub fn ledger(&self) -> Ledger<'_> {
+        Ledger::on(&self.conn)
+    }
+    pub fn signals(&self) -> Signals<'_> {
+        Signals::on(&self.conn)
+    }
+    pub fn journal(&self) -> Journal<'_> {
+        Journal::on(&self.conn)
+    }
+    pub fn fills(&self) -> Fills<'_> {
+        Fills::on(&self.conn)
+    }
+    pub fn figures(&self) -> Figures<'_> {
+        Figures::on(&self.conn)
+    }
+    pub fn notifications(&self) -> Notifications<'_> {
+        Notifications::on(&self.conn)
+    }
+    pub fn audit(&self) -> Audit<'_> {
+        Audit::on(&self.conn)
+    }
+}
+
+/// WAL for concurrent readers and crash safety; `synchronous = FULL` because a journal row
+/// that was acknowledged must survive power loss too, or an order could be sent twice.
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    // First, so that even the journal-mode switch waits for another writer.
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Invalid {
+            field: "journal_mode",
+            message: format!(
+                "SQLite kept `{mode}` instead of WAL; put the data directory on a local disk"
+            ),
+        });
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(())
+}
+
+/// Looks at an existing file without writing to it. `None` when there is no database yet
+/// (no file, or an empty one).
+fn inspect(path: &Path) -> Result<Option<Found>, StoreError> {
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StoreError::io(path, e)),
+    };
+    let mut head = Vec::with_capacity(16);
+    (&mut file)
+        .take(16)
+        .read_to_end(&mut head)
+        .map_err(|e| StoreError::io(path, e))?;
+    if head.is_empty() {
+        return Ok(None);
+    }
+    if head.as_slice() != SQLITE_MAGIC {
+        return Err(StoreError::NotSqlite {
+            path: path.to_path_buf(),
+        });
+    }
+    drop(file);
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| classify(path, e))?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let check = |conn: &Connection| -> rusqlite::Result<(String, i32, u32, i64)> {
+        let ok: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
+        let app: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+        let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let tables: i64 = conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))?;
+        Ok((ok, app, version, tables))
+    };
+    let (ok, app, version, tables) = check(&conn).map_err(|e| classify(path, e))?;
+    if ok != "ok" {
+        return Err(StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail: ok,
+        });
+    }
+    if (app != 0 && app != APPLICATION_ID) || (version == 0 && tables > 0) {
+        return Err(StoreError::Foreign {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(Some(Found { version }))
+}
+
+/// Damage and "not a database" are the user's file problems, named as such; anything else
+/// stays a database error.
+fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) | Some(rusqlite::ErrorCode::NotADatabase) => {
+            StoreError::Corrupt {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            }
+        }
+        Some(rusqlite::ErrorCode::CannotOpen) | Some(rusqlite::ErrorCode::ReadOnly) => {
+            StoreError::io(path, std::io::Error::other(e.to_string()))
+        }
+        _ => StoreError::Sqlite(e),
+    }
+}

@@ -1,0 +1,368 @@
+//! `order_journal`: the outbox. Every order is written here (state `planned`) before it is
+//! sent, under its client order id, which is unique: the same id can never be planned
+//! twice. After a crash, [`Journal::unfinished`] lists what must be looked up on the venue
+//! (copy-rules §6). States only move forward; a terminal state is final.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::{require_text, rows};
+use crate::domain::{PositionSide, Side};
+use crate::store::error::StoreError;
+use crate::store::value::{dec, opt, opt_dec, text_enum, DecText, TimestampMs};
+
+pub(crate) const V1: &str = "
+CREATE TABLE order_journal (
+    id               INTEGER PRIMARY KEY,
+    client_order_id  TEXT NOT NULL UNIQUE,
+    copy_id          INTEGER NOT NULL REFERENCES copies(id),
+    signal_id        INTEGER REFERENCES leader_signals(id),
+    leg              INTEGER NOT NULL,
+    symbol           TEXT NOT NULL,
+    side             TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+    position_side    TEXT NOT NULL CHECK (position_side IN ('both', 'long', 'short')),
+    order_type       TEXT NOT NULL,
+    qty              TEXT NOT NULL,
+    price            TEXT,
+    reduce_only      INTEGER NOT NULL CHECK (reduce_only IN (0, 1)),
+    state            TEXT NOT NULL,
+    venue_order_id   TEXT,
+    filled_qty       TEXT NOT NULL DEFAULT '0',
+    error            TEXT,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL
+) STRICT;
+CREATE INDEX order_journal_unfinished ON order_journal (state)
+    WHERE state IN ('planned', 'sent', 'acked', 'partially-filled', 'unknown');
+CREATE INDEX order_journal_by_copy ON order_journal (copy_id, id);
+";
+
+text_enum!(
+    /// Where an order is in its life. `sent` (on the wire, no answer yet) is distinct from
+    /// `acked`; `unknown` means the answer was lost and the venue must be asked.
+    OrderState {
+        Planned => "planned",
+        Sent => "sent",
+        Acked => "acked",
+        PartiallyFilled => "partially-filled",
+        Filled => "filled",
+        Canceled => "canceled",
+        Rejected => "rejected",
+        Unknown => "unknown",
+    }
+);
+
+impl OrderState {
+    /// Filled, canceled and rejected orders are done; nothing moves them again.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            OrderState::Filled | OrderState::Canceled | OrderState::Rejected
+        )
+    }
+}
+
+text_enum!(
+    /// Order type as the journal records it.
+    OrderType {
+        Market => "market",
+        Limit => "limit",
+        StopMarket => "stop-market",
+        TakeProfitMarket => "take-profit-market",
+    }
+);
+
+/// An order about to be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedOrder<'a> {
+    pub client_order_id: &'a str,
+    pub copy_id: i64,
+    pub signal_id: Option<i64>,
+    /// Which order of the signal's plan this is (a flip is a close leg and an open leg).
+    pub leg: u32,
+    pub symbol: &'a str,
+    pub side: Side,
+    pub position_side: PositionSide,
+    pub order_type: OrderType,
+    pub qty: Decimal,
+    pub price: Option<Decimal>,
+    pub reduce_only: bool,
+    pub at: TimestampMs,
+}
+
+/// One journal entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JournalEntry {
+    pub id: i64,
+    pub client_order_id: String,
+    pub copy_id: i64,
+    pub signal_id: Option<i64>,
+    pub leg: u32,
+    pub symbol: String,
+    pub side: Side,
+    pub position_side: PositionSide,
+    pub order_type: OrderType,
+    pub qty: Decimal,
+    pub price: Option<Decimal>,
+    pub reduce_only: bool,
+    pub state: OrderState,
+    pub venue_order_id: Option<String>,
+    pub filled_qty: Decimal,
+    pub error: Option<String>,
+    pub created_at: TimestampMs,
+    pub updated_at: TimestampMs,
+}
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<JournalEntry> {
+    Ok(JournalEntry {
+        id: r.get("id")?,
+        client_order_id: r.get("client_order_id")?,
+        copy_id: r.get("copy_id")?,
+        signal_id: r.get("signal_id")?,
+        leg: r.get("leg")?,
+        symbol: r.get("symbol")?,
+        side: r.get("side")?,
+        position_side: r.get("position_side")?,
+        order_type: r.get("order_type")?,
+        qty: dec(r, "qty")?,
+        price: opt_dec(r, "price")?,
+        reduce_only: r.get("reduce_only")?,
+        state: r.get("state")?,
+        venue_order_id: r.get("venue_order_id")?,
+        filled_qty: dec(r, "filled_qty")?,
+        error: r.get("error")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+    })
+}
+
+/// States from which an order may move to each target state.
+fn allowed_from(to: OrderState) -> &'static [OrderState] {
+    use OrderState::*;
+    match to {
+        Planned => &[],
+        Sent => &[Planned, Unknown],
+        // A restart's lookup may find an order whose send was never confirmed.
+        Acked => &[Planned, Sent, Unknown],
+        // Fills can arrive on the stream before the REST answer.
+        PartiallyFilled | Filled => &[Planned, Sent, Acked, PartiallyFilled, Unknown],
+        Canceled => &[Planned, Sent, Acked, PartiallyFilled, Unknown],
+        Rejected => &[Planned, Sent, Unknown],
+        Unknown => &[Planned, Sent],
+    }
+}
+
+/// The `order_journal` table.
+#[derive(Debug, Clone, Copy)]
+pub struct Journal<'c> {
+    conn: &'c Connection,
+}
+
+impl<'c> Journal<'c> {
+    pub fn on(conn: &'c Connection) -> Self {
+        Self { conn }
+    }
+
+    /// Writes an order before it is sent. A client order id already in the journal is a
+    /// conflict: the order was planned before and must not be planned again.
+    pub fn record_planned(&self, o: &PlannedOrder<'_>) -> Result<i64, StoreError> {
+        require_text("client_order_id", o.client_order_id, 36)?;
+        require_text("symbol", o.symbol, 32)?;
+        if o.qty <= Decimal::ZERO {
+            return Err(StoreError::Invalid {
+                field: "qty",
+                message: format!(
+                    "must be greater than zero (got {}); skip the order instead",
+                    o.qty
+                ),
+            });
+        }
+        // Cached: the journal is the hottest write path, one insert per order.
+        let res = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO order_journal (client_order_id, copy_id, signal_id, leg, symbol, side,
+                position_side, order_type, qty, price, reduce_only, state, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'planned', ?12, ?12)",
+            )?
+            .execute(params![
+                o.client_order_id,
+                o.copy_id,
+                o.signal_id,
+                o.leg,
+                o.symbol,
+                o.side,
+                o.position_side,
+                o.order_type,
+                DecText(o.qty),
+                opt(o.price),
+                o.reduce_only,
+                o.at
+            ]);
+        match res {
+            Ok(_) => Ok(self.conn.last_insert_rowid()),
+            Err(e) if self.get(o.client_order_id)?.is_some() => {
+                tracing::debug!(error = %e, "client order id already journaled");
+                Err(StoreError::Conflict {
+                    what: "client order id",
+                    key: o.client_order_id.to_owned(),
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The order went out on the wire.
+    pub fn mark_sent(&self, coid: &str, at: TimestampMs) -> Result<(), StoreError> {
+        self.advance(coid, OrderState::Sent, at, None, None, None)
+    }
+
+    /// The venue accepted the order under `venue_order_id`.
+    pub fn mark_acked(
+        &self,
+        coid: &str,
+        venue_order_id: &str,
+        at: TimestampMs,
+    ) -> Result<(), StoreError> {
+        self.advance(
+            coid,
+            OrderState::Acked,
+            at,
+            Some(venue_order_id),
+            None,
+            None,
+        )
+    }
+
+    /// Part of the order filled; `filled_qty` is the cumulative filled quantity.
+    pub fn mark_partially_filled(
+        &self,
+        coid: &str,
+        filled_qty: Decimal,
+        at: TimestampMs,
+    ) -> Result<(), StoreError> {
+        self.advance(
+            coid,
+            OrderState::PartiallyFilled,
+            at,
+            None,
+            Some(filled_qty),
+            None,
+        )
+    }
+
+    /// The order filled completely; `filled_qty` is the cumulative filled quantity.
+    pub fn mark_filled(
+        &self,
+        coid: &str,
+        filled_qty: Decimal,
+        at: TimestampMs,
+    ) -> Result<(), StoreError> {
+        self.advance(coid, OrderState::Filled, at, None, Some(filled_qty), None)
+    }
+
+    /// The venue refused the order; `reason` is the venue's code and message.
+    pub fn mark_rejected(
+        &self,
+        coid: &str,
+        reason: &str,
+        at: TimestampMs,
+    ) -> Result<(), StoreError> {
+        self.advance(coid, OrderState::Rejected, at, None, None, Some(reason))
+    }
+
+    /// The order was canceled (by us, the user or the venue).
+    pub fn mark_canceled(&self, coid: &str, at: TimestampMs) -> Result<(), StoreError> {
+        self.advance(coid, OrderState::Canceled, at, None, None, None)
+    }
+
+    /// The send's outcome was lost (timeout, crash); the venue must be asked.
+    pub fn mark_unknown(&self, coid: &str, at: TimestampMs) -> Result<(), StoreError> {
+        self.advance(coid, OrderState::Unknown, at, None, None, None)
+    }
+
+    fn advance(
+        &self,
+        coid: &str,
+        to: OrderState,
+        at: TimestampMs,
+        venue_order_id: Option<&str>,
+        filled_qty: Option<Decimal>,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let from = allowed_from(to);
+        let placeholders = from
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>();
+        // The state list comes from our own enum, never from input.
+        let sql = format!(
+            "UPDATE order_journal SET state = ?2, updated_at = ?3,
+                venue_order_id = COALESCE(?4, venue_order_id),
+                filled_qty = COALESCE(?5, filled_qty),
+                error = COALESCE(?6, error)
+             WHERE client_order_id = ?1 AND state IN ({})",
+            placeholders.join(", ")
+        );
+        let n = self.conn.prepare_cached(&sql)?.execute(params![
+            coid,
+            to,
+            at,
+            venue_order_id,
+            opt(filled_qty),
+            error
+        ])?;
+        if n == 1 {
+            return Ok(());
+        }
+        match self.get(coid)? {
+            None => Err(StoreError::NotFound {
+                what: "journal entry",
+                key: coid.to_owned(),
+            }),
+            Some(e) => Err(StoreError::InvalidTransition {
+                what: "order",
+                key: coid.to_owned(),
+                from: e.state.to_string(),
+                to: to.as_str(),
+            }),
+        }
+    }
+
+    pub fn get(&self, coid: &str) -> Result<Option<JournalEntry>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT * FROM order_journal WHERE client_order_id = ?1",
+                [coid],
+                from_row,
+            )
+            .optional()?)
+    }
+
+    /// Orders not yet in a terminal state, oldest first: what a restart must look up.
+    pub fn unfinished(&self) -> Result<Vec<JournalEntry>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT * FROM order_journal
+             WHERE state IN ('planned', 'sent', 'acked', 'partially-filled', 'unknown')
+             ORDER BY id",
+        )?;
+        rows(&mut stmt, [], from_row)
+    }
+
+    /// A copy's orders, oldest first.
+    pub fn for_copy(&self, copy_id: i64) -> Result<Vec<JournalEntry>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT * FROM order_journal WHERE copy_id = ?1 ORDER BY id")?;
+        rows(&mut stmt, [copy_id], from_row)
+    }
+
+    /// Number of entries (for diagnostics and tests).
+    pub fn count(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM order_journal", [], |r| r.get(0))?)
+    }
+}

@@ -28,6 +28,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the simulated exchange (Binance USD-M wire protocol) until Ctrl-C.
+    Sim(copydesk::sim::cli::SimArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +49,13 @@ fn main() -> ExitCode {
             println_out(&out);
             ExitCode::SUCCESS
         }
+        Command::Sim(args) => match copydesk::sim::cli::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 

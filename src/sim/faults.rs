@@ -1,0 +1,148 @@
+//! Injected faults for resilience tests: drop or stall user-data sockets, add latency to
+//! every REST answer, delay order acknowledgements, reject the next N requests with a
+//! chosen code and status, and shift the server clock requests are checked against.
+
+use std::sync::Mutex;
+
+use axum::http::StatusCode;
+use serde::Deserialize;
+use tokio::sync::watch;
+
+use super::error::ApiError;
+
+/// Body of `POST /admin/v1/faults`. Absent fields leave the current setting alone.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FaultRequest {
+    /// Close every user-data socket now.
+    #[serde(default)]
+    pub drop_user_streams: bool,
+    /// Hold back user-data events (sockets stay open) until set to false.
+    pub stall_user_streams: Option<bool>,
+    /// Added to every REST response.
+    pub latency_ms: Option<u64>,
+    /// Added to order placement and cancel responses, after the order took effect.
+    pub ack_delay_ms: Option<u64>,
+    pub reject_next: Option<RejectNext>,
+    /// Shift of the server clock (what `/fapi/v1/time` reports and timestamps are checked
+    /// against).
+    pub clock_shift_ms: Option<i64>,
+    /// Clears every fault first.
+    #[serde(default)]
+    pub clear: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RejectNext {
+    pub count: u32,
+    #[serde(default = "default_code")]
+    pub code: i64,
+    #[serde(default = "default_status")]
+    pub status: u16,
+    #[serde(default)]
+    pub msg: Option<String>,
+}
+
+fn default_code() -> i64 {
+    -1008
+}
+
+fn default_status() -> u16 {
+    503
+}
+
+#[derive(Debug, Default, Clone)]
+struct State {
+    stall: bool,
+    latency_ms: u64,
+    ack_delay_ms: u64,
+    reject: Option<RejectNext>,
+}
+
+#[derive(Debug)]
+pub struct Faults {
+    state: Mutex<State>,
+    drop_tx: watch::Sender<u64>,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Faults {
+    pub fn new() -> Self {
+        Self {
+            state: Mutex::new(State::default()),
+            drop_tx: watch::channel(0).0,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Applies a request; returns the clock shift to set, if any.
+    pub fn apply(&self, req: &FaultRequest) -> Option<i64> {
+        let mut st = self.lock();
+        if req.clear {
+            *st = State::default();
+        }
+        if let Some(s) = req.stall_user_streams {
+            st.stall = s;
+        }
+        if let Some(l) = req.latency_ms {
+            st.latency_ms = l;
+        }
+        if let Some(l) = req.ack_delay_ms {
+            st.ack_delay_ms = l;
+        }
+        if let Some(r) = &req.reject_next {
+            st.reject = Some(r.clone());
+        }
+        drop(st);
+        if req.drop_user_streams {
+            self.drop_tx.send_modify(|g| *g += 1);
+        }
+        if req.clear && req.clock_shift_ms.is_none() {
+            return Some(0);
+        }
+        req.clock_shift_ms
+    }
+
+    pub fn stalled(&self) -> bool {
+        self.lock().stall
+    }
+
+    pub fn latency_ms(&self) -> u64 {
+        self.lock().latency_ms
+    }
+
+    pub fn ack_delay_ms(&self) -> u64 {
+        self.lock().ack_delay_ms
+    }
+
+    /// Takes one injected rejection, if any are left.
+    pub fn take_rejection(&self) -> Option<ApiError> {
+        let mut st = self.lock();
+        let r = st.reject.as_mut()?;
+        if r.count == 0 {
+            st.reject = None;
+            return None;
+        }
+        r.count -= 1;
+        let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        let msg = r
+            .msg
+            .clone()
+            .unwrap_or_else(|| "Request throttled by system-level protection. Reduce-only/close-position orders are exempt. Please try again.".to_owned());
+        Some(ApiError::new(status, r.code, msg))
+    }
+
+    /// Changes whenever user-data sockets must be dropped.
+    pub fn drop_signal(&self) -> watch::Receiver<u64> {
+        self.drop_tx.subscribe()
+    }
+}

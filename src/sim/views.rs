@@ -162,6 +162,10 @@ pub fn account_update(
     let mut inner = json!({"m": reason, "B": balances, "P": rows});
     if let (Some(sym), Some(obj)) = (funding_symbol, inner.as_object_mut()) {
         obj.insert("S".to_owned(), json!(sym));
+        // Funding on a cross position carries no `P` at all.
+        if positions.is_empty() {
+            obj.remove("P");
+        }
     }
     json!({"e": "ACCOUNT_UPDATE", "T": ex.now(), "a": inner})
 }

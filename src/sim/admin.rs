@@ -18,11 +18,16 @@ use super::account::{AlgoStatus, Permissions};
 use super::error::ApiError;
 use super::exchange::NewAccount;
 use super::faults::FaultRequest;
+use super::params::MAX_DECIMAL;
 use super::server::Shared;
 use super::views;
 use crate::domain::decimal;
 
 pub const TOKEN_HEADER: &str = "X-Admin-Token";
+
+/// Highest price the admin API accepts; keeps every product of price and size in range.
+const MAX_PRICE: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
+const MAX_ADVANCE_MS: i64 = 10 * 365 * 24 * 3_600_000;
 
 pub fn router() -> Router<Arc<Shared>> {
     Router::new()
@@ -117,8 +122,12 @@ async fn create_account(
             .into_response()
         }
     };
-    if req.balances.values().any(|d| d.0 < Decimal::ZERO) {
-        return ApiError::bad(-1102, "balances must not be negative").into_response();
+    if req
+        .balances
+        .values()
+        .any(|d| d.0 < Decimal::ZERO || d.0 > MAX_DECIMAL)
+    {
+        return ApiError::bad(-1102, "balances must be between 0 and 10^15").into_response();
     }
     let permissions = req
         .permissions
@@ -229,6 +238,12 @@ async fn set_price(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Strin
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
+    if req.price > MAX_PRICE {
+        return ApiError::illegal("price").into_response();
+    }
+    if req.funding_rate.is_some_and(|r| r.abs() > Decimal::ONE) {
+        return ApiError::illegal("fundingRate").into_response();
+    }
     let mut ex = s.ex();
     if let (Some(rate), Some(b)) = (req.funding_rate, ex.books.get_mut(&req.symbol)) {
         b.funding_rate = rate;
@@ -264,10 +279,10 @@ async fn clock(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) -
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    if req.advance_ms < 0 {
+    if !(0..=MAX_ADVANCE_MS).contains(&req.advance_ms) {
         return ApiError::bad(
             -1102,
-            "advanceMs must not be negative: simulated time only moves forward",
+            "advanceMs must be between 0 and ten years: simulated time only moves forward",
         )
         .into_response();
     }

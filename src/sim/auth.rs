@@ -79,13 +79,13 @@ pub fn check_timestamp(
     recv_window: Millis,
     server_time: Millis,
 ) -> ApiResult<()> {
-    if timestamp >= server_time + 1000 {
+    if timestamp >= server_time.saturating_add(1000) {
         return Err(ApiError::bad(
             -1021,
             "Timestamp for this request was 1000ms ahead of the server's time.",
         ));
     }
-    if server_time - timestamp > recv_window {
+    if server_time.saturating_sub(timestamp) > recv_window {
         return Err(ApiError::bad(
             -1021,
             "Timestamp for this request is outside of the recvWindow.",

@@ -13,8 +13,8 @@ pub enum Prices {
     Walk,
 }
 
-/// Flags of `copydesk sim`.
-#[derive(Debug, Args)]
+/// Flags of `copydesk sim`. `Debug` hides the admin token.
+#[derive(Args)]
 pub struct SimArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8790")]
@@ -34,6 +34,19 @@ pub struct SimArgs {
     /// Request weight allowed per minute per client address.
     #[arg(long, default_value_t = 2400)]
     pub weight_limit: u32,
+}
+
+impl std::fmt::Debug for SimArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimArgs")
+            .field("listen", &self.listen)
+            .field("prices", &self.prices)
+            .field("seed", &self.seed)
+            .field("demo_leaders", &self.demo_leaders)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "***"))
+            .field("weight_limit", &self.weight_limit)
+            .finish()
+    }
 }
 
 /// Runs the simulator until Ctrl-C.

@@ -14,7 +14,6 @@ use super::views;
 
 impl Exchange {
     pub fn mark_price_json(&self, symbol: &str) -> Option<Value> {
-        let m = self.markets.get(symbol)?;
         let b = self.books.get(symbol)?;
         Some(json!({
             "e": "markPriceUpdate", "E": self.now(), "s": symbol,
@@ -22,7 +21,6 @@ impl Exchange {
             "P": views::fixed(b.mark(), 8), "r": views::fixed(b.funding_rate, 8),
             "T": self.next_funding,
         }))
-        .filter(|_| !m.symbol.is_empty())
     }
 
     pub fn book_ticker_json(&self, symbol: &str) -> Option<Value> {

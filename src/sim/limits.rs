@@ -60,6 +60,14 @@ pub struct Limiter {
     orders: Mutex<HashMap<String, OrderState>>,
 }
 
+/// A refused request: the error, the weight used this minute and how long to wait.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub error: ApiError,
+    pub used: u32,
+    pub retry_after_s: i64,
+}
+
 /// Order counts after an order, for the `X-MBX-ORDER-COUNT-*` headers.
 #[derive(Debug, Clone, Copy)]
 pub struct OrderCounts {
@@ -77,7 +85,7 @@ impl Limiter {
     }
 
     /// Adds `weight` for `ip` and returns the minute's total, or the rejection.
-    pub fn charge(&self, ip: IpAddr, weight: u32, now: Millis) -> Result<u32, (ApiError, u32)> {
+    pub fn charge(&self, ip: IpAddr, weight: u32, now: Millis) -> Result<u32, Refusal> {
         let mut ips = self.ips.lock().unwrap_or_else(|e| e.into_inner());
         let st = ips.entry(ip).or_default();
         let minute = now / 60_000;
@@ -86,15 +94,20 @@ impl Limiter {
             st.weight = 0;
             st.violations = 0;
         }
+        let ban_refusal = |st: &IpState| Refusal {
+            error: banned(ip, st.banned_until),
+            used: st.weight,
+            retry_after_s: (st.banned_until - now + 999) / 1000,
+        };
         if self.config.enabled && st.banned_until > now {
-            return Err((banned(ip, st.banned_until), st.weight));
+            return Err(ban_refusal(st));
         }
         st.weight = st.weight.saturating_add(weight);
         if self.config.enabled && st.weight > self.config.weight_per_minute {
             st.violations += 1;
             if st.violations > self.config.violations_before_ban {
                 st.banned_until = now + self.config.ban_ms;
-                return Err((banned(ip, st.banned_until), st.weight));
+                return Err(ban_refusal(st));
             }
             let e = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -104,7 +117,11 @@ impl Limiter {
                     self.config.weight_per_minute
                 ),
             );
-            return Err((e, st.weight));
+            return Err(Refusal {
+                error: e,
+                used: st.weight,
+                retry_after_s: (60_000 - now.rem_euclid(60_000) + 999) / 1000,
+            });
         }
         Ok(st.weight)
     }
@@ -176,12 +193,14 @@ mod tests {
             .map(|_| {
                 l.charge(ip, 1, 0)
                     .err()
-                    .map_or(200, |e| e.0.status.as_u16())
+                    .map_or(200, |e| e.error.status.as_u16())
             })
             .collect();
         assert_eq!(statuses, vec![429, 429, 418], "two 429s, then a ban");
         assert_eq!(
-            l.charge(ip, 1, 60_000).err().map(|e| e.0.status.as_u16()),
+            l.charge(ip, 1, 60_000)
+                .err()
+                .map(|e| e.error.status.as_u16()),
             Some(418),
             "the ban outlives the minute window"
         );

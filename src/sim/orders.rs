@@ -282,12 +282,15 @@ fn window(ex: &Exchange, p: &Params, max_days_wide: Option<i64>) -> ApiResult<(i
     let now = ex.now();
     let (s, e) = match (start, end) {
         (None, None) => (now - SEVEN_DAYS, now),
-        (Some(s), None) => (s, max_days_wide.map_or(now, |w| (s + w).min(now))),
-        (None, Some(e)) => (max_days_wide.map_or(0, |w| e - w), e),
+        (Some(s), None) => (
+            s,
+            max_days_wide.map_or(now, |w| s.saturating_add(w).min(now)),
+        ),
+        (None, Some(e)) => (max_days_wide.map_or(0, |w| e.saturating_sub(w)), e),
         (Some(s), Some(e)) => (s, e),
     };
     if let Some(w) = max_days_wide {
-        if e - s > w {
+        if e.saturating_sub(s) > w {
             return Err(ApiError::bad(
                 -4166,
                 "The time between startTime and endTime can not be longer than 7 days.",
@@ -345,7 +348,7 @@ pub fn income(ex: &Exchange, acc: &str, p: &Params) -> ApiResult<Value> {
         .filter(|i| i.time >= start && i.time <= end)
         .filter(|i| sym.is_none_or(|s| s == i.symbol))
         .filter(|i| kind.is_none_or(|k| k == i.income_type))
-        .skip((page - 1) * limit)
+        .skip((page - 1).saturating_mul(limit))
         .take(limit)
         .map(views::income)
         .collect();

@@ -9,6 +9,9 @@ use rust_decimal::Decimal;
 
 use super::error::{ApiError, ApiResult};
 
+/// Largest magnitude a decimal parameter may have.
+pub const MAX_DECIMAL: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
+
 #[derive(Debug, Default, Clone)]
 pub struct Params(HashMap<String, String>);
 
@@ -48,12 +51,16 @@ impl Params {
         self.opt(name).ok_or_else(|| ApiError::mandatory(name))
     }
 
+    /// A decimal parameter. Values beyond ±10^15 are refused like malformed ones, so no
+    /// later arithmetic on them can overflow.
     pub fn decimal(&self, name: &str) -> ApiResult<Option<Decimal>> {
         match self.opt(name) {
             None => Ok(None),
             Some(v) => Decimal::from_str(v.trim())
+                .ok()
+                .filter(|d| d.abs() <= MAX_DECIMAL)
                 .map(Some)
-                .map_err(|_| ApiError::mandatory(name)),
+                .ok_or_else(|| ApiError::mandatory(name)),
         }
     }
 
@@ -75,5 +82,42 @@ impl Params {
             Some("false") => Ok(Some(false)),
             Some(_) => Err(ApiError::mandatory(name)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_decimal_is_ten_to_the_fifteen() {
+        assert_eq!(
+            MAX_DECIMAL,
+            Decimal::from(1_000_000_000_000_000_i64),
+            "bound is 10^15"
+        );
+        let p = Params::parse("a=1e30&b=1000000000000001&c=12.5", "");
+        assert_eq!(
+            p.decimal("a").map_err(|e| e.code),
+            Err(-1102),
+            "exponent form refused"
+        );
+        assert_eq!(
+            p.decimal("b").map_err(|e| e.code),
+            Err(-1102),
+            "above the bound refused"
+        );
+        assert_eq!(
+            p.decimal("c").ok().flatten(),
+            Some(Decimal::new(125, 1)),
+            "plain decimal read"
+        );
+    }
+
+    #[test]
+    fn query_wins_over_body() {
+        let p = Params::parse("symbol=BTCUSDT", "symbol=ETHUSDT&side=BUY");
+        assert_eq!(p.opt("symbol"), Some("BTCUSDT"), "query string wins");
+        assert_eq!(p.opt("side"), Some("BUY"), "body parameters are read");
     }
 }

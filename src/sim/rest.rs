@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::account::OrderStatus;
 use super::auth;
 use super::error::{ApiError, ApiResult};
 use super::exchange::Exchange;
@@ -108,7 +107,12 @@ async fn handle(
     let now = shared.clock.now();
     let used = match shared.limiter.charge(peer.ip(), weight, now) {
         Ok(w) => w,
-        Err((e, w)) => return with_weight(e.into_response(), w),
+        Err(r) => {
+            let mut resp = with_weight(r.error.into_response(), r.used);
+            resp.headers_mut()
+                .insert("Retry-After", HeaderValue::from(r.retry_after_s.max(1)));
+            return resp;
+        }
     };
     if let Some(e) = shared.faults.take_rejection() {
         return with_weight(e.into_response(), used);
@@ -646,9 +650,4 @@ fn account_endpoint(
         }
         _ => Err(ApiError::internal()),
     }
-}
-
-/// Order status names, for callers outside this module that filter by them.
-pub fn is_open(status: OrderStatus) -> bool {
-    status.is_open()
 }

@@ -32,8 +32,8 @@ pub enum PriceMode {
     Walk,
 }
 
-/// Everything that configures a simulator.
-#[derive(Debug, Clone)]
+/// Everything that configures a simulator. `Debug` hides the admin token.
+#[derive(Clone)]
 pub struct SimConfig {
     pub listen: SocketAddr,
     pub prices: PriceMode,
@@ -61,6 +61,21 @@ impl Default for SimConfig {
     }
 }
 
+impl std::fmt::Debug for SimConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimConfig")
+            .field("listen", &self.listen)
+            .field("prices", &self.prices)
+            .field("seed", &self.seed)
+            .field("demo_leaders", &self.demo_leaders)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "***"))
+            .field("limits", &self.limits)
+            .field("model", &self.model)
+            .field("walk_interval", &self.walk_interval)
+            .finish()
+    }
+}
+
 impl SimConfig {
     /// Paper mode: a random loopback port and a random admin token.
     pub fn embedded() -> Self {
@@ -71,8 +86,7 @@ impl SimConfig {
     }
 }
 
-/// State shared by every handler.
-#[derive(Debug)]
+/// State shared by every handler. `Debug` shows no secrets.
 pub struct Shared {
     pub exchange: Mutex<Exchange>,
     pub clock: Arc<SimClock>,
@@ -82,6 +96,15 @@ pub struct Shared {
     pub demo: Vec<DemoLeader>,
     /// Turns true when the simulator stops; long-lived sockets watch it.
     pub stop: watch::Receiver<bool>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "***"))
+            .field("demo_leaders", &self.demo.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Shared {

@@ -21,6 +21,8 @@ use super::clock::Millis;
 use super::server::Shared;
 
 const SOCKET_LIFETIME_MS: Millis = 24 * 60 * 60 * 1000;
+/// Binance pings every 3 minutes; clients must answer with a pong.
+const PING_EVERY: Duration = Duration::from_secs(180);
 
 pub fn router() -> Router<Arc<Shared>> {
     Router::new()
@@ -159,11 +161,17 @@ async fn run_user(
     let mut drop_rx = shared.faults.drop_signal();
     let mut stop = shared.stop.clone();
     let mut check = tokio::time::interval(Duration::from_millis(200));
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     tracing::debug!(%account, "user-data socket open");
     loop {
         let stalled = shared.faults.stalled();
         tokio::select! {
             _ = super::server::stopped(&mut stop) => break,
+            _ = ping.tick() => {
+                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    break;
+                }
+            }
             _ = drop_rx.changed() => break,
             _ = check.tick() => {
                 if shared.clock.now() - opened_at >= SOCKET_LIFETIME_MS {
@@ -255,9 +263,15 @@ async fn run_market(
 ) {
     let mut rx = shared.ex().buses.subscribe_market();
     let mut stop = shared.stop.clone();
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     loop {
         tokio::select! {
             _ = super::server::stopped(&mut stop) => break,
+            _ = ping.tick() => {
+                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    break;
+                }
+            }
             msg = socket.recv() => match msg {
                 Some(Ok(Message::Text(t))) => {
                     let reply = control(t.as_str(), &mut streams, &mut combined);

@@ -8,6 +8,7 @@ mod admin;
 mod concurrency;
 mod limits;
 mod model;
+mod process;
 mod rejections;
 mod shapes;
 mod signing;

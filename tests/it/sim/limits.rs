@@ -27,13 +27,20 @@ async fn weight_is_reported_then_429_then_418() {
     let r = sim.public("/fapi/v1/time", "").await;
     r.assert_error(-1003, 429, "over the weight limit");
     assert_eq!(r.weight, Some(21), "the header still reports the weight");
+    assert!(
+        r.retry_after.is_some_and(|s| (1..=60).contains(&s)),
+        "429 says when the minute ends: {:?}",
+        r.retry_after
+    );
     sim.public("/fapi/v1/time", "")
         .await
         .assert_error(-1003, 429, "second violation");
-    sim.public("/fapi/v1/time", "").await.assert_error(
-        -1003,
-        418,
-        "banned after repeated violations",
+    let r = sim.public("/fapi/v1/time", "").await;
+    r.assert_error(-1003, 418, "banned after repeated violations");
+    assert_eq!(
+        r.retry_after,
+        Some(120),
+        "418 says the ban lasts two minutes"
     );
     sim.advance(60_000).await;
     sim.public("/fapi/v1/time", "")

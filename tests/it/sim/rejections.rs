@@ -441,3 +441,119 @@ async fn algo_order_rules() {
         .await
         .assert_error(-1102, 400, "no triggerPrice");
 }
+
+#[tokio::test]
+async fn garbage_input_always_gets_a_binance_error_never_a_crash() {
+    // A thousand requests: rate limits off so only input handling is under test.
+    let sim = super::support::start_with(copydesk::sim::SimConfig {
+        limits: copydesk::sim::LimitConfig {
+            enabled: false,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    let c = sim.usdt("1000").await;
+    let huge = "79228162514264337593543950335";
+    let bad_values = [
+        "",
+        "-1",
+        "0",
+        huge,
+        "1e400",
+        "NaN",
+        "💥",
+        "1.2.3",
+        "99999999999999999999",
+    ];
+    let names = [
+        "symbol",
+        "side",
+        "type",
+        "quantity",
+        "price",
+        "timeInForce",
+        "leverage",
+        "amount",
+        "orderId",
+        "limit",
+        "startTime",
+        "endTime",
+        "page",
+        "recvWindow",
+    ];
+    let paths = [
+        (reqwest::Method::POST, "/fapi/v1/order"),
+        (reqwest::Method::POST, "/fapi/v1/algoOrder"),
+        (reqwest::Method::POST, "/fapi/v1/leverage"),
+        (reqwest::Method::POST, "/fapi/v1/positionMargin"),
+        (reqwest::Method::GET, "/fapi/v1/order"),
+        (reqwest::Method::GET, "/fapi/v1/income"),
+        (reqwest::Method::GET, "/fapi/v1/userTrades"),
+        (reqwest::Method::GET, "/fapi/v1/depth"),
+    ];
+    let mut checked = 0;
+    for (method, path) in &paths {
+        for name in names {
+            for v in bad_values {
+                let mut params = vec![
+                    ("symbol", "BTCUSDT"),
+                    ("side", "BUY"),
+                    ("type", "LIMIT"),
+                    ("quantity", "0.010"),
+                    ("price", "45000"),
+                    ("timeInForce", "GTC"),
+                ];
+                params.retain(|(k, _)| *k != name);
+                params.push((name, v));
+                let r = c.signed(method.clone(), path, &params).await;
+                assert!(
+                    r.status.is_success() || r.status.is_client_error(),
+                    "{method} {path} {name}={v}: status {} body {}",
+                    r.status,
+                    r.body
+                );
+                if !r.status.is_success() {
+                    assert!(
+                        r.body["code"].is_i64() && r.body["msg"].is_string(),
+                        "{method} {path} {name}={v}: Binance error shape, got {}",
+                        r.body
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(
+        checked,
+        paths.len() * names.len() * bad_values.len(),
+        "every combination was sent"
+    );
+    sim.public("/fapi/v1/time", "")
+        .await
+        .ok("the server is still up");
+    let r = sim
+        .admin(
+            reqwest::Method::POST,
+            "/admin/v1/prices",
+            Some(json!({"symbol": "BTCUSDT", "price": huge})),
+        )
+        .await;
+    r.assert_error(-1130, 400, "an absurd admin price");
+    let r = sim
+        .admin(
+            reqwest::Method::POST,
+            "/admin/v1/clock",
+            Some(json!({"advanceMs": i64::MAX})),
+        )
+        .await;
+    r.assert_error(-1102, 400, "an absurd clock jump");
+    let r = sim
+        .admin(
+            reqwest::Method::POST,
+            "/admin/v1/accounts",
+            Some(json!("not an object")),
+        )
+        .await;
+    r.assert_error(-1102, 400, "a malformed admin body");
+}

@@ -42,6 +42,7 @@ pub fn hmac_hex(secret: &str, payload: &str) -> String {
 pub struct Resp {
     pub status: StatusCode,
     pub weight: Option<u32>,
+    pub retry_after: Option<i64>,
     pub body: Value,
 }
 
@@ -89,11 +90,17 @@ async fn into_resp(r: reqwest::Response) -> Resp {
         .get("x-mbx-used-weight-1m")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
+    let retry_after = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
     let text = r.text().await.expect("body readable");
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     Resp {
         status,
         weight,
+        retry_after,
         body,
     }
 }

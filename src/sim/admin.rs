@@ -36,6 +36,7 @@ pub fn router() -> Router<Arc<Shared>> {
             post(create_account).get(list_accounts),
         )
         .route("/admin/v1/accounts/{id}", get(get_account))
+        .route("/admin/v1/accounts/{id}/transfer", post(transfer))
         .route("/admin/v1/prices", post(set_price))
         .route("/admin/v1/clock", post(clock).get(get_clock))
         .route("/admin/v1/faults", post(faults))
@@ -218,6 +219,48 @@ async fn get_account(
         "openAlgoOrders": algos, "tradeCount": a.trades.len(), "incomeCount": a.income.len(),
     }))
     .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TransferReq {
+    asset: String,
+    #[serde(with = "decimal")]
+    amount: Decimal,
+}
+
+async fn transfer(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
+    if let Err(e) = check_token(&s, &headers) {
+        return e.into_response();
+    }
+    let req: TransferReq = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    if req.amount.is_zero() || req.amount.abs() > MAX_DECIMAL || req.asset.is_empty() {
+        return ApiError::illegal("amount").into_response();
+    }
+    let mut ex = s.ex();
+    if !ex.accounts.contains_key(&id) {
+        return ApiError::new(StatusCode::NOT_FOUND, -1102, format!("No account {id}."))
+            .into_response();
+    }
+    match ex.transfer(&id, &req.asset, req.amount) {
+        Ok(()) => {
+            let wallet = ex
+                .accounts
+                .get(&id)
+                .map(|a| a.wallet(&req.asset))
+                .unwrap_or_default();
+            Json(json!({"asset": req.asset, "balance": views::money(wallet)})).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -226,6 +226,8 @@ impl Exchange {
             OrderType::Market
         };
         let one_way = algo.position_side == PositionSide::Both;
+        // The order's own events must follow TRIGGERED, which names the order id.
+        self.hold_events();
         let result = if qty.is_zero() {
             Err(ApiError::reduce_only_reject())
         } else {
@@ -253,10 +255,13 @@ impl Exchange {
                 },
             )
         };
-        let Some(a) = self.accounts.get_mut(account) else {
-            return;
-        };
-        let Some(o) = a.algo_orders.get_mut(&id) else {
+        let order_events = self.release_events();
+        let Some(o) = self
+            .accounts
+            .get_mut(account)
+            .and_then(|a| a.algo_orders.get_mut(&id))
+        else {
+            self.send_events(order_events);
             return;
         };
         match result {
@@ -267,6 +272,7 @@ impl Exchange {
                 let ev =
                     views::algo_event(&m, &algo, "TRIGGERED", Decimal::ZERO, Decimal::ZERO, now);
                 self.emit(account, "ALGO_UPDATE", ev);
+                self.send_events(order_events);
                 if order.status == OrderStatus::Filled || !order.status.is_open() {
                     if let Some(o) = self
                         .accounts
@@ -287,6 +293,15 @@ impl Exchange {
                 }
             }
             Err(e) => {
+                // A refused order emitted nothing; anything held is still delivered.
+                self.send_events(order_events);
+                let Some(o) = self
+                    .accounts
+                    .get_mut(account)
+                    .and_then(|a| a.algo_orders.get_mut(&id))
+                else {
+                    return;
+                };
                 o.status = AlgoStatus::Expired;
                 o.reason = e.msg.clone();
                 let algo = o.clone();

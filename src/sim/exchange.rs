@@ -90,6 +90,8 @@ pub struct Exchange {
     pub next_funding: Millis,
     /// When each demo leader acts next.
     pub demo_next: HashMap<String, Millis>,
+    /// Events held back while set (see [`Self::hold_events`]).
+    held: Option<Vec<(String, &'static str, Value)>>,
 }
 
 pub fn random_token(len: usize) -> String {
@@ -126,6 +128,7 @@ impl Exchange {
             next_account: 1,
             next_funding,
             demo_next: HashMap::new(),
+            held: None,
         }
     }
 
@@ -177,7 +180,15 @@ impl Exchange {
     }
 
     /// Sends a user-data event stamped with the next event time.
-    pub fn emit(&mut self, account: &str, name: &'static str, mut payload: Value) {
+    pub fn emit(&mut self, account: &str, name: &'static str, payload: Value) {
+        if let Some(held) = self.held.as_mut() {
+            held.push((account.to_owned(), name, payload));
+            return;
+        }
+        self.send_now(account, name, payload);
+    }
+
+    fn send_now(&mut self, account: &str, name: &'static str, mut payload: Value) {
         if let Some(obj) = payload.as_object_mut() {
             obj.insert("E".to_owned(), json!(self.clock.event_time()));
         }
@@ -189,6 +200,24 @@ impl Exchange {
                 closes_stream: name == "listenKeyExpired",
             },
         );
+    }
+
+    /// Holds back events until [`Self::release_events`], so an announcement (e.g. an algo
+    /// order's TRIGGERED) can go out before the events of the work it started.
+    pub fn hold_events(&mut self) {
+        self.held.get_or_insert_with(Vec::new);
+    }
+
+    /// Sends the held events, in order, after any emitted since.
+    pub fn release_events(&mut self) -> Vec<(String, &'static str, Value)> {
+        self.held.take().unwrap_or_default()
+    }
+
+    /// Sends events taken with [`Self::release_events`].
+    pub fn send_events(&mut self, events: Vec<(String, &'static str, Value)>) {
+        for (account, name, payload) in events {
+            self.emit(&account, name, payload);
+        }
     }
 
     pub fn create_account(&mut self, req: NewAccount) -> AccountKeys {
@@ -250,6 +279,38 @@ impl Exchange {
                 trade_id,
             });
         }
+    }
+
+    /// Deposits (positive) or withdraws (negative) `amount` of `asset`: income `TRANSFER`
+    /// and `ACCOUNT_UPDATE` with reason `DEPOSIT` or `WITHDRAW`.
+    pub fn transfer(&mut self, account: &str, asset: &str, amount: Decimal) -> ApiResult<()> {
+        let marks = self.marks();
+        let a = self.account(account)?;
+        if amount < Decimal::ZERO {
+            let f = a.figures(asset, &self.markets, &marks);
+            if -amount > f.max_withdraw {
+                return Err(ApiError::bad(
+                    -5013,
+                    "Asset transfer failed: insufficient balance",
+                ));
+            }
+        }
+        let now = self.now();
+        let a = self.account_mut(account)?;
+        a.credit(asset, amount);
+        a.update_time = now;
+        self.add_income(account, "", "TRANSFER", amount, asset, String::new(), now);
+        let reason = if amount < Decimal::ZERO {
+            "WITHDRAW"
+        } else {
+            "DEPOSIT"
+        };
+        let mut upd = views::account_update(self, account, reason, &[asset], &[], None);
+        if let Some(b) = upd.pointer_mut("/a/B/0/bc") {
+            *b = json!(views::money(amount));
+        }
+        self.emit(account, "ACCOUNT_UPDATE", upd);
+        Ok(())
     }
 
     pub fn set_dual_side(&mut self, account: &str, dual: bool) -> ApiResult<()> {

@@ -53,6 +53,19 @@ impl Exchange {
         }
     }
 
+    /// `!markPrice@arr` (and `@1s`): every symbol's mark price in one array.
+    pub fn publish_all_marks(&mut self) {
+        let rows: Vec<Value> = self
+            .symbols
+            .iter()
+            .filter_map(|s| self.mark_price_json(s))
+            .collect();
+        let v = Value::Array(rows);
+        self.buses
+            .send_market("!markPrice@arr@1s".to_owned(), v.clone());
+        self.buses.send_market("!markPrice@arr".to_owned(), v);
+    }
+
     pub fn publish_agg_trade(
         &mut self,
         symbol: &str,

@@ -363,6 +363,32 @@ fn account_endpoint(
                 obj.insert("tradeGroupId".into(), json!(-1));
                 obj.insert("updateTime".into(), json!(0));
             }
+            // v2 positions also carry leverage, entry and margin type.
+            if let Some(rows) = v.get_mut("positions").and_then(Value::as_array_mut) {
+                for row in rows {
+                    let sym = row["symbol"].as_str().unwrap_or_default().to_owned();
+                    let side = match row["positionSide"].as_str() {
+                        Some("LONG") => PositionSide::Long,
+                        Some("SHORT") => PositionSide::Short,
+                        _ => PositionSide::Both,
+                    };
+                    let cfg = a.config(&sym);
+                    let entry = a
+                        .position(&sym, side)
+                        .map_or(rust_decimal::Decimal::ZERO, |p| p.entry);
+                    let max = ex
+                        .markets
+                        .get(&sym)
+                        .map(|m| m.max_notional(cfg.leverage))
+                        .unwrap_or_default();
+                    if let Some(obj) = row.as_object_mut() {
+                        obj.insert("leverage".into(), json!(cfg.leverage.to_string()));
+                        obj.insert("entryPrice".into(), json!(views::fixed(entry, 8)));
+                        obj.insert("isolated".into(), json!(cfg.isolated));
+                        obj.insert("maxNotional".into(), json!(max.normalize().to_string()));
+                    }
+                }
+            }
             Ok(v)
         }
         ("GET", "/fapi/v2/balance" | "/fapi/v3/balance") => {

@@ -190,9 +190,10 @@ async fn run_ticker(shared: Arc<Shared>, config: SimConfig, mut stop: watch::Rec
             _ = marks.tick() => {
                 let mut ex = shared.ex();
                 let symbols = ex.symbols.clone();
-                for s in symbols {
-                    ex.publish_mark(&s);
+                for s in &symbols {
+                    ex.publish_mark(s);
                 }
+                ex.publish_all_marks();
             }
         }
     }

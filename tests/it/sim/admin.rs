@@ -249,3 +249,62 @@ async fn in_process_handle_controls_price_and_clock() {
     let after = sim.handle.advance_clock(3_600_000);
     assert!(after - before >= 3_600_000, "clock advanced an hour");
 }
+
+#[tokio::test]
+async fn transfers_move_the_wallet_and_are_booked() {
+    let sim = start().await;
+    let c = sim.usdt("1000").await;
+    let path = format!("/admin/v1/accounts/{}/transfer", c.account_id);
+    let v = sim
+        .admin(
+            Method::POST,
+            &path,
+            Some(json!({"asset": "USDT", "amount": "250.5"})),
+        )
+        .await
+        .ok("deposit");
+    assert_eq!(v["balance"], json!("1250.50000000"), "deposit credited");
+    c.market("BTCUSDT", "BUY", "0.200")
+        .await
+        .ok("10,000 notional at 20x uses 500 margin");
+    let r = sim
+        .admin(
+            Method::POST,
+            &path,
+            Some(json!({"asset": "USDT", "amount": "-1000"})),
+        )
+        .await;
+    r.assert_error(-5013, 400, "withdrawing margin in use");
+    sim.admin(
+        Method::POST,
+        &path,
+        Some(json!({"asset": "USDT", "amount": "-100"})),
+    )
+    .await
+    .ok("withdraw free funds");
+    let inc = c
+        .get("/fapi/v1/income", &[("incomeType", "TRANSFER")])
+        .await
+        .ok("income");
+    let amounts: Vec<_> = inc
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|i| dec(&i["income"]))
+        .collect();
+    assert_eq!(
+        amounts,
+        vec![
+            rust_decimal_macros::dec!(250.5),
+            rust_decimal_macros::dec!(-100)
+        ],
+        "both transfers booked"
+    );
+    let v2 = c.get("/fapi/v2/account", &[]).await.ok("v2 account");
+    assert_eq!(
+        v2["positions"][0]["leverage"],
+        json!("20"),
+        "v2 positions carry leverage"
+    );
+    assert_eq!(v2["canTrade"], json!(true), "v2 account flags");
+}

@@ -384,6 +384,18 @@ async fn market_streams_follow_prices_and_fills() {
         "a taker sell means the buyer was maker"
     );
     assert_shape("ws_agg_trade", &e);
+    let mut all = connect(&format!("{base}/market/stream?streams=!markPrice@arr")).await;
+    let e = next_event(&mut all, "all mark prices").await;
+    assert_eq!(
+        e["stream"],
+        json!("!markPrice@arr"),
+        "combined name of the array stream"
+    );
+    let rows = e["data"].as_array().expect("an array of mark prices");
+    assert_eq!(rows.len(), 11, "one row per listed symbol");
+    for row in rows {
+        assert_shape("ws_mark_price", row);
+    }
 }
 
 #[tokio::test]
@@ -471,4 +483,65 @@ async fn a_socket_is_closed_after_24_hours() {
         .expect("put");
     assert_eq!(put.status(), 200, "key still alive");
     assert!(next(&mut ws).await.is_none(), "closed at 24 hours of age");
+}
+
+#[tokio::test]
+async fn a_triggered_stop_announces_itself_before_its_order_events() {
+    let sim = start().await;
+    let c = sim.usdt("10000").await;
+    c.market("BTCUSDT", "BUY", "0.010").await.ok("long");
+    let (mut ws, _) = user(&sim, &c).await;
+    c.post(
+        "/fapi/v1/algoOrder",
+        &[
+            ("algoType", "CONDITIONAL"),
+            ("symbol", "BTCUSDT"),
+            ("side", "SELL"),
+            ("type", "STOP_MARKET"),
+            ("triggerPrice", "49000"),
+            ("closePosition", "true"),
+            ("workingType", "MARK_PRICE"),
+            ("clientAlgoId", "stop-1"),
+        ],
+    )
+    .await
+    .ok("stop");
+    sim.price("BTCUSDT", "48990").await;
+    let mut seen = Vec::new();
+    let mut order_id = None;
+    while seen.last().map(String::as_str) != Some("ALGO_UPDATE:FINISHED") {
+        let e = next_event(&mut ws, "stop lifecycle").await;
+        let tag = match e["e"].as_str() {
+            Some("ALGO_UPDATE") => {
+                if e["o"]["X"] == json!("TRIGGERED") {
+                    order_id = e["o"]["ai"].as_str().map(str::to_owned);
+                }
+                format!("ALGO_UPDATE:{}", e["o"]["X"].as_str().unwrap_or(""))
+            }
+            Some("ORDER_TRADE_UPDATE") => {
+                assert_eq!(
+                    Some(e["o"]["i"].to_string()),
+                    order_id,
+                    "order events belong to the order TRIGGERED named"
+                );
+                format!("ORDER_TRADE_UPDATE:{}", e["o"]["x"].as_str().unwrap_or(""))
+            }
+            Some(other) => other.to_owned(),
+            None => "?".to_owned(),
+        };
+        seen.push(tag);
+    }
+    assert_eq!(
+        seen,
+        vec![
+            "ALGO_UPDATE:NEW",
+            "ALGO_UPDATE:TRIGGERING",
+            "ALGO_UPDATE:TRIGGERED",
+            "ORDER_TRADE_UPDATE:NEW",
+            "ORDER_TRADE_UPDATE:TRADE",
+            "ACCOUNT_UPDATE",
+            "ALGO_UPDATE:FINISHED"
+        ],
+        "the documented lifecycle, in order"
+    );
 }

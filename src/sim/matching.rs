@@ -145,7 +145,14 @@ impl Exchange {
             if need > avail {
                 return Err(ApiError::margin_insufficient());
             }
-            let after = (pos_amt.abs() + opening) * mark;
+            // An order that closes the whole position and opens the other way leaves only
+            // its opening part; otherwise the position grows by it.
+            let closes_all = qty - opening >= pos_amt.abs() && !pos_amt.is_zero();
+            let after = if closes_all {
+                opening * mark
+            } else {
+                (pos_amt.abs() + opening) * mark
+            };
             if opening > Decimal::ZERO && after > m.max_notional(lev) {
                 return Err(ApiError::bad(
                     -2027,

@@ -308,3 +308,41 @@ async fn transfers_move_the_wallet_and_are_booked() {
     );
     assert_eq!(v2["canTrade"], json!(true), "v2 account flags");
 }
+
+#[tokio::test]
+async fn demo_leaders_keep_trading_live() {
+    let sim = start_with(SimConfig {
+        demo_leaders: 1,
+        seed: 11,
+        ..SimConfig::default()
+    })
+    .await;
+    let l = &sim.handle.demo_leaders()[0];
+    let c = super::support::Client {
+        base: sim.base(),
+        http: sim.http.clone(),
+        account_id: l.account_id.clone(),
+        key: l.api_key.clone(),
+        secret: l.secret_key.clone(),
+    };
+    // The scalper acts on its first tick, then every 30 s of simulated time.
+    let mut opened = false;
+    for _ in 0..100 {
+        if c.position("BTCUSDT").await != serde_json::Value::Null {
+            opened = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(opened, "the scalper opens a live position");
+    sim.advance(31_000).await;
+    let mut closed = false;
+    for _ in 0..100 {
+        if c.position("BTCUSDT").await == serde_json::Value::Null {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(closed, "and closes it on its next turn");
+}

@@ -102,6 +102,16 @@ async def ws_checks():
             positions = await asyncio.wait_for(again, 10)
         check(any(p["symbol"] == SYMBOL and p["contracts"] >= 0.02 for p in positions),
               "watch_positions receives the new position")
+        balance_task = asyncio.ensure_future(ex.watch_balance())
+        trades_task = asyncio.ensure_future(ex.watch_my_trades(SYMBOL))
+        await asyncio.sleep(0.5)
+        await ex.create_order(SYMBOL, "market", "sell", 0.01)
+        balance = await asyncio.wait_for(balance_task, 10)
+        check(balance["USDT"]["total"] is not None and balance["USDT"]["total"] < 100000,
+              "watch_balance receives the wallet after fees")
+        trades = await asyncio.wait_for(trades_task, 10)
+        check(any(t["side"] == "sell" and t["price"] == 49999.5 for t in trades),
+              "watch_my_trades receives the fill at the bid")
         ticker_task = asyncio.ensure_future(ex.watch_mark_price(SYMBOL)) if ex.has.get("watchMarkPrice") else None
         if ticker_task:
             await asyncio.sleep(0.5)

@@ -294,6 +294,8 @@ pub struct Account {
     pub trades: Vec<Trade>,
     pub income: Vec<Income>,
     pub listen_key: Option<ListenKey>,
+    /// Margin calls already sent and not yet cleared (`cross:<assets>`, `iso:<sym>:<side>`).
+    pub margin_calls: std::collections::HashSet<String>,
     pub update_time: Millis,
 }
 

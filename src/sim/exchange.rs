@@ -244,6 +244,7 @@ impl Exchange {
             trades: Vec::new(),
             income: Vec::new(),
             listen_key: None,
+            margin_calls: Default::default(),
             update_time: now,
         };
         self.by_api_key.insert(api_key.clone(), id.clone());

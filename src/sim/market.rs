@@ -275,7 +275,7 @@ pub fn bracket_json(m: &Market) -> Value {
             })
         })
         .collect();
-    json!({"symbol": m.symbol, "notionalCoef": 1.0, "brackets": rows})
+    json!({"symbol": m.symbol, "notionalCoef": json_number(Decimal::ONE), "brackets": rows})
 }
 
 /// A decimal as a JSON number, for the few fields Binance sends as numbers.

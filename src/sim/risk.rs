@@ -4,10 +4,12 @@
 //! is closed at the mark price with a `LIQUIDATION` order.
 
 use rust_decimal::Decimal;
+use serde_json::{json, Value};
 
-use super::account::{Order, OrderStatus, OrderType};
+use super::account::{Order, OrderStatus, OrderType, Position};
 use super::book::Fill;
 use super::exchange::{Exchange, FUNDING_INTERVAL_MS};
+use super::market::Market;
 use super::views;
 use crate::domain::{PositionSide, Side};
 
@@ -73,8 +75,94 @@ impl Exchange {
         self.check_liquidations();
     }
 
+    /// Sends `MARGIN_CALL` once when maintenance margin reaches 80 % of the margin that
+    /// backs it (cross: cross wallet + cross PnL; isolated: isolated wallet + PnL), and
+    /// re-arms once it falls back below.
+    pub fn check_margin_calls(&mut self) {
+        let marks = self.marks();
+        let threshold = Decimal::new(8, 1);
+        let mut send: Vec<(String, String, Value)> = Vec::new();
+        let mut clear: Vec<(String, String)> = Vec::new();
+        for a in self.accounts.values() {
+            let mut seen: Vec<String> = Vec::new();
+            let mut live: Vec<String> = Vec::new();
+            for p in a.positions.values().filter(|p| !p.amt.is_zero()) {
+                let Some(m) = self.markets.get(&p.symbol) else {
+                    continue;
+                };
+                let mark = marks.get(&p.symbol).copied().unwrap_or(p.entry);
+                let (key, backing, maint, cw, rows) = if p.isolated {
+                    let key = format!("iso:{}:{}", p.symbol, views::ps_str(p.side));
+                    let mm = p.maint_margin(mark, m);
+                    let rows = vec![call_row(m, p, mark, mm, "ISOLATED")];
+                    (
+                        key,
+                        p.isolated_wallet + p.upnl(mark),
+                        mm,
+                        Decimal::ZERO,
+                        rows,
+                    )
+                } else {
+                    let group = a.margin_group(m.margin_asset);
+                    let key = format!("cross:{}", group.join(","));
+                    if seen.contains(&key) {
+                        continue;
+                    }
+                    seen.push(key.clone());
+                    let f = a.group_figures(m.margin_asset, &self.markets, &marks);
+                    let rows = a
+                        .positions
+                        .values()
+                        .filter(|q| !q.amt.is_zero() && !q.isolated)
+                        .filter_map(|q| {
+                            let qm = self.markets.get(&q.symbol)?;
+                            if !group.iter().any(|g| g == qm.margin_asset) {
+                                return None;
+                            }
+                            let qmark = marks.get(&q.symbol).copied().unwrap_or(q.entry);
+                            Some(call_row(qm, q, qmark, q.maint_margin(qmark, qm), "CROSSED"))
+                        })
+                        .collect();
+                    (
+                        key,
+                        f.cross_wallet + f.cross_unrealized,
+                        f.cross_maint_margin,
+                        f.cross_wallet,
+                        rows,
+                    )
+                };
+                live.push(key.clone());
+                let danger = maint > Decimal::ZERO && maint >= backing * threshold;
+                let sent = a.margin_calls.contains(&key);
+                if danger && !sent {
+                    let payload = json!({"e": "MARGIN_CALL", "cw": views::money(cw), "p": rows});
+                    send.push((a.id.clone(), key, payload));
+                } else if !danger && sent {
+                    clear.push((a.id.clone(), key));
+                }
+            }
+            // A call whose position is gone (closed or liquidated) re-arms.
+            for k in a.margin_calls.iter().filter(|k| !live.contains(k)) {
+                clear.push((a.id.clone(), k.clone()));
+            }
+        }
+        for (acc, key) in clear {
+            if let Some(a) = self.accounts.get_mut(&acc) {
+                a.margin_calls.remove(&key);
+            }
+        }
+        send.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
+        for (acc, key, payload) in send {
+            if let Some(a) = self.accounts.get_mut(&acc) {
+                a.margin_calls.insert(key);
+            }
+            self.emit(&acc, "MARGIN_CALL", payload);
+        }
+    }
+
     /// Liquidates what has breached maintenance margin.
     pub fn check_liquidations(&mut self) {
+        self.check_margin_calls();
         let marks = self.marks();
         let mut isolated: Vec<(String, String, PositionSide)> = Vec::new();
         let mut cross: Vec<(String, String)> = Vec::new();
@@ -232,4 +320,13 @@ impl Exchange {
         }
         tracing::info!(account, symbol, "simulated liquidation");
     }
+}
+
+/// One position row of a `MARGIN_CALL` (margin type in uppercase here, unlike elsewhere).
+fn call_row(m: &Market, p: &Position, mark: Decimal, mm: Decimal, mt: &str) -> Value {
+    json!({
+        "s": p.symbol, "ps": views::ps_str(p.side), "pa": views::qty(m, p.amt), "mt": mt,
+        "iw": views::money(p.isolated_wallet), "mp": views::fixed(mark, 8),
+        "up": views::money(p.upnl(mark)), "mm": views::money(mm),
+    })
 }

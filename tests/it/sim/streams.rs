@@ -545,3 +545,50 @@ async fn a_triggered_stop_announces_itself_before_its_order_events() {
         "the documented lifecycle, in order"
     );
 }
+
+#[tokio::test]
+async fn a_margin_call_comes_once_before_liquidation() {
+    let sim = start().await;
+    let c = sim.usdt("1000").await;
+    c.post(
+        "/fapi/v1/leverage",
+        &[("symbol", "ETHUSDT"), ("leverage", "50")],
+    )
+    .await
+    .ok("50x");
+    c.market("ETHUSDT", "BUY", "10")
+        .await
+        .ok("10 ETH at 3,000.1 on 984.9995 after fees");
+    let (mut ws, _) = user(&sim, &c).await;
+    // At 2,925 the loss is 751: margin 233.9995 against maintenance 117 (50 %): no call.
+    sim.price("ETHUSDT", "2925").await;
+    // At 2,915 the loss is 851: margin 133.9995 against maintenance 116.6 (87 %): a call.
+    sim.price("ETHUSDT", "2915").await;
+    let e = next_event(&mut ws, "MARGIN_CALL").await;
+    assert_eq!(
+        e["e"],
+        json!("MARGIN_CALL"),
+        "the first event is the margin call"
+    );
+    assert_eq!(
+        e["p"][0]["mm"],
+        json!("116.60000000"),
+        "maintenance at 29,150 notional × 0.4 %"
+    );
+    assert_eq!(e["cw"], json!("984.99950000"), "cross wallet");
+    assert_shape("ws_margin_call", &e);
+    sim.price("ETHUSDT", "2914").await;
+    sim.price("ETHUSDT", "2905").await;
+    let e = next_event(&mut ws, "liquidation").await;
+    assert_eq!(
+        e["o"]["o"],
+        json!("LIQUIDATION"),
+        "no second margin call; next comes the liquidation"
+    );
+    assert!(
+        e["o"]["c"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("autoclose-")),
+        "autoclose client id"
+    );
+}

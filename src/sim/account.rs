@@ -289,7 +289,11 @@ pub struct Account {
     pub wallets: BTreeMap<String, Decimal>,
     pub symbol_cfg: HashMap<String, SymbolConfig>,
     pub positions: HashMap<(String, PositionSide), Position>,
+    /// Every order, open or not. Insert through [`Account::insert_order`] and call
+    /// [`Account::sync_open`] after a status change, so the open index stays right.
     pub orders: BTreeMap<u64, Order>,
+    /// Ids of open orders, so margin and duplicate checks do not scan the history.
+    pub open_ids: std::collections::BTreeSet<u64>,
     pub algo_orders: BTreeMap<u64, AlgoOrder>,
     pub trades: Vec<Trade>,
     pub income: Vec<Income>,
@@ -351,7 +355,22 @@ impl Account {
     }
 
     pub fn open_orders(&self) -> impl Iterator<Item = &Order> {
-        self.orders.values().filter(|o| o.status.is_open())
+        self.open_ids.iter().filter_map(|id| self.orders.get(id))
+    }
+
+    pub fn insert_order(&mut self, order: Order) {
+        let id = order.id;
+        self.orders.insert(id, order);
+        self.sync_open(id);
+    }
+
+    /// Brings the open index in line with the order's status.
+    pub fn sync_open(&mut self, id: u64) {
+        if self.orders.get(&id).is_some_and(|o| o.status.is_open()) {
+            self.open_ids.insert(id);
+        } else {
+            self.open_ids.remove(&id);
+        }
     }
 
     pub fn has_open_orders(&self, symbol: Option<&str>) -> bool {
@@ -508,5 +527,76 @@ impl Account {
         }
         let price = (p.amt * p.entry - collateral - b.cum) / denom;
         price.max(Decimal::ZERO)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn order(id: u64, status: OrderStatus) -> Order {
+        Order {
+            id,
+            client_id: format!("c{id}"),
+            symbol: "BTCUSDT".into(),
+            side: Side::Buy,
+            position_side: PositionSide::Both,
+            kind: OrderType::Limit,
+            tif: "GTC",
+            price: dec!(45000),
+            orig_qty: dec!(0.01),
+            executed_qty: Decimal::ZERO,
+            cum_quote: Decimal::ZERO,
+            status,
+            reduce_only: false,
+            close_position: false,
+            time: 0,
+            update_time: 0,
+            expire_reason: 0,
+        }
+    }
+
+    #[test]
+    fn the_open_index_follows_status_changes() {
+        let mut a = Account {
+            id: "a".into(),
+            label: String::new(),
+            api_key: "k".into(),
+            secret: SecretKey::new("s".into()),
+            permissions: Permissions::default(),
+            created_at: 0,
+            lead_portfolio: false,
+            dual_side: false,
+            multi_assets: false,
+            wallets: BTreeMap::new(),
+            symbol_cfg: HashMap::new(),
+            positions: HashMap::new(),
+            orders: BTreeMap::new(),
+            open_ids: Default::default(),
+            algo_orders: BTreeMap::new(),
+            trades: Vec::new(),
+            income: Vec::new(),
+            listen_key: None,
+            margin_calls: Default::default(),
+            update_time: 0,
+        };
+        a.insert_order(order(1, OrderStatus::New));
+        a.insert_order(order(2, OrderStatus::Filled));
+        let open: Vec<u64> = a.open_orders().map(|o| o.id).collect();
+        assert_eq!(open, vec![1], "only the NEW order is open");
+        if let Some(o) = a.orders.get_mut(&1) {
+            o.status = OrderStatus::Canceled;
+        }
+        a.sync_open(1);
+        assert_eq!(
+            a.open_orders().count(),
+            0,
+            "a cancelled order leaves the index"
+        );
+        assert!(
+            !format!("{a:?}").contains("SecretKey(s)"),
+            "Debug never shows the secret"
+        );
     }
 }

@@ -251,28 +251,25 @@ fn book_fill(
     let Some(a) = ex.accounts.get_mut(account) else {
         return;
     };
-    a.orders.insert(
+    a.insert_order(Order {
         id,
-        Order {
-            id,
-            client_id: format!("demo-{id}"),
-            symbol: symbol.to_owned(),
-            side,
-            position_side: PositionSide::Both,
-            kind: OrderType::Market,
-            tif: "GTC",
-            price: Decimal::ZERO,
-            orig_qty: qty,
-            executed_qty: qty,
-            cum_quote: qty * price,
-            status: OrderStatus::Filled,
-            reduce_only: !realized.is_zero(),
-            close_position: false,
-            time: t,
-            update_time: t,
-            expire_reason: 0,
-        },
-    );
+        client_id: format!("demo-{id}"),
+        symbol: symbol.to_owned(),
+        side,
+        position_side: PositionSide::Both,
+        kind: OrderType::Market,
+        tif: "GTC",
+        price: Decimal::ZERO,
+        orig_qty: qty,
+        executed_qty: qty,
+        cum_quote: qty * price,
+        status: OrderStatus::Filled,
+        reduce_only: !realized.is_zero(),
+        close_position: false,
+        time: t,
+        update_time: t,
+        expire_reason: 0,
+    });
     a.trades.push(Trade {
         id: trade_id,
         order_id: id,

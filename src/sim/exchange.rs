@@ -240,6 +240,7 @@ impl Exchange {
             symbol_cfg: HashMap::new(),
             positions: HashMap::new(),
             orders: BTreeMap::new(),
+            open_ids: Default::default(),
             algo_orders: BTreeMap::new(),
             trades: Vec::new(),
             income: Vec::new(),

@@ -186,7 +186,7 @@ impl Exchange {
             update_time: now,
             expire_reason: 0,
         };
-        self.account_mut(account)?.orders.insert(id, order.clone());
+        self.account_mut(account)?.insert_order(order.clone());
         let ev = views::order_event(&m, &order, "NEW", None, now);
         self.emit(account, "ORDER_TRADE_UPDATE", ev);
 
@@ -233,6 +233,7 @@ impl Exchange {
         o.expire_reason = reason;
         o.update_time = now;
         let o = o.clone();
+        a.sync_open(id);
         if let Some(m) = self.markets.get(&o.symbol).cloned() {
             let ev = views::order_event(&m, &o, exec, None, now);
             self.emit(account, "ORDER_TRADE_UPDATE", ev);
@@ -286,6 +287,7 @@ impl Exchange {
             };
             o.update_time = now;
         }
+        a.sync_open(order_id);
         a.trades.push(Trade {
             id: trade_id,
             order_id,

@@ -283,7 +283,7 @@ impl Exchange {
             .get(account)
             .map_or(Decimal::ZERO, |a| a.wallet(m.margin_asset));
         if let Some(a) = self.accounts.get_mut(account) {
-            a.orders.insert(id, order.clone());
+            a.insert_order(order.clone());
         }
         let ev = views::order_event(&m, &order, "NEW", None, now);
         self.emit(account, "ORDER_TRADE_UPDATE", ev);

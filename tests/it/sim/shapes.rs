@@ -141,12 +141,30 @@ async fn account_endpoints_match_fixtures() {
             .await
             .ok("rateLimit/order"),
     );
-    let brackets = c.get("/fapi/v1/leverageBracket", &[]).await.ok("leverageBracket");
-    assert_eq!(brackets.as_array().map(Vec::len), Some(11), "one entry per symbol");
+    let brackets = c
+        .get("/fapi/v1/leverageBracket", &[])
+        .await
+        .ok("leverageBracket");
+    assert_eq!(
+        brackets.as_array().map(Vec::len),
+        Some(11),
+        "one entry per symbol"
+    );
     assert_shape("http_leverage_bracket", &brackets);
-    let depth = sim.public("/fapi/v1/depth", "symbol=BTCUSDT&limit=5").await.ok("depth");
-    assert_eq!(depth["asks"][0], serde_json::json!(["50000.5", "0.500"]), "best ask and its size");
-    assert_eq!(depth["bids"].as_array().map(Vec::len), Some(5), "limit levels per side");
+    let depth = sim
+        .public("/fapi/v1/depth", "symbol=BTCUSDT&limit=5")
+        .await
+        .ok("depth");
+    assert_eq!(
+        depth["asks"][0],
+        serde_json::json!(["50000.5", "0.500"]),
+        "best ask and its size"
+    );
+    assert_eq!(
+        depth["bids"].as_array().map(Vec::len),
+        Some(5),
+        "limit levels per side"
+    );
     assert_shape("http_depth", &depth);
     let key = c.listen_key().await;
     assert_eq!(key.len(), 64, "listenKeys are 64 characters");

@@ -563,7 +563,7 @@ mod tests {
             id: "a".into(),
             label: String::new(),
             api_key: "k".into(),
-            secret: SecretKey::new("s".into()),
+            secret: SecretKey::new("TOPSECRET".into()),
             permissions: Permissions::default(),
             created_at: 0,
             lead_portfolio: false,

@@ -19,6 +19,10 @@ pub struct FaultRequest {
     pub drop_user_streams: bool,
     /// Hold back user-data events (sockets stay open) until set to false.
     pub stall_user_streams: Option<bool>,
+    /// Hold back events on the sockets of this one listenKey only (others keep flowing).
+    pub stall_listen_key: Option<String>,
+    /// Releases a key stalled with `stallListenKey`.
+    pub unstall_listen_key: Option<String>,
     /// Added to every REST response.
     pub latency_ms: Option<u64>,
     /// Added to order placement and cancel responses, after the order took effect.
@@ -55,6 +59,7 @@ fn default_status() -> u16 {
 #[derive(Debug, Default, Clone)]
 struct State {
     stall: bool,
+    stalled_keys: std::collections::HashSet<String>,
     latency_ms: u64,
     ack_delay_ms: u64,
     reject: Option<RejectNext>,
@@ -92,6 +97,15 @@ impl Faults {
         }
         if let Some(s) = req.stall_user_streams {
             st.stall = s;
+            if !s {
+                st.stalled_keys.clear();
+            }
+        }
+        if let Some(k) = &req.stall_listen_key {
+            st.stalled_keys.insert(k.clone());
+        }
+        if let Some(k) = &req.unstall_listen_key {
+            st.stalled_keys.remove(k);
         }
         if let Some(l) = req.latency_ms {
             st.latency_ms = l;
@@ -112,8 +126,10 @@ impl Faults {
         req.clock_shift_ms
     }
 
-    pub fn stalled(&self) -> bool {
-        self.lock().stall
+    /// Whether sockets of `listen_key` must hold their events now.
+    pub fn stalled(&self, listen_key: &str) -> bool {
+        let st = self.lock();
+        st.stall || st.stalled_keys.contains(listen_key)
     }
 
     pub fn latency_ms(&self) -> u64 {

@@ -164,7 +164,7 @@ async fn run_user(
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     tracing::debug!(%account, "user-data socket open");
     loop {
-        let stalled = shared.faults.stalled();
+        let stalled = shared.faults.stalled(&key);
         tokio::select! {
             _ = super::server::stopped(&mut stop) => break,
             _ = ping.tick() => {

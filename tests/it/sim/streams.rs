@@ -592,3 +592,38 @@ async fn a_margin_call_comes_once_before_liquidation() {
         "autoclose client id"
     );
 }
+
+#[tokio::test]
+async fn stalling_one_key_leaves_the_others_flowing() {
+    let sim = start().await;
+    let a = sim.usdt("10000").await;
+    let b = sim.usdt("10000").await;
+    let (mut wa, ka) = user(&sim, &a).await;
+    let (mut wb, _) = user(&sim, &b).await;
+    sim.admin(
+        Method::POST,
+        "/admin/v1/faults",
+        Some(json!({"stallListenKey": ka})),
+    )
+    .await
+    .ok("stall a");
+    a.market("BTCUSDT", "BUY", "0.010").await.ok("fill on a");
+    b.market("BTCUSDT", "BUY", "0.010").await.ok("fill on b");
+    assert_eq!(
+        next_event(&mut wb, "b's event").await["e"],
+        json!("ORDER_TRADE_UPDATE"),
+        "b is not stalled"
+    );
+    sim.admin(
+        Method::POST,
+        "/admin/v1/faults",
+        Some(json!({"unstallListenKey": ka})),
+    )
+    .await
+    .ok("release a");
+    assert_eq!(
+        next_event(&mut wa, "a's held event").await["o"]["x"],
+        json!("NEW"),
+        "a's events arrive once released"
+    );
+}

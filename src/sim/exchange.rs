@@ -543,6 +543,8 @@ impl Exchange {
 
     /// Starts (or returns and extends) the account's listenKey.
     pub fn listen_key_start(&mut self, account: &str) -> ApiResult<String> {
+        // A key past its hour must announce its expiry before a new one replaces it.
+        self.expire_listen_keys();
         let now = self.now();
         let a = self.account_mut(account)?;
         if let Some(k) = a.listen_key.as_mut().filter(|k| k.expires_at > now) {
@@ -559,6 +561,7 @@ impl Exchange {
     }
 
     pub fn listen_key_keepalive(&mut self, account: &str) -> ApiResult<String> {
+        self.expire_listen_keys();
         let now = self.now();
         let a = self.account_mut(account)?;
         match a.listen_key.as_mut().filter(|k| k.expires_at > now) {

@@ -52,6 +52,28 @@ pub struct NewAccount {
     pub label: String,
 }
 
+impl NewAccount {
+    /// A one-way account holding `amount` USDT.
+    pub fn usdt(amount: Decimal) -> Self {
+        Self {
+            balances: BTreeMap::from([("USDT".to_owned(), amount)]),
+            ..Self::default()
+        }
+    }
+
+    /// Adds (or replaces) a wallet balance.
+    pub fn with_balance(mut self, asset: &str, amount: Decimal) -> Self {
+        self.balances.insert(asset.to_owned(), amount);
+        self
+    }
+
+    /// Hedge mode (`dualSidePosition = true`).
+    pub fn hedge(mut self) -> Self {
+        self.hedge = true;
+        self
+    }
+}
+
 /// Keys of a created account. `Debug` hides the secret.
 #[derive(Clone)]
 pub struct AccountKeys {

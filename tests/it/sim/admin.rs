@@ -225,10 +225,22 @@ async fn demo_leaders_come_with_history_and_keys() {
 #[tokio::test]
 async fn in_process_handle_controls_price_and_clock() {
     let sim = start().await;
-    let keys = sim.handle.create_account(copydesk::sim::NewAccount {
-        balances: [("USDT".to_owned(), rust_decimal_macros::dec!(1000))].into(),
-        ..Default::default()
-    });
+    let keys = sim.handle.create_account(
+        copydesk::sim::NewAccount::usdt(rust_decimal_macros::dec!(1000))
+            .with_balance("USDC", rust_decimal_macros::dec!(5))
+            .hedge(),
+    );
+    let view = sim.admin_account(&keys.account_id).await;
+    assert_eq!(
+        view["positionMode"],
+        json!("hedge"),
+        "builder set hedge mode"
+    );
+    assert_eq!(
+        view["balances"][0]["balance"],
+        json!("5.00000000"),
+        "builder added USDC"
+    );
     assert!(
         !format!("{keys:?}").contains(&keys.secret_key),
         "Debug of keys hides the secret"

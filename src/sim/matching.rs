@@ -352,6 +352,58 @@ impl Exchange {
         realized
     }
 
+    /// `PUT /fapi/v1/order`: changes an open LIMIT order's price and quantity (an
+    /// AMENDMENT event); a new price that crosses the book takes liquidity at once.
+    pub fn modify_order(
+        &mut self,
+        account: &str,
+        id: u64,
+        side: Side,
+        qty: Decimal,
+        price: Decimal,
+    ) -> ApiResult<Order> {
+        let o = self.order_state(account, id)?.clone();
+        if !o.status.is_open() || o.kind != OrderType::Limit {
+            return Err(ApiError::bad(-2013, "Order does not exist."));
+        }
+        if o.side != side {
+            return Err(ApiError::bad(
+                -4006,
+                "Side of the order can not be modified.",
+            ));
+        }
+        if o.price == price && o.orig_qty == qty {
+            return Err(ApiError::bad(-5027, "No need to modify the order."));
+        }
+        if qty <= o.executed_qty {
+            return Err(ApiError::bad(
+                -4003,
+                "Quantity less than or equal to the executed quantity.",
+            ));
+        }
+        let m = self.market(&o.symbol)?.clone();
+        let now = self.now();
+        let a = self.account_mut(account)?;
+        let Some(stored) = a.orders.get_mut(&id) else {
+            return Err(ApiError::no_such_order());
+        };
+        stored.price = price;
+        stored.orig_qty = qty;
+        stored.update_time = now;
+        let amended = stored.clone();
+        let ev = views::order_event(&m, &amended, "AMENDMENT", None, now);
+        self.emit(account, "ORDER_TRADE_UPDATE", ev);
+        let fills = self
+            .books
+            .get(&o.symbol)
+            .map(|b| b.walk(side, amended.remaining(), Some(price)))
+            .unwrap_or_default();
+        for f in fills {
+            self.apply_fill(account, id, f, false);
+        }
+        self.order_state(account, id).cloned()
+    }
+
     /// Cancels an open order. `-2011` when it is not open.
     pub fn cancel_order(&mut self, account: &str, symbol: &str, id: u64) -> ApiResult<Order> {
         let a = self.account(account)?;

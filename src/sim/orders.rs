@@ -354,3 +354,103 @@ pub fn income(ex: &Exchange, acc: &str, p: &Params) -> ApiResult<Value> {
         .collect();
     Ok(Value::Array(rows))
 }
+
+/// `PUT /fapi/v1/order`.
+pub fn modify(ex: &mut Exchange, acc: &str, p: &Params) -> ApiResult<Value> {
+    let (symbol, id) = locate(ex, acc, p)?;
+    let m = ex.market(&symbol)?.clone();
+    let side = side(p)?;
+    let qty = p.req_decimal("quantity")?;
+    let price = p.req_decimal("price")?;
+    check_qty(&m, qty, false)?;
+    check_price(&m, price, "price")?;
+    check_percent(side, price, ex.mark(&symbol))?;
+    let order = ex.modify_order(acc, id, side, qty, price)?;
+    Ok(views::order(&m, &order, false))
+}
+
+/// Up to `max` JSON objects from a list parameter, each turned into request parameters.
+fn json_list(p: &Params, name: &str, max: usize) -> ApiResult<Vec<Value>> {
+    let raw = p.req(name)?;
+    let list: Vec<Value> = serde_json::from_str(raw).map_err(|_| ApiError::mandatory(name))?;
+    if list.is_empty() || list.len() > max {
+        return Err(ApiError::illegal(name));
+    }
+    Ok(list)
+}
+
+fn value_str(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// `POST /fapi/v1/batchOrders`: up to 5 orders, each answered with the order or its own
+/// error object, in request order.
+pub fn place_batch(ex: &mut Exchange, acc: &str, p: &Params) -> ApiResult<Value> {
+    let list = json_list(p, "batchOrders", 5)?;
+    let mut out = Vec::new();
+    for item in list {
+        let Some(obj) = item.as_object() else {
+            out.push(ApiError::mandatory("batchOrders").body());
+            continue;
+        };
+        let pairs: Vec<(String, String)> = obj
+            .iter()
+            .filter_map(|(k, v)| value_str(v).map(|s| (k.clone(), s)))
+            .collect();
+        let refs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let params = Params::from_pairs(&refs);
+        out.push(place(ex, acc, &params).unwrap_or_else(|e| e.body()));
+    }
+    Ok(Value::Array(out))
+}
+
+/// `DELETE /fapi/v1/batchOrders`: up to 10 cancels by `orderIdList` or
+/// `origClientOrderIdList`.
+pub fn cancel_batch(ex: &mut Exchange, acc: &str, p: &Params) -> ApiResult<Value> {
+    let symbol = p.req("symbol")?.to_owned();
+    let m = ex.market(&symbol)?.clone();
+    let (list, by_client) = if p.has("orderIdList") {
+        (json_list(p, "orderIdList", 10)?, false)
+    } else if p.has("origClientOrderIdList") {
+        (json_list(p, "origClientOrderIdList", 10)?, true)
+    } else {
+        return Err(ApiError::bad(
+            -1102,
+            "Param 'origClientOrderIdList' or 'orderIdList' must be sent, but both were empty/null!",
+        ));
+    };
+    let mut out = Vec::new();
+    for item in list {
+        let found = match (by_client, &item) {
+            (false, v) => v
+                .as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                .ok_or_else(|| ApiError::mandatory("orderIdList"))
+                .and_then(|id| ex.find_order(acc, &symbol, Some(id), None)),
+            (true, Value::String(c)) => ex.find_order(acc, &symbol, None, Some(c)),
+            (true, _) => Err(ApiError::mandatory("origClientOrderIdList")),
+        };
+        let result = found
+            .map_err(|e| {
+                if e.code == -2013 {
+                    ApiError::unknown_order()
+                } else {
+                    e
+                }
+            })
+            .and_then(|id| ex.cancel_order(acc, &symbol, id));
+        out.push(match result {
+            Ok(o) => views::order(&m, &o, false),
+            Err(e) => e.body(),
+        });
+    }
+    Ok(Value::Array(out))
+}

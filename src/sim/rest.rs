@@ -62,6 +62,9 @@ fn route(method: &Method, path: &str, params: &Params) -> Option<(Security, u32,
             (S, 1, false)
         }
         ("POST", "/fapi/v1/order" | "/fapi/v1/algoOrder") => (S, 0, true),
+        ("PUT", "/fapi/v1/order") => (S, 0, true),
+        ("POST", "/fapi/v1/batchOrders") => (S, 5, true),
+        ("DELETE", "/fapi/v1/batchOrders") => (S, 1, false),
         ("GET" | "DELETE", "/fapi/v1/order" | "/fapi/v1/openOrder" | "/fapi/v1/algoOrder") => {
             (S, 1, false)
         }
@@ -515,6 +518,9 @@ fn account_endpoint(
             }))
         }
         ("POST", "/fapi/v1/order") => orders::place(ex, acc, p),
+        ("PUT", "/fapi/v1/order") => orders::modify(ex, acc, p),
+        ("POST", "/fapi/v1/batchOrders") => orders::place_batch(ex, acc, p),
+        ("DELETE", "/fapi/v1/batchOrders") => orders::cancel_batch(ex, acc, p),
         ("GET", "/fapi/v1/order") => {
             let (s, id) = orders::locate(ex, acc, p)?;
             let m = ex.market(&s)?;

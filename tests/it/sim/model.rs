@@ -518,3 +518,95 @@ async fn hedge_mode_holds_both_sides_and_one_way_flips() {
         "short opened at the fill"
     );
 }
+
+#[tokio::test]
+async fn batch_orders_answer_each_item_in_order() {
+    let sim = start().await;
+    let c = sim.usdt("100000").await;
+    let batch = json!([
+        {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.010", "price": "45000", "timeInForce": "GTC", "newClientOrderId": "b-1"},
+        {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.0101", "price": "45000", "timeInForce": "GTC"},
+        {"symbol": "BTCUSDT", "side": "SELL", "type": "MARKET", "quantity": "0.010"}
+    ])
+    .to_string();
+    let r = c
+        .post("/fapi/v1/batchOrders", &[("batchOrders", &batch)])
+        .await
+        .ok("batch");
+    assert_eq!(r[0]["clientOrderId"], json!("b-1"), "first item placed");
+    assert_eq!(
+        r[1]["code"],
+        json!(-1111),
+        "second item carries its own error"
+    );
+    assert_eq!(r[2]["type"], json!("MARKET"), "third item placed");
+    let ids = json!([r[0]["orderId"], 1]).to_string();
+    let d = c
+        .delete(
+            "/fapi/v1/batchOrders",
+            &[("symbol", "BTCUSDT"), ("orderIdList", &ids)],
+        )
+        .await
+        .ok("batch cancel");
+    assert_eq!(d[0]["status"], json!("CANCELED"), "known order cancelled");
+    assert_eq!(
+        d[1]["code"],
+        json!(-2011),
+        "unknown order answered with -2011"
+    );
+    let six = json!([{}, {}, {}, {}, {}, {}]).to_string();
+    c.post("/fapi/v1/batchOrders", &[("batchOrders", &six)])
+        .await
+        .assert_error(-1130, 400, "more than five orders");
+}
+
+#[tokio::test]
+async fn modifying_a_limit_order_amends_it_and_may_fill_it() {
+    let sim = start().await;
+    let c = sim.usdt("100000").await;
+    let o = c
+        .limit("BTCUSDT", "BUY", "0.010", "45000", "GTC")
+        .await
+        .ok("limit");
+    let id = o["orderId"].to_string();
+    let put = |qty: &'static str, price: &'static str| {
+        let c = c.clone();
+        let id = id.clone();
+        async move {
+            c.signed(
+                reqwest::Method::PUT,
+                "/fapi/v1/order",
+                &[
+                    ("symbol", "BTCUSDT"),
+                    ("orderId", &id),
+                    ("side", "BUY"),
+                    ("quantity", qty),
+                    ("price", price),
+                ],
+            )
+            .await
+        }
+    };
+    let m = put("0.020", "46000").await.ok("modify");
+    assert_eq!(
+        (
+            m["price"].clone(),
+            m["origQty"].clone(),
+            m["status"].clone()
+        ),
+        (json!("46000.0"), json!("0.020"), json!("NEW")),
+        "amended in place"
+    );
+    put("0.020", "46000")
+        .await
+        .assert_error(-5027, 400, "nothing to change");
+    let m = put("0.020", "50000.5").await.ok("modify across the book");
+    assert_eq!(
+        (m["status"].clone(), m["avgPrice"].clone()),
+        (json!("FILLED"), json!("50000.5")),
+        "a crossing price takes the ask"
+    );
+    put("0.030", "45000")
+        .await
+        .assert_error(-2013, 400, "a filled order cannot be modified");
+}

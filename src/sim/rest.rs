@@ -65,9 +65,8 @@ fn route(method: &Method, path: &str, params: &Params) -> Option<(Security, u32,
         ("PUT", "/fapi/v1/order") => (S, 0, true),
         ("POST", "/fapi/v1/batchOrders") => (S, 5, true),
         ("DELETE", "/fapi/v1/batchOrders") => (S, 1, false),
-        ("GET" | "DELETE", "/fapi/v1/order" | "/fapi/v1/openOrder" | "/fapi/v1/algoOrder") => {
-            (S, 1, false)
-        }
+        ("GET" | "DELETE", "/fapi/v1/order" | "/fapi/v1/algoOrder") => (S, 1, false),
+        ("GET", "/fapi/v1/openOrder") => (S, 1, false),
         ("DELETE", "/fapi/v1/allOpenOrders" | "/fapi/v1/algoOpenOrders") => (S, 1, false),
         ("GET", "/fapi/v1/openOrders" | "/fapi/v1/openAlgoOrders") => (S, all(1, 40), false),
         ("GET", "/fapi/v1/allOrders" | "/fapi/v1/allAlgoOrders") => (S, 5, false),

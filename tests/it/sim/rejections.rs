@@ -557,3 +557,71 @@ async fn garbage_input_always_gets_a_binance_error_never_a_crash() {
         .await;
     r.assert_error(-1102, 400, "a malformed admin body");
 }
+
+#[tokio::test]
+async fn every_route_answers_without_a_server_error() {
+    let (_sim, c) = setup().await;
+    use reqwest::Method as M;
+    let routes: &[(M, &str)] = &[
+        (M::GET, "/fapi/v1/ping"),
+        (M::GET, "/fapi/v1/time"),
+        (M::GET, "/fapi/v1/exchangeInfo"),
+        (M::GET, "/fapi/v1/depth"),
+        (M::GET, "/fapi/v1/premiumIndex"),
+        (M::GET, "/fapi/v1/ticker/price"),
+        (M::GET, "/fapi/v2/ticker/price"),
+        (M::GET, "/fapi/v1/ticker/bookTicker"),
+        (M::GET, "/fapi/v1/ticker/24hr"),
+        (M::GET, "/fapi/v2/account"),
+        (M::GET, "/fapi/v3/account"),
+        (M::GET, "/fapi/v2/balance"),
+        (M::GET, "/fapi/v3/balance"),
+        (M::GET, "/fapi/v2/positionRisk"),
+        (M::GET, "/fapi/v3/positionRisk"),
+        (M::GET, "/fapi/v1/symbolConfig"),
+        (M::GET, "/fapi/v1/accountConfig"),
+        (M::GET, "/fapi/v1/positionSide/dual"),
+        (M::GET, "/fapi/v1/multiAssetsMargin"),
+        (M::POST, "/fapi/v1/positionSide/dual"),
+        (M::POST, "/fapi/v1/multiAssetsMargin"),
+        (M::POST, "/fapi/v1/leverage"),
+        (M::POST, "/fapi/v1/marginType"),
+        (M::POST, "/fapi/v1/positionMargin"),
+        (M::POST, "/fapi/v1/order"),
+        (M::PUT, "/fapi/v1/order"),
+        (M::GET, "/fapi/v1/order"),
+        (M::DELETE, "/fapi/v1/order"),
+        (M::POST, "/fapi/v1/algoOrder"),
+        (M::GET, "/fapi/v1/algoOrder"),
+        (M::DELETE, "/fapi/v1/algoOrder"),
+        (M::GET, "/fapi/v1/openOrder"),
+        (M::DELETE, "/fapi/v1/openOrder"),
+        (M::DELETE, "/fapi/v1/allOpenOrders"),
+        (M::DELETE, "/fapi/v1/algoOpenOrders"),
+        (M::GET, "/fapi/v1/openOrders"),
+        (M::GET, "/fapi/v1/openAlgoOrders"),
+        (M::GET, "/fapi/v1/allOrders"),
+        (M::GET, "/fapi/v1/allAlgoOrders"),
+        (M::GET, "/fapi/v1/userTrades"),
+        (M::GET, "/fapi/v1/income"),
+        (M::GET, "/fapi/v1/leverageBracket"),
+        (M::GET, "/fapi/v1/rateLimit/order"),
+        (M::POST, "/fapi/v1/batchOrders"),
+        (M::DELETE, "/fapi/v1/batchOrders"),
+        (M::POST, "/fapi/v1/listenKey"),
+        (M::PUT, "/fapi/v1/listenKey"),
+        (M::DELETE, "/fapi/v1/listenKey"),
+        (M::GET, "/sapi/v1/account/apiRestrictions"),
+    ];
+    for (method, path) in routes {
+        for params in [&[][..], &[("symbol", "BTCUSDT")][..]] {
+            let r = c.signed(method.clone(), path, params).await;
+            assert!(
+                r.status.as_u16() < 500,
+                "{method} {path} {params:?} should not be a server error: {} {}",
+                r.status,
+                r.body
+            );
+        }
+    }
+}

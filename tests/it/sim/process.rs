@@ -9,6 +9,8 @@ use rust_decimal::Decimal;
 
 use super::support::{dec, start_with};
 
+// SIGINT is sent with `kill`, so this runs where that exists.
+#[cfg(unix)]
 #[tokio::test]
 async fn the_cli_serves_and_stops_cleanly_on_sigint() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_copydesk"))

@@ -4,7 +4,7 @@
 //! (`/market/…`, `/public/…`, legacy `/ws` and `/stream`) with SUBSCRIBE frames and
 //! combined-stream wrapping.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -162,9 +162,11 @@ async fn run_user(
     let mut stop = shared.stop.clone();
     let mut check = tokio::time::interval(Duration::from_millis(200));
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    // Events are always taken off the bus (so a stalled socket never lags out of it) and
+    // held here while the socket is stalled.
+    let mut pending: VecDeque<Arc<super::events::UserEvent>> = VecDeque::new();
     tracing::debug!(%account, "user-data socket open");
-    loop {
-        let stalled = shared.faults.stalled(&key);
+    'socket: loop {
         tokio::select! {
             _ = super::server::stopped(&mut stop) => break,
             _ = ping.tick() => {
@@ -182,28 +184,38 @@ async fn run_user(
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
                 Some(Ok(_)) => {}
             },
-            ev = rx.recv(), if !stalled => match ev {
-                Ok(ev) => {
-                    if ev.closes_stream && ev.payload.get("listenKey").and_then(Value::as_str) != Some(key.as_str()) {
-                        continue;
-                    }
-                    let wanted = filter.as_ref().is_none_or(|f| f.contains(ev.name));
-                    if wanted {
-                        let body = if combined {
-                            json!({"stream": key, "data": ev.payload})
-                        } else {
-                            ev.payload.clone()
-                        };
-                        if socket.send(Message::Text(body.to_string().into())).await.is_err() {
-                            break;
-                        }
-                    }
-                    if ev.closes_stream {
-                        break;
-                    }
-                }
+            ev = rx.recv() => match ev {
+                Ok(ev) => pending.push_back(ev),
                 Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
             },
+        }
+        if shared.faults.stalled(&key) {
+            continue;
+        }
+        while let Some(ev) = pending.pop_front() {
+            // Another key's expiry (after a key was replaced) is not this socket's business.
+            if ev.closes_stream
+                && ev.payload.get("listenKey").and_then(Value::as_str) != Some(key.as_str())
+            {
+                continue;
+            }
+            if filter.as_ref().is_none_or(|f| f.contains(ev.name)) {
+                let body = if combined {
+                    json!({"stream": key, "data": ev.payload})
+                } else {
+                    ev.payload.clone()
+                };
+                if socket
+                    .send(Message::Text(body.to_string().into()))
+                    .await
+                    .is_err()
+                {
+                    break 'socket;
+                }
+            }
+            if ev.closes_stream {
+                break 'socket;
+            }
         }
     }
     let _ = socket.send(Message::Close(None)).await;

@@ -349,6 +349,9 @@ async fn faults(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) 
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
+    if let Err(msg) = req.validate() {
+        return ApiError::bad(-1102, msg).into_response();
+    }
     if let Some(shift) = s.faults.apply(&req) {
         s.clock.set_server_shift(shift);
     }

@@ -77,6 +77,32 @@ impl Default for Faults {
     }
 }
 
+/// Longest injected delay, and largest clock shift, the admin API accepts.
+pub const MAX_DELAY_MS: u64 = 600_000;
+pub const MAX_SHIFT_MS: i64 = 86_400_000;
+
+impl FaultRequest {
+    /// Refuses settings that would make the simulator unusable rather than faulty.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.latency_ms.is_some_and(|l| l > MAX_DELAY_MS)
+            || self.ack_delay_ms.is_some_and(|l| l > MAX_DELAY_MS)
+        {
+            return Err(format!(
+                "latencyMs and ackDelayMs must be at most {MAX_DELAY_MS}"
+            ));
+        }
+        if self.clock_shift_ms.is_some_and(|s| s.abs() > MAX_SHIFT_MS) {
+            return Err(format!("clockShiftMs must be within ±{MAX_SHIFT_MS}"));
+        }
+        if let Some(r) = &self.reject_next {
+            if !(400..=599).contains(&r.status) {
+                return Err("rejectNext.status must be an HTTP error status (400-599)".to_owned());
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Faults {
     pub fn new() -> Self {
         Self {

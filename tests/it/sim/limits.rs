@@ -191,4 +191,18 @@ async fn injected_rejections_latency_and_clock_shift() {
     sim.admin(Method::POST, "/admin/v1/faults", Some(json!({"bogus": 1})))
         .await
         .assert_error(-1102, 400, "unknown fault field");
+    sim.admin(
+        Method::POST,
+        "/admin/v1/faults",
+        Some(json!({"latencyMs": 10_000_000})),
+    )
+    .await
+    .assert_error(-1102, 400, "absurd latency");
+    sim.admin(
+        Method::POST,
+        "/admin/v1/faults",
+        Some(json!({"rejectNext": {"count": 1, "status": 200}})),
+    )
+    .await
+    .assert_error(-1102, 400, "a rejection must be an error status");
 }

@@ -398,7 +398,11 @@ impl Exchange {
             ));
         }
         let marks = self.marks();
-        let a = self.account_mut(account)?;
+        let markets = &self.markets;
+        let a = self
+            .accounts
+            .get_mut(account)
+            .ok_or_else(ApiError::rejected_key)?;
         let cfg = a.config(symbol);
         let mark = marks.get(symbol).copied().unwrap_or(Decimal::ZERO);
         let notional: Decimal = a
@@ -419,13 +423,19 @@ impl Exchange {
                 "Leverage reduction is not supported in Isolated Margin Mode with open positions.",
             ));
         }
-        a.symbol_cfg.insert(
-            symbol.to_owned(),
-            SymbolConfig {
-                leverage,
-                isolated: cfg.isolated,
-            },
-        );
+        let before = a.group_figures(m.margin_asset, markets, &marks).available;
+        let new_cfg = SymbolConfig {
+            leverage,
+            isolated: cfg.isolated,
+        };
+        a.symbol_cfg.insert(symbol.to_owned(), new_cfg);
+        // Lowering leverage raises initial margin; refuse it when the account could no
+        // longer carry its cross positions and open orders.
+        let after = a.group_figures(m.margin_asset, markets, &marks).available;
+        if after < Decimal::ZERO && after < before {
+            a.symbol_cfg.insert(symbol.to_owned(), cfg);
+            return Err(ApiError::margin_insufficient());
+        }
         let t = self.now();
         self.emit(
             account,

@@ -610,3 +610,37 @@ async fn modifying_a_limit_order_amends_it_and_may_fill_it() {
         .await
         .assert_error(-2013, 400, "a filled order cannot be modified");
 }
+
+#[tokio::test]
+async fn lowering_leverage_needs_the_margin_for_it() {
+    let sim = start().await;
+    let c = sim.usdt("1000").await;
+    // 0.3 @ 50,000.5, fee 7.500075: wallet 992.499925, PnL −0.15 at the mark.
+    c.market("BTCUSDT", "BUY", "0.300")
+        .await
+        .ok("15,000 notional at 20x: 750 margin");
+    c.post(
+        "/fapi/v1/leverage",
+        &[("symbol", "BTCUSDT"), ("leverage", "15")],
+    )
+    .await
+    .assert_error(-2019, 400, "15x needs 1,000 against 992.349925");
+    c.post(
+        "/fapi/v1/leverage",
+        &[("symbol", "BTCUSDT"), ("leverage", "16")],
+    )
+    .await
+    .ok("16x needs 937.5");
+    let acc = c.get("/fapi/v3/account", &[]).await.ok("account");
+    assert_eq!(
+        dec(&acc["availableBalance"]),
+        dec!(54.849925),
+        "992.499925 − 0.15 − 937.5"
+    );
+    c.post(
+        "/fapi/v1/leverage",
+        &[("symbol", "BTCUSDT"), ("leverage", "125")],
+    )
+    .await
+    .ok("raising leverage always fits");
+}

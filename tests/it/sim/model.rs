@@ -540,6 +540,8 @@ async fn batch_orders_answer_each_item_in_order() {
         "second item carries its own error"
     );
     assert_eq!(r[2]["type"], json!("MARKET"), "third item placed");
+    super::shape::assert_shape("http_order", &r[0]);
+    super::shape::assert_shape("http_error", &r[1]);
     let ids = json!([r[0]["orderId"], 1]).to_string();
     let d = c
         .delete(
@@ -588,6 +590,7 @@ async fn modifying_a_limit_order_amends_it_and_may_fill_it() {
         }
     };
     let m = put("0.020", "46000").await.ok("modify");
+    super::shape::assert_shape("http_order", &m);
     assert_eq!(
         (
             m["price"].clone(),

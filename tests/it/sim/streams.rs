@@ -79,6 +79,7 @@ async fn a_market_fill_streams_new_trade_then_account_update() {
     let (mut ws, _) = user(&sim, &c).await;
     c.market("BTCUSDT", "BUY", "0.010").await.ok("market buy");
     let new = next_event(&mut ws, "ORDER_TRADE_UPDATE NEW").await;
+    assert_shape("ws_order_trade_update", &new);
     assert_eq!(
         (new["e"].clone(), new["o"]["x"].clone()),
         (json!("ORDER_TRADE_UPDATE"), json!("NEW")),
@@ -169,6 +170,7 @@ async fn config_algo_margin_and_funding_events_have_their_shapes() {
     .await
     .ok("cancel algo");
     let e = next_event(&mut ws, "ALGO_UPDATE CANCELED").await;
+    assert_shape("ws_algo_update", &e);
     assert_eq!(e["o"]["X"], json!("CANCELED"), "algo CANCELED");
 
     c.post(

@@ -39,6 +39,8 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run the simulated exchange (Binance USD-M wire protocol) until Ctrl-C.
+    Sim(copydesk::sim::cli::SimArgs),
     /// Test hook: panic while holding an account's credentials.
     #[command(hide = true)]
     DebugPanic { name: String },
@@ -72,6 +74,13 @@ fn main() -> ExitCode {
                 .map(|r| r.summary())
                 .map_err(Into::into)
         }),
+        Command::Sim(args) => match copydesk::sim::cli::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::DebugPanic { name } => report(|| copydesk::secrets::cli::debug_panic(&name)),
     }
 }

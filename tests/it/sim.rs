@@ -1,1 +1,15 @@
-//! Integration tests of `sim` (see the module for what it owns).
+//! Integration tests of `sim` (see the module for what it owns): real HTTP and WebSocket
+//! clients against a simulator started in-process on a loopback port.
+
+mod shape;
+mod support;
+
+mod admin;
+mod concurrency;
+mod limits;
+mod model;
+mod process;
+mod rejections;
+mod shapes;
+mod signing;
+mod streams;

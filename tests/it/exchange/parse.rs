@@ -295,7 +295,7 @@ fn order_trade_update_new_then_trade() {
 
 #[test]
 fn order_trade_update_trailing_sample() {
-    let AccountEvent::Order(u) = event("ws_order_trade_update") else {
+    let AccountEvent::Order(u) = event("ws_order_trade_update_trailing") else {
         panic!("order event expected")
     };
     assert_eq!(
@@ -422,7 +422,7 @@ fn trigger_reject() {
 
 #[test]
 fn listen_key_expired_string_and_integer_time() {
-    for name in ["ws_listen_key_expired", "ws_listen_key_expired_int"] {
+    for name in ["ws_listen_key_expired_string", "ws_listen_key_expired_int"] {
         let m = map::ws_message(&fixture(name), 0).expect("maps");
         assert!(
             matches!(m, WsMessage::ListenKeyExpired),

@@ -1,0 +1,371 @@
+//! The admin API under `/admin/v1` (JSON, loopback): create accounts, move prices, read an
+//! account, advance simulated time, inject faults, list demo leaders. When a token is
+//! configured every call must carry it in `X-Admin-Token`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::account::{AlgoStatus, Permissions};
+use super::error::ApiError;
+use super::exchange::NewAccount;
+use super::faults::FaultRequest;
+use super::params::MAX_DECIMAL;
+use super::server::Shared;
+use super::views;
+use crate::domain::decimal;
+
+pub const TOKEN_HEADER: &str = "X-Admin-Token";
+
+/// Highest price the admin API accepts; keeps every product of price and size in range.
+const MAX_PRICE: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
+const MAX_ADVANCE_MS: i64 = 10 * 365 * 24 * 3_600_000;
+
+pub fn router() -> Router<Arc<Shared>> {
+    Router::new()
+        .route(
+            "/admin/v1/accounts",
+            post(create_account).get(list_accounts),
+        )
+        .route("/admin/v1/accounts/{id}", get(get_account))
+        .route("/admin/v1/accounts/{id}/transfer", post(transfer))
+        .route("/admin/v1/prices", post(set_price))
+        .route("/admin/v1/clock", post(clock).get(get_clock))
+        .route("/admin/v1/faults", post(faults))
+        .route("/admin/v1/demo-leaders", get(demo_leaders))
+}
+
+fn check_token(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(want) = &shared.admin_token else {
+        return Ok(());
+    };
+    let got = headers.get(TOKEN_HEADER).and_then(|v| v.to_str().ok());
+    if got == Some(want.as_str()) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            -2015,
+            "Missing or wrong admin token.",
+        ))
+    }
+}
+
+/// Parses a JSON body, answering Binance-style on malformed input.
+fn parse<T: for<'de> Deserialize<'de>>(body: &str) -> Result<T, ApiError> {
+    serde_json::from_str(body)
+        .map_err(|e| ApiError::bad(-1102, format!("Malformed admin request: {e}")))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PermissionsReq {
+    #[serde(default = "yes")]
+    futures: bool,
+    #[serde(default)]
+    withdrawals: bool,
+    #[serde(default = "yes")]
+    ip_restricted: bool,
+    #[serde(default)]
+    expires_at: i64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateAccountReq {
+    #[serde(default)]
+    balances: BTreeMap<String, DecimalStr>,
+    #[serde(default)]
+    position_mode: Option<String>,
+    #[serde(default)]
+    permissions: Option<PermissionsReq>,
+    #[serde(default)]
+    lead_portfolio: bool,
+    #[serde(default)]
+    label: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct DecimalStr(#[serde(with = "decimal")] Decimal);
+
+async fn create_account(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    if let Err(e) = check_token(&s, &headers) {
+        return e.into_response();
+    }
+    let req: CreateAccountReq = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let hedge = match req.position_mode.as_deref().unwrap_or("one-way") {
+        "one-way" => false,
+        "hedge" => true,
+        other => {
+            return ApiError::bad(
+                -1102,
+                format!("positionMode must be one-way or hedge, not {other}"),
+            )
+            .into_response()
+        }
+    };
+    if req
+        .balances
+        .values()
+        .any(|d| d.0 < Decimal::ZERO || d.0 > MAX_DECIMAL)
+    {
+        return ApiError::bad(-1102, "balances must be between 0 and 10^15").into_response();
+    }
+    let permissions = req
+        .permissions
+        .map_or_else(Permissions::default, |p| Permissions {
+            futures: p.futures,
+            withdrawals: p.withdrawals,
+            ip_restricted: p.ip_restricted,
+            reading: true,
+            expires_at: p.expires_at,
+        });
+    let keys = s.ex().create_account(NewAccount {
+        balances: req.balances.into_iter().map(|(k, v)| (k, v.0)).collect(),
+        hedge,
+        permissions,
+        lead_portfolio: req.lead_portfolio,
+        label: req.label,
+    });
+    Json(
+        json!({"accountId": keys.account_id, "apiKey": keys.api_key, "secretKey": keys.secret_key}),
+    )
+    .into_response()
+}
+
+async fn list_accounts(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if let Err(e) = check_token(&s, &headers) {
+        return e.into_response();
+    }
+    let ex = s.ex();
+    let mut rows: Vec<Value> = ex
+        .accounts
+        .values()
+        .map(|a| json!({"accountId": a.id, "label": a.label, "apiKey": a.api_key, "leadPortfolio": a.lead_portfolio}))
+        .collect();
+    rows.sort_by(|a, b| a["accountId"].as_str().cmp(&b["accountId"].as_str()));
+    Json(Value::Array(rows)).into_response()
+}
+
+async fn get_account(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(e) = check_token(&s, &headers) {
+        return e.into_response();
+    }
+    let ex = s.ex();
+    let Some(a) = ex.accounts.get(&id) else {
+        return ApiError::new(StatusCode::NOT_FOUND, -1102, format!("No account {id}."))
+            .into_response();
+    };
+    let positions: Vec<Value> = views::visible_positions(&ex, a, None)
+        .iter()
+        .filter(|p| !p.amt.is_zero())
+        .filter_map(|p| {
+            let mut row = views::position_risk_v3(&ex, a, p)?;
+            let c = a.config(&p.symbol);
+            if let Some(obj) = row.as_object_mut() {
+                obj.insert("leverage".into(), json!(c.leverage.to_string()));
+                obj.insert(
+                    "marginType".into(),
+                    json!(if p.isolated { "isolated" } else { "cross" }),
+                );
+                if p.isolated {
+                    let max = ex
+                        .max_reducible(&a.id, &p.symbol, p.side)
+                        .unwrap_or_default();
+                    obj.insert("maxReducible".into(), json!(views::money(max)));
+                }
+            }
+            Some(row)
+        })
+        .collect();
+    let orders: Vec<Value> = a
+        .open_orders()
+        .filter_map(|o| Some(views::order(ex.markets.get(&o.symbol)?, o, true)))
+        .collect();
+    let algos: Vec<Value> = a
+        .algo_orders
+        .values()
+        .filter(|o| o.status == AlgoStatus::New)
+        .filter_map(|o| Some(views::algo_order(ex.markets.get(&o.symbol)?, o)))
+        .collect();
+    Json(json!({
+        "accountId": a.id, "label": a.label, "leadPortfolio": a.lead_portfolio,
+        "positionMode": if a.dual_side { "hedge" } else { "one-way" }, "dualSidePosition": a.dual_side,
+        "multiAssetsMargin": a.multi_assets, "balances": views::balance_v3(&ex, a),
+        "account": views::account_v3(&ex, a), "positions": positions, "openOrders": orders,
+        "openAlgoOrders": algos, "tradeCount": a.trades.len(), "incomeCount": a.income.len(),
+    }))
+    .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TransferReq {
+    asset: String,
+    #[serde(with = "decimal")]
+    amount: Decimal,
+}
+
+async fn transfer(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
+    if let Err(e) = check_token(&s, &headers) {
+        return e.into_response();
+    }
+    let req: TransferReq = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    if req.amount.is_zero() || req.amount.abs() > MAX_DECIMAL || req.asset.is_empty() {
+        return ApiError::illegal("amount").into_response();
+    }
+    let mut ex = s.ex();
+    if !ex.accounts.contains_key(&id) {
+        return ApiError::new(StatusCode::NOT_FOUND, -1102, format!("No account {id}."))
+            .into_response();
+    }
+    match ex.transfer(&id, &req.asset, req.amount) {
+        Ok(()) => {
+            let wallet = ex
+                .accounts
+                .get(&id)
+                .map(|a| a.wallet(&req.asset))
+                .unwrap_or_default();
+            Json(json!({"asset": req.asset, "balance": views::money(wallet)})).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PriceReq {
+    symbol: String,
+    #[serde(with = "decimal")]
+    price: Decimal,
+    #[serde(default, with = "decimal::option")]
+    funding_rate: Option<Decimal>,
+}
+
+async fn set_price(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) -> Response {
+    if let Err(e) = check_token(&s, &headers) {
+        return e.into_response();
+    }
+    let req: PriceReq = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    if req.price > MAX_PRICE {
+        return ApiError::illegal("price").into_response();
+    }
+    if req.funding_rate.is_some_and(|r| r.abs() > Decimal::ONE) {
+        return ApiError::illegal("fundingRate").into_response();
+    }
+    let mut ex = s.ex();
+    if let (Some(rate), Some(b)) = (req.funding_rate, ex.books.get_mut(&req.symbol)) {
+        b.funding_rate = rate;
+    }
+    match ex.set_price(&req.symbol, req.price) {
+        Ok(()) => {
+            let m = ex.markets.get(&req.symbol);
+            let b = ex.books.get(&req.symbol);
+            match (m, b) {
+                (Some(m), Some(b)) => Json(json!({
+                    "symbol": req.symbol, "markPrice": views::px(m, b.mark()),
+                    "bidPrice": views::px(m, b.best_bid()), "askPrice": views::px(m, b.best_ask()),
+                }))
+                .into_response(),
+                _ => ApiError::bad_symbol().into_response(),
+            }
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ClockReq {
+    advance_ms: i64,
+}
+
+async fn clock(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) -> Response {
+    if let Err(e) = check_token(&s, &headers) {
+        return e.into_response();
+    }
+    let req: ClockReq = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    if !(0..=MAX_ADVANCE_MS).contains(&req.advance_ms) {
+        return ApiError::bad(
+            -1102,
+            "advanceMs must be between 0 and ten years: simulated time only moves forward",
+        )
+        .into_response();
+    }
+    let now = s.clock.advance(req.advance_ms);
+    s.ex().tick();
+    Json(json!({"now": now})).into_response()
+}
+
+async fn get_clock(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if let Err(e) = check_token(&s, &headers) {
+        return e.into_response();
+    }
+    Json(json!({"now": s.clock.now(), "serverTime": s.clock.server_time()})).into_response()
+}
+
+async fn faults(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) -> Response {
+    if let Err(e) = check_token(&s, &headers) {
+        return e.into_response();
+    }
+    let req: FaultRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(msg) = req.validate() {
+        return ApiError::bad(-1102, msg).into_response();
+    }
+    if let Some(shift) = s.faults.apply(&req) {
+        s.clock.set_server_shift(shift);
+    }
+    Json(json!({"code": 200, "msg": "success"})).into_response()
+}
+
+async fn demo_leaders(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if let Err(e) = check_token(&s, &headers) {
+        return e.into_response();
+    }
+    let rows: Vec<Value> = s
+        .demo
+        .iter()
+        .map(|d| json!({"accountId": d.account_id, "label": d.label, "style": d.style.as_str(), "apiKey": d.api_key, "secretKey": d.secret_key}))
+        .collect();
+    Json(Value::Array(rows)).into_response()
+}

@@ -1,0 +1,259 @@
+//! Starting and stopping the simulator: configuration, the shared state every handler
+//! sees, the HTTP/WebSocket router, and the background task that moves simulated time
+//! (funding, listenKey expiry, the random walk, periodic mark prices).
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rust_decimal::Decimal;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::clock::{Millis, SimClock};
+use super::demo::{self, DemoLeader};
+use super::error::ApiResult;
+use super::exchange::{random_token, AccountKeys, Exchange, ModelConfig, NewAccount};
+use super::faults::Faults;
+use super::limits::{LimitConfig, Limiter};
+use super::{admin, rest, ws};
+
+/// How prices move on their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PriceMode {
+    /// Only through the admin API.
+    #[default]
+    Static,
+    /// A seeded random walk, one step per `walk_interval`.
+    Walk,
+}
+
+/// Everything that configures a simulator. `Debug` hides the admin token.
+#[derive(Clone)]
+pub struct SimConfig {
+    pub listen: SocketAddr,
+    pub prices: PriceMode,
+    pub seed: u64,
+    pub demo_leaders: usize,
+    /// `None` leaves the admin API open.
+    pub admin_token: Option<String>,
+    pub limits: LimitConfig,
+    pub model: ModelConfig,
+    pub walk_interval: Duration,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            prices: PriceMode::Static,
+            seed: 1,
+            demo_leaders: 0,
+            admin_token: None,
+            limits: LimitConfig::default(),
+            model: ModelConfig::default(),
+            walk_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+impl std::fmt::Debug for SimConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimConfig")
+            .field("listen", &self.listen)
+            .field("prices", &self.prices)
+            .field("seed", &self.seed)
+            .field("demo_leaders", &self.demo_leaders)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "***"))
+            .field("limits", &self.limits)
+            .field("model", &self.model)
+            .field("walk_interval", &self.walk_interval)
+            .finish()
+    }
+}
+
+impl SimConfig {
+    /// Paper mode: a random loopback port and a random admin token.
+    pub fn embedded() -> Self {
+        Self {
+            admin_token: Some(random_token(32)),
+            ..Self::default()
+        }
+    }
+}
+
+/// State shared by every handler. `Debug` shows no secrets.
+pub struct Shared {
+    pub exchange: Mutex<Exchange>,
+    pub clock: Arc<SimClock>,
+    pub limiter: Limiter,
+    pub faults: Faults,
+    pub admin_token: Option<String>,
+    pub demo: Vec<DemoLeader>,
+    /// Turns true when the simulator stops; long-lived sockets watch it.
+    pub stop: watch::Receiver<bool>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "***"))
+            .field("demo_leaders", &self.demo.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    pub fn ex(&self) -> MutexGuard<'_, Exchange> {
+        // A panic elsewhere must not take the whole simulator down with it.
+        self.exchange.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Entry point.
+#[derive(Debug)]
+pub struct Simulator;
+
+/// A running simulator.
+#[derive(Debug)]
+pub struct SimHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<()>,
+    ticker: JoinHandle<()>,
+}
+
+impl Simulator {
+    /// Binds, builds the model (and demo leaders) and serves until [`SimHandle::shutdown`].
+    pub async fn start(config: SimConfig) -> std::io::Result<SimHandle> {
+        let clock = Arc::new(SimClock::new());
+        let mut exchange = Exchange::new(clock.clone(), config.model.clone());
+        let demo = demo::create_leaders(&mut exchange, config.demo_leaders, config.seed);
+        let (stop, stop_rx) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            exchange: Mutex::new(exchange),
+            clock,
+            limiter: Limiter::new(config.limits.clone()),
+            faults: Faults::new(),
+            admin_token: config.admin_token.clone(),
+            demo,
+            stop: stop_rx.clone(),
+        });
+        let listener = TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let app: Router = Router::new()
+            .merge(admin::router())
+            .merge(ws::router())
+            .merge(rest::router())
+            .with_state(shared.clone());
+        let mut server_stop = stop_rx.clone();
+        let server = tokio::spawn(async move {
+            let svc = app.into_make_service_with_connect_info::<SocketAddr>();
+            let res = axum::serve(listener, svc)
+                .with_graceful_shutdown(async move { stopped(&mut server_stop).await })
+                .await;
+            if let Err(e) = res {
+                tracing::error!(error = %e, "simulator server stopped with an error");
+            }
+        });
+        let ticker = tokio::spawn(run_ticker(shared.clone(), config, stop_rx));
+        tracing::info!(%addr, "simulator listening");
+        Ok(SimHandle {
+            addr,
+            shared,
+            stop,
+            server,
+            ticker,
+        })
+    }
+}
+
+async fn run_ticker(shared: Arc<Shared>, config: SimConfig, mut stop: watch::Receiver<bool>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut walk = tokio::time::interval(config.walk_interval);
+    let mut marks = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = stopped(&mut stop) => return,
+            _ = tick.tick() => {
+                let mut ex = shared.ex();
+                ex.tick();
+                demo::drive(&mut ex, &shared.demo, &mut rng);
+            }
+            _ = walk.tick(), if config.prices == PriceMode::Walk => shared.ex().walk_prices(&mut rng),
+            _ = marks.tick() => {
+                let mut ex = shared.ex();
+                let symbols = ex.symbols.clone();
+                for s in &symbols {
+                    ex.publish_mark(s);
+                }
+                ex.publish_all_marks();
+            }
+        }
+    }
+}
+
+impl SimHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, the REST base URL.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `ws://127.0.0.1:PORT`; user data is at `/private/ws?listenKey=…`.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+
+    pub fn admin_token(&self) -> Option<&str> {
+        self.shared.admin_token.as_deref()
+    }
+
+    /// Keys of the demo leader accounts.
+    pub fn demo_leaders(&self) -> Vec<DemoLeader> {
+        self.shared.demo.clone()
+    }
+
+    /// Creates an account in-process (the same as `POST /admin/v1/accounts`).
+    pub fn create_account(&self, req: NewAccount) -> AccountKeys {
+        self.shared.ex().create_account(req)
+    }
+
+    /// Moves a symbol's price (the same as `POST /admin/v1/prices`).
+    pub fn set_price(&self, symbol: &str, price: Decimal) -> ApiResult<()> {
+        self.shared.ex().set_price(symbol, price)
+    }
+
+    /// Advances simulated time and runs what falls due (the same as `POST /admin/v1/clock`).
+    pub fn advance_clock(&self, ms: Millis) -> Millis {
+        let now = self.shared.clock.advance(ms);
+        self.shared.ex().tick();
+        now
+    }
+
+    /// Simulated time now.
+    pub fn now(&self) -> Millis {
+        self.shared.clock.now()
+    }
+
+    /// Stops serving and waits for the tasks to end.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.server.await;
+        let _ = self.ticker.await;
+    }
+}
+
+/// Resolves once the simulator is told to stop (or its handle is gone).
+pub async fn stopped(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await.map(|_| ());
+}

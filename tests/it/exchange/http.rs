@@ -951,7 +951,10 @@ async fn the_weight_limit_follows_exchange_info() {
 #[tokio::test]
 async fn ed25519_keys_sign_requests_the_server_accepts() {
     let venue = FakeVenue::start().await;
-    let creds = copydesk::exchange::Credentials::new(API_KEY, super::support::ED25519_PEM);
+    let creds = copydesk::exchange::Credentials::new(
+        API_KEY,
+        copydesk::secrets::Secret::new(super::support::ED25519_PEM.into()),
+    );
     let ex = venue.adapter_for(creds, ManualClock::new(START), None, Options::default());
     *venue.state.mark_price.lock().expect("lock") = "1".into();
     ex.place_order(&market(dec!(10)))

@@ -17,6 +17,7 @@ use axum::routing::get;
 use axum::Router;
 use copydesk::exchange::binance_usdm::{BinanceUsdm, Environment, Options, WeightLimiter};
 use copydesk::exchange::{BoxFuture, Clock, Credentials, SystemClock};
+use copydesk::secrets::Secret;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -320,7 +321,12 @@ impl FakeVenue {
         limiter: Option<Arc<WeightLimiter>>,
         options: Options,
     ) -> BinanceUsdm {
-        self.adapter_for(Credentials::new(API_KEY, SECRET), clock, limiter, options)
+        self.adapter_for(
+            Credentials::new(API_KEY, Secret::new(SECRET.into())),
+            clock,
+            limiter,
+            options,
+        )
     }
 
     pub fn adapter_for(

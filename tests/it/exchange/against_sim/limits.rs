@@ -1,0 +1,125 @@
+//! Rate limits and clock skew against the simulator: several accounts sharing one limiter
+//! push more weight than the simulator allows per minute and are throttled into the next
+//! window instead of being refused or banned; a server clock shifted either way is
+//! recovered from with one resync.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use copydesk::exchange::binance_usdm::{HttpConfig, Options, WeightLimiter};
+use copydesk::exchange::{Clock, Exchange, IncomeQuery, TradeQuery};
+use copydesk::sim::{LimitConfig, SimConfig};
+use rust_decimal_macros::dec;
+use serde_json::json;
+
+use super::support::{account, adapter, adapter_with, fault, start_sim, system_clock, LinkedClock};
+
+/// Large enough that the limiter's 20 % margin (200) exceeds what other accounts can have
+/// in flight when a window turns (three requests of at most 40), small enough to need
+/// several windows.
+const LIMIT: u32 = 1000;
+
+#[tokio::test]
+async fn a_burst_across_accounts_is_throttled_by_the_shared_limiter_never_refused() {
+    let sim = Arc::new(
+        start_sim(SimConfig {
+            limits: LimitConfig {
+                weight_per_minute: LIMIT,
+                // One violation already bans: any 429 would surface as a failure below.
+                violations_before_ban: 0,
+                ..LimitConfig::default()
+            },
+            ..SimConfig::default()
+        })
+        .await,
+    );
+    let clock = LinkedClock::new(sim.clone());
+    let dyn_clock: Arc<dyn Clock> = clock.clone();
+    // The limiter starts at the venue's usual 2,400 and learns the real limit from
+    // exchangeInfo, as it would in production.
+    let limiter = Arc::new(WeightLimiter::new(2400, dyn_clock.clone()));
+    // Simulated minutes pass in an instant, so a request signed before a jump arrives
+    // minutes "late": a long receive window accepts it. Resyncing only once keeps the
+    // offset from catching the server clock halfway through a jump.
+    let options = Options {
+        http: HttpConfig {
+            recv_window_ms: 3_600_000,
+            time_resync_every: Duration::from_secs(86_400),
+            ..HttpConfig::default()
+        },
+        ..Options::default()
+    };
+    let accounts: Vec<_> = (0..4)
+        .map(|_| {
+            let keys = account(&sim, dec!(1000));
+            adapter_with(
+                &sim,
+                &keys,
+                dyn_clock.clone(),
+                limiter.clone(),
+                options.clone(),
+            )
+        })
+        .collect();
+    let first_window = sim.now() / 60_000;
+    accounts[0].symbol_rules().await.expect("exchangeInfo");
+    assert_eq!(
+        limiter.budget(),
+        LIMIT * 8 / 10,
+        "the shared limiter adopts the simulator's published limit, keeping a margin"
+    );
+
+    // Each account, six times: a snapshot (100 weight), income (30) and trades (5): 810
+    // per account, 3,240 in all, four times the limiter's budget of one minute.
+    let mut tasks = Vec::new();
+    for ex in accounts {
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..6 {
+                ex.account().await?;
+                ex.income(&IncomeQuery::default()).await?;
+                ex.user_trades(&TradeQuery {
+                    symbol: "BTCUSDT".into(),
+                    ..TradeQuery::default()
+                })
+                .await?;
+            }
+            Ok::<_, copydesk::exchange::ExchangeError>(())
+        }));
+    }
+    for t in tasks {
+        tokio::time::timeout(Duration::from_secs(60), t)
+            .await
+            .expect("the burst should finish (hang guard)")
+            .expect("task")
+            .expect("every call of the burst succeeds: no 429, no 418");
+    }
+    let windows = sim.now() / 60_000 - first_window + 1;
+    assert!(
+        windows >= 5,
+        "3,240 weight at 800 a minute needs at least five windows; the limiter waited \
+         them out (spanned {windows}, skipped {} ms)",
+        clock.skipped_ms().await
+    );
+}
+
+#[tokio::test]
+async fn a_server_clock_shifted_either_way_is_recovered_with_one_resync() {
+    let sim = start_sim(SimConfig::default()).await;
+    let keys = account(&sim, dec!(1000));
+    let ex = adapter(&sim, &keys, system_clock());
+    ex.account().await.expect("first call syncs the time");
+    let before = ex.raw().time_offset_ms();
+    assert!(before.abs() < 1_000, "no skew yet: offset {before} ms");
+
+    for shift in [-4_000i64, 9_000] {
+        fault(&sim, json!({ "clockShiftMs": shift })).await;
+        ex.income(&IncomeQuery::default())
+            .await
+            .unwrap_or_else(|e| panic!("a {shift} ms shift must be recovered from: {e}"));
+        let offset = ex.raw().time_offset_ms();
+        assert!(
+            (offset - shift).abs() < 1_000,
+            "after -1021 the offset follows the server clock: shift {shift}, offset {offset}"
+        );
+    }
+}

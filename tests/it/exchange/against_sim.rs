@@ -6,6 +6,7 @@
 
 mod support;
 
+mod ed25519;
 mod keys;
 mod limits;
 mod port;

@@ -45,7 +45,14 @@ async fn a_session_against_the_simulator_never_prints_the_secret() {
         .finish();
     // The test runtime has one thread, so the simulator's and the stream task's logs are
     // captured too.
+    // Tests that capture logs take turns, so this is the only capturing subscriber.
+    let _turn = crate::exchange::support::LOG_CAPTURE.lock().await;
     let _guard = tracing::subscriber::set_default(subscriber);
+    // With exactly one subscriber registered, tracing computes a log site's interest from
+    // the registering thread's own default; another test thread reaching an adapter log
+    // site first would then switch it off for good. A second (silent) subscriber makes
+    // tracing ask every registered subscriber instead.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
 
     let sim = start_sim(SimConfig::default()).await;
     sim.set_price("BTCUSDT", dec!(50000)).expect("price set");
@@ -71,8 +78,10 @@ async fn a_session_against_the_simulator_never_prints_the_secret() {
         .await
         .expect("recovered from the skew");
 
+    // The same secret with its last character changed.
+    let (head, last) = keys.secret_key.split_at(keys.secret_key.len() - 1);
     let wrong = AccountKeys {
-        secret_key: format!("{}x", &keys.secret_key[..63]),
+        secret_key: format!("{head}{}", if last == "x" { "y" } else { "x" }),
         ..keys.clone()
     };
     let bad = adapter(&sim, &wrong, system_clock());

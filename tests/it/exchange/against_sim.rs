@@ -7,6 +7,8 @@
 mod support;
 
 mod ed25519;
+mod events;
+mod hedge;
 mod keys;
 mod limits;
 mod port;

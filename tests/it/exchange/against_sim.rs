@@ -14,3 +14,4 @@ mod limits;
 mod port;
 mod secrets;
 mod stream;
+mod unconfirmed;

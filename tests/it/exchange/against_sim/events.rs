@@ -1,13 +1,15 @@
 //! What the model does on its own, as the adapter reports it: funding settles into income
 //! and arrives as a funding balance update; a falling price brings a margin call and then
-//! a liquidation the runtime can tell from its own orders.
+//! a liquidation the runtime can tell from its own orders; an undocumented update reason
+//! is kept, not fatal.
 
 use copydesk::domain::{MarginMode, PositionSide, Side};
 use copydesk::exchange::events::BalanceReason;
 use copydesk::exchange::{
-    AccountEvent, Exchange, IncomeKind, IncomeQuery, OrderOrigin, OrderStatus, ReportedOrderType,
+    AccountEvent, Exchange, IncomeKind, IncomeQuery, MarginChange, OrderOrigin, OrderStatus,
+    ReportedOrderType,
 };
-use copydesk::sim::{AccountKeys, SimConfig, SimHandle};
+use copydesk::sim::{AccountKeys, ModelConfig, SimConfig, SimHandle};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
@@ -172,6 +174,51 @@ async fn a_margin_call_then_a_liquidation_arrive_as_their_events() {
         usdt.wallet_balance,
         dec!(10000) - fee - iw,
         "an isolated liquidation costs exactly the isolated margin (plus the opening fee)"
+    );
+    sim.shutdown().await;
+}
+
+/// Binance does not document the reason an isolated margin transfer carries; whatever the
+/// simulator is set to send, the adapter keeps the word and the stream carries on.
+#[tokio::test]
+async fn an_undocumented_margin_transfer_reason_is_kept_and_the_stream_carries_on() {
+    let sim = start_sim(SimConfig {
+        model: ModelConfig {
+            margin_transfer_reason: "ISOLATED_MARGIN_ADJUST".into(),
+            ..ModelConfig::default()
+        },
+        ..SimConfig::default()
+    })
+    .await;
+    sim.set_price("ETHUSDT", dec!(3000)).expect("price set");
+    let keys = account(&sim, dec!(10000));
+    let ex = adapter(&sim, &keys, system_clock());
+    ex.set_margin_mode("ETHUSDT", MarginMode::Isolated)
+        .await
+        .expect("isolated");
+    ex.place_order(&market("cdreason01", "ETHUSDT", Side::Buy, dec!(1)))
+        .await
+        .expect("open a long");
+    let mut stream = ex.subscribe().await.expect("subscribe");
+    next_event(&mut stream).await;
+    ex.adjust_isolated_margin("ETHUSDT", PositionSide::Both, MarginChange::Add, dec!(10))
+        .await
+        .expect("margin added");
+    let (reason, skipped) = wait_event(&mut stream, "the margin update", |e| match e {
+        AccountEvent::BalancePosition(u) => Some(u.reason.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        reason,
+        BalanceReason::Other("ISOLATED_MARGIN_ADJUST".into()),
+        "an unknown reason is kept as the venue's word"
+    );
+    assert!(
+        !skipped
+            .iter()
+            .any(|e| matches!(e, AccountEvent::Disconnected(_))),
+        "an unknown reason is no reason to reconnect: {skipped:?}"
     );
     sim.shutdown().await;
 }

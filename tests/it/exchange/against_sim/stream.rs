@@ -8,16 +8,14 @@ use std::time::Duration;
 use copydesk::domain::{PositionSide, Side};
 use copydesk::exchange::binance_usdm::{Options, StreamConfig, WeightLimiter};
 use copydesk::exchange::events::Execution;
-use copydesk::exchange::{AccountEvent, EventStream, Exchange, OrderStatus};
-use copydesk::sim::{AccountKeys, SimConfig, SimHandle};
+use copydesk::exchange::{AccountEvent, ErrorClass, EventStream, Exchange, OrderStatus};
+use copydesk::sim::{AccountKeys, NewAccount, Permissions, SimConfig, SimHandle};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::json;
 use std::sync::Arc;
 
-use super::support::{
-    account, adapter_with, fault, market, next_event, start_sim, wait_event, GatedClock,
-};
+use super::support::{adapter_with, fault, market, next_event, start_sim, wait_event, GatedClock};
 
 /// The stream's first backoff: distinctive, so only it is gated.
 const BACKOFF: Duration = Duration::from_millis(1_234);
@@ -30,9 +28,21 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
+    setup_with(None).await
+}
+
+/// `expires_in_ms`: when the key's trading authority ends, in simulated time from now.
+async fn setup_with(expires_in_ms: Option<i64>) -> Setup {
     let sim = start_sim(SimConfig::default()).await;
     sim.set_price("BTCUSDT", dec!(50000)).expect("price set");
-    let keys = account(&sim, dec!(10000));
+    let permissions = Permissions {
+        expires_at: expires_in_ms.map_or(0, |ms| sim.now() + ms),
+        ..Permissions::default()
+    };
+    let keys = sim.create_account(NewAccount {
+        permissions,
+        ..NewAccount::usdt(dec!(10000))
+    });
     let clock = GatedClock::new(&[BACKOFF]);
     let options = Options {
         stream: StreamConfig {
@@ -209,4 +219,36 @@ async fn listen_key(s: &Setup) -> String {
         .expect("listenKey answered");
     let v: serde_json::Value = resp.json().await.expect("JSON");
     v["listenKey"].as_str().expect("a listen key").to_owned()
+}
+
+#[tokio::test]
+async fn a_key_the_venue_stops_accepting_ends_the_stream_with_a_fatal_error() {
+    let s = setup_with(Some(30 * 60 * 1000)).await;
+    let mut stream = s.ex.subscribe().await.expect("subscribe");
+    expect_resynced(&mut stream).await;
+
+    // An hour later the key's trading authority has ended and so has the listen key.
+    s.sim.advance_clock(61 * 60 * 1000);
+    assert!(
+        matches!(next_event(&mut stream).await, AccountEvent::Disconnected(_)),
+        "the expired listen key ends the session first"
+    );
+    s.clock.wait_asked(BACKOFF, 1).await;
+    s.clock.release(BACKOFF);
+    match next_event(&mut stream).await {
+        AccountEvent::Failed(f) => assert_eq!(
+            (f.error.class(), f.error.venue_code()),
+            (ErrorClass::Fatal, Some(-2015)),
+            "a refused key stops the stream for good, with the venue's code: {:?}",
+            f.error
+        ),
+        other => panic!("a key the venue refuses must fail the stream, got {other:?}"),
+    }
+    assert!(
+        tokio::time::timeout(super::support::HANG_GUARD, stream.next())
+            .await
+            .expect("the stream should end (hang guard)")
+            .is_none(),
+        "nothing follows a fatal failure: the stream has stopped"
+    );
 }

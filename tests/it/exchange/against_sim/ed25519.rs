@@ -7,7 +7,7 @@ use copydesk::exchange::{AccountEvent, Exchange, KeyRole, KeyVerdict, OrderStatu
 use copydesk::sim::{NewAccount, SimConfig};
 use rust_decimal_macros::dec;
 
-use super::support::{adapter, market, next_event, start_sim, system_clock, wait_event};
+use super::support::{adapter, market, next_event, start_sim, wait_event};
 
 #[tokio::test]
 async fn an_ed25519_key_signs_requests_the_simulator_verifies() {
@@ -18,7 +18,7 @@ async fn an_ed25519_key_signs_requests_the_simulator_verifies() {
         keys.secret_key.starts_with("-----BEGIN PRIVATE KEY-----"),
         "an Ed25519 account's secret is its PKCS#8 PEM private key"
     );
-    let ex = adapter(&sim, &keys, system_clock());
+    let ex = adapter(&sim, &keys);
 
     let mut stream = ex.subscribe().await.expect("subscribe");
     assert!(
@@ -51,7 +51,7 @@ async fn an_ed25519_key_signs_requests_the_simulator_verifies() {
         secret_key: other.secret_key.clone(),
         ..keys.clone()
     };
-    let err = adapter(&sim, &forged, system_clock())
+    let err = adapter(&sim, &forged)
         .account()
         .await
         .expect_err("a signature by another key must be refused");
@@ -82,7 +82,7 @@ async fn the_admin_api_creates_ed25519_keys_and_refuses_unknown_key_types() {
         api_key: created["apiKey"].as_str().expect("key").to_owned(),
         secret_key: created["secretKey"].as_str().expect("secret").to_owned(),
     };
-    let snap = adapter(&sim, &keys, system_clock())
+    let snap = adapter(&sim, &keys)
         .account()
         .await
         .expect("the admin-made Ed25519 key signs accepted requests");

@@ -13,7 +13,7 @@ use copydesk::sim::{AccountKeys, ModelConfig, SimConfig, SimHandle};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use super::support::{account, adapter, market, next_event, start_sim, system_clock, wait_event};
+use super::support::{account, adapter, market, next_event, start_sim, wait_event};
 
 const FUNDING_EVERY_MS: i64 = 8 * 3600 * 1000;
 const STEP_MS: i64 = 50 * 60 * 1000;
@@ -35,7 +35,7 @@ async fn funding_settles_into_income_and_arrives_as_a_funding_update() {
     let sim = start_sim(SimConfig::default()).await;
     sim.set_price("BTCUSDT", dec!(50000)).expect("price set");
     let keys = account(&sim, dec!(10000));
-    let ex = adapter(&sim, &keys, system_clock());
+    let ex = adapter(&sim, &keys);
     ex.place_order(&market("cdfund01", "BTCUSDT", Side::Buy, dec!(0.1)))
         .await
         .expect("open a long");
@@ -94,7 +94,7 @@ async fn a_margin_call_then_a_liquidation_arrive_as_their_events() {
     let sim = start_sim(SimConfig::default()).await;
     sim.set_price("BTCUSDT", dec!(50000)).expect("price set");
     let keys = account(&sim, dec!(10000));
-    let ex = adapter(&sim, &keys, system_clock());
+    let ex = adapter(&sim, &keys);
     ex.set_margin_mode("BTCUSDT", MarginMode::Isolated)
         .await
         .expect("isolated");
@@ -192,7 +192,7 @@ async fn an_undocumented_margin_transfer_reason_is_kept_and_the_stream_carries_o
     .await;
     sim.set_price("ETHUSDT", dec!(3000)).expect("price set");
     let keys = account(&sim, dec!(10000));
-    let ex = adapter(&sim, &keys, system_clock());
+    let ex = adapter(&sim, &keys);
     ex.set_margin_mode("ETHUSDT", MarginMode::Isolated)
         .await
         .expect("isolated");

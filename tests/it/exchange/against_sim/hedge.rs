@@ -10,14 +10,14 @@ use copydesk::exchange::{
 use copydesk::sim::{NewAccount, SimConfig};
 use rust_decimal_macros::dec;
 
-use super::support::{adapter, market, next_event, start_sim, system_clock, wait_event};
+use super::support::{adapter, market, next_event, start_sim, wait_event};
 
 #[tokio::test]
 async fn both_hedge_sides_are_reported_and_margin_moves_on_one_side_only() {
     let sim = start_sim(SimConfig::default()).await;
     sim.set_price("BTCUSDT", dec!(50000)).expect("price set");
     let keys = sim.create_account(NewAccount::usdt(dec!(10000)).hedge());
-    let ex = adapter(&sim, &keys, system_clock());
+    let ex = adapter(&sim, &keys);
     ex.set_margin_mode("BTCUSDT", MarginMode::Isolated)
         .await
         .expect("isolated");
@@ -77,7 +77,7 @@ async fn a_resting_limit_order_fills_as_maker_when_the_price_reaches_it() {
     let sim = start_sim(SimConfig::default()).await;
     sim.set_price("ETHUSDT", dec!(3000)).expect("price set");
     let keys = sim.create_account(NewAccount::usdt(dec!(10000)));
-    let ex = adapter(&sim, &keys, system_clock());
+    let ex = adapter(&sim, &keys);
     let mut stream = ex.subscribe().await.expect("subscribe");
     next_event(&mut stream).await;
 
@@ -128,7 +128,7 @@ async fn a_symbol_margined_in_btc_trades_against_the_btc_wallet() {
     let sim = start_sim(SimConfig::default()).await;
     sim.set_price("ETHBTC", dec!(0.06)).expect("price set");
     let keys = sim.create_account(NewAccount::usdt(dec!(0)).with_balance("BTC", dec!(1)));
-    let ex = adapter(&sim, &keys, system_clock());
+    let ex = adapter(&sim, &keys);
     let rules = ex.symbol_rules().await.expect("rules");
     let ethbtc = rules
         .rules

@@ -5,7 +5,7 @@ use copydesk::exchange::{Exchange, KeyCheck, KeyFinding, KeyRole, KeyVerdict};
 use copydesk::sim::{AccountKeys, NewAccount, Permissions, SimConfig, SimHandle};
 use rust_decimal_macros::dec;
 
-use super::support::{adapter, start_sim, system_clock};
+use super::support::{adapter, start_sim};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -18,7 +18,7 @@ fn keys_with(sim: &SimHandle, permissions: Permissions) -> AccountKeys {
 
 async fn check(sim: &SimHandle, permissions: Permissions, role: KeyRole) -> KeyCheck {
     let keys = keys_with(sim, permissions);
-    adapter(sim, &keys, system_clock())
+    adapter(sim, &keys)
         .check_key(role)
         .await
         .expect("a key check answers with a verdict, not an error")
@@ -139,7 +139,7 @@ async fn a_key_the_venue_does_not_know_is_refused() {
     let sim = start_sim(SimConfig::default()).await;
     let mut keys = keys_with(&sim, Permissions::default());
     keys.api_key = "0".repeat(64);
-    let c = adapter(&sim, &keys, system_clock())
+    let c = adapter(&sim, &keys)
         .check_key(KeyRole::Follower)
         .await
         .expect("a verdict");

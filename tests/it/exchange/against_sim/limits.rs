@@ -12,7 +12,7 @@ use copydesk::sim::{LimitConfig, SimConfig};
 use rust_decimal_macros::dec;
 use serde_json::json;
 
-use super::support::{account, adapter, adapter_with, fault, start_sim, system_clock, LinkedClock};
+use super::support::{account, adapter, adapter_with, fault, start_sim, LinkedClock};
 
 /// Large enough that the limiter's 20 % margin (200) exceeds what other accounts can have
 /// in flight when a window turns (three requests of at most 40), small enough to need
@@ -106,7 +106,7 @@ async fn a_burst_across_accounts_is_throttled_by_the_shared_limiter_never_refuse
 async fn a_server_clock_shifted_either_way_is_recovered_with_one_resync() {
     let sim = start_sim(SimConfig::default()).await;
     let keys = account(&sim, dec!(1000));
-    let ex = adapter(&sim, &keys, system_clock());
+    let ex = adapter(&sim, &keys);
     ex.account().await.expect("first call syncs the time");
     let before = ex.raw().time_offset_ms();
     assert!(before.abs() < 1_000, "no skew yet: offset {before} ms");

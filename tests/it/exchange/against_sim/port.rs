@@ -15,8 +15,7 @@ use copydesk::sim::{NewAccount, SimConfig};
 use rust_decimal_macros::dec;
 
 use super::support::{
-    account, adapter, admin_account, cid, dec_of, market, next_event, qty, start_sim, system_clock,
-    wait_event,
+    account, adapter, admin_account, cid, dec_of, market, next_event, qty, start_sim, wait_event,
 };
 
 #[tokio::test]
@@ -24,7 +23,7 @@ async fn a_market_buy_shows_in_the_snapshot_with_its_entry_margin_and_leverage()
     let sim = start_sim(SimConfig::default()).await;
     sim.set_price("BTCUSDT", dec!(50000)).expect("price set");
     let keys = account(&sim, dec!(10000));
-    let ex = adapter(&sim, &keys, system_clock());
+    let ex = adapter(&sim, &keys);
 
     let rules = ex.symbol_rules().await.expect("symbol rules");
     let btc = rules
@@ -187,7 +186,7 @@ async fn isolated_margin_adds_and_reductions_reach_the_position_and_the_stream()
     let sim = start_sim(SimConfig::default()).await;
     sim.set_price("ETHUSDT", dec!(3000)).expect("price set");
     let keys = account(&sim, dec!(10000));
-    let ex = adapter(&sim, &keys, system_clock());
+    let ex = adapter(&sim, &keys);
     ex.set_margin_mode("ETHUSDT", MarginMode::Isolated)
         .await
         .expect("isolated");
@@ -274,7 +273,7 @@ async fn limit_orders_are_found_cancelled_and_reported_by_client_id() {
     let sim = start_sim(SimConfig::default()).await;
     sim.set_price("BTCUSDT", dec!(50000)).expect("price set");
     let keys = account(&sim, dec!(10000));
-    let ex = adapter(&sim, &keys, system_clock());
+    let ex = adapter(&sim, &keys);
 
     let mut order = market("cdlimit01", "BTCUSDT", Side::Buy, dec!(0.0109));
     order.kind = OrderKind::Limit {
@@ -360,7 +359,7 @@ async fn conditional_orders_are_placed_found_triggered_and_cancelled_by_client_i
     let sim = start_sim(SimConfig::default()).await;
     sim.set_price("BTCUSDT", dec!(50000)).expect("price set");
     let keys = account(&sim, dec!(10000));
-    let ex = adapter(&sim, &keys, system_clock());
+    let ex = adapter(&sim, &keys);
     ex.place_order(&market("cdopen01", "BTCUSDT", Side::Buy, dec!(0.02)))
         .await
         .expect("open a position to protect");
@@ -493,7 +492,7 @@ async fn conditional_orders_are_placed_found_triggered_and_cancelled_by_client_i
 async fn account_modes_switch_and_report_already_set() {
     let sim = start_sim(SimConfig::default()).await;
     let keys = sim.create_account(NewAccount::usdt(dec!(1000)).with_balance("USDC", dec!(500)));
-    let ex = adapter(&sim, &keys, system_clock());
+    let ex = adapter(&sim, &keys);
 
     assert_eq!(
         ex.position_mode().await.expect("mode"),

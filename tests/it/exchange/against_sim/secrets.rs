@@ -12,7 +12,7 @@ use rust_decimal_macros::dec;
 use serde_json::json;
 use tracing_subscriber::fmt::MakeWriter;
 
-use super::support::{account, adapter, fault, market, start_sim, system_clock, wait_event};
+use super::support::{account, adapter, fault, market, start_sim, wait_event};
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -57,7 +57,7 @@ async fn a_session_against_the_simulator_never_prints_the_secret() {
     let sim = start_sim(SimConfig::default()).await;
     sim.set_price("BTCUSDT", dec!(50000)).expect("price set");
     let keys = account(&sim, dec!(10000));
-    let ex = adapter(&sim, &keys, system_clock());
+    let ex = adapter(&sim, &keys);
     let mut outputs = vec![format!("{ex:?}"), format!("{ex:#?}"), format!("{keys:?}")];
 
     let mut stream = ex.subscribe().await.expect("subscribe");
@@ -84,7 +84,7 @@ async fn a_session_against_the_simulator_never_prints_the_secret() {
         secret_key: format!("{head}{}", if last == "x" { "y" } else { "x" }),
         ..keys.clone()
     };
-    let bad = adapter(&sim, &wrong, system_clock());
+    let bad = adapter(&sim, &wrong);
     let err = bad
         .income(&IncomeQuery::default())
         .await

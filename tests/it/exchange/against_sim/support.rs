@@ -33,10 +33,15 @@ pub fn account(sim: &SimHandle, usdt: Decimal) -> AccountKeys {
     sim.create_account(NewAccount::usdt(usdt))
 }
 
-/// An adapter for `keys` on `sim`, with its own limiter and the given clock.
-pub fn adapter(sim: &SimHandle, keys: &AccountKeys, clock: Arc<dyn Clock>) -> BinanceUsdm {
-    let limiter = Arc::new(WeightLimiter::new(2400, clock.clone()));
-    adapter_with(sim, keys, clock, limiter, Options::default())
+/// An adapter for `keys` on `sim` as production builds it: system clock, the process-wide
+/// limiter for the simulator's address and the shared HTTP client.
+pub fn adapter(sim: &SimHandle, keys: &AccountKeys) -> BinanceUsdm {
+    let env = Environment::parse(&sim.base_url()).expect("the simulator URL is an environment");
+    BinanceUsdm::new(&env, Some(credentials(keys)), Options::default()).expect("adapter builds")
+}
+
+fn credentials(keys: &AccountKeys) -> Credentials {
+    Credentials::new(keys.api_key.clone(), Secret::new(keys.secret_key.clone()))
 }
 
 pub fn adapter_with(

@@ -15,10 +15,11 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    pub fn new(api_key: impl Into<String>, secret: Secret) -> Self {
+    /// Takes the secret as a [`Secret`] (or a `String`, which becomes one without a copy).
+    pub fn new(api_key: impl Into<String>, secret: impl Into<Secret>) -> Self {
         Self {
             api_key: api_key.into(),
-            secret,
+            secret: secret.into(),
         }
     }
 

@@ -581,3 +581,47 @@ async fn account_modes_switch_and_report_already_set() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn small_orders_are_stopped_before_sending_unless_they_only_reduce() {
+    let sim = start_sim(SimConfig::default()).await;
+    sim.set_price("BTCUSDT", dec!(50000)).expect("price set");
+    let keys = account(&sim, dec!(10000));
+    let ex = adapter(&sim, &keys);
+    ex.place_order(&market("cdbig01", "BTCUSDT", Side::Buy, dec!(0.01)))
+        .await
+        .expect("a 500 USDT order passes the 100 USDT minimum");
+
+    let dust = market("cddust01", "BTCUSDT", Side::Buy, dec!(0.001));
+    let refused = ex
+        .place_order(&dust)
+        .await
+        .expect_err("50 USDT is below the minimum notional");
+    assert!(
+        matches!(refused, ExchangeError::Filter { .. }),
+        "refused by the adapter's own check, not by the venue: {refused:?}"
+    );
+    assert_eq!(
+        ex.query_order("BTCUSDT", "cddust01").await.expect("query"),
+        None,
+        "the refused order never reached the venue"
+    );
+
+    let mut trim = market("cdtrim01", "BTCUSDT", Side::Sell, dec!(0.001));
+    trim.reduce_only = true;
+    let placed = ex
+        .place_order(&trim)
+        .await
+        .expect("a reduce-only order below the minimum goes through (the venue exempts it)");
+    assert!(
+        matches!(placed, Placement::Acknowledged(ref r) if r.reduce_only && r.status == OrderStatus::Filled),
+        "the reduce-only trim fills: {placed:?}"
+    );
+    let snap = ex.account().await.expect("snapshot");
+    assert_eq!(
+        snap.positions[0].signed_quantity,
+        dec!(0.009),
+        "the trim took 0.001 off the long"
+    );
+    sim.shutdown().await;
+}

@@ -182,6 +182,16 @@ impl RawClient {
         &self.limiter
     }
 
+    /// Adopts the account's order limits the venue publishes (per 10 seconds, per minute).
+    pub fn set_order_limits(&self, per_10s: Option<u32>, per_minute: Option<u32>) {
+        if let Some(l) = per_10s {
+            self.orders_10s.set_limit(l);
+        }
+        if let Some(l) = per_minute {
+            self.orders_1m.set_limit(l);
+        }
+    }
+
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
     }

@@ -123,3 +123,59 @@ async fn a_server_clock_shifted_either_way_is_recovered_with_one_resync() {
         );
     }
 }
+
+#[tokio::test]
+async fn orders_are_paced_below_the_order_limit_the_simulator_publishes() {
+    let sim = Arc::new(
+        start_sim(SimConfig {
+            limits: LimitConfig {
+                orders_per_10s: 5,
+                ..LimitConfig::default()
+            },
+            ..SimConfig::default()
+        })
+        .await,
+    );
+    sim.set_price("BTCUSDT", dec!(50000)).expect("price set");
+    let clock = LinkedClock::new(sim.clone());
+    let dyn_clock: Arc<dyn Clock> = clock.clone();
+    let keys = account(&sim, dec!(10000));
+    let options = Options {
+        http: HttpConfig {
+            recv_window_ms: 3_600_000,
+            time_resync_every: Duration::from_secs(86_400),
+            ..HttpConfig::default()
+        },
+        ..Options::default()
+    };
+    let ex = adapter_with(
+        &sim,
+        &keys,
+        dyn_clock.clone(),
+        Arc::new(WeightLimiter::new(2400, dyn_clock)),
+        options,
+    );
+    ex.symbol_rules().await.expect("exchangeInfo read");
+    let first_window = sim.now() / 10_000;
+    for i in 0..12 {
+        let mut order = super::support::market(
+            &format!("cdpace{i:02}"),
+            "BTCUSDT",
+            copydesk::domain::Side::Buy,
+            dec!(0.003),
+        );
+        order.kind = copydesk::exchange::OrderKind::Limit {
+            price: copydesk::domain::Price::new(dec!(40000)).expect("price"),
+            time_in_force: copydesk::exchange::TimeInForce::GoodTillCancel,
+        };
+        ex.place_order(&order)
+            .await
+            .unwrap_or_else(|e| panic!("order {i} must be paced, not refused (-1015): {e}"));
+    }
+    let windows = sim.now() / 10_000 - first_window + 1;
+    assert!(
+        windows >= 3,
+        "12 orders at 4 per 10 seconds (80 % of the published 5) span at least three \
+         windows; spanned {windows}"
+    );
+}

@@ -179,3 +179,68 @@ async fn orders_are_paced_below_the_order_limit_the_simulator_publishes() {
          windows; spanned {windows}"
     );
 }
+
+#[tokio::test]
+async fn one_account_over_its_order_limit_holds_only_its_own_orders() {
+    let sim = Arc::new(start_sim(SimConfig::default()).await);
+    sim.set_price("BTCUSDT", dec!(50000)).expect("price set");
+    let clock = LinkedClock::new(sim.clone());
+    let dyn_clock: Arc<dyn Clock> = clock.clone();
+    let limiter = Arc::new(WeightLimiter::new(2400, dyn_clock.clone()));
+    let options = Options {
+        http: HttpConfig {
+            recv_window_ms: 3_600_000,
+            time_resync_every: Duration::from_secs(86_400),
+            ..HttpConfig::default()
+        },
+        ..Options::default()
+    };
+    let (a, b) = (account(&sim, dec!(10000)), account(&sim, dec!(10000)));
+    let a = adapter_with(
+        &sim,
+        &a,
+        dyn_clock.clone(),
+        limiter.clone(),
+        options.clone(),
+    );
+    let b = adapter_with(&sim, &b, dyn_clock, limiter, options);
+    a.symbol_rules().await.expect("rules");
+    b.account().await.expect("time synced");
+    let mut order = super::support::market(
+        "cdcount01",
+        "BTCUSDT",
+        copydesk::domain::Side::Buy,
+        dec!(0.003),
+    );
+    order.kind = copydesk::exchange::OrderKind::Limit {
+        price: copydesk::domain::Price::new(dec!(40000)).expect("price"),
+        time_in_force: copydesk::exchange::TimeInForce::GoodTillCancel,
+    };
+
+    fault(
+        &sim,
+        json!({"rejectNext": {"count": 1, "code": -1015, "status": 429,
+            "msg": "Too many new orders; current limit is 300 orders per 10 seconds."}}),
+    )
+    .await;
+    let refused = a.place_order(&order).await.expect_err("the injected -1015");
+    assert_eq!(
+        refused.venue_code(),
+        Some(-1015),
+        "refused for its order count: {refused:?}"
+    );
+
+    b.account().await.expect("another account's reads go on");
+    assert_eq!(
+        clock.skipped_ms().await,
+        0,
+        "the other account did not wait: one account's order count pauses no one else"
+    );
+    a.place_order(&order)
+        .await
+        .expect("the order goes once its account's window has turned");
+    assert!(
+        clock.skipped_ms().await > 0,
+        "the refused account's next order waited for the next order window"
+    );
+}

@@ -44,10 +44,11 @@ pub(crate) async fn check(inner: &Inner, role: KeyRole) -> Result<KeyCheck, Exch
     match (refused, restrictions) {
         // The futures API refused the key, but its flags may say why (a key without the
         // futures permission is refused there with the same `-2015` as a revoked one).
+        // The venue's refusal is listed too unless "futures disabled" already explains it.
         (Some(rejected), Some(r)) => {
             let mut verdict = judge(&r, role, inner.raw.clock().now_ms());
             verdict.verdict = KeyVerdict::Refused;
-            if !verdict.findings.iter().any(KeyFinding::refuses) {
+            if !verdict.findings.contains(&KeyFinding::FuturesDisabled) {
                 verdict.findings.push(rejected);
             }
             Ok(verdict)

@@ -66,13 +66,34 @@ async fn each_key_permission_case_gets_its_verdict() {
     )
     .await;
     assert_eq!(
+        (c.verdict, c.findings.clone()),
+        (KeyVerdict::Refused, vec![KeyFinding::FuturesDisabled]),
+        "a follower key without futures is refused, and the key's own flags say why"
+    );
+
+    let c = check(
+        &sim,
+        Permissions {
+            futures: false,
+            ..good.clone()
+        },
+        KeyRole::Leader,
+    )
+    .await;
+    assert_eq!(
         c.verdict,
         KeyVerdict::Refused,
-        "a follower key without futures is refused"
+        "a key the futures API refuses is refused"
     );
     assert!(
-        c.findings.contains(&KeyFinding::FuturesDisabled),
-        "the refusal says futures are disabled, read from the key's restrictions: {:?}",
+        matches!(
+            c.findings.as_slice(),
+            [KeyFinding::KeyRejected {
+                code: Some(-2015),
+                ..
+            }]
+        ),
+        "for a leader, nothing in the flags explains it, so the venue's refusal is listed: {:?}",
         c.findings
     );
 

@@ -44,6 +44,7 @@ fn credentials(keys: &AccountKeys) -> Credentials {
     Credentials::new(keys.api_key.clone(), Secret::new(keys.secret_key.clone()))
 }
 
+/// An adapter with a chosen clock, limiter and options.
 pub fn adapter_with(
     sim: &SimHandle,
     keys: &AccountKeys,
@@ -54,8 +55,7 @@ pub fn adapter_with(
     let env = Environment::parse(&sim.base_url()).expect("the simulator URL is an environment");
     options.clock = Some(clock);
     options.limiter = Some(limiter);
-    let creds = Credentials::new(keys.api_key.clone(), Secret::new(keys.secret_key.clone()));
-    BinanceUsdm::new(&env, Some(creds), options).expect("adapter builds")
+    BinanceUsdm::new(&env, Some(credentials(keys)), options).expect("adapter builds")
 }
 
 pub fn system_clock() -> Arc<dyn Clock> {

@@ -15,11 +15,11 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Takes the secret as a [`Secret`] (or a `String`, which becomes one without a copy).
-    pub fn new(api_key: impl Into<String>, secret: impl Into<Secret>) -> Self {
+    /// Takes the secret as a [`Secret`] (best: no plain copy is ever made), or as text.
+    pub fn new(api_key: impl Into<String>, secret: impl IntoSecret) -> Self {
         Self {
             api_key: api_key.into(),
-            secret: secret.into(),
+            secret: secret.into_secret(),
         }
     }
 
@@ -31,6 +31,29 @@ impl Credentials {
     /// The secret half; only signers should call this.
     pub(crate) fn expose_secret(&self) -> &str {
         self.secret.expose()
+    }
+}
+
+/// What [`Credentials::new`] accepts as the secret half.
+pub trait IntoSecret {
+    fn into_secret(self) -> Secret;
+}
+
+impl IntoSecret for Secret {
+    fn into_secret(self) -> Secret {
+        self
+    }
+}
+
+impl IntoSecret for String {
+    fn into_secret(self) -> Secret {
+        Secret::new(self)
+    }
+}
+
+impl IntoSecret for &str {
+    fn into_secret(self) -> Secret {
+        Secret::new(self.to_owned())
     }
 }
 

@@ -5,10 +5,13 @@
 
 use std::time::Duration;
 
-use copydesk::domain::{PositionSide, Side};
+use copydesk::domain::{MarginMode, PositionSide, Price, Side};
 use copydesk::exchange::binance_usdm::{Options, StreamConfig, WeightLimiter};
 use copydesk::exchange::events::Execution;
-use copydesk::exchange::{AccountEvent, ErrorClass, EventStream, Exchange, OrderStatus};
+use copydesk::exchange::{
+    AccountEvent, ClientOrderId, ConditionalKind, ConditionalOrderRequest, ConditionalSize,
+    ErrorClass, EventStream, Exchange, OrderKind, OrderStatus, TimeInForce, TriggerPrice,
+};
 use copydesk::sim::{AccountKeys, NewAccount, Permissions, SimConfig, SimHandle};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
@@ -147,6 +150,28 @@ async fn a_forced_disconnect_is_recovered_and_the_resync_shows_the_missed_fill()
     s.ex.place_order(&market("cdgap01", "BTCUSDT", Side::Buy, dec!(0.03)))
         .await
         .expect("market buy while disconnected");
+    let mut bid = market("cdgapbid01", "BTCUSDT", Side::Buy, dec!(0.01));
+    bid.kind = OrderKind::Limit {
+        price: Price::new(dec!(45000)).expect("price"),
+        time_in_force: TimeInForce::GoodTillCancel,
+    };
+    s.ex.place_order(&bid)
+        .await
+        .expect("a bid rests while disconnected");
+    let stop = ConditionalOrderRequest {
+        client_id: ClientOrderId::new("cdgapstop01").expect("client id"),
+        symbol: "BTCUSDT".into(),
+        side: Side::Sell,
+        position_side: PositionSide::Both,
+        kind: ConditionalKind::StopMarket,
+        trigger_price: Price::new(dec!(40000)).expect("price"),
+        trigger_by: TriggerPrice::Mark,
+        size: ConditionalSize::ClosePosition,
+        margin_mode: MarginMode::Cross,
+    };
+    s.ex.place_conditional(&stop)
+        .await
+        .expect("a stop is placed while disconnected");
     s.clock.release(BACKOFF);
 
     let snap = expect_resynced(&mut stream).await;
@@ -154,6 +179,20 @@ async fn a_forced_disconnect_is_recovered_and_the_resync_shows_the_missed_fill()
         position_of(&snap, "BTCUSDT"),
         dec!(0.03),
         "the resync snapshot shows the fill the socket missed"
+    );
+    assert_eq!(
+        (
+            snap.open_orders
+                .iter()
+                .map(|o| o.client_id.as_str())
+                .collect::<Vec<_>>(),
+            snap.open_conditionals
+                .iter()
+                .map(|o| o.client_id.as_str())
+                .collect::<Vec<_>>()
+        ),
+        (vec!["cdgapbid01"], vec!["cdgapstop01"]),
+        "and the orders placed while the socket was down"
     );
     // And the new socket carries live events again.
     s.ex.place_order(&market("cdafter01", "BTCUSDT", Side::Sell, dec!(0.01)))

@@ -1,7 +1,7 @@
 //! What the model does on its own, as the adapter reports it: funding settles into income
 //! and arrives as a funding balance update; a falling price brings a margin call and then
 //! a liquidation the runtime can tell from its own orders; an undocumented update reason
-//! is kept, not fatal.
+//! is kept, not fatal; leverage and multi-assets changes arrive as config events.
 
 use copydesk::domain::{MarginMode, PositionSide, Side};
 use copydesk::exchange::events::BalanceReason;
@@ -220,5 +220,36 @@ async fn an_undocumented_margin_transfer_reason_is_kept_and_the_stream_carries_o
             .any(|e| matches!(e, AccountEvent::Disconnected(_))),
         "an unknown reason is no reason to reconnect: {skipped:?}"
     );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn leverage_and_multi_assets_changes_arrive_as_config_events() {
+    let sim = start_sim(SimConfig::default()).await;
+    let keys = account(&sim, dec!(1000));
+    let ex = adapter(&sim, &keys);
+    let mut stream = ex.subscribe().await.expect("subscribe");
+    next_event(&mut stream).await;
+
+    ex.set_leverage("SOLUSDT", 7).await.expect("leverage set");
+    let (lev, _) = wait_event(&mut stream, "the leverage event", |e| match e {
+        AccountEvent::Leverage(l) => Some(l.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        (lev.symbol.as_str(), lev.leverage),
+        ("SOLUSDT", 7),
+        "the stream reports the new leverage of the symbol"
+    );
+    ex.set_multi_assets_mode(true)
+        .await
+        .expect("multi-assets on");
+    let (multi, _) = wait_event(&mut stream, "the multi-assets event", |e| match e {
+        AccountEvent::MultiAssets(m) => Some(m.enabled),
+        _ => None,
+    })
+    .await;
+    assert!(multi, "the stream reports multi-assets switched on");
     sim.shutdown().await;
 }

@@ -1,23 +1,25 @@
-//! An API key pair held in memory. The secret half is zeroed on drop, never printed by
-//! `Debug`, and never serialised. This is a stand-in until the shared `secrets::Secret`
-//! type lands; it keeps the same promises.
+//! An API key pair held in memory. The secret half is a [`Secret`]: zeroed on drop, never
+//! printed by `Debug` or `Display`, never serialised. One redacting type serves the
+//! keychain, the CLI and the adapters, so a secret read from the keychain reaches the
+//! signer without ever being copied into a plain `String`.
 
 use std::fmt;
 
-use zeroize::Zeroizing;
+use crate::secrets::Secret;
 
 /// An API key and its secret (an HMAC secret, or an Ed25519 private key in PKCS#8 PEM).
 #[derive(Clone)]
 pub struct Credentials {
     api_key: String,
-    secret: Zeroizing<String>,
+    secret: Secret,
 }
 
 impl Credentials {
-    pub fn new(api_key: impl Into<String>, secret: impl Into<String>) -> Self {
+    /// Takes the secret as a [`Secret`] (best: no plain copy is ever made), or as text.
+    pub fn new(api_key: impl Into<String>, secret: impl IntoSecret) -> Self {
         Self {
             api_key: api_key.into(),
-            secret: Zeroizing::new(secret.into()),
+            secret: secret.into_secret(),
         }
     }
 
@@ -28,7 +30,30 @@ impl Credentials {
 
     /// The secret half; only signers should call this.
     pub(crate) fn expose_secret(&self) -> &str {
-        &self.secret
+        self.secret.expose()
+    }
+}
+
+/// What [`Credentials::new`] accepts as the secret half.
+pub trait IntoSecret {
+    fn into_secret(self) -> Secret;
+}
+
+impl IntoSecret for Secret {
+    fn into_secret(self) -> Secret {
+        self
+    }
+}
+
+impl IntoSecret for String {
+    fn into_secret(self) -> Secret {
+        Secret::new(self)
+    }
+}
+
+impl IntoSecret for &str {
+    fn into_secret(self) -> Secret {
+        Secret::new(self.to_owned())
     }
 }
 
@@ -38,7 +63,7 @@ impl fmt::Debug for Credentials {
         let shown: String = self.api_key.chars().take(6).collect();
         f.debug_struct("Credentials")
             .field("api_key", &format_args!("{shown}…"))
-            .field("secret", &format_args!("<redacted>"))
+            .field("secret", &self.secret)
             .finish()
     }
 }
@@ -49,7 +74,10 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_secret() {
-        let c = Credentials::new("dbefbc809e3e83c2", "2b5eb11e18796d12d88f13dc27dbbd02");
+        let c = Credentials::new(
+            "dbefbc809e3e83c2",
+            Secret::new("2b5eb11e18796d12d88f13dc27dbbd02".into()),
+        );
         let shown = format!("{c:?} {c:#?}");
         assert!(
             !shown.contains("2b5eb11e"),
@@ -59,6 +87,9 @@ mod tests {
             !shown.contains("dbefbc809e3e83c2"),
             "Debug must not contain the full key: {shown}"
         );
-        assert!(shown.contains("<redacted>"), "Debug says it redacted");
+        assert!(
+            shown.contains("redacted"),
+            "Debug says it redacted: {shown}"
+        );
     }
 }

@@ -11,22 +11,28 @@ use super::clock::Millis;
 use super::market::Market;
 use crate::domain::{PositionSide, Side};
 
-/// The secret half of an API key. Its `Debug` is redacted so it never reaches a log.
+/// What the simulator keeps to check an API key's signatures: the HMAC secret, or the
+/// public half of an Ed25519 key (the private half stays with the client, as on the
+/// venue). Its `Debug` is redacted so an HMAC secret never reaches a log.
 #[derive(Clone, PartialEq, Eq)]
-pub struct SecretKey(String);
+pub enum SecretKey {
+    Hmac(String),
+    Ed25519(ed25519_dalek::VerifyingKey),
+}
 
 impl SecretKey {
+    /// An HMAC secret.
     pub fn new(s: String) -> Self {
-        Self(s)
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
+        Self::Hmac(s)
     }
 }
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretKey(***)")
+        match self {
+            SecretKey::Hmac(_) => f.write_str("SecretKey(***)"),
+            SecretKey::Ed25519(_) => f.write_str("SecretKey(ed25519 public key)"),
+        }
     }
 }
 

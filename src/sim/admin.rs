@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use super::account::{AlgoStatus, Permissions};
 use super::error::ApiError;
-use super::exchange::NewAccount;
+use super::exchange::{KeyType, NewAccount};
 use super::faults::FaultRequest;
 use super::params::MAX_DECIMAL;
 use super::server::Shared;
@@ -95,6 +95,9 @@ struct CreateAccountReq {
     lead_portfolio: bool,
     #[serde(default)]
     label: String,
+    /// `hmac` (default) or `ed25519`.
+    #[serde(default)]
+    key_type: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,6 +133,17 @@ async fn create_account(
     {
         return ApiError::bad(-1102, "balances must be between 0 and 10^15").into_response();
     }
+    let key_type = match req.key_type.as_deref().unwrap_or("hmac") {
+        "hmac" => KeyType::Hmac,
+        "ed25519" => KeyType::Ed25519,
+        other => {
+            return ApiError::bad(
+                -1102,
+                format!("keyType must be hmac or ed25519, not {other}"),
+            )
+            .into_response()
+        }
+    };
     let permissions = req
         .permissions
         .map_or_else(Permissions::default, |p| Permissions {
@@ -145,6 +159,7 @@ async fn create_account(
         permissions,
         lead_portfolio: req.lead_portfolio,
         label: req.label,
+        key_type,
     });
     Json(
         json!({"accountId": keys.account_id, "apiKey": keys.api_key, "secretKey": keys.secret_key}),

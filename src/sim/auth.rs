@@ -1,11 +1,15 @@
-//! Request signing as Binance checks it: HMAC-SHA256 over the raw query string followed
-//! directly by the raw body (no `&` between them), with `signature` taken out of whichever
-//! half carried it, and the `timestamp`/`recvWindow` rule. Works on the bytes as received,
-//! because clients percent-encode characters the signature covers.
+//! Request signing as Binance checks it: HMAC-SHA256 (hex) or Ed25519 (base64, sent
+//! percent-encoded) over the raw query string followed directly by the raw body (no `&`
+//! between them), with `signature` taken out of whichever half carried it, and the
+//! `timestamp`/`recvWindow` rule. Works on the bytes as received, because clients
+//! percent-encode characters the signature covers.
 
+use base64::Engine as _;
+use ed25519_dalek::{Signature, Verifier as _, VerifyingKey};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use super::account::SecretKey;
 use super::clock::Millis;
 use super::error::{ApiError, ApiResult};
 
@@ -70,6 +74,50 @@ pub fn verify(secret: &str, raw_query: &str, raw_body: &str) -> ApiResult<()> {
             "Signature for this request is not valid.",
         ))
     }
+}
+
+/// Checks a request's signature with whatever the account's key is.
+pub fn verify_with(key: &SecretKey, raw_query: &str, raw_body: &str) -> ApiResult<()> {
+    match key {
+        SecretKey::Hmac(secret) => verify(secret, raw_query, raw_body),
+        SecretKey::Ed25519(public) => verify_ed25519(public, raw_query, raw_body),
+    }
+}
+
+/// Checks an Ed25519 signature: the `signature` value, percent-decoded, is the base64 of
+/// the signature over the same payload HMAC keys sign.
+pub fn verify_ed25519(public: &VerifyingKey, raw_query: &str, raw_body: &str) -> ApiResult<()> {
+    let (payload, sig) = payload_and_signature(raw_query, raw_body);
+    let sig = sig
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::mandatory("signature"))?;
+    let invalid = || ApiError::bad(-1022, "Signature for this request is not valid.");
+    let bytes = percent_decode(&sig)
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        .ok_or_else(invalid)?;
+    let signature = Signature::from_slice(&bytes).map_err(|_| invalid())?;
+    public
+        .verify(payload.as_bytes(), &signature)
+        .map_err(|_| invalid())
+}
+
+/// `%XX` escapes decoded; `None` for a broken escape. A `+` stays a `+`: base64 uses it,
+/// and clients that send it unescaped mean the character, not a space.
+fn percent_decode(s: &str) -> Option<Vec<u8>> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(out)
 }
 
 /// Binance's timing rule: `timestamp < serverTime + 1000` and
@@ -142,6 +190,34 @@ mod tests {
             verify(SECRET, &format!("timestamp=1&signature={sig}"), ""),
             Ok(()),
             "uppercase hex accepted"
+        );
+    }
+
+    /// The spec's Ed25519 vector (d): RFC 8032 test-1 key over example 1.
+    #[test]
+    fn ed25519_vector_verifies_and_a_changed_payload_does_not() {
+        let public: [u8; 32] =
+            hex::decode("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+                .ok()
+                .and_then(|v| v.try_into().ok())
+                .expect("32-byte public key");
+        let key = SecretKey::Ed25519(VerifyingKey::from_bytes(&public).expect("valid key"));
+        let sig = "ATEuJPvzWUFs0d1x9FwudUJsSfMMWR%2BbkdrxtbOYgFkZj36Ol%2FvwKDGm9UWtKuq0mtnSTOQruQAwFvR128PaDg%3D%3D";
+        assert_eq!(
+            verify_with(&key, &format!("{EX1}&signature={sig}"), ""),
+            Ok(()),
+            "spec 2.2(d) signature verifies over example 1"
+        );
+        let changed = EX1.replace("quantity=1", "quantity=2");
+        assert_eq!(
+            verify_with(&key, &format!("{changed}&signature={sig}"), "").map_err(|e| e.code),
+            Err(-1022),
+            "the same signature over another payload is refused"
+        );
+        assert_eq!(
+            verify_with(&key, &format!("{EX1}&signature=%ZZ"), "").map_err(|e| e.code),
+            Err(-1022),
+            "a broken escape is a bad signature, not a crash"
         );
     }
 

@@ -129,6 +129,7 @@ pub fn create_leaders(ex: &mut Exchange, n: usize, seed: u64) -> Vec<DemoLeader>
             permissions: Default::default(),
             lead_portfolio: true,
             label: label.clone(),
+            key_type: Default::default(),
         });
         let sym = style.symbol();
         let _ = ex.set_leverage(&keys.account_id, sym, style.leverage());

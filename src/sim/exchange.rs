@@ -50,6 +50,18 @@ pub struct NewAccount {
     pub permissions: Permissions,
     pub lead_portfolio: bool,
     pub label: String,
+    pub key_type: KeyType,
+}
+
+/// How an account's API key signs requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KeyType {
+    /// HMAC-SHA256 with a random 64-character secret.
+    #[default]
+    Hmac,
+    /// Ed25519: the simulator keeps the public key and hands out the private key as a
+    /// PKCS#8 PEM, which clients use as the secret.
+    Ed25519,
 }
 
 impl NewAccount {
@@ -70,6 +82,12 @@ impl NewAccount {
     /// Hedge mode (`dualSidePosition = true`).
     pub fn hedge(mut self) -> Self {
         self.hedge = true;
+        self
+    }
+
+    /// An Ed25519 API key instead of an HMAC one.
+    pub fn ed25519(mut self) -> Self {
+        self.key_type = KeyType::Ed25519;
         self
     }
 }
@@ -118,6 +136,29 @@ pub struct Exchange {
 
 pub fn random_token(len: usize) -> String {
     Alphanumeric.sample_string(&mut rand::rng(), len)
+}
+
+/// A new key of `kind`: the secret handed to the client, and what the simulator keeps to
+/// check its signatures.
+fn new_key(kind: KeyType) -> (String, SecretKey) {
+    match kind {
+        KeyType::Hmac => {
+            let secret = random_token(64);
+            (secret.clone(), SecretKey::new(secret))
+        }
+        KeyType::Ed25519 => {
+            use ed25519_dalek::pkcs8::{spki::der::pem::LineEnding, EncodePrivateKey};
+            let seed: [u8; 32] = rand::random();
+            let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+            // Encoding a freshly made 32-byte key cannot fail; should it ever, the key
+            // is unusable either way, and an empty secret makes every signature fail.
+            let pem = key
+                .to_pkcs8_pem(LineEnding::LF)
+                .map(|p| p.to_string())
+                .unwrap_or_default();
+            (pem, SecretKey::Ed25519(key.verifying_key()))
+        }
+    }
 }
 
 impl Exchange {
@@ -246,13 +287,13 @@ impl Exchange {
         let id = format!("acc-{}", self.next_account);
         self.next_account += 1;
         let api_key = random_token(64);
-        let secret = random_token(64);
+        let (secret, verifier) = new_key(req.key_type);
         let now = self.now();
         let account = Account {
             id: id.clone(),
             label: req.label,
             api_key: api_key.clone(),
-            secret: SecretKey::new(secret.clone()),
+            secret: verifier,
             permissions: req.permissions,
             created_at: now,
             lead_portfolio: req.lead_portfolio,

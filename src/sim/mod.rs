@@ -33,6 +33,6 @@ pub mod ws;
 
 pub use account::Permissions;
 pub use demo::{DemoLeader, Style};
-pub use exchange::{AccountKeys, ModelConfig, NewAccount};
+pub use exchange::{AccountKeys, KeyType, ModelConfig, NewAccount};
 pub use limits::LimitConfig;
 pub use server::{PriceMode, SimConfig, SimHandle, Simulator};

@@ -190,11 +190,7 @@ fn authenticate(
         let ex = shared.ex();
         let id = ex.by_api_key.get(key).ok_or_else(ApiError::rejected_key)?;
         let a = ex.account(id)?;
-        (
-            id.clone(),
-            a.secret.expose().to_owned(),
-            a.permissions.clone(),
-        )
+        (id.clone(), a.secret.clone(), a.permissions.clone())
     };
     let now = shared.clock.now();
     if perms.expires_at != 0 && perms.expires_at <= now {
@@ -205,7 +201,7 @@ fn authenticate(
             .int("timestamp")?
             .ok_or_else(|| ApiError::mandatory("timestamp"))?;
         let window: i64 = params.int("recvWindow")?.unwrap_or(5000);
-        auth::verify(&secret, raw_query, raw_body)?;
+        auth::verify_with(&secret, raw_query, raw_body)?;
         auth::check_timestamp(ts, window, shared.clock.server_time())?;
     }
     Ok(Some(account))

@@ -1,13 +1,12 @@
 //! Tests of the exchange port and the Binance USD-M adapter: payload parsing over the
-//! fixtures, the HTTP client against a loopback server that checks what it receives, the
-//! user-data stream against a loopback WebSocket server, and secret hygiene.
-//!
-//! The loopback venue in `support` stands in for the simulator, which is written in
-//! parallel; the tests talk to it only through a base URL, so pointing them at the
-//! simulator later means swapping the server they start.
+//! fixtures, the adapter against the project's simulator (`against_sim`: every port
+//! method, stream recovery, limits, skew, key checks), and against a scripted loopback
+//! venue (`http`, `stream`, `secrets`) for what the simulator cannot produce on demand:
+//! lost answers, unknown outcomes, exact `429`/`418` headers, hand-moved clocks.
 
 mod support;
 
+mod against_sim;
 mod http;
 mod parse;
 mod secrets;

@@ -143,6 +143,9 @@ impl std::fmt::Debug for RawClient {
 
 const NEVER: Millis = i64::MIN;
 
+/// The venue's code for an account over its order-count limit.
+const TOO_MANY_ORDERS: i64 = -1015;
+
 impl RawClient {
     /// A client for `base`. `http` should be the process's shared client so connections
     /// are reused.
@@ -180,6 +183,16 @@ impl RawClient {
     /// The weight limiter this client books on (shared with other accounts).
     pub fn limiter(&self) -> &Arc<WeightLimiter> {
         &self.limiter
+    }
+
+    /// Adopts the account's order limits the venue publishes (per 10 seconds, per minute).
+    pub fn set_order_limits(&self, per_10s: Option<u32>, per_minute: Option<u32>) {
+        if let Some(l) = per_10s {
+            self.orders_10s.set_limit(l);
+        }
+        if let Some(l) = per_minute {
+            self.orders_1m.set_limit(l);
+        }
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
@@ -338,11 +351,15 @@ impl RawClient {
         let retry_after = header_u32(headers, "retry-after").map(|s| Duration::from_secs(s.into()));
         let code_msg: Option<CodeMsg> = serde_json::from_slice(&body).ok();
         if status == StatusCode::TOO_MANY_REQUESTS {
-            self.limiter.pause(retry_after);
-            return Err(ExchangeError::RateLimited {
-                code: code_msg.map(|c| c.code),
-                retry_after,
-            });
+            let code = code_msg.map(|c| c.code);
+            if code == Some(TOO_MANY_ORDERS) {
+                // The order count is this account's alone: hold its orders, not every
+                // account's requests on the shared IP budget.
+                self.orders_10s.pause(retry_after);
+            } else {
+                self.limiter.pause(retry_after);
+            }
+            return Err(ExchangeError::RateLimited { code, retry_after });
         }
         if status.as_u16() == 418 {
             let d = self.limiter.ban(retry_after);

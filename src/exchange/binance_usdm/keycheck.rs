@@ -1,8 +1,9 @@
 //! Checks what an API key may do. Permissions come from the wallet API's
 //! `apiRestrictions` (the key's own flags), never from the account's `canWithdraw`, which
-//! describes the account. Before that, one signed futures call proves the key works at all.
-//! Where the environment has no wallet API (demo), the answer is "cannot verify" and the
-//! user confirms the permissions by hand.
+//! describes the account. One signed futures call proves the key works at all; when the
+//! futures API refuses it, the key's flags are still read so the user learns why (e.g.
+//! futures not enabled). Where the environment has no wallet API (demo), the answer is
+//! "cannot verify" and the user confirms the permissions by hand.
 
 use reqwest::Method;
 
@@ -12,6 +13,9 @@ use crate::exchange::types::{KeyCheck, KeyFinding, KeyRole, KeyVerdict, Millis};
 use super::http::{Call, Security};
 use super::parse::{ApiRestrictions, RawAccountConfig};
 use super::Inner;
+
+/// The venue's code for a path it does not serve.
+const INVALID_PATH: i64 = -5000;
 
 /// Trading permission ending within this window earns a warning.
 const EXPIRY_WARNING_MS: Millis = 14 * 24 * 3600 * 1000;
@@ -25,26 +29,48 @@ pub(crate) async fn check(inner: &Inner, role: KeyRole) -> Result<KeyCheck, Exch
             5,
         ))
         .await;
-    match probe {
-        Ok(_) => {}
-        Err(e) if e.class() == ErrorClass::Fatal => {
-            return Ok(KeyCheck {
-                verdict: KeyVerdict::Refused,
-                findings: vec![KeyFinding::KeyRejected {
-                    code: e.venue_code(),
-                    message: e.to_string(),
-                }],
-            })
-        }
+    let refused = match probe {
+        Ok(_) => None,
+        Err(e) if e.class() == ErrorClass::Fatal => Some(KeyFinding::KeyRejected {
+            code: e.venue_code(),
+            message: e.to_string(),
+        }),
         Err(e) => return Err(e),
-    }
-    let Some(wallet) = inner.endpoints.wallet.clone() else {
-        return Ok(KeyCheck {
+    };
+    let restrictions = match inner.endpoints.wallet.clone() {
+        None => None,
+        Some(wallet) => read_restrictions(inner, wallet).await?,
+    };
+    match (refused, restrictions) {
+        // The futures API refused the key, but its flags may say why (a key without the
+        // futures permission is refused there with the same `-2015` as a revoked one).
+        // The venue's refusal is listed too unless "futures disabled" already explains it.
+        (Some(rejected), Some(r)) => {
+            let mut verdict = judge(&r, role, inner.raw.clock().now_ms());
+            verdict.verdict = KeyVerdict::Refused;
+            if !verdict.findings.contains(&KeyFinding::FuturesDisabled) {
+                verdict.findings.push(rejected);
+            }
+            Ok(verdict)
+        }
+        (Some(rejected), None) => Ok(KeyCheck {
+            verdict: KeyVerdict::Refused,
+            findings: vec![rejected],
+        }),
+        (None, Some(r)) => Ok(judge(&r, role, inner.raw.clock().now_ms())),
+        (None, None) => Ok(KeyCheck {
             verdict: KeyVerdict::CannotVerify,
             findings: Vec::new(),
-        });
-    };
-    let restrictions = inner
+        }),
+    }
+}
+
+/// The key's flags from the wallet API; `None` when this host cannot tell.
+async fn read_restrictions(
+    inner: &Inner,
+    wallet: url::Url,
+) -> Result<Option<ApiRestrictions>, ExchangeError> {
+    let answer = inner
         .get::<ApiRestrictions>(
             Call::new(
                 Method::GET,
@@ -55,19 +81,18 @@ pub(crate) async fn check(inner: &Inner, role: KeyRole) -> Result<KeyCheck, Exch
             .on(wallet),
         )
         .await;
-    let r = match restrictions {
-        Ok(r) => r,
-        // The host has no wallet API (an answer without a venue error body, e.g. 404), or
+    match answer {
+        Ok(r) => Ok(Some(r)),
+        // The host has no wallet API (a bare 404, or the venue's "invalid path" code), or
         // refuses to show this key's flags: we cannot tell.
-        Err(ExchangeError::UnexpectedStatus { .. }) | Err(ExchangeError::KeyRejected { .. }) => {
-            return Ok(KeyCheck {
-                verdict: KeyVerdict::CannotVerify,
-                findings: Vec::new(),
-            })
-        }
-        Err(e) => return Err(e),
-    };
-    Ok(judge(&r, role, inner.raw.clock().now_ms()))
+        Err(ExchangeError::UnexpectedStatus { .. })
+        | Err(ExchangeError::Rejected {
+            code: INVALID_PATH, ..
+        })
+        | Err(ExchangeError::KeyRejected { .. })
+        | Err(ExchangeError::BadKey { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The verdict for a key with these restrictions, at time `now`.

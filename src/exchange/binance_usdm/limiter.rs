@@ -14,8 +14,6 @@ use crate::exchange::clock::{Clock, SystemClock};
 use crate::exchange::error::ExchangeError;
 use crate::exchange::types::Millis;
 
-/// A `429` without `Retry-After` pauses until the next minute, when weight resets.
-const WINDOW_MS: Millis = 60_000;
 /// Venue limit per minute when exchangeInfo has not said otherwise.
 pub const DEFAULT_LIMIT: u32 = 2400;
 /// Share of the limit we allow ourselves: leaves room for other tools on the same IP and
@@ -135,14 +133,14 @@ impl WeightLimiter {
         s.used = s.used.max(used);
     }
 
-    /// The venue answered `429`: hold every request until `retry_after` (or the next
-    /// minute) has passed.
+    /// The venue answered `429`: hold every request until `retry_after` (or the start of
+    /// this limiter's next window) has passed.
     pub fn pause(&self, retry_after: Option<Duration>) {
         let mut s = self.lock();
         let now = self.clock.now_ms();
         let until = match retry_after {
             Some(d) => now + duration_to_ms(d),
-            None => (now / WINDOW_MS + 1) * WINDOW_MS,
+            None => (now.div_euclid(self.window_ms) + 1) * self.window_ms,
         };
         s.paused_until = s.paused_until.max(until);
     }

@@ -148,12 +148,23 @@ impl Inner {
                 1,
             ))
             .await?;
-        let weight_limit = info.rate_limits.iter().find(|l| {
-            l.rate_limit_type == "REQUEST_WEIGHT" && l.interval == "MINUTE" && l.interval_num == 1
-        });
-        if let Some(l) = weight_limit {
-            self.raw.limiter().set_limit(l.limit);
+        let published = |kind: &str, interval: &str, num: u32| {
+            info.rate_limits
+                .iter()
+                .find(|l| {
+                    l.rate_limit_type == kind && l.interval == interval && l.interval_num == num
+                })
+                .map(|l| l.limit)
+        };
+        if let Some(limit) = published("REQUEST_WEIGHT", "MINUTE", 1) {
+            self.raw.limiter().set_limit(limit);
         }
+        // Order limits are per account; a venue (or simulator) may publish lower ones than
+        // the defaults the pacing starts from.
+        self.raw.set_order_limits(
+            published("ORDERS", "SECOND", 10),
+            published("ORDERS", "MINUTE", 1),
+        );
         let rules = filters::rules_from_exchange_info(info);
         let mut cache = lock(&self.rules);
         let now_trading: HashSet<String> = rules

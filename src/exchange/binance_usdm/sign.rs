@@ -79,12 +79,14 @@ impl Signer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secrets::Secret;
 
     const SECRET: &str = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9";
     const EXAMPLE_1: &str = "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=1&price=9000&timeInForce=GTC&recvWindow=5000&timestamp=1591702613943";
 
     fn hmac() -> Signer {
-        Signer::from_credentials(&Credentials::new("k", SECRET)).expect("hmac secret accepted")
+        Signer::from_credentials(&Credentials::new("k", Secret::new(SECRET.into())))
+            .expect("hmac secret accepted")
     }
 
     #[test]
@@ -128,7 +130,7 @@ mod tests {
     fn spot_secret_vector_shows_the_secret_matters() {
         let spot = Signer::from_credentials(&Credentials::new(
             "k",
-            "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j",
+            Secret::new("NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j".into()),
         ))
         .expect("accepted");
         assert_eq!(
@@ -141,7 +143,8 @@ mod tests {
     #[test]
     fn ed25519_matches_the_rfc8032_vector_url_encoded() {
         let pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n-----END PRIVATE KEY-----\n";
-        let s = Signer::from_credentials(&Credentials::new("k", pem)).expect("ed25519 accepted");
+        let s = Signer::from_credentials(&Credentials::new("k", Secret::new(pem.into())))
+            .expect("ed25519 accepted");
         assert!(
             matches!(s, Signer::Ed25519(_)),
             "PEM secret selects Ed25519"
@@ -157,7 +160,7 @@ mod tests {
     fn bad_pem_is_refused_naming_the_field() {
         let err = Signer::from_credentials(&Credentials::new(
             "k",
-            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+            Secret::new("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----".into()),
         ))
         .expect_err("garbage PEM refused");
         assert!(

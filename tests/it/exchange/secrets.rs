@@ -41,7 +41,14 @@ async fn the_secret_never_reaches_logs_errors_or_debug_output() {
         .with_writer(logs.clone())
         .finish();
     // The test runs on one thread, so the stream task's logs are captured too.
+    // Tests that capture logs take turns, so this is the only capturing subscriber.
+    let _turn = super::support::LOG_CAPTURE.lock().await;
     let _guard = tracing::subscriber::set_default(subscriber);
+    // With exactly one subscriber registered, tracing computes a log site's interest from
+    // the registering thread's own default; another test thread reaching an adapter log
+    // site first would then switch it off for good. A second (silent) subscriber makes
+    // tracing ask every registered subscriber instead.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
 
     let clock = ManualClock::new(1_700_000_000_000);
     let venue = FakeVenue::start_with(clock.clone(), 0).await;

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,6 +17,7 @@ use axum::routing::get;
 use axum::Router;
 use copydesk::exchange::binance_usdm::{BinanceUsdm, Environment, Options, WeightLimiter};
 use copydesk::exchange::{BoxFuture, Clock, Credentials, SystemClock};
+use copydesk::secrets::Secret;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -36,11 +37,10 @@ pub fn fixture(name: &str) -> String {
 
 // ---------------------------------------------------------------- clock
 
-/// A clock that moves only when told to (or, in auto mode, jumps to each sleep's end).
+/// A clock that moves only when told to.
 #[derive(Debug)]
 pub struct ManualClock {
     state: Mutex<ClockState>,
-    auto: AtomicBool,
     requested: watch::Sender<Vec<Duration>>,
 }
 
@@ -57,14 +57,8 @@ impl ManualClock {
                 now: start_ms,
                 sleepers: Vec::new(),
             }),
-            auto: AtomicBool::new(false),
             requested: watch::channel(Vec::new()).0,
         })
-    }
-
-    /// In auto mode a sleep moves the clock to its end at once, as if the time passed.
-    pub fn set_auto(&self, auto: bool) {
-        self.auto.store(auto, Ordering::SeqCst);
     }
 
     pub fn advance(&self, d: Duration) {
@@ -108,11 +102,6 @@ impl Clock for ManualClock {
     fn sleep(&self, d: Duration) -> BoxFuture<'static, ()> {
         self.requested.send_modify(|v| v.push(d));
         let ms = i64::try_from(d.as_millis()).expect("small duration");
-        if self.auto.load(Ordering::SeqCst) {
-            let mut s = self.state.lock().expect("clock lock");
-            s.now += ms;
-            return Box::pin(async { tokio::task::yield_now().await });
-        }
         let (tx, rx) = oneshot::channel();
         let mut s = self.state.lock().expect("clock lock");
         let at = s.now + ms;
@@ -320,7 +309,12 @@ impl FakeVenue {
         limiter: Option<Arc<WeightLimiter>>,
         options: Options,
     ) -> BinanceUsdm {
-        self.adapter_for(Credentials::new(API_KEY, SECRET), clock, limiter, options)
+        self.adapter_for(
+            Credentials::new(API_KEY, Secret::new(SECRET.into())),
+            clock,
+            limiter,
+            options,
+        )
     }
 
     pub fn adapter_for(
@@ -371,37 +365,7 @@ fn verify_signature(query: &str, body: &str) -> Option<bool> {
     let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("hmac key");
     mac.update(q.as_bytes());
     mac.update(b.as_bytes());
-    if hex::encode(mac.finalize().into_bytes()) == sig.to_lowercase() {
-        return Some(true);
-    }
-    Some(verify_ed25519(&format!("{q}{b}"), &sig))
-}
-
-/// The Ed25519 key of RFC 8032 test 1, as in the spec's vector (d).
-pub const ED25519_PEM: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n-----END PRIVATE KEY-----\n";
-const ED25519_PUBLIC: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
-
-fn verify_ed25519(payload: &str, sig: &str) -> bool {
-    use base64::Engine as _;
-    use ed25519_dalek::{Signature, Verifier, VerifyingKey};
-    let decoded: String = url::form_urlencoded::parse(format!("s={sig}").as_bytes())
-        .map(|(_, v)| v.into_owned())
-        .next()
-        .unwrap_or_default();
-    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(decoded) else {
-        return false;
-    };
-    let Ok(sig) = Signature::from_slice(&bytes) else {
-        return false;
-    };
-    let key: [u8; 32] = hex::decode(ED25519_PUBLIC)
-        .expect("hex")
-        .try_into()
-        .expect("32 bytes");
-    VerifyingKey::from_bytes(&key)
-        .expect("public key")
-        .verify(payload.as_bytes(), &sig)
-        .is_ok()
+    Some(hex::encode(mac.finalize().into_bytes()) == sig.to_lowercase())
 }
 
 fn json_response(
@@ -640,3 +604,6 @@ async fn serve_ws(st: Arc<VenueState>, mut socket: WebSocket, listen_key: String
         }
     }
 }
+
+/// Held by tests that capture logs with a thread-scoped subscriber, so they never overlap.
+pub static LOG_CAPTURE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

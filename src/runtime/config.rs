@@ -312,7 +312,7 @@ max_signal_age_secs = 60
     #[test]
     fn unknown_keys_name_their_line() {
         let e = refused(&GOOD.replace("max_leverage = 5", "max_leverag = 5"));
-        assert_eq!(e.line, Some(26), "line of the unknown key: {e}");
+        assert_eq!(e.line, Some(25), "line of the unknown key: {e}");
         assert!(e.message.contains("max_leverag"), "names the key: {e}");
     }
 

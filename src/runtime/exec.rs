@@ -79,6 +79,35 @@ impl CopyRunner {
                 )
             })
         });
+        let audit_at = now;
+        let _ = self.with_store(|s| {
+            for a in &plan.actions {
+                let detail = serde_json::to_value(&a.kind).ok();
+                let action = match &a.kind {
+                    ActionKind::PlaceOrder(_) => "place-order",
+                    ActionKind::CancelOrder { .. } => "cancel-order",
+                    ActionKind::SetLeverage { .. } => "set-leverage",
+                    ActionKind::SetMarginMode { .. } => "set-margin-mode",
+                    ActionKind::SetMultiAssetsMode { .. } => "set-multi-assets-mode",
+                    ActionKind::AdjustIsolatedMargin { .. } => "adjust-isolated-margin",
+                    ActionKind::PlaceProtectiveStop { .. } => "place-protective-stop",
+                    ActionKind::CancelProtectiveStop { .. } => "cancel-protective-stop",
+                    ActionKind::ResetFigures => "reset-figures",
+                    ActionKind::PauseOpens => "pause-opens",
+                    ActionKind::StopCopy { .. } => "stop-copy",
+                    ActionKind::Notice(_) => "notice",
+                };
+                s.audit().record(&crate::store::table::audit::NewDecision {
+                    ts: audit_at,
+                    copy_id: Some(self.copy_id),
+                    signal_id: None,
+                    action,
+                    reason: &a.reason,
+                    detail: detail.as_ref(),
+                })?;
+            }
+            Ok(())
+        });
         if let Err(e) = written {
             self.say(
                 NotifyLevel::Error,
@@ -92,6 +121,18 @@ impl CopyRunner {
         }
         self.ctx.ledger = plan.ledger.clone();
         let mut ledger = plan.ledger.clone();
+        // Stops and notices leave positions and balances as they were.
+        if plan.actions.iter().any(|a| {
+            !matches!(
+                a.kind,
+                ActionKind::Notice(_)
+                    | ActionKind::PlaceProtectiveStop { .. }
+                    | ActionKind::CancelProtectiveStop { .. }
+                    | ActionKind::PauseOpens
+            )
+        }) {
+            self.cached = None;
+        }
         for action in &plan.actions {
             match &action.kind {
                 ActionKind::PlaceOrder(o) => {
@@ -149,8 +190,8 @@ impl CopyRunner {
             reduce_only: o.reduce_only,
             margin_mode: crate::domain::MarginMode::Cross,
         };
-        let now = self.clock.now_ms();
-        let _ = self.with_store(|s| s.journal().mark_sent(&o.client_id, now));
+        let sent_at = self.clock.now_ms();
+        let _ = self.with_store(|s| s.journal().mark_sent(&o.client_id, sent_at));
         let placed = self.follower.ex.place_order(&req).await;
         failpoint::hit("after_send");
         let report = match placed {
@@ -159,12 +200,12 @@ impl CopyRunner {
                 let now = self.clock.now_ms();
                 let _ = self.with_store(|s| s.journal().mark_unknown(&o.client_id, now));
                 tracing::warn!(reason = %reason, "order unconfirmed; looking it up");
-                self.look_up(&o.symbol.name, &o.client_id).await
+                self.look_up(&o.symbol.name, &o.client_id, sent_at).await
             }
             Err(e) if e.class() == ErrorClass::Transient => {
                 let now = self.clock.now_ms();
                 let _ = self.with_store(|s| s.journal().mark_unknown(&o.client_id, now));
-                self.look_up(&o.symbol.name, &o.client_id).await
+                self.look_up(&o.symbol.name, &o.client_id, sent_at).await
             }
             Err(e) => {
                 let now = self.clock.now_ms();
@@ -231,14 +272,25 @@ impl CopyRunner {
         });
     }
 
-    /// Looks an order up by client id for up to a receive window and a little more.
-    pub(crate) async fn look_up(&mut self, symbol: &str, client_id: &str) -> Option<OrderReport> {
-        let deadline = self.clock.now_ms() + self.opts.recv_window_ms + 2_000;
+    /// Looks an order up by client id until the venue answers: found, or not found once
+    /// the receive window since `sent_at` has passed (then it can no longer arrive). A
+    /// failed lookup proves nothing, so it is retried rather than read as "not placed".
+    pub(crate) async fn look_up(
+        &mut self,
+        symbol: &str,
+        client_id: &str,
+        sent_at: i64,
+    ) -> Option<OrderReport> {
+        let give_up = self.clock.now_ms() + 300_000;
         loop {
-            if let Ok(Some(r)) = self.follower.ex.query_order(symbol, client_id).await {
-                return Some(r);
+            let asked_at = self.clock.now_ms();
+            match self.follower.ex.query_order(symbol, client_id).await {
+                Ok(Some(r)) => return Some(r),
+                Ok(None) if asked_at > sent_at + self.opts.recv_window_ms => return None,
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "order lookup failed; asking again"),
             }
-            if self.clock.now_ms() > deadline {
+            if self.clock.now_ms() > give_up {
                 return None;
             }
             self.clock.sleep(Duration::from_millis(250)).await;

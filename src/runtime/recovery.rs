@@ -36,6 +36,10 @@ pub async fn recover(r: &mut CopyRunner) {
         return;
     };
     let mut ledger: Ledger = r.ctx.ledger.clone();
+    // A request the crashed process had on the wire carries a timestamp from before this
+    // start, so once this start plus the receive window has passed it can no longer arrive
+    // — whatever pacing delayed it before it left.
+    let restarted_at = r.clock.now_ms();
     let mut resent = 0u32;
     for o in &inflight.orders {
         let entry = r
@@ -65,18 +69,19 @@ pub async fn recover(r: &mut CopyRunner) {
                         }
                     }
                     let now = r.clock.now_ms();
-                    let decision = resend_decision(
-                        false,
-                        e.created_at,
-                        now,
-                        r.opts.recv_window_ms,
-                        r.ctx.settings.risk.max_signal_age_secs,
-                    );
+                    let sent_by = e.updated_at.max(restarted_at);
+                    let age_limit_ms = i64::try_from(r.ctx.settings.risk.max_signal_age_secs)
+                        .unwrap_or(i64::MAX / 1000)
+                        .saturating_mul(1000);
+                    let decision = if now - e.created_at > age_limit_ms {
+                        Resend::GiveUp
+                    } else {
+                        resend_decision(false, sent_by, now, r.opts.recv_window_ms, u64::MAX / 1000)
+                    };
                     match decision {
                         Resend::AlreadySent => break,
                         Resend::Wait => {
-                            let wait =
-                                (e.created_at + r.opts.recv_window_ms - now).clamp(50, 1_000);
+                            let wait = (sent_by + r.opts.recv_window_ms - now).clamp(50, 1_000);
                             r.clock
                                 .sleep(Duration::from_millis(u64::try_from(wait).unwrap_or(1_000)))
                                 .await;

@@ -65,6 +65,10 @@ pub struct Venue {
 /// slept (or the clock was set): reconcile as after a resume.
 const JUMP_MS: i64 = 10_000;
 
+/// How long a follower snapshot serves planning when no event says it changed; unrealized
+/// PnL moves with the price even when nothing else does.
+const CACHE_MS: i64 = 15_000;
+
 /// The state of one running copy.
 pub struct CopyRunner {
     pub(crate) copy_id: i64,
@@ -85,6 +89,12 @@ pub struct CopyRunner {
     pub(crate) opens_paused: bool,
     pub(crate) stop_requested: Option<(StopAction, String)>,
     pub(crate) server_offset_ms: i64,
+    /// The follower as last read; `None` once our orders or the venue changed it.
+    pub(crate) cached: Option<AccountSnapshot>,
+    /// Local time of the next reconciliation.
+    pub(crate) next_reconcile_ms: i64,
+    /// A leader snapshot the stream did not confirm, waiting for a second read.
+    unconfirmed: Option<BTreeMap<PositionKey, Decimal>>,
     pass: u64,
 }
 
@@ -134,6 +144,9 @@ impl CopyRunner {
             opens_paused: false,
             stop_requested: None,
             server_offset_ms: 0,
+            cached: None,
+            next_reconcile_ms: 0,
+            unconfirmed: None,
             pass: 0,
         }
     }
@@ -200,10 +213,24 @@ impl CopyRunner {
         }
     }
 
-    async fn follower_snapshot(&self) -> Option<AccountSnapshot> {
+    /// The follower snapshot: the cached one while nothing has changed the account since,
+    /// else a fresh read.
+    async fn follower_snapshot(&mut self) -> Option<AccountSnapshot> {
+        if let Some(s) = &self.cached {
+            if self.clock.now_ms() - s.taken_at < CACHE_MS {
+                return Some(s.clone());
+            }
+        }
+        self.fresh_snapshot().await
+    }
+
+    async fn fresh_snapshot(&mut self) -> Option<AccountSnapshot> {
         for _ in 0..3 {
             match self.follower.ex.account().await {
-                Ok(s) => return Some(s),
+                Ok(s) => {
+                    self.cached = Some(s.clone());
+                    return Some(s);
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "follower snapshot failed; retrying");
                     self.clock.sleep(Duration::from_millis(300)).await;
@@ -220,6 +247,10 @@ impl CopyRunner {
 
     /// Plans and runs one leader signal.
     pub(crate) async fn on_signal(&mut self, signal: crate::domain::LeaderSignal) {
+        // Margin sync reads the margin level, which moves with the price: read it fresh.
+        if matches!(signal.kind, SignalKind::IsolatedMargin { .. }) {
+            self.cached = None;
+        }
         let Some(snap) = self.follower_snapshot().await else {
             self.say(
                 NotifyLevel::Error,
@@ -294,27 +325,29 @@ impl CopyRunner {
 
     /// One reconciliation pass: leader and follower snapshots against the ledger.
     pub(crate) async fn reconcile(&mut self, why: &str) {
+        self.next_reconcile_ms = self.clock.now_ms() + ms(self.opts.reconcile_every);
         self.sync_time().await;
-        let leader = match self.leader.ex.account().await {
-            Ok(s) => {
-                let positions: BTreeMap<PositionKey, Decimal> = s
-                    .positions
-                    .iter()
-                    .filter(|p| !p.signed_quantity.is_zero())
-                    .map(|p| {
-                        (
-                            PositionKey::new(p.symbol.clone(), p.position_side),
-                            p.signed_quantity,
-                        )
-                    })
-                    .collect();
-                // The stream confirms the snapshot when both agree.
-                let status = if &positions == self.tracker.positions() {
-                    SnapshotStatus::Confirmed
-                } else {
-                    SnapshotStatus::Unconfirmed
-                };
-                LeaderSnapshot { status, positions }
+        let leader = match super::venue::positions(&self.leader.bin).await {
+            Ok(positions) => {
+                // A snapshot is confirmed by the stream (both agree) or by a second read
+                // that finds the same; otherwise the stream may simply not have delivered
+                // the latest fills yet, so look again shortly instead of acting on it.
+                let confirmed = &positions == self.tracker.positions()
+                    || self.unconfirmed.as_ref() == Some(&positions);
+                if !confirmed {
+                    tracing::debug!(
+                        why,
+                        "leader snapshot differs from the stream; reading again soon"
+                    );
+                    self.unconfirmed = Some(positions);
+                    self.next_reconcile_ms = self.clock.now_ms() + 2_000;
+                    return;
+                }
+                self.unconfirmed = None;
+                LeaderSnapshot {
+                    status: SnapshotStatus::Confirmed,
+                    positions,
+                }
             }
             Err(e) => {
                 tracing::warn!(error = %e, "leader snapshot failed");
@@ -404,6 +437,17 @@ impl CopyRunner {
     /// A follower event: fills of our orders, and orders that carry our prefix but are not
     /// in our journal (another CopyDesk on the account).
     async fn on_follower(&mut self, ev: AccountEvent) {
+        let venue_time = match &ev {
+            AccountEvent::BalancePosition(u) => Some(u.times.venue),
+            AccountEvent::Order(u) => Some(u.times.venue),
+            _ => None,
+        };
+        if let (Some(t), Some(c)) = (venue_time, &self.cached) {
+            // Events our own orders caused before the snapshot was read are already in it.
+            if t > c.taken_at + self.server_offset_ms {
+                self.cached = None;
+            }
+        }
         match ev {
             AccountEvent::Order(u) => {
                 let id = u.order.client_id.clone();
@@ -456,7 +500,11 @@ impl CopyRunner {
                 "disconnected",
                 format!("follower stream disconnected ({}); reconnecting", d.reason),
             ),
-            AccountEvent::Resynced(_) => self.reconcile("follower reconnect").await,
+            AccountEvent::Resynced(_) => {
+                // Its snapshot may predate orders sent since the socket opened.
+                self.cached = None;
+                self.reconcile("follower reconnect").await
+            }
             AccountEvent::Failed(f) => {
                 self.set_state(CopyState::Paused);
                 self.say(
@@ -516,9 +564,13 @@ impl CopyRunner {
         self.publish_held();
         self.sync_time().await;
         super::recovery::recover(&mut self).await;
-        let mut next_reconcile = self.clock.now_ms() + ms(self.opts.reconcile_every);
+        self.reconcile("start-up").await;
+        self.say(
+            NotifyLevel::Info,
+            "watching",
+            format!("copy `{}` is watching the leader", self.name),
+        );
         let mut last_tick = self.clock.now_ms();
-        let mut started = false;
         loop {
             tokio::select! {
                 biased;
@@ -536,39 +588,25 @@ impl CopyRunner {
                     None => {}
                 },
                 ev = leader_stream.next() => match ev {
-                    Some(ev) => {
-                        if !started && matches!(ev, AccountEvent::Resynced(_)) {
-                            // The first snapshot is the start-up state; reconcile from it.
-                            started = true;
-                            let rules = self.rules.clone();
-                            let lookup = move |n: &str| rules.get(n).map(|r| r.symbol.clone());
-                            self.tracker.apply(&ev, &lookup);
-                            self.reconcile("start-up").await;
-                        } else {
-                            self.on_leader(ev).await;
-                        }
-                    }
+                    Some(ev) => self.on_leader(ev).await,
                     None => {
                         self.say(NotifyLevel::Error, "error", "leader stream ended; copying stops".into());
                         break;
                     }
                 },
                 ev = follower_stream.next() => match ev {
-                    Some(AccountEvent::Resynced(_)) if !started => {}
                     Some(ev) => self.on_follower(ev).await,
                     None => {
                         self.say(NotifyLevel::Error, "error", "follower stream ended; copying stops".into());
                         break;
                     }
                 },
-                _ = self.clock.sleep(Duration::from_secs(1)) => {
+                _ = self.clock.sleep(Duration::from_millis(500)) => {
                     let now = self.clock.now_ms();
                     if now - last_tick > JUMP_MS {
                         self.reconcile("resume after a clock jump").await;
-                        next_reconcile = now + ms(self.opts.reconcile_every);
-                    } else if now >= next_reconcile && started {
+                    } else if now >= self.next_reconcile_ms {
                         self.reconcile("periodic").await;
-                        next_reconcile = self.clock.now_ms() + ms(self.opts.reconcile_every);
                     }
                     last_tick = self.clock.now_ms();
                 }

@@ -190,6 +190,8 @@ impl CopyRunner {
             reduce_only: o.reduce_only,
             margin_mode: crate::domain::MarginMode::Cross,
         };
+        // Whatever happens to this order, a snapshot read before it no longer holds.
+        self.cached = None;
         let sent_at = self.clock.now_ms();
         let _ = self.with_store(|s| s.journal().mark_sent(&o.client_id, sent_at));
         let placed = self.follower.ex.place_order(&req).await;

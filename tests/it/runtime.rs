@@ -5,5 +5,5 @@
 
 mod support;
 
-// mod crash;
+mod crash;
 mod examples;

@@ -38,11 +38,8 @@ async fn killing_the_engine_anywhere_never_doubles_an_order() {
         account_toml("me", &base)
     );
     let dir = tempfile::tempdir().expect("tempdir");
-    let dir = Box::leak(Box::new(dir));
     let config = write_config(dir.path(), &text);
     let data = dir.path().join("data");
-    eprintln!("DEBUGDATA {}", data.display());
-    std::mem::forget(tempfile::tempdir());
     let mut env = account_env("lead", &lead);
     env.extend(account_env("me", &me));
     sim.admin(
@@ -83,7 +80,6 @@ async fn killing_the_engine_anywhere_never_doubles_an_order() {
             .as_deref()
             .map(|f| vec![("COPYDESK_FAILPOINT", f)])
             .unwrap_or_default();
-        let started = std::time::Instant::now();
         let mut engine = Engine::start(&data, &config, &env, &extra);
         if !engine
             .wait_line_or_exit("is watching", &format!("restart {round}"))
@@ -93,7 +89,6 @@ async fn killing_the_engine_anywhere_never_doubles_an_order() {
             self_aborts += 1;
             continue;
         }
-        eprintln!("round {round}: ready after {:?}", started.elapsed());
         // A burst of increases and partial closes; the leader never goes flat.
         for _ in 0..3 {
             let step = Decimal::from(rng.random_range(1..=8)) * dec!(0.01);
@@ -118,7 +113,6 @@ async fn killing_the_engine_anywhere_never_doubles_an_order() {
     let mut engine = Engine::start(&data, &config, &env, &[]);
     engine.wait_line("is watching", "final start").await;
     let target = floor_to_step(leader_qty * dec!(0.1), dec!(0.001));
-    eprintln!("DEBUG leader per sim {} per test {leader_qty}", amount(&sim, &lead.account_id, "BTCUSDT").await);
     eventually(
         &format!("the follower ends on its target {target}"),
         || async {

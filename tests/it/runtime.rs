@@ -7,3 +7,4 @@ mod support;
 
 mod crash;
 mod examples;
+mod protection;

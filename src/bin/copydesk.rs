@@ -45,6 +45,8 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Paper mode: copy a demo leader on an in-process simulator, no key needed.
+    Demo,
     /// Print copies, figures and positions (works while `run` is running).
     Status {
         /// Print JSON instead of text.
@@ -87,6 +89,7 @@ fn main() -> ExitCode {
                 .map_err(Into::into)
         }),
         Command::Run { config } => plain(copydesk::runtime::cli::run(&config, &data_dir)),
+        Command::Demo => plain(copydesk::runtime::demo::run()),
         Command::Status { json } => plain(copydesk::runtime::cli::status(&data_dir, json)),
         Command::Sim(args) => match copydesk::sim::cli::run(args) {
             Ok(()) => ExitCode::SUCCESS,

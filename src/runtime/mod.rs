@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod demo;
 mod exec;
 pub mod failpoint;
 mod follower;
@@ -118,7 +119,7 @@ impl RuntimeHandle {
 fn account_venue(
     config: &RunConfig,
     name: &str,
-    keychain: &Keychain,
+    keys: &KeySource<'_>,
     clock: &Arc<dyn Clock>,
     recv_window_ms: i64,
 ) -> Result<Venue, RuntimeError> {
@@ -129,18 +130,27 @@ fn account_venue(
     let a = config
         .account(name)
         .ok_or_else(|| err("not in the config; add an [[accounts]] entry".into()))?;
-    let key = a
-        .api_key
-        .resolve(name, SecretPart::ApiKey, keychain)
-        .map_err(|e| err(e.to_string()))?;
-    let secret = a
-        .api_secret
-        .resolve(name, SecretPart::ApiSecret, keychain)
-        .map_err(|e| err(e.to_string()))?;
+    let credentials = match keys {
+        KeySource::Given(map) => map
+            .get(name)
+            .cloned()
+            .ok_or_else(|| err("no key was given for this account".into()))?,
+        KeySource::Config(keychain) => {
+            let key = a
+                .api_key
+                .resolve(name, SecretPart::ApiKey, keychain)
+                .map_err(|e| err(e.to_string()))?;
+            let secret = a
+                .api_secret
+                .resolve(name, SecretPart::ApiSecret, keychain)
+                .map_err(|e| err(e.to_string()))?;
+            Credentials::new(key.expose(), secret.expose())
+        }
+    };
     let env = Environment::parse(&a.endpoint).map_err(|e| err(e.to_string()))?;
     let bin = BinanceUsdm::new(
         &env,
-        Some(Credentials::new(key.expose(), secret.expose())),
+        Some(credentials),
         Options {
             clock: Some(clock.clone()),
             // The resend rule waits out the same window the venue applies.
@@ -194,12 +204,31 @@ pub async fn start(
     start_with(config, data, opts, &Keychain::app()).await
 }
 
+/// Where account keys come from.
+#[derive(Debug)]
+pub enum KeySource<'a> {
+    /// Each account's `api_key` / `api_secret` source (environment or keychain).
+    Config(&'a Keychain),
+    /// Keys held in memory by the caller (the paper-mode demo's simulator accounts).
+    Given(&'a HashMap<String, Credentials>),
+}
+
 /// As [`start`], with the keychain given.
 pub async fn start_with(
     config: &RunConfig,
     data: DataDir,
     opts: RunOptions,
     keychain: &Keychain,
+) -> Result<RuntimeHandle, RuntimeError> {
+    start_keys(config, data, opts, &KeySource::Config(keychain)).await
+}
+
+/// As [`start`], with the source of the keys given.
+pub async fn start_keys(
+    config: &RunConfig,
+    data: DataDir,
+    opts: RunOptions,
+    keys: &KeySource<'_>,
 ) -> Result<RuntimeHandle, RuntimeError> {
     let store: SharedStore = Arc::new(Mutex::new(data));
     let notifier = Notifier::new(store.clone());
@@ -209,17 +238,11 @@ pub async fn start_with(
     let mut reserved: HashMap<String, Decimal> = HashMap::new();
     // Everything is checked before anything starts.
     for c in &config.copies {
-        let leader = account_venue(
-            config,
-            &c.leader,
-            keychain,
-            &clock,
-            opts.engine.recv_window_ms,
-        )?;
+        let leader = account_venue(config, &c.leader, keys, &clock, opts.engine.recv_window_ms)?;
         let follower = account_venue(
             config,
             &c.follower,
-            keychain,
+            keys,
             &clock,
             opts.engine.recv_window_ms,
         )?;

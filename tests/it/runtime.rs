@@ -6,5 +6,6 @@
 mod support;
 
 mod crash;
+mod demo;
 mod examples;
 mod protection;

@@ -76,7 +76,12 @@ impl Engine {
         for (k, v) in extra {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("copydesk run starts");
+        Engine::spawn(cmd)
+    }
+
+    /// Spawns a prepared `copydesk` command and collects its output lines.
+    pub fn spawn(mut cmd: Command) -> Engine {
+        let mut child = cmd.spawn().expect("copydesk starts");
         let lines = Arc::new(Mutex::new(Vec::new()));
         for stream in [
             child

@@ -7,5 +7,6 @@ mod support;
 
 mod crash;
 mod demo;
+mod disconnect;
 mod examples;
 mod protection;

@@ -10,3 +10,4 @@ mod demo;
 mod disconnect;
 mod examples;
 mod protection;
+mod refusals;

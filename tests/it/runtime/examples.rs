@@ -251,6 +251,18 @@ async fn examples_a_to_d_copy_end_to_end() {
     .await;
 
     engine.interrupt();
+    let secrets: Vec<&str> = clients.iter().map(|c| c.secret.as_str()).collect();
+    let needles = crate::secrets::leak::needles(&secrets);
+    let mut hits = crate::secrets::leak::scan_dirs(&[dir.path()], &needles);
+    hits.extend(crate::secrets::leak::scan_bytes(
+        "engine output",
+        engine.output().as_bytes(),
+        &needles,
+    ));
+    assert!(
+        hits.is_empty(),
+        "no API secret may reach the output, logs, config or database: {hits:?}"
+    );
     assert!(
         engine.output().contains("stopped; state kept"),
         "clean stop message:\n{}",

@@ -9,5 +9,6 @@ mod crash;
 mod demo;
 mod disconnect;
 mod examples;
+mod guard;
 mod protection;
 mod refusals;

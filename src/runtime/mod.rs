@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 mod exec;
 pub mod failpoint;
+mod figures;
 mod follower;
 pub mod leader;
 pub mod notify;

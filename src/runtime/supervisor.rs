@@ -321,6 +321,7 @@ impl CopyRunner {
         if !plan.actions.is_empty() {
             self.execute(plan, None).await;
         }
+        self.check_figures(&snap).await;
     }
 
     /// One reconciliation pass: leader and follower snapshots against the ledger.
@@ -360,7 +361,7 @@ impl CopyRunner {
         if leader.status != SnapshotStatus::Failed {
             self.opens_paused = false;
         }
-        let Some(snap) = self.follower_snapshot().await else {
+        let Some(snap) = self.fresh_snapshot().await else {
             return;
         };
         let mut markets = BTreeMap::new();
@@ -474,6 +475,9 @@ impl CopyRunner {
                     return;
                 }
                 if let Execution::Trade(fill) = &u.execution {
+                    if known {
+                        self.record_fill(&u, fill);
+                    }
                     let (delay, slip) = match self.leader_refs.get(&id) {
                         Some((price, at)) if !price.is_zero() => {
                             let delay = u.times.venue - at;
@@ -572,6 +576,10 @@ impl CopyRunner {
         );
         let mut last_tick = self.clock.now_ms();
         loop {
+            if self.ctx.state == CopyState::Stopped {
+                // A stopped copy manages nothing any more; its state stays in the database.
+                break;
+            }
             tokio::select! {
                 biased;
                 _ = stop.changed() => break,

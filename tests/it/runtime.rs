@@ -12,3 +12,4 @@ mod examples;
 mod guard;
 mod protection;
 mod refusals;
+mod several;

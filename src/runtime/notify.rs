@@ -12,6 +12,7 @@ use crate::store::DataDir;
 
 /// How loud a notification is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum NotifyLevel {
     Info,
@@ -21,8 +22,10 @@ pub enum NotifyLevel {
 
 /// One notification, as the app and the CLI receive it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Notification {
-    /// Local time, milliseconds since the Unix epoch.
+    /// Local time, milliseconds since the Unix epoch (a safe JavaScript integer).
+    #[cfg_attr(test, ts(type = "number"))]
     pub ts_ms: i64,
     /// The copy it concerns, by name.
     pub copy: Option<String>,

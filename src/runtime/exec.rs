@@ -41,6 +41,7 @@ impl CopyRunner {
             before: before.clone(),
             orders: orders.clone(),
         };
+        let signal_id = self.signal_row;
         let written = self.with_store(|s| {
             let copy_id = self.copy_id;
             let ledger = serde_json::to_string(&plan.ledger).unwrap_or_default();
@@ -55,7 +56,7 @@ impl CopyRunner {
                     let row = PlannedOrder {
                         client_order_id: &o.client_id,
                         copy_id,
-                        signal_id: None,
+                        signal_id,
                         leg: u32::try_from(leg).unwrap_or(u32::MAX),
                         symbol: &o.symbol.name,
                         side: o.side,
@@ -100,7 +101,7 @@ impl CopyRunner {
                 s.audit().record(&crate::store::table::audit::NewDecision {
                     ts: audit_at,
                     copy_id: Some(self.copy_id),
-                    signal_id: None,
+                    signal_id,
                     action,
                     reason: &a.reason,
                     detail: detail.as_ref(),

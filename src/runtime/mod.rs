@@ -303,7 +303,7 @@ pub async fn start_keys(
     let mut commands = HashMap::new();
     let mut tasks = Vec::new();
     for (c, leader, follower, rules, lsnap, fsnap, leader_stream, follower_stream) in prepared {
-        let (copy_id, ctx, start_plan) = {
+        let (copy_id, leader_id, ctx, start_plan) = {
             let setup = |message: String| RuntimeError::Setup {
                 copy: c.name.clone(),
                 message,
@@ -418,7 +418,7 @@ pub async fn start_keys(
                         t0_ms: t0,
                         ledger,
                     };
-                    (copy_id, ctx, None)
+                    (copy_id, row.leader_id, ctx, None)
                 }
                 None => {
                     let t0 = now + offset;
@@ -460,7 +460,12 @@ pub async fn start_keys(
                             })
                         })
                         .collect::<Vec<_>>();
-                    (copy_id, ctx, Some((leader_positions, lsnap.equity, offset)))
+                    (
+                        copy_id,
+                        row.leader_id,
+                        ctx,
+                        Some((leader_positions, lsnap.equity, offset)),
+                    )
                 }
             }
         };
@@ -493,6 +498,7 @@ pub async fn start_keys(
         };
         let mut runner = CopyRunner::new(RunnerParts {
             copy_id,
+            leader_id,
             name: c.name.clone(),
             ctx,
             leader,

@@ -72,6 +72,9 @@ const CACHE_MS: i64 = 15_000;
 /// The state of one running copy.
 pub struct CopyRunner {
     pub(crate) copy_id: i64,
+    pub(crate) leader_id: i64,
+    /// The stored leader signal the plan being run answers, for the journal.
+    pub(crate) signal_row: Option<i64>,
     pub(crate) name: String,
     pub(crate) ctx: CopyContext,
     pub(crate) leader: Venue,
@@ -111,6 +114,7 @@ impl std::fmt::Debug for CopyRunner {
 #[derive(Debug)]
 pub struct RunnerParts {
     pub copy_id: i64,
+    pub leader_id: i64,
     pub name: String,
     pub ctx: CopyContext,
     pub leader: Venue,
@@ -128,6 +132,8 @@ impl CopyRunner {
     pub fn new(p: RunnerParts) -> Self {
         Self {
             copy_id: p.copy_id,
+            leader_id: p.leader_id,
+            signal_row: None,
             name: p.name,
             ctx: p.ctx,
             leader: p.leader,
@@ -291,11 +297,49 @@ impl CopyRunner {
         };
         let plan = engine::plan(&input);
         let placed = plan.orders().next().is_some();
+        self.signal_row = self.store_signal(&input.signal);
         self.execute(plan, leader_ref).await;
+        self.signal_row = None;
         if placed {
             self.protect().await;
         }
         self.handle_stop_request().await;
+    }
+
+    /// Stores a leader signal (once per leader) and returns its row, when new.
+    fn store_signal(&self, sig: &crate::domain::LeaderSignal) -> Option<i64> {
+        let (kind, qty, price, leverage, margin) = match &sig.kind {
+            SignalKind::Fill(f) => (
+                "fill",
+                Some(f.qty.get()),
+                Some(f.price.get()),
+                Some(Decimal::from(f.leverage)),
+                None,
+            ),
+            SignalKind::LeverageChange { leverage } => {
+                ("leverage", None, None, Some(Decimal::from(*leverage)), None)
+            }
+            SignalKind::MarginModeChange { .. } => ("margin-mode", None, None, None, None),
+            SignalKind::IsolatedMargin { change, .. } => {
+                ("isolated-margin", None, None, None, Some(*change))
+            }
+        };
+        let payload = serde_json::to_value(&sig.kind).ok();
+        let row = crate::store::table::signals::NewSignal {
+            leader_id: self.leader_id,
+            venue_ref: &sig.id,
+            kind,
+            symbol: &sig.symbol.name,
+            position_side: sig.position_side,
+            qty,
+            price,
+            leverage,
+            margin,
+            ts_event: sig.event_time_ms,
+            ts_recv: self.clock.now_ms(),
+            payload: payload.as_ref(),
+        };
+        self.with_store(|s| s.signals().record(&row)).ok().flatten()
     }
 
     /// Brings every position's protective stop up to date.

@@ -251,6 +251,23 @@ async fn examples_a_to_d_copy_end_to_end() {
     .await;
 
     engine.interrupt();
+    // Each copied order is journaled against the leader signal it answers.
+    let store = copydesk::store::Store::open_read_only(&copydesk::store::db_path(&data))
+        .expect("database readable");
+    let journal = store.journal().for_copy(1).expect("journal of example-a");
+    let opened = journal
+        .iter()
+        .find(|e| e.order_type.as_str() == "market")
+        .expect("example-a journaled its open");
+    let signal = opened
+        .signal_id
+        .and_then(|id| store.signals().get(id).expect("signal query"))
+        .expect("the open links to its stored leader signal");
+    assert_eq!(
+        signal.kind, "fill",
+        "the signal is the leader's fill: {signal:?}"
+    );
+    drop(store);
     let secrets: Vec<&str> = clients.iter().map(|c| c.secret.as_str()).collect();
     let needles = crate::secrets::leak::needles(&secrets);
     let mut hits = crate::secrets::leak::scan_dirs(&[dir.path()], &needles);

@@ -1,7 +1,9 @@
 //! One supervisor task per copy: it follows the leader's and the follower's streams,
 //! turns leader events into signals and plans them at once in event order, runs the plans
-//! through the journal, keeps offline-protection stops current, reconciles periodically,
-//! after every reconnect and after a clock jump, and obeys pause, resume, stop and panic.
+//! through the journal, and obeys pause, resume, stop and panic. It reconciles at start,
+//! periodically, after every reconnect and after a clock jump (`reconcile`), keeps
+//! offline-protection stops current (`protection`) and reads the follower's stream
+//! (`follower_events`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -11,12 +13,8 @@ use rust_decimal::Decimal;
 use tokio::sync::{mpsc, watch};
 
 use crate::domain::{SignalKind, StopAction};
-use crate::engine::{
-    self, CopyContext, CopyState, LeaderSnapshot, MarketInfo, PlanInput, PositionKey,
-    ReconcileInput, SnapshotStatus,
-};
+use crate::engine::{self, CopyContext, CopyState, MarketInfo, PlanInput, PositionKey};
 use crate::exchange::binance_usdm::BinanceUsdm;
-use crate::exchange::events::Execution;
 use crate::exchange::{AccountEvent, AccountSnapshot, Clock, EventStream, Exchange, SymbolRules};
 use crate::store::{Store, StoreError};
 
@@ -97,8 +95,8 @@ pub struct CopyRunner {
     /// Local time of the next reconciliation.
     pub(crate) next_reconcile_ms: i64,
     /// A leader snapshot the stream did not confirm, waiting for a second read.
-    unconfirmed: Option<BTreeMap<PositionKey, Decimal>>,
-    pass: u64,
+    pub(crate) unconfirmed: Option<BTreeMap<PositionKey, Decimal>>,
+    pub(crate) pass: u64,
 }
 
 impl std::fmt::Debug for CopyRunner {
@@ -199,7 +197,7 @@ impl CopyRunner {
         }
     }
 
-    fn held_by_others(&self) -> BTreeSet<PositionKey> {
+    pub(crate) fn held_by_others(&self) -> BTreeSet<PositionKey> {
         let Ok(r) = self.registry.lock() else {
             return BTreeSet::new();
         };
@@ -213,7 +211,7 @@ impl CopyRunner {
             .unwrap_or_default()
     }
 
-    async fn sync_time(&mut self) {
+    pub(crate) async fn sync_time(&mut self) {
         if self.follower.bin.raw().sync_time().await.is_ok() {
             self.server_offset_ms = self.follower.bin.raw().time_offset_ms();
         }
@@ -221,7 +219,7 @@ impl CopyRunner {
 
     /// The follower snapshot: the cached one while nothing has changed the account since,
     /// else a fresh read.
-    async fn follower_snapshot(&mut self) -> Option<AccountSnapshot> {
+    pub(crate) async fn follower_snapshot(&mut self) -> Option<AccountSnapshot> {
         if let Some(s) = &self.cached {
             if self.clock.now_ms() - s.taken_at < CACHE_MS {
                 return Some(s.clone());
@@ -230,7 +228,7 @@ impl CopyRunner {
         self.fresh_snapshot().await
     }
 
-    async fn fresh_snapshot(&mut self) -> Option<AccountSnapshot> {
+    pub(crate) async fn fresh_snapshot(&mut self) -> Option<AccountSnapshot> {
         for _ in 0..3 {
             match self.follower.ex.account().await {
                 Ok(s) => {
@@ -246,7 +244,7 @@ impl CopyRunner {
         None
     }
 
-    async fn market_of(&self, name: &str) -> Option<MarketInfo> {
+    pub(crate) async fn market_of(&self, name: &str) -> Option<MarketInfo> {
         let rules = self.rules.get(name)?;
         market(&self.follower.bin, rules).await.ok()
     }
@@ -342,105 +340,6 @@ impl CopyRunner {
         self.with_store(|s| s.signals().record(&row)).ok().flatten()
     }
 
-    /// Brings every position's protective stop up to date.
-    pub(crate) async fn protect(&mut self) {
-        let Some(snap) = self.follower_snapshot().await else {
-            return;
-        };
-        let mut markets = BTreeMap::new();
-        let names: BTreeSet<String> = self
-            .ctx
-            .ledger
-            .positions
-            .values()
-            .map(|p| p.symbol.name.clone())
-            .collect();
-        for n in names {
-            if let Some(m) = self.market_of(&n).await {
-                markets.insert(n, m);
-            }
-        }
-        let f = to_follower(&snap, self.held_by_others());
-        let plan = engine::plan_protection(&self.ctx, &f, &markets);
-        if !plan.actions.is_empty() {
-            self.execute(plan, None).await;
-        }
-        self.check_figures(&snap).await;
-    }
-
-    /// One reconciliation pass: leader and follower snapshots against the ledger.
-    pub(crate) async fn reconcile(&mut self, why: &str) {
-        self.next_reconcile_ms = self.clock.now_ms() + ms(self.opts.reconcile_every);
-        self.sync_time().await;
-        let leader = match super::venue::positions(&self.leader.bin).await {
-            Ok(positions) => {
-                // A snapshot is confirmed by the stream (both agree) or by a second read
-                // that finds the same; otherwise the stream may simply not have delivered
-                // the latest fills yet, so look again shortly instead of acting on it.
-                let confirmed = &positions == self.tracker.positions()
-                    || self.unconfirmed.as_ref() == Some(&positions);
-                if !confirmed {
-                    tracing::debug!(
-                        why,
-                        "leader snapshot differs from the stream; reading again soon"
-                    );
-                    self.unconfirmed = Some(positions);
-                    self.next_reconcile_ms = self.clock.now_ms() + 2_000;
-                    return;
-                }
-                self.unconfirmed = None;
-                LeaderSnapshot {
-                    status: SnapshotStatus::Confirmed,
-                    positions,
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "leader snapshot failed");
-                LeaderSnapshot {
-                    status: SnapshotStatus::Failed,
-                    positions: BTreeMap::new(),
-                }
-            }
-        };
-        if leader.status != SnapshotStatus::Failed {
-            self.opens_paused = false;
-        }
-        let Some(snap) = self.fresh_snapshot().await else {
-            return;
-        };
-        let mut markets = BTreeMap::new();
-        let names: BTreeSet<String> = self
-            .ctx
-            .ledger
-            .positions
-            .values()
-            .map(|p| p.symbol.name.clone())
-            .collect();
-        for n in names {
-            if let Some(m) = self.market_of(&n).await {
-                markets.insert(n, m);
-            }
-        }
-        self.pass += 1;
-        let input = ReconcileInput {
-            copy: self.ctx.clone(),
-            pass_id: format!("reconcile:{}:{}", self.clock.now_ms(), self.pass),
-            leader,
-            follower: to_follower(&snap, self.held_by_others()),
-            market: markets,
-        };
-        let plan = engine::reconcile(&input);
-        if plan.orders().next().is_some() {
-            tracing::info!(why, "reconciliation repairs drift");
-        }
-        let changed = plan.ledger != self.ctx.ledger || !plan.actions.is_empty();
-        if changed {
-            self.execute(plan, None).await;
-        }
-        self.protect().await;
-        self.handle_stop_request().await;
-    }
-
     /// Stops the copy with `stop_action`, once.
     pub(crate) async fn stop_copy(&mut self, action: StopAction, why: &str) {
         let Some(snap) = self.follower_snapshot().await else {
@@ -461,7 +360,7 @@ impl CopyRunner {
         );
     }
 
-    async fn handle_stop_request(&mut self) {
+    pub(crate) async fn handle_stop_request(&mut self) {
         if let Some((action, why)) = self.stop_requested.take() {
             if self.ctx.state != CopyState::Stopped {
                 self.stop_copy(action, &why).await;
@@ -469,7 +368,7 @@ impl CopyRunner {
         }
     }
 
-    fn set_state(&mut self, state: CopyState) {
+    pub(crate) fn set_state(&mut self, state: CopyState) {
         self.ctx.state = state;
         let store_state = match state {
             CopyState::Paused => crate::store::table::copies::CopyState::Paused,
@@ -477,95 +376,6 @@ impl CopyRunner {
         };
         let id = self.copy_id;
         let _ = self.with_store(|s| s.copies().set_state(id, store_state));
-    }
-
-    /// A follower event: fills of our orders, and orders that carry our prefix but are not
-    /// in our journal (another CopyDesk on the account).
-    async fn on_follower(&mut self, ev: AccountEvent) {
-        let venue_time = match &ev {
-            AccountEvent::BalancePosition(u) => Some(u.times.venue),
-            AccountEvent::Order(u) => Some(u.times.venue),
-            _ => None,
-        };
-        if let (Some(t), Some(c)) = (venue_time, &self.cached) {
-            // Events our own orders caused before the snapshot was read are already in it.
-            if t > c.taken_at + self.server_offset_ms {
-                self.cached = None;
-            }
-        }
-        match ev {
-            AccountEvent::Order(u) => {
-                let id = u.order.client_id.clone();
-                if !engine::client_id::is_ours(&id) {
-                    return;
-                }
-                let known = self
-                    .with_store(|s| s.journal().get(&id))
-                    .ok()
-                    .flatten()
-                    .is_some();
-                if !known && u.execution == Execution::New && self.ctx.state == CopyState::Running {
-                    self.set_state(CopyState::Paused);
-                    self.say(
-                        NotifyLevel::Error,
-                        "paused",
-                        format!(
-                            "copying paused: order {id} on {} carries CopyDesk's id prefix but is not \
-                             in this CopyDesk's journal, so another CopyDesk is trading this follower \
-                             account; stop the other one, then resume this copy",
-                            u.order.symbol
-                        ),
-                    );
-                    return;
-                }
-                if let Execution::Trade(fill) = &u.execution {
-                    if known {
-                        self.record_fill(&u, fill);
-                    }
-                    let (delay, slip) = match self.leader_refs.get(&id) {
-                        Some((price, at)) if !price.is_zero() => {
-                            let delay = u.times.venue - at;
-                            let slip = (fill.price.get() - price) / price * Decimal::ONE_HUNDRED;
-                            (format!("{delay} ms"), format!("{:.3}%", slip.round_dp(3)))
-                        }
-                        _ => ("n/a".into(), "n/a".into()),
-                    };
-                    self.say(
-                        NotifyLevel::Info,
-                        "fill",
-                        format!(
-                            "copied: {:?} {} {} at {} (delay {delay}, slippage vs leader {slip})",
-                            u.order.side,
-                            fill.quantity.get(),
-                            u.order.symbol,
-                            fill.price.get()
-                        ),
-                    );
-                }
-            }
-            AccountEvent::Disconnected(d) => self.say(
-                NotifyLevel::Warning,
-                "disconnected",
-                format!("follower stream disconnected ({}); reconnecting", d.reason),
-            ),
-            AccountEvent::Resynced(_) => {
-                // Its snapshot may predate orders sent since the socket opened.
-                self.cached = None;
-                self.reconcile("follower reconnect").await
-            }
-            AccountEvent::Failed(f) => {
-                self.set_state(CopyState::Paused);
-                self.say(
-                    NotifyLevel::Error,
-                    "error",
-                    format!(
-                        "follower stream stopped for good: {}; copying paused",
-                        f.error
-                    ),
-                );
-            }
-            _ => {}
-        }
     }
 
     async fn on_leader(&mut self, ev: AccountEvent) {
@@ -667,6 +477,6 @@ impl CopyRunner {
     }
 }
 
-fn ms(d: Duration) -> i64 {
+pub(crate) fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }

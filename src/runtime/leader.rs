@@ -239,3 +239,92 @@ impl LeaderTracker {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Asset;
+    use crate::exchange::events::{BalancePositionUpdate, EventTimes, PositionChange};
+    use rust_decimal_macros::dec;
+
+    fn btc() -> Option<Symbol> {
+        Some(Symbol::new(
+            "BTCUSDT",
+            Asset::new("BTC").ok()?,
+            Asset::new("USDT").ok()?,
+        ))
+    }
+
+    fn update(reason: BalanceReason, qty: Decimal, iw: Decimal, at: i64) -> AccountEvent {
+        AccountEvent::BalancePosition(BalancePositionUpdate {
+            times: EventTimes {
+                venue: at,
+                transaction: None,
+                received: at,
+            },
+            reason,
+            balances: Vec::new(),
+            positions: vec![PositionChange {
+                symbol: "BTCUSDT".into(),
+                position_side: PositionSide::Both,
+                signed_quantity: qty,
+                entry_price: None,
+                unrealized_pnl: Decimal::ZERO,
+                margin_mode: MarginMode::Isolated,
+                isolated_margin: iw,
+            }],
+        })
+    }
+
+    #[test]
+    fn an_iw_change_without_an_amount_change_is_a_margin_signal_but_funding_is_not() {
+        let mut t = LeaderTracker::default();
+        let lookup = |_: &str| btc();
+        // The position appears through a liquidation-free update (reason other than order).
+        t.apply(
+            &update(
+                BalanceReason::Other("SETUP".into()),
+                dec!(0.1),
+                dec!(1000),
+                1,
+            ),
+            &lookup,
+        );
+        let funding = t.apply(
+            &update(BalanceReason::FundingFee, dec!(0.1), dec!(999), 2),
+            &lookup,
+        );
+        assert!(
+            funding.is_empty(),
+            "funding moves iw but is never synced: {funding:?}"
+        );
+        let add = t.apply(
+            &update(BalanceReason::MarginTransfer, dec!(0.1), dec!(1499), 3),
+            &lookup,
+        );
+        assert_eq!(add.len(), 1, "one margin signal for the add: {add:?}");
+        assert_eq!(
+            add[0].kind,
+            SignalKind::IsolatedMargin {
+                change: dec!(500),
+                isolated_margin_before: dec!(999),
+            },
+            "the change and the margin before it (Example D's 500 on top of the wallet)"
+        );
+    }
+
+    #[test]
+    fn equity_counts_usdt_and_usdc_wallets_and_unrealized_pnl() {
+        let mut t = LeaderTracker::default();
+        t.wallet.insert("USDT".into(), dec!(9000));
+        t.wallet.insert("USDC".into(), dec!(1000));
+        t.wallet.insert("BNB".into(), dec!(5));
+        t.unrealized
+            .insert(PositionKey::new("BTCUSDT", PositionSide::Both), dec!(-50));
+        assert_eq!(
+            t.equity(),
+            dec!(9950),
+            "USDT + USDC + unrealized, nothing else"
+        );
+    }
+}

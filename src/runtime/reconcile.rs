@@ -72,8 +72,17 @@ impl CopyRunner {
             market: markets,
         };
         let plan = engine::reconcile(&input);
-        if plan.orders().next().is_some() {
-            tracing::info!(why, "reconciliation repairs drift");
+        let repairs = plan.orders().count();
+        if repairs > 0 {
+            tracing::info!(why, repairs, "reconciliation repairs drift");
+        }
+        // Periodic passes are routine; the others tell the user the copy caught up.
+        if why != "periodic" {
+            self.say(
+                super::notify::NotifyLevel::Info,
+                "reconciled",
+                format!("reconciled after {why}: {repairs} repair order(s)"),
+            );
         }
         let changed = plan.ledger != self.ctx.ledger || !plan.actions.is_empty();
         if changed {

@@ -74,6 +74,12 @@ async fn trades_while_the_leader_stream_is_down_are_caught_up() {
     engine
         .wait_line("disconnected", "the disconnect is reported")
         .await;
+    engine
+        .wait_line(
+            "reconciled after leader reconnect",
+            "the catch-up after the reconnect is reported",
+        )
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

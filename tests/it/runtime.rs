@@ -12,4 +12,5 @@ mod examples;
 mod guard;
 mod protection;
 mod refusals;
+mod resume;
 mod several;

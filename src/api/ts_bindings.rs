@@ -14,6 +14,8 @@ fn render() -> String {
         ErrorCode::decl(&cfg),
         ApiError::decl(&cfg),
         AppInfo::decl(&cfg),
+        crate::runtime::NotifyLevel::decl(&cfg),
+        crate::runtime::Notification::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust DTOs in `copydesk::api` by `src/api/ts_bindings.rs`.\n\

@@ -39,6 +39,20 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run the copies of a config file until Ctrl-C (state is kept in the data directory).
+    Run {
+        /// The config file (see docs/config.md).
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Paper mode: copy a demo leader on an in-process simulator, no key needed.
+    Demo,
+    /// Print copies, figures and positions (works while `run` is running).
+    Status {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the simulated exchange (Binance USD-M wire protocol) until Ctrl-C.
     Sim(copydesk::sim::cli::SimArgs),
     /// Test hook: panic while holding an account's credentials.
@@ -74,6 +88,9 @@ fn main() -> ExitCode {
                 .map(|r| r.summary())
                 .map_err(Into::into)
         }),
+        Command::Run { config } => plain(copydesk::runtime::cli::run(&config, &data_dir)),
+        Command::Demo => plain(copydesk::runtime::demo::run()),
+        Command::Status { json } => plain(copydesk::runtime::cli::status(&data_dir, json)),
         Command::Sim(args) => match copydesk::sim::cli::run(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -95,6 +112,20 @@ fn report(f: impl FnOnce() -> Result<String, copydesk::api::ApiError>) -> ExitCo
         Err(e) => {
             tracing::debug!(code = ?e.code, "command failed");
             eprintln!("error: {}", e.message);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints a command's text, or its error on stderr.
+fn plain(r: Result<String, String>) -> ExitCode {
+    match r {
+        Ok(text) => {
+            println_out(&text);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }

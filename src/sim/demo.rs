@@ -308,16 +308,19 @@ fn book_fill(
     );
 }
 
-/// Live trading of the demo leaders, called from the simulator's ticker.
-pub fn drive(ex: &mut Exchange, leaders: &[DemoLeader], rng: &mut ChaCha8Rng) {
+/// Live trading of the demo leaders, called from the simulator's ticker; `speed` divides
+/// each style's live interval.
+pub fn drive(ex: &mut Exchange, leaders: &[DemoLeader], rng: &mut ChaCha8Rng, speed: u32) {
     let now = ex.now();
     for l in leaders {
         let due = ex.demo_next.get(&l.account_id).copied().unwrap_or(now);
         if now < due {
             continue;
         }
-        ex.demo_next
-            .insert(l.account_id.clone(), now + l.style.live_interval());
+        ex.demo_next.insert(
+            l.account_id.clone(),
+            now + l.style.live_interval() / Millis::from(speed.max(1)),
+        );
         let sym = l.style.symbol();
         let Ok(m) = ex.market(sym).cloned() else {
             continue;

@@ -44,6 +44,9 @@ pub struct SimConfig {
     pub limits: LimitConfig,
     pub model: ModelConfig,
     pub walk_interval: Duration,
+    /// Demo leaders trade this many times faster than their styles' live intervals (1 is
+    /// the normal pace; `copydesk demo` uses a faster one so copies show within a minute).
+    pub demo_speed: u32,
 }
 
 impl Default for SimConfig {
@@ -57,6 +60,7 @@ impl Default for SimConfig {
             limits: LimitConfig::default(),
             model: ModelConfig::default(),
             walk_interval: Duration::from_secs(1),
+            demo_speed: 1,
         }
     }
 }
@@ -72,6 +76,7 @@ impl std::fmt::Debug for SimConfig {
             .field("limits", &self.limits)
             .field("model", &self.model)
             .field("walk_interval", &self.walk_interval)
+            .field("demo_speed", &self.demo_speed)
             .finish()
     }
 }
@@ -184,7 +189,7 @@ async fn run_ticker(shared: Arc<Shared>, config: SimConfig, mut stop: watch::Rec
             _ = tick.tick() => {
                 let mut ex = shared.ex();
                 ex.tick();
-                demo::drive(&mut ex, &shared.demo, &mut rng);
+                demo::drive(&mut ex, &shared.demo, &mut rng, config.demo_speed);
             }
             _ = walk.tick(), if config.prices == PriceMode::Walk => shared.ex().walk_prices(&mut rng),
             _ = marks.tick() => {

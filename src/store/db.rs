@@ -14,8 +14,8 @@ use super::error::StoreError;
 use super::migrate::{self, Migration, APPLICATION_ID, MIGRATIONS};
 use super::table::{
     accounts::Accounts, audit::Audit, copies::Copies, copy_settings::CopySettings,
-    figures::Figures, fills::Fills, journal::Journal, leader_t0::LeaderT0, leaders::Leaders,
-    ledger::Ledger, notifications::Notifications, signals::Signals,
+    copy_state::CopyStates, figures::Figures, fills::Fills, journal::Journal, leader_t0::LeaderT0,
+    leaders::Leaders, ledger::Ledger, notifications::Notifications, signals::Signals,
 };
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
@@ -196,6 +196,10 @@ impl Store {
     }
     pub fn notifications(&self) -> Notifications<'_> {
         Notifications::on(&self.conn)
+    }
+    /// The engine state of each copy.
+    pub fn copy_states(&self) -> CopyStates<'_> {
+        CopyStates::on(&self.conn)
     }
     pub fn audit(&self) -> Audit<'_> {
         Audit::on(&self.conn)

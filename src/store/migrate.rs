@@ -21,24 +21,31 @@ pub struct Migration {
 }
 
 /// The schema of this build, oldest first. Never edit a released step: add one.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial schema",
-    statements: &[
-        table::accounts::V1,
-        table::leaders::V1,
-        table::copies::V1,
-        table::copy_settings::V1,
-        table::leader_t0::V1,
-        table::ledger::V1,
-        table::signals::V1,
-        table::journal::V1,
-        table::fills::V1,
-        table::figures::V1,
-        table::notifications::V1,
-        table::audit::V1,
-    ],
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial schema",
+        statements: &[
+            table::accounts::V1,
+            table::leaders::V1,
+            table::copies::V1,
+            table::copy_settings::V1,
+            table::leader_t0::V1,
+            table::ledger::V1,
+            table::signals::V1,
+            table::journal::V1,
+            table::fills::V1,
+            table::figures::V1,
+            table::notifications::V1,
+            table::audit::V1,
+        ],
+    },
+    Migration {
+        version: 2,
+        name: "engine state per copy",
+        statements: &[table::copy_state::V2],
+    },
+];
 
 /// The version a list of migrations ends at (0 for none).
 pub fn latest(migrations: &[Migration]) -> u32 {

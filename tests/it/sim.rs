@@ -2,7 +2,7 @@
 //! clients against a simulator started in-process on a loopback port.
 
 mod shape;
-mod support;
+pub(crate) mod support;
 
 mod admin;
 mod concurrency;

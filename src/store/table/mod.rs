@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod copies;
 pub mod copy_settings;
+pub mod copy_state;
 pub mod figures;
 pub mod fills;
 pub mod journal;

@@ -10,3 +10,20 @@ export type AppInfo = { name: string, version: string,
  * `paper` until the user connects a real account.
  */
 mode: string, dataDir: string, };
+
+export type NotifyLevel = "info" | "warning" | "error";
+
+export type Notification = { 
+/**
+ * Local time, milliseconds since the Unix epoch (a safe JavaScript integer).
+ */
+ts_ms: number, 
+/**
+ * The copy it concerns, by name.
+ */
+copy: string | null, level: NotifyLevel, 
+/**
+ * A short machine-readable kind: `fill`, `skip`, `stopped`, `paused`, `disconnected`,
+ * `error`, `started`, `reconciled`, or an engine notice kind.
+ */
+kind: string, message: string, };

@@ -1,0 +1,104 @@
+//! The follower's stream as the supervisor reads it: fills of our orders (stored, and
+//! announced with their delay and slippage versus the leader), reconnects (which trigger a
+//! reconciliation), and orders that carry CopyDesk's id prefix without being in this
+//! engine's journal, which mean another CopyDesk trades the account: copying pauses.
+
+use rust_decimal::Decimal;
+
+use crate::engine::{self, CopyState};
+use crate::exchange::events::Execution;
+use crate::exchange::AccountEvent;
+
+use super::notify::NotifyLevel;
+use super::supervisor::CopyRunner;
+
+impl CopyRunner {
+    /// A follower event: fills of our orders, and orders that carry our prefix but are not
+    /// in our journal (another CopyDesk on the account).
+    pub(crate) async fn on_follower(&mut self, ev: AccountEvent) {
+        let venue_time = match &ev {
+            AccountEvent::BalancePosition(u) => Some(u.times.venue),
+            AccountEvent::Order(u) => Some(u.times.venue),
+            _ => None,
+        };
+        if let (Some(t), Some(c)) = (venue_time, &self.cached) {
+            // Events our own orders caused before the snapshot was read are already in it.
+            if t > c.taken_at + self.server_offset_ms {
+                self.cached = None;
+            }
+        }
+        match ev {
+            AccountEvent::Order(u) => {
+                let id = u.order.client_id.clone();
+                if !engine::client_id::is_ours(&id) {
+                    return;
+                }
+                let known = self
+                    .with_store(|s| s.journal().get(&id))
+                    .ok()
+                    .flatten()
+                    .is_some();
+                if !known && u.execution == Execution::New && self.ctx.state == CopyState::Running {
+                    self.set_state(CopyState::Paused);
+                    self.say(
+                        NotifyLevel::Error,
+                        "paused",
+                        format!(
+                            "copying paused: order {id} on {} carries CopyDesk's id prefix but is not \
+                             in this CopyDesk's journal, so another CopyDesk is trading this follower \
+                             account; stop the other one, then resume this copy",
+                            u.order.symbol
+                        ),
+                    );
+                    return;
+                }
+                if let Execution::Trade(fill) = &u.execution {
+                    if known {
+                        self.record_fill(&u, fill);
+                    }
+                    let (delay, slip) = match self.leader_refs.get(&id) {
+                        Some((price, at)) if !price.is_zero() => {
+                            let delay = u.times.venue - at;
+                            let slip = (fill.price.get() - price) / price * Decimal::ONE_HUNDRED;
+                            (format!("{delay} ms"), format!("{:.3}%", slip.round_dp(3)))
+                        }
+                        _ => ("n/a".into(), "n/a".into()),
+                    };
+                    self.say(
+                        NotifyLevel::Info,
+                        "fill",
+                        format!(
+                            "copied: {:?} {} {} at {} (delay {delay}, slippage vs leader {slip})",
+                            u.order.side,
+                            fill.quantity.get(),
+                            u.order.symbol,
+                            fill.price.get()
+                        ),
+                    );
+                }
+            }
+            AccountEvent::Disconnected(d) => self.say(
+                NotifyLevel::Warning,
+                "disconnected",
+                format!("follower stream disconnected ({}); reconnecting", d.reason),
+            ),
+            AccountEvent::Resynced(_) => {
+                // Its snapshot may predate orders sent since the socket opened.
+                self.cached = None;
+                self.reconcile("follower reconnect").await
+            }
+            AccountEvent::Failed(f) => {
+                self.set_state(CopyState::Paused);
+                self.say(
+                    NotifyLevel::Error,
+                    "error",
+                    format!(
+                        "follower stream stopped for good: {}; copying paused",
+                        f.error
+                    ),
+                );
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Reconciliation (copy-rules §5): a fresh leader position read, confirmed by the stream or
+//! by a second read before anything is closed on it, and a fresh follower snapshot are
+//! compared with the ledger; the engine's repairs run through the journal like any plan.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::engine::{self, LeaderSnapshot, ReconcileInput, SnapshotStatus};
+
+use super::follower::to_follower;
+use super::supervisor::{ms, CopyRunner};
+
+impl CopyRunner {
+    /// One reconciliation pass: leader and follower snapshots against the ledger.
+    pub(crate) async fn reconcile(&mut self, why: &str) {
+        self.next_reconcile_ms = self.clock.now_ms() + ms(self.opts.reconcile_every);
+        self.sync_time().await;
+        let leader = match super::venue::positions(&self.leader.bin).await {
+            Ok(positions) => {
+                // A snapshot is confirmed by the stream (both agree) or by a second read
+                // that finds the same; otherwise the stream may simply not have delivered
+                // the latest fills yet, so look again shortly instead of acting on it.
+                let confirmed = &positions == self.tracker.positions()
+                    || self.unconfirmed.as_ref() == Some(&positions);
+                if !confirmed {
+                    tracing::debug!(
+                        why,
+                        "leader snapshot differs from the stream; reading again soon"
+                    );
+                    self.unconfirmed = Some(positions);
+                    self.next_reconcile_ms = self.clock.now_ms() + 2_000;
+                    return;
+                }
+                self.unconfirmed = None;
+                LeaderSnapshot {
+                    status: SnapshotStatus::Confirmed,
+                    positions,
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "leader snapshot failed");
+                LeaderSnapshot {
+                    status: SnapshotStatus::Failed,
+                    positions: BTreeMap::new(),
+                }
+            }
+        };
+        if leader.status != SnapshotStatus::Failed {
+            self.opens_paused = false;
+        }
+        let Some(snap) = self.fresh_snapshot().await else {
+            return;
+        };
+        let mut markets = BTreeMap::new();
+        let names: BTreeSet<String> = self
+            .ctx
+            .ledger
+            .positions
+            .values()
+            .map(|p| p.symbol.name.clone())
+            .collect();
+        for n in names {
+            if let Some(m) = self.market_of(&n).await {
+                markets.insert(n, m);
+            }
+        }
+        self.pass += 1;
+        let input = ReconcileInput {
+            copy: self.ctx.clone(),
+            pass_id: format!("reconcile:{}:{}", self.clock.now_ms(), self.pass),
+            leader,
+            follower: to_follower(&snap, self.held_by_others()),
+            market: markets,
+        };
+        let plan = engine::reconcile(&input);
+        let repairs = plan.orders().count();
+        if repairs > 0 {
+            tracing::info!(why, repairs, "reconciliation repairs drift");
+        }
+        // Periodic passes are routine; the others tell the user the copy caught up.
+        if why != "periodic" {
+            self.say(
+                super::notify::NotifyLevel::Info,
+                "reconciled",
+                format!("reconciled after {why}: {repairs} repair order(s)"),
+            );
+        }
+        let changed = plan.ledger != self.ctx.ledger || !plan.actions.is_empty();
+        if changed {
+            self.execute(plan, None).await;
+        }
+        self.protect().await;
+        self.handle_stop_request().await;
+    }
+}

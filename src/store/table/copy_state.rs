@@ -1,0 +1,72 @@
+//! `copy_state`: the engine's working state of one copy as one JSON document (the planner's
+//! ledger: copied positions with their `k`, pending fills, books not copied, protective
+//! stops) plus the plan in flight, so a restart resumes exactly where the engine stopped.
+//! The runtime owns the document's shape; this table only keeps it.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::store::error::StoreError;
+use crate::store::value::TimestampMs;
+
+pub(crate) const V2: &str = "
+CREATE TABLE copy_state (
+    copy_id     INTEGER PRIMARY KEY REFERENCES copies(id),
+    ledger      TEXT NOT NULL,
+    in_flight   TEXT,
+    updated_at  INTEGER NOT NULL
+) STRICT;
+";
+
+/// The stored state of one copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyStateRow {
+    pub ledger: String,
+    pub in_flight: Option<String>,
+    pub updated_at: TimestampMs,
+}
+
+/// The `copy_state` table.
+#[derive(Debug, Clone, Copy)]
+pub struct CopyStates<'c> {
+    conn: &'c Connection,
+}
+
+impl<'c> CopyStates<'c> {
+    pub fn on(conn: &'c Connection) -> Self {
+        Self { conn }
+    }
+
+    /// Writes a copy's ledger and plan in flight (`None` once the plan settled).
+    pub fn save(
+        &self,
+        copy_id: i64,
+        ledger: &str,
+        in_flight: Option<&str>,
+        at: TimestampMs,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO copy_state (copy_id, ledger, in_flight, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (copy_id) DO UPDATE SET ledger = ?2, in_flight = ?3, updated_at = ?4",
+            params![copy_id, ledger, in_flight, at],
+        )?;
+        Ok(())
+    }
+
+    /// A copy's state, `None` before its first save.
+    pub fn get(&self, copy_id: i64) -> Result<Option<CopyStateRow>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT ledger, in_flight, updated_at FROM copy_state WHERE copy_id = ?1",
+                params![copy_id],
+                |r| {
+                    Ok(CopyStateRow {
+                        ledger: r.get(0)?,
+                        in_flight: r.get(1)?,
+                        updated_at: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+}

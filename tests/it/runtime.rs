@@ -1,0 +1,16 @@
+//! Integration tests of `runtime`: the real `copydesk` binary runs as a child process
+//! against a simulator hosted in the test process, over loopback HTTP and WebSocket; the
+//! tests trade the leader through the simulator's REST API and read the follower back
+//! from its admin API.
+
+mod support;
+
+mod crash;
+mod demo;
+mod disconnect;
+mod examples;
+mod guard;
+mod protection;
+mod refusals;
+mod resume;
+mod several;

@@ -1,0 +1,114 @@
+//! The engine's own clock jumps (the machine slept): with the clock injected into an
+//! in-process runtime, a jump triggers a reconciliation that is announced, and copying
+//! goes on afterwards.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use copydesk::exchange::{BoxFuture, Clock, Credentials, SystemClock};
+use copydesk::runtime::config::{AccountConfig, CopyConfig, EngineConfig, RunConfig};
+use copydesk::runtime::{start_keys, EngineOptions, KeySource, RunOptions};
+use copydesk::secrets::SecretSource;
+use copydesk::store::DataDir;
+use rust_decimal_macros::dec;
+
+use super::support::{amount, eventually, sim};
+
+/// Wall time plus a jump the test sets.
+#[derive(Debug, Default)]
+struct JumpClock {
+    jump_ms: AtomicI64,
+}
+
+impl Clock for JumpClock {
+    fn now_ms(&self) -> i64 {
+        SystemClock.now_ms() + self.jump_ms.load(Ordering::SeqCst)
+    }
+    fn sleep(&self, d: Duration) -> BoxFuture<'static, ()> {
+        SystemClock.sleep(d)
+    }
+}
+
+fn account(name: &str, base: &str) -> AccountConfig {
+    AccountConfig {
+        name: name.into(),
+        exchange: "binance-usdm".into(),
+        endpoint: base.into(),
+        api_key: SecretSource::Env("UNUSED".into()),
+        api_secret: SecretSource::Env("UNUSED".into()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_clock_jump_reconciles_and_copying_goes_on() {
+    let sim = sim().await;
+    let base = sim.base();
+    let lead = sim.usdt("100000").await;
+    let me = sim.usdt("100000").await;
+    sim.price("BTCUSDT", "50000").await;
+    let mut settings: copydesk::domain::CopySettings =
+        toml::from_str("mode = \"fixed-ratio\"\nratio = \"0.1\"").expect("settings");
+    settings.risk.max_leverage = 5;
+    let config = RunConfig {
+        accounts: vec![account("lead", &base), account("me", &base)],
+        copies: vec![CopyConfig {
+            name: "sleeper".into(),
+            leader: "lead".into(),
+            follower: "me".into(),
+            settings,
+        }],
+        engine: EngineConfig::default(),
+    };
+    let keys = std::collections::HashMap::from([
+        (
+            "lead".to_owned(),
+            Credentials::new(lead.key.clone(), lead.secret.clone()),
+        ),
+        (
+            "me".to_owned(),
+            Credentials::new(me.key.clone(), me.secret.clone()),
+        ),
+    ]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = DataDir::open(dir.path(), "resume test").expect("data dir");
+    let clock = Arc::new(JumpClock::default());
+    let opts = RunOptions {
+        clock: clock.clone(),
+        engine: EngineOptions::default(),
+    };
+    let handle = start_keys(&config, data, opts, &KeySource::Given(&keys))
+        .await
+        .expect("runtime starts");
+    let mut rx = handle.subscribe();
+    let mut wait_for = async |needle: &str| {
+        let guard = tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                match rx.recv().await {
+                    Ok(n) if n.message.contains(needle) => return,
+                    Ok(_) => {}
+                    Err(e) => {
+                        panic!("notification channel closed while waiting for `{needle}`: {e}")
+                    }
+                }
+            }
+        });
+        guard
+            .await
+            .unwrap_or_else(|_| panic!("`{needle}` should be notified within 60 s"));
+    };
+    wait_for("is watching").await;
+    clock.jump_ms.fetch_add(120_000, Ordering::SeqCst);
+    wait_for("reconciled after resume after a clock jump").await;
+    lead.market("BTCUSDT", "BUY", "0.5")
+        .await
+        .ok("leader opens after the resume");
+    eventually("copying goes on after the resume", || async {
+        let got = amount(&sim, &me.account_id, "BTCUSDT").await;
+        (got == dec!(0.050))
+            .then_some(())
+            .ok_or(format!("holds {got}"))
+    })
+    .await;
+    handle.shutdown().await;
+}

@@ -1,0 +1,235 @@
+//! Helpers for runtime tests: a simulator without rate limits, config files naming keys by
+//! environment variable, the engine as a child process whose output lines are collected,
+//! and polling of the simulator's admin API.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use copydesk::sim::{LimitConfig, SimConfig};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+pub use crate::sim::support::{dec, Client, Sim};
+
+/// A simulator whose rate limits do not get in the way of many engine restarts.
+pub async fn sim() -> Sim {
+    crate::sim::support::start_with(SimConfig {
+        limits: LimitConfig {
+            enabled: false,
+            // The engine paces itself to the limit the venue publishes; many restarts
+            // from one address in a minute would otherwise wait for the next minute.
+            weight_per_minute: 1_000_000,
+            ..LimitConfig::default()
+        },
+        ..SimConfig::default()
+    })
+    .await
+}
+
+/// One `[[accounts]]` entry whose key and secret come from environment variables.
+pub fn account_toml(name: &str, base: &str) -> String {
+    let var = name.to_uppercase().replace('-', "_");
+    format!(
+        "[[accounts]]\nname = \"{name}\"\nexchange = \"binance-usdm\"\nendpoint = \"{base}\"\n\
+         api_key = {{ env = \"{var}_KEY\" }}\napi_secret = {{ env = \"{var}_SECRET\" }}\n\n"
+    )
+}
+
+/// The environment variables of an account's key.
+pub fn account_env(name: &str, c: &Client) -> Vec<(String, String)> {
+    let var = name.to_uppercase().replace('-', "_");
+    vec![
+        (format!("{var}_KEY"), c.key.clone()),
+        (format!("{var}_SECRET"), c.secret.clone()),
+    ]
+}
+
+/// A running `copydesk run` child and the lines it printed.
+pub struct Engine {
+    pub child: Child,
+    pub lines: Arc<Mutex<Vec<String>>>,
+}
+
+#[allow(dead_code)]
+impl Engine {
+    /// Starts `copydesk run` and waits until it says it is running (or fails).
+    pub fn start(
+        data: &Path,
+        config: &Path,
+        env: &[(String, String)],
+        extra: &[(&str, &str)],
+    ) -> Engine {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_copydesk"));
+        cmd.arg("--data-dir")
+            .arg(data)
+            .arg("run")
+            .arg("--config")
+            .arg(config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        Engine::spawn(cmd)
+    }
+
+    /// Spawns a prepared `copydesk` command and collects its output lines.
+    pub fn spawn(mut cmd: Command) -> Engine {
+        let mut child = cmd.spawn().expect("copydesk starts");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        for stream in [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let lines = lines.clone();
+            std::thread::spawn(move || {
+                let t0 = Instant::now();
+                for l in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let l = format!("[{:>6} ms] {l}", t0.elapsed().as_millis());
+                    lines.lock().expect("lines lock").push(l);
+                }
+            });
+        }
+        Engine { child, lines }
+    }
+
+    pub fn output(&self) -> String {
+        self.lines.lock().expect("lines lock").join("\n")
+    }
+
+    /// Waits for a printed line containing `needle`.
+    pub async fn wait_line(&mut self, needle: &str, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if self.output().contains(needle) {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "{what}: the engine exited ({status}) before printing `{needle}`:\n{}",
+                    self.output()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: `{needle}` should be printed within 60 s:\n{}",
+                self.output()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits for `needle` like [`Engine::wait_line`], but returns false when the engine
+    /// exits first (a test-armed failpoint may abort it during recovery).
+    pub async fn wait_line_or_exit(&mut self, needle: &str, what: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if self.output().contains(needle) {
+                return true;
+            }
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: `{needle}` should be printed within 60 s:\n{}",
+                self.output()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops the engine with SIGKILL and waits for it.
+    #[allow(dead_code)]
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Asks the engine to stop as Ctrl-C would, and waits for a clean exit.
+    pub fn interrupt(&mut self) {
+        #[cfg(unix)]
+        {
+            let pid = self.child.id().to_string();
+            let _ = Command::new("kill").args(["-INT", &pid]).status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                assert!(status.success(), "a clean stop exits 0:\n{}", self.output());
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "engine should stop within 30 s of Ctrl-C"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("engine output:\n{}", self.output());
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Writes a config file into `dir`.
+pub fn write_config(dir: &Path, text: &str) -> PathBuf {
+    let p = dir.join("copy.toml");
+    std::fs::write(&p, text).expect("config written");
+    p
+}
+
+/// The admin API's position row of an account on a symbol (one-way book), if any.
+pub async fn position(sim: &Sim, account: &str, symbol: &str) -> Option<Value> {
+    let v = sim.admin_account(account).await;
+    v["positions"]
+        .as_array()?
+        .iter()
+        .find(|p| p["symbol"] == symbol && !dec(&p["positionAmt"]).is_zero())
+        .cloned()
+}
+
+/// Signed position amount of an account on a symbol (zero when flat).
+pub async fn amount(sim: &Sim, account: &str, symbol: &str) -> Decimal {
+    position(sim, account, symbol)
+        .await
+        .map_or(Decimal::ZERO, |p| dec(&p["positionAmt"]))
+}
+
+/// Polls until `check` holds, with a generous hang guard.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = check().await;
+        match r {
+            Ok(()) => return,
+            Err(e) if Instant::now() > deadline => panic!("{what} should hold within 60 s: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}

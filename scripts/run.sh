@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
-  echo "No display found: the CopyDesk window needs one. On a server use the headless CLI: cargo run --release -- --help"
+  echo "No display found: the CopyDesk window needs one. Headless paper mode: cargo run --release -- demo (see copydesk --help)"
   exit 1
 fi
 

@@ -3,7 +3,7 @@
 //! tests trade the leader through the simulator's REST API and read the follower back
 //! from its admin API.
 
-mod support;
+pub(crate) mod support;
 
 mod crash;
 mod demo;

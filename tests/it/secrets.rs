@@ -422,6 +422,172 @@ fn no_secret_reaches_outputs_logs_database_or_files() {
     );
 }
 
+/// The leak test with the engine running: keys of two simulator accounts enter through
+/// `keys add` (the path a real account takes), a config names them by keychain entry and a
+/// custom endpoint, `copydesk run` copies a leader trade at trace level, the venue is made
+/// to refuse requests (a forced error), `status` is read while the engine runs, and the
+/// panic hook fires with the credentials loaded. No output and no file under the sandbox
+/// (data dir with database and logs, HOME, config, cache and XDG data dirs, where WebKit
+/// keeps its storage) may hold any form of either key or secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_session_leaks_no_secret() {
+    use crate::runtime::support::{amount, eventually, sim, write_config, Engine};
+
+    let sb = Sandbox::new();
+    let sim = sim().await;
+    let lead = sim.usdt("10000").await;
+    let me = sim.usdt("10000").await;
+    let pid = std::process::id();
+    let (lead_name, me_name) = (format!("leaklead{pid}"), format!("leakme{pid}"));
+    let Some(added_lead) = cli_add(&sb, &lead_name, &lead.key, &lead.secret) else {
+        return;
+    };
+    let added_me = cli_add(&sb, &me_name, &me.key, &me.secret).expect("second key added");
+    let base = sim.base();
+    let account = |name: &str| {
+        format!(
+            "[[accounts]]\nname = \"{name}\"\nexchange = \"binance-usdm\"\nendpoint = \"{base}\"\n\
+             api_key = {{ keychain = \"{name}\" }}\napi_secret = {{ keychain = \"{name}\" }}\n\n"
+        )
+    };
+    let config = write_config(
+        &sb.path("config"),
+        &format!(
+            "[engine]\nreconcile_secs = 1\n\n{}{}[[copies]]\nname = \"leak\"\nleader = \"{lead_name}\"\nfollower = \"{me_name}\"\n\
+             mode = \"smart-sync\"\ninvestment = \"1000\"\n",
+            account(&lead_name),
+            account(&me_name)
+        ),
+    );
+    sim.price("BTCUSDT", "50000").await;
+
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_copydesk"));
+    cmd.arg("--data-dir")
+        .arg(sb.path("data"))
+        .arg("run")
+        .arg("--config")
+        .arg(&config)
+        .env("RUST_LOG", "trace")
+        .env("HOME", sb.path("home"))
+        .env("XDG_CONFIG_HOME", sb.path("config"))
+        .env("XDG_CACHE_HOME", sb.path("cache"))
+        .env("XDG_DATA_HOME", sb.path("xdg-data"))
+        .env_remove("COPYDESK_DATA_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut engine = Engine::spawn(cmd);
+    engine
+        .wait_line(
+            "copy `leak` is watching",
+            "the copy starts with keychain keys",
+        )
+        .await;
+
+    lead.market("BTCUSDT", "BUY", "0.100")
+        .await
+        .ok("leader opens");
+    eventually("the follower copies the open", || async {
+        let q = amount(&sim, &me.account_id, "BTCUSDT").await;
+        if q.is_zero() {
+            Err("no follower position yet".into())
+        } else {
+            Ok(())
+        }
+    })
+    .await;
+
+    // A forced error: the venue refuses the engine's next requests (its reconciliation
+    // runs every second here), and the engine must log the refusal it met.
+    sim.admin(
+        reqwest::Method::POST,
+        "/admin/v1/faults",
+        Some(serde_json::json!({"rejectNext": {"count": 3, "code": -1001, "status": 503}})),
+    )
+    .await
+    .ok("fault armed");
+    let logs = sb.path("data").join("logs");
+    eventually("the engine meets the refusals", || async {
+        let text: String = std::fs::read_dir(&logs)
+            .map_err(|e| e.to_string())?
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+            .collect();
+        if text.contains("-1001") {
+            Ok(())
+        } else {
+            Err("no refusal in the log yet".into())
+        }
+    })
+    .await;
+    lead.market("BTCUSDT", "SELL", "0.100")
+        .await
+        .ok("leader closes");
+    eventually("the follower ends flat after the refusals", || async {
+        let q = amount(&sim, &me.account_id, "BTCUSDT").await;
+        if q.is_zero() {
+            Ok(())
+        } else {
+            Err(format!("follower still holds {q}"))
+        }
+    })
+    .await;
+
+    let status = sb.run(&["status", "--json"], "", &[]);
+    assert!(
+        status.status.success(),
+        "status runs beside the engine: {}",
+        text(&status)
+    );
+    engine.interrupt();
+    let panic = sb.run(
+        &["debug-panic", &me_name],
+        "",
+        &[("COPYDESK_TEST_PANIC", "1")],
+    );
+    assert!(
+        String::from_utf8_lossy(&panic.stderr).contains("forced test panic while holding"),
+        "the panic happens with the credentials loaded: {}",
+        text(&panic)
+    );
+    for name in [&lead_name, &me_name] {
+        let rm = sb.run(&["keys", "remove", name], "", &[]);
+        assert!(rm.status.success(), "keys remove succeeds: {}", text(&rm));
+    }
+
+    let needles = leak::needles(&[&lead.key, &lead.secret, &me.key, &me.secret]);
+    let mut hits = leak::scan_bytes("engine output", engine.output().as_bytes(), &needles);
+    for (label, out) in [
+        ("keys add lead", &added_lead),
+        ("keys add me", &added_me),
+        ("status", &status),
+        ("debug-panic", &panic),
+    ] {
+        hits.extend(leak::scan_bytes(
+            &format!("{label} stdout"),
+            &out.stdout,
+            &needles,
+        ));
+        hits.extend(leak::scan_bytes(
+            &format!("{label} stderr"),
+            &out.stderr,
+            &needles,
+        ));
+    }
+    hits.extend(leak::scan_dirs(&[sb.root.path()], &needles));
+    assert!(
+        hits.is_empty(),
+        "no form of a key or secret may appear anywhere: {hits:?}"
+    );
+    // The scan had the session's traces and records to look at.
+    let log_text: String = std::fs::read_dir(sb.path("data").join("logs"))
+        .expect("log directory exists")
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+        .collect();
+    assert!(
+        log_text.contains("TRACE") && log_text.contains("leak"),
+        "the trace log of the session must be there to be scanned"
+    );
+}
+
 /// Reusable leak scanning: the forms a secret can take, and a search of outputs and
 /// directory trees for any of them. Engine and app tests use the same helper.
 pub mod leak {

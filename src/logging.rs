@@ -1,13 +1,14 @@
-//! Tracing set-up shared by the desktop app and the CLI: human-readable lines on stderr
-//! and a daily-rotated log file in the data directory. `RUST_LOG` overrides the level
-//! (default `info`).
+//! Tracing set-up shared by the desktop app and the CLI: a daily-rotated log file in the
+//! data directory (default level `info`) and human-readable lines on stderr (default
+//! `warn`, so a terminal shows what the commands print, not the log twice). `RUST_LOG`
+//! sets both.
 
 use std::path::Path;
 
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{fmt, EnvFilter};
+use tracing_subscriber::{fmt, EnvFilter, Layer};
 
 /// File name prefix of the log files inside `<data dir>/logs/`.
 pub const LOG_FILE_PREFIX: &str = "copydesk.log";
@@ -19,12 +20,22 @@ pub fn init(data_dir: &Path) -> std::io::Result<WorkerGuard> {
     std::fs::create_dir_all(&log_dir)?;
     let appender = tracing_appender::rolling::daily(&log_dir, LOG_FILE_PREFIX);
     let (file_writer, guard) = tracing_appender::non_blocking(appender);
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let level = |default: &str| {
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default))
+    };
     // A second call (tests, or the app re-initialising) keeps the first subscriber.
     let _ = tracing_subscriber::registry()
-        .with(filter)
-        .with(fmt::layer().with_writer(std::io::stderr))
-        .with(fmt::layer().with_ansi(false).with_writer(file_writer))
+        .with(
+            fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(level("warn")),
+        )
+        .with(
+            fmt::layer()
+                .with_ansi(false)
+                .with_writer(file_writer)
+                .with_filter(level("info")),
+        )
         .try_init();
     Ok(guard)
 }

@@ -1,8 +1,19 @@
 //! A copy's money figures as the runtime keeps them: every fill of our orders is stored,
-//! and after fills and at each reconciliation the copy's PnL (realized − fees + unrealized
-//! at mark of the positions it holds) is recorded as a figure point and checked against
-//! `total_stop_loss` / `take_profit_total`, which stop the copy with its `stop_action`.
-//! Funding is not yet collected, so it counts as zero.
+//! and after fills, at each reconciliation and at each mark check the copy's PnL
+//! (realized − fees + unrealized at mark of the positions it holds) is recorded as a figure
+//! point and checked against `total_stop_loss` / `take_profit_total`, which stop the copy
+//! with its `stop_action`.
+//!
+//! Mark moves: copy-rules §4 wants the check on every mark-price update, also when nothing
+//! fills. While a copy holds positions and has a total stop loss or take profit, the
+//! supervisor reads the follower account every [`MARK_CHECK_MS`] (the venue computes
+//! `unrealizedProfit` at the mark price, so the read is the mark) and runs the check. A read
+//! was chosen over the venue's mark-price stream because the account read is the very
+//! figure the stop must compare (our share of the venue's unrealized PnL, per position side,
+//! with the venue's rounding), it needs no second socket with its own reconnect and resync
+//! per symbol, and its cost is bounded: weight 5 per read, at most 100 a minute per copy out
+//! of the 2,400 the venue allows, and nothing at all while the copy is flat or has no PnL
+//! stop. The price of that choice is latency: a move is seen up to [`MARK_CHECK_MS`] late.
 
 use rust_decimal::Decimal;
 
@@ -14,7 +25,7 @@ use crate::store::table::figures::FigurePoint;
 use crate::store::table::fills::Fill as StoredFill;
 
 use super::follower::to_follower;
-use super::supervisor::CopyRunner;
+use super::supervisor::{CopyRunner, MARK_CHECK_MS};
 
 impl CopyRunner {
     /// Stores one fill of an order of ours.
@@ -45,6 +56,12 @@ impl CopyRunner {
 
     /// Records the copy's figures from a follower snapshot and applies the PnL stops.
     pub(crate) async fn check_figures(&mut self, snap: &AccountSnapshot) {
+        self.figures_and_stops(snap, true).await;
+    }
+
+    /// Computes the copy's figures, stores them as a point when `record` (mark checks do
+    /// not, or the table would grow by one row every few seconds), and applies the stops.
+    async fn figures_and_stops(&mut self, snap: &AccountSnapshot, record: bool) {
         let id = self.copy_id;
         let Ok(fills) = self.with_store(|s| s.fills().for_copy(id)) else {
             return;
@@ -83,21 +100,41 @@ impl CopyRunner {
             equity: investment + figures.pnl(),
             roi: figures.roi_pct(investment).unwrap_or_default(),
         };
-        let _ = self.with_store(|s| s.figures().record(&point));
+        // A point that stops the copy is always kept: it is the figure the stop acted on.
+        if record || engine::risk::pnl_stop(&self.ctx.settings, figures.pnl()).is_some() {
+            let _ = self.with_store(|s| s.figures().record(&point));
+        }
         let f = to_follower(snap, Default::default());
         let check_id = format!("pnl:{}", self.clock.now_ms());
         let plan = engine::plan_pnl_check(&self.ctx, &f, figures.pnl(), &check_id);
         if !plan.actions.is_empty() {
+            // The reason names the stop and the numbers (PnL and limit), as the notice does.
+            let why = engine::risk::pnl_stop(&self.ctx.settings, figures.pnl())
+                .map(|(_, text)| text)
+                .unwrap_or_else(|| "total stop loss or take profit reached".to_owned());
             self.execute(plan, None).await;
             self.ctx.state = engine::CopyState::Stopped;
             let now = self.clock.now_ms();
-            let why = "total stop loss or take profit reached";
-            let _ = self.with_store(|s| s.copies().stop(id, now, why));
+            let _ = self.with_store(|s| s.copies().stop(id, now, &why));
             self.say(
                 super::notify::NotifyLevel::Warning,
                 "stopped",
                 format!("copy stopped: {why}"),
             );
+        }
+    }
+
+    /// A mark check: with positions held and a PnL stop set, a fresh account read (its
+    /// unrealized PnL is at the mark) goes through [`Self::check_figures`].
+    pub(crate) async fn mark_check(&mut self) {
+        self.next_mark_check_ms = self.clock.now_ms() + MARK_CHECK_MS;
+        let r = &self.ctx.settings.risk;
+        let has_stop = r.total_stop_loss.is_some() || r.take_profit_total.is_some();
+        if !has_stop || self.ctx.ledger.positions.is_empty() {
+            return;
+        }
+        if let Some(snap) = self.fresh_snapshot().await {
+            self.figures_and_stops(&snap, false).await;
         }
     }
 }

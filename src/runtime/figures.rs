@@ -4,6 +4,13 @@
 //! point and checked against `total_stop_loss` / `take_profit_total`, which stop the copy
 //! with its `stop_action`.
 //!
+//! Funding: when the follower's stream reports a balance change for funding
+//! (`ACCOUNT_UPDATE` reason `FUNDING_FEE`), and at every reconciliation (a missed event is
+//! caught up), the follower's income records of kind `FUNDING_FEE` since the copy's last
+//! stored one (or `t0`) are read. Each record on a symbol the copy holds is stored in
+//! `copy_funding`, scaled to the copy's share of the follower's position on that symbol
+//! (the venue pays funding per symbol, not per copy), and counts in the copy's PnL.
+//!
 //! Mark moves: copy-rules §4 wants the check on every mark-price update, also when nothing
 //! fills. While a copy holds positions and has a total stop loss or take profit, the
 //! supervisor reads the follower account every [`MARK_CHECK_MS`] (the venue computes
@@ -20,7 +27,8 @@ use rust_decimal::Decimal;
 use crate::engine;
 use crate::engine::figures::{CopyEvent, CopyFigures};
 use crate::exchange::events::{Fill, OrderUpdate};
-use crate::exchange::AccountSnapshot;
+use crate::exchange::{AccountSnapshot, IncomeKind, IncomeQuery};
+use crate::store::table::copy_funding::FundingRow;
 use crate::store::table::figures::FigurePoint;
 use crate::store::table::fills::Fill as StoredFill;
 
@@ -66,12 +74,20 @@ impl CopyRunner {
         let Ok(fills) = self.with_store(|s| s.fills().for_copy(id)) else {
             return;
         };
+        let funding = self
+            .with_store(|s| s.copy_funding().for_copy(id))
+            .unwrap_or_default();
         let events: Vec<CopyEvent> = fills
             .iter()
             .map(|(_, f)| CopyEvent::Fill {
                 realized_pnl: f.realized_pnl,
                 commission: f.fee,
             })
+            .chain(
+                funding
+                    .iter()
+                    .map(|f| CopyEvent::Funding { amount: f.amount }),
+            )
             .collect();
         // Only the share of each position this copy holds counts.
         let mut unrealized = Decimal::ZERO;
@@ -122,6 +138,92 @@ impl CopyRunner {
                 format!("copy stopped: {why}"),
             );
         }
+    }
+
+    /// Reads the follower's funding records since the copy's last stored one and stores
+    /// the copy's share of those on symbols it holds. True when something new was stored.
+    pub(crate) async fn collect_funding(&mut self) -> bool {
+        let id = self.copy_id;
+        if self.ctx.ledger.positions.is_empty() {
+            return false;
+        }
+        // Inclusive: a second record in the same millisecond is kept; duplicates are not.
+        let since = self
+            .with_store(|s| s.copy_funding().latest_ts(id))
+            .ok()
+            .flatten()
+            .unwrap_or(self.ctx.t0_ms)
+            .max(self.ctx.t0_ms);
+        let query = IncomeQuery {
+            kind: Some(IncomeKind::FundingFee),
+            start: Some(since),
+            limit: Some(1000),
+            ..IncomeQuery::default()
+        };
+        let records = match self.follower.ex.income(&query).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "funding records not read");
+                return false;
+            }
+        };
+        if records.is_empty() {
+            return false;
+        }
+        let Some(snap) = self.follower_snapshot().await else {
+            return false;
+        };
+        let mut new = false;
+        for rec in records {
+            let Some(symbol) = rec.symbol.clone() else {
+                continue;
+            };
+            // The copy's share of the follower's position on the symbol, both sides summed:
+            // a funding record names the symbol only.
+            let ours: Decimal = self
+                .ctx
+                .ledger
+                .positions
+                .values()
+                .filter(|p| p.follower_key().symbol == symbol)
+                .map(|p| p.qty)
+                .sum();
+            let held: Decimal = snap
+                .positions
+                .iter()
+                .filter(|p| p.symbol == symbol)
+                .map(|p| p.signed_quantity.abs())
+                .sum();
+            if ours.is_zero() || held.is_zero() {
+                continue;
+            }
+            let amount = (rec.amount.amount * (ours.min(held) / held)).round_dp(8);
+            let row = FundingRow {
+                copy_id: id,
+                venue_id: rec.venue_id.clone(),
+                symbol: symbol.clone(),
+                amount,
+                asset: rec.amount.asset.as_str().to_owned(),
+                ts: rec.time,
+            };
+            match self.with_store(|s| s.copy_funding().record(&row)) {
+                Ok(true) => {
+                    new = true;
+                    self.say(
+                        super::notify::NotifyLevel::Info,
+                        "funding",
+                        format!(
+                            "funding on {symbol}: {} {} for this copy",
+                            amount.normalize(),
+                            row.asset
+                        ),
+                    );
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "funding not stored"),
+            }
+        }
+        new
     }
 
     /// A mark check: with positions held and a PnL stop set, a fresh account read (its

@@ -2,11 +2,12 @@
 //! announced with their delay and slippage versus the leader), reconnects (which trigger a
 //! reconciliation), and orders that carry CopyDesk's id prefix without being in this
 //! engine's journal, which mean another CopyDesk trades the account: copying pauses.
+//! Funding balance updates make the copy collect its funding (see `figures`).
 
 use rust_decimal::Decimal;
 
 use crate::engine::{self, CopyState};
-use crate::exchange::events::Execution;
+use crate::exchange::events::{BalanceReason, Execution};
 use crate::exchange::AccountEvent;
 
 use super::notify::NotifyLevel;
@@ -77,6 +78,9 @@ impl CopyRunner {
                     );
                 }
             }
+            AccountEvent::BalancePosition(u) if u.reason == BalanceReason::FundingFee => {
+                self.on_funding().await
+            }
             AccountEvent::Disconnected(d) => self.say(
                 NotifyLevel::Warning,
                 "disconnected",
@@ -99,6 +103,16 @@ impl CopyRunner {
                 );
             }
             _ => {}
+        }
+    }
+
+    /// New funding moves the copy's PnL: record it and apply the stops at once.
+    async fn on_funding(&mut self) {
+        if !self.collect_funding().await {
+            return;
+        }
+        if let Some(snap) = self.follower_snapshot().await {
+            self.check_figures(&snap).await;
         }
     }
 }

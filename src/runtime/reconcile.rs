@@ -88,6 +88,9 @@ impl CopyRunner {
         if changed {
             self.execute(plan, None).await;
         }
+        // Funding the stream's event did not bring in (a reconnect, a restart) is caught up
+        // before protect() records the figures.
+        self.collect_funding().await;
         self.protect().await;
         self.handle_stop_request().await;
     }

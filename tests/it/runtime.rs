@@ -9,6 +9,7 @@ mod crash;
 mod demo;
 mod disconnect;
 mod examples;
+mod funding;
 mod guard;
 mod protection;
 mod refusals;

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod copies;
+pub mod copy_funding;
 pub mod copy_settings;
 pub mod copy_state;
 pub mod figures;

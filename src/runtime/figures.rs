@@ -77,8 +77,15 @@ impl CopyRunner {
         let funding = self
             .with_store(|s| s.copy_funding().for_copy(id))
             .unwrap_or_default();
+        // After `reset_figures`, what happened up to the baseline counts for nothing.
+        let since = self
+            .with_store(|s| s.figures_base().since(id))
+            .ok()
+            .flatten()
+            .unwrap_or(i64::MIN);
         let events: Vec<CopyEvent> = fills
             .iter()
+            .filter(|(_, f)| f.ts > since)
             .map(|(_, f)| CopyEvent::Fill {
                 realized_pnl: f.realized_pnl,
                 commission: f.fee,

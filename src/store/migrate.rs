@@ -47,8 +47,8 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 3,
-        name: "funding per copy",
-        statements: &[table::copy_funding::V3],
+        name: "funding per copy, figures baseline",
+        statements: &[table::copy_funding::V3, table::figures_base::V3],
     },
 ];
 

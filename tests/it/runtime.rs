@@ -13,5 +13,6 @@ mod funding;
 mod guard;
 mod protection;
 mod refusals;
+mod reset;
 mod resume;
 mod several;

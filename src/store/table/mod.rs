@@ -9,6 +9,7 @@ pub mod copy_funding;
 pub mod copy_settings;
 pub mod copy_state;
 pub mod figures;
+pub mod figures_base;
 pub mod fills;
 pub mod journal;
 pub mod leader_t0;

@@ -50,6 +50,7 @@ impl CopyRunner {
         let Some(snap) = self.fresh_snapshot().await else {
             return;
         };
+        self.guard_open_orders(&snap);
         let mut markets = BTreeMap::new();
         let names: BTreeSet<String> = self
             .ctx

@@ -344,7 +344,21 @@ impl CopyRunner {
             ActionKind::CancelProtectiveStop { client_id, symbol } => {
                 ex.cancel_conditional(symbol, client_id).await.map(|_| ())
             }
-            ActionKind::ResetFigures => Ok(()),
+            ActionKind::ResetFigures => {
+                // Venue time now: the start plan's earlier actions (clean-slate closes) have
+                // been answered, so their fills are at or before it and stay out of the
+                // copy's figures. The follower's offset was synced just before the start.
+                let since = self.clock.now_ms() + self.follower.bin.raw().time_offset_ms();
+                let id = self.copy_id;
+                if let Err(e) = self.with_store(|s| s.figures_base().reset(id, since)) {
+                    self.say(
+                        NotifyLevel::Error,
+                        "error",
+                        format!("{reason}: not stored, the figures were not reset: {e}"),
+                    );
+                }
+                Ok(())
+            }
             ActionKind::PauseOpens => {
                 self.opens_paused = true;
                 Ok(())

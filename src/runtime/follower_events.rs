@@ -2,15 +2,74 @@
 //! announced with their delay and slippage versus the leader), reconnects (which trigger a
 //! reconciliation), and orders that carry CopyDesk's id prefix without being in this
 //! engine's journal, which mean another CopyDesk trades the account: copying pauses.
+//! Funding balance updates make the copy collect its funding (see `figures`).
+//!
+//! The stream only shows orders placed while it is open, so the follower's open orders,
+//! regular and conditional, are also checked before the start plan runs and at every
+//! reconciliation: a resting order with our prefix that is not in our journal pauses the
+//! copy the same way, naming the order.
 
 use rust_decimal::Decimal;
 
 use crate::engine::{self, CopyState};
-use crate::exchange::events::Execution;
+use crate::exchange::events::{BalanceReason, Execution};
 use crate::exchange::AccountEvent;
+
+use crate::exchange::AccountSnapshot;
+use crate::store::Store;
 
 use super::notify::NotifyLevel;
 use super::supervisor::CopyRunner;
+
+/// One open order on the follower that carries CopyDesk's prefix but is not in our journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ForeignOrder {
+    pub client_id: String,
+    pub symbol: String,
+    pub conditional: bool,
+}
+
+/// The follower's open orders (regular and conditional) that another CopyDesk placed.
+pub(crate) fn foreign_orders(store: &Store, snap: &AccountSnapshot) -> Vec<ForeignOrder> {
+    snap.open_orders
+        .iter()
+        .map(|o| (o.client_id.as_str(), o.symbol.as_str(), false))
+        .chain(
+            snap.open_conditionals
+                .iter()
+                .map(|o| (o.client_id.as_str(), o.symbol.as_str(), true)),
+        )
+        .filter(|(id, _, _)| engine::client_id::is_ours(id))
+        // A failed lookup counts as known: a database hiccup must not pause copying.
+        .filter(|(id, _, _)| matches!(store.journal().get(id), Ok(None)))
+        .map(|(id, symbol, conditional)| ForeignOrder {
+            client_id: id.to_owned(),
+            symbol: symbol.to_owned(),
+            conditional,
+        })
+        .collect()
+}
+
+/// Why the copy pauses, naming the orders.
+pub(crate) fn foreign_message(found: &[ForeignOrder]) -> String {
+    let list: Vec<String> = found
+        .iter()
+        .map(|o| {
+            format!(
+                "{} order {} on {}",
+                if o.conditional { "conditional" } else { "open" },
+                o.client_id,
+                o.symbol
+            )
+        })
+        .collect();
+    format!(
+        "copying paused: {} on the follower carries CopyDesk's id prefix but is not in this \
+         CopyDesk's journal, so another CopyDesk is trading this follower account; stop the \
+         other one, then resume this copy",
+        list.join(", ")
+    )
+}
 
 impl CopyRunner {
     /// A follower event: fills of our orders, and orders that carry our prefix but are not
@@ -77,6 +136,9 @@ impl CopyRunner {
                     );
                 }
             }
+            AccountEvent::BalancePosition(u) if u.reason == BalanceReason::FundingFee => {
+                self.on_funding().await
+            }
             AccountEvent::Disconnected(d) => self.say(
                 NotifyLevel::Warning,
                 "disconnected",
@@ -100,5 +162,30 @@ impl CopyRunner {
             }
             _ => {}
         }
+    }
+
+    /// New funding moves the copy's PnL: record it and apply the stops at once.
+    async fn on_funding(&mut self) {
+        if !self.collect_funding().await {
+            return;
+        }
+        if let Some(snap) = self.follower_snapshot().await {
+            self.check_figures(&snap).await;
+        }
+    }
+
+    /// Pauses a running copy when the follower has open orders of another CopyDesk.
+    pub(crate) fn guard_open_orders(&mut self, snap: &AccountSnapshot) {
+        if self.ctx.state != CopyState::Running {
+            return;
+        }
+        let Ok(found) = self.with_store(|s| Ok(foreign_orders(s, snap))) else {
+            return;
+        };
+        if found.is_empty() {
+            return;
+        }
+        self.set_state(CopyState::Paused);
+        self.say(NotifyLevel::Error, "paused", foreign_message(&found));
     }
 }

@@ -306,7 +306,7 @@ pub async fn start_keys(
     let mut commands = HashMap::new();
     let mut tasks = Vec::new();
     for (c, leader, follower, rules, lsnap, fsnap, leader_stream, follower_stream) in prepared {
-        let (copy_id, leader_id, ctx, start_plan) = {
+        let (copy_id, leader_id, mut ctx, start_plan) = {
             let setup = |message: String| RuntimeError::Setup {
                 copy: c.name.clone(),
                 message,
@@ -472,6 +472,21 @@ pub async fn start_keys(
                 }
             }
         };
+        // Another CopyDesk's resting orders (our prefix, not in our journal) pause the copy
+        // before its start plan runs, so the plan opens nothing (copy-rules §6).
+        let foreign = store
+            .lock()
+            .map(|g| follower_events::foreign_orders(g.store(), &fsnap))
+            .unwrap_or_default();
+        if !foreign.is_empty() && ctx.state == CopyState::Running {
+            ctx.state = CopyState::Paused;
+            if let Ok(mut g) = store.lock() {
+                let _ = g
+                    .store_mut()
+                    .copies()
+                    .set_state(copy_id, StoredState::Paused);
+            }
+        }
         let start_plan = match start_plan {
             Some((leader_positions, equity, offset)) => {
                 let mut market = BTreeMap::new();
@@ -514,6 +529,13 @@ pub async fn start_keys(
             opts: opts.engine,
             registry: registry.clone(),
         });
+        if !foreign.is_empty() {
+            runner.say(
+                NotifyLevel::Error,
+                "paused",
+                follower_events::foreign_message(&foreign),
+            );
+        }
         runner.tracker.reset(&lsnap);
         runner.cached = Some(fsnap);
         let (tx, rx) = mpsc::channel(16);

@@ -50,6 +50,7 @@ impl CopyRunner {
         let Some(snap) = self.fresh_snapshot().await else {
             return;
         };
+        self.guard_open_orders(&snap);
         let mut markets = BTreeMap::new();
         let names: BTreeSet<String> = self
             .ctx
@@ -88,6 +89,9 @@ impl CopyRunner {
         if changed {
             self.execute(plan, None).await;
         }
+        // Funding the stream's event did not bring in (a reconnect, a restart) is caught up
+        // before protect() records the figures.
+        self.collect_funding().await;
         self.protect().await;
         self.handle_stop_request().await;
     }

@@ -32,6 +32,10 @@ pub struct CopyStatus {
     pub stop_reason: Option<String>,
     pub realized_pnl: Option<String>,
     pub unrealized_pnl: Option<String>,
+    /// Commissions paid, positive.
+    pub fees: Option<String>,
+    /// Funding on the copy's positions: received positive, paid negative.
+    pub funding: Option<String>,
     pub positions: Vec<PositionStatus>,
     pub orders_journaled: usize,
 }
@@ -76,6 +80,8 @@ pub fn read(dir: &Path) -> Result<Status, StoreError> {
             stop_reason: c.stop_reason,
             realized_pnl: fig.as_ref().map(|f| f.realized_pnl.to_string()),
             unrealized_pnl: fig.as_ref().map(|f| f.unrealized_pnl.to_string()),
+            fees: fig.as_ref().map(|f| f.fees.normalize().to_string()),
+            funding: fig.as_ref().map(|f| f.funding.normalize().to_string()),
             positions,
             orders_journaled: store.journal().for_copy(c.id)?.len(),
         });
@@ -108,7 +114,11 @@ impl Status {
                     .unwrap_or_default()
             ));
             if let (Some(r), Some(u)) = (&c.realized_pnl, &c.unrealized_pnl) {
-                out.push_str(&format!("  pnl: realized {r}, unrealized {u}\n"));
+                out.push_str(&format!(
+                    "  pnl: realized {r}, unrealized {u}, fees {}, funding {}\n",
+                    c.fees.as_deref().unwrap_or("0"),
+                    c.funding.as_deref().unwrap_or("0")
+                ));
             }
             out.push_str(&format!("  orders journaled: {}\n", c.orders_journaled));
             if c.positions.is_empty() {

@@ -67,6 +67,12 @@ const JUMP_MS: i64 = 10_000;
 /// PnL moves with the price even when nothing else does.
 const CACHE_MS: i64 = 15_000;
 
+/// Time between two mark checks of a copy that holds positions and has a total stop loss
+/// or take profit. Each check is one account read (weight 5 of the venue's 2,400 a minute),
+/// so a copy spends at most 100 a minute on it; see [`super::figures`] for why a read and
+/// not the mark-price stream.
+pub(crate) const MARK_CHECK_MS: i64 = 3_000;
+
 /// The state of one running copy.
 pub struct CopyRunner {
     pub(crate) copy_id: i64,
@@ -94,6 +100,8 @@ pub struct CopyRunner {
     pub(crate) cached: Option<AccountSnapshot>,
     /// Local time of the next reconciliation.
     pub(crate) next_reconcile_ms: i64,
+    /// Local time of the next mark check of the PnL stops.
+    pub(crate) next_mark_check_ms: i64,
     /// A leader snapshot the stream did not confirm, waiting for a second read.
     pub(crate) unconfirmed: Option<BTreeMap<PositionKey, Decimal>>,
     pub(crate) pass: u64,
@@ -150,6 +158,7 @@ impl CopyRunner {
             server_offset_ms: 0,
             cached: None,
             next_reconcile_ms: 0,
+            next_mark_check_ms: 0,
             unconfirmed: None,
             pass: 0,
         }
@@ -469,6 +478,8 @@ impl CopyRunner {
                         self.reconcile("resume after a clock jump").await;
                     } else if now >= self.next_reconcile_ms {
                         self.reconcile("periodic").await;
+                    } else if now >= self.next_mark_check_ms {
+                        self.mark_check().await;
                     }
                     last_tick = self.clock.now_ms();
                 }

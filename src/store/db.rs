@@ -201,6 +201,14 @@ impl Store {
     pub fn copy_states(&self) -> CopyStates<'_> {
         CopyStates::on(&self.conn)
     }
+    /// Funding payments per copy.
+    pub fn copy_funding(&self) -> super::table::copy_funding::CopyFunding<'_> {
+        super::table::copy_funding::CopyFunding::on(&self.conn)
+    }
+    /// Where each copy's figures start after a reset.
+    pub fn figures_base(&self) -> super::table::figures_base::FiguresBase<'_> {
+        super::table::figures_base::FiguresBase::on(&self.conn)
+    }
     pub fn audit(&self) -> Audit<'_> {
         Audit::on(&self.conn)
     }

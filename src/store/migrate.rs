@@ -45,6 +45,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "engine state per copy",
         statements: &[table::copy_state::V2],
     },
+    Migration {
+        version: 3,
+        name: "funding per copy, figures baseline",
+        statements: &[table::copy_funding::V3, table::figures_base::V3],
+    },
 ];
 
 /// The version a list of migrations ends at (0 for none).

@@ -428,7 +428,7 @@ fn signals_and_fills_are_stored_once() {
 
 /// A migration only tests use: it adds a column and a table, as a real v2 might.
 const TEST_V2: Migration = Migration {
-    version: 3,
+    version: 4,
     name: "test: fill notes",
     statements: &["ALTER TABLE fills ADD COLUMN note TEXT;
                    CREATE TABLE test_extra (id INTEGER PRIMARY KEY) STRICT;"],
@@ -446,7 +446,7 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
     let path = db_in(&dir);
     {
         let store = Store::open(&path).expect("v1 opens");
-        assert_eq!(store.version(), 2, "this build ships schema v2");
+        assert_eq!(store.version(), 3, "this build ships schema v3");
         let copy = seed(&store, "c1");
         store
             .journal()
@@ -455,7 +455,7 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
     }
     let list = with_v2();
     let store = Store::open_with(&path, &list).expect("upgrades to v2");
-    assert_eq!(store.version(), 3, "now at the test's v3");
+    assert_eq!(store.version(), 4, "now at the test's v4");
     let e = store
         .journal()
         .get("cd-keep")
@@ -468,7 +468,7 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
         .to_path_buf();
     drop(store);
     let old = Store::open_read_only(&backup).expect("backup is a v1 database");
-    assert_eq!(old.version(), 2, "backup holds the pre-upgrade version");
+    assert_eq!(old.version(), 3, "backup holds the pre-upgrade version");
     assert!(
         old.journal().get("cd-keep").expect("query").is_some(),
         "backup holds the data"
@@ -483,7 +483,7 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
 #[test]
 fn a_failing_migration_rolls_back_and_keeps_the_data() {
     const BROKEN_V2: Migration = Migration {
-        version: 3,
+        version: 4,
         name: "test: broken",
         statements: &["CREATE TABLE half_done (id INTEGER) STRICT;
                        ALTER TABLE no_such_table ADD COLUMN x TEXT;"],
@@ -502,7 +502,7 @@ fn a_failing_migration_rolls_back_and_keeps_the_data() {
     list.push(BROKEN_V2);
     let err = Store::open_with(&path, &list).expect_err("broken step fails");
     assert!(
-        matches!(err, StoreError::Migration { version: 3, .. }),
+        matches!(err, StoreError::Migration { version: 4, .. }),
         "reported as a failed upgrade to v3: {err}"
     );
     assert!(
@@ -512,7 +512,7 @@ fn a_failing_migration_rolls_back_and_keeps_the_data() {
     let store = Store::open(&path).expect("still a sound v1 database");
     assert_eq!(
         store.version(),
-        2,
+        3,
         "version unchanged after the failed step"
     );
     assert!(
@@ -544,8 +544,8 @@ fn newer_database_is_refused_and_left_byte_identical() {
         matches!(
             err,
             StoreError::TooNew {
-                found: 3,
-                supported: 2,
+                found: 4,
+                supported: 3,
                 ..
             }
         ),

@@ -5,9 +5,11 @@
 pub mod accounts;
 pub mod audit;
 pub mod copies;
+pub mod copy_funding;
 pub mod copy_settings;
 pub mod copy_state;
 pub mod figures;
+pub mod figures_base;
 pub mod fills;
 pub mod journal;
 pub mod leader_t0;

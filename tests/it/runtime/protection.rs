@@ -141,3 +141,72 @@ async fn the_total_stop_loss_stops_the_copy_and_closes_its_position() {
         "status shows figures: {v}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mark_price_move_alone_trips_the_total_stop_loss() {
+    let sim = sim().await;
+    let base = sim.base();
+    let lead = sim.usdt("10000").await;
+    let me = sim.usdt("10000").await;
+    sim.price("BTCUSDT", "50000").await;
+    lead.post(
+        "/fapi/v1/leverage",
+        &[("symbol", "BTCUSDT"), ("leverage", "5")],
+    )
+    .await
+    .ok("leader leverage");
+    // Reconciliation an hour apart and no offline protection: only the mark check can act.
+    let text = format!(
+        "[engine]\nreconcile_secs = 3600\n\n{}{}[[copies]]\nname = \"marked\"\nleader = \"lead\"\n\
+         follower = \"me\"\nmode = \"smart-sync\"\ninvestment = \"1000\"\n[copies.risk]\n\
+         max_leverage = 5\ntotal_stop_loss = \"20\"\nstop_action = \"close-all\"\n\
+         offline_protection = false\n",
+        account_toml("lead", &base),
+        account_toml("me", &base)
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(dir.path(), &text);
+    let mut env = account_env("lead", &lead);
+    env.extend(account_env("me", &me));
+    let data = dir.path().join("data");
+    let mut engine = Engine::start(&data, &config, &env, &[]);
+    engine.wait_line("is watching", "start").await;
+    lead.market("BTCUSDT", "BUY", "0.1")
+        .await
+        .ok("leader opens");
+    eventually("the follower holds 0.010", || async {
+        let got = amount(&sim, &me.account_id, "BTCUSDT").await;
+        (got == dec!(0.010))
+            .then_some(())
+            .ok_or(format!("holds {got}"))
+    })
+    .await;
+    // No leader trade from here on: 0.010 BTC down 2,500 from the entry loses 25 at mark.
+    sim.price("BTCUSDT", "47500").await;
+    engine
+        .wait_line(
+            "copy stopped: total stop loss",
+            "the mark move stops the copy",
+        )
+        .await;
+    let out = engine.output();
+    let line = out
+        .lines()
+        .find(|l| l.contains("copy stopped: total stop loss"))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        line.contains("copy PnL -25") && line.contains("reached -20"),
+        "the stop names the PnL at mark (-25 and the fee) and the limit (-20): {line}"
+    );
+    eventually("the copy's position is closed (close-all)", || async {
+        let got = amount(&sim, &me.account_id, "BTCUSDT").await;
+        got.is_zero().then_some(()).ok_or(format!("holds {got}"))
+    })
+    .await;
+    assert_eq!(
+        amount(&sim, &lead.account_id, "BTCUSDT").await,
+        dec!(0.1),
+        "the leader keeps its position"
+    );
+}

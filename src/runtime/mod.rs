@@ -80,15 +80,22 @@ impl Default for RunOptions {
 #[derive(Debug)]
 pub struct RuntimeHandle {
     notifier: Notifier,
+    /// Subscribed before any copy started, so the first reader misses nothing of the start.
+    from_start: std::sync::Mutex<Option<broadcast::Receiver<Notification>>>,
     commands: HashMap<String, mpsc::Sender<Command>>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl RuntimeHandle {
-    /// Notifications from now on.
+    /// Notifications: the first call gets every one since the start (the start-up
+    /// reconciliation, a copy starting paused, …); later calls get those from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Notification> {
-        self.notifier.subscribe()
+        self.from_start
+            .lock()
+            .ok()
+            .and_then(|mut first| first.take())
+            .unwrap_or_else(|| self.notifier.subscribe())
     }
 
     /// Names of the running copies.
@@ -236,6 +243,7 @@ pub async fn start_keys(
 ) -> Result<RuntimeHandle, RuntimeError> {
     let store: SharedStore = Arc::new(Mutex::new(data));
     let notifier = Notifier::new(store.clone());
+    let from_start = notifier.subscribe();
     let registry: Registry = Arc::new(Mutex::new(BTreeMap::new()));
     let clock = opts.clock.clone();
     let mut prepared = Vec::new();
@@ -556,6 +564,7 @@ pub async fn start_keys(
     }
     Ok(RuntimeHandle {
         notifier,
+        from_start: std::sync::Mutex::new(Some(from_start)),
         commands,
         stop: stop_tx,
         tasks,

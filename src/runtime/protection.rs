@@ -2,8 +2,6 @@
 //! exchange-side stop is brought to the planner's price and quantity (placed, replaced,
 //! or removed when the position closed), so protection holds while the app is closed.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use crate::engine;
 
 use super::follower::to_follower;
@@ -15,19 +13,7 @@ impl CopyRunner {
         let Some(snap) = self.follower_snapshot().await else {
             return;
         };
-        let mut markets = BTreeMap::new();
-        let names: BTreeSet<String> = self
-            .ctx
-            .ledger
-            .positions
-            .values()
-            .map(|p| p.symbol.name.clone())
-            .collect();
-        for n in names {
-            if let Some(m) = self.market_of(&n).await {
-                markets.insert(n, m);
-            }
-        }
+        let markets = self.ledger_markets().await;
         let f = to_follower(&snap, self.held_by_others());
         let plan = engine::plan_protection(&self.ctx, &f, &markets);
         if !plan.actions.is_empty() {

@@ -2,7 +2,7 @@
 //! by a second read before anything is closed on it, and a fresh follower snapshot are
 //! compared with the ledger; the engine's repairs run through the journal like any plan.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::engine::{self, LeaderSnapshot, ReconcileInput, SnapshotStatus};
 
@@ -51,19 +51,7 @@ impl CopyRunner {
             return;
         };
         self.guard_open_orders(&snap);
-        let mut markets = BTreeMap::new();
-        let names: BTreeSet<String> = self
-            .ctx
-            .ledger
-            .positions
-            .values()
-            .map(|p| p.symbol.name.clone())
-            .collect();
-        for n in names {
-            if let Some(m) = self.market_of(&n).await {
-                markets.insert(n, m);
-            }
-        }
+        let markets = self.ledger_markets().await;
         self.pass += 1;
         let input = ReconcileInput {
             copy: self.ctx.clone(),

@@ -258,6 +258,25 @@ impl CopyRunner {
         market(&self.follower.bin, rules).await.ok()
     }
 
+    /// Current market info of every symbol the copy's ledger holds (symbols whose prices
+    /// cannot be read now are left out).
+    pub(crate) async fn ledger_markets(&self) -> BTreeMap<String, MarketInfo> {
+        let names: BTreeSet<String> = self
+            .ctx
+            .ledger
+            .positions
+            .values()
+            .map(|p| p.symbol.name.clone())
+            .collect();
+        let mut markets = BTreeMap::new();
+        for n in names {
+            if let Some(m) = self.market_of(&n).await {
+                markets.insert(n, m);
+            }
+        }
+        markets
+    }
+
     /// Plans and runs one leader signal.
     pub(crate) async fn on_signal(&mut self, signal: crate::domain::LeaderSignal) {
         // Margin sync reads the margin level, which moves with the price: read it fresh.

@@ -334,25 +334,18 @@ impl Inner {
             .param("newClientOrderId", req.client_id.as_str())
             .param("newOrderRespType", "RESULT")
             .placing_order();
-        const W: &str = "POST /fapi/v1/order";
-        let body = match self.raw.send(&call).await {
-            Ok(body) => body,
-            Err(e) => {
-                return unconfirmed_or(e).map(|reason| Placement::Unconfirmed {
+        Ok(
+            match self
+                .send_placement::<RawOrder, _>(&call, "POST /fapi/v1/order", map::order)
+                .await?
+            {
+                Ok(report) => Placement::Acknowledged(report),
+                Err(reason) => Placement::Unconfirmed {
                     client_id: req.client_id.clone(),
                     reason,
-                })
-            }
-        };
-        // The venue accepted the order; an answer we cannot read must not look like a
-        // refusal, or the order would be sent twice.
-        match decode::<RawOrder>(W, &body).and_then(|o| map::order(W, o)) {
-            Ok(report) => Ok(Placement::Acknowledged(report)),
-            Err(e) => Ok(Placement::Unconfirmed {
-                client_id: req.client_id.clone(),
-                reason: format!("accepted, but the answer could not be read: {e}"),
-            }),
-        }
+                },
+            },
+        )
     }
 
     async fn place_conditional(
@@ -409,23 +402,41 @@ impl Inner {
             .param("clientAlgoId", req.client_id.as_str())
             .param("newOrderRespType", "RESULT")
             .placing_order();
-        const W: &str = "POST /fapi/v1/algoOrder";
-        let body = match self.raw.send(&call).await {
-            Ok(body) => body,
-            Err(e) => {
-                return unconfirmed_or(e).map(|reason| ConditionalPlacement::Unconfirmed {
+        Ok(
+            match self
+                .send_placement::<RawAlgoOrder, _>(
+                    &call,
+                    "POST /fapi/v1/algoOrder",
+                    map::algo_order,
+                )
+                .await?
+            {
+                Ok(report) => ConditionalPlacement::Acknowledged(report),
+                Err(reason) => ConditionalPlacement::Unconfirmed {
                     client_id: req.client_id.clone(),
                     reason,
-                })
-            }
+                },
+            },
+        )
+    }
+
+    /// Sends a call that places an order. The outer error is a definite refusal; the inner
+    /// `Err(reason)` means the order may exist — no answer, an unknown outcome, or an
+    /// accepted order whose answer could not be read — so it must be looked up by client
+    /// id, never sent again as if refused.
+    async fn send_placement<R: serde::de::DeserializeOwned, T>(
+        &self,
+        call: &Call,
+        what: &'static str,
+        map: impl FnOnce(&str, R) -> ExResult<T>,
+    ) -> ExResult<Result<T, String>> {
+        let body = match self.raw.send(call).await {
+            Ok(body) => body,
+            Err(e) => return unconfirmed_or(e).map(Err),
         };
-        match decode::<RawAlgoOrder>(W, &body).and_then(|o| map::algo_order(W, o)) {
-            Ok(report) => Ok(ConditionalPlacement::Acknowledged(report)),
-            Err(e) => Ok(ConditionalPlacement::Unconfirmed {
-                client_id: req.client_id.clone(),
-                reason: format!("accepted, but the answer could not be read: {e}"),
-            }),
-        }
+        Ok(decode::<R>(what, &body)
+            .and_then(|raw| map(what, raw))
+            .map_err(|e| format!("accepted, but the answer could not be read: {e}")))
     }
 
     async fn setting(&self, call: Call, already_set: i64) -> ExResult<SettingOutcome> {

@@ -451,12 +451,13 @@ impl CopyRunner {
         self.sync_time().await;
         super::recovery::recover(&mut self).await;
         self.reconcile("start-up").await;
+        // Read before announcing: a clock jump right after "watching" must count as one.
+        let mut last_tick = self.clock.now_ms();
         self.say(
             NotifyLevel::Info,
             "watching",
             format!("copy `{}` is watching the leader", self.name),
         );
-        let mut last_tick = self.clock.now_ms();
         loop {
             if self.ctx.state == CopyState::Stopped {
                 // A stopped copy manages nothing any more; its state stays in the database.

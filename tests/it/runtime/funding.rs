@@ -5,41 +5,26 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::json;
 
-use super::support::{
-    account_env, account_toml, amount, dec as jdec, eventually, sim, write_config, Engine,
-};
+use super::support::{amount, dec as jdec, eventually, Pair};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn funding_on_the_copied_position_counts_in_the_copy_figures() {
-    let sim = sim().await;
-    let base = sim.base();
-    let lead = sim.usdt("10000").await;
-    let me = sim.usdt("10000").await;
-    sim.price("BTCUSDT", "50000").await;
-    lead.post(
-        "/fapi/v1/leverage",
-        &[("symbol", "BTCUSDT"), ("leverage", "5")],
-    )
-    .await
-    .ok("leader leverage");
-    let text = format!(
-        "{}{}[[copies]]\nname = \"funded\"\nleader = \"lead\"\nfollower = \"me\"\n\
+    let p = Pair::new(
+        "10000",
+        "",
+        "[[copies]]\nname = \"funded\"\nleader = \"lead\"\nfollower = \"me\"\n\
          mode = \"smart-sync\"\ninvestment = \"1000\"\n[copies.risk]\nmax_leverage = 5\n",
-        account_toml("lead", &base),
-        account_toml("me", &base)
-    );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = write_config(dir.path(), &text);
-    let mut env = account_env("lead", &lead);
-    env.extend(account_env("me", &me));
-    let data = dir.path().join("data");
-    let mut engine = Engine::start(&data, &config, &env, &[]);
-    engine.wait_line("is watching", "start").await;
+    )
+    .await;
+    p.leader_leverage("BTCUSDT", "5").await;
+    let (sim, lead, me) = (&p.sim, &p.lead, &p.me);
+    let data = p.data();
+    let mut engine = p.start().await;
     lead.market("BTCUSDT", "BUY", "0.1")
         .await
         .ok("leader opens");
     eventually("the follower holds 0.010", || async {
-        let got = amount(&sim, &me.account_id, "BTCUSDT").await;
+        let got = amount(sim, &me.account_id, "BTCUSDT").await;
         (got == dec!(0.010))
             .then_some(())
             .ok_or(format!("holds {got}"))

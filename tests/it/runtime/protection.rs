@@ -3,33 +3,20 @@
 
 use rust_decimal_macros::dec;
 
-use super::support::{account_env, account_toml, amount, eventually, sim, write_config, Engine};
+use super::support::{amount, eventually, Pair};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_the_engine_stopped_the_stop_closes_the_position() {
-    let sim = sim().await;
-    let base = sim.base();
-    let lead = sim.usdt("10000").await;
-    let me = sim.usdt("10000").await;
-    sim.price("BTCUSDT", "50000").await;
-    lead.post(
-        "/fapi/v1/leverage",
-        &[("symbol", "BTCUSDT"), ("leverage", "5")],
-    )
-    .await
-    .ok("leader leverage");
-    let text = format!(
-        "{}{}[[copies]]\nname = \"guarded\"\nleader = \"lead\"\nfollower = \"me\"\n\
+    let p = Pair::new(
+        "10000",
+        "",
+        "[[copies]]\nname = \"guarded\"\nleader = \"lead\"\nfollower = \"me\"\n\
          mode = \"smart-sync\"\ninvestment = \"1000\"\n[copies.risk]\nmax_leverage = 5\n",
-        account_toml("lead", &base),
-        account_toml("me", &base)
-    );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = write_config(dir.path(), &text);
-    let mut env = account_env("lead", &lead);
-    env.extend(account_env("me", &me));
-    let mut engine = Engine::start(&dir.path().join("data"), &config, &env, &[]);
-    engine.wait_line("is watching", "start").await;
+    )
+    .await;
+    p.leader_leverage("BTCUSDT", "5").await;
+    let (sim, lead, me) = (&p.sim, &p.lead, &p.me);
+    let mut engine = p.start().await;
     lead.market("BTCUSDT", "BUY", "0.1")
         .await
         .ok("leader opens");
@@ -38,7 +25,7 @@ async fn with_the_engine_stopped_the_stop_closes_the_position() {
     eventually(
         "the follower holds 0.010 with a protective stop",
         || async {
-            let got = amount(&sim, &me.account_id, "BTCUSDT").await;
+            let got = amount(sim, &me.account_id, "BTCUSDT").await;
             let v = sim.admin_account(&me.account_id).await;
             let stops = v["openAlgoOrders"].as_array().map_or(0, |a| a.len());
             (got == dec!(0.010) && stops == 1)
@@ -51,7 +38,7 @@ async fn with_the_engine_stopped_the_stop_closes_the_position() {
 
     sim.price("BTCUSDT", "45000").await;
     assert_eq!(
-        amount(&sim, &me.account_id, "BTCUSDT").await,
+        amount(sim, &me.account_id, "BTCUSDT").await,
         dec!(0.010),
         "above the stop the position stays open"
     );
@@ -59,13 +46,13 @@ async fn with_the_engine_stopped_the_stop_closes_the_position() {
     eventually(
         "the stop closes the follower while the engine is off",
         || async {
-            let got = amount(&sim, &me.account_id, "BTCUSDT").await;
+            let got = amount(sim, &me.account_id, "BTCUSDT").await;
             got.is_zero().then_some(()).ok_or(format!("holds {got}"))
         },
     )
     .await;
     assert_eq!(
-        amount(&sim, &lead.account_id, "BTCUSDT").await,
+        amount(sim, &lead.account_id, "BTCUSDT").await,
         dec!(0.1),
         "the leader's own position is not touched"
     );
@@ -73,38 +60,25 @@ async fn with_the_engine_stopped_the_stop_closes_the_position() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_total_stop_loss_stops_the_copy_and_closes_its_position() {
-    let sim = sim().await;
-    let base = sim.base();
-    let lead = sim.usdt("10000").await;
-    let me = sim.usdt("10000").await;
-    sim.price("BTCUSDT", "50000").await;
-    lead.post(
-        "/fapi/v1/leverage",
-        &[("symbol", "BTCUSDT"), ("leverage", "5")],
-    )
-    .await
-    .ok("leader leverage");
     // Offline protection off, so the engine's own PnL check is what acts.
-    let text = format!(
-        "[engine]\nreconcile_secs = 1\n\n{}{}[[copies]]\nname = \"capped\"\nleader = \"lead\"\n\
+    let p = Pair::new(
+        "10000",
+        "[engine]\nreconcile_secs = 1\n\n",
+        "[[copies]]\nname = \"capped\"\nleader = \"lead\"\n\
          follower = \"me\"\nmode = \"smart-sync\"\ninvestment = \"1000\"\n[copies.risk]\n\
          max_leverage = 5\ntotal_stop_loss = \"20\"\nstop_action = \"close-all\"\n\
          offline_protection = false\n",
-        account_toml("lead", &base),
-        account_toml("me", &base)
-    );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = write_config(dir.path(), &text);
-    let mut env = account_env("lead", &lead);
-    env.extend(account_env("me", &me));
-    let data = dir.path().join("data");
-    let mut engine = Engine::start(&data, &config, &env, &[]);
-    engine.wait_line("is watching", "start").await;
+    )
+    .await;
+    p.leader_leverage("BTCUSDT", "5").await;
+    let (sim, lead, me) = (&p.sim, &p.lead, &p.me);
+    let data = p.data();
+    let mut engine = p.start().await;
     lead.market("BTCUSDT", "BUY", "0.1")
         .await
         .ok("leader opens");
     eventually("the follower holds 0.010", || async {
-        let got = amount(&sim, &me.account_id, "BTCUSDT").await;
+        let got = amount(sim, &me.account_id, "BTCUSDT").await;
         (got == dec!(0.010))
             .then_some(())
             .ok_or(format!("holds {got}"))
@@ -116,12 +90,12 @@ async fn the_total_stop_loss_stops_the_copy_and_closes_its_position() {
         .wait_line("copy stopped", "the stop is announced")
         .await;
     eventually("the copy's position is closed", || async {
-        let got = amount(&sim, &me.account_id, "BTCUSDT").await;
+        let got = amount(sim, &me.account_id, "BTCUSDT").await;
         got.is_zero().then_some(()).ok_or(format!("holds {got}"))
     })
     .await;
     assert_eq!(
-        amount(&sim, &lead.account_id, "BTCUSDT").await,
+        amount(sim, &lead.account_id, "BTCUSDT").await,
         dec!(0.1),
         "the leader keeps its position"
     );
@@ -144,38 +118,24 @@ async fn the_total_stop_loss_stops_the_copy_and_closes_its_position() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mark_price_move_alone_trips_the_total_stop_loss() {
-    let sim = sim().await;
-    let base = sim.base();
-    let lead = sim.usdt("10000").await;
-    let me = sim.usdt("10000").await;
-    sim.price("BTCUSDT", "50000").await;
-    lead.post(
-        "/fapi/v1/leverage",
-        &[("symbol", "BTCUSDT"), ("leverage", "5")],
-    )
-    .await
-    .ok("leader leverage");
     // Reconciliation an hour apart and no offline protection: only the mark check can act.
-    let text = format!(
-        "[engine]\nreconcile_secs = 3600\n\n{}{}[[copies]]\nname = \"marked\"\nleader = \"lead\"\n\
+    let p = Pair::new(
+        "10000",
+        "[engine]\nreconcile_secs = 3600\n\n",
+        "[[copies]]\nname = \"marked\"\nleader = \"lead\"\n\
          follower = \"me\"\nmode = \"smart-sync\"\ninvestment = \"1000\"\n[copies.risk]\n\
          max_leverage = 5\ntotal_stop_loss = \"20\"\nstop_action = \"close-all\"\n\
          offline_protection = false\n",
-        account_toml("lead", &base),
-        account_toml("me", &base)
-    );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = write_config(dir.path(), &text);
-    let mut env = account_env("lead", &lead);
-    env.extend(account_env("me", &me));
-    let data = dir.path().join("data");
-    let mut engine = Engine::start(&data, &config, &env, &[]);
-    engine.wait_line("is watching", "start").await;
+    )
+    .await;
+    p.leader_leverage("BTCUSDT", "5").await;
+    let (sim, lead, me) = (&p.sim, &p.lead, &p.me);
+    let mut engine = p.start().await;
     lead.market("BTCUSDT", "BUY", "0.1")
         .await
         .ok("leader opens");
     eventually("the follower holds 0.010", || async {
-        let got = amount(&sim, &me.account_id, "BTCUSDT").await;
+        let got = amount(sim, &me.account_id, "BTCUSDT").await;
         (got == dec!(0.010))
             .then_some(())
             .ok_or(format!("holds {got}"))
@@ -200,12 +160,12 @@ async fn a_mark_price_move_alone_trips_the_total_stop_loss() {
         "the stop names the PnL at mark (-25 and the fee) and the limit (-20): {line}"
     );
     eventually("the copy's position is closed (close-all)", || async {
-        let got = amount(&sim, &me.account_id, "BTCUSDT").await;
+        let got = amount(sim, &me.account_id, "BTCUSDT").await;
         got.is_zero().then_some(()).ok_or(format!("holds {got}"))
     })
     .await;
     assert_eq!(
-        amount(&sim, &lead.account_id, "BTCUSDT").await,
+        amount(sim, &lead.account_id, "BTCUSDT").await,
         dec!(0.1),
         "the leader keeps its position"
     );

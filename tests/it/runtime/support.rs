@@ -193,6 +193,69 @@ impl Drop for Engine {
     }
 }
 
+/// A leader and a follower on a fresh simulator with BTCUSDT at 50,000, and a config of
+/// `engine` (TOML before the accounts, may be empty), both accounts and `copies`.
+#[allow(dead_code)]
+pub struct Pair {
+    pub sim: Sim,
+    pub lead: Client,
+    pub me: Client,
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub env: Vec<(String, String)>,
+}
+
+#[allow(dead_code)]
+impl Pair {
+    /// Both accounts funded with `usdt` USDT; the accounts are named `lead` and `me`.
+    pub async fn new(usdt: &str, engine: &str, copies: &str) -> Pair {
+        let sim = sim().await;
+        let base = sim.base();
+        let lead = sim.usdt(usdt).await;
+        let me = sim.usdt(usdt).await;
+        sim.price("BTCUSDT", "50000").await;
+        let text = format!(
+            "{engine}{}{}{copies}",
+            account_toml("lead", &base),
+            account_toml("me", &base)
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = write_config(dir.path(), &text);
+        let mut env = account_env("lead", &lead);
+        env.extend(account_env("me", &me));
+        Pair {
+            sim,
+            lead,
+            me,
+            dir,
+            config,
+            env,
+        }
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Sets the leader's leverage; done before the engine starts, its start snapshot has it.
+    pub async fn leader_leverage(&self, symbol: &str, leverage: &str) {
+        self.lead
+            .post(
+                "/fapi/v1/leverage",
+                &[("symbol", symbol), ("leverage", leverage)],
+            )
+            .await
+            .ok("leader leverage");
+    }
+
+    /// Starts `copydesk run` on the config and waits until its copies watch the leader.
+    pub async fn start(&self) -> Engine {
+        let mut engine = Engine::start(&self.data(), &self.config, &self.env, &[]);
+        engine.wait_line("is watching", "start").await;
+        engine
+    }
+}
+
 /// Writes a config file into `dir`.
 pub fn write_config(dir: &Path, text: &str) -> PathBuf {
     let p = dir.join("copy.toml");

@@ -4,6 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::secrets::keys::KeysError;
+use crate::secrets::ResolveError;
+use crate::store::StoreError;
+
 /// Stable error codes. The UI matches on these, never on messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -37,6 +41,58 @@ impl ApiError {
 
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidInput, message)
+    }
+}
+
+/// Conversions from the errors of the floors below: each floor keeps its own `thiserror`
+/// enum and knows nothing of IPC; the code the UI branches on is chosen here, with an
+/// explicit arm per variant so a new variant must be classified.
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        let code = match &e {
+            StoreError::NotFound { .. } | StoreError::NoDatabase { .. } => ErrorCode::NotFound,
+            StoreError::Conflict { .. }
+            | StoreError::Locked { .. }
+            | StoreError::InvalidTransition { .. } => ErrorCode::Conflict,
+            StoreError::Invalid { .. } => ErrorCode::InvalidInput,
+            StoreError::Io { .. }
+            | StoreError::NotSqlite { .. }
+            | StoreError::Corrupt { .. }
+            | StoreError::Foreign { .. }
+            | StoreError::TooNew { .. }
+            | StoreError::VersionMismatch { .. }
+            | StoreError::Backup { .. }
+            | StoreError::Migration { .. }
+            | StoreError::Sqlite(_) => ErrorCode::Storage,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<ResolveError> for ApiError {
+    fn from(e: ResolveError) -> Self {
+        let code = match e {
+            ResolveError::EnvMissing { .. } | ResolveError::EnvInvalid { .. } => {
+                ErrorCode::InvalidInput
+            }
+            ResolveError::KeychainMissing { .. } => ErrorCode::NotFound,
+            ResolveError::Keychain { .. } => ErrorCode::Keychain,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<KeysError> for ApiError {
+    fn from(e: KeysError) -> Self {
+        match e {
+            KeysError::Store(s) => s.into(),
+            KeysError::Resolve(r) => r.into(),
+            KeysError::NotFound { .. } => ApiError::new(ErrorCode::NotFound, e.to_string()),
+            KeysError::Keychain(_) => ApiError::new(ErrorCode::Keychain, e.to_string()),
+            KeysError::InvalidName { .. }
+            | KeysError::InvalidCredential { .. }
+            | KeysError::Refused(_) => ApiError::invalid(e.to_string()),
+        }
     }
 }
 

@@ -4,10 +4,12 @@
 
 mod error;
 pub mod paths;
+mod repair;
 #[cfg(test)]
 mod ts_bindings;
 
 pub use error::{ApiError, ErrorCode};
+pub use repair::{repair_copy, AdoptedDto, LeftAloneDto, RepairDto};
 
 use serde::{Deserialize, Serialize};
 

@@ -15,6 +15,8 @@ fn render() -> String {
         ApiError::decl(&cfg),
         AppInfo::decl(&cfg),
         crate::runtime::NotifyLevel::decl(&cfg),
+        crate::runtime::NotifyKind::decl(&cfg),
+        crate::engine::NoticeKind::decl(&cfg),
         crate::runtime::Notification::decl(&cfg),
     ];
     let mut out = String::from(

@@ -53,11 +53,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Look after stored copies.
+    Copies {
+        #[command(subcommand)]
+        command: CopiesCommand,
+    },
     /// Run the simulated exchange (Binance USD-M wire protocol) until Ctrl-C.
     Sim(copydesk::sim::cli::SimArgs),
     /// Test hook: panic while holding an account's credentials.
     #[command(hide = true)]
     DebugPanic { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum CopiesCommand {
+    /// Rebuild a copy's ledger from the journal and the venue's positions (when its stored
+    /// ledger cannot be read). Shows what it would adopt; `--yes` writes it. Stop the
+    /// engine first.
+    Repair {
+        /// The copy's name.
+        name: String,
+        /// The config that runs the copy (its accounts and keys).
+        #[arg(long)]
+        config: PathBuf,
+        /// Write the rebuilt ledger (without it, only show it).
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -82,7 +104,9 @@ fn main() -> ExitCode {
             println_out(&out);
             ExitCode::SUCCESS
         }
-        Command::Keys { command } => report(|| copydesk::secrets::cli::run(&data_dir, command)),
+        Command::Keys { command } => {
+            report(|| copydesk::secrets::cli::run(&data_dir, command).map_err(Into::into))
+        }
         Command::Export { out } => report(|| {
             copydesk::store::export_data_dir(&data_dir, out.as_deref())
                 .map(|r| r.summary())
@@ -91,6 +115,11 @@ fn main() -> ExitCode {
         Command::Run { config } => plain(copydesk::runtime::cli::run(&config, &data_dir)),
         Command::Demo => plain(copydesk::runtime::demo::run()),
         Command::Status { json } => plain(copydesk::runtime::cli::status(&data_dir, json)),
+        Command::Copies {
+            command: CopiesCommand::Repair { name, config, yes },
+        } => report(|| {
+            block_on(copydesk::api::repair_copy(&data_dir, &config, &name, yes)).map(repair_text)
+        }),
         Command::Sim(args) => match copydesk::sim::cli::run(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -98,8 +127,60 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::DebugPanic { name } => report(|| copydesk::secrets::cli::debug_panic(&name)),
+        Command::DebugPanic { name } => {
+            report(|| copydesk::secrets::cli::debug_panic(&name).map_err(Into::into))
+        }
     }
+}
+
+/// Runs one future on a runtime built here: the core builds none of its own.
+fn block_on<T>(
+    f: impl std::future::Future<Output = Result<T, copydesk::api::ApiError>>,
+) -> Result<T, copydesk::api::ApiError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            copydesk::api::ApiError::new(
+                copydesk::api::ErrorCode::Internal,
+                format!("cannot start the runtime: {e}"),
+            )
+        })?
+        .block_on(f)
+}
+
+/// `copies repair` as text: what the rebuilt ledger adopts, what it leaves, what to do next.
+fn repair_text(r: copydesk::api::RepairDto) -> String {
+    let mut out = match &r.stored_error {
+        Some(e) => format!("copy `{}`: {e}\n", r.copy),
+        None => format!(
+            "copy `{}`: its stored ledger reads fine; rebuilding it anyway\n",
+            r.copy
+        ),
+    };
+    if r.adopt.is_empty() {
+        out.push_str(
+            "adopt: nothing (no position of this copy's orders is still open on the venue)\n",
+        );
+    }
+    for a in &r.adopt {
+        out.push_str(&format!(
+            "adopt {} {} {} (journal {}, venue {}, leader {}, k {})\n",
+            a.symbol, a.direction, a.qty, a.journal_qty, a.venue_qty, a.leader_qty, a.k
+        ));
+    }
+    for l in &r.left {
+        out.push_str(&format!("leave {} {}: {}\n", l.symbol, l.side, l.why));
+    }
+    if r.applied {
+        out.push_str("written: the copy starts from this ledger at the next `copydesk run`");
+    } else {
+        out.push_str(&format!(
+            "nothing written; run `copydesk copies repair {} --config FILE --yes` to apply",
+            r.copy
+        ));
+    }
+    out
 }
 
 /// Runs a command, printing its text or its error.

@@ -2,6 +2,7 @@
 //! money, assets and symbols with their trading filters, the small enums of futures
 //! trading, leader signals and copy settings. Pure values only: no I/O, no clocks, no floats.
 
+pub mod copy_state;
 pub mod decimal;
 pub mod filters;
 pub mod num;
@@ -10,6 +11,7 @@ pub mod signal;
 pub mod symbol;
 pub mod trading;
 
+pub use copy_state::CopyState;
 pub use decimal::DecimalError;
 pub use filters::{FilterViolation, Rounding, SymbolFilters};
 pub use num::{Asset, Money, Price, Quantity};

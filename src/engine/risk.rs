@@ -51,6 +51,12 @@ pub fn check_exposure(c: &ExposureCheck<'_>) -> Result<OrderType, Skip> {
                 format!("skipped {name}: the copy is stopped"),
             ))
         }
+        CopyState::Created => {
+            return Err(Skip::new(
+                NoticeKind::CopyStopped,
+                format!("skipped {name}: the copy has not started"),
+            ))
+        }
     }
     if let Some(age) = c.age_ms {
         let max_ms = i64::try_from(s.risk.max_signal_age_secs)

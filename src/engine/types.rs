@@ -12,15 +12,9 @@ use crate::domain::{
     StopAction, Symbol, SymbolFilters,
 };
 
-/// Whether a copy acts on signals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CopyState {
-    Running,
-    /// Closes and reduces only.
-    Paused,
-    Stopped,
-}
+/// Whether a copy acts on signals: the domain's run state (a held copy is planned as
+/// paused).
+pub use crate::domain::CopyState;
 
 /// Long or short.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -407,7 +401,8 @@ impl OrderPlan {
 }
 
 /// The kind of a notice, for the UI to pick an icon and for tests to match.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum NoticeKind {
     CopyPaused,

@@ -13,7 +13,7 @@ use super::{config, start, Notification, RunOptions};
 pub fn line(n: &Notification) -> String {
     format!(
         "{} {}{}: {}",
-        n.kind,
+        Notification::tag(n.kind, n.notice),
         n.copy.as_deref().unwrap_or("-"),
         match n.level {
             super::NotifyLevel::Info => "",

@@ -17,10 +17,11 @@ use crate::exchange::{
     TriggerPrice,
 };
 use crate::store::table::journal::{OrderType as JournalType, PlannedOrder};
-use crate::store::StoreError;
+use crate::store::{Store, StoreError};
 
 use super::failpoint;
-use super::notify::NotifyLevel;
+use super::hold::HoldKind;
+use super::notify::{NotifyKind, NotifyLevel};
 use super::supervisor::CopyRunner;
 
 /// A plan whose orders may not all have settled: what recovery needs after a crash.
@@ -32,6 +33,37 @@ pub struct InFlight {
 }
 
 impl CopyRunner {
+    /// Runs one write to the journal or the ledger. A failure is logged as an error and
+    /// puts the copy on a [`HoldKind::JournalWrite`] hold; the next write that succeeds
+    /// lifts it (copy-rules §1.10). Never a silent `let _ =`: a lost journal row is how an
+    /// order gets sent twice after a crash.
+    pub(crate) fn journal_write<T>(
+        &mut self,
+        what: &str,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    ) -> Option<T> {
+        match self.with_store(f) {
+            Ok(v) => {
+                self.release(HoldKind::JournalWrite);
+                Some(v)
+            }
+            // The row is already past that state (a report read twice): nothing to write,
+            // and the database works.
+            Err(e @ (StoreError::InvalidTransition { .. } | StoreError::NotFound { .. })) => {
+                tracing::debug!(copy = %self.name, what, error = %e, "journal state not advanced");
+                None
+            }
+            Err(e) => {
+                tracing::error!(copy = %self.name, what, error = %e, "journal write failed");
+                self.hold(
+                    HoldKind::JournalWrite,
+                    format!("{what} could not be written: {e}"),
+                );
+                None
+            }
+        }
+    }
+
     /// Writes a plan's orders and ledger, then runs it.
     pub(crate) async fn execute(&mut self, plan: Plan, leader_ref: Option<(Decimal, i64)>) {
         let before = self.ctx.ledger.clone();
@@ -42,8 +74,8 @@ impl CopyRunner {
             orders: orders.clone(),
         };
         let signal_id = self.signal_row;
+        let copy_id = self.copy_id;
         let written = self.with_store(|s| {
-            let copy_id = self.copy_id;
             let ledger = serde_json::to_string(&plan.ledger).unwrap_or_default();
             let inflight = serde_json::to_string(&inflight).unwrap_or_default();
             s.transaction(|tx| {
@@ -72,7 +104,7 @@ impl CopyRunner {
                         Err(e) => return Err(e),
                     }
                 }
-                crate::store::table::copy_state::CopyStates::on(tx).save(
+                crate::store::table::copy_ledger::CopyLedgers::on(tx).save(
                     copy_id,
                     &ledger,
                     (!orders.is_empty()).then_some(inflight.as_str()),
@@ -110,13 +142,19 @@ impl CopyRunner {
             Ok(())
         });
         if let Err(e) = written {
+            tracing::error!(copy = %self.name, error = %e, "journal write failed; plan not run");
             self.say(
                 NotifyLevel::Error,
-                "error",
+                NotifyKind::Error,
                 format!("plan not run: the journal could not be written: {e}"),
+            );
+            self.hold(
+                HoldKind::JournalWrite,
+                format!("the journal could not be written: {e}"),
             );
             return;
         }
+        self.release(HoldKind::JournalWrite);
         if !orders.is_empty() {
             failpoint::hit("after_journal");
         }
@@ -151,17 +189,33 @@ impl CopyRunner {
         self.settle(ledger);
     }
 
+    /// Tries the database again while a failed write holds the copy: saving the settled
+    /// ledger is a real write of the same path, and its success lifts the hold.
+    pub(crate) fn probe_journal(&mut self) {
+        let json = serde_json::to_string(&self.ctx.ledger).unwrap_or_default();
+        let now = self.clock.now_ms();
+        let id = self.copy_id;
+        self.journal_write("the copy's ledger", |s| {
+            s.copy_ledgers().save(id, &json, None, now)
+        });
+    }
+
     /// Stores the ledger as settled (no plan in flight).
     pub(crate) fn settle(&mut self, ledger: Ledger) {
         self.ctx.ledger = ledger;
         let json = serde_json::to_string(&self.ctx.ledger).unwrap_or_default();
         let now = self.clock.now_ms();
         let id = self.copy_id;
-        if let Err(e) = self.with_store(|s| s.copy_states().save(id, &json, None, now)) {
+        if self
+            .journal_write("the copy's ledger", |s| {
+                s.copy_ledgers().save(id, &json, None, now)
+            })
+            .is_none()
+        {
             self.say(
                 NotifyLevel::Error,
-                "error",
-                format!("the copy's state could not be saved: {e}"),
+                NotifyKind::Error,
+                "the copy's ledger could not be saved; it is kept in memory and saved again when the database accepts writes".into(),
             );
         }
         self.publish_held();
@@ -194,29 +248,37 @@ impl CopyRunner {
         // Whatever happens to this order, a snapshot read before it no longer holds.
         self.cached = None;
         let sent_at = self.clock.now_ms();
-        let _ = self.with_store(|s| s.journal().mark_sent(&o.client_id, sent_at));
+        self.journal_write("an order's `sent` state", |s| {
+            s.journal().mark_sent(&o.client_id, sent_at)
+        });
         let placed = self.follower.ex.place_order(&req).await;
         failpoint::hit("after_send");
         let report = match placed {
             Ok(Placement::Acknowledged(r)) => Some(r),
             Ok(Placement::Unconfirmed { reason, .. }) => {
                 let now = self.clock.now_ms();
-                let _ = self.with_store(|s| s.journal().mark_unknown(&o.client_id, now));
+                self.journal_write("an order's `unknown` state", |s| {
+                    s.journal().mark_unknown(&o.client_id, now)
+                });
                 tracing::warn!(reason = %reason, "order unconfirmed; looking it up");
                 self.look_up(&o.symbol.name, &o.client_id, sent_at).await
             }
             Err(e) if e.class() == ErrorClass::Transient => {
                 let now = self.clock.now_ms();
-                let _ = self.with_store(|s| s.journal().mark_unknown(&o.client_id, now));
+                self.journal_write("an order's `unknown` state", |s| {
+                    s.journal().mark_unknown(&o.client_id, now)
+                });
                 self.look_up(&o.symbol.name, &o.client_id, sent_at).await
             }
             Err(e) => {
                 let now = self.clock.now_ms();
                 let msg = e.to_string();
-                let _ = self.with_store(|s| s.journal().mark_rejected(&o.client_id, &msg, now));
+                self.journal_write("an order's `rejected` state", |s| {
+                    s.journal().mark_rejected(&o.client_id, &msg, now)
+                });
                 self.say(
                     NotifyLevel::Warning,
-                    "rejected",
+                    NotifyKind::Rejected,
                     format!(
                         "{} {:?} {} refused by the venue: {msg}",
                         o.symbol.name,
@@ -253,19 +315,26 @@ impl CopyRunner {
     }
 
     /// Writes an order report to the journal.
-    pub(crate) fn record(&self, r: &OrderReport) {
+    pub(crate) fn record(&mut self, r: &OrderReport) {
         let now = self.clock.now_ms();
         let id = r.client_id.clone();
         let filled = r.filled_quantity.get();
-        let _ = self.with_store(|s| {
+        self.journal_write("an order's outcome", |s| {
             let j = s.journal();
-            j.mark_acked(&id, &r.venue_order_id, now).ok();
+            // Acked may already be recorded (or passed): only a database failure matters.
+            match j.mark_acked(&id, &r.venue_order_id, now) {
+                Ok(()) | Err(StoreError::InvalidTransition { .. }) => {}
+                Err(e) => return Err(e),
+            }
             match r.status {
                 OrderStatus::Filled => j.mark_filled(&id, filled, now),
                 OrderStatus::PartiallyFilled => j.mark_partially_filled(&id, filled, now),
                 OrderStatus::Canceled | OrderStatus::Expired => {
                     if filled > Decimal::ZERO {
-                        j.mark_partially_filled(&id, filled, now).ok();
+                        match j.mark_partially_filled(&id, filled, now) {
+                            Ok(()) | Err(StoreError::InvalidTransition { .. }) => {}
+                            Err(e) => return Err(e),
+                        }
                     }
                     j.mark_canceled(&id, now)
                 }
@@ -353,14 +422,14 @@ impl CopyRunner {
                 if let Err(e) = self.with_store(|s| s.figures_base().reset(id, since)) {
                     self.say(
                         NotifyLevel::Error,
-                        "error",
+                        NotifyKind::Error,
                         format!("{reason}: not stored, the figures were not reset: {e}"),
                     );
                 }
                 Ok(())
             }
             ActionKind::PauseOpens => {
-                self.opens_paused = true;
+                self.hold(super::hold::HoldKind::LeaderUnreadable, reason.to_owned());
                 Ok(())
             }
             ActionKind::StopCopy { stop_action } => {
@@ -368,11 +437,12 @@ impl CopyRunner {
                 Ok(())
             }
             ActionKind::Notice(k) => {
-                let kind = serde_json::to_value(k)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_else(|| "notice".into());
-                self.say(NotifyLevel::Warning, &kind, reason.to_owned());
+                self.tell(
+                    NotifyLevel::Warning,
+                    NotifyKind::of_notice(*k),
+                    Some(*k),
+                    reason.to_owned(),
+                );
                 Ok(())
             }
         };
@@ -380,7 +450,7 @@ impl CopyRunner {
             Ok(()) => tracing::debug!(reason, "action done"),
             Err(e) => self.say(
                 NotifyLevel::Warning,
-                "error",
+                NotifyKind::Error,
                 format!("{reason}: the venue refused it: {e}"),
             ),
         }
@@ -402,10 +472,11 @@ impl CopyRunner {
             return Ok(());
         };
         let now = self.clock.now_ms();
-        let _ = self.with_store(|s| {
-            s.journal().record_planned(&PlannedOrder {
+        let copy_id = self.copy_id;
+        self.journal_write("a protective stop's journal row", |s| {
+            match s.journal().record_planned(&PlannedOrder {
                 client_order_id: client_id,
-                copy_id: self.copy_id,
+                copy_id,
                 signal_id: None,
                 leg: 0,
                 symbol,
@@ -416,7 +487,10 @@ impl CopyRunner {
                 price: Some(stop_price),
                 reduce_only: true,
                 at: now,
-            })
+            }) {
+                Ok(_) | Err(StoreError::Conflict { .. }) => Ok(()),
+                Err(e) => Err(e),
+            }
         });
         let req = ConditionalOrderRequest {
             client_id: cid,
@@ -430,7 +504,12 @@ impl CopyRunner {
             margin_mode: crate::domain::MarginMode::Cross,
         };
         self.follower.ex.place_conditional(&req).await.map(|_| ())?;
-        let _ = self.with_store(|s| s.journal().mark_acked(client_id, "conditional", now));
+        self.journal_write("a protective stop's `acked` state", |s| {
+            match s.journal().mark_acked(client_id, "conditional", now) {
+                Ok(()) | Err(StoreError::InvalidTransition { .. }) => Ok(()),
+                Err(e) => Err(e),
+            }
+        });
         Ok(())
     }
 }

@@ -141,7 +141,7 @@ impl CopyRunner {
             let _ = self.with_store(|s| s.copies().stop(id, now, &why));
             self.say(
                 super::notify::NotifyLevel::Warning,
-                "stopped",
+                super::notify::NotifyKind::Stopped,
                 format!("copy stopped: {why}"),
             );
         }
@@ -218,7 +218,7 @@ impl CopyRunner {
                     new = true;
                     self.say(
                         super::notify::NotifyLevel::Info,
-                        "funding",
+                        super::notify::NotifyKind::Funding,
                         format!(
                             "funding on {symbol}: {} {} for this copy",
                             amount.normalize(),

@@ -18,7 +18,7 @@ use crate::exchange::AccountEvent;
 use crate::exchange::AccountSnapshot;
 use crate::store::Store;
 
-use super::notify::NotifyLevel;
+use super::notify::{NotifyKind, NotifyLevel};
 use super::supervisor::CopyRunner;
 
 /// One open order on the follower that carries CopyDesk's prefix but is not in our journal.
@@ -101,7 +101,7 @@ impl CopyRunner {
                     self.set_state(CopyState::Paused);
                     self.say(
                         NotifyLevel::Error,
-                        "paused",
+                        NotifyKind::Paused,
                         format!(
                             "copying paused: order {id} on {} carries CopyDesk's id prefix but is not \
                              in this CopyDesk's journal, so another CopyDesk is trading this follower \
@@ -125,7 +125,7 @@ impl CopyRunner {
                     };
                     self.say(
                         NotifyLevel::Info,
-                        "fill",
+                        NotifyKind::Fill,
                         format!(
                             "copied: {:?} {} {} at {} (delay {delay}, slippage vs leader {slip})",
                             u.order.side,
@@ -141,7 +141,7 @@ impl CopyRunner {
             }
             AccountEvent::Disconnected(d) => self.say(
                 NotifyLevel::Warning,
-                "disconnected",
+                NotifyKind::Disconnected,
                 format!("follower stream disconnected ({}); reconnecting", d.reason),
             ),
             AccountEvent::Resynced(_) => {
@@ -153,7 +153,7 @@ impl CopyRunner {
                 self.set_state(CopyState::Paused);
                 self.say(
                     NotifyLevel::Error,
-                    "error",
+                    NotifyKind::Error,
                     format!(
                         "follower stream stopped for good: {}; copying paused",
                         f.error
@@ -186,6 +186,10 @@ impl CopyRunner {
             return;
         }
         self.set_state(CopyState::Paused);
-        self.say(NotifyLevel::Error, "paused", foreign_message(&found));
+        self.say(
+            NotifyLevel::Error,
+            NotifyKind::Paused,
+            foreign_message(&found),
+        );
     }
 }

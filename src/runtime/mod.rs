@@ -15,11 +15,14 @@ pub mod failpoint;
 mod figures;
 mod follower;
 mod follower_events;
+pub mod hold;
 pub mod leader;
+pub mod ledger;
 pub mod notify;
 mod protection;
 mod reconcile;
 mod recovery;
+pub mod repair;
 pub mod status;
 pub mod supervisor;
 mod venue;
@@ -42,10 +45,10 @@ use crate::store::table::leaders::{LeaderSource, NewLeader};
 use crate::store::DataDir;
 
 pub use config::{ConfigError, RunConfig};
-pub use notify::{Notification, Notifier, NotifyLevel, SharedStore};
+pub use notify::{Notification, Notifier, NotifyKind, NotifyLevel, SharedStore};
 pub use supervisor::{Command, EngineOptions};
 
-use supervisor::{CopyRunner, Registry, RunnerParts, Venue};
+use supervisor::{CopyRunner, HoldBoard, Registry, RunnerParts, Venue};
 
 /// Why the runtime could not start.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +88,15 @@ pub struct RuntimeHandle {
     commands: HashMap<String, mpsc::Sender<Command>>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    holds: HoldBoard,
+    refused: Vec<Refused>,
+}
+
+/// A stored copy the engine would not run, and why (with the way to recover).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub copy: String,
+    pub reason: String,
 }
 
 impl RuntimeHandle {
@@ -96,6 +108,16 @@ impl RuntimeHandle {
             .ok()
             .and_then(|mut first| first.take())
             .unwrap_or_else(|| self.notifier.subscribe())
+    }
+
+    /// The engine holds of each running copy that has any (copy-rules §1.10).
+    pub fn holds(&self) -> BTreeMap<String, Vec<hold::Hold>> {
+        self.holds.lock().map(|b| b.clone()).unwrap_or_default()
+    }
+
+    /// Copies that were not started because their stored state could not be read.
+    pub fn refused(&self) -> &[Refused] {
+        &self.refused
     }
 
     /// Names of the running copies.
@@ -127,7 +149,7 @@ impl RuntimeHandle {
     }
 }
 
-fn account_venue(
+pub(crate) fn account_venue(
     config: &RunConfig,
     name: &str,
     keys: &KeySource<'_>,
@@ -177,6 +199,33 @@ fn account_venue(
         ex: Arc::new(bin.clone()),
         bin,
     })
+}
+
+/// Tells the user a stored copy was not started, and why; the reason names the row and
+/// the recovery.
+fn refuse(
+    notifier: &Notifier,
+    clock: &dyn Clock,
+    copy_id: i64,
+    copy: &str,
+    reason: String,
+) -> Refused {
+    tracing::error!(copy, "{reason}");
+    notifier.send(
+        Some(copy_id),
+        Notification {
+            ts_ms: clock.now_ms(),
+            copy: Some(copy.to_owned()),
+            level: NotifyLevel::Error,
+            kind: NotifyKind::Error,
+            notice: None,
+            message: format!("copy not started: {reason}"),
+        },
+    );
+    Refused {
+        copy: copy.to_owned(),
+        reason,
+    }
 }
 
 /// Opens an account's stream and waits for its first snapshot.
@@ -245,6 +294,8 @@ pub async fn start_keys(
     let notifier = Notifier::new(store.clone());
     let from_start = notifier.subscribe();
     let registry: Registry = Arc::new(Mutex::new(BTreeMap::new()));
+    let hold_board: HoldBoard = Arc::new(Mutex::new(BTreeMap::new()));
+    let mut refused = Vec::new();
     let clock = opts.clock.clone();
     let mut prepared = Vec::new();
     let mut reserved: HashMap<String, Decimal> = HashMap::new();
@@ -391,7 +442,18 @@ pub async fn start_keys(
                 )));
             }
             let current: Option<crate::store::table::copy_settings::SettingsVersion<CopySettings>> =
-                s.copy_settings().current(copy_id)?;
+                match s.copy_settings().current(copy_id) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        drop(guard);
+                        let reason = format!(
+                            "the stored settings of copy `{}` (table copy_settings, copy_id {copy_id}, latest row) cannot be read: {e}; the copy was not started and its positions are left as they are. Recover by giving the copy a new name in the config (the positions it held count as your own until you close them), or restore the database from the `backups` folder",
+                            c.name
+                        );
+                        refused.push(refuse(&notifier, &*clock, copy_id, &c.name, reason));
+                        continue;
+                    }
+                };
             match current {
                 Some(v) if v.settings != c.settings => {
                     v.settings
@@ -410,18 +472,34 @@ pub async fn start_keys(
                         .record(copy_id, &c.settings, now, Some("from the config"))?;
                 }
             }
-            let state = if row.state == StoredState::Paused {
-                CopyState::Paused
-            } else {
-                CopyState::Running
+            // The user's pause survives a restart; a created copy starts below.
+            let state = match row.state {
+                StoredState::Paused => CopyState::Paused,
+                StoredState::Created | StoredState::Running => CopyState::Running,
+                StoredState::Stopped => {
+                    return Err(setup(
+                        "this copy is stopped; a stopped copy does not restart".into(),
+                    ))
+                }
             };
             match row.t0 {
                 Some(t0) => {
-                    let ledger: Ledger = s
-                        .copy_states()
-                        .get(copy_id)?
-                        .and_then(|r| serde_json::from_str(&r.ledger).ok())
-                        .unwrap_or_default();
+                    // Unreadable stored state stops this copy only, never becomes an empty
+                    // ledger (that would forget the positions it holds).
+                    let ledger: Ledger = match ledger::load(s, copy_id, &c.name) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            drop(guard);
+                            refused.push(refuse(
+                                &notifier,
+                                &*clock,
+                                copy_id,
+                                &c.name,
+                                e.to_string(),
+                            ));
+                            continue;
+                        }
+                    };
                     let ctx = CopyContext {
                         id: c.name.clone(),
                         settings: c.settings.clone(),
@@ -536,11 +614,12 @@ pub async fn start_keys(
             rules,
             opts: opts.engine,
             registry: registry.clone(),
+            hold_board: hold_board.clone(),
         });
         if !foreign.is_empty() {
             runner.say(
                 NotifyLevel::Error,
-                "paused",
+                NotifyKind::Paused,
                 follower_events::foreign_message(&foreign),
             );
         }
@@ -552,7 +631,7 @@ pub async fn start_keys(
         let name = c.name.clone();
         runner.say(
             NotifyLevel::Info,
-            "started",
+            NotifyKind::Started,
             format!("copy `{name}` running: {} → {}", c.leader, c.follower),
         );
         tasks.push(tokio::spawn(async move {
@@ -568,5 +647,7 @@ pub async fn start_keys(
         commands,
         stop: stop_tx,
         tasks,
+        holds: hold_board,
+        refused,
     })
 }

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
+use crate::engine::NoticeKind;
 use crate::store::table::notifications::Level;
 use crate::store::DataDir;
 
@@ -20,6 +21,113 @@ pub enum NotifyLevel {
     Error,
 }
 
+/// What a notification is about, so the app and the tests branch on a type and never on
+/// prose. Serialised snake_case; the `notifications` table stores the same text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyKind {
+    /// A copy's supervisor was spawned (its start plan runs next).
+    Started,
+    /// Start-up recovery and reconciliation are done; the copy follows the leader.
+    Watching,
+    /// A follower order filled (with delay and slippage versus the leader).
+    Fill,
+    /// A leader change was not copied; `notice` says why.
+    Skip,
+    /// The venue refused one of our orders.
+    Rejected,
+    /// The user paused the copy: opens skipped, closes mirrored.
+    Paused,
+    Resumed,
+    /// The engine put the copy on a hold (opens skipped, closes mirrored) for a reason that
+    /// clears itself.
+    Held,
+    /// A hold cleared.
+    Released,
+    Stopping,
+    Stopped,
+    Disconnected,
+    Reconnected,
+    /// A reconciliation ran and repaired drift.
+    Reconciled,
+    Unprotected,
+    Protected,
+    /// A funding payment on the copy's positions.
+    Funding,
+    Error,
+    /// An engine notice that is not a skip; `notice` says which.
+    Notice,
+}
+
+impl NotifyKind {
+    /// The stored and printed text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyKind::Started => "started",
+            NotifyKind::Watching => "watching",
+            NotifyKind::Fill => "fill",
+            NotifyKind::Skip => "skip",
+            NotifyKind::Rejected => "rejected",
+            NotifyKind::Paused => "paused",
+            NotifyKind::Resumed => "resumed",
+            NotifyKind::Held => "held",
+            NotifyKind::Released => "released",
+            NotifyKind::Stopping => "stopping",
+            NotifyKind::Stopped => "stopped",
+            NotifyKind::Disconnected => "disconnected",
+            NotifyKind::Reconnected => "reconnected",
+            NotifyKind::Reconciled => "reconciled",
+            NotifyKind::Unprotected => "unprotected",
+            NotifyKind::Protected => "protected",
+            NotifyKind::Funding => "funding",
+            NotifyKind::Error => "error",
+            NotifyKind::Notice => "notice",
+        }
+    }
+
+    /// The kind an engine notice is reported as: a leader change not copied is a skip;
+    /// the rest are notices (the copy's own stop rules, doubts about a snapshot, …).
+    pub fn of_notice(n: NoticeKind) -> NotifyKind {
+        match n {
+            NoticeKind::CopyPaused
+            | NoticeKind::CopyStopped
+            | NoticeKind::BeforeStart
+            | NoticeKind::OutOfOrder
+            | NoticeKind::TooOld
+            | NoticeKind::Slippage
+            | NoticeKind::QuoteNotAllowed
+            | NoticeKind::SymbolFiltered
+            | NoticeKind::HeldByOtherCopy
+            | NoticeKind::MarginAssetMissing
+            | NoticeKind::MultiAssetsWithIsolated
+            | NoticeKind::PositionModeMismatch
+            | NoticeKind::NoLeaderEquity
+            | NoticeKind::BelowMinimum
+            | NoticeKind::InsufficientFunds
+            | NoticeKind::AmountAboveAccountValue
+            | NoticeKind::PositionCapped
+            | NoticeKind::NotCopied
+            | NoticeKind::MarginSyncSkipped
+            | NoticeKind::LostOpen
+            | NoticeKind::MissingMarketData => NotifyKind::Skip,
+            NoticeKind::Pending
+            | NoticeKind::MarginModeDeferred
+            | NoticeKind::ClosedOutside
+            | NoticeKind::DoubtfulSnapshot
+            | NoticeKind::LeaderFlatUnconfirmed
+            | NoticeKind::StopLoss
+            | NoticeKind::TakeProfit => NotifyKind::Notice,
+        }
+    }
+}
+
+impl std::fmt::Display for NotifyKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One notification, as the app and the CLI receive it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -30,10 +138,21 @@ pub struct Notification {
     /// The copy it concerns, by name.
     pub copy: Option<String>,
     pub level: NotifyLevel,
-    /// A short machine-readable kind: `fill`, `skip`, `stopped`, `paused`, `disconnected`,
-    /// `error`, `started`, `reconciled`, or an engine notice kind.
-    pub kind: String,
+    pub kind: NotifyKind,
+    /// The engine's reason, for a [`NotifyKind::Skip`] or [`NotifyKind::Notice`].
+    pub notice: Option<NoticeKind>,
     pub message: String,
+}
+
+impl Notification {
+    /// The typed head of a notification as lines print it: the kind, and the engine's
+    /// notice after a colon when there is one (`skip:below-minimum`).
+    pub fn tag(kind: NotifyKind, notice: Option<NoticeKind>) -> String {
+        match notice {
+            Some(n) => format!("{}:{}", kind.as_str(), notice_text(n)),
+            None => kind.as_str().to_owned(),
+        }
+    }
 }
 
 /// The shared database handle: one writer connection per process.
@@ -64,7 +183,7 @@ impl Notifier {
             NotifyLevel::Warning => Level::Warning,
             NotifyLevel::Error => Level::Error,
         };
-        let kind: String = n.kind.chars().take(32).collect();
+        let kind = n.kind.as_str();
         let message: String = n.message.chars().take(2000).collect();
         let stored = self
             .store
@@ -73,14 +192,26 @@ impl Notifier {
             .and_then(|s| {
                 s.store()
                     .notifications()
-                    .push(n.ts_ms, copy_id, level, &kind, &message)
+                    .push(n.ts_ms, copy_id, level, kind, &message)
                     .map_err(|e| e.to_string())
             });
         if let Err(e) = stored {
             tracing::warn!(error = %e, "notification not stored");
         }
-        tracing::info!(copy = ?n.copy, kind = %n.kind, "{}", n.message);
+        match n.level {
+            NotifyLevel::Error => tracing::error!(copy = ?n.copy, kind = %n.kind, "{}", n.message),
+            NotifyLevel::Warning => tracing::warn!(copy = ?n.copy, kind = %n.kind, "{}", n.message),
+            NotifyLevel::Info => tracing::info!(copy = ?n.copy, kind = %n.kind, "{}", n.message),
+        }
         // No subscriber is fine: the database keeps it.
         let _ = self.tx.send(n);
     }
+}
+
+/// An engine notice's kebab-case text (`below-minimum`), as the engine serialises it.
+pub fn notice_text(k: NoticeKind) -> String {
+    serde_json::to_value(k)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("{k:?}"))
 }

@@ -45,7 +45,7 @@ impl CopyRunner {
             }
         };
         if leader.status != SnapshotStatus::Failed {
-            self.opens_paused = false;
+            self.release(super::hold::HoldKind::LeaderUnreadable);
         }
         let Some(snap) = self.fresh_snapshot().await else {
             return;
@@ -69,7 +69,7 @@ impl CopyRunner {
         if why != "periodic" {
             self.say(
                 super::notify::NotifyLevel::Info,
-                "reconciled",
+                super::notify::NotifyKind::Reconciled,
                 format!("reconciled after {why}: {repairs} repair order(s)"),
             );
         }
@@ -77,6 +77,9 @@ impl CopyRunner {
         if changed {
             self.execute(plan, None).await;
         }
+        // A completed pass has matched the ledger to the venue's positions, which is what
+        // unreadable stored state needed.
+        self.release(super::hold::HoldKind::UnreadableState);
         // Funding the stream's event did not bring in (a reconnect, a restart) is caught up
         // before protect() records the figures.
         self.collect_funding().await;

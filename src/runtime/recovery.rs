@@ -13,27 +13,33 @@ use crate::engine::Ledger;
 use crate::store::table::journal::OrderState;
 
 use super::exec::InFlight;
-use super::notify::NotifyLevel;
+use super::hold::HoldKind;
+use super::notify::{NotifyKind, NotifyLevel};
 use super::supervisor::CopyRunner;
 
 /// Finishes the plan a crash left in flight, if any.
 pub async fn recover(r: &mut CopyRunner) {
     let id = r.copy_id;
-    let Ok(Some(row)) = r.with_store(|s| s.copy_states().get(id)) else {
-        return;
-    };
-    let Some(text) = row.in_flight else {
-        return;
-    };
-    let Ok(inflight) = serde_json::from_str::<InFlight>(&text) else {
-        r.say(
-            NotifyLevel::Error,
-            "error",
-            "the plan in flight could not be read back; reconciliation takes over".into(),
-        );
-        let ledger = r.ctx.ledger.clone();
-        r.settle(ledger);
-        return;
+    let name = r.name.clone();
+    // The start read the same row and refused the copy when it could not; a failure here
+    // is the database failing between the two reads.
+    let stored = r.with_store(|s| Ok(super::ledger::load_stored(s, id, &name)));
+    let inflight: InFlight = match stored {
+        Ok(Ok(super::ledger::Stored {
+            in_flight: Some(f), ..
+        })) => f,
+        Ok(Ok(_)) => return,
+        Ok(Err(e)) => {
+            r.say(NotifyLevel::Error, NotifyKind::Error, e.to_string());
+            r.hold(HoldKind::UnreadableState, e.to_string());
+            return;
+        }
+        Err(e) => {
+            let why = format!("the plan in flight could not be read: {e}");
+            r.say(NotifyLevel::Error, NotifyKind::Error, why.clone());
+            r.hold(HoldKind::UnreadableState, why);
+            return;
+        }
     };
     let mut ledger: Ledger = r.ctx.ledger.clone();
     // A request the crashed process had on the wire carries a timestamp from before this
@@ -42,10 +48,31 @@ pub async fn recover(r: &mut CopyRunner) {
     let restarted_at = r.clock.now_ms();
     let mut resent = 0u32;
     for o in &inflight.orders {
-        let entry = r
-            .with_store(|s| s.journal().get(&o.client_id))
-            .ok()
-            .flatten();
+        let entry = match r.with_store(|s| s.journal().get(&o.client_id)) {
+            Ok(e) => e,
+            Err(e) => {
+                // Unreadable, not absent: the venue still knows whether it filled.
+                let why = format!(
+                    "journal row `{}` (table order_journal) cannot be read: {e}",
+                    o.client_id
+                );
+                r.say(NotifyLevel::Error, NotifyKind::Error, why.clone());
+                r.hold(HoldKind::UnreadableState, why);
+                let filled = match r
+                    .follower
+                    .ex
+                    .query_order(&o.symbol.name, &o.client_id)
+                    .await
+                {
+                    Ok(Some(rep)) => rep.filled_quantity.get(),
+                    _ => Decimal::ZERO,
+                };
+                if filled < o.qty.get() {
+                    ledger.apply_order_result(&inflight.before, o, filled);
+                }
+                continue;
+            }
+        };
         let filled = match entry {
             Some(e) if e.state.is_terminal() => e.filled_qty,
             Some(e) => {
@@ -88,15 +115,16 @@ pub async fn recover(r: &mut CopyRunner) {
                         }
                         Resend::Send => {
                             if e.state == OrderState::Planned || e.state == OrderState::Sent {
-                                let _ =
-                                    r.with_store(|s| s.journal().mark_unknown(&o.client_id, now));
+                                r.journal_write("an order's `unknown` state", |s| {
+                                    s.journal().mark_unknown(&o.client_id, now)
+                                });
                             }
                             resent += 1;
                             filled = Some(r.send_order(o).await);
                             break;
                         }
                         Resend::GiveUp => {
-                            let _ = r.with_store(|s| {
+                            r.journal_write("an order's `rejected` state", |s| {
                                 s.journal().mark_rejected(
                                     &o.client_id,
                                     "not found after a restart and older than max_signal_age_secs; not resent",
@@ -105,7 +133,7 @@ pub async fn recover(r: &mut CopyRunner) {
                             });
                             r.say(
                                 NotifyLevel::Warning,
-                                "skip",
+                                NotifyKind::Skip,
                                 format!(
                                     "{} order from before the restart was never placed and is now too old; not resent",
                                     o.symbol.name

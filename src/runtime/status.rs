@@ -38,6 +38,9 @@ pub struct CopyStatus {
     pub funding: Option<String>,
     pub positions: Vec<PositionStatus>,
     pub orders_journaled: usize,
+    /// Why the copy's stored ledger cannot be read, with the recovery; its positions are
+    /// then unknown (never shown as none).
+    pub ledger_error: Option<String>,
 }
 
 /// Everything `status` prints.
@@ -52,11 +55,10 @@ pub fn read(dir: &Path) -> Result<Status, StoreError> {
     let store = Store::open_read_only(&db_path(dir))?;
     let mut copies = Vec::new();
     for c in store.copies().list()? {
-        let ledger: Ledger = store
-            .copy_states()
-            .get(c.id)?
-            .and_then(|r| serde_json::from_str(&r.ledger).ok())
-            .unwrap_or_default();
+        let (ledger, ledger_error) = match super::ledger::load(&store, c.id, &c.name) {
+            Ok(l) => (l, None),
+            Err(e) => (Ledger::default(), Some(e.to_string())),
+        };
         let fig = store.figures().latest(c.id)?;
         let positions = ledger
             .positions
@@ -84,6 +86,7 @@ pub fn read(dir: &Path) -> Result<Status, StoreError> {
             funding: fig.as_ref().map(|f| f.funding.normalize().to_string()),
             positions,
             orders_journaled: store.journal().for_copy(c.id)?.len(),
+            ledger_error,
         });
     }
     let recent = store
@@ -121,7 +124,9 @@ impl Status {
                 ));
             }
             out.push_str(&format!("  orders journaled: {}\n", c.orders_journaled));
-            if c.positions.is_empty() {
+            if let Some(e) = &c.ledger_error {
+                out.push_str(&format!("  positions unknown: {e}\n"));
+            } else if c.positions.is_empty() {
                 out.push_str("  no copied positions\n");
             }
             for p in &c.positions {

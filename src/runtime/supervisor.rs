@@ -19,11 +19,15 @@ use crate::exchange::{AccountEvent, AccountSnapshot, Clock, EventStream, Exchang
 use crate::store::{Store, StoreError};
 
 use super::follower::{market, to_follower};
+use super::hold::{Change, Hold, HoldKind, Holds};
 use super::leader::LeaderTracker;
-use super::notify::{Notification, Notifier, NotifyLevel, SharedStore};
+use super::notify::{Notification, Notifier, NotifyKind, NotifyLevel, SharedStore};
 
 /// Books each copy holds, per follower account, so copies of one follower stay apart.
 pub type Registry = Arc<Mutex<BTreeMap<String, BTreeMap<i64, BTreeSet<PositionKey>>>>>;
+
+/// The engine holds of every running copy, by copy name, for status readers.
+pub type HoldBoard = Arc<Mutex<BTreeMap<String, Vec<Hold>>>>;
 
 /// What the app or the CLI may ask of a running copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +97,9 @@ pub struct CopyRunner {
     pub(crate) registry: Registry,
     /// Leader fill price and event time per client id, for fill notifications.
     pub(crate) leader_refs: HashMap<String, (Decimal, i64)>,
-    pub(crate) opens_paused: bool,
+    /// The engine's holds (copy-rules §1.10): while any is on, the copy plans as paused.
+    pub(crate) holds: Holds,
+    pub(crate) hold_board: HoldBoard,
     pub(crate) stop_requested: Option<(StopAction, String)>,
     pub(crate) server_offset_ms: i64,
     /// The follower as last read; `None` once our orders or the venue changed it.
@@ -132,6 +138,7 @@ pub struct RunnerParts {
     pub rules: BTreeMap<String, SymbolRules>,
     pub opts: EngineOptions,
     pub registry: Registry,
+    pub hold_board: HoldBoard,
 }
 
 impl CopyRunner {
@@ -153,7 +160,8 @@ impl CopyRunner {
             opts: p.opts,
             registry: p.registry,
             leader_refs: HashMap::new(),
-            opens_paused: false,
+            holds: Holds::default(),
+            hold_board: p.hold_board,
             stop_requested: None,
             server_offset_ms: 0,
             cached: None,
@@ -177,17 +185,75 @@ impl CopyRunner {
     }
 
     /// Sends a notification about this copy.
-    pub(crate) fn say(&self, level: NotifyLevel, kind: &str, message: String) {
+    pub(crate) fn say(&self, level: NotifyLevel, kind: NotifyKind, message: String) {
+        self.tell(level, kind, None, message);
+    }
+
+    /// Sends a notification that carries the engine's reason.
+    pub(crate) fn tell(
+        &self,
+        level: NotifyLevel,
+        kind: NotifyKind,
+        notice: Option<crate::engine::NoticeKind>,
+        message: String,
+    ) {
         self.notifier.send(
             Some(self.copy_id),
             Notification {
                 ts_ms: self.clock.now_ms(),
                 copy: Some(self.name.clone()),
                 level,
-                kind: kind.to_owned(),
+                kind,
+                notice,
                 message,
             },
         );
+    }
+
+    /// Puts the copy on an engine hold (announced once, with its reason).
+    pub(crate) fn hold(&mut self, kind: HoldKind, reason: String) {
+        if self.holds.set(kind, reason.clone(), self.clock.now_ms()) == Change::Started {
+            self.say(
+                NotifyLevel::Warning,
+                NotifyKind::Held,
+                format!(
+                    "copy held ({}): {reason}; opens are skipped, closes still mirrored",
+                    kind.as_str()
+                ),
+            );
+            self.publish_holds();
+        }
+    }
+
+    /// Lifts an engine hold once its cause cleared (announced once).
+    pub(crate) fn release(&mut self, kind: HoldKind) {
+        if self.holds.lift(kind) == Change::Lifted {
+            self.say(
+                NotifyLevel::Info,
+                NotifyKind::Released,
+                format!(
+                    "hold lifted ({}): copying opens again{}",
+                    kind.as_str(),
+                    if self.holds.is_held() {
+                        " once the other holds lift"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+            self.publish_holds();
+        }
+    }
+
+    fn publish_holds(&self) {
+        if let Ok(mut b) = self.hold_board.lock() {
+            let list = self.holds.list();
+            if list.is_empty() {
+                b.remove(&self.name);
+            } else {
+                b.insert(self.name.clone(), list);
+            }
+        }
     }
 
     /// Publishes the follower books this copy holds.
@@ -286,7 +352,7 @@ impl CopyRunner {
         let Some(snap) = self.follower_snapshot().await else {
             self.say(
                 NotifyLevel::Error,
-                "error",
+                NotifyKind::Error,
                 format!(
                     "{} signal not copied: the follower account could not be read",
                     signal.symbol
@@ -297,7 +363,7 @@ impl CopyRunner {
         let Some(market) = self.market_of(&signal.symbol.name).await else {
             self.say(
                 NotifyLevel::Warning,
-                "skip",
+                NotifyKind::Skip,
                 format!(
                     "{} signal not copied: no market data for the symbol",
                     signal.symbol
@@ -306,7 +372,7 @@ impl CopyRunner {
             return;
         };
         let mut ctx = self.ctx.clone();
-        if self.opens_paused && ctx.state == CopyState::Running {
+        if self.holds.is_held() && ctx.state == CopyState::Running {
             ctx.state = CopyState::Paused;
         }
         let leader_ref = match &signal.kind {
@@ -383,7 +449,7 @@ impl CopyRunner {
         let _ = self.with_store(|s| s.copies().stop(id, now, why));
         self.say(
             NotifyLevel::Warning,
-            "stopped",
+            NotifyKind::Stopped,
             format!("copy stopped: {why}"),
         );
     }
@@ -396,14 +462,25 @@ impl CopyRunner {
         }
     }
 
+    /// Moves a running copy to `Running` or `Paused` (the user's pause) and stores it. A
+    /// stop goes through [`CopyRunner::stop_copy`]; a created copy is never planned.
     pub(crate) fn set_state(&mut self, state: CopyState) {
+        match state {
+            CopyState::Running | CopyState::Paused => {}
+            CopyState::Created | CopyState::Stopped => {
+                tracing::error!(copy = %self.name, to = %state, "a running copy cannot move to this state here");
+                return;
+            }
+        }
         self.ctx.state = state;
-        let store_state = match state {
-            CopyState::Paused => crate::store::table::copies::CopyState::Paused,
-            _ => crate::store::table::copies::CopyState::Running,
-        };
         let id = self.copy_id;
-        let _ = self.with_store(|s| s.copies().set_state(id, store_state));
+        if let Err(e) = self.with_store(|s| s.copies().set_state(id, state)) {
+            self.say(
+                NotifyLevel::Error,
+                NotifyKind::Error,
+                format!("the copy's state `{state}` could not be stored: {e}; it applies until the engine stops"),
+            );
+        }
     }
 
     async fn on_leader(&mut self, ev: AccountEvent) {
@@ -411,17 +488,20 @@ impl CopyRunner {
             AccountEvent::Disconnected(d) => {
                 self.say(
                     NotifyLevel::Warning,
-                    "disconnected",
+                    NotifyKind::Disconnected,
                     format!("leader stream disconnected ({}); reconnecting", d.reason),
                 );
                 return;
             }
             AccountEvent::Failed(f) => {
-                self.opens_paused = true;
                 self.say(
                     NotifyLevel::Error,
-                    "error",
-                    format!("leader stream stopped for good: {}; opens paused", f.error),
+                    NotifyKind::Error,
+                    format!("leader stream stopped for good: {}", f.error),
+                );
+                self.hold(
+                    HoldKind::LeaderUnreadable,
+                    format!("the leader's stream stopped: {}", f.error),
                 );
                 return;
             }
@@ -455,7 +535,7 @@ impl CopyRunner {
         let mut last_tick = self.clock.now_ms();
         self.say(
             NotifyLevel::Info,
-            "watching",
+            NotifyKind::Watching,
             format!("copy `{}` is watching the leader", self.name),
         );
         loop {
@@ -469,11 +549,11 @@ impl CopyRunner {
                 c = commands.recv() => match c {
                     Some(Command::Pause) => {
                         self.set_state(CopyState::Paused);
-                        self.say(NotifyLevel::Info, "paused", "copy paused: closes still mirrored, no opens".into());
+                        self.say(NotifyLevel::Info, NotifyKind::Paused, "copy paused: closes still mirrored, no opens".into());
                     }
                     Some(Command::Resume) => {
                         self.set_state(CopyState::Running);
-                        self.say(NotifyLevel::Info, "resumed", "copy resumed".into());
+                        self.say(NotifyLevel::Info, NotifyKind::Resumed, "copy resumed".into());
                     }
                     Some(Command::Panic) => self.stop_copy(StopAction::CloseAll, "panic (kill switch)").await,
                     None => {}
@@ -481,18 +561,21 @@ impl CopyRunner {
                 ev = leader_stream.next() => match ev {
                     Some(ev) => self.on_leader(ev).await,
                     None => {
-                        self.say(NotifyLevel::Error, "error", "leader stream ended; copying stops".into());
+                        self.say(NotifyLevel::Error, NotifyKind::Error, "leader stream ended; copying stops".into());
                         break;
                     }
                 },
                 ev = follower_stream.next() => match ev {
                     Some(ev) => self.on_follower(ev).await,
                     None => {
-                        self.say(NotifyLevel::Error, "error", "follower stream ended; copying stops".into());
+                        self.say(NotifyLevel::Error, NotifyKind::Error, "follower stream ended; copying stops".into());
                         break;
                     }
                 },
                 _ = self.clock.sleep(Duration::from_millis(500)) => {
+                    if self.holds.has(HoldKind::JournalWrite) {
+                        self.probe_journal();
+                    }
                     let now = self.clock.now_ms();
                     if now - last_tick > JUMP_MS {
                         self.reconcile("resume after a clock jump").await;

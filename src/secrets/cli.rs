@@ -11,7 +11,6 @@ use super::keychain::{Keychain, SecretPart};
 use super::keys::{self, KeysError};
 use super::secret::Secret;
 use super::source::SecretSource;
-use crate::api::ApiError;
 use crate::store::DataDir;
 
 /// Environment variable that arms the hidden `debug-panic` command (tests only).
@@ -37,7 +36,7 @@ pub enum KeysCommand {
 }
 
 /// Runs a `keys` command against the data directory `dir`; the text is what to print.
-pub fn run(dir: &Path, command: KeysCommand) -> Result<String, ApiError> {
+pub fn run(dir: &Path, command: KeysCommand) -> Result<String, KeysError> {
     let keychain = Keychain::app();
     match command {
         KeysCommand::Add { name } => {
@@ -55,7 +54,7 @@ pub fn run(dir: &Path, command: KeysCommand) -> Result<String, ApiError> {
             let list = keys::list(dir)?;
             if json {
                 return serde_json::to_string_pretty(&list)
-                    .map_err(|e| ApiError::new(crate::api::ErrorCode::Internal, e.to_string()));
+                    .map_err(|e| KeysError::Refused(format!("cannot print the list: {e}")));
             }
             if list.is_empty() {
                 return Ok("no keys stored; add one with `copydesk keys add NAME`".into());
@@ -121,9 +120,9 @@ fn read_line(input: &mut impl BufRead, field: &'static str) -> Result<Secret, Ke
 /// The hidden `debug-panic NAME` command: loads account `NAME`'s credentials the way the
 /// engine does, then panics while holding them, so the leak test can check that a crash
 /// report shows none of them. Refused unless [`TEST_PANIC_ENV`] is `1`.
-pub fn debug_panic(name: &str) -> Result<String, ApiError> {
+pub fn debug_panic(name: &str) -> Result<String, KeysError> {
     if std::env::var_os(TEST_PANIC_ENV).is_none_or(|v| v != "1") {
-        return Err(ApiError::invalid(format!(
+        return Err(KeysError::Refused(format!(
             "debug-panic is a test hook; it runs only with {TEST_PANIC_ENV}=1"
         )));
     }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::account::{AlgoStatus, Permissions};
-use super::error::ApiError;
+use super::error::WireError;
 use super::exchange::{KeyType, NewAccount};
 use super::faults::FaultRequest;
 use super::params::MAX_DECIMAL;
@@ -43,7 +43,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/admin/v1/demo-leaders", get(demo_leaders))
 }
 
-fn check_token(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+fn check_token(shared: &Shared, headers: &HeaderMap) -> Result<(), WireError> {
     let Some(want) = &shared.admin_token else {
         return Ok(());
     };
@@ -51,7 +51,7 @@ fn check_token(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     if got == Some(want.as_str()) {
         Ok(())
     } else {
-        Err(ApiError::new(
+        Err(WireError::new(
             StatusCode::UNAUTHORIZED,
             -2015,
             "Missing or wrong admin token.",
@@ -60,9 +60,9 @@ fn check_token(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
 }
 
 /// Parses a JSON body, answering Binance-style on malformed input.
-fn parse<T: for<'de> Deserialize<'de>>(body: &str) -> Result<T, ApiError> {
+fn parse<T: for<'de> Deserialize<'de>>(body: &str) -> Result<T, WireError> {
     serde_json::from_str(body)
-        .map_err(|e| ApiError::bad(-1102, format!("Malformed admin request: {e}")))
+        .map_err(|e| WireError::bad(-1102, format!("Malformed admin request: {e}")))
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,7 +119,7 @@ async fn create_account(
         "one-way" => false,
         "hedge" => true,
         other => {
-            return ApiError::bad(
+            return WireError::bad(
                 -1102,
                 format!("positionMode must be one-way or hedge, not {other}"),
             )
@@ -131,13 +131,13 @@ async fn create_account(
         .values()
         .any(|d| d.0 < Decimal::ZERO || d.0 > MAX_DECIMAL)
     {
-        return ApiError::bad(-1102, "balances must be between 0 and 10^15").into_response();
+        return WireError::bad(-1102, "balances must be between 0 and 10^15").into_response();
     }
     let key_type = match req.key_type.as_deref().unwrap_or("hmac") {
         "hmac" => KeyType::Hmac,
         "ed25519" => KeyType::Ed25519,
         other => {
-            return ApiError::bad(
+            return WireError::bad(
                 -1102,
                 format!("keyType must be hmac or ed25519, not {other}"),
             )
@@ -191,7 +191,7 @@ async fn get_account(
     }
     let ex = s.ex();
     let Some(a) = ex.accounts.get(&id) else {
-        return ApiError::new(StatusCode::NOT_FOUND, -1102, format!("No account {id}."))
+        return WireError::new(StatusCode::NOT_FOUND, -1102, format!("No account {id}."))
             .into_response();
     };
     let positions: Vec<Value> = views::visible_positions(&ex, a, None)
@@ -258,11 +258,11 @@ async fn transfer(
         Err(e) => return e.into_response(),
     };
     if req.amount.is_zero() || req.amount.abs() > MAX_DECIMAL || req.asset.is_empty() {
-        return ApiError::illegal("amount").into_response();
+        return WireError::illegal("amount").into_response();
     }
     let mut ex = s.ex();
     if !ex.accounts.contains_key(&id) {
-        return ApiError::new(StatusCode::NOT_FOUND, -1102, format!("No account {id}."))
+        return WireError::new(StatusCode::NOT_FOUND, -1102, format!("No account {id}."))
             .into_response();
     }
     match ex.transfer(&id, &req.asset, req.amount) {
@@ -297,10 +297,10 @@ async fn set_price(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Strin
         Err(e) => return e.into_response(),
     };
     if req.price > MAX_PRICE {
-        return ApiError::illegal("price").into_response();
+        return WireError::illegal("price").into_response();
     }
     if req.funding_rate.is_some_and(|r| r.abs() > Decimal::ONE) {
-        return ApiError::illegal("fundingRate").into_response();
+        return WireError::illegal("fundingRate").into_response();
     }
     let mut ex = s.ex();
     if let (Some(rate), Some(b)) = (req.funding_rate, ex.books.get_mut(&req.symbol)) {
@@ -316,7 +316,7 @@ async fn set_price(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Strin
                     "bidPrice": views::px(m, b.best_bid()), "askPrice": views::px(m, b.best_ask()),
                 }))
                 .into_response(),
-                _ => ApiError::bad_symbol().into_response(),
+                _ => WireError::bad_symbol().into_response(),
             }
         }
         Err(e) => e.into_response(),
@@ -338,7 +338,7 @@ async fn clock(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) -
         Err(e) => return e.into_response(),
     };
     if !(0..=MAX_ADVANCE_MS).contains(&req.advance_ms) {
-        return ApiError::bad(
+        return WireError::bad(
             -1102,
             "advanceMs must be between 0 and ten years: simulated time only moves forward",
         )
@@ -365,7 +365,7 @@ async fn faults(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) 
         Err(e) => return e.into_response(),
     };
     if let Err(msg) = req.validate() {
-        return ApiError::bad(-1102, msg).into_response();
+        return WireError::bad(-1102, msg).into_response();
     }
     if let Some(shift) = s.faults.apply(&req) {
         s.clock.set_server_shift(shift);

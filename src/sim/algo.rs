@@ -5,7 +5,7 @@
 use rust_decimal::Decimal;
 
 use super::account::{AlgoOrder, AlgoStatus, OrderStatus, OrderType};
-use super::error::{ApiError, ApiResult};
+use super::error::{WireError, WireResult};
 use super::exchange::Exchange;
 use super::matching::{valid_client_id, NewOrder};
 use super::views;
@@ -49,11 +49,11 @@ impl Exchange {
         )
     }
 
-    pub fn place_algo(&mut self, account: &str, req: NewAlgo) -> ApiResult<AlgoOrder> {
+    pub fn place_algo(&mut self, account: &str, req: NewAlgo) -> WireResult<AlgoOrder> {
         let m = self.market(&req.symbol)?.clone();
         let a = self.account(account)?;
         if a.dual_side == (req.position_side == PositionSide::Both) {
-            return Err(ApiError::position_side_mismatch());
+            return Err(WireError::position_side_mismatch());
         }
         if req.close_position {
             let bad = matches!(
@@ -61,7 +61,7 @@ impl Exchange {
                 (PositionSide::Long, Side::Buy) | (PositionSide::Short, Side::Sell)
             );
             if bad {
-                return Err(ApiError::bad(
+                return Err(WireError::bad(
                     -4062,
                     "Invalid or improper reduceOnly value.",
                 ));
@@ -69,7 +69,7 @@ impl Exchange {
         }
         let client_id = match &req.client_id {
             Some(c) if !valid_client_id(c) => {
-                return Err(ApiError::bad(-4015, "Client order id is not valid."))
+                return Err(WireError::bad(-4015, "Client order id is not valid."))
             }
             Some(c) => {
                 let dup = a
@@ -77,7 +77,7 @@ impl Exchange {
                     .values()
                     .any(|o| o.status == AlgoStatus::New && &o.client_id == c);
                 if dup {
-                    return Err(ApiError::bad(-4116, "ClientOrderId is duplicated."));
+                    return Err(WireError::bad(-4116, "ClientOrderId is duplicated."));
                 }
                 c.clone()
             }
@@ -85,7 +85,7 @@ impl Exchange {
         };
         let price = self.working_price(&req.symbol, req.mark_price_working);
         if triggered(req.order_type, req.side, req.trigger_price, price) {
-            return Err(ApiError::bad(-2021, "Order would immediately trigger."));
+            return Err(WireError::bad(-2021, "Order would immediately trigger."));
         }
         let now = self.now();
         let id = self.algo_id();
@@ -124,7 +124,7 @@ impl Exchange {
         account: &str,
         id: Option<u64>,
         client: Option<&str>,
-    ) -> ApiResult<u64> {
+    ) -> WireResult<u64> {
         let a = self.account(account)?;
         let found = match (id, client) {
             (Some(id), _) => a.algo_orders.get(&id).map(|o| o.id),
@@ -134,19 +134,19 @@ impl Exchange {
                 .rev()
                 .find(|o| o.client_id == c)
                 .map(|o| o.id),
-            (None, None) => return Err(ApiError::mandatory("algoId")),
+            (None, None) => return Err(WireError::mandatory("algoId")),
         };
-        found.ok_or_else(ApiError::no_such_order)
+        found.ok_or_else(WireError::no_such_order)
     }
 
-    pub fn cancel_algo(&mut self, account: &str, id: u64) -> ApiResult<AlgoOrder> {
+    pub fn cancel_algo(&mut self, account: &str, id: u64) -> WireResult<AlgoOrder> {
         let now = self.now();
         let a = self.account_mut(account)?;
         let o = a
             .algo_orders
             .get_mut(&id)
             .filter(|o| o.status == AlgoStatus::New)
-            .ok_or_else(ApiError::unknown_order)?;
+            .ok_or_else(WireError::unknown_order)?;
         o.status = AlgoStatus::Canceled;
         o.update_time = now;
         let o = o.clone();
@@ -157,7 +157,7 @@ impl Exchange {
         Ok(o)
     }
 
-    pub fn cancel_all_algos(&mut self, account: &str, symbol: &str) -> ApiResult<()> {
+    pub fn cancel_all_algos(&mut self, account: &str, symbol: &str) -> WireResult<()> {
         let ids: Vec<u64> = self
             .account(account)?
             .algo_orders
@@ -229,7 +229,7 @@ impl Exchange {
         // The order's own events must follow TRIGGERED, which names the order id.
         self.hold_events();
         let result = if qty.is_zero() {
-            Err(ApiError::reduce_only_reject())
+            Err(WireError::reduce_only_reject())
         } else {
             self.place_order(
                 account,

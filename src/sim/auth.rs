@@ -11,7 +11,7 @@ use sha2::Sha256;
 
 use super::account::SecretKey;
 use super::clock::Millis;
-use super::error::{ApiError, ApiResult};
+use super::error::{WireError, WireResult};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -61,15 +61,15 @@ pub fn payload_and_signature(raw_query: &str, raw_body: &str) -> (String, Option
 }
 
 /// Checks the signature of a request. `-1102` without one, `-1022` when it does not match.
-pub fn verify(secret: &str, raw_query: &str, raw_body: &str) -> ApiResult<()> {
+pub fn verify(secret: &str, raw_query: &str, raw_body: &str) -> WireResult<()> {
     let (payload, sig) = payload_and_signature(raw_query, raw_body);
     let sig = sig
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::mandatory("signature"))?;
+        .ok_or_else(|| WireError::mandatory("signature"))?;
     if sign(secret, &payload).eq_ignore_ascii_case(&sig) {
         Ok(())
     } else {
-        Err(ApiError::bad(
+        Err(WireError::bad(
             -1022,
             "Signature for this request is not valid.",
         ))
@@ -77,7 +77,7 @@ pub fn verify(secret: &str, raw_query: &str, raw_body: &str) -> ApiResult<()> {
 }
 
 /// Checks a request's signature with whatever the account's key is.
-pub fn verify_with(key: &SecretKey, raw_query: &str, raw_body: &str) -> ApiResult<()> {
+pub fn verify_with(key: &SecretKey, raw_query: &str, raw_body: &str) -> WireResult<()> {
     match key {
         SecretKey::Hmac(secret) => verify(secret, raw_query, raw_body),
         SecretKey::Ed25519(public) => verify_ed25519(public, raw_query, raw_body),
@@ -86,12 +86,12 @@ pub fn verify_with(key: &SecretKey, raw_query: &str, raw_body: &str) -> ApiResul
 
 /// Checks an Ed25519 signature: the `signature` value, percent-decoded, is the base64 of
 /// the signature over the same payload HMAC keys sign.
-pub fn verify_ed25519(public: &VerifyingKey, raw_query: &str, raw_body: &str) -> ApiResult<()> {
+pub fn verify_ed25519(public: &VerifyingKey, raw_query: &str, raw_body: &str) -> WireResult<()> {
     let (payload, sig) = payload_and_signature(raw_query, raw_body);
     let sig = sig
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::mandatory("signature"))?;
-    let invalid = || ApiError::bad(-1022, "Signature for this request is not valid.");
+        .ok_or_else(|| WireError::mandatory("signature"))?;
+    let invalid = || WireError::bad(-1022, "Signature for this request is not valid.");
     let bytes = percent_decode(&sig)
         .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
         .ok_or_else(invalid)?;
@@ -126,15 +126,15 @@ pub fn check_timestamp(
     timestamp: Millis,
     recv_window: Millis,
     server_time: Millis,
-) -> ApiResult<()> {
+) -> WireResult<()> {
     if timestamp >= server_time.saturating_add(1000) {
-        return Err(ApiError::bad(
+        return Err(WireError::bad(
             -1021,
             "Timestamp for this request was 1000ms ahead of the server's time.",
         ));
     }
     if server_time.saturating_sub(timestamp) > recv_window {
-        return Err(ApiError::bad(
+        return Err(WireError::bad(
             -1021,
             "Timestamp for this request is outside of the recvWindow.",
         ));

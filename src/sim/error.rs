@@ -1,5 +1,5 @@
 //! The simulator's rejection type: a Binance error code, its message and the HTTP status
-//! the venue answers with. Every rejection on the wire goes through [`ApiError`] so the
+//! the venue answers with. Every rejection on the wire goes through [`WireError`] so the
 //! body always has Binance's `{"code":…,"msg":…}` shape.
 
 use axum::http::StatusCode;
@@ -8,15 +8,15 @@ use serde_json::json;
 
 /// A rejection as Binance sends it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
+pub struct WireError {
     pub status: StatusCode,
     pub code: i64,
     pub msg: String,
 }
 
-pub type ApiResult<T> = Result<T, ApiError>;
+pub type WireResult<T> = Result<T, WireError>;
 
-impl ApiError {
+impl WireError {
     pub fn new(status: StatusCode, code: i64, msg: impl Into<String>) -> Self {
         Self {
             status,
@@ -127,7 +127,7 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
+impl IntoResponse for WireError {
     fn into_response(self) -> Response {
         (self.status, axum::Json(self.body())).into_response()
     }

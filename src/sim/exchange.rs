@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::account::{Account, Income, ListenKey, Marks, Permissions, SecretKey, SymbolConfig};
 use super::book::Book;
 use super::clock::{Millis, SimClock};
-use super::error::{ApiError, ApiResult};
+use super::error::{WireError, WireResult};
 use super::events::{Buses, UserEvent};
 use super::market::{default_markets, Market};
 use super::views;
@@ -199,8 +199,8 @@ impl Exchange {
         self.clock.now()
     }
 
-    pub fn market(&self, symbol: &str) -> ApiResult<&Market> {
-        self.markets.get(symbol).ok_or_else(ApiError::bad_symbol)
+    pub fn market(&self, symbol: &str) -> WireResult<&Market> {
+        self.markets.get(symbol).ok_or_else(WireError::bad_symbol)
     }
 
     pub fn marks(&self) -> Marks {
@@ -214,12 +214,14 @@ impl Exchange {
         self.books.get(symbol).map_or(Decimal::ZERO, Book::mark)
     }
 
-    pub fn account(&self, id: &str) -> ApiResult<&Account> {
-        self.accounts.get(id).ok_or_else(ApiError::rejected_key)
+    pub fn account(&self, id: &str) -> WireResult<&Account> {
+        self.accounts.get(id).ok_or_else(WireError::rejected_key)
     }
 
-    pub fn account_mut(&mut self, id: &str) -> ApiResult<&mut Account> {
-        self.accounts.get_mut(id).ok_or_else(ApiError::rejected_key)
+    pub fn account_mut(&mut self, id: &str) -> WireResult<&mut Account> {
+        self.accounts
+            .get_mut(id)
+            .ok_or_else(WireError::rejected_key)
     }
 
     pub fn order_id(&mut self) -> u64 {
@@ -348,13 +350,13 @@ impl Exchange {
 
     /// Deposits (positive) or withdraws (negative) `amount` of `asset`: income `TRANSFER`
     /// and `ACCOUNT_UPDATE` with reason `DEPOSIT` or `WITHDRAW`.
-    pub fn transfer(&mut self, account: &str, asset: &str, amount: Decimal) -> ApiResult<()> {
+    pub fn transfer(&mut self, account: &str, asset: &str, amount: Decimal) -> WireResult<()> {
         let marks = self.marks();
         let a = self.account(account)?;
         if amount < Decimal::ZERO {
             let f = a.figures(asset, &self.markets, &marks);
             if -amount > f.max_withdraw {
-                return Err(ApiError::bad(
+                return Err(WireError::bad(
                     -5013,
                     "Asset transfer failed: insufficient balance",
                 ));
@@ -378,19 +380,19 @@ impl Exchange {
         Ok(())
     }
 
-    pub fn set_dual_side(&mut self, account: &str, dual: bool) -> ApiResult<()> {
+    pub fn set_dual_side(&mut self, account: &str, dual: bool) -> WireResult<()> {
         let a = self.account_mut(account)?;
         if a.dual_side == dual {
-            return Err(ApiError::bad(-4059, "No need to change position side."));
+            return Err(WireError::bad(-4059, "No need to change position side."));
         }
         if a.has_open_orders(None) {
-            return Err(ApiError::bad(
+            return Err(WireError::bad(
                 -4067,
                 "Position side cannot be changed if there exists open orders.",
             ));
         }
         if a.has_position(None) {
-            return Err(ApiError::bad(
+            return Err(WireError::bad(
                 -4068,
                 "Position side cannot be changed if there exists position.",
             ));
@@ -400,22 +402,22 @@ impl Exchange {
         Ok(())
     }
 
-    pub fn set_multi_assets(&mut self, account: &str, on: bool) -> ApiResult<()> {
+    pub fn set_multi_assets(&mut self, account: &str, on: bool) -> WireResult<()> {
         let a = self.account_mut(account)?;
         if a.multi_assets == on {
-            return Err(ApiError::bad(
+            return Err(WireError::bad(
                 -4171,
                 "Adjusted asset mode is currently set and does not need to be adjusted repeatedly.",
             ));
         }
         if on && a.symbol_cfg.values().any(|c| c.isolated) {
-            return Err(ApiError::bad(
+            return Err(WireError::bad(
                 -4167,
                 "Unable to adjust to Multi-Assets mode with symbols of USDⓈ-M Futures under isolated-margin mode.",
             ));
         }
         if a.has_open_orders(None) {
-            return Err(ApiError::bad(
+            return Err(WireError::bad(
                 -4170,
                 "Unable to adjust Multi-Assets Mode with insufficient margin balance in USDⓈ-M Futures or open orders.",
             ));
@@ -430,10 +432,15 @@ impl Exchange {
         Ok(())
     }
 
-    pub fn set_leverage(&mut self, account: &str, symbol: &str, leverage: u32) -> ApiResult<Value> {
+    pub fn set_leverage(
+        &mut self,
+        account: &str,
+        symbol: &str,
+        leverage: u32,
+    ) -> WireResult<Value> {
         let m = self.market(symbol)?.clone();
         if leverage < 1 || leverage > m.max_leverage {
-            return Err(ApiError::bad(
+            return Err(WireError::bad(
                 -4028,
                 format!("Leverage {leverage} is not valid"),
             ));
@@ -443,7 +450,7 @@ impl Exchange {
         let a = self
             .accounts
             .get_mut(account)
-            .ok_or_else(ApiError::rejected_key)?;
+            .ok_or_else(WireError::rejected_key)?;
         let cfg = a.config(symbol);
         let mark = marks.get(symbol).copied().unwrap_or(Decimal::ZERO);
         let notional: Decimal = a
@@ -453,13 +460,13 @@ impl Exchange {
             .map(|p| p.amt.abs() * mark)
             .sum();
         if notional > m.max_notional(leverage) {
-            return Err(ApiError::bad(
+            return Err(WireError::bad(
                 -2027,
                 "Exceeded the maximum allowable position at current leverage.",
             ));
         }
         if cfg.isolated && leverage < cfg.leverage && a.has_position(Some(symbol)) {
-            return Err(ApiError::bad(
+            return Err(WireError::bad(
                 -4161,
                 "Leverage reduction is not supported in Isolated Margin Mode with open positions.",
             ));
@@ -475,7 +482,7 @@ impl Exchange {
         let after = a.group_figures(m.margin_asset, markets, &marks).available;
         if after < Decimal::ZERO && after < before {
             a.symbol_cfg.insert(symbol.to_owned(), cfg);
-            return Err(ApiError::margin_insufficient());
+            return Err(WireError::margin_insufficient());
         }
         let t = self.now();
         self.emit(
@@ -495,27 +502,27 @@ impl Exchange {
         account: &str,
         symbol: &str,
         isolated: bool,
-    ) -> ApiResult<()> {
+    ) -> WireResult<()> {
         self.market(symbol)?;
         let a = self.account_mut(account)?;
         let cfg = a.config(symbol);
         if cfg.isolated == isolated {
-            return Err(ApiError::bad(-4046, "No need to change margin type."));
+            return Err(WireError::bad(-4046, "No need to change margin type."));
         }
         if isolated && a.multi_assets {
-            return Err(ApiError::bad(
+            return Err(WireError::bad(
                 -4168,
                 "Unable to adjust to isolated-margin mode under the Multi-Assets mode.",
             ));
         }
         if a.has_open_orders(Some(symbol)) {
-            return Err(ApiError::bad(
+            return Err(WireError::bad(
                 -4047,
                 "Margin type cannot be changed if there exists open orders.",
             ));
         }
         if a.has_position(Some(symbol)) {
-            return Err(ApiError::bad(
+            return Err(WireError::bad(
                 -4048,
                 "Margin type cannot be changed if there exists position.",
             ));
@@ -540,12 +547,12 @@ impl Exchange {
         account: &str,
         symbol: &str,
         side: PositionSide,
-    ) -> ApiResult<Decimal> {
+    ) -> WireResult<Decimal> {
         let a = self.account(account)?;
         let p = a
             .position(symbol, side)
             .filter(|p| !p.amt.is_zero())
-            .ok_or_else(|| ApiError::bad(-4054, "Cannot add position margin: position is 0."))?;
+            .ok_or_else(|| WireError::bad(-4054, "Cannot add position margin: position is 0."))?;
         let mark = self.mark(symbol);
         let im = p.initial_margin(mark, a.config(symbol).leverage);
         let up = p.upnl(mark).min(Decimal::ZERO);
@@ -561,35 +568,35 @@ impl Exchange {
         side: PositionSide,
         amount: Decimal,
         add: bool,
-    ) -> ApiResult<()> {
+    ) -> WireResult<()> {
         let m = self.market(symbol)?.clone();
         let marks = self.marks();
         let a = self.account(account)?;
         if a.dual_side == (side == PositionSide::Both) {
-            return Err(ApiError::position_side_mismatch());
+            return Err(WireError::position_side_mismatch());
         }
         let p = a
             .position(symbol, side)
             .filter(|p| !p.amt.is_zero())
-            .ok_or_else(|| ApiError::bad(-4054, "Cannot add position margin: position is 0."))?;
+            .ok_or_else(|| WireError::bad(-4054, "Cannot add position margin: position is 0."))?;
         if !p.isolated {
-            return Err(ApiError::bad(
+            return Err(WireError::bad(
                 -4049,
                 "Cannot add position margin: position is not isolated.",
             ));
         }
         if amount <= Decimal::ZERO {
-            return Err(ApiError::illegal("amount"));
+            return Err(WireError::illegal("amount"));
         }
         if add {
             let avail = a
                 .group_figures(m.margin_asset, &self.markets, &marks)
                 .available;
             if amount > avail {
-                return Err(ApiError::bad(-4050, "Cross balance insufficient."));
+                return Err(WireError::bad(-4050, "Cross balance insufficient."));
             }
         } else if amount > self.max_reducible(account, symbol, side)? {
-            return Err(ApiError::bad(-4051, "Isolated balance insufficient."));
+            return Err(WireError::bad(-4051, "Isolated balance insufficient."));
         }
         let now = self.now();
         let reason = self.config.margin_transfer_reason.clone();
@@ -615,7 +622,7 @@ impl Exchange {
     }
 
     /// Starts (or returns and extends) the account's listenKey.
-    pub fn listen_key_start(&mut self, account: &str) -> ApiResult<String> {
+    pub fn listen_key_start(&mut self, account: &str) -> WireResult<String> {
         // A key past its hour must announce its expiry before a new one replaces it.
         self.expire_listen_keys();
         let now = self.now();
@@ -633,7 +640,7 @@ impl Exchange {
         Ok(key)
     }
 
-    pub fn listen_key_keepalive(&mut self, account: &str) -> ApiResult<String> {
+    pub fn listen_key_keepalive(&mut self, account: &str) -> WireResult<String> {
         self.expire_listen_keys();
         let now = self.now();
         let a = self.account_mut(account)?;
@@ -642,7 +649,7 @@ impl Exchange {
                 k.expires_at = now + LISTEN_KEY_TTL_MS;
                 Ok(k.key.clone())
             }
-            None => Err(ApiError::bad(
+            None => Err(WireError::bad(
                 -1125,
                 "This listenKey does not exist. Please use `POST /fapi/v1/listenKey` to recreate `listenKey`",
             )),
@@ -650,7 +657,7 @@ impl Exchange {
     }
 
     /// Closes the key; connected sockets get `listenKeyExpired` and close.
-    pub fn listen_key_close(&mut self, account: &str) -> ApiResult<()> {
+    pub fn listen_key_close(&mut self, account: &str) -> WireResult<()> {
         let a = self.account_mut(account)?;
         if let Some(k) = a.listen_key.take() {
             self.by_listen_key.remove(&k.key);

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use tokio::sync::watch;
 
-use super::error::ApiError;
+use super::error::WireError;
 
 /// Body of `POST /admin/v1/faults`. Absent fields leave the current setting alone.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -167,7 +167,7 @@ impl Faults {
     }
 
     /// Takes one injected rejection, if any are left.
-    pub fn take_rejection(&self) -> Option<ApiError> {
+    pub fn take_rejection(&self) -> Option<WireError> {
         let mut st = self.lock();
         let r = st.reject.as_mut()?;
         if r.count == 0 {
@@ -180,7 +180,7 @@ impl Faults {
             .msg
             .clone()
             .unwrap_or_else(|| "Request throttled by system-level protection. Reduce-only/close-position orders are exempt. Please try again.".to_owned());
-        Some(ApiError::new(status, r.code, msg))
+        Some(WireError::new(status, r.code, msg))
     }
 
     /// Changes whenever user-data sockets must be dropped.

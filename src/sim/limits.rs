@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use axum::http::StatusCode;
 
 use super::clock::Millis;
-use super::error::ApiError;
+use super::error::WireError;
 
 #[derive(Debug, Clone)]
 pub struct LimitConfig {
@@ -63,7 +63,7 @@ pub struct Limiter {
 /// A refused request: the error, the weight used this minute and how long to wait.
 #[derive(Debug, Clone)]
 pub struct Refusal {
-    pub error: ApiError,
+    pub error: WireError,
     pub used: u32,
     pub retry_after_s: i64,
 }
@@ -109,7 +109,7 @@ impl Limiter {
                 st.banned_until = now + self.config.ban_ms;
                 return Err(ban_refusal(st));
             }
-            let e = ApiError::new(
+            let e = WireError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 -1003,
                 format!(
@@ -127,7 +127,7 @@ impl Limiter {
     }
 
     /// Counts one new order for `account`.
-    pub fn count_order(&self, account: &str, now: Millis) -> Result<OrderCounts, ApiError> {
+    pub fn count_order(&self, account: &str, now: Millis) -> Result<OrderCounts, WireError> {
         let mut orders = self.orders.lock().unwrap_or_else(|e| e.into_inner());
         let st = orders.entry(account.to_owned()).or_default();
         if st.ten_s != now / 10_000 {
@@ -155,16 +155,16 @@ impl Limiter {
     }
 }
 
-fn banned(ip: IpAddr, until: Millis) -> ApiError {
-    ApiError::new(
+fn banned(ip: IpAddr, until: Millis) -> WireError {
+    WireError::new(
         StatusCode::IM_A_TEAPOT,
         -1003,
         format!("Way too many requests; IP({ip}) banned until {until}. Please use the websocket for live updates to avoid bans."),
     )
 }
 
-fn too_many_orders(limit: u32, per: &str) -> ApiError {
-    ApiError::new(
+fn too_many_orders(limit: u32, per: &str) -> WireError {
+    WireError::new(
         StatusCode::TOO_MANY_REQUESTS,
         -1015,
         format!("Too many new orders; current limit is {limit} orders per {per}."),

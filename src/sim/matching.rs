@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::account::{Order, OrderStatus, OrderType, Position, Trade};
 use super::book::{Fill, LEVELS};
-use super::error::{ApiError, ApiResult};
+use super::error::{WireError, WireResult};
 use super::exchange::Exchange;
 use super::views::{self, FillInfo};
 use crate::domain::{PositionSide, Side};
@@ -41,30 +41,30 @@ pub fn valid_client_id(id: &str) -> bool {
 impl Exchange {
     /// Places an order and runs it against the book. Returns the order's final state at
     /// the end of this call.
-    pub fn place_order(&mut self, account: &str, req: NewOrder) -> ApiResult<Order> {
+    pub fn place_order(&mut self, account: &str, req: NewOrder) -> WireResult<Order> {
         let m = self.market(&req.symbol)?.clone();
         let book = self
             .books
             .get(&req.symbol)
             .cloned()
-            .ok_or_else(ApiError::bad_symbol)?;
+            .ok_or_else(WireError::bad_symbol)?;
         let mark = book.mark();
         let a = self.account(account)?;
 
         if a.dual_side {
             if req.position_side == PositionSide::Both {
-                return Err(ApiError::position_side_mismatch());
+                return Err(WireError::position_side_mismatch());
             }
         } else if req.position_side != PositionSide::Both {
-            return Err(ApiError::position_side_mismatch());
+            return Err(WireError::position_side_mismatch());
         }
         let client_id = match &req.client_id {
             Some(c) if !valid_client_id(c) => {
-                return Err(ApiError::bad(-4015, "Client order id is not valid."))
+                return Err(WireError::bad(-4015, "Client order id is not valid."))
             }
             Some(c) => {
                 if a.open_orders().any(|o| &o.client_id == c) {
-                    return Err(ApiError::bad(-4116, "ClientOrderId is duplicated."));
+                    return Err(WireError::bad(-4116, "ClientOrderId is duplicated."));
                 }
                 c.clone()
             }
@@ -88,11 +88,11 @@ impl Exchange {
                 _ => Decimal::ZERO,
             };
             if reducible.is_zero() {
-                return Err(ApiError::reduce_only_reject());
+                return Err(WireError::reduce_only_reject());
             }
             qty = qty.min(reducible);
         } else if closing_side && req.qty > pos_amt.abs() {
-            return Err(ApiError::reduce_only_reject());
+            return Err(WireError::reduce_only_reject());
         }
 
         let ref_price = match req.kind {
@@ -101,7 +101,7 @@ impl Exchange {
         };
         let reduces = req.reduce_only || closing_side;
         if !reduces && ref_price * req.qty < m.filters.min_notional {
-            return Err(ApiError::bad(
+            return Err(WireError::bad(
                 -4164,
                 format!(
                     "Order's notional must be no smaller than {} (unless you choose reduce only).",
@@ -116,13 +116,13 @@ impl Exchange {
         let fillable: Decimal = fills.iter().map(|f| f.qty).sum();
         if req.kind == OrderType::Limit {
             if req.tif == "GTX" && !fills.is_empty() {
-                return Err(ApiError::bad(
+                return Err(WireError::bad(
                     -5022,
                     "Due to the order could not be executed as maker, the Post Only order will be rejected. The order will not be recorded in the order history",
                 ));
             }
             if req.tif == "FOK" && fillable < qty {
-                return Err(ApiError::bad(
+                return Err(WireError::bad(
                     -5021,
                     "Due to the order could not be filled immediately, the FOK order has been rejected. The order would not be recorded in the order history",
                 ));
@@ -143,7 +143,7 @@ impl Exchange {
                 .group_figures(m.margin_asset, &self.markets, &marks)
                 .available;
             if need > avail {
-                return Err(ApiError::margin_insufficient());
+                return Err(WireError::margin_insufficient());
             }
             // An order that closes the whole position and opens the other way leaves only
             // its opening part; otherwise the position grows by it.
@@ -154,7 +154,7 @@ impl Exchange {
                 (pos_amt.abs() + opening) * mark
             };
             if opening > Decimal::ZERO && after > m.max_notional(lev) {
-                return Err(ApiError::bad(
+                return Err(WireError::bad(
                     -2027,
                     "Exceeded the maximum allowable position at current leverage.",
                 ));
@@ -207,11 +207,11 @@ impl Exchange {
         self.order_state(account, id).cloned()
     }
 
-    pub fn order_state(&self, account: &str, id: u64) -> ApiResult<&Order> {
+    pub fn order_state(&self, account: &str, id: u64) -> WireResult<&Order> {
         self.account(account)?
             .orders
             .get(&id)
-            .ok_or_else(ApiError::no_such_order)
+            .ok_or_else(WireError::no_such_order)
     }
 
     fn finish_order(
@@ -361,22 +361,22 @@ impl Exchange {
         side: Side,
         qty: Decimal,
         price: Decimal,
-    ) -> ApiResult<Order> {
+    ) -> WireResult<Order> {
         let o = self.order_state(account, id)?.clone();
         if !o.status.is_open() || o.kind != OrderType::Limit {
-            return Err(ApiError::bad(-2013, "Order does not exist."));
+            return Err(WireError::bad(-2013, "Order does not exist."));
         }
         if o.side != side {
-            return Err(ApiError::bad(
+            return Err(WireError::bad(
                 -4006,
                 "Side of the order can not be modified.",
             ));
         }
         if o.price == price && o.orig_qty == qty {
-            return Err(ApiError::bad(-5027, "No need to modify the order."));
+            return Err(WireError::bad(-5027, "No need to modify the order."));
         }
         if qty <= o.executed_qty {
-            return Err(ApiError::bad(
+            return Err(WireError::bad(
                 -4003,
                 "Quantity less than or equal to the executed quantity.",
             ));
@@ -385,7 +385,7 @@ impl Exchange {
         let now = self.now();
         let a = self.account_mut(account)?;
         let Some(stored) = a.orders.get_mut(&id) else {
-            return Err(ApiError::no_such_order());
+            return Err(WireError::no_such_order());
         };
         stored.price = price;
         stored.orig_qty = qty;
@@ -405,17 +405,17 @@ impl Exchange {
     }
 
     /// Cancels an open order. `-2011` when it is not open.
-    pub fn cancel_order(&mut self, account: &str, symbol: &str, id: u64) -> ApiResult<Order> {
+    pub fn cancel_order(&mut self, account: &str, symbol: &str, id: u64) -> WireResult<Order> {
         let a = self.account(account)?;
         match a.orders.get(&id) {
             Some(o) if o.symbol == symbol && o.status.is_open() => {}
-            _ => return Err(ApiError::unknown_order()),
+            _ => return Err(WireError::unknown_order()),
         }
         self.finish_order(account, id, OrderStatus::Canceled, 0, "CANCELED");
         self.order_state(account, id).cloned()
     }
 
-    pub fn cancel_all(&mut self, account: &str, symbol: &str) -> ApiResult<()> {
+    pub fn cancel_all(&mut self, account: &str, symbol: &str) -> WireResult<()> {
         let ids: Vec<u64> = self
             .account(account)?
             .open_orders()
@@ -435,7 +435,7 @@ impl Exchange {
         symbol: &str,
         id: Option<u64>,
         client: Option<&str>,
-    ) -> ApiResult<u64> {
+    ) -> WireResult<u64> {
         let a = self.account(account)?;
         let found = match (id, client) {
             (Some(id), _) => a
@@ -449,17 +449,17 @@ impl Exchange {
                 .rev()
                 .find(|o| o.symbol == symbol && o.client_id == c)
                 .map(|o| o.id),
-            (None, None) => return Err(ApiError::mandatory("orderId")),
+            (None, None) => return Err(WireError::mandatory("orderId")),
         };
-        found.ok_or_else(ApiError::no_such_order)
+        found.ok_or_else(WireError::no_such_order)
     }
 
     /// Moves a symbol's price and runs everything a price move triggers: resting LIMIT
     /// fills, conditional orders, liquidations and the market streams.
-    pub fn set_price(&mut self, symbol: &str, price: Decimal) -> ApiResult<()> {
+    pub fn set_price(&mut self, symbol: &str, price: Decimal) -> WireResult<()> {
         self.market(symbol)?;
         if price <= Decimal::ZERO {
-            return Err(ApiError::illegal("price"));
+            return Err(WireError::illegal("price"));
         }
         if let Some(b) = self.books.get_mut(symbol) {
             b.set_mid(price);
@@ -526,9 +526,9 @@ impl Exchange {
     }
 
     /// Depth snapshot (`GET /fapi/v1/depth`).
-    pub fn depth(&self, symbol: &str, limit: u32) -> ApiResult<Value> {
+    pub fn depth(&self, symbol: &str, limit: u32) -> WireResult<Value> {
         let m = self.market(symbol)?;
-        let b = self.books.get(symbol).ok_or_else(ApiError::bad_symbol)?;
+        let b = self.books.get(symbol).ok_or_else(WireError::bad_symbol)?;
         let n = limit.clamp(1, LEVELS);
         let side = |s: Side| -> Vec<Value> {
             b.levels(s, n)

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::account::OrderType;
 use super::algo::NewAlgo;
-use super::error::{ApiError, ApiResult};
+use super::error::{WireError, WireResult};
 use super::exchange::Exchange;
 use super::market::Market;
 use super::matching::NewOrder;
@@ -23,41 +23,44 @@ const CONDITIONAL: [&str; 5] = [
     "TRAILING_STOP_MARKET",
 ];
 
-pub fn side(p: &Params) -> ApiResult<Side> {
+pub fn side(p: &Params) -> WireResult<Side> {
     match p.req("side")? {
         "BUY" => Ok(Side::Buy),
         "SELL" => Ok(Side::Sell),
-        _ => Err(ApiError::bad(-1117, "Invalid side.")),
+        _ => Err(WireError::bad(-1117, "Invalid side.")),
     }
 }
 
-pub fn position_side(p: &Params) -> ApiResult<PositionSide> {
+pub fn position_side(p: &Params) -> WireResult<PositionSide> {
     match p.opt("positionSide").unwrap_or("BOTH") {
         "BOTH" => Ok(PositionSide::Both),
         "LONG" => Ok(PositionSide::Long),
         "SHORT" => Ok(PositionSide::Short),
-        _ => Err(ApiError::bad(-4006, "Invalid position side.")),
+        _ => Err(WireError::bad(-4006, "Invalid position side.")),
     }
 }
 
-fn tif(p: &Params) -> ApiResult<&'static str> {
+fn tif(p: &Params) -> WireResult<&'static str> {
     match p.req("timeInForce")? {
         "GTC" => Ok("GTC"),
         "IOC" => Ok("IOC"),
         "FOK" => Ok("FOK"),
         "GTX" => Ok("GTX"),
-        _ => Err(ApiError::bad(-1115, "Invalid timeInForce.")),
+        _ => Err(WireError::bad(-1115, "Invalid timeInForce.")),
     }
 }
 
 /// Quantity checks: decimals, step grid, bounds.
-fn check_qty(m: &Market, qty: Decimal, market: bool) -> ApiResult<()> {
+fn check_qty(m: &Market, qty: Decimal, market: bool) -> WireResult<()> {
     let f = &m.filters;
     if qty <= Decimal::ZERO {
-        return Err(ApiError::bad(-4003, "Quantity less than or equal to zero."));
+        return Err(WireError::bad(
+            -4003,
+            "Quantity less than or equal to zero.",
+        ));
     }
     if qty.normalize().scale() > m.qty_precision {
-        return Err(ApiError::precision());
+        return Err(WireError::precision());
     }
     let (min, max, step) = if market {
         (f.market_min_qty, f.market_max_qty, f.market_step_size)
@@ -65,48 +68,48 @@ fn check_qty(m: &Market, qty: Decimal, market: bool) -> ApiResult<()> {
         (f.min_qty, f.max_qty, f.step_size)
     };
     if !((qty - min) % step).is_zero() {
-        return Err(ApiError::bad(-4023, "Qty not increased by step size."));
+        return Err(WireError::bad(-4023, "Qty not increased by step size."));
     }
     if qty < min {
-        return Err(ApiError::bad(-4004, "Quantity less than min quantity."));
+        return Err(WireError::bad(-4004, "Quantity less than min quantity."));
     }
     if qty > max {
-        return Err(ApiError::bad(-4005, "Quantity greater than max quantity."));
+        return Err(WireError::bad(-4005, "Quantity greater than max quantity."));
     }
     Ok(())
 }
 
 /// Price checks: decimals, tick grid, bounds.
-fn check_price(m: &Market, price: Decimal, name: &str) -> ApiResult<()> {
+fn check_price(m: &Market, price: Decimal, name: &str) -> WireResult<()> {
     if price <= Decimal::ZERO {
-        return Err(ApiError::mandatory(name));
+        return Err(WireError::mandatory(name));
     }
     if price.normalize().scale() > m.price_precision {
-        return Err(ApiError::precision());
+        return Err(WireError::precision());
     }
     if !((price - m.min_price()) % m.filters.tick_size).is_zero() {
-        return Err(ApiError::bad(-4014, "Price not increased by tick size."));
+        return Err(WireError::bad(-4014, "Price not increased by tick size."));
     }
     if price < m.min_price() {
-        return Err(ApiError::bad(-4013, "Price less than min price."));
+        return Err(WireError::bad(-4013, "Price less than min price."));
     }
     if price > m.max_price() {
-        return Err(ApiError::bad(-4002, "Price greater than max price."));
+        return Err(WireError::bad(-4002, "Price greater than max price."));
     }
     Ok(())
 }
 
 /// PERCENT_PRICE: a BUY may not be above mark × 1.15, a SELL not below mark × 0.85.
-fn check_percent(side: Side, price: Decimal, mark: Decimal) -> ApiResult<()> {
+fn check_percent(side: Side, price: Decimal, mark: Decimal) -> WireResult<()> {
     match side {
-        Side::Buy if price > mark * Decimal::new(115, 2) => Err(ApiError::bad(
+        Side::Buy if price > mark * Decimal::new(115, 2) => Err(WireError::bad(
             -4016,
             format!(
                 "Limit price can't be higher than {}.",
                 (mark * Decimal::new(115, 2)).normalize()
             ),
         )),
-        Side::Sell if price < mark * Decimal::new(85, 2) => Err(ApiError::bad(
+        Side::Sell if price < mark * Decimal::new(85, 2) => Err(WireError::bad(
             -4024,
             format!(
                 "Limit price can't be lower than {}.",
@@ -118,7 +121,7 @@ fn check_percent(side: Side, price: Decimal, mark: Decimal) -> ApiResult<()> {
 }
 
 /// `POST /fapi/v1/order`.
-pub fn place(ex: &mut Exchange, acc: &str, p: &Params) -> ApiResult<Value> {
+pub fn place(ex: &mut Exchange, acc: &str, p: &Params) -> WireResult<Value> {
     let symbol = p.req("symbol")?.to_owned();
     let m = ex.market(&symbol)?.clone();
     let side = side(p)?;
@@ -126,16 +129,16 @@ pub fn place(ex: &mut Exchange, acc: &str, p: &Params) -> ApiResult<Value> {
         "LIMIT" => OrderType::Limit,
         "MARKET" => OrderType::Market,
         t if CONDITIONAL.contains(&t) => {
-            return Err(ApiError::bad(
+            return Err(WireError::bad(
                 -4120,
                 "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.",
             ))
         }
-        _ => return Err(ApiError::bad(-1116, "Invalid orderType.")),
+        _ => return Err(WireError::bad(-1116, "Invalid orderType.")),
     };
     let ps = position_side(p)?;
     if ex.account(acc)?.dual_side && p.has("reduceOnly") {
-        return Err(ApiError::not_required("reduceOnly"));
+        return Err(WireError::not_required("reduceOnly"));
     }
     let reduce_only = p.bool("reduceOnly")?.unwrap_or(false);
     let qty = p.req_decimal("quantity")?;
@@ -146,7 +149,7 @@ pub fn place(ex: &mut Exchange, acc: &str, p: &Params) -> ApiResult<Value> {
         }
         _ => {
             if p.has("price") {
-                return Err(ApiError::not_required("price"));
+                return Err(WireError::not_required("price"));
             }
             (Decimal::ZERO, "GTC")
         }
@@ -185,9 +188,9 @@ pub fn place(ex: &mut Exchange, acc: &str, p: &Params) -> ApiResult<Value> {
 }
 
 /// `POST /fapi/v1/algoOrder`.
-pub fn place_algo(ex: &mut Exchange, acc: &str, p: &Params) -> ApiResult<Value> {
+pub fn place_algo(ex: &mut Exchange, acc: &str, p: &Params) -> WireResult<Value> {
     if p.req("algoType")? != "CONDITIONAL" {
-        return Err(ApiError::bad(
+        return Err(WireError::bad(
             -1130,
             "Data sent for parameter 'algotype' is not valid.",
         ));
@@ -200,12 +203,12 @@ pub fn place_algo(ex: &mut Exchange, acc: &str, p: &Params) -> ApiResult<Value> 
         "TAKE_PROFIT_MARKET" => "TAKE_PROFIT_MARKET",
         "STOP" => "STOP",
         "TAKE_PROFIT" => "TAKE_PROFIT",
-        _ => return Err(ApiError::bad(-1116, "Invalid orderType.")),
+        _ => return Err(WireError::bad(-1116, "Invalid orderType.")),
     };
     let ps = position_side(p)?;
     let hedge = ex.account(acc)?.dual_side;
     if hedge && p.has("reduceOnly") {
-        return Err(ApiError::not_required("reduceOnly"));
+        return Err(WireError::not_required("reduceOnly"));
     }
     let close_position = p.bool("closePosition")?.unwrap_or(false);
     let reduce_only = p.bool("reduceOnly")?.unwrap_or(false);
@@ -214,10 +217,10 @@ pub fn place_algo(ex: &mut Exchange, acc: &str, p: &Params) -> ApiResult<Value> 
     let limit = matches!(order_type, "STOP" | "TAKE_PROFIT");
     let qty = if close_position {
         if p.has("quantity") {
-            return Err(ApiError::not_required("quantity"));
+            return Err(WireError::not_required("quantity"));
         }
         if reduce_only {
-            return Err(ApiError::not_required("reduceOnly"));
+            return Err(WireError::not_required("reduceOnly"));
         }
         Decimal::ZERO
     } else {
@@ -236,7 +239,7 @@ pub fn place_algo(ex: &mut Exchange, acc: &str, p: &Params) -> ApiResult<Value> 
     let mark_price_working = match p.opt("workingType").unwrap_or("CONTRACT_PRICE") {
         "MARK_PRICE" => true,
         "CONTRACT_PRICE" => false,
-        _ => return Err(ApiError::illegal("workingType")),
+        _ => return Err(WireError::illegal("workingType")),
     };
     let algo = ex.place_algo(
         acc,
@@ -260,11 +263,11 @@ pub fn place_algo(ex: &mut Exchange, acc: &str, p: &Params) -> ApiResult<Value> 
 }
 
 /// Symbol and order id from `orderId` or `origClientOrderId`.
-pub fn locate(ex: &Exchange, acc: &str, p: &Params) -> ApiResult<(String, u64)> {
+pub fn locate(ex: &Exchange, acc: &str, p: &Params) -> WireResult<(String, u64)> {
     let s = p.req("symbol")?.to_owned();
     ex.market(&s)?;
     if !p.has("orderId") && !p.has("origClientOrderId") {
-        return Err(ApiError::bad(
+        return Err(WireError::bad(
             -1102,
             "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
         ));
@@ -276,7 +279,7 @@ pub fn locate(ex: &Exchange, acc: &str, p: &Params) -> ApiResult<(String, u64)> 
 const SEVEN_DAYS: i64 = 7 * 86_400_000;
 
 /// `(start, end)` of a history query: the last 7 days by default, at most 7 days wide.
-fn window(ex: &Exchange, p: &Params, max_days_wide: Option<i64>) -> ApiResult<(i64, i64)> {
+fn window(ex: &Exchange, p: &Params, max_days_wide: Option<i64>) -> WireResult<(i64, i64)> {
     let start: Option<i64> = p.int("startTime")?;
     let end: Option<i64> = p.int("endTime")?;
     let now = ex.now();
@@ -291,7 +294,7 @@ fn window(ex: &Exchange, p: &Params, max_days_wide: Option<i64>) -> ApiResult<(i
     };
     if let Some(w) = max_days_wide {
         if e.saturating_sub(s) > w {
-            return Err(ApiError::bad(
+            return Err(WireError::bad(
                 -4166,
                 "The time between startTime and endTime can not be longer than 7 days.",
             ));
@@ -301,14 +304,14 @@ fn window(ex: &Exchange, p: &Params, max_days_wide: Option<i64>) -> ApiResult<(i
 }
 
 /// `GET /fapi/v1/userTrades`.
-pub fn user_trades(ex: &Exchange, acc: &str, p: &Params) -> ApiResult<Value> {
+pub fn user_trades(ex: &Exchange, acc: &str, p: &Params) -> WireResult<Value> {
     let s = p.req("symbol")?;
     let m = ex.market(s)?;
     let limit = p.int::<usize>("limit")?.unwrap_or(500).clamp(1, 1000);
     let order_id: Option<u64> = p.int("orderId")?;
     let from_id: Option<u64> = p.int("fromId")?;
     if from_id.is_some() && (p.has("startTime") || p.has("endTime")) {
-        return Err(ApiError::bad(
+        return Err(WireError::bad(
             -4143,
             "fromId and time range can not be sent together.",
         ));
@@ -332,7 +335,7 @@ pub fn user_trades(ex: &Exchange, acc: &str, p: &Params) -> ApiResult<Value> {
 }
 
 /// `GET /fapi/v1/income`.
-pub fn income(ex: &Exchange, acc: &str, p: &Params) -> ApiResult<Value> {
+pub fn income(ex: &Exchange, acc: &str, p: &Params) -> WireResult<Value> {
     let sym = p.opt("symbol");
     if let Some(s) = sym {
         ex.market(s)?;
@@ -356,7 +359,7 @@ pub fn income(ex: &Exchange, acc: &str, p: &Params) -> ApiResult<Value> {
 }
 
 /// `PUT /fapi/v1/order`.
-pub fn modify(ex: &mut Exchange, acc: &str, p: &Params) -> ApiResult<Value> {
+pub fn modify(ex: &mut Exchange, acc: &str, p: &Params) -> WireResult<Value> {
     let (symbol, id) = locate(ex, acc, p)?;
     let m = ex.market(&symbol)?.clone();
     let side = side(p)?;
@@ -370,11 +373,11 @@ pub fn modify(ex: &mut Exchange, acc: &str, p: &Params) -> ApiResult<Value> {
 }
 
 /// Up to `max` JSON objects from a list parameter, each turned into request parameters.
-fn json_list(p: &Params, name: &str, max: usize) -> ApiResult<Vec<Value>> {
+fn json_list(p: &Params, name: &str, max: usize) -> WireResult<Vec<Value>> {
     let raw = p.req(name)?;
-    let list: Vec<Value> = serde_json::from_str(raw).map_err(|_| ApiError::mandatory(name))?;
+    let list: Vec<Value> = serde_json::from_str(raw).map_err(|_| WireError::mandatory(name))?;
     if list.is_empty() || list.len() > max {
-        return Err(ApiError::illegal(name));
+        return Err(WireError::illegal(name));
     }
     Ok(list)
 }
@@ -390,12 +393,12 @@ fn value_str(v: &Value) -> Option<String> {
 
 /// `POST /fapi/v1/batchOrders`: up to 5 orders, each answered with the order or its own
 /// error object, in request order.
-pub fn place_batch(ex: &mut Exchange, acc: &str, p: &Params) -> ApiResult<Value> {
+pub fn place_batch(ex: &mut Exchange, acc: &str, p: &Params) -> WireResult<Value> {
     let list = json_list(p, "batchOrders", 5)?;
     let mut out = Vec::new();
     for item in list {
         let Some(obj) = item.as_object() else {
-            out.push(ApiError::mandatory("batchOrders").body());
+            out.push(WireError::mandatory("batchOrders").body());
             continue;
         };
         let pairs: Vec<(String, String)> = obj
@@ -414,7 +417,7 @@ pub fn place_batch(ex: &mut Exchange, acc: &str, p: &Params) -> ApiResult<Value>
 
 /// `DELETE /fapi/v1/batchOrders`: up to 10 cancels by `orderIdList` or
 /// `origClientOrderIdList`.
-pub fn cancel_batch(ex: &mut Exchange, acc: &str, p: &Params) -> ApiResult<Value> {
+pub fn cancel_batch(ex: &mut Exchange, acc: &str, p: &Params) -> WireResult<Value> {
     let symbol = p.req("symbol")?.to_owned();
     let m = ex.market(&symbol)?.clone();
     let (list, by_client) = if p.has("orderIdList") {
@@ -422,7 +425,7 @@ pub fn cancel_batch(ex: &mut Exchange, acc: &str, p: &Params) -> ApiResult<Value
     } else if p.has("origClientOrderIdList") {
         (json_list(p, "origClientOrderIdList", 10)?, true)
     } else {
-        return Err(ApiError::bad(
+        return Err(WireError::bad(
             -1102,
             "Param 'origClientOrderIdList' or 'orderIdList' must be sent, but both were empty/null!",
         ));
@@ -433,15 +436,15 @@ pub fn cancel_batch(ex: &mut Exchange, acc: &str, p: &Params) -> ApiResult<Value
             (false, v) => v
                 .as_u64()
                 .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-                .ok_or_else(|| ApiError::mandatory("orderIdList"))
+                .ok_or_else(|| WireError::mandatory("orderIdList"))
                 .and_then(|id| ex.find_order(acc, &symbol, Some(id), None)),
             (true, Value::String(c)) => ex.find_order(acc, &symbol, None, Some(c)),
-            (true, _) => Err(ApiError::mandatory("origClientOrderIdList")),
+            (true, _) => Err(WireError::mandatory("origClientOrderIdList")),
         };
         let result = found
             .map_err(|e| {
                 if e.code == -2013 {
-                    ApiError::unknown_order()
+                    WireError::unknown_order()
                 } else {
                     e
                 }

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
-use super::error::{ApiError, ApiResult};
+use super::error::{WireError, WireResult};
 
 /// Largest magnitude a decimal parameter may have.
 pub const MAX_DECIMAL: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
@@ -47,40 +47,41 @@ impl Params {
             .filter(|v| !v.is_empty())
     }
 
-    pub fn req(&self, name: &str) -> ApiResult<&str> {
-        self.opt(name).ok_or_else(|| ApiError::mandatory(name))
+    pub fn req(&self, name: &str) -> WireResult<&str> {
+        self.opt(name).ok_or_else(|| WireError::mandatory(name))
     }
 
     /// A decimal parameter. Values beyond ±10^15 are refused like malformed ones, so no
     /// later arithmetic on them can overflow.
-    pub fn decimal(&self, name: &str) -> ApiResult<Option<Decimal>> {
+    pub fn decimal(&self, name: &str) -> WireResult<Option<Decimal>> {
         match self.opt(name) {
             None => Ok(None),
             Some(v) => Decimal::from_str(v.trim())
                 .ok()
                 .filter(|d| d.abs() <= MAX_DECIMAL)
                 .map(Some)
-                .ok_or_else(|| ApiError::mandatory(name)),
+                .ok_or_else(|| WireError::mandatory(name)),
         }
     }
 
-    pub fn req_decimal(&self, name: &str) -> ApiResult<Decimal> {
-        self.decimal(name)?.ok_or_else(|| ApiError::mandatory(name))
+    pub fn req_decimal(&self, name: &str) -> WireResult<Decimal> {
+        self.decimal(name)?
+            .ok_or_else(|| WireError::mandatory(name))
     }
 
-    pub fn int<T: FromStr>(&self, name: &str) -> ApiResult<Option<T>> {
+    pub fn int<T: FromStr>(&self, name: &str) -> WireResult<Option<T>> {
         match self.opt(name) {
             None => Ok(None),
-            Some(v) => v.parse().map(Some).map_err(|_| ApiError::mandatory(name)),
+            Some(v) => v.parse().map(Some).map_err(|_| WireError::mandatory(name)),
         }
     }
 
-    pub fn bool(&self, name: &str) -> ApiResult<Option<bool>> {
+    pub fn bool(&self, name: &str) -> WireResult<Option<bool>> {
         match self.opt(name).map(str::to_ascii_lowercase).as_deref() {
             None => Ok(None),
             Some("true") => Ok(Some(true)),
             Some("false") => Ok(Some(false)),
-            Some(_) => Err(ApiError::mandatory(name)),
+            Some(_) => Err(WireError::mandatory(name)),
         }
     }
 }

@@ -14,7 +14,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use super::auth;
-use super::error::{ApiError, ApiResult};
+use super::error::{WireError, WireResult};
 use super::exchange::Exchange;
 use super::orders;
 use super::params::Params;
@@ -177,7 +177,7 @@ fn authenticate(
     params: &Params,
     raw_query: &str,
     raw_body: &str,
-) -> ApiResult<Option<String>> {
+) -> WireResult<Option<String>> {
     if security == Security::None {
         return Ok(None);
     }
@@ -185,21 +185,21 @@ fn authenticate(
         .get("X-MBX-APIKEY")
         .and_then(|v| v.to_str().ok())
         .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric()))
-        .ok_or_else(ApiError::invalid_key_format)?;
+        .ok_or_else(WireError::invalid_key_format)?;
     let (account, secret, perms) = {
         let ex = shared.ex();
-        let id = ex.by_api_key.get(key).ok_or_else(ApiError::rejected_key)?;
+        let id = ex.by_api_key.get(key).ok_or_else(WireError::rejected_key)?;
         let a = ex.account(id)?;
         (id.clone(), a.secret.clone(), a.permissions.clone())
     };
     let now = shared.clock.now();
     if perms.expires_at != 0 && perms.expires_at <= now {
-        return Err(ApiError::rejected_key());
+        return Err(WireError::rejected_key());
     }
     if security == Security::Signed {
         let ts: i64 = params
             .int("timestamp")?
-            .ok_or_else(|| ApiError::mandatory("timestamp"))?;
+            .ok_or_else(|| WireError::mandatory("timestamp"))?;
         let window: i64 = params.int("recvWindow")?.unwrap_or(5000);
         auth::verify_with(&secret, raw_query, raw_body)?;
         auth::check_timestamp(ts, window, shared.clock.server_time())?;
@@ -207,8 +207,8 @@ fn authenticate(
     Ok(Some(account))
 }
 
-fn need_account(account: Option<&str>) -> ApiResult<&str> {
-    account.ok_or_else(ApiError::rejected_key)
+fn need_account(account: Option<&str>) -> WireResult<&str> {
+    account.ok_or_else(WireError::rejected_key)
 }
 
 fn dispatch(
@@ -218,11 +218,11 @@ fn dispatch(
     path: &str,
     p: &Params,
     account: Option<&str>,
-) -> ApiResult<Value> {
+) -> WireResult<Value> {
     // The futures permission gates everything on /fapi; apiRestrictions stays readable.
     if let Some(acc) = account {
         if path.starts_with("/fapi/") && !ex.account(acc)?.permissions.futures {
-            return Err(ApiError::rejected_key());
+            return Err(WireError::rejected_key());
         }
     }
     match (method.as_str(), path) {
@@ -322,11 +322,11 @@ fn per_symbol(
     ex: &Exchange,
     p: &Params,
     f: impl Fn(&Exchange, &str) -> Option<Value>,
-) -> ApiResult<Value> {
+) -> WireResult<Value> {
     match p.opt("symbol") {
         Some(s) => {
             ex.market(s)?;
-            f(ex, s).ok_or_else(ApiError::bad_symbol)
+            f(ex, s).ok_or_else(WireError::bad_symbol)
         }
         None => Ok(Value::Array(
             ex.symbols.iter().filter_map(|s| f(ex, s)).collect(),
@@ -345,7 +345,7 @@ fn account_endpoint(
     path: &str,
     p: &Params,
     acc: &str,
-) -> ApiResult<Value> {
+) -> WireResult<Value> {
     match (method.as_str(), path) {
         ("GET", "/fapi/v3/account") => Ok(views::account_v3(ex, ex.account(acc)?)),
         ("GET", "/fapi/v2/account") => {
@@ -466,7 +466,7 @@ fn account_endpoint(
         ("POST", "/fapi/v1/positionSide/dual") => {
             let on = p
                 .bool("dualSidePosition")?
-                .ok_or_else(|| ApiError::mandatory("dualSidePosition"))?;
+                .ok_or_else(|| WireError::mandatory("dualSidePosition"))?;
             ex.set_dual_side(acc, on)?;
             Ok(success())
         }
@@ -476,7 +476,7 @@ fn account_endpoint(
         ("POST", "/fapi/v1/multiAssetsMargin") => {
             let on = p
                 .bool("multiAssetsMargin")?
-                .ok_or_else(|| ApiError::mandatory("multiAssetsMargin"))?;
+                .ok_or_else(|| WireError::mandatory("multiAssetsMargin"))?;
             ex.set_multi_assets(acc, on)?;
             Ok(success())
         }
@@ -484,7 +484,7 @@ fn account_endpoint(
             let s = p.req("symbol")?.to_owned();
             let lev: u32 = p
                 .int("leverage")?
-                .ok_or_else(|| ApiError::mandatory("leverage"))?;
+                .ok_or_else(|| WireError::mandatory("leverage"))?;
             ex.set_leverage(acc, &s, lev)
         }
         ("POST", "/fapi/v1/marginType") => {
@@ -492,7 +492,7 @@ fn account_endpoint(
             let isolated = match p.req("marginType")?.to_ascii_uppercase().as_str() {
                 "ISOLATED" => true,
                 "CROSSED" | "CROSS" => false,
-                _ => return Err(ApiError::bad(-4044, "The margin type is not valid.")),
+                _ => return Err(WireError::bad(-4044, "The margin type is not valid.")),
             };
             ex.set_margin_type(acc, &s, isolated)?;
             Ok(success())
@@ -503,7 +503,7 @@ fn account_endpoint(
             let add = match p.req("type")? {
                 "1" => true,
                 "2" => false,
-                _ => return Err(ApiError::mandatory("type")),
+                _ => return Err(WireError::mandatory("type")),
             };
             let side = orders::position_side(p)?;
             ex.position_margin(acc, &s, side, amount, add)?;
@@ -526,14 +526,14 @@ fn account_endpoint(
             let m = ex.market(&s)?;
             let o = ex.order_state(acc, id)?;
             if !o.status.is_open() {
-                return Err(ApiError::bad(-2013, "Order does not exist."));
+                return Err(WireError::bad(-2013, "Order does not exist."));
             }
             Ok(views::order(m, o, true))
         }
         ("DELETE", "/fapi/v1/order") => {
             let (s, id) = orders::locate(ex, acc, p).map_err(|e| {
                 if e.code == -2013 {
-                    ApiError::unknown_order()
+                    WireError::unknown_order()
                 } else {
                     e
                 }
@@ -580,7 +580,10 @@ fn account_endpoint(
         ("GET", "/fapi/v1/algoOrder") => {
             let id = ex.find_algo(acc, p.int("algoId")?, p.opt("clientAlgoId"))?;
             let a = ex.account(acc)?;
-            let o = a.algo_orders.get(&id).ok_or_else(ApiError::no_such_order)?;
+            let o = a
+                .algo_orders
+                .get(&id)
+                .ok_or_else(WireError::no_such_order)?;
             let m = ex.market(&o.symbol)?;
             let mut v = views::algo_order(m, o);
             let actual = o.actual_order_id.and_then(|i| a.orders.get(&i));
@@ -614,7 +617,7 @@ fn account_endpoint(
                 .find_algo(acc, p.int("algoId")?, p.opt("clientAlgoId"))
                 .map_err(|e| {
                     if e.code == -2013 {
-                        ApiError::unknown_order()
+                        WireError::unknown_order()
                     } else {
                         e
                     }
@@ -675,6 +678,6 @@ fn account_endpoint(
                 {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": c.orders_per_minute},
             ]))
         }
-        _ => Err(ApiError::internal()),
+        _ => Err(WireError::internal()),
     }
 }

@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 
 use super::clock::{Millis, SimClock};
 use super::demo::{self, DemoLeader};
-use super::error::ApiResult;
+use super::error::WireResult;
 use super::exchange::{random_token, AccountKeys, Exchange, ModelConfig, NewAccount};
 use super::faults::Faults;
 use super::limits::{LimitConfig, Limiter};
@@ -234,7 +234,7 @@ impl SimHandle {
     }
 
     /// Moves a symbol's price (the same as `POST /admin/v1/prices`).
-    pub fn set_price(&self, symbol: &str, price: Decimal) -> ApiResult<()> {
+    pub fn set_price(&self, symbol: &str, price: Decimal) -> WireResult<()> {
         self.shared.ex().set_price(symbol, price)
     }
 

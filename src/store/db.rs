@@ -13,9 +13,9 @@ use super::backup;
 use super::error::StoreError;
 use super::migrate::{self, Migration, APPLICATION_ID, MIGRATIONS};
 use super::table::{
-    accounts::Accounts, audit::Audit, copies::Copies, copy_settings::CopySettings,
-    copy_state::CopyStates, figures::Figures, fills::Fills, journal::Journal, leader_t0::LeaderT0,
-    leaders::Leaders, ledger::Ledger, notifications::Notifications, signals::Signals,
+    accounts::Accounts, audit::Audit, copies::Copies, copy_ledger::CopyLedgers,
+    copy_settings::CopySettings, figures::Figures, fills::Fills, journal::Journal,
+    leader_t0::LeaderT0, leaders::Leaders, notifications::Notifications, signals::Signals,
 };
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
@@ -179,9 +179,6 @@ impl Store {
     pub fn leader_t0(&self) -> LeaderT0<'_> {
         LeaderT0::on(&self.conn)
     }
-    pub fn ledger(&self) -> Ledger<'_> {
-        Ledger::on(&self.conn)
-    }
     pub fn signals(&self) -> Signals<'_> {
         Signals::on(&self.conn)
     }
@@ -197,9 +194,9 @@ impl Store {
     pub fn notifications(&self) -> Notifications<'_> {
         Notifications::on(&self.conn)
     }
-    /// The engine state of each copy.
-    pub fn copy_states(&self) -> CopyStates<'_> {
-        CopyStates::on(&self.conn)
+    /// Each copy's ledger and plan in flight.
+    pub fn copy_ledgers(&self) -> CopyLedgers<'_> {
+        CopyLedgers::on(&self.conn)
     }
     /// Funding payments per copy.
     pub fn copy_funding(&self) -> super::table::copy_funding::CopyFunding<'_> {

@@ -31,7 +31,7 @@ pub const MIGRATIONS: &[Migration] = &[
             table::copies::V1,
             table::copy_settings::V1,
             table::leader_t0::V1,
-            table::ledger::V1,
+            table::retired::COPY_POSITIONS_V1,
             table::signals::V1,
             table::journal::V1,
             table::fills::V1,
@@ -43,12 +43,17 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 2,
         name: "engine state per copy",
-        statements: &[table::copy_state::V2],
+        statements: &[table::copy_ledger::V2],
     },
     Migration {
         version: 3,
         name: "funding per copy, figures baseline",
         statements: &[table::copy_funding::V3, table::figures_base::V3],
+    },
+    Migration {
+        version: 4,
+        name: "one ledger per copy: copy_state becomes copy_ledger, copy_positions goes",
+        statements: &[table::copy_ledger::V4],
     },
 ];
 

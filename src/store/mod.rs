@@ -15,6 +15,7 @@ mod error;
 mod export;
 mod lock;
 pub mod migrate;
+pub mod paths;
 pub mod table;
 pub mod value;
 

@@ -145,3 +145,6 @@ macro_rules! domain_text {
 domain_text!(crate::domain::Side { Buy => "buy", Sell => "sell" });
 domain_text!(crate::domain::PositionSide { Both => "both", Long => "long", Short => "short" });
 domain_text!(crate::domain::MarginMode { Cross => "cross", Isolated => "isolated" });
+domain_text!(crate::domain::CopyState {
+    Created => "created", Running => "running", Paused => "paused", Stopped => "stopped"
+});

@@ -477,8 +477,10 @@ async fn a_copy_session_leaks_no_secret() {
         .stderr(Stdio::piped());
     let mut engine = Engine::spawn(cmd);
     engine
-        .wait_line(
-            "copy `leak` is watching",
+        .wait_kind(
+            copydesk::runtime::NotifyKind::Watching,
+            None,
+            Some("leak"),
             "the copy starts with keychain keys",
         )
         .await;

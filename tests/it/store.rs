@@ -14,7 +14,6 @@ use copydesk::store::table::fills::Fill;
 use copydesk::store::table::journal::{OrderState, OrderType, PlannedOrder};
 use copydesk::store::table::leader_t0::T0Position;
 use copydesk::store::table::leaders::{LeaderSource, NewLeader};
-use copydesk::store::table::ledger::NewLedgerPosition;
 use copydesk::store::table::notifications::Level;
 use copydesk::store::table::signals::NewSignal;
 use copydesk::store::{DataDirLock, Migration, Store, StoreError, MIGRATIONS};
@@ -199,7 +198,7 @@ fn journal_moves_forward_and_lists_unfinished() {
 }
 
 #[test]
-fn copies_keep_t0_settings_history_and_ledger() {
+fn copies_keep_t0_and_settings_history() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = Store::open(&db_in(&dir)).expect("opens");
     let copy = seed(&store, "follow-lead");
@@ -268,46 +267,6 @@ fn copies_keep_t0_settings_history_and_ledger() {
         "history keeps both versions"
     );
 
-    let ledger = store.ledger();
-    let open = NewLedgerPosition {
-        copy_id: copy,
-        symbol: "BTCUSDT",
-        position_side: PositionSide::Both,
-        k: dec!(0.1),
-        qty: dec!(0.010),
-        opened_at: 1_500,
-    };
-    let id = ledger.open(&open).expect("opens");
-    assert!(
-        matches!(ledger.open(&open), Err(StoreError::Conflict { .. })),
-        "one open ledger entry per copy, symbol and side"
-    );
-    ledger
-        .set_qty(id, dec!(0.005), dec!(0.001))
-        .expect("qty updated");
-    let p = ledger
-        .open_position(copy, "BTCUSDT", PositionSide::Both)
-        .expect("query")
-        .expect("open entry");
-    assert_eq!(
-        (p.k, p.qty, p.declined_qty),
-        (dec!(0.1), dec!(0.005), dec!(0.001)),
-        "k fixed, qty tracked"
-    );
-    ledger.end(id, 2_000, "leader closed").expect("ended");
-    assert!(
-        ledger.list_open(copy).expect("query").is_empty(),
-        "ended entries are not open"
-    );
-    ledger
-        .open(&open)
-        .expect("the symbol can be opened again after it ended");
-    assert_eq!(
-        ledger.history(copy).expect("query").len(),
-        2,
-        "history keeps the ended entry"
-    );
-
     store
         .copies()
         .set_state(copy, CopyState::Paused)
@@ -319,6 +278,58 @@ fn copies_keep_t0_settings_history_and_ledger() {
     assert!(
         store.copies().set_state(copy, CopyState::Running).is_err(),
         "a stopped copy stays stopped"
+    );
+}
+
+/// Migration 4 keeps every copy's ledger row (renamed `copy_state` → `copy_ledger`) and
+/// drops the never-written `copy_positions`.
+#[test]
+fn migration_4_keeps_each_ledger_under_its_one_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = db_in(&dir);
+    {
+        let store = Store::open_with(&path, &MIGRATIONS[..3]).expect("a version 3 database");
+        let copy = seed(&store, "old");
+        store
+            .conn()
+            .execute(
+                "INSERT INTO copy_state (copy_id, ledger, in_flight, updated_at) VALUES (?1, '{\"positions\":[]}', NULL, 7)",
+                [copy],
+            )
+            .expect("a v3 ledger row");
+    }
+    let store = Store::open(&path).expect("upgrades");
+    assert_eq!(store.version(), 4, "upgraded to the latest schema");
+    let copy = store
+        .copies()
+        .by_name("old")
+        .expect("query")
+        .expect("copy kept")
+        .id;
+    let row = store
+        .copy_ledgers()
+        .get(copy)
+        .expect("reads")
+        .expect("the v3 ledger row survives the rename");
+    assert_eq!(
+        (row.ledger.as_str(), row.updated_at),
+        ("{\"positions\":[]}", 7),
+        "the row is carried over unchanged"
+    );
+    let tables: Vec<String> = {
+        let mut st = store
+            .conn()
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('copy_state', 'copy_positions', 'copy_ledger')")
+            .expect("prepare");
+        st.query_map([], |r| r.get(0))
+            .expect("query")
+            .map(|r| r.expect("row"))
+            .collect()
+    };
+    assert_eq!(
+        tables,
+        vec!["copy_ledger".to_owned()],
+        "one ledger table, under one name"
     );
 }
 
@@ -428,7 +439,7 @@ fn signals_and_fills_are_stored_once() {
 
 /// A migration only tests use: it adds a column and a table, as a real v2 might.
 const TEST_V2: Migration = Migration {
-    version: 4,
+    version: 5,
     name: "test: fill notes",
     statements: &["ALTER TABLE fills ADD COLUMN note TEXT;
                    CREATE TABLE test_extra (id INTEGER PRIMARY KEY) STRICT;"],
@@ -446,7 +457,7 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
     let path = db_in(&dir);
     {
         let store = Store::open(&path).expect("v1 opens");
-        assert_eq!(store.version(), 3, "this build ships schema v3");
+        assert_eq!(store.version(), 4, "this build ships schema v4");
         let copy = seed(&store, "c1");
         store
             .journal()
@@ -455,7 +466,7 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
     }
     let list = with_v2();
     let store = Store::open_with(&path, &list).expect("upgrades to v2");
-    assert_eq!(store.version(), 4, "now at the test's v4");
+    assert_eq!(store.version(), 5, "now at the test's v5");
     let e = store
         .journal()
         .get("cd-keep")
@@ -468,7 +479,7 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
         .to_path_buf();
     drop(store);
     let old = Store::open_read_only(&backup).expect("backup is a v1 database");
-    assert_eq!(old.version(), 3, "backup holds the pre-upgrade version");
+    assert_eq!(old.version(), 4, "backup holds the pre-upgrade version");
     assert!(
         old.journal().get("cd-keep").expect("query").is_some(),
         "backup holds the data"
@@ -483,7 +494,7 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
 #[test]
 fn a_failing_migration_rolls_back_and_keeps_the_data() {
     const BROKEN_V2: Migration = Migration {
-        version: 4,
+        version: 5,
         name: "test: broken",
         statements: &["CREATE TABLE half_done (id INTEGER) STRICT;
                        ALTER TABLE no_such_table ADD COLUMN x TEXT;"],
@@ -502,7 +513,7 @@ fn a_failing_migration_rolls_back_and_keeps_the_data() {
     list.push(BROKEN_V2);
     let err = Store::open_with(&path, &list).expect_err("broken step fails");
     assert!(
-        matches!(err, StoreError::Migration { version: 4, .. }),
+        matches!(err, StoreError::Migration { version: 5, .. }),
         "reported as a failed upgrade to v3: {err}"
     );
     assert!(
@@ -512,7 +523,7 @@ fn a_failing_migration_rolls_back_and_keeps_the_data() {
     let store = Store::open(&path).expect("still a sound v1 database");
     assert_eq!(
         store.version(),
-        3,
+        4,
         "version unchanged after the failed step"
     );
     assert!(
@@ -544,8 +555,8 @@ fn newer_database_is_refused_and_left_byte_identical() {
         matches!(
             err,
             StoreError::TooNew {
-                found: 4,
-                supported: 3,
+                found: 5,
+                supported: 4,
                 ..
             }
         ),

@@ -28,10 +28,8 @@ text_enum!(
     CopyMode { SmartSync => "smart-sync", FixedAmount => "fixed-amount", FixedRatio => "fixed-ratio" }
 );
 
-text_enum!(
-    /// Lifecycle state of a copy.
-    CopyState { Created => "created", Running => "running", Paused => "paused", Stopped => "stopped" }
-);
+/// A copy's run state, stored as its text (`store::value` maps each variant explicitly).
+pub use crate::domain::CopyState;
 
 /// A copy to insert (state `created`, no `t0` yet).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,16 +6,16 @@ pub mod accounts;
 pub mod audit;
 pub mod copies;
 pub mod copy_funding;
+pub mod copy_ledger;
 pub mod copy_settings;
-pub mod copy_state;
 pub mod figures;
 pub mod figures_base;
 pub mod fills;
 pub mod journal;
 pub mod leader_t0;
 pub mod leaders;
-pub mod ledger;
 pub mod notifications;
+pub(crate) mod retired;
 pub mod signals;
 
 use rusqlite::{Params, Row, Statement};

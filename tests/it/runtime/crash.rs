@@ -5,6 +5,7 @@
 //! order per client id, the follower's traded volume must equal the journal's filled
 //! volume, and the follower's position must sit exactly on its target.
 
+use copydesk::runtime::NotifyKind;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ use rust_decimal_macros::dec;
 use serde_json::json;
 
 use super::support::{
-    account_env, account_toml, amount, dec as d, eventually, sim, write_config, Engine,
+    account_env, account_toml, amount, dec as d, eventually, head, sim, write_config, Engine,
 };
 
 const KILLS: usize = 52;
@@ -53,7 +54,9 @@ async fn killing_the_engine_anywhere_never_doubles_an_order() {
     // The first open is copied by a steady engine: an open lost while the engine is down
     // is skipped for good by design, which would leave nothing to test.
     let mut engine = Engine::start(&data, &config, &env, &[]);
-    engine.wait_line("is watching", "first start").await;
+    engine
+        .wait_kind(NotifyKind::Watching, None, None, "first start")
+        .await;
     lead.market("BTCUSDT", "BUY", "0.5")
         .await
         .ok("leader opens");
@@ -82,7 +85,10 @@ async fn killing_the_engine_anywhere_never_doubles_an_order() {
             .unwrap_or_default();
         let mut engine = Engine::start(&data, &config, &env, &extra);
         if !engine
-            .wait_line_or_exit("is watching", &format!("restart {round}"))
+            .wait_line_or_exit(
+                &head(NotifyKind::Watching, None, None),
+                &format!("restart {round}"),
+            )
             .await
         {
             // The failpoint fired while recovering: a crash during recovery, also covered.
@@ -111,7 +117,9 @@ async fn killing_the_engine_anywhere_never_doubles_an_order() {
 
     // A last, undisturbed run repairs what the crashes left and settles.
     let mut engine = Engine::start(&data, &config, &env, &[]);
-    engine.wait_line("is watching", "final start").await;
+    engine
+        .wait_kind(NotifyKind::Watching, None, None, "final start")
+        .await;
     let target = floor_to_step(leader_qty * dec!(0.1), dec!(0.001));
     eventually(
         &format!("the follower ends on its target {target}"),

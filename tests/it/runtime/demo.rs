@@ -2,6 +2,7 @@
 //! child process, its output must show a copied fill (the hang guard is generous; nothing
 //! here times the copy).
 
+use copydesk::runtime::NotifyKind;
 use std::process::{Command, Stdio};
 
 use super::support::Engine;
@@ -16,8 +17,10 @@ async fn demo_shows_copies() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut demo = Engine::spawn(cmd);
-    demo.wait_line("is watching the leader", "demo start").await;
-    demo.wait_line("fill demo: copied:", "a copied fill").await;
+    demo.wait_kind(NotifyKind::Watching, None, Some("demo"), "demo start")
+        .await;
+    demo.wait_kind(NotifyKind::Fill, None, Some("demo"), "a copied fill")
+        .await;
     demo.wait_line("figures demo: paper equity", "figures")
         .await;
     demo.interrupt();

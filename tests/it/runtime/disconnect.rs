@@ -2,6 +2,8 @@
 //! simulator's clock jumps as after a machine's sleep. The follower must converge on its
 //! target, and an open that became stale meanwhile must not be executed but reported.
 
+use copydesk::engine::NoticeKind;
+use copydesk::runtime::NotifyKind;
 use reqwest::Method;
 use rust_decimal_macros::dec;
 use serde_json::json;
@@ -28,7 +30,9 @@ async fn running(sim: &Sim, reconcile_secs: u32) -> (Client, Client, Engine, tem
     let mut env = account_env("lead", &lead);
     env.extend(account_env("me", &me));
     let mut engine = Engine::start(&dir.path().join("data"), &config, &env, &[]);
-    engine.wait_line("is watching", "start").await;
+    engine
+        .wait_kind(NotifyKind::Watching, None, None, "start")
+        .await;
     (lead, me, engine, dir)
 }
 
@@ -72,11 +76,20 @@ async fn trades_while_the_leader_stream_is_down_are_caught_up() {
     )
     .await;
     engine
-        .wait_line("disconnected", "the disconnect is reported")
+        .wait_kind(
+            NotifyKind::Disconnected,
+            None,
+            None,
+            "the disconnect is reported",
+        )
         .await;
     engine
-        .wait_line(
-            "reconciled after leader reconnect",
+        // The first `reconciled` is the start-up's; periodic passes print none.
+        .wait_kind_count(
+            NotifyKind::Reconciled,
+            None,
+            None,
+            2,
             "the catch-up after the reconnect is reported",
         )
         .await;
@@ -108,8 +121,10 @@ async fn after_a_clock_jump_a_stale_open_is_reported_not_executed() {
     .await
     .ok("server time moves on too");
     engine
-        .wait_line(
-            "ETHUSDT not opened",
+        .wait_kind(
+            NotifyKind::Skip,
+            Some(NoticeKind::LostOpen),
+            None,
             "reconciliation reports the open it never saw and never opens it",
         )
         .await;

@@ -2,6 +2,7 @@
 //! through its REST API, `copydesk run` (four copies in one process) copies them, and the
 //! followers' positions are read back from the simulator's admin API.
 
+use copydesk::runtime::NotifyKind;
 use rust_decimal_macros::dec;
 
 use super::support::{
@@ -170,7 +171,12 @@ async fn examples_a_to_d_copy_end_to_end() {
     )
     .await;
     engine
-        .wait_line("fill example-a", "fill notifications are printed")
+        .wait_kind(
+            NotifyKind::Fill,
+            None,
+            Some("example-a"),
+            "fill notifications are printed",
+        )
         .await;
     // Status reads the same data directory while the engine runs (read-only, no lock).
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_copydesk"))

@@ -1,6 +1,7 @@
 //! Funding on the copy's positions: the simulator's funding payment on the follower's
 //! copied position is collected for the copy and shown in its figures.
 
+use copydesk::runtime::NotifyKind;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::json;
@@ -55,7 +56,12 @@ async fn funding_on_the_copied_position_counts_in_the_copy_figures() {
         "a long pays funding at a positive rate: {income}"
     );
     engine
-        .wait_line("funding on BTCUSDT", "the copy collects its funding")
+        .wait_kind(
+            NotifyKind::Funding,
+            None,
+            None,
+            "the copy collects its funding",
+        )
         .await;
     eventually("status shows the copy's funding", || async {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_copydesk"))

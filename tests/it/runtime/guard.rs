@@ -2,6 +2,8 @@
 //! that is not in this engine's journal pauses the copy and says why; a paused copy then
 //! opens nothing.
 
+use copydesk::engine::NoticeKind;
+use copydesk::runtime::NotifyKind;
 use rust_decimal_macros::dec;
 
 use super::support::{account_env, account_toml, amount, sim, write_config, Engine};
@@ -24,7 +26,9 @@ async fn a_foreign_copydesk_order_pauses_the_copy() {
     let mut env = account_env("lead", &lead);
     env.extend(account_env("me", &me));
     let mut engine = Engine::start(&dir.path().join("data"), &config, &env, &[]);
-    engine.wait_line("is watching", "start").await;
+    engine
+        .wait_kind(NotifyKind::Watching, None, None, "start")
+        .await;
 
     // What another CopyDesk would send: our prefix, an id this engine never journaled.
     me.post(
@@ -40,16 +44,25 @@ async fn a_foreign_copydesk_order_pauses_the_copy() {
     .await
     .ok("a foreign CopyDesk order");
     engine
-        .wait_line(
-            "another CopyDesk is trading this follower",
-            "the pause says why",
-        )
+        .wait_kind(NotifyKind::Paused, None, None, "the copy pauses")
         .await;
+    assert!(
+        engine
+            .output()
+            .contains("another CopyDesk is trading this follower"),
+        "the pause says why:\n{}",
+        engine.output()
+    );
     lead.market("BTCUSDT", "BUY", "0.5")
         .await
         .ok("leader opens");
     engine
-        .wait_line("copy-paused", "the paused copy reports the open it skips")
+        .wait_kind(
+            NotifyKind::Skip,
+            Some(NoticeKind::CopyPaused),
+            None,
+            "the paused copy reports the open it skips",
+        )
         .await;
     assert_eq!(
         amount(&sim, &me.account_id, "BTCUSDT").await,
@@ -94,7 +107,9 @@ async fn a_foreign_copydesk_order_resting_before_start_starts_the_copy_paused() 
     env.extend(account_env("me", &me));
     let data = dir.path().join("data");
     let mut engine = Engine::start(&data, &config, &env, &[]);
-    engine.wait_line("is watching", "start").await;
+    engine
+        .wait_kind(NotifyKind::Watching, None, None, "start")
+        .await;
     let out = engine.output();
     let line = out
         .lines()
@@ -120,7 +135,12 @@ async fn a_foreign_copydesk_order_resting_before_start_starts_the_copy_paused() 
         .await
         .ok("leader opens");
     engine
-        .wait_line("copy-paused", "the paused copy reports the open it skips")
+        .wait_kind(
+            NotifyKind::Skip,
+            Some(NoticeKind::CopyPaused),
+            None,
+            "the paused copy reports the open it skips",
+        )
         .await;
     assert_eq!(
         amount(&sim, &me.account_id, "BTCUSDT").await,

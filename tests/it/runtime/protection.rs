@@ -1,6 +1,7 @@
 //! Offline protection: every copied position carries an exchange-side stop, so with the
 //! engine stopped a price move to the stop closes the follower's position on the venue.
 
+use copydesk::runtime::NotifyKind;
 use rust_decimal_macros::dec;
 
 use super::support::{amount, eventually, Pair};
@@ -87,7 +88,7 @@ async fn the_total_stop_loss_stops_the_copy_and_closes_its_position() {
     // 0.010 BTC down 2,500 loses 25, past the copy's total stop loss of 20.
     sim.price("BTCUSDT", "47500").await;
     engine
-        .wait_line("copy stopped", "the stop is announced")
+        .wait_kind(NotifyKind::Stopped, None, None, "the stop is announced")
         .await;
     eventually("the copy's position is closed", || async {
         let got = amount(sim, &me.account_id, "BTCUSDT").await;
@@ -144,11 +145,18 @@ async fn a_mark_price_move_alone_trips_the_total_stop_loss() {
     // No leader trade from here on: 0.010 BTC down 2,500 from the entry loses 25 at mark.
     sim.price("BTCUSDT", "47500").await;
     engine
-        .wait_line(
-            "copy stopped: total stop loss",
+        .wait_kind(
+            NotifyKind::Stopped,
+            None,
+            None,
             "the mark move stops the copy",
         )
         .await;
+    assert!(
+        engine.output().contains("total stop loss"),
+        "the stop names the total stop loss as its reason:\n{}",
+        engine.output()
+    );
     let out = engine.output();
     let line = out
         .lines()

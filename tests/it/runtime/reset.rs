@@ -1,6 +1,7 @@
 //! `reset_figures`: the copy's figures start from zero at `t0`, so the clean slate's closing
 //! loss on the follower's earlier position is not the copy's.
 
+use copydesk::runtime::NotifyKind;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
@@ -53,7 +54,9 @@ async fn reset_figures_leaves_the_clean_slate_loss_out_of_the_copy() {
     env.extend(account_env("me", &me));
     let data = dir.path().join("data");
     let mut engine = Engine::start(&data, &config, &env, &[]);
-    engine.wait_line("is watching", "start").await;
+    engine
+        .wait_kind(NotifyKind::Watching, None, None, "start")
+        .await;
     eventually(
         "the clean slate closes the follower's own position",
         || async {

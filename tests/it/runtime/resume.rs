@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use copydesk::exchange::{BoxFuture, Clock, Credentials, SystemClock};
 use copydesk::runtime::config::{AccountConfig, CopyConfig, EngineConfig, RunConfig};
-use copydesk::runtime::{start_keys, EngineOptions, KeySource, RunOptions};
+use copydesk::runtime::{start_keys, EngineOptions, KeySource, NotifyKind, RunOptions};
 use copydesk::secrets::SecretSource;
 use copydesk::store::DataDir;
 use rust_decimal_macros::dec;
@@ -81,26 +81,28 @@ async fn a_local_clock_jump_reconciles_and_copying_goes_on() {
         .await
         .expect("runtime starts");
     let mut rx = handle.subscribe();
-    let mut wait_for = async |needle: &str| {
+    let mut wait_for = async |kind: NotifyKind| {
         let guard = tokio::time::timeout(Duration::from_secs(60), async {
             loop {
                 match rx.recv().await {
-                    Ok(n) if n.message.contains(needle) => return,
+                    Ok(n) if n.kind == kind => return,
                     // Missed notifications under load are fine; keep waiting for the one.
                     Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(e) => {
-                        panic!("notification channel closed while waiting for `{needle}`: {e}")
+                        panic!("notification channel closed while waiting for `{kind}`: {e}")
                     }
                 }
             }
         });
         guard
             .await
-            .unwrap_or_else(|_| panic!("`{needle}` should be notified within 60 s"));
+            .unwrap_or_else(|_| panic!("`{kind}` should be notified within 60 s"));
     };
-    wait_for("is watching").await;
+    wait_for(NotifyKind::Watching).await;
     clock.jump_ms.fetch_add(120_000, Ordering::SeqCst);
-    wait_for("reconciled after resume after a clock jump").await;
+    // The start-up pass is notified before `watching` and periodic passes are not, so the
+    // next `reconciled` is the one after the jump.
+    wait_for(NotifyKind::Reconciled).await;
     lead.market("BTCUSDT", "BUY", "0.5")
         .await
         .ok("leader opens after the resume");

@@ -2,6 +2,8 @@
 //! one copy only (the other copy's open is skipped with a notice), and one leader feeding
 //! two followers is copied onto both.
 
+use copydesk::engine::NoticeKind;
+use copydesk::runtime::NotifyKind;
 use rust_decimal_macros::dec;
 
 use super::support::{account_env, account_toml, amount, eventually, sim, write_config, Engine};
@@ -37,7 +39,7 @@ async fn one_follower_two_leaders_and_one_leader_two_followers() {
     let mut engine = Engine::start(&dir.path().join("data"), &config, &env, &[]);
     for copy in ["one-to-me", "two-to-me", "one-to-other"] {
         engine
-            .wait_line(&format!("copy `{copy}` is watching"), "start")
+            .wait_kind(NotifyKind::Watching, None, Some(copy), "start")
             .await;
     }
     let (one, two, me, other) = (&clients[0], &clients[1], &clients[2], &clients[3]);
@@ -57,8 +59,10 @@ async fn one_follower_two_leaders_and_one_leader_two_followers() {
         .await
         .ok("leader two opens BTC");
     engine
-        .wait_line(
-            "held-by-other-copy two-to-me",
+        .wait_kind(
+            NotifyKind::Skip,
+            Some(NoticeKind::HeldByOtherCopy),
+            Some("two-to-me"),
             "the second copy's BTC open is skipped with a notice",
         )
         .await;

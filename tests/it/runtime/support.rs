@@ -8,6 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use copydesk::engine::NoticeKind;
+use copydesk::runtime::{Notification, NotifyKind};
 use copydesk::sim::{LimitConfig, SimConfig};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -45,6 +47,16 @@ pub fn account_env(name: &str, c: &Client) -> Vec<(String, String)> {
         (format!("{var}_KEY"), c.key.clone()),
         (format!("{var}_SECRET"), c.secret.clone()),
     ]
+}
+
+/// The start of a printed notification line of this kind (and copy): what the CLI prints
+/// from the typed kind, after the collector's time prefix.
+pub fn head(kind: NotifyKind, notice: Option<NoticeKind>, copy: Option<&str>) -> String {
+    format!(
+        "] {} {}",
+        Notification::tag(kind, notice),
+        copy.unwrap_or("")
+    )
 }
 
 /// A running `copydesk run` child and the lines it printed.
@@ -110,6 +122,48 @@ impl Engine {
 
     pub fn output(&self) -> String {
         self.lines.lock().expect("lines lock").join("\n")
+    }
+
+    /// Waits for a notification line of a typed kind (with the engine's notice, for the
+    /// copy when given), by the head the CLI prints from the kind; never by its prose.
+    pub async fn wait_kind(
+        &mut self,
+        kind: NotifyKind,
+        notice: Option<NoticeKind>,
+        copy: Option<&str>,
+        what: &str,
+    ) {
+        self.wait_kind_count(kind, notice, copy, 1, what).await;
+    }
+
+    /// As [`Engine::wait_kind`], for the `count`-th such line.
+    pub async fn wait_kind_count(
+        &mut self,
+        kind: NotifyKind,
+        notice: Option<NoticeKind>,
+        copy: Option<&str>,
+        count: usize,
+        what: &str,
+    ) {
+        let head = head(kind, notice, copy);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if self.output().matches(&head).count() >= count {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "{what}: the engine exited ({status}) before printing `{head}`:\n{}",
+                    self.output()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: `{head}` (x{count}) should be printed within 60 s:\n{}",
+                self.output()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Waits for a printed line containing `needle`.
@@ -251,7 +305,9 @@ impl Pair {
     /// Starts `copydesk run` on the config and waits until its copies watch the leader.
     pub async fn start(&self) -> Engine {
         let mut engine = Engine::start(&self.data(), &self.config, &self.env, &[]);
-        engine.wait_line("is watching", "start").await;
+        engine
+            .wait_kind(NotifyKind::Watching, None, None, "start")
+            .await;
         engine
     }
 }

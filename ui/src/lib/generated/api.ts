@@ -13,6 +13,10 @@ mode: string, dataDir: string, };
 
 export type NotifyLevel = "info" | "warning" | "error";
 
+export type NotifyKind = "started" | "watching" | "fill" | "skip" | "rejected" | "paused" | "resumed" | "held" | "released" | "stopping" | "stopped" | "disconnected" | "reconnected" | "reconciled" | "unprotected" | "protected" | "funding" | "error" | "notice";
+
+export type NoticeKind = "copy-paused" | "copy-stopped" | "before-start" | "out-of-order" | "too-old" | "slippage" | "quote-not-allowed" | "symbol-filtered" | "held-by-other-copy" | "margin-asset-missing" | "multi-assets-with-isolated" | "position-mode-mismatch" | "no-leader-equity" | "below-minimum" | "pending" | "insufficient-funds" | "amount-above-account-value" | "position-capped" | "not-copied" | "margin-mode-deferred" | "margin-sync-skipped" | "closed-outside" | "lost-open" | "doubtful-snapshot" | "leader-flat-unconfirmed" | "missing-market-data" | "stop-loss" | "take-profit";
+
 export type Notification = { 
 /**
  * Local time, milliseconds since the Unix epoch (a safe JavaScript integer).
@@ -21,9 +25,8 @@ ts_ms: number,
 /**
  * The copy it concerns, by name.
  */
-copy: string | null, level: NotifyLevel, 
+copy: string | null, level: NotifyLevel, kind: NotifyKind, 
 /**
- * A short machine-readable kind: `fill`, `skip`, `stopped`, `paused`, `disconnected`,
- * `error`, `started`, `reconciled`, or an engine notice kind.
+ * The engine's reason, for a [`NotifyKind::Skip`] or [`NotifyKind::Notice`].
  */
-kind: string, message: string, };
+notice: NoticeKind | null, message: string, };

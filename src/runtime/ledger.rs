@@ -16,7 +16,7 @@ pub enum LedgerError {
         copy: String,
         copy_id: i64,
         #[source]
-        source: StoreError,
+        source: Box<StoreError>,
     },
     #[error("the stored ledger of copy `{copy}` (table copy_ledger, copy_id {copy_id}, column {column}) is not a valid ledger: {detail}; the copy was not started. Recover with `copydesk copies repair {copy}` (it rebuilds the ledger from the journal and the venue's positions and shows what it will adopt; add --yes to apply)")]
     Decode {
@@ -42,7 +42,7 @@ pub(crate) fn load_stored(store: &Store, copy_id: i64, copy: &str) -> Result<Sto
         .map_err(|source| LedgerError::Read {
             copy: copy.to_owned(),
             copy_id,
-            source,
+            source: Box::new(source),
         })?;
     let Some(row) = row else {
         return Ok(Stored::default());

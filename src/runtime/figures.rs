@@ -138,7 +138,7 @@ impl CopyRunner {
             self.execute(plan, None).await;
             self.ctx.state = engine::CopyState::Stopped;
             let now = self.clock.now_ms();
-            let _ = self.with_store(|s| s.copies().stop(id, now, &why));
+            self.store_stop(now, &why);
             self.say(
                 super::notify::NotifyLevel::Warning,
                 super::notify::NotifyKind::Stopped,

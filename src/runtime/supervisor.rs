@@ -431,7 +431,14 @@ impl CopyRunner {
             ts_recv: self.clock.now_ms(),
             payload: payload.as_ref(),
         };
-        self.with_store(|s| s.signals().record(&row)).ok().flatten()
+        match self.with_store(|s| s.signals().record(&row)) {
+            Ok(id) => id,
+            Err(e) => {
+                // The journal rows of its plan then carry no signal reference; the plan runs.
+                tracing::error!(copy = %self.name, error = %e, "leader signal not stored");
+                None
+            }
+        }
     }
 
     /// Stops the copy with `stop_action`, once.
@@ -445,13 +452,25 @@ impl CopyRunner {
         self.execute(plan, None).await;
         self.ctx.state = CopyState::Stopped;
         let now = self.clock.now_ms();
-        let id = self.copy_id;
-        let _ = self.with_store(|s| s.copies().stop(id, now, why));
+        self.store_stop(now, why);
         self.say(
             NotifyLevel::Warning,
             NotifyKind::Stopped,
             format!("copy stopped: {why}"),
         );
+    }
+
+    /// Stores that the copy stopped. A failure is an error the user sees: a stop that is
+    /// not stored would let a restart run the copy again.
+    pub(crate) fn store_stop(&self, now: i64, why: &str) {
+        let id = self.copy_id;
+        if let Err(e) = self.with_store(|s| s.copies().stop(id, now, why)) {
+            self.say(
+                NotifyLevel::Error,
+                NotifyKind::Error,
+                format!("the stop could not be stored ({e}): a restart would run this copy again; stop it again once the database accepts writes"),
+            );
+        }
     }
 
     pub(crate) async fn handle_stop_request(&mut self) {

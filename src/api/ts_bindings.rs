@@ -17,6 +17,11 @@ fn render() -> String {
         crate::runtime::NotifyLevel::decl(&cfg),
         crate::runtime::NotifyKind::decl(&cfg),
         crate::engine::NoticeKind::decl(&cfg),
+        crate::runtime::hold::HoldKind::decl(&cfg),
+        crate::runtime::hold::Hold::decl(&cfg),
+        super::AdoptedDto::decl(&cfg),
+        super::LeftAloneDto::decl(&cfg),
+        super::RepairDto::decl(&cfg),
         crate::runtime::Notification::decl(&cfg),
     ];
     let mut out = String::from(

@@ -17,6 +17,20 @@ export type NotifyKind = "started" | "watching" | "fill" | "skip" | "rejected" |
 
 export type NoticeKind = "copy-paused" | "copy-stopped" | "before-start" | "out-of-order" | "too-old" | "slippage" | "quote-not-allowed" | "symbol-filtered" | "held-by-other-copy" | "margin-asset-missing" | "multi-assets-with-isolated" | "position-mode-mismatch" | "no-leader-equity" | "below-minimum" | "pending" | "insufficient-funds" | "amount-above-account-value" | "position-capped" | "not-copied" | "margin-mode-deferred" | "margin-sync-skipped" | "closed-outside" | "lost-open" | "doubtful-snapshot" | "leader-flat-unconfirmed" | "missing-market-data" | "stop-loss" | "take-profit";
 
+export type HoldKind = "unreadable_state" | "leader_unreadable" | "journal_write" | "unprotected" | "rate_limit";
+
+export type Hold = { kind: HoldKind, reason: string, sinceMs: number, };
+
+export type AdoptedDto = { symbol: string, side: string, direction: string, qty: string, journalQty: string, venueQty: string, leaderQty: string, k: string, };
+
+export type LeftAloneDto = { symbol: string, side: string, why: string, };
+
+export type RepairDto = { copy: string, 
+/**
+ * Why the stored ledger could not be used (`None`: it read fine).
+ */
+storedError: string | null, adopt: Array<AdoptedDto>, left: Array<LeftAloneDto>, applied: boolean, };
+
 export type Notification = { 
 /**
  * Local time, milliseconds since the Unix epoch (a safe JavaScript integer).

@@ -24,6 +24,8 @@ pub struct AdoptedDto {
     pub venue_qty: String,
     pub leader_qty: String,
     pub k: String,
+    /// Trigger price of the protective stop of ours adopted with it, if one rests there.
+    pub stop_price: Option<String>,
 }
 
 /// A position the repair leaves to the user, and why.
@@ -91,6 +93,7 @@ pub async fn repair_copy(
                 venue_qty: a.venue_qty.to_string(),
                 leader_qty: a.leader_qty.to_string(),
                 k: a.k.normalize().to_string(),
+                stop_price: a.stop.as_ref().map(|s| s.stop_price.to_string()),
             })
             .collect(),
         left: plan

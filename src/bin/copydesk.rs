@@ -165,8 +165,17 @@ fn repair_text(r: copydesk::api::RepairDto) -> String {
     }
     for a in &r.adopt {
         out.push_str(&format!(
-            "adopt {} {} {} (journal {}, venue {}, leader {}, k {})\n",
-            a.symbol, a.direction, a.qty, a.journal_qty, a.venue_qty, a.leader_qty, a.k
+            "adopt {} {} {} (journal {}, venue {}, leader {}, k {}, protective stop {})\n",
+            a.symbol,
+            a.direction,
+            a.qty,
+            a.journal_qty,
+            a.venue_qty,
+            a.leader_qty,
+            a.k,
+            a.stop_price
+                .as_deref()
+                .unwrap_or("none: placed at the next start")
         ));
     }
     for l in &r.left {

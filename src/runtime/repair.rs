@@ -14,7 +14,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use crate::domain::{PositionSide, Side};
-use crate::engine::{Direction, Ledger, LedgerPosition, PositionKey};
+use crate::engine::{Direction, Ledger, LedgerPosition, PositionKey, ProtectiveStop};
 use crate::exchange::{Clock, SystemClock};
 use crate::secrets::Keychain;
 use crate::store::{DataDir, StoreError};
@@ -53,6 +53,9 @@ pub struct Adopted {
     pub venue_qty: Decimal,
     pub leader_qty: Decimal,
     pub k: Decimal,
+    /// The protective stop of ours resting on the venue for this book, adopted with it
+    /// (so the next protection pass replaces it instead of adding a second one).
+    pub stop: Option<ProtectiveStop>,
 }
 
 /// A book the repair leaves alone, and why.
@@ -121,6 +124,13 @@ pub async fn plan(
         .map(|r| (r.symbol.name.clone(), r.symbol))
         .collect();
 
+    // Our protective stops: journaled by this copy, still resting on the venue.
+    let stop_ids: std::collections::BTreeSet<&str> = journal
+        .iter()
+        .filter(|e| e.order_type == crate::store::table::journal::OrderType::StopMarket)
+        .map(|e| e.client_order_id.as_str())
+        .collect();
+
     // Net filled quantity per follower book, signed (long positive).
     let mut net: BTreeMap<(String, PositionSide), Decimal> = BTreeMap::new();
     for e in &journal {
@@ -178,6 +188,21 @@ pub async fn plan(
         let leader_qty = lpos.signed_quantity.abs();
         let k = qty / leader_qty;
         let venue_pos = venue_pos.expect("checked above: the venue holds it");
+        let stop = fsnap
+            .open_conditionals
+            .iter()
+            .filter(|c| {
+                c.symbol == symbol
+                    && c.position_side == side
+                    && stop_ids.contains(c.client_id.as_str())
+            })
+            .find_map(|c| {
+                Some(ProtectiveStop {
+                    client_id: c.client_id.clone(),
+                    stop_price: c.trigger_price?.get(),
+                    qty: c.quantity.map(|q| q.get()).unwrap_or(qty),
+                })
+            });
         let margin = if venue_qty.is_zero() {
             Decimal::ZERO
         } else {
@@ -197,7 +222,7 @@ pub async fn plan(
                 leverage: venue_pos.leverage,
                 margin_mode: venue_pos.margin_mode,
                 last_event_ms: now,
-                stop: None,
+                stop: stop.clone(),
             },
         );
         adopt.push(Adopted {
@@ -209,6 +234,7 @@ pub async fn plan(
             venue_qty: venue_qty.abs(),
             leader_qty,
             k,
+            stop,
         });
     }
     Ok(RepairPlan {

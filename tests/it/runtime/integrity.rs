@@ -182,6 +182,10 @@ async fn a_corrupt_ledger_stops_only_its_copy_and_repair_restores_it() {
         "a preview writes nothing:\n{shown}"
     );
     assert!(
+        !shown.contains("protective stop none"),
+        "the stop resting on the venue is adopted with the position, not doubled:\n{shown}"
+    );
+    assert!(
         stored_ledger(&data, "broken").contains("truncated"),
         "the preview left the stored row as it was"
     );

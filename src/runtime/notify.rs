@@ -215,3 +215,59 @@ pub fn notice_text(k: NoticeKind) -> String {
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_else(|| format!("{k:?}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [NotifyKind; 19] = [
+        NotifyKind::Started,
+        NotifyKind::Watching,
+        NotifyKind::Fill,
+        NotifyKind::Skip,
+        NotifyKind::Rejected,
+        NotifyKind::Paused,
+        NotifyKind::Resumed,
+        NotifyKind::Held,
+        NotifyKind::Released,
+        NotifyKind::Stopping,
+        NotifyKind::Stopped,
+        NotifyKind::Disconnected,
+        NotifyKind::Reconnected,
+        NotifyKind::Reconciled,
+        NotifyKind::Unprotected,
+        NotifyKind::Protected,
+        NotifyKind::Funding,
+        NotifyKind::Error,
+        NotifyKind::Notice,
+    ];
+
+    #[test]
+    fn the_stored_text_is_the_serialised_kind() {
+        for k in ALL {
+            assert_eq!(
+                serde_json::to_value(k).expect("serialises"),
+                serde_json::Value::String(k.as_str().to_owned()),
+                "the notifications table and the UI must see the same text for {k:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_skip_line_carries_the_engines_reason() {
+        assert_eq!(
+            Notification::tag(NotifyKind::Skip, Some(NoticeKind::BelowMinimum)),
+            "skip:below-minimum"
+        );
+        assert_eq!(Notification::tag(NotifyKind::Fill, None), "fill");
+        assert_eq!(
+            NotifyKind::of_notice(NoticeKind::CopyPaused),
+            NotifyKind::Skip,
+            "an open skipped while paused is a skip"
+        );
+        assert_eq!(
+            NotifyKind::of_notice(NoticeKind::StopLoss),
+            NotifyKind::Notice
+        );
+    }
+}

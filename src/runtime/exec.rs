@@ -183,7 +183,20 @@ impl CopyRunner {
                         ledger.apply_order_result(&before, o, filled);
                     }
                 }
-                other => self.run_action(other, &action.reason).await,
+                other => {
+                    let done = self.run_action(other, &action.reason).await;
+                    if let (false, ActionKind::PlaceProtectiveStop { client_id, .. }) =
+                        (done, other)
+                    {
+                        // The ledger must not claim a stop the venue refused: the next
+                        // protection pass places it again (and the copy is held meanwhile).
+                        for p in ledger.positions.values_mut() {
+                            if p.stop.as_ref().is_some_and(|s| &s.client_id == client_id) {
+                                p.stop = None;
+                            }
+                        }
+                    }
+                }
             }
         }
         self.settle(ledger);
@@ -369,7 +382,8 @@ impl CopyRunner {
         }
     }
 
-    async fn run_action(&mut self, kind: &ActionKind, reason: &str) {
+    /// Runs one non-order action; false when the venue refused it.
+    async fn run_action(&mut self, kind: &ActionKind, reason: &str) -> bool {
         let ex = self.follower.ex.clone();
         let result = match kind {
             ActionKind::PlaceOrder(_) => Ok(()),
@@ -447,12 +461,18 @@ impl CopyRunner {
             }
         };
         match result {
-            Ok(()) => tracing::debug!(reason, "action done"),
-            Err(e) => self.say(
-                NotifyLevel::Warning,
-                NotifyKind::Error,
-                format!("{reason}: the venue refused it: {e}"),
-            ),
+            Ok(()) => {
+                tracing::debug!(reason, "action done");
+                true
+            }
+            Err(e) => {
+                self.say(
+                    NotifyLevel::Warning,
+                    NotifyKind::Error,
+                    format!("{reason}: the venue refused it: {e}"),
+                );
+                false
+            }
         }
     }
 

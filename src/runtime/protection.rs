@@ -5,9 +5,45 @@
 use crate::engine;
 
 use super::follower::to_follower;
+use super::hold::HoldKind;
 use super::supervisor::CopyRunner;
 
 impl CopyRunner {
+    /// Holds the copy while a position it holds has no protective stop on the venue
+    /// (copy-rules §1.10), and lifts the hold once every one has.
+    pub(crate) fn check_protected(&mut self, follower: &engine::FollowerSnapshot) {
+        if !self.ctx.settings.risk.offline_protection {
+            self.release(HoldKind::Unprotected);
+            return;
+        }
+        let bare: Vec<String> = self
+            .ctx
+            .ledger
+            .positions
+            .values()
+            // Only what the follower still holds needs a stop (as the planner decides).
+            .filter(|p| {
+                p.stop.is_none()
+                    && !follower
+                        .qty_in(&p.follower_key(), p.direction)
+                        .min(p.qty)
+                        .is_zero()
+            })
+            .map(|p| p.symbol.name.clone())
+            .collect();
+        if bare.is_empty() {
+            self.release(HoldKind::Unprotected);
+        } else {
+            self.hold(
+                HoldKind::Unprotected,
+                format!(
+                    "{} without a protective stop on the venue; placing it again at the next pass",
+                    bare.join(", ")
+                ),
+            );
+        }
+    }
+
     /// Brings every position's protective stop up to date.
     pub(crate) async fn protect(&mut self) {
         let Some(snap) = self.follower_snapshot().await else {
@@ -19,6 +55,7 @@ impl CopyRunner {
         if !plan.actions.is_empty() {
             self.execute(plan, None).await;
         }
+        self.check_protected(&f);
         self.check_figures(&snap).await;
     }
 }

@@ -28,6 +28,9 @@ pub struct FaultRequest {
     /// Added to order placement and cancel responses, after the order took effect.
     pub ack_delay_ms: Option<u64>,
     pub reject_next: Option<RejectNext>,
+    /// Refuse every new conditional order (`POST /fapi/v1/algoOrder`) with -2021, as the
+    /// venue does for a stop the mark price already passed, until set to false.
+    pub refuse_conditionals: Option<bool>,
     /// Shift of the server clock (what `/fapi/v1/time` reports and timestamps are checked
     /// against).
     pub clock_shift_ms: Option<i64>,
@@ -63,6 +66,7 @@ struct State {
     latency_ms: u64,
     ack_delay_ms: u64,
     reject: Option<RejectNext>,
+    refuse_conditionals: bool,
 }
 
 #[derive(Debug)]
@@ -142,6 +146,9 @@ impl Faults {
         if let Some(r) = &req.reject_next {
             st.reject = Some(r.clone());
         }
+        if let Some(r) = req.refuse_conditionals {
+            st.refuse_conditionals = r;
+        }
         drop(st);
         if req.drop_user_streams {
             self.drop_tx.send_modify(|g| *g += 1);
@@ -164,6 +171,11 @@ impl Faults {
 
     pub fn ack_delay_ms(&self) -> u64 {
         self.lock().ack_delay_ms
+    }
+
+    /// Whether new conditional orders are refused now.
+    pub fn refuses_conditionals(&self) -> bool {
+        self.lock().refuse_conditionals
     }
 
     /// Takes one injected rejection, if any are left.

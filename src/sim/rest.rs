@@ -135,6 +135,15 @@ async fn handle(
         }
     }
 
+    if method == Method::POST
+        && path == "/fapi/v1/algoOrder"
+        && shared.faults.refuses_conditionals()
+    {
+        return with_weight(
+            WireError::bad(-2021, "Order would immediately trigger.").into_response(),
+            used,
+        );
+    }
     let result = {
         let mut ex = shared.ex();
         dispatch(

@@ -292,3 +292,85 @@ async fn a_failed_journal_write_holds_the_copy_until_writes_succeed() {
     .await;
     engine.interrupt();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_protective_stop_holds_the_copy_until_one_rests() {
+    let pair = Pair::new(
+        "100000",
+        "[engine]\nreconcile_secs = 2\n\n",
+        "[[copies]]\nname = \"guarded\"\nleader = \"lead\"\nfollower = \"me\"\n\
+         mode = \"fixed-ratio\"\nratio = \"0.1\"\n",
+    )
+    .await;
+    pair.sim.price("ETHUSDT", "2500").await;
+    let mut engine = pair.start().await;
+    let faults = |refuse: bool| {
+        pair.sim.admin(
+            reqwest::Method::POST,
+            "/admin/v1/faults",
+            Some(serde_json::json!({ "refuseConditionals": refuse })),
+        )
+    };
+    // The fault: the venue refuses every protective stop, as for a mark already past it.
+    faults(true).await.ok("conditional orders refused");
+    pair.lead
+        .market("BTCUSDT", "BUY", "0.5")
+        .await
+        .ok("leader opens");
+    engine
+        .wait_kind(
+            NotifyKind::Held,
+            None,
+            Some("guarded"),
+            "a position without its stop holds the copy",
+        )
+        .await;
+    assert!(
+        engine.output().contains("(unprotected)"),
+        "the hold names its kind:\n{}",
+        engine.output()
+    );
+    assert_eq!(
+        amount(&pair.sim, &pair.me.account_id, "BTCUSDT").await,
+        dec!(0.050),
+        "the open itself was copied"
+    );
+    pair.lead
+        .market("ETHUSDT", "BUY", "1")
+        .await
+        .ok("leader opens ETH during the hold");
+    engine
+        .wait_kind(
+            NotifyKind::Skip,
+            Some(copydesk::engine::NoticeKind::CopyPaused),
+            Some("guarded"),
+            "an open during the hold is skipped and listed",
+        )
+        .await;
+    faults(false).await.ok("conditional orders accepted again");
+    engine
+        .wait_kind(
+            NotifyKind::Released,
+            None,
+            Some("guarded"),
+            "the next pass places the stop and lifts the hold",
+        )
+        .await;
+    pair.lead
+        .market("BTCUSDT", "BUY", "0.5")
+        .await
+        .ok("leader adds");
+    eventually("increases are copied again after the release", || async {
+        let got = amount(&pair.sim, &pair.me.account_id, "BTCUSDT").await;
+        (got == dec!(0.100))
+            .then_some(())
+            .ok_or(format!("holds {got}"))
+    })
+    .await;
+    assert_eq!(
+        amount(&pair.sim, &pair.me.account_id, "ETHUSDT").await,
+        dec!(0),
+        "what was skipped during the hold is not copied later"
+    );
+    engine.interrupt();
+}

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{Quantity, Side};
 use crate::engine::{ActionKind, Ledger, OrderPlan, OrderType, Plan};
 use crate::exchange::{
-    ClientOrderId, ConditionalKind, ConditionalOrderRequest, ConditionalSize, ErrorClass,
-    MarginChange, OrderKind, OrderReport, OrderRequest, OrderStatus, Placement, TimeInForce,
-    TriggerPrice,
+    ClientOrderId, ConditionalKind, ConditionalOrderRequest, ConditionalSize, ConditionalStatus,
+    ErrorClass, MarginChange, OrderKind, OrderReport, OrderRequest, OrderStatus, Placement,
+    TimeInForce, TriggerPrice,
 };
 use crate::store::table::journal::{OrderType as JournalType, PlannedOrder};
 use crate::store::{Store, StoreError};
@@ -523,7 +523,20 @@ impl CopyRunner {
             size: ConditionalSize::Quantity { quantity: qty },
             margin_mode: crate::domain::MarginMode::Cross,
         };
-        self.follower.ex.place_conditional(&req).await.map(|_| ())?;
+        if let Err(e) = self.follower.ex.place_conditional(&req).await {
+            // The same stop may already rest there (placed before a crash, the ledger not
+            // saved yet): stop ids are derived from the stop, so the venue refuses the copy.
+            let rests = matches!(
+                self.follower.ex.query_conditional(symbol, client_id).await,
+                Ok(Some(r)) if matches!(
+                    r.status,
+                    ConditionalStatus::Sent | ConditionalStatus::New | ConditionalStatus::Triggering
+                )
+            );
+            if !rests {
+                return Err(e);
+            }
+        }
         self.journal_write("a protective stop's `acked` state", |s| {
             match s.journal().mark_acked(client_id, "conditional", now) {
                 Ok(()) | Err(StoreError::InvalidTransition { .. }) => Ok(()),

@@ -21,7 +21,11 @@ export type HoldKind = "unreadable_state" | "leader_unreadable" | "journal_write
 
 export type Hold = { kind: HoldKind, reason: string, sinceMs: number, };
 
-export type AdoptedDto = { symbol: string, side: string, direction: string, qty: string, journalQty: string, venueQty: string, leaderQty: string, k: string, };
+export type AdoptedDto = { symbol: string, side: string, direction: string, qty: string, journalQty: string, venueQty: string, leaderQty: string, k: string, 
+/**
+ * Trigger price of the protective stop of ours adopted with it, if one rests there.
+ */
+stopPrice: string | null, };
 
 export type LeftAloneDto = { symbol: string, side: string, why: string, };
 

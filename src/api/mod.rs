@@ -3,7 +3,7 @@
 //! serialisable [`ApiError`] `{code, message}`.
 
 mod error;
-pub mod paths;
+pub use crate::paths;
 mod repair;
 #[cfg(test)]
 mod ts_bindings;

@@ -15,7 +15,6 @@ mod error;
 mod export;
 mod lock;
 pub mod migrate;
-pub mod paths;
 pub mod table;
 pub mod value;
 

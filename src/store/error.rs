@@ -57,6 +57,14 @@ pub enum StoreError {
     #[error("another CopyDesk engine is using {dir}: {holder}; stop it first, or pass another --data-dir")]
     Locked { dir: PathBuf, holder: String },
 
+    #[error("{path} is mode {mode}, readable by other users, and could not be made {want} ({detail}); run `chmod -R go-rwx` on the data directory as its owner, or pass another --data-dir")]
+    NotPrivate {
+        path: PathBuf,
+        mode: String,
+        want: String,
+        detail: String,
+    },
+
     #[error("{what} `{key}` was not found")]
     NotFound { what: &'static str, key: String },
 

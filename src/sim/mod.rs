@@ -28,6 +28,7 @@ pub mod params;
 pub mod rest;
 pub mod risk;
 pub mod server;
+pub mod state;
 pub mod views;
 pub mod ws;
 
@@ -36,3 +37,4 @@ pub use demo::{DemoLeader, Style};
 pub use exchange::{AccountKeys, KeyType, ModelConfig, NewAccount};
 pub use limits::LimitConfig;
 pub use server::{PriceMode, SimConfig, SimHandle, Simulator};
+pub use state::{state_path, SimStateError};

@@ -11,6 +11,7 @@ mod disconnect;
 mod examples;
 mod funding;
 mod guard;
+mod liquidation;
 mod protection;
 mod refusals;
 mod reset;

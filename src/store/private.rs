@@ -25,7 +25,8 @@ pub fn create_dir(dir: &Path) -> Result<(), StoreError> {
 }
 
 /// Tightens `dir` and everything under it (symbolic links are left alone). Returns the
-/// paths that were looser, with their old mode.
+/// paths that were looser, with their old mode (an empty directory is tightened silently:
+/// it exposed nothing).
 pub fn secure_tree(dir: &Path) -> Result<Vec<(std::path::PathBuf, u32)>, StoreError> {
     let mut changed = Vec::new();
     #[cfg(unix)]
@@ -69,7 +70,13 @@ fn walk(path: &Path, changed: &mut Vec<(std::path::PathBuf, u32)>) -> Result<(),
     if meta.is_dir() {
         if mode & 0o077 != 0 {
             tighten(path, 0o700, mode)?;
-            changed.push((path.to_path_buf(), mode));
+            // An empty directory (one a caller just made with the umask) exposed nothing.
+            let empty = std::fs::read_dir(path)
+                .map(|mut d| d.next().is_none())
+                .unwrap_or(false);
+            if !empty {
+                changed.push((path.to_path_buf(), mode));
+            }
         }
         let entries = std::fs::read_dir(path).map_err(|e| StoreError::io(path, e))?;
         for entry in entries {

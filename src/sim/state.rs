@@ -301,7 +301,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SimStateError> {
     let name = path
         .file_name()
         .map_or_else(|| STATE_FILE.into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    // Unique per write, so two saves never share a temp file.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.tmp-{}-{n}", std::process::id()));
     let result = (|| {
         let mut f = private_file(&tmp)?;
         f.write_all(bytes)?;

@@ -91,13 +91,15 @@ async fn a_restored_simulator_serves_the_same_accounts_positions_and_orders_on_a
         );
     }
 
+    // Keep the old port taken, so the restored simulator surely gets another one.
+    let old_addr = old_base.trim_start_matches("http://").to_owned();
+    let _hold = std::net::TcpListener::bind(&old_addr);
     let sim = start_with(config(&file, 1)).await;
     let c2 = on(&sim, &c);
     assert_ne!(
         sim.base(),
-        String::new(),
-        "the restored simulator serves on {}",
-        sim.base()
+        old_base,
+        "the restored simulator serves on a new port"
     );
     let pos = c2.position("BTCUSDT").await;
     assert_eq!(

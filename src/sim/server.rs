@@ -109,8 +109,8 @@ pub struct Shared {
     pub demo: Vec<DemoLeader>,
     /// Where the state is saved, if anywhere.
     pub state_file: Option<PathBuf>,
-    /// The exchange revision last written to `state_file`.
-    pub saved_revision: Mutex<Option<u64>>,
+    /// What the last write to `state_file` wrote and what it cost.
+    pub saved: Mutex<SaveRecord>,
     /// Turns true when the simulator stops; long-lived sockets watch it.
     pub stop: watch::Receiver<bool>,
 }
@@ -137,22 +137,39 @@ impl Shared {
     }
 
     /// Saves to the state file unless nothing changed since the last save (or `force`).
+    /// Unforced saves keep to at most a tenth of the time: after a save that took `d`, the
+    /// next waits at least `9 × d`, so a large history never keeps the exchange busy.
     fn save_if_changed(&self, force: bool) -> Result<(), SimStateError> {
         let Some(path) = &self.state_file else {
             return Ok(());
         };
-        let mut saved = self
-            .saved_revision
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let (rev, snapshot) = self.capture();
-        if !force && *saved == Some(rev) {
-            return Ok(());
+        let mut saved = self.saved.lock().unwrap_or_else(|e| e.into_inner());
+        if !force {
+            if saved.revision == Some(self.ex().revision) {
+                return Ok(());
+            }
+            if saved.at.is_some_and(|at| at.elapsed() < saved.took * 9) {
+                return Ok(());
+            }
         }
+        let started = std::time::Instant::now();
+        let (rev, snapshot) = self.capture();
         state::write_atomic(path, &snapshot.to_bytes())?;
-        *saved = Some(rev);
+        saved.revision = Some(rev);
+        saved.took = started.elapsed();
+        saved.at = Some(std::time::Instant::now());
         Ok(())
     }
+}
+
+/// The last write of the state file.
+#[derive(Debug, Default)]
+pub struct SaveRecord {
+    /// The exchange revision it wrote.
+    pub revision: Option<u64>,
+    /// When it finished and how long it took.
+    pub at: Option<std::time::Instant>,
+    pub took: Duration,
 }
 
 /// Entry point.
@@ -202,16 +219,17 @@ impl Simulator {
             admin_token: config.admin_token.clone(),
             demo,
             state_file: config.state_file.clone(),
-            saved_revision: Mutex::new(None),
+            saved: Mutex::new(SaveRecord::default()),
             stop: stop_rx.clone(),
         });
         if restored {
             // What was just read is what the file holds.
             let rev = shared.ex().revision;
-            *shared
-                .saved_revision
+            shared
+                .saved
                 .lock()
-                .unwrap_or_else(|e| e.into_inner()) = Some(rev);
+                .unwrap_or_else(|e| e.into_inner())
+                .revision = Some(rev);
         }
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;

@@ -6,8 +6,8 @@
 //! configuration, the others start afresh (clients re-create their listenKeys).
 //!
 //! Writes are atomic (a temp file in the same directory, flushed, then renamed over the
-//! old one) and, on Unix, the file is 0600 in a 0700 directory: it holds the paper
-//! accounts' HMAC secrets. A file that cannot be read or decoded is an error naming the
+//! old one) and, on Unix, the file is 0600 (a directory it has to create, 0700): it holds
+//! the paper accounts' HMAC secrets. A file that cannot be read or decoded is an error naming the
 //! file and the way out; it never turns into a fresh simulator.
 
 use std::collections::{BTreeMap, HashMap};
@@ -287,7 +287,7 @@ pub fn load(path: &Path, ex: &mut Exchange) -> Result<Vec<DemoLeader>, SimStateE
 }
 
 /// Writes `bytes` to `path` atomically: a temp file next to it, flushed to disk, renamed
-/// over the old file. On Unix the directory is 0700 and the file 0600.
+/// over the old file. On Unix the file is 0600 and a directory created for it 0700.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SimStateError> {
     let err = |source| SimStateError::Write {
         path: path.to_path_buf(),
@@ -322,17 +322,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SimStateError> {
     result.map_err(err)
 }
 
+/// Creates what is missing of `dir` as 0700 on Unix. An existing directory keeps its
+/// mode: it may be anything the caller chose (`copydesk sim --state /tmp/x.json`); the
+/// engine's start-up check tightens the data directory's own `paper/` folder.
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
     let mut b = std::fs::DirBuilder::new();
     b.recursive(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        use std::os::unix::fs::DirBuilderExt;
         b.mode(0o700);
-        b.create(dir)?;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
     }
-    #[cfg(not(unix))]
     b.create(dir)
 }
 

@@ -65,6 +65,13 @@ pub enum StoreError {
         detail: String,
     },
 
+    #[error("the data directory {dir} is mode {mode}, readable by other users, and holds files that are not CopyDesk's (e.g. {other}), so CopyDesk does not change it; pass a directory of its own with --data-dir (it is created private), or make this one private with `chmod 700` as its owner")]
+    SharedDataDir {
+        dir: PathBuf,
+        mode: String,
+        other: PathBuf,
+    },
+
     #[error("{what} `{key}` was not found")]
     NotFound { what: &'static str, key: String },
 

@@ -28,7 +28,7 @@ impl DataDirLock {
     pub fn acquire(dir: &Path, program: &str) -> Result<Self, StoreError> {
         // Private before anything is written into it (docs/data.md, "Permissions").
         super::private::create_dir(dir)?;
-        super::private::secure_tree(dir)?;
+        super::private::secure_data_dir(dir)?;
         let path = dir.join(LOCK_FILE);
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);

@@ -1,18 +1,35 @@
-//! Keeps the data directory private to its user: on Unix the directory and every
-//! directory in it are 0700 and every file 0600 (the database holds a user's trading
+//! Keeps the data directory private to its user: on Unix the directory and CopyDesk's
+//! folders in it are 0700 and its files 0600 (the database holds a user's trading
 //! history, account names and key hints; the paper simulator's state holds paper keys).
-//! [`create_dir`] makes a directory that way; [`secure_tree`] runs at every engine start
-//! and tightens whatever is looser (a directory made by an older build, a log file a
-//! midnight rotation created with the process umask), logging each change. What cannot be
-//! tightened (a file of another user) is refused with the path and the command that fixes
-//! it. Elsewhere than Unix these are no-ops: the platform's per-user app-data directory
-//! already keeps other users out.
+//! [`create_dir`] makes a directory that way; [`secure_data_dir`] runs at every engine
+//! start and tightens whatever of CopyDesk's is looser (a directory made by an older
+//! build, a log file a midnight rotation created with the process umask), logging each
+//! change. It touches only CopyDesk's own entries ([`OWN_ENTRIES`]): a data directory that
+//! also holds other files (`--data-dir /tmp`, a home directory) is never changed; if other
+//! users can read it, the start is refused. What cannot be tightened (an entry of another
+//! user) is refused too, with the path and the command that fixes it. Elsewhere than Unix
+//! these are no-ops: the platform's per-user app-data directory keeps other users out.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::error::StoreError;
 
-/// Creates `dir` (and missing parents) as 0700 on Unix.
+/// What CopyDesk keeps in a data directory (docs/data.md); everything inside these
+/// folders is CopyDesk's as well.
+pub const OWN_ENTRIES: &[&str] = &[
+    "copydesk.sqlite3",
+    "copydesk.sqlite3-wal",
+    "copydesk.sqlite3-shm",
+    "copydesk.sqlite3-journal",
+    "engine.lock",
+    "backups",
+    "logs",
+    "exports",
+    "paper",
+];
+
+/// Creates what is missing of `dir` (and its parents) as 0700 on Unix; an existing
+/// directory keeps its mode.
 pub fn create_dir(dir: &Path) -> Result<(), StoreError> {
     let mut b = std::fs::DirBuilder::new();
     b.recursive(true);
@@ -24,23 +41,69 @@ pub fn create_dir(dir: &Path) -> Result<(), StoreError> {
     b.create(dir).map_err(|e| StoreError::io(dir, e))
 }
 
-/// Tightens `dir` and everything under it (symbolic links are left alone). Returns the
-/// paths that were looser, with their old mode (an empty directory is tightened silently:
-/// it exposed nothing).
-pub fn secure_tree(dir: &Path) -> Result<Vec<(std::path::PathBuf, u32)>, StoreError> {
+/// Tightens the data directory `dir` and CopyDesk's entries in it (symbolic links are left
+/// alone). Returns what was looser, with its old mode. A directory that holds anything
+/// else and that other users can read is refused, not changed.
+pub fn secure_data_dir(dir: &Path) -> Result<Vec<(PathBuf, u32)>, StoreError> {
+    let mut changed = Vec::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::symlink_metadata(dir).map_err(|e| StoreError::io(dir, e))?;
+        let mode = meta.permissions().mode() & 0o7777;
+        let mut foreign = None;
+        let mut own = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(|e| StoreError::io(dir, e))? {
+            let entry = entry.map_err(|e| StoreError::io(dir, e))?;
+            let name = entry.file_name();
+            if OWN_ENTRIES.iter().any(|o| name == *o) {
+                own.push(entry.path());
+            } else if foreign.is_none() {
+                foreign = Some(entry.path());
+            }
+        }
+        if mode & 0o077 != 0 {
+            if let Some(other) = foreign {
+                return Err(StoreError::SharedDataDir {
+                    dir: dir.to_path_buf(),
+                    mode: format!("{mode:o}"),
+                    other,
+                });
+            }
+            tighten(dir, 0o700, mode)?;
+            if !own.is_empty() {
+                changed.push((dir.to_path_buf(), mode));
+            }
+        }
+        for p in own {
+            walk(&p, &mut changed)?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    report(&changed);
+    Ok(changed)
+}
+
+/// Tightens a folder of CopyDesk's own (e.g. `logs/`) and everything in it.
+pub fn secure_tree(dir: &Path) -> Result<Vec<(PathBuf, u32)>, StoreError> {
     let mut changed = Vec::new();
     #[cfg(unix)]
     walk(dir, &mut changed)?;
     #[cfg(not(unix))]
     let _ = dir;
-    for (path, old) in &changed {
+    report(&changed);
+    Ok(changed)
+}
+
+fn report(changed: &[(PathBuf, u32)]) {
+    for (path, old) in changed {
         tracing::warn!(
             path = %path.display(),
             old_mode = format!("{old:o}"),
             "data directory entry was readable by other users; tightened"
         );
     }
-    Ok(changed)
 }
 
 /// Makes one file 0600 on Unix (if it exists).
@@ -63,7 +126,7 @@ pub fn secure_file(path: &Path) -> Result<(), StoreError> {
 }
 
 #[cfg(unix)]
-fn walk(path: &Path, changed: &mut Vec<(std::path::PathBuf, u32)>) -> Result<(), StoreError> {
+fn walk(path: &Path, changed: &mut Vec<(PathBuf, u32)>) -> Result<(), StoreError> {
     use std::os::unix::fs::PermissionsExt;
     let meta = std::fs::symlink_metadata(path).map_err(|e| StoreError::io(path, e))?;
     let mode = meta.permissions().mode() & 0o7777;

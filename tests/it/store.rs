@@ -1104,3 +1104,39 @@ fn a_world_readable_data_directory_is_tightened_at_start() {
         "tightening changes modes, not contents"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_readable_directory_shared_with_other_files_is_refused_and_left_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    // As `--data-dir /tmp` or a home directory would be: other files, readable by others.
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("shared");
+    std::fs::create_dir(&dir).expect("dir");
+    std::fs::write(dir.join("notes.txt"), "the user's own file").expect("a foreign file");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::set_permissions(
+        dir.join("notes.txt"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .expect("chmod");
+    let err = copydesk::store::DataDir::open(&dir, "copydesk run")
+        .expect_err("a shared, readable directory is not taken over");
+    let msg = err.to_string();
+    assert!(
+        matches!(err, StoreError::SharedDataDir { .. })
+            && msg.contains("notes.txt")
+            && msg.contains("--data-dir"),
+        "the refusal names a foreign file and the fix: {msg}"
+    );
+    assert_eq!(mode(&dir), 0o755, "the directory's mode is left alone");
+    assert_eq!(
+        mode(&dir.join("notes.txt")),
+        0o644,
+        "the user's file is left alone"
+    );
+    assert!(
+        !dir.join("engine.lock").exists() && !dir.join("copydesk.sqlite3").exists(),
+        "nothing was written into it"
+    );
+}

@@ -17,8 +17,11 @@ pub const LOG_FILE_PREFIX: &str = "copydesk.log";
 /// process: dropping it flushes and closes the log file. Calling it twice is harmless.
 pub fn init(data_dir: &Path) -> std::io::Result<WorkerGuard> {
     let log_dir = data_dir.join("logs");
-    std::fs::create_dir_all(&log_dir)?;
+    crate::store::private::create_dir(&log_dir).map_err(std::io::Error::other)?;
     let appender = tracing_appender::rolling::daily(&log_dir, LOG_FILE_PREFIX);
+    // The appender opened today's file with the process umask: make it 0600 (a file a
+    // midnight rotation opens is tightened at the next start, in a 0700 directory).
+    crate::store::private::secure_tree(&log_dir).map_err(std::io::Error::other)?;
     let (file_writer, guard) = tracing_appender::non_blocking(appender);
     let level = |default: &str| {
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default))

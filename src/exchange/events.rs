@@ -28,11 +28,25 @@ pub enum Execution {
     Trade(Fill),
     Canceled,
     Expired,
-    /// A liquidation execution by the venue.
-    Liquidation,
+    /// A liquidation execution by the venue (`x = CALCULATED` on Binance), with its fill.
+    Liquidation(Fill),
     /// The order was modified.
     Amended,
     Other(String),
+}
+
+impl Execution {
+    /// The fill this event carries: a trade, or the venue's liquidation of a position.
+    pub fn fill(&self) -> Option<&Fill> {
+        match self {
+            Execution::Trade(f) | Execution::Liquidation(f) => Some(f),
+            Execution::New
+            | Execution::Canceled
+            | Execution::Expired
+            | Execution::Amended
+            | Execution::Other(_) => None,
+        }
+    }
 }
 
 /// One fill, as carried by an order update.

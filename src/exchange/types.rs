@@ -419,7 +419,8 @@ pub struct UserTrade {
     pub price: Price,
     pub quantity: Quantity,
     pub quote_quantity: Decimal,
-    /// Signed as the venue reports it.
+    /// The fee paid, positive (a maker rebate would be negative), as the venue reports it
+    /// and as the stream's fill carries it.
     pub commission: Money,
     pub realized_pnl: Decimal,
     pub maker: bool,

@@ -1,6 +1,7 @@
 //! The leader's account as the runtime follows it, and the conversion of its stream events
 //! into [`LeaderSignal`]s: fills (with the position before, the leverage and the equity as
-//! of the last account event before the fill), leverage changes, margin-mode changes read
+//! of the last account event before the fill; the venue's liquidation of a leader position
+//! counts as a fill, so it becomes a close at once), leverage changes, margin-mode changes read
 //! from position updates, and isolated margin adds/reduces (an `iw` change with an
 //! unchanged amount whose reason is neither an order nor funding).
 //!
@@ -16,7 +17,7 @@ use crate::domain::{
     LeaderFill, LeaderSignal, MarginMode, PositionMode, PositionSide, SignalKind, Symbol,
 };
 use crate::engine::PositionKey;
-use crate::exchange::events::{BalanceReason, Execution};
+use crate::exchange::events::BalanceReason;
 use crate::exchange::{AccountEvent, AccountSnapshot, OrderStatus};
 
 /// Margin assets whose balances count toward leader equity.
@@ -105,7 +106,9 @@ impl LeaderTracker {
         match event {
             AccountEvent::Order(u) => {
                 self.last_event_ms = self.last_event_ms.max(u.times.venue);
-                let Execution::Trade(fill) = &u.execution else {
+                // A liquidation of the leader is a fill like any other: it takes the
+                // position to zero, so the follower closes at once (not at reconciliation).
+                let Some(fill) = u.execution.fill() else {
                     return out;
                 };
                 let o = &u.order;
@@ -310,6 +313,73 @@ mod tests {
                 isolated_margin_before: dec!(999),
             },
             "the change and the margin before it (Example D's 500 on top of the wallet)"
+        );
+    }
+
+    #[test]
+    fn a_liquidation_of_the_leader_is_a_fill_that_closes_the_position() {
+        use crate::domain::{Price, Quantity, Side};
+        use crate::exchange::events::{Execution, Fill, OrderUpdate};
+        use crate::exchange::{OrderOrigin, ReportedOrderType};
+        let mut t = LeaderTracker::default();
+        let lookup = |_: &str| btc();
+        t.apply(
+            &update(
+                BalanceReason::Other("SETUP".into()),
+                dec!(0.1),
+                dec!(1000),
+                1,
+            ),
+            &lookup,
+        );
+        let qty = Quantity::new(dec!(0.1)).expect("quantity");
+        let liquidation = AccountEvent::Order(OrderUpdate {
+            times: EventTimes {
+                venue: 2,
+                transaction: Some(2),
+                received: 2,
+            },
+            execution: Execution::Liquidation(Fill {
+                trade_id: "77".into(),
+                quantity: qty,
+                price: Price::new(dec!(45000)).expect("price"),
+                commission: None,
+                realized_pnl: dec!(-500),
+                maker: false,
+            }),
+            order: crate::exchange::OrderReport {
+                client_id: "autoclose-2".into(),
+                venue_order_id: "9".into(),
+                symbol: "BTCUSDT".into(),
+                side: Side::Sell,
+                position_side: PositionSide::Both,
+                order_type: ReportedOrderType::Liquidation,
+                status: OrderStatus::Filled,
+                origin: OrderOrigin::Liquidation,
+                price: None,
+                quantity: qty,
+                filled_quantity: qty,
+                average_price: None,
+                reduce_only: true,
+                updated_at: 2,
+            },
+        });
+        let signals = t.apply(&liquidation, &lookup);
+        let [LeaderSignal {
+            kind: SignalKind::Fill(f),
+            ..
+        }] = signals.as_slice()
+        else {
+            panic!("one fill signal for the liquidation: {signals:?}");
+        };
+        assert_eq!(
+            (f.position_before, f.position_after(), f.order_final),
+            (dec!(0.1), Decimal::ZERO, true),
+            "the liquidation takes the 0.1 long to flat in one final fill"
+        );
+        assert!(
+            t.positions().is_empty(),
+            "the tracker holds no position after the liquidation"
         );
     }
 

@@ -6,10 +6,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use super::clock::Millis;
 use super::market::Market;
 use crate::domain::{PositionSide, Side};
+
+/// One of the fixed words the model keeps (time in force, algo order type, income type).
+/// An alias, so deriving `Deserialize` does not try to borrow it from the input; the
+/// state file reads it through [`super::state::known`].
+pub type Fixed = &'static str;
 
 /// What the simulator keeps to check an API key's signatures: the HMAC secret, or the
 /// public half of an Ed25519 key (the private half stays with the client, as on the
@@ -37,7 +43,7 @@ impl fmt::Debug for SecretKey {
 }
 
 /// What an account's API key may do, as `apiRestrictions` reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Permissions {
     pub futures: bool,
     pub withdrawals: bool,
@@ -60,7 +66,7 @@ impl Default for Permissions {
 }
 
 /// Per-symbol settings (`symbolConfig`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SymbolConfig {
     pub leverage: u32,
     pub isolated: bool,
@@ -75,7 +81,7 @@ impl Default for SymbolConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
     pub symbol: String,
     pub side: PositionSide,
@@ -122,7 +128,8 @@ impl Position {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OrderType {
     Limit,
     Market,
@@ -139,7 +146,8 @@ impl OrderType {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OrderStatus {
     New,
     PartiallyFilled,
@@ -164,7 +172,7 @@ impl OrderStatus {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Order {
     pub id: u64,
     pub client_id: String,
@@ -172,7 +180,8 @@ pub struct Order {
     pub side: Side,
     pub position_side: PositionSide,
     pub kind: OrderType,
-    pub tif: &'static str,
+    #[serde(with = "super::state::known")]
+    pub tif: Fixed,
     pub price: Decimal,
     pub orig_qty: Decimal,
     pub executed_qty: Decimal,
@@ -199,7 +208,8 @@ impl Order {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AlgoStatus {
     New,
     Triggered,
@@ -221,7 +231,7 @@ impl AlgoStatus {
 }
 
 /// A conditional order held by the algo service until its trigger fires.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AlgoOrder {
     pub id: u64,
     pub client_id: String,
@@ -229,8 +239,10 @@ pub struct AlgoOrder {
     pub side: Side,
     pub position_side: PositionSide,
     /// STOP_MARKET, TAKE_PROFIT_MARKET, STOP or TAKE_PROFIT.
-    pub order_type: &'static str,
-    pub tif: &'static str,
+    #[serde(with = "super::state::known")]
+    pub order_type: Fixed,
+    #[serde(with = "super::state::known")]
+    pub tif: Fixed,
     pub qty: Decimal,
     pub price: Decimal,
     pub trigger_price: Decimal,
@@ -246,7 +258,7 @@ pub struct AlgoOrder {
     pub reason: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Trade {
     pub id: u64,
     pub order_id: u64,
@@ -262,10 +274,11 @@ pub struct Trade {
     pub time: Millis,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Income {
     pub symbol: String,
-    pub income_type: &'static str,
+    #[serde(with = "super::state::known")]
+    pub income_type: Fixed,
     pub income: Decimal,
     pub asset: String,
     pub info: String,
@@ -280,12 +293,14 @@ pub struct ListenKey {
     pub expires_at: Millis,
 }
 
-/// One account of the simulator.
-#[derive(Debug, Clone)]
+/// One account of the simulator. Serialised only into the simulator's own state file
+/// ([`super::state`]); the listenKey and the open-order index are not kept there.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Account {
     pub id: String,
     pub label: String,
     pub api_key: String,
+    #[serde(with = "super::state::secret")]
     pub secret: SecretKey,
     pub permissions: Permissions,
     pub created_at: Millis,
@@ -294,15 +309,19 @@ pub struct Account {
     pub multi_assets: bool,
     pub wallets: BTreeMap<String, Decimal>,
     pub symbol_cfg: HashMap<String, SymbolConfig>,
+    #[serde(with = "super::state::positions")]
     pub positions: HashMap<(String, PositionSide), Position>,
     /// Every order, open or not. Insert through [`Account::insert_order`] and call
     /// [`Account::sync_open`] after a status change, so the open index stays right.
     pub orders: BTreeMap<u64, Order>,
     /// Ids of open orders, so margin and duplicate checks do not scan the history.
+    #[serde(skip)]
     pub open_ids: std::collections::BTreeSet<u64>,
     pub algo_orders: BTreeMap<u64, AlgoOrder>,
     pub trades: Vec<Trade>,
     pub income: Vec<Income>,
+    /// Not kept across restarts: clients create a new one.
+    #[serde(skip)]
     pub listen_key: Option<ListenKey>,
     /// Margin calls already sent and not yet cleared (`cross:<assets>`, `iso:<sym>:<side>`).
     pub margin_calls: std::collections::HashSet<String>,
@@ -368,6 +387,16 @@ impl Account {
         let id = order.id;
         self.orders.insert(id, order);
         self.sync_open(id);
+    }
+
+    /// Rebuilds the open index from the orders (after a restore).
+    pub fn rebuild_open_index(&mut self) {
+        self.open_ids = self
+            .orders
+            .values()
+            .filter(|o| o.status.is_open())
+            .map(|o| o.id)
+            .collect();
     }
 
     /// Brings the open index in line with the order's status.

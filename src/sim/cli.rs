@@ -2,6 +2,7 @@
 //! Ctrl-C. The binary only forwards to [`run`].
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
@@ -34,6 +35,10 @@ pub struct SimArgs {
     /// Request weight allowed per minute per client address.
     #[arg(long, default_value_t = 2400)]
     pub weight_limit: u32,
+    /// Keep the simulator's state in this file: restored at start if it exists, saved
+    /// once a second when something changed and at Ctrl-C.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for SimArgs {
@@ -45,6 +50,7 @@ impl std::fmt::Debug for SimArgs {
             .field("demo_leaders", &self.demo_leaders)
             .field("admin_token", &self.admin_token.as_ref().map(|_| "***"))
             .field("weight_limit", &self.weight_limit)
+            .field("state", &self.state)
             .finish()
     }
 }
@@ -65,12 +71,20 @@ pub fn run(args: SimArgs) -> Result<(), String> {
             seed: args.seed,
             demo_leaders: args.demo_leaders,
             admin_token: args.admin_token,
+            state_file: args.state.clone(),
             ..SimConfig::default()
         };
         config.limits.weight_per_minute = args.weight_limit;
-        let handle = Simulator::start(config)
-            .await
-            .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        let handle = Simulator::start(config).await.map_err(|e| {
+            let state = e
+                .get_ref()
+                .is_some_and(|i| i.downcast_ref::<super::SimStateError>().is_some());
+            if state {
+                e.to_string()
+            } else {
+                format!("cannot listen on {}: {e}", args.listen)
+            }
+        })?;
         announce(&format!("copydesk sim listening on {}", handle.base_url()));
         tokio::signal::ctrl_c()
             .await

@@ -43,6 +43,16 @@ impl SimClock {
         self.now()
     }
 
+    /// How far simulated time runs ahead of wall time (what [`Self::advance`] added up).
+    pub fn offset(&self) -> Millis {
+        self.advance_ms.load(Ordering::SeqCst)
+    }
+
+    /// Sets the offset of simulated time (restoring a saved simulator).
+    pub fn set_offset(&self, ms: Millis) {
+        self.advance_ms.store(ms, Ordering::SeqCst);
+    }
+
     pub fn set_server_shift(&self, ms: Millis) {
         self.server_shift_ms.store(ms, Ordering::SeqCst);
     }

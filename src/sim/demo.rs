@@ -38,6 +38,18 @@ impl Style {
         }
     }
 
+    /// The style [`Self::as_str`] names.
+    pub fn parse(s: &str) -> Option<Style> {
+        [
+            Style::Scalper,
+            Style::Swing,
+            Style::HighLeverage,
+            Style::IsolatedAdder,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+
     fn of(i: usize) -> Style {
         match i % 4 {
             0 => Style::Scalper,
@@ -118,8 +130,19 @@ impl std::fmt::Debug for DemoLeader {
 
 /// Creates `n` demo leaders with 90 days of history each.
 pub fn create_leaders(ex: &mut Exchange, n: usize, seed: u64) -> Vec<DemoLeader> {
+    create_leaders_from(ex, 0, n, seed)
+}
+
+/// Creates demo leaders `first..n` (a restored simulator that kept fewer leaders than its
+/// configuration asks for adds the missing ones, each as it would have been made).
+pub fn create_leaders_from(
+    ex: &mut Exchange,
+    first: usize,
+    n: usize,
+    seed: u64,
+) -> Vec<DemoLeader> {
     let mut out = Vec::new();
-    for i in 0..n {
+    for i in first..n {
         let style = Style::of(i);
         let label = format!("Demo {} #{}", style.as_str(), i + 1);
         let start = Decimal::from(100_000);

@@ -130,6 +130,9 @@ pub struct Exchange {
     pub next_funding: Millis,
     /// When each demo leader acts next.
     pub demo_next: HashMap<String, Millis>,
+    /// Bumped by every change worth saving (events, prices, accounts, settings), so the
+    /// state file is rewritten only when something moved.
+    pub revision: u64,
     /// Events held back while set (see [`Self::hold_events`]).
     held: Option<Vec<(String, &'static str, Value)>>,
 }
@@ -191,6 +194,7 @@ impl Exchange {
             next_account: 1,
             next_funding,
             demo_next: HashMap::new(),
+            revision: 0,
             held: None,
         }
     }
@@ -246,6 +250,7 @@ impl Exchange {
 
     /// Sends a user-data event stamped with the next event time.
     pub fn emit(&mut self, account: &str, name: &'static str, payload: Value) {
+        self.revision += 1;
         if let Some(held) = self.held.as_mut() {
             held.push((account.to_owned(), name, payload));
             return;
@@ -286,6 +291,7 @@ impl Exchange {
     }
 
     pub fn create_account(&mut self, req: NewAccount) -> AccountKeys {
+        self.revision += 1;
         let id = format!("acc-{}", self.next_account);
         self.next_account += 1;
         let api_key = random_token(64);
@@ -399,6 +405,7 @@ impl Exchange {
         }
         a.dual_side = dual;
         a.positions.clear();
+        self.revision += 1;
         Ok(())
     }
 
@@ -537,6 +544,7 @@ impl Exchange {
         for p in a.positions.values_mut().filter(|p| p.symbol == symbol) {
             p.isolated = isolated;
         }
+        self.revision += 1;
         Ok(())
     }
 

@@ -243,6 +243,19 @@ impl Exchange {
     /// Applies one fill of an order: position, wallet, fee, trade and income records, and
     /// the `ORDER_TRADE_UPDATE` / `ACCOUNT_UPDATE` events. Returns the realized PnL.
     pub fn apply_fill(&mut self, account: &str, order_id: u64, fill: Fill, maker: bool) -> Decimal {
+        self.apply_fill_as(account, order_id, fill, maker, "TRADE")
+    }
+
+    /// [`Self::apply_fill`] with the execution type its order event carries: `TRADE`, or
+    /// `CALCULATED` for the venue's liquidation of a position.
+    pub fn apply_fill_as(
+        &mut self,
+        account: &str,
+        order_id: u64,
+        fill: Fill,
+        maker: bool,
+        exec: &'static str,
+    ) -> Decimal {
         let now = self.now();
         let fee_rate = if maker {
             self.config.maker_fee
@@ -336,7 +349,7 @@ impl Exchange {
                 maker,
                 realized,
             };
-            let ev = views::order_event(&m, &order_now, "TRADE", Some(info), now);
+            let ev = views::order_event(&m, &order_now, exec, Some(info), now);
             self.emit(account, "ORDER_TRADE_UPDATE", ev);
         }
         let upd = views::account_update(
@@ -465,6 +478,7 @@ impl Exchange {
             b.set_mid(price);
             b.last_price = b.mid;
         }
+        self.revision += 1;
         self.fill_resting(symbol);
         self.trigger_algos(symbol);
         self.check_liquidations();

@@ -4,8 +4,9 @@
 //!
 //! Start it in-process with [`Simulator::start`] and a [`SimConfig`]; the returned
 //! [`SimHandle`] gives the address, the admin token, demo leader keys and direct calls
-//! to create accounts, move prices and advance simulated time. `docs/simulator.md`
-//! describes the wire surface and the admin API.
+//! to create accounts, move prices and advance simulated time. With
+//! [`SimConfig::state_file`] its state lasts across restarts ([`state`]).
+//! `docs/simulator.md` describes the wire surface, the admin API and the state file.
 
 pub mod account;
 pub mod admin;
@@ -28,6 +29,7 @@ pub mod params;
 pub mod rest;
 pub mod risk;
 pub mod server;
+pub mod state;
 pub mod views;
 pub mod ws;
 
@@ -36,3 +38,4 @@ pub use demo::{DemoLeader, Style};
 pub use exchange::{AccountKeys, KeyType, ModelConfig, NewAccount};
 pub use limits::LimitConfig;
 pub use server::{PriceMode, SimConfig, SimHandle, Simulator};
+pub use state::{state_path, SimStateError};

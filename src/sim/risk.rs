@@ -233,7 +233,8 @@ impl Exchange {
         }
     }
 
-    /// Closes one position at the mark with an `autoclose-` LIQUIDATION order. An isolated
+    /// Closes one position at the mark with an `autoclose-` LIQUIDATION order (IOC), streamed
+    /// as a `NEW` event and a `CALCULATED` execution that carries the fill. An isolated
     /// position loses exactly its isolated margin; what is left after PnL and fee goes to
     /// the insurance fund as a clearance fee.
     fn liquidate(&mut self, account: &str, symbol: &str, side: PositionSide) {
@@ -287,7 +288,8 @@ impl Exchange {
         }
         let ev = views::order_event(&m, &order, "NEW", None, now);
         self.emit(account, "ORDER_TRADE_UPDATE", ev);
-        self.apply_fill(
+        // As on the venue: NEW, then the execution with `x = CALCULATED`.
+        self.apply_fill_as(
             account,
             id,
             Fill {
@@ -295,6 +297,7 @@ impl Exchange {
                 qty: p.amt.abs(),
             },
             false,
+            "CALCULATED",
         );
         if p.isolated {
             let wallet_after = self

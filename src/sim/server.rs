@@ -3,6 +3,7 @@
 //! (funding, listenKey expiry, the random walk, periodic mark prices).
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ use super::error::WireResult;
 use super::exchange::{random_token, AccountKeys, Exchange, ModelConfig, NewAccount};
 use super::faults::Faults;
 use super::limits::{LimitConfig, Limiter};
+use super::state::{self, SavedState, SimStateError};
 use super::{admin, rest, ws};
 
 /// How prices move on their own.
@@ -47,6 +49,10 @@ pub struct SimConfig {
     /// Demo leaders trade this many times faster than their styles' live intervals (1 is
     /// the normal pace; `copydesk demo` uses a faster one so copies show within a minute).
     pub demo_speed: u32,
+    /// Where the simulator's state lasts ([`super::state`]): restored at start when the
+    /// file exists, saved once a second when something changed and at shutdown. `None`
+    /// keeps nothing.
+    pub state_file: Option<PathBuf>,
 }
 
 impl Default for SimConfig {
@@ -61,6 +67,7 @@ impl Default for SimConfig {
             model: ModelConfig::default(),
             walk_interval: Duration::from_secs(1),
             demo_speed: 1,
+            state_file: None,
         }
     }
 }
@@ -77,6 +84,7 @@ impl std::fmt::Debug for SimConfig {
             .field("model", &self.model)
             .field("walk_interval", &self.walk_interval)
             .field("demo_speed", &self.demo_speed)
+            .field("state_file", &self.state_file)
             .finish()
     }
 }
@@ -99,6 +107,10 @@ pub struct Shared {
     pub faults: Faults,
     pub admin_token: Option<String>,
     pub demo: Vec<DemoLeader>,
+    /// Where the state is saved, if anywhere.
+    pub state_file: Option<PathBuf>,
+    /// What the last write to `state_file` wrote and what it cost.
+    pub saved: Mutex<SaveRecord>,
     /// Turns true when the simulator stops; long-lived sockets watch it.
     pub stop: watch::Receiver<bool>,
 }
@@ -117,6 +129,47 @@ impl Shared {
         // A panic elsewhere must not take the whole simulator down with it.
         self.exchange.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// The state as it is now, with its revision (the exchange lock is held only to copy).
+    fn capture(&self) -> (u64, SavedState) {
+        let ex = self.ex();
+        (ex.revision, SavedState::capture(&ex, &self.demo))
+    }
+
+    /// Saves to the state file unless nothing changed since the last save (or `force`).
+    /// Unforced saves keep to at most a tenth of the time: after a save that took `d`, the
+    /// next waits at least `9 × d`, so a large history never keeps the exchange busy.
+    fn save_if_changed(&self, force: bool) -> Result<(), SimStateError> {
+        let Some(path) = &self.state_file else {
+            return Ok(());
+        };
+        let mut saved = self.saved.lock().unwrap_or_else(|e| e.into_inner());
+        if !force {
+            if saved.revision == Some(self.ex().revision) {
+                return Ok(());
+            }
+            if saved.at.is_some_and(|at| at.elapsed() < saved.took * 9) {
+                return Ok(());
+            }
+        }
+        let started = std::time::Instant::now();
+        let (rev, snapshot) = self.capture();
+        state::write_atomic(path, &snapshot.to_bytes())?;
+        saved.revision = Some(rev);
+        saved.took = started.elapsed();
+        saved.at = Some(std::time::Instant::now());
+        Ok(())
+    }
+}
+
+/// The last write of the state file.
+#[derive(Debug, Default)]
+pub struct SaveRecord {
+    /// The exchange revision it wrote.
+    pub revision: Option<u64>,
+    /// When it finished and how long it took.
+    pub at: Option<std::time::Instant>,
+    pub took: Duration,
 }
 
 /// Entry point.
@@ -135,10 +188,28 @@ pub struct SimHandle {
 
 impl Simulator {
     /// Binds, builds the model (and demo leaders) and serves until [`SimHandle::shutdown`].
+    ///
+    /// With a `state_file` that exists, the saved state is restored first (same accounts,
+    /// keys, positions and demo leaders on whatever port this start gets); a file that
+    /// cannot be read or decoded fails the start with an `InvalidData` error (wrapping a
+    /// [`SimStateError`]) that names the file and the fix.
     pub async fn start(config: SimConfig) -> std::io::Result<SimHandle> {
         let clock = Arc::new(SimClock::new());
         let mut exchange = Exchange::new(clock.clone(), config.model.clone());
-        let demo = demo::create_leaders(&mut exchange, config.demo_leaders, config.seed);
+        let mut demo = Vec::new();
+        let mut restored = false;
+        if let Some(path) = config.state_file.as_deref().filter(|p| p.exists()) {
+            demo = state::load(path, &mut exchange)?;
+            restored = true;
+            tracing::info!(file = %path.display(), accounts = exchange.accounts.len(), "simulator state restored");
+        }
+        let first = demo.len();
+        demo.extend(demo::create_leaders_from(
+            &mut exchange,
+            first,
+            config.demo_leaders,
+            config.seed,
+        ));
         let (stop, stop_rx) = watch::channel(false);
         let shared = Arc::new(Shared {
             exchange: Mutex::new(exchange),
@@ -147,8 +218,19 @@ impl Simulator {
             faults: Faults::new(),
             admin_token: config.admin_token.clone(),
             demo,
+            state_file: config.state_file.clone(),
+            saved: Mutex::new(SaveRecord::default()),
             stop: stop_rx.clone(),
         });
+        if restored {
+            // What was just read is what the file holds.
+            let rev = shared.ex().revision;
+            shared
+                .saved
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .revision = Some(rev);
+        }
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let app: Router = Router::new()
@@ -183,9 +265,18 @@ async fn run_ticker(shared: Arc<Shared>, config: SimConfig, mut stop: watch::Rec
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     let mut walk = tokio::time::interval(config.walk_interval);
     let mut marks = tokio::time::interval(Duration::from_secs(1));
+    let mut save = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
             _ = stopped(&mut stop) => return,
+            _ = save.tick(), if shared.state_file.is_some() => {
+                let s = shared.clone();
+                match tokio::task::spawn_blocking(move || s.save_if_changed(false)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::error!(error = %e, "simulator state not saved"),
+                    Err(e) => tracing::error!(error = %e, "simulator state save task failed"),
+                }
+            }
             _ = tick.tick() => {
                 let mut ex = shared.ex();
                 ex.tick();
@@ -250,11 +341,62 @@ impl SimHandle {
         self.shared.clock.now()
     }
 
-    /// Stops serving and waits for the tasks to end.
+    /// Writes the state file now (atomically); nothing to do without one.
+    pub fn save(&self) -> Result<(), SimStateError> {
+        self.shared.save_if_changed(true)
+    }
+
+    /// Writes the state to `path` (atomically), whatever the configured file.
+    pub fn save_to(&self, path: &Path) -> Result<(), SimStateError> {
+        let (_, snapshot) = self.shared.capture();
+        state::write_atomic(path, &snapshot.to_bytes())
+    }
+
+    /// Where the state is saved, if anywhere.
+    pub fn state_file(&self) -> Option<&Path> {
+        self.shared.state_file.as_deref()
+    }
+
+    /// The keys of an account: its id, API key and, for an HMAC key, the secret
+    /// (an Ed25519 account's private key was handed out at creation and is not kept).
+    pub fn account_keys(&self, account_id: &str) -> Option<AccountKeys> {
+        let ex = self.shared.ex();
+        ex.accounts.get(account_id).map(keys_of)
+    }
+
+    /// The keys of the first account (by id) with `label`.
+    pub fn account_by_label(&self, label: &str) -> Option<AccountKeys> {
+        let ex = self.shared.ex();
+        let mut found: Vec<&super::account::Account> =
+            ex.accounts.values().filter(|a| a.label == label).collect();
+        found.sort_by_key(|a| {
+            a.id.trim_start_matches("acc-")
+                .parse::<u64>()
+                .unwrap_or(u64::MAX)
+        });
+        found.first().map(|a| keys_of(a))
+    }
+
+    /// Stops serving, waits for the tasks to end, then saves the state (a failure is
+    /// logged: the last periodic save stays on disk).
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.server.await;
         let _ = self.ticker.await;
+        if let Err(e) = self.shared.save_if_changed(true) {
+            tracing::error!(error = %e, "simulator state not saved at shutdown");
+        }
+    }
+}
+
+fn keys_of(a: &super::account::Account) -> AccountKeys {
+    AccountKeys {
+        account_id: a.id.clone(),
+        api_key: a.api_key.clone(),
+        secret_key: match &a.secret {
+            super::account::SecretKey::Hmac(s) => s.clone(),
+            super::account::SecretKey::Ed25519(_) => String::new(),
+        },
     }
 }
 

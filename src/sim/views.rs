@@ -334,7 +334,7 @@ pub fn balance_v3(ex: &Exchange, a: &Account) -> Value {
 
 pub fn trade(m: &Market, t: &Trade) -> Value {
     json!({
-        "buyer": t.side == Side::Buy, "commission": money(-t.commission), "commissionAsset": t.commission_asset,
+        "buyer": t.side == Side::Buy, "commission": money(t.commission), "commissionAsset": t.commission_asset,
         "id": t.id, "maker": t.maker, "orderId": t.order_id, "price": px(m, t.price), "qty": qty(m, t.qty),
         "quoteQty": money(t.price * t.qty), "realizedPnl": money(t.realized_pnl), "side": side_str(t.side),
         "positionSide": ps_str(t.position_side), "symbol": t.symbol, "time": t.time,

@@ -24,7 +24,7 @@ pub(crate) fn before_migration(
         .parent()
         .unwrap_or_else(|| Path::new("."))
         .join(BACKUP_DIR);
-    std::fs::create_dir_all(&dir).map_err(|e| StoreError::Backup {
+    super::private::create_dir(&dir).map_err(|e| StoreError::Backup {
         path: db_path.to_path_buf(),
         detail: format!("cannot create {}: {e}", dir.display()),
     })?;
@@ -37,6 +37,7 @@ pub(crate) fn before_migration(
         path: db_path.to_path_buf(),
         detail: e.to_string(),
     })?;
+    super::private::secure_file(&dest)?;
     tracing::info!(backup = %dest.display(), version, "database backed up before upgrade");
     Ok(dest)
 }

@@ -56,10 +56,19 @@ impl Store {
             });
         }
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| StoreError::io(parent, e))?;
+            super::private::create_dir(parent)?;
         }
         let mut conn = Connection::open(path).map_err(|e| classify(path, e))?;
         configure(&conn)?;
+        // SQLite creates the file with the process umask; its WAL and shared-memory files
+        // take the database file's mode, so tighten all three now.
+        for f in [
+            path.to_path_buf(),
+            wal_file(path, "-wal"),
+            wal_file(path, "-shm"),
+        ] {
+            super::private::secure_file(&f)?;
+        }
         let mut backup = None;
         if current < latest {
             if current > 0 {
@@ -213,6 +222,13 @@ impl Store {
 
 /// WAL for concurrent readers and crash safety; `synchronous = FULL` because a journal row
 /// that was acknowledged must survive power loss too, or an order could be sent twice.
+/// `<db>-wal` / `<db>-shm` next to the database.
+fn wal_file(db: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(suffix);
+    std::path::PathBuf::from(name)
+}
+
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     // First, so that even the journal-mode switch waits for another writer.
     conn.busy_timeout(Duration::from_secs(5))?;

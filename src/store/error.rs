@@ -55,6 +55,21 @@ pub enum StoreError {
     #[error("another CopyDesk engine is using {dir}: {holder}; stop it first, or pass another --data-dir")]
     Locked { dir: PathBuf, holder: String },
 
+    #[error("{path} is mode {mode}, readable by other users, and could not be made {want} ({detail}); run `chmod -R go-rwx` on the data directory as its owner, or pass another --data-dir")]
+    NotPrivate {
+        path: PathBuf,
+        mode: String,
+        want: String,
+        detail: String,
+    },
+
+    #[error("the data directory {dir} is mode {mode}, readable by other users, and holds files that are not CopyDesk's (e.g. {other}), so CopyDesk does not change it; pass a directory of its own with --data-dir (it is created private), or make this one private with `chmod 700` as its owner")]
+    SharedDataDir {
+        dir: PathBuf,
+        mode: String,
+        other: PathBuf,
+    },
+
     #[error("{what} `{key}` was not found")]
     NotFound { what: &'static str, key: String },
 

@@ -23,17 +23,21 @@ pub struct DataDirLock {
 
 impl DataDirLock {
     /// Takes the lock of `dir` for `program` (e.g. `copydesk-app`, `copydesk run`), or
-    /// says who holds it. Creates the directory if needed.
+    /// says who holds it. Creates the directory if needed (0700 on Unix) and tightens what
+    /// in it other users could read, before taking the lock.
     pub fn acquire(dir: &Path, program: &str) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+        // Private before anything is written into it (docs/data.md, "Permissions").
+        super::private::create_dir(dir)?;
+        super::private::secure_data_dir(dir)?;
         let path = dir.join(LOCK_FILE);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| StoreError::io(&path, e))?;
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&path).map_err(|e| StoreError::io(&path, e))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {

@@ -4,6 +4,7 @@
 //!   is newer, back up, migrate) in WAL mode; tables are reached through typed handles.
 //! - [`DataDir`] is what an engine opens: the data directory's lock plus its database.
 //! - [`export()`] writes copies, fills and figures as JSON and CSV.
+//! - [`private`] keeps the data directory 0700 and its files 0600 on Unix.
 //!
 //! Decimals are stored as TEXT and read back exactly; times are UTC milliseconds. Nothing
 //! here stores or logs a secret: the accounts table keeps only a masked key hint.
@@ -15,6 +16,7 @@ mod error;
 mod export;
 mod lock;
 pub mod migrate;
+pub mod private;
 pub mod table;
 pub mod value;
 

@@ -12,6 +12,7 @@ mod examples;
 mod funding;
 mod guard;
 mod integrity;
+mod liquidation;
 mod protection;
 mod refusals;
 mod reset;

@@ -12,4 +12,5 @@ mod process;
 mod rejections;
 mod shapes;
 mod signing;
+mod state;
 mod streams;

@@ -1033,3 +1033,121 @@ fn unusable_data_dir_is_named_with_the_fix() {
         "names the place: {err}"
     );
 }
+
+#[cfg(unix)]
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[cfg(unix)]
+#[test]
+fn a_new_data_directory_is_private_to_its_user() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("data");
+    let mut engine = copydesk::store::DataDir::open(&dir, "copydesk run").expect("engine opens");
+    // A write so the WAL file exists too.
+    engine
+        .store_mut()
+        .accounts()
+        .upsert("me", Some("binance-usdm"), Some("demo"), 1)
+        .expect("a row");
+    assert_eq!(mode(&dir), 0o700, "the data directory is 0700");
+    for f in [
+        "copydesk.sqlite3",
+        "copydesk.sqlite3-wal",
+        "copydesk.sqlite3-shm",
+        "engine.lock",
+    ] {
+        assert_eq!(mode(&dir.join(f)), 0o600, "{f} is 0600");
+    }
+    let _log = copydesk::logging::init(&dir).expect("logging starts");
+    let logs: Vec<PathBuf> = std::fs::read_dir(dir.join("logs"))
+        .expect("logs folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert!(!logs.is_empty(), "today's log file exists");
+    assert_eq!(mode(&dir.join("logs")), 0o700, "the logs folder is 0700");
+    for l in &logs {
+        assert_eq!(mode(l), 0o600, "{} is 0600", l.display());
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_world_readable_data_directory_is_tightened_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("data");
+    drop(copydesk::store::DataDir::open(&dir, "copydesk run").expect("first start"));
+    // As an older build left it: everything readable by everyone.
+    let set = |p: &Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).expect("chmod")
+    };
+    std::fs::create_dir_all(dir.join("logs")).expect("logs");
+    std::fs::write(dir.join("logs/copydesk.log.2026-01-01"), "old log").expect("old log");
+    set(&dir, 0o755);
+    set(&dir.join("logs"), 0o755);
+    set(&dir.join("logs/copydesk.log.2026-01-01"), 0o644);
+    set(&dir.join("copydesk.sqlite3"), 0o644);
+    set(&dir.join("engine.lock"), 0o666);
+    let _engine = copydesk::store::DataDir::open(&dir, "copydesk run").expect("second start");
+    assert_eq!(mode(&dir), 0o700, "the directory was tightened");
+    assert_eq!(
+        mode(&dir.join("logs")),
+        0o700,
+        "the logs folder was tightened"
+    );
+    for f in [
+        "copydesk.sqlite3",
+        "engine.lock",
+        "logs/copydesk.log.2026-01-01",
+    ] {
+        assert_eq!(mode(&dir.join(f)), 0o600, "{f} was tightened to 0600");
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.join("logs/copydesk.log.2026-01-01")).expect("read"),
+        "old log",
+        "tightening changes modes, not contents"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_readable_directory_shared_with_other_files_is_refused_and_left_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    // As `--data-dir /tmp` or a home directory would be: other files, readable by others.
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("shared");
+    std::fs::create_dir(&dir).expect("dir");
+    std::fs::write(dir.join("notes.txt"), "the user's own file").expect("a foreign file");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::set_permissions(
+        dir.join("notes.txt"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .expect("chmod");
+    let err = copydesk::store::DataDir::open(&dir, "copydesk run")
+        .expect_err("a shared, readable directory is not taken over");
+    let msg = err.to_string();
+    assert!(
+        matches!(err, StoreError::SharedDataDir { .. })
+            && msg.contains("notes.txt")
+            && msg.contains("--data-dir"),
+        "the refusal names a foreign file and the fix: {msg}"
+    );
+    assert_eq!(mode(&dir), 0o755, "the directory's mode is left alone");
+    assert_eq!(
+        mode(&dir.join("notes.txt")),
+        0o644,
+        "the user's file is left alone"
+    );
+    assert!(
+        !dir.join("engine.lock").exists() && !dir.join("copydesk.sqlite3").exists(),
+        "nothing was written into it"
+    );
+}

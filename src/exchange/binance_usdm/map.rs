@@ -326,9 +326,9 @@ pub fn ws_message(text: &str, received: Millis) -> Result<WsMessage, ExchangeErr
             let u: WsOrderTradeUpdate = parse::decode(W, bytes)?;
             let o = u.o;
             let status = order_status(W, "o.X", &o.status)?;
-            let execution = match o.x.as_str() {
-                "NEW" => Execution::New,
-                "TRADE" => Execution::Trade(Fill {
+            // A trade and a liquidation (`CALCULATED`) both carry the fill in l/L/n/rp/t.
+            let fill = || -> Result<Fill, ExchangeError> {
+                Ok(Fill {
                     trade_id: o.t.to_string(),
                     quantity: quantity(W, "o.l", o.l)?,
                     price: Price::new(o.last_price).map_err(|e| ExchangeError::Decode {
@@ -341,10 +341,14 @@ pub fn ws_message(text: &str, received: Millis) -> Result<WsMessage, ExchangeErr
                     },
                     realized_pnl: o.rp.unwrap_or_default(),
                     maker: o.m,
-                }),
+                })
+            };
+            let execution = match o.x.as_str() {
+                "NEW" => Execution::New,
+                "TRADE" => Execution::Trade(fill()?),
                 "CANCELED" => Execution::Canceled,
                 "EXPIRED" => Execution::Expired,
-                "CALCULATED" => Execution::Liquidation,
+                "CALCULATED" => Execution::Liquidation(fill()?),
                 "AMENDMENT" => Execution::Amended,
                 other => Execution::Other(other.to_owned()),
             };

@@ -73,6 +73,27 @@ async fn user(sim: &Sim, c: &Client) -> (Ws, String) {
 }
 
 #[tokio::test]
+async fn user_trades_report_the_fee_paid_as_the_stream_does_positive() {
+    // The venue's live responses show the fee paid as a positive `commission`, the same
+    // number as the fill event's `n` (binance-usdm.md §userTrades).
+    let sim = start().await;
+    let c = sim.usdt("10000").await;
+    let (mut ws, _) = user(&sim, &c).await;
+    c.market("BTCUSDT", "BUY", "0.010").await.ok("market buy");
+    let _new = next_event(&mut ws, "ORDER_TRADE_UPDATE NEW").await;
+    let trade = next_event(&mut ws, "ORDER_TRADE_UPDATE TRADE").await;
+    let trades = c
+        .get("/fapi/v1/userTrades", &[("symbol", "BTCUSDT")])
+        .await
+        .ok("userTrades");
+    assert_eq!(
+        (trades[0]["commission"].clone(), trade["o"]["n"].clone()),
+        (json!("0.25000250"), json!("0.25000250")),
+        "userTrades and the stream both show the taker fee 0.010 × 50,000.5 × 0.05 % as paid (positive)"
+    );
+}
+
+#[tokio::test]
 async fn a_market_fill_streams_new_trade_then_account_update() {
     let sim = start().await;
     let c = sim.usdt("10000").await;
@@ -593,6 +614,88 @@ async fn a_margin_call_comes_once_before_liquidation() {
             .is_some_and(|c| c.starts_with("autoclose-")),
         "autoclose client id"
     );
+}
+
+#[tokio::test]
+async fn a_liquidation_streams_new_then_a_calculated_execution_with_its_fill() {
+    let sim = start().await;
+    let c = sim.usdt("1000").await;
+    c.post(
+        "/fapi/v1/leverage",
+        &[("symbol", "ETHUSDT"), ("leverage", "50")],
+    )
+    .await
+    .ok("50x");
+    c.market("ETHUSDT", "BUY", "10")
+        .await
+        .ok("10 ETH at 3,000.1 on 984.9995 after fees");
+    let (mut ws, _) = user(&sim, &c).await;
+    // Straight through maintenance (see the margin-call test's numbers): liquidated at 2,905.
+    sim.price("ETHUSDT", "2905").await;
+    let mut orders = Vec::new();
+    while orders.len() < 2 {
+        let e = next_event(&mut ws, "liquidation events").await;
+        if e["e"] == json!("ORDER_TRADE_UPDATE") {
+            orders.push(e);
+        }
+    }
+    let (new, calc) = (&orders[0]["o"], &orders[1]["o"]);
+    assert_eq!(
+        (
+            new["x"].clone(),
+            new["X"].clone(),
+            new["o"].clone(),
+            new["f"].clone()
+        ),
+        (
+            json!("NEW"),
+            json!("NEW"),
+            json!("LIQUIDATION"),
+            json!("IOC")
+        ),
+        "first the liquidation order as NEW (binance-usdm.md §4.1): {new}"
+    );
+    assert!(
+        new["c"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("autoclose-")),
+        "autoclose client id: {new}"
+    );
+    assert_eq!(
+        (
+            calc["x"].clone(),
+            calc["X"].clone(),
+            calc["o"].clone(),
+            calc["S"].clone(),
+            calc["l"].clone(),
+            calc["z"].clone(),
+            calc["L"].clone(),
+            calc["c"].clone(),
+            calc["i"].clone(),
+        ),
+        (
+            json!("CALCULATED"),
+            json!("FILLED"),
+            json!("LIQUIDATION"),
+            json!("SELL"),
+            json!("10.000"),
+            json!("10.000"),
+            json!("2905.00"),
+            new["c"].clone(),
+            new["i"].clone(),
+        ),
+        "then the execution: x = CALCULATED with the whole position sold at the mark: {calc}"
+    );
+    assert_eq!(
+        (calc["rp"].clone(), calc["n"].clone(), calc["N"].clone()),
+        (json!("-951.00000000"), json!("14.52500000"), json!("USDT")),
+        "the fill's realized PnL (10 × (2,905 − 3,000.1)) and its fee (0.05 % of 29,050)"
+    );
+    assert!(
+        calc["t"].as_u64().is_some_and(|t| t > 0),
+        "a liquidation fill has a trade id: {calc}"
+    );
+    assert_shape("ws_order_trade_update_trade", &orders[1]);
 }
 
 #[tokio::test]

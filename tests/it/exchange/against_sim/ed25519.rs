@@ -98,3 +98,42 @@ async fn the_admin_api_creates_ed25519_keys_and_refuses_unknown_key_types() {
     assert_eq!(body["code"], -1102, "with the bad-parameter code: {body}");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_ed25519_key_and_a_labelled_paper_account_survive_a_restored_simulator() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = copydesk::sim::state_path(dir.path());
+    let config = || SimConfig {
+        state_file: Some(file.clone()),
+        ..SimConfig::default()
+    };
+    let sim = start_sim(config()).await;
+    let keys = sim.create_account(NewAccount::usdt(dec!(10000)).ed25519());
+    let paper = sim.create_account(NewAccount {
+        label: "paper".into(),
+        ..NewAccount::usdt(dec!(500))
+    });
+    sim.shutdown().await;
+
+    let sim = start_sim(config()).await;
+    sim.set_price("BTCUSDT", dec!(50000)).expect("price set");
+    let found = sim
+        .account_by_label("paper")
+        .expect("the paper account is found by its label after the restart");
+    assert_eq!(
+        (found.account_id, found.api_key, found.secret_key),
+        (paper.account_id, paper.api_key, paper.secret_key),
+        "the same id, key and secret come back, so nothing needs the keychain"
+    );
+    // The simulator kept only the public key; the client's PEM still signs for it.
+    let ex = adapter(&sim, &keys);
+    let placed = ex
+        .place_order(&market("cded02", "BTCUSDT", Side::Buy, dec!(0.01)))
+        .await
+        .expect("the restored simulator verifies the same Ed25519 key");
+    assert!(
+        matches!(placed, Placement::Acknowledged(ref r) if r.status == OrderStatus::Filled),
+        "the order fills: {placed:?}"
+    );
+    sim.shutdown().await;
+}

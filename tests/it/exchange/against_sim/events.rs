@@ -143,10 +143,20 @@ async fn a_margin_call_then_a_liquidation_arrive_as_their_events() {
     sim.set_price("BTCUSDT", liquidation_price - dec!(10))
         .expect("price through liquidation");
     let (liq, _) = wait_event(&mut stream, "the liquidation fill", |e| match e {
-        AccountEvent::Order(o) if o.order.status == OrderStatus::Filled => Some(o.order.clone()),
+        AccountEvent::Order(o) if o.order.status == OrderStatus::Filled => Some(o.clone()),
         _ => None,
     })
     .await;
+    let fill = match &liq.execution {
+        copydesk::exchange::events::Execution::Liquidation(f) => f.clone(),
+        other => panic!("x = CALCULATED maps to a liquidation execution with its fill: {other:?}"),
+    };
+    assert_eq!(
+        (fill.quantity.get(), fill.price.get()),
+        (q, liquidation_price - dec!(10)),
+        "the liquidation's fill: the whole position at the mark"
+    );
+    let liq = liq.order;
     assert_eq!(
         (
             liq.origin,

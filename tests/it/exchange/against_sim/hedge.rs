@@ -105,9 +105,9 @@ async fn a_resting_limit_order_fills_as_maker_when_the_price_reaches_it() {
     );
     let commission = f.commission.expect("a fill carries its commission");
     assert_eq!(
-        (commission.amount.abs(), commission.asset.as_str()),
+        (commission.amount, commission.asset.as_str()),
         (dec!(0.295), "USDT"),
-        "maker fee 0.02 % of 1,475"
+        "maker fee 0.02 % of 1,475, paid (positive)"
     );
     let trades = ex
         .user_trades(&TradeQuery {
@@ -119,6 +119,10 @@ async fn a_resting_limit_order_fills_as_maker_when_the_price_reaches_it() {
     assert!(
         trades.len() == 1 && trades[0].maker && trades[0].trade_id == f.trade_id,
         "the trade history holds the same maker fill: {trades:?}"
+    );
+    assert_eq!(
+        trades[0].commission, commission,
+        "the adapter reads the same fee, with the same sign, from the stream and from userTrades"
     );
     sim.shutdown().await;
 }

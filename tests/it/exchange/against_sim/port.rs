@@ -159,9 +159,9 @@ async fn a_market_buy_shows_in_the_snapshot_with_its_entry_margin_and_leverage()
         "trade names its order"
     );
     assert_eq!(
-        (t.commission.amount.abs(), t.commission.asset.as_str()),
+        (t.commission.amount, t.commission.asset.as_str()),
         (fee, "USDT"),
-        "commission is the taker fee in USDT"
+        "commission is the taker fee in USDT, paid (positive, as the venue reports it)"
     );
 
     let income = ex

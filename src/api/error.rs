@@ -63,6 +63,8 @@ impl From<StoreError> for ApiError {
             | StoreError::VersionMismatch { .. }
             | StoreError::Backup { .. }
             | StoreError::Migration { .. }
+            | StoreError::NotPrivate { .. }
+            | StoreError::SharedDataDir { .. }
             | StoreError::Sqlite(_) => ErrorCode::Storage,
         };
         ApiError::new(code, e.to_string())

@@ -26,12 +26,16 @@ use super::notify::{Notification, Notifier, NotifyLevel, SharedStore};
 pub type Registry = Arc<Mutex<BTreeMap<String, BTreeMap<i64, BTreeSet<PositionKey>>>>>;
 
 /// What the app or the CLI may ask of a running copy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Pause,
     Resume,
     /// Stop with `close-all` (the kill switch).
     Panic,
+    /// Stop with the given stop action, at the user's request.
+    Stop(StopAction),
+    /// New settings (amounts) from now on; checked against the current ones first.
+    Modify(Box<crate::domain::CopySettings>),
 }
 
 /// Timing knobs of the runtime.
@@ -406,6 +410,37 @@ impl CopyRunner {
         let _ = self.with_store(|s| s.copies().set_state(id, store_state));
     }
 
+    /// Takes new settings from now on, when the change is allowed; the version is stored.
+    pub(crate) fn modify(&mut self, settings: crate::domain::CopySettings) {
+        if let Err(e) = self.ctx.settings.check_change(&settings) {
+            self.say(
+                NotifyLevel::Warning,
+                "notice",
+                format!("settings not changed: {e}"),
+            );
+            return;
+        }
+        let (id, now) = (self.copy_id, self.clock.now_ms());
+        match self.with_store(|s| {
+            s.copy_settings()
+                .record(id, &settings, now, Some("modified by the user"))
+        }) {
+            Ok(_) => {
+                self.ctx.settings = settings;
+                self.say(
+                    NotifyLevel::Info,
+                    "notice",
+                    "settings changed; they apply from the next signal".into(),
+                );
+            }
+            Err(e) => self.say(
+                NotifyLevel::Error,
+                "error",
+                format!("settings not changed: the database refused them: {e}"),
+            ),
+        }
+    }
+
     async fn on_leader(&mut self, ev: AccountEvent) {
         match &ev {
             AccountEvent::Disconnected(d) => {
@@ -476,6 +511,8 @@ impl CopyRunner {
                         self.say(NotifyLevel::Info, "resumed", "copy resumed".into());
                     }
                     Some(Command::Panic) => self.stop_copy(StopAction::CloseAll, "panic (kill switch)").await,
+                    Some(Command::Stop(action)) => self.stop_copy(action, "stopped by the user").await,
+                    Some(Command::Modify(settings)) => self.modify(*settings),
                     None => {}
                 },
                 ev = leader_stream.next() => match ev {

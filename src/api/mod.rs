@@ -76,6 +76,8 @@ pub struct App {
     pub(crate) paper: Mutex<Option<paper::PaperSim>>,
     pub(crate) paper_opts: PaperOptions,
     pub(crate) events: broadcast::Sender<EventDto>,
+    /// Subscribed before anything started, for the first reader of [`App::events`].
+    from_open: std::sync::Mutex<Option<broadcast::Receiver<EventDto>>>,
     /// The `copy.toml` of `copydesk run`: its accounts' keys serve stored copies too.
     pub(crate) config: Option<RunConfig>,
     forward: JoinHandle<()>,
@@ -146,7 +148,7 @@ impl App {
                 engine: opts.engine,
             },
         );
-        let (events, _) = broadcast::channel(1024);
+        let (events, from_open) = broadcast::channel(4096);
         let forward = {
             let mut rx = engine.subscribe();
             let tx = events.clone();
@@ -169,6 +171,7 @@ impl App {
             paper: Mutex::new(None),
             paper_opts: opts.paper.clone(),
             events,
+            from_open: std::sync::Mutex::new(Some(from_open)),
             config,
             forward,
         };
@@ -204,9 +207,14 @@ impl App {
         &self.data_dir
     }
 
-    /// Events from now on: notifications and state changes, typed.
+    /// Events, typed: the first call gets every event since the open (paper mode's start,
+    /// the resumed copies' start-up); later calls get those from now on.
     pub fn events(&self) -> broadcast::Receiver<EventDto> {
-        self.events.subscribe()
+        self.from_open
+            .lock()
+            .ok()
+            .and_then(|mut first| first.take())
+            .unwrap_or_else(|| self.events.subscribe())
     }
 
     /// Names of the copies the engine runs now.

@@ -120,7 +120,10 @@ fn main() -> ExitCode {
 
 async fn dispatch(command: Command, dir: PathBuf) -> Result<String, ApiError> {
     match command {
-        Command::Info { json } => Ok(format::info(&api::app_info(&dir), json)),
+        Command::Info { json } => {
+            tracing::debug!(data_dir = %dir.display(), "info requested");
+            Ok(format::info(&api::app_info(&dir), json))
+        }
         Command::Keys { command } => keys(command, &dir),
         Command::Export { out } => {
             api::export_dir(&dir, out.as_deref()).map(|r| format::export(&r))

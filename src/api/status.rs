@@ -114,17 +114,17 @@ fn fills(store: &Store, copy_id: i64) -> Result<Vec<FillDto>, ApiError> {
     let mut all = store.fills().for_copy(copy_id)?;
     all.sort_by_key(|(id, f)| std::cmp::Reverse((f.ts, *id)));
     all.truncate(FILLS);
-    let mut signals = HashMap::new();
+    let mut signals: HashMap<i64, Option<crate::store::table::signals::Signal>> = HashMap::new();
     let mut out = Vec::new();
     for (_, f) in all {
         let signal = match &f.client_order_id {
             Some(coid) => match store.journal().get(coid)?.and_then(|j| j.signal_id) {
-                Some(id) => {
-                    if !signals.contains_key(&id) {
-                        signals.insert(id, store.signals().get(id)?);
+                Some(id) => match signals.entry(id) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.get().clone(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(store.signals().get(id)?).clone()
                     }
-                    signals.get(&id).cloned().flatten()
-                }
+                },
                 None => None,
             },
             None => None,

@@ -170,29 +170,71 @@ impl super::App {
         Ok(())
     }
 
-    /// Market-closes this copy's share of one position. Not available yet.
+    async fn release(
+        &self,
+        copy: &str,
+        symbol: &str,
+        side: &str,
+        how: crate::engine::PositionRelease,
+    ) -> Result<(), ApiError> {
+        let direction = match side {
+            "long" => crate::engine::Direction::Long,
+            "short" => crate::engine::Direction::Short,
+            other => {
+                return Err(ApiError::field(
+                    "side",
+                    format!("side `{other}` is neither `long` nor `short`"),
+                ))
+            }
+        };
+        let held = self
+            .status()
+            .await?
+            .copies
+            .iter()
+            .find(|c| c.copy.name == copy)
+            .is_some_and(|c| {
+                c.positions
+                    .iter()
+                    .any(|p| p.symbol == symbol && p.side == side)
+            });
+        if !held {
+            return Err(ApiError::not_found(format!(
+                "copy `{copy}` holds no {side} {symbol} position"
+            )));
+        }
+        self.send(
+            copy,
+            Command::Release {
+                symbol: symbol.to_owned(),
+                direction,
+                how,
+            },
+        )
+        .await
+    }
+
+    /// Market-closes this copy's share of one position; the leader's later changes on it
+    /// are declined until the leader is flat.
     pub async fn close_position(
         &self,
         copy: &str,
         symbol: &str,
         side: &str,
     ) -> Result<(), ApiError> {
-        Err(ApiError::new(
-            ErrorCode::Internal,
-            format!("closing one position ({copy}: {symbol} {side}) is not available yet; stop the copy with close-all, or close it on the exchange"),
-        ))
+        self.release(copy, symbol, side, crate::engine::PositionRelease::Close)
+            .await
     }
 
-    /// Stops managing one position and keeps it as the user's own. Not available yet.
+    /// Stops managing one position and keeps it open as the user's own: it leaves the
+    /// ledger and its protective stop is cancelled.
     pub async fn unlink_position(
         &self,
         copy: &str,
         symbol: &str,
         side: &str,
     ) -> Result<(), ApiError> {
-        Err(ApiError::new(
-            ErrorCode::Internal,
-            format!("unlinking one position ({copy}: {symbol} {side}) is not available yet; stop the copy with keep to keep its positions"),
-        ))
+        self.release(copy, symbol, side, crate::engine::PositionRelease::Unlink)
+            .await
     }
 }

@@ -36,6 +36,12 @@ pub enum Command {
     Stop(StopAction),
     /// New settings (amounts) from now on; checked against the current ones first.
     Modify(Box<crate::domain::CopySettings>),
+    /// Close or unlink one copied position (`symbol`, `direction`).
+    Release {
+        symbol: String,
+        direction: engine::Direction,
+        how: engine::PositionRelease,
+    },
 }
 
 /// Timing knobs of the runtime.
@@ -441,6 +447,48 @@ impl CopyRunner {
         }
     }
 
+    /// Closes or unlinks one copied position at the user's request.
+    pub(crate) async fn release(
+        &mut self,
+        symbol: &str,
+        direction: engine::Direction,
+        how: engine::PositionRelease,
+    ) {
+        let Some(snap) = self.fresh_snapshot().await else {
+            self.say(
+                NotifyLevel::Error,
+                "error",
+                format!("{symbol} not released: the follower account could not be read"),
+            );
+            return;
+        };
+        let f = to_follower(&snap, self.held_by_others());
+        let id = format!("release:{}", self.clock.now_ms());
+        let Some(plan) = engine::plan_release(&self.ctx, &f, symbol, direction, how, &id) else {
+            self.say(
+                NotifyLevel::Warning,
+                "notice",
+                format!("{symbol} {direction:?}: this copy holds no such position"),
+            );
+            return;
+        };
+        self.execute(plan, None).await;
+        self.cached = None;
+        self.publish_held();
+        self.say(
+            NotifyLevel::Info,
+            "notice",
+            match how {
+                engine::PositionRelease::Close => format!(
+                    "{symbol} closed by the user; the leader's changes on it are declined until it is flat"
+                ),
+                engine::PositionRelease::Unlink => format!(
+                    "{symbol} unlinked: it stays open as your own; the copy no longer manages it"
+                ),
+            },
+        );
+    }
+
     async fn on_leader(&mut self, ev: AccountEvent) {
         match &ev {
             AccountEvent::Disconnected(d) => {
@@ -513,6 +561,7 @@ impl CopyRunner {
                     Some(Command::Panic) => self.stop_copy(StopAction::CloseAll, "panic (kill switch)").await,
                     Some(Command::Stop(action)) => self.stop_copy(action, "stopped by the user").await,
                     Some(Command::Modify(settings)) => self.modify(*settings),
+                    Some(Command::Release { symbol, direction, how }) => self.release(&symbol, direction, how).await,
                     None => {}
                 },
                 ev = leader_stream.next() => match ev {

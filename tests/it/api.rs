@@ -564,3 +564,142 @@ async fn accounts_live_in_the_keychain_and_their_copies_resume() {
         }
     }
 }
+
+/// The paper account's signed position amount on `symbol`, from the simulator's admin API.
+async fn paper_amount(app: &App, symbol: &str) -> Decimal {
+    let (base, token) = app.paper_admin().await.expect("paper mode runs");
+    let token = token.expect("admin token");
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let req = http
+            .get(format!("{base}{path}"))
+            .header("X-Admin-Token", token.clone());
+        async move {
+            req.send()
+                .await
+                .expect("admin API answers")
+                .json::<Value>()
+                .await
+                .expect("JSON")
+        }
+    };
+    let list = get("/admin/v1/accounts".into()).await;
+    let id = list
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["label"] == "paper"))
+        .and_then(|a| a["accountId"].as_str())
+        .unwrap_or_else(|| panic!("the paper account is on the simulator: {list}"))
+        .to_owned();
+    let v = get(format!("/admin/v1/accounts/{id}")).await;
+    v["positions"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["symbol"] == symbol))
+        .map_or(Decimal::ZERO, |p| {
+            crate::sim::support::dec(&p["positionAmt"])
+        })
+}
+
+/// Polls until `check` holds (hang guard 60 s).
+async fn until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match check().await {
+            Ok(()) => return,
+            Err(e) => assert!(
+                Instant::now() < deadline,
+                "{what} should hold within 60 s: {e}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_position_is_closed_and_another_unlinked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = App::open(paper_opts(dir.path(), "release"))
+        .await
+        .expect("the app opens");
+    let mut rx = app.events();
+    let mut seen = Vec::new();
+    app.create_copy(NewCopyRequest {
+        name: "one".into(),
+        leader: "demo-swing".into(),
+        follower: "paper".into(),
+        settings: ratio("0.5"),
+    })
+    .await
+    .expect("the copy starts");
+    wait_event(
+        &mut rx,
+        &mut seen,
+        "the copy watches",
+        is(EventKind::Watching, "one"),
+    )
+    .await;
+    let lead = demo_leader(&app, "swing").await;
+    lead.market("BTCUSDT", "BUY", "0.01")
+        .await
+        .ok("leader opens BTC");
+    lead.market("BNBUSDT", "BUY", "1")
+        .await
+        .ok("leader opens BNB");
+    wait_position(&app, "one", "BTCUSDT", dec!(0.005)).await;
+    wait_position(&app, "one", "BNBUSDT", dec!(0.5)).await;
+
+    let e = app
+        .close_position("one", "BTCUSDT", "sideways")
+        .await
+        .expect_err("a bad side is refused");
+    assert_eq!(e.field.as_deref(), Some("side"), "{e:?}");
+    app.close_position("one", "BTCUSDT", "long")
+        .await
+        .expect("close is accepted");
+    app.unlink_position("one", "BNBUSDT", "long")
+        .await
+        .expect("unlink is accepted");
+    until("BTC closed and BNB unlinked", || async {
+        let s = app.status().await.map_err(|e| e.message)?;
+        let held: Vec<String> = s.copies[0]
+            .positions
+            .iter()
+            .map(|p| p.symbol.clone())
+            .collect();
+        let btc = paper_amount(&app, "BTCUSDT").await;
+        (held.is_empty() && btc.is_zero())
+            .then_some(())
+            .ok_or(format!("copy holds {held:?}, paper BTC {btc}"))
+    })
+    .await;
+    assert_eq!(
+        paper_amount(&app, "BNBUSDT").await,
+        dec!(0.5),
+        "the unlinked position stays open as the user's own"
+    );
+    // The leader adds to both; then opens LINK, which the copy copies: by then (signals
+    // are handled in event order) the adds have been declined.
+    lead.market("BTCUSDT", "BUY", "0.01")
+        .await
+        .ok("leader adds BTC");
+    lead.market("BNBUSDT", "BUY", "1")
+        .await
+        .ok("leader adds BNB");
+    lead.market("LINKUSDT", "BUY", "20")
+        .await
+        .ok("leader opens LINK");
+    wait_position(&app, "one", "LINKUSDT", dec!(10)).await;
+    assert!(
+        paper_amount(&app, "BTCUSDT").await.is_zero(),
+        "after a close, the leader's changes are declined until it is flat"
+    );
+    assert_eq!(
+        paper_amount(&app, "BNBUSDT").await,
+        dec!(0.5),
+        "an unlinked position is not managed any more"
+    );
+    app.shutdown().await;
+}

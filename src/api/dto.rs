@@ -359,6 +359,10 @@ pub struct PreviewDto {
     pub sentence: String,
     pub considered_opens: u32,
     pub skipped_below_min: u32,
+    /// The follower's open positions now (for start-action sentences), when it could be read.
+    pub follower_open_positions: Option<u32>,
+    /// The follower's open orders now, conditional ones included, when it could be read.
+    pub follower_open_orders: Option<u32>,
 }
 
 /// A new copy.

@@ -307,6 +307,8 @@ pub(crate) async fn preview(
             sentence: "the leader has no recent opens to size".into(),
             considered_opens: 0,
             skipped_below_min: 0,
+            follower_open_positions: None,
+            follower_open_orders: None,
         },
         Some((open, qty, why)) => {
             let base = open
@@ -331,6 +333,8 @@ pub(crate) async fn preview(
                 sentence,
                 considered_opens: considered,
                 skipped_below_min: skipped,
+                follower_open_positions: None,
+                follower_open_orders: None,
             }
         }
     })
@@ -354,14 +358,32 @@ impl super::App {
             ..e
         })?;
         let leader = super::venue::exchange(&leader, &clock)?;
-        let follower_equity = match self.account_spec(&req.follower).await {
+        let follower = match self.account_spec(&req.follower).await {
             Ok(spec) => match super::venue::exchange(&spec, &clock) {
-                Ok(ex) => ex.account().await.ok().map(|s| s.equity),
+                Ok(ex) => ex.account().await.ok(),
                 Err(_) => None,
             },
             Err(_) => None,
         };
-        preview(leader.as_ref(), follower_equity, &settings).await
+        let mut dto = preview(
+            leader.as_ref(),
+            follower.as_ref().map(|s| s.equity),
+            &settings,
+        )
+        .await?;
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        dto.follower_open_positions = follower.as_ref().map(|s| {
+            count(
+                s.positions
+                    .iter()
+                    .filter(|p| !p.signed_quantity.is_zero())
+                    .count(),
+            )
+        });
+        dto.follower_open_orders = follower
+            .as_ref()
+            .map(|s| count(s.open_orders.len() + s.open_conditionals.len()));
+        Ok(dto)
     }
 }
 

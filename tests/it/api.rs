@@ -703,3 +703,56 @@ async fn one_position_is_closed_and_another_unlinked() {
     );
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sizing_preview_runs_the_leaders_recent_opens_through_sizing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = App::open(paper_opts(dir.path(), "preview"))
+        .await
+        .expect("the app opens");
+    let preview = |r: &str| {
+        app.preview(api::PreviewRequest {
+            leader: "demo-swing".into(),
+            follower: "paper".into(),
+            settings: ratio(r),
+        })
+    };
+    let half = preview("0.5").await.expect("the preview runs");
+    let open = half
+        .last_open
+        .clone()
+        .expect("the demo leader has recent opens");
+    assert!(
+        half.considered_opens > 0 && half.considered_opens <= 100,
+        "up to 100 opens are sized: {half:#?}"
+    );
+    let leader_qty: Decimal = open.qty.parse().expect("decimal");
+    let mine: Decimal = half
+        .follower_qty
+        .as_deref()
+        .expect("half of a demo open is tradable")
+        .parse()
+        .expect("decimal");
+    assert!(
+        mine > Decimal::ZERO && mine <= leader_qty * dec!(0.5),
+        "the follower's quantity is half the leader's, rounded down: {half:#?}"
+    );
+    assert!(
+        half.sentence.contains("would be") && half.sentence.contains(&open.qty),
+        "the sentence names both quantities: {}",
+        half.sentence
+    );
+    assert_eq!(
+        half.follower_open_positions,
+        Some(0),
+        "a fresh paper account is flat"
+    );
+    let tiny = preview("0.00001").await.expect("the preview runs");
+    assert_eq!(
+        tiny.skipped_below_min, tiny.considered_opens,
+        "every open is below the minimum at a ratio of 0.00001: {tiny:#?}"
+    );
+    assert!(tiny.follower_qty.is_none(), "{tiny:#?}");
+    assert!(tiny.sentence.contains("skipped"), "{}", tiny.sentence);
+    app.shutdown().await;
+}

@@ -103,7 +103,15 @@ export type LastOpenDto = { symbol: string, qty: string, price: string, leverage
  */
 marginPct: string | null, };
 
-export type PreviewDto = { lastOpen: LastOpenDto | null, followerQty: string | null, sentence: string, consideredOpens: number, skippedBelowMin: number, };
+export type PreviewDto = { lastOpen: LastOpenDto | null, followerQty: string | null, sentence: string, consideredOpens: number, skippedBelowMin: number, 
+/**
+ * The follower's open positions now (for start-action sentences), when it could be read.
+ */
+followerOpenPositions: number | null, 
+/**
+ * The follower's open orders now, conditional ones included, when it could be read.
+ */
+followerOpenOrders: number | null, };
 
 export type NewCopyRequest = { name: string, 
 /**

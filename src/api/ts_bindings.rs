@@ -4,7 +4,8 @@
 
 use ts_rs::TS;
 
-use super::{ApiError, AppInfo, ErrorCode};
+use super::dto::*;
+use super::{AdoptedDto, ApiError, ErrorCode, LeftAloneDto, RepairDto};
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/ui/src/lib/generated/api.ts");
 
@@ -14,15 +15,54 @@ fn render() -> String {
         ErrorCode::decl(&cfg),
         ApiError::decl(&cfg),
         AppInfo::decl(&cfg),
-        crate::runtime::NotifyLevel::decl(&cfg),
+        PaperDto::decl(&cfg),
+        Environment::decl(&cfg),
+        AccountDto::decl(&cfg),
+        NewAccountRequest::decl(&cfg),
+        KeyCheckKind::decl(&cfg),
+        FindingStatus::decl(&cfg),
+        KeyFindingDto::decl(&cfg),
+        BalanceDto::decl(&cfg),
+        KeyCheckDto::decl(&cfg),
+        FiguresDto::decl(&cfg),
+        LeaderSourceDto::decl(&cfg),
+        LeaderDto::decl(&cfg),
+        EquityPointDto::decl(&cfg),
+        LeaderPositionDto::decl(&cfg),
+        LeaderDetailDto::decl(&cfg),
+        CopyModeDto::decl(&cfg),
+        PresetDto::decl(&cfg),
+        StopActionDto::decl(&cfg),
+        SlippageActionDto::decl(&cfg),
+        StartActionsDto::decl(&cfg),
+        StopLossKind::decl(&cfg),
+        TotalStopLossDto::decl(&cfg),
+        RiskDto::decl(&cfg),
+        CopySettingsDto::decl(&cfg),
+        PreviewRequest::decl(&cfg),
+        LastOpenDto::decl(&cfg),
+        PreviewDto::decl(&cfg),
+        NewCopyRequest::decl(&cfg),
+        ModifyRequest::decl(&cfg),
+        CopyStateDto::decl(&cfg),
+        crate::runtime::hold::HoldKind::decl(&cfg),
+        HoldDto::decl(&cfg),
+        CopyDto::decl(&cfg),
+        PositionDto::decl(&cfg),
+        CopyFiguresDto::decl(&cfg),
+        DecisionDto::decl(&cfg),
+        FillDto::decl(&cfg),
+        CopyStatusDto::decl(&cfg),
+        WeightDto::decl(&cfg),
+        StatusDto::decl(&cfg),
+        EventLevel::decl(&cfg),
         crate::runtime::NotifyKind::decl(&cfg),
         crate::engine::NoticeKind::decl(&cfg),
-        crate::runtime::hold::HoldKind::decl(&cfg),
-        crate::runtime::hold::Hold::decl(&cfg),
-        super::AdoptedDto::decl(&cfg),
-        super::LeftAloneDto::decl(&cfg),
-        super::RepairDto::decl(&cfg),
-        crate::runtime::Notification::decl(&cfg),
+        EventDto::decl(&cfg),
+        ExportDto::decl(&cfg),
+        AdoptedDto::decl(&cfg),
+        LeftAloneDto::decl(&cfg),
+        RepairDto::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust DTOs in `copydesk::api` by `src/api/ts_bindings.rs`.\n\

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use crate::engine::NoticeKind;
@@ -23,8 +23,8 @@ pub enum NotifyLevel {
 
 /// What a notification is about, so the app and the tests branch on a type and never on
 /// prose. Serialised snake_case; the `notifications` table stores the same text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "EventKind"))]
 #[serde(rename_all = "snake_case")]
 pub enum NotifyKind {
     /// A copy's supervisor was spawned (its start plan runs next).

@@ -20,7 +20,8 @@ use crate::secrets::Keychain;
 use crate::store::{DataDir, StoreError};
 
 use super::config::RunConfig;
-use super::{account_venue, KeySource, RuntimeError};
+use super::start::{config_account, open_venue};
+use super::{KeySource, RuntimeError};
 
 /// Why a repair could not be planned or applied.
 #[derive(Debug, thiserror::Error)]
@@ -102,8 +103,12 @@ pub async fn plan(
         .ok_or_else(|| RepairError::NotInConfig(name.to_owned()))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let keys = KeySource::Config(keychain);
-    let leader = account_venue(config, &cfg.leader, &keys, &clock, 5_000)?;
-    let follower = account_venue(config, &cfg.follower, &keys, &clock, 5_000)?;
+    let leader = open_venue(&config_account(config, &cfg.leader, &keys)?, &clock, 5_000)?;
+    let follower = open_venue(
+        &config_account(config, &cfg.follower, &keys)?,
+        &clock,
+        5_000,
+    )?;
     let venue = |who: &str, e: crate::exchange::ExchangeError| {
         RepairError::Venue(format!("cannot read the {who} account: {e}"))
     };

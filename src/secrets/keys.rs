@@ -26,11 +26,6 @@ pub enum KeysError {
     Keychain(#[from] KeychainError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(transparent)]
-    Resolve(#[from] super::source::ResolveError),
-    /// A command refused before touching anything (e.g. a test hook without its switch).
-    #[error("{0}")]
-    Refused(String),
 }
 
 /// A stored key as `keys list` shows it.

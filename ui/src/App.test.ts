@@ -15,6 +15,7 @@ describe("App", () => {
         version: "9.9.9",
         mode: "paper",
         dataDir: "/tmp/x",
+        paper: { running: false, endpoint: null, account: null, balance: null },
       })),
     });
     expect(screen.getByRole("heading", { level: 1 }).textContent).toBe("CopyDesk");

@@ -10,6 +10,6 @@ describe("toApiError", () => {
   });
 
   it("wraps anything else as an internal error with its text", () => {
-    expect(toApiError("boom")).toEqual({ code: "internal", message: "boom" });
+    expect(toApiError("boom")).toEqual({ code: "internal", message: "boom", field: null });
   });
 });

@@ -12,7 +12,7 @@ export function toApiError(raw: unknown): ApiError {
   if (raw && typeof raw === "object" && "code" in raw && "message" in raw) {
     return raw as ApiError;
   }
-  return { code: "internal", message: String(raw) };
+  return { code: "internal", message: String(raw), field: null };
 }
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {

@@ -1,14 +1,18 @@
-//! The `Exchange` port (venue-neutral trait and types) and one module per venue.
+//! The `Exchange` port (venue-neutral trait and types), the venue factory that builds a
+//! port from an account's `exchange` name, and one module per venue.
 //!
-//! The runtime holds venues as `Arc<dyn Exchange>`, so the trait is object-safe: every
-//! method returns a boxed future. Adapters depend inward on `domain` and on this module;
-//! nothing here depends on an adapter.
+//! The runtime holds venues as `Arc<dyn Exchange>` and nothing else, so the trait is
+//! object-safe (every method returns a boxed future) and covers every read the runtime
+//! makes. The port speaks base units and the venue's own symbol names (see [`types`]).
+//! Adapters depend inward on `domain` and on this module; nothing here but the factory
+//! names an adapter.
 
 pub mod binance_usdm;
 pub mod clock;
 pub mod credentials;
 pub mod error;
 pub mod events;
+pub mod factory;
 pub mod types;
 
 use std::fmt;
@@ -24,6 +28,7 @@ pub use clock::{Clock, SystemClock};
 pub use credentials::Credentials;
 pub use error::{ErrorClass, ExchangeError};
 pub use events::AccountEvent;
+pub use factory::{DefaultVenues, VenueError, VenueFactory, VenueOptions, VenueRequest};
 pub use types::*;
 
 /// A boxed, sendable future: what the port's methods return.
@@ -36,6 +41,21 @@ pub type ExResult<T> = Result<T, ExchangeError>;
 pub trait Exchange: Send + Sync + fmt::Debug {
     /// Short venue name for logs and the UI, e.g. `binance-usdm`.
     fn venue(&self) -> &'static str;
+
+    /// Signed size of every open position, alone: the light read periodic reconciliation
+    /// makes of the leader (on Binance weight 5, where [`Exchange::account`] costs 100).
+    fn positions(&self) -> BoxFuture<'_, ExResult<Vec<PositionAmount>>>;
+
+    /// A symbol's mark price (and best bid and ask where the same read has them), for
+    /// sizing and the price checks of a plan.
+    fn quote<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, ExResult<Quote>>;
+
+    /// Measures the venue's clock against the local one and returns the offset (venue
+    /// minus local, ms); later calls of [`Exchange::server_offset_ms`] return it.
+    fn sync_time(&self) -> BoxFuture<'_, ExResult<Millis>>;
+
+    /// The venue's clock minus the local one, as last measured (0 before any measurement).
+    fn server_offset_ms(&self) -> Millis;
 
     /// Balances, positions with their margin, per-symbol leverage and margin mode, open
     /// orders and account modes, read together for reconciliation.

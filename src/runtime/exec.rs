@@ -348,7 +348,7 @@ impl CopyRunner {
                 // Venue time now: the start plan's earlier actions (clean-slate closes) have
                 // been answered, so their fills are at or before it and stay out of the
                 // copy's figures. The follower's offset was synced just before the start.
-                let since = self.clock.now_ms() + self.follower.bin.raw().time_offset_ms();
+                let since = self.clock.now_ms() + self.follower.ex.server_offset_ms();
                 let id = self.copy_id;
                 if let Err(e) = self.with_store(|s| s.figures_base().reset(id, since)) {
                     self.say(

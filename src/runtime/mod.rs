@@ -33,8 +33,10 @@ use tokio::task::JoinHandle;
 
 use crate::domain::CopySettings;
 use crate::engine::{self, CopyContext, CopyState, Ledger, StartInput};
-use crate::exchange::binance_usdm::{BinanceUsdm, Environment, Options};
-use crate::exchange::{Clock, Credentials, EventStream, SystemClock};
+use crate::exchange::{
+    Clock, Credentials, DefaultVenues, EventStream, SystemClock, VenueFactory, VenueOptions,
+    VenueRequest,
+};
 use crate::secrets::{Keychain, SecretPart};
 use crate::store::table::copies::{CopyState as StoredState, NewCopy};
 use crate::store::table::leader_t0::T0Position;
@@ -65,6 +67,9 @@ pub enum RuntimeError {
 pub struct RunOptions {
     pub clock: Arc<dyn Clock>,
     pub engine: EngineOptions,
+    /// Builds each account's venue from its `exchange` field ([`DefaultVenues`] unless a
+    /// test or the app routes some accounts elsewhere).
+    pub venues: Arc<dyn VenueFactory>,
 }
 
 impl Default for RunOptions {
@@ -72,6 +77,7 @@ impl Default for RunOptions {
         Self {
             clock: Arc::new(SystemClock),
             engine: EngineOptions::default(),
+            venues: Arc::new(DefaultVenues),
         }
     }
 }
@@ -131,6 +137,7 @@ fn account_venue(
     config: &RunConfig,
     name: &str,
     keys: &KeySource<'_>,
+    venues: &dyn VenueFactory,
     clock: &Arc<dyn Clock>,
     recv_window_ms: i64,
 ) -> Result<Venue, RuntimeError> {
@@ -155,28 +162,31 @@ fn account_venue(
                 .api_secret
                 .resolve(name, SecretPart::ApiSecret, keychain)
                 .map_err(|e| err(e.to_string()))?;
-            Credentials::new(key.expose(), secret.expose())
+            let credentials = Credentials::new(key.expose(), secret.expose());
+            match &a.api_passphrase {
+                Some(source) => credentials.with_passphrase(
+                    source
+                        .resolve(name, SecretPart::ApiPassphrase, keychain)
+                        .map_err(|e| err(e.to_string()))?,
+                ),
+                None => credentials,
+            }
         }
     };
-    let env = Environment::parse(&a.endpoint).map_err(|e| err(e.to_string()))?;
-    let bin = BinanceUsdm::new(
-        &env,
-        Some(credentials),
-        Options {
-            clock: Some(clock.clone()),
-            // The resend rule waits out the same window the venue applies.
-            http: crate::exchange::binance_usdm::HttpConfig {
+    let ex = venues
+        .connect(VenueRequest {
+            account: name,
+            exchange: &a.exchange,
+            endpoint: &a.endpoint,
+            credentials: Some(credentials),
+            options: VenueOptions {
+                clock: clock.clone(),
+                // The resend rule waits out the same window the venue applies.
                 recv_window_ms: u64::try_from(recv_window_ms).unwrap_or(5_000),
-                ..Default::default()
             },
-            ..Options::default()
-        },
-    )
-    .map_err(|e| err(e.to_string()))?;
-    Ok(Venue {
-        ex: Arc::new(bin.clone()),
-        bin,
-    })
+        })
+        .map_err(|e| err(e.to_string()))?;
+    Ok(Venue { ex })
 }
 
 /// Opens an account's stream and waits for its first snapshot.
@@ -250,11 +260,19 @@ pub async fn start_keys(
     let mut reserved: HashMap<String, Decimal> = HashMap::new();
     // Everything is checked before anything starts.
     for c in &config.copies {
-        let leader = account_venue(config, &c.leader, keys, &clock, opts.engine.recv_window_ms)?;
+        let leader = account_venue(
+            config,
+            &c.leader,
+            keys,
+            &*opts.venues,
+            &clock,
+            opts.engine.recv_window_ms,
+        )?;
         let follower = account_venue(
             config,
             &c.follower,
             keys,
+            &*opts.venues,
             &clock,
             opts.engine.recv_window_ms,
         )?;
@@ -319,9 +337,9 @@ pub async fn start_keys(
                 copy: c.name.clone(),
                 message,
             };
-            let offset = {
-                let _ = follower.bin.raw().sync_time().await;
-                follower.bin.raw().time_offset_ms()
+            let offset = match follower.ex.sync_time().await {
+                Ok(offset) => offset,
+                Err(_) => follower.ex.server_offset_ms(),
             };
             let now = clock.now_ms();
             let mut guard = store
@@ -505,7 +523,7 @@ pub async fn start_keys(
                     .collect();
                 for sym in symbols {
                     if let Some(r) = rules.get(&sym) {
-                        if let Ok(m) = follower::market(&follower.bin, r).await {
+                        if let Ok(m) = follower::market(&*follower.ex, r).await {
                             market.insert(sym, m);
                         }
                     }

@@ -14,7 +14,6 @@ use tokio::sync::{mpsc, watch};
 
 use crate::domain::{SignalKind, StopAction};
 use crate::engine::{self, CopyContext, CopyState, MarketInfo, PlanInput, PositionKey};
-use crate::exchange::binance_usdm::BinanceUsdm;
 use crate::exchange::{AccountEvent, AccountSnapshot, Clock, EventStream, Exchange, SymbolRules};
 use crate::store::{Store, StoreError};
 
@@ -52,11 +51,10 @@ impl Default for EngineOptions {
     }
 }
 
-/// An account on its venue: the port, and the adapter for calls the port lacks.
+/// An account on its venue: the port, and nothing of the adapter behind it.
 #[derive(Debug, Clone)]
 pub struct Venue {
     pub ex: Arc<dyn Exchange>,
-    pub bin: BinanceUsdm,
 }
 
 /// A local clock step bigger than this between two one-second ticks means the machine
@@ -221,8 +219,8 @@ impl CopyRunner {
     }
 
     pub(crate) async fn sync_time(&mut self) {
-        if self.follower.bin.raw().sync_time().await.is_ok() {
-            self.server_offset_ms = self.follower.bin.raw().time_offset_ms();
+        if let Ok(offset) = self.follower.ex.sync_time().await {
+            self.server_offset_ms = offset;
         }
     }
 
@@ -255,7 +253,7 @@ impl CopyRunner {
 
     pub(crate) async fn market_of(&self, name: &str) -> Option<MarketInfo> {
         let rules = self.rules.get(name)?;
-        market(&self.follower.bin, rules).await.ok()
+        market(&*self.follower.ex, rules).await.ok()
     }
 
     /// Current market info of every symbol the copy's ledger holds (symbols whose prices

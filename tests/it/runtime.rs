@@ -11,6 +11,8 @@ mod disconnect;
 mod examples;
 mod funding;
 mod guard;
+mod memory_venue;
+mod port;
 mod protection;
 mod refusals;
 mod reset;

@@ -24,9 +24,10 @@ use crate::domain::{MarginMode, PositionMode, PositionSide, Price, Side};
 use crate::exchange::{
     AccountSnapshot, BoxFuture, CancelOutcome, Clock, ConditionalKind, ConditionalOrderRequest,
     ConditionalPlacement, ConditionalReport, ConditionalSize, Credentials, EventStream, ExResult,
-    Exchange, ExchangeError, IncomeQuery, IncomeRecord, KeyCheck, KeyRole, MarginChange, OrderKind,
-    OrderReport, OrderRequest, Placement, RulesUpdate, SettingOutcome, SymbolRules, SystemClock,
-    TimeInForce, TradeQuery, TradingStatus, TriggerPrice, UserTrade,
+    Exchange, ExchangeError, IncomeQuery, IncomeRecord, KeyCheck, KeyRole, MarginChange, Millis,
+    OrderKind, OrderReport, OrderRequest, Placement, PositionAmount, Quote, RulesUpdate,
+    SettingOutcome, SymbolRules, SystemClock, TimeInForce, TradeQuery, TradingStatus, TriggerPrice,
+    UserTrade,
 };
 
 pub use env::{Endpoints, Environment};
@@ -137,6 +138,45 @@ impl Inner {
             )
             .await?;
         Ok(Price::new(p.mark_price).ok())
+    }
+
+    /// Every open position's size, from `positionRisk` alone (weight 5).
+    async fn position_amounts(&self) -> ExResult<Vec<PositionAmount>> {
+        const WHAT: &str = "GET /fapi/v3/positionRisk";
+        let rows: Vec<RawPositionRisk> = self
+            .get(Call::new(
+                Method::GET,
+                "/fapi/v3/positionRisk",
+                Security::Signed,
+                5,
+            ))
+            .await?;
+        rows.into_iter()
+            .filter(|r| !r.position_amt.is_zero())
+            .map(|r| {
+                Ok(PositionAmount {
+                    position_side: map::position_side(WHAT, "positionSide", &r.position_side)?,
+                    symbol: r.symbol,
+                    signed_quantity: r.position_amt,
+                })
+            })
+            .collect()
+    }
+
+    async fn quote(&self, symbol: &str) -> ExResult<Quote> {
+        let mark = self
+            .mark_price(symbol)
+            .await?
+            .ok_or_else(|| ExchangeError::Invalid {
+                field: "markPrice",
+                reason: format!("no mark price for {symbol}"),
+            })?;
+        Ok(Quote {
+            symbol: symbol.to_owned(),
+            mark_price: mark,
+            best_bid: None,
+            best_ask: None,
+        })
     }
 
     async fn refresh_rules(&self) -> ExResult<RulesUpdate> {
@@ -512,6 +552,25 @@ fn tif_word(t: TimeInForce) -> &'static str {
 impl Exchange for BinanceUsdm {
     fn venue(&self) -> &'static str {
         VENUE
+    }
+
+    fn positions(&self) -> BoxFuture<'_, ExResult<Vec<PositionAmount>>> {
+        Box::pin(self.inner.position_amounts())
+    }
+
+    fn quote<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, ExResult<Quote>> {
+        Box::pin(self.inner.quote(symbol))
+    }
+
+    fn sync_time(&self) -> BoxFuture<'_, ExResult<Millis>> {
+        Box::pin(async move {
+            self.inner.raw.sync_time().await?;
+            Ok(self.inner.raw.time_offset_ms())
+        })
+    }
+
+    fn server_offset_ms(&self) -> Millis {
+        self.inner.raw.time_offset_ms()
     }
 
     fn account(&self) -> BoxFuture<'_, ExResult<AccountSnapshot>> {

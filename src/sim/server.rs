@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use super::clock::{Millis, SimClock};
 use super::demo::{self, DemoLeader};
 use super::error::ApiResult;
-use super::exchange::{random_token, AccountKeys, Exchange, ModelConfig, NewAccount};
+use super::exchange::{random_token, AccountKeys, ModelConfig, NewAccount, SimVenue};
 use super::faults::Faults;
 use super::limits::{LimitConfig, Limiter};
 use super::{admin, rest, ws};
@@ -93,7 +93,7 @@ impl SimConfig {
 
 /// State shared by every handler. `Debug` shows no secrets.
 pub struct Shared {
-    pub exchange: Mutex<Exchange>,
+    pub exchange: Mutex<SimVenue>,
     pub clock: Arc<SimClock>,
     pub limiter: Limiter,
     pub faults: Faults,
@@ -113,7 +113,7 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Shared {
-    pub fn ex(&self) -> MutexGuard<'_, Exchange> {
+    pub fn ex(&self) -> MutexGuard<'_, SimVenue> {
         // A panic elsewhere must not take the whole simulator down with it.
         self.exchange.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -137,7 +137,7 @@ impl Simulator {
     /// Binds, builds the model (and demo leaders) and serves until [`SimHandle::shutdown`].
     pub async fn start(config: SimConfig) -> std::io::Result<SimHandle> {
         let clock = Arc::new(SimClock::new());
-        let mut exchange = Exchange::new(clock.clone(), config.model.clone());
+        let mut exchange = SimVenue::new(clock.clone(), config.model.clone());
         let demo = demo::create_leaders(&mut exchange, config.demo_leaders, config.seed);
         let (stop, stop_rx) = watch::channel(false);
         let shared = Arc::new(Shared {

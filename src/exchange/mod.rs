@@ -9,6 +9,7 @@ pub mod clock;
 pub mod credentials;
 pub mod error;
 pub mod events;
+pub mod market;
 pub mod types;
 
 use std::fmt;
@@ -24,6 +25,7 @@ pub use clock::{Clock, SystemClock};
 pub use credentials::Credentials;
 pub use error::{ErrorClass, ExchangeError};
 pub use events::AccountEvent;
+pub use market::{MarketEvent, MarketStream, WeightUsage};
 pub use types::*;
 
 /// A boxed, sendable future: what the port's methods return.
@@ -127,6 +129,15 @@ pub trait Exchange: Send + Sync + fmt::Debug {
 
     /// Checks what the key may do, for the given role.
     fn check_key(&self, role: KeyRole) -> BoxFuture<'_, ExResult<KeyCheck>>;
+
+    /// Starts the public market streams: every symbol's mark price, and the best bid/ask
+    /// of the symbols asked for through [`MarketStream::watcher`]. They reconnect by
+    /// themselves and say so with `Disconnected` / `Connected`.
+    fn market_stream(&self) -> BoxFuture<'_, ExResult<MarketStream>>;
+
+    /// What the request-weight budget this account shares with the others on its address
+    /// has used and made wait.
+    fn weight(&self) -> WeightUsage;
 }
 
 /// A running private stream. Dropping it stops the stream task.

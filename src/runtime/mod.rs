@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+mod account_state;
 mod exec;
 pub mod failpoint;
 mod figures;
@@ -245,6 +246,10 @@ pub async fn start_keys(
     let notifier = Notifier::new(store.clone());
     let from_start = notifier.subscribe();
     let registry: Registry = Arc::new(Mutex::new(BTreeMap::new()));
+    // One state per follower account, kept by its streams and shared by its copies.
+    let mut accounts: HashMap<String, Arc<account_state::SharedAccount>> = HashMap::new();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
     let clock = opts.clock.clone();
     let mut prepared = Vec::new();
     let mut reserved: HashMap<String, Decimal> = HashMap::new();
@@ -286,6 +291,20 @@ pub async fn start_keys(
                 c.follower
             ))
         })?;
+        let account = match accounts.get(&c.follower) {
+            Some(a) => a.clone(),
+            None => {
+                let a = Arc::new(account_state::SharedAccount::default());
+                tasks.push(tokio::spawn(account_state::feed_markets(
+                    follower.ex.clone(),
+                    a.clone(),
+                    stop_rx.clone(),
+                )));
+                accounts.insert(c.follower.clone(), a.clone());
+                a
+            }
+        };
+        account.lock().resynced(fsnap.clone());
         let used = reserved.entry(c.follower.clone()).or_default();
         let ctx = crate::domain::settings::SetupContext {
             follower_can_trade_futures: true,
@@ -308,12 +327,13 @@ pub async fn start_keys(
             fsnap,
             leader_stream,
             follower_stream,
+            account,
         ));
     }
-    let (stop_tx, stop_rx) = watch::channel(false);
     let mut commands = HashMap::new();
-    let mut tasks = Vec::new();
-    for (c, leader, follower, rules, lsnap, fsnap, leader_stream, follower_stream) in prepared {
+    for (c, leader, follower, rules, lsnap, fsnap, leader_stream, follower_stream, account) in
+        prepared
+    {
         let (copy_id, leader_id, mut ctx, start_plan) = {
             let setup = |message: String| RuntimeError::Setup {
                 copy: c.name.clone(),
@@ -536,6 +556,7 @@ pub async fn start_keys(
             rules,
             opts: opts.engine,
             registry: registry.clone(),
+            account,
         });
         if !foreign.is_empty() {
             runner.say(
@@ -545,7 +566,6 @@ pub async fn start_keys(
             );
         }
         runner.tracker.reset(&lsnap);
-        runner.cached = Some(fsnap);
         let (tx, rx) = mpsc::channel(16);
         commands.insert(c.name.clone(), tx);
         let stop = stop_rx.clone();

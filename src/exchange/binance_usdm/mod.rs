@@ -8,6 +8,7 @@ pub mod filters;
 pub mod http;
 pub mod keycheck;
 pub mod limiter;
+mod market_ws;
 pub mod map;
 pub mod parse;
 pub mod sign;
@@ -789,5 +790,13 @@ impl Exchange for BinanceUsdm {
 
     fn check_key(&self, role: KeyRole) -> BoxFuture<'_, ExResult<KeyCheck>> {
         Box::pin(keycheck::check(&self.inner, role))
+    }
+
+    fn market_stream(&self) -> BoxFuture<'_, ExResult<crate::exchange::MarketStream>> {
+        Box::pin(async move { Ok(market_ws::spawn(&self.inner)) })
+    }
+
+    fn weight(&self) -> crate::exchange::WeightUsage {
+        self.inner.raw.limiter().usage()
     }
 }

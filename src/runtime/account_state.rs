@@ -110,14 +110,17 @@ impl AccountState {
                 if *at < read_started {
                     continue;
                 }
-                snap.positions
-                    .retain(|p| (p.symbol.clone(), p.position_side) != *key);
-                if let Some(p) = old
-                    .positions
-                    .iter()
-                    .find(|p| (p.symbol.clone(), p.position_side) == *key)
-                {
-                    snap.positions.push(p.clone());
+                let same = |p: &&PositionSnapshot| (p.symbol.clone(), p.position_side) == *key;
+                let streamed = old.positions.iter().find(same).cloned();
+                let read = snap.positions.iter().find(same).map(|p| p.signed_quantity);
+                // Only a quantity the read missed is taken from the stream; everything else
+                // (maintenance margin, notional) is the venue's.
+                if let Some(p) = streamed {
+                    if read != Some(p.signed_quantity) {
+                        snap.positions
+                            .retain(|x| (x.symbol.clone(), x.position_side) != *key);
+                        snap.positions.push(p);
+                    }
                 }
             }
         }

@@ -20,8 +20,8 @@ use tokio::sync::mpsc;
 use crate::domain::{MarginMode, PositionSide, Price};
 use crate::exchange::events::{BalancePositionUpdate, Execution};
 use crate::exchange::{
-    AccountEvent, AccountSnapshot, ConditionalReport, ConditionalStatus, MarketEvent,
-    OrderReport, PositionSnapshot, SymbolSetting,
+    AccountEvent, AccountSnapshot, ConditionalReport, ConditionalStatus, MarketEvent, OrderReport,
+    PositionSnapshot, SymbolSetting,
 };
 
 /// The venue sends every mark each second; a mark older than this means the market
@@ -414,7 +414,11 @@ impl AccountState {
     pub fn estimate(&self, now: i64) -> Option<AccountSnapshot> {
         let base = self.snap.as_ref()?;
         let mut s = base.clone();
-        for f in self.pending.iter().filter(|f| now - f.local_at <= PENDING_MS) {
+        for f in self
+            .pending
+            .iter()
+            .filter(|f| now - f.local_at <= PENDING_MS)
+        {
             let leverage = s
                 .symbol_settings
                 .iter()
@@ -453,7 +457,8 @@ impl AccountState {
         {
             main.unrealized_pnl += d_upnl;
             main.margin_balance += d_upnl;
-            main.available_balance = (main.available_balance + d_upnl - d_margin).max(Decimal::ZERO);
+            main.available_balance =
+                (main.available_balance + d_upnl - d_margin).max(Decimal::ZERO);
         }
         s.taken_at = now;
         Some(s)

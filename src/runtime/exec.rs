@@ -264,7 +264,12 @@ impl CopyRunner {
         let Some(report) = report else {
             return Decimal::ZERO;
         };
+        self.last_report = None;
         let filled = self.finish(&o.symbol.name, report).await;
+        // The fill counts in the account state at once, before the stream reports it.
+        if let Some(r) = self.last_report.take() {
+            self.account.lock().own_fill(&r, self.clock.now_ms());
+        }
         failpoint::hit("after_fill");
         filled
     }
@@ -283,7 +288,9 @@ impl CopyRunner {
             }
         }
         self.record(&r);
-        r.filled_quantity.get()
+        let filled = r.filled_quantity.get();
+        self.last_report = Some(r);
+        filled
     }
 
     /// Stores where the time went for one order sent in answer to a leader event.
@@ -310,7 +317,6 @@ impl CopyRunner {
 
     /// Writes an order report to the journal.
     pub(crate) fn record(&self, r: &OrderReport) {
-        self.account.lock().own_fill(r, self.clock.now_ms());
         let now = self.clock.now_ms();
         let id = r.client_id.clone();
         let filled = r.filled_quantity.get();

@@ -7,10 +7,10 @@
 //! [`RuntimeHandle`] is what the app and the CLI hold: notifications, pause, resume, panic,
 //! and a clean shutdown that keeps all state in the database.
 
+mod account_state;
 pub mod cli;
 pub mod config;
 pub mod demo;
-mod account_state;
 mod exec;
 pub mod failpoint;
 mod figures;

@@ -17,8 +17,8 @@ use tokio::task::JoinHandle;
 
 use crate::engine::{self, ActionKind};
 use crate::exchange::{
-    ClientOrderId, ConditionalKind, ConditionalOrderRequest, ConditionalPlacement,
-    ConditionalSize, Exchange, TriggerPrice,
+    ClientOrderId, ConditionalKind, ConditionalOrderRequest, ConditionalPlacement, ConditionalSize,
+    Exchange, TriggerPrice,
 };
 use crate::store::table::journal::{OrderType as JournalType, PlannedOrder};
 

@@ -102,6 +102,8 @@ pub struct CopyRunner {
     pub(crate) committed_us: i64,
     /// The order the plan's commit already marked as sent.
     pub(crate) sent_in_plan: Option<String>,
+    /// The final report of the order `finish` settled last.
+    pub(crate) last_report: Option<crate::exchange::OrderReport>,
     /// The stop worker's queue while the supervisor loop runs.
     pub(crate) stops: Option<mpsc::UnboundedSender<super::protection::StopJob>>,
     /// Long limiter waits already announced.
@@ -172,6 +174,7 @@ impl CopyRunner {
             sent_in_plan: None,
             long_waits_seen: 0,
             stops: None,
+            last_report: None,
             next_reconcile_ms: 0,
             next_mark_check_ms: 0,
             unconfirmed: None,
@@ -256,7 +259,8 @@ impl CopyRunner {
     /// A snapshot for reconciliation: one REST read per follower account per half
     /// reconciliation interval, shared by all its copies; within that, the stream state.
     pub(crate) async fn fresh_snapshot(&mut self) -> Option<AccountSnapshot> {
-        self.snapshot_within(ms(self.opts.reconcile_every) / 2).await
+        self.snapshot_within(ms(self.opts.reconcile_every) / 2)
+            .await
     }
 
     async fn snapshot_within(&mut self, max_age_ms: i64) -> Option<AccountSnapshot> {
@@ -583,17 +587,19 @@ impl CopyRunner {
                     Some(Command::Panic) => self.stop_copy(StopAction::CloseAll, "panic (kill switch)").await,
                     None => {}
                 },
-                ev = leader_stream.next() => match ev {
-                    Some(ev) => self.on_leader(ev).await,
-                    None => {
-                        self.say(NotifyLevel::Error, "error", "leader stream ended; copying stops".into());
-                        break;
-                    }
-                },
+                // The follower's own events first: the next signal plans from the account
+                // as its stream last reported it.
                 ev = follower_stream.next() => match ev {
                     Some(ev) => self.on_follower(ev).await,
                     None => {
                         self.say(NotifyLevel::Error, "error", "follower stream ended; copying stops".into());
+                        break;
+                    }
+                },
+                ev = leader_stream.next() => match ev {
+                    Some(ev) => self.on_leader(ev).await,
+                    None => {
+                        self.say(NotifyLevel::Error, "error", "leader stream ended; copying stops".into());
                         break;
                     }
                 },

@@ -1650,7 +1650,11 @@ mod offline_protection {
         // One tick beyond the bound: cancel and place.
         f.positions[0].entry_price = entry + tick * Decimal::from(RESTOP_TICKS + 1);
         let far = plan_protection(&c, &f, &markets);
-        assert_eq!(stops(&far).len(), 1, "beyond the bound the stop is re-placed");
+        assert_eq!(
+            stops(&far).len(),
+            1,
+            "beyond the bound the stop is re-placed"
+        );
         assert!(
             far.actions
                 .iter()

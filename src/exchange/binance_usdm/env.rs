@@ -103,7 +103,11 @@ impl Endpoints {
         let mut url = self.ws.clone();
         url.set_path(&format!("/{host_path}/stream"));
         // Stream names (`!markPrice@arr@1s`) go as written: the venue expects them so.
-        url.set_query((!streams.is_empty()).then(|| format!("streams={streams}")).as_deref());
+        url.set_query(
+            (!streams.is_empty())
+                .then(|| format!("streams={streams}"))
+                .as_deref(),
+        );
         url
     }
 

@@ -84,7 +84,11 @@ fn halted(h: &watch::Receiver<bool>) -> bool {
     *h.borrow()
 }
 
-async fn pause(clock: &Arc<dyn crate::exchange::Clock>, d: Duration, h: &mut watch::Receiver<bool>) {
+async fn pause(
+    clock: &Arc<dyn crate::exchange::Clock>,
+    d: Duration,
+    h: &mut watch::Receiver<bool>,
+) {
     tokio::select! {
         _ = clock.sleep(d) => {}
         _ = h.changed() => {}

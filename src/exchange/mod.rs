@@ -78,6 +78,14 @@ pub trait Exchange: Send + Sync + fmt::Debug {
         client_id: &'a str,
     ) -> BoxFuture<'a, ExResult<Option<ConditionalReport>>>;
 
+    /// Cancels a conditional order by client id without reading it first (one request
+    /// instead of two, for the hot path); false when it was not open.
+    fn cancel_conditional_blind<'a>(
+        &'a self,
+        symbol: &'a str,
+        client_id: &'a str,
+    ) -> BoxFuture<'a, ExResult<bool>>;
+
     /// Looks a conditional order up by client id; `None` when the venue does not know it.
     fn query_conditional<'a>(
         &'a self,

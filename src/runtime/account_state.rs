@@ -389,6 +389,17 @@ impl AccountState {
             .map(|(p, _)| *p)
     }
 
+    /// Why [`Self::mark`] has no price for a symbol, for the log.
+    pub fn mark_gap(&self, symbol: &str, now: i64) -> String {
+        if !self.marks_up {
+            return "the mark-price stream is not connected".into();
+        }
+        match self.marks.get(symbol) {
+            None => format!("the mark-price stream has sent no mark for {symbol} yet"),
+            Some((_, at)) => format!("the last mark for {symbol} is {} ms old", now - at),
+        }
+    }
+
     /// The price a market order would meet: the mid of the best bid and ask when the book
     /// stream has them, else the mark.
     pub fn current(&self, symbol: &str, now: i64) -> Option<Decimal> {

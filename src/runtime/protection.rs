@@ -76,7 +76,7 @@ impl StopWorker {
             }
             ActionKind::CancelProtectiveStop { client_id, symbol } => self
                 .ex
-                .cancel_conditional(symbol, client_id)
+                .cancel_conditional_blind(symbol, client_id)
                 .await
                 .map(|_| self.account.lock().conditional_gone(client_id)),
             _ => Ok(()),

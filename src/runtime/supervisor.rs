@@ -297,10 +297,16 @@ impl CopyRunner {
     pub(crate) async fn market_of(&self, name: &str) -> Option<MarketInfo> {
         let rules = self.rules.get(name)?;
         let now = self.clock.now_ms();
-        let (mark, current) = {
+        let (mark, current, gap) = {
             let mut st = self.account.lock();
             st.want_book(name);
-            (st.mark(name, now), st.current(name, now))
+            let mark = st.mark(name, now);
+            let gap = if mark.is_none() {
+                st.mark_gap(name, now)
+            } else {
+                String::new()
+            };
+            (mark, st.current(name, now), gap)
         };
         match mark.and_then(|m| crate::domain::Price::new(m).ok()) {
             Some(mark) => Some(MarketInfo {
@@ -316,6 +322,7 @@ impl CopyRunner {
                     copy = %self.name,
                     symbol = name,
                     stale_after_ms = MARK_STALE_MS,
+                    %gap,
                     "no current mark price from the market stream; reading it over REST"
                 );
                 market(&self.follower.bin, rules).await.ok()

@@ -21,6 +21,32 @@ use super::Inner;
 
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
+/// A streamed mark older than this is not used to check an order's minimum notional; the
+/// venue sends one every second.
+pub(crate) const MARK_FRESH_MS: i64 = 5_000;
+
+type Marks = Arc<std::sync::Mutex<std::collections::HashMap<String, (rust_decimal::Decimal, i64)>>>;
+
+/// The marks streamed from one venue host, shared by every account on it: an order's
+/// minimum-notional check uses them instead of a REST read.
+fn marks_for(host: &str) -> Marks {
+    static REGISTRY: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, Marks>>,
+    > = std::sync::OnceLock::new();
+    let registry = REGISTRY.get_or_init(Default::default);
+    let mut map = registry.lock().unwrap_or_else(|e| e.into_inner());
+    map.entry(host.to_owned()).or_default().clone()
+}
+
+/// The streamed mark of a symbol on a host, when fresh.
+pub(crate) fn fresh_mark(host: &str, symbol: &str, now: i64) -> Option<Price> {
+    let marks = marks_for(host);
+    let m = marks.lock().unwrap_or_else(|e| e.into_inner());
+    m.get(symbol)
+        .filter(|(_, at)| now - at <= MARK_FRESH_MS)
+        .and_then(|(p, _)| Price::new(*p).ok())
+}
+
 /// Starts both sockets' tasks.
 pub(crate) fn spawn(inner: &Arc<Inner>) -> MarketStream {
     let (tx, rx) = mpsc::channel(4096);
@@ -100,6 +126,7 @@ async fn marks(inner: Arc<Inner>, tx: mpsc::Sender<MarketEvent>, mut halt: watch
     let url = inner
         .endpoints
         .market_stream_url("market", "!markPrice@arr@1s");
+    let cache = marks_for(&inner.endpoints.limiter_key());
     let mut backoff = Duration::from_millis(500);
     while !halted(&halt) {
         let mut socket = match open(url.as_str()).await {
@@ -124,7 +151,16 @@ async fn marks(inner: Arc<Inner>, tx: mpsc::Sender<MarketEvent>, mut halt: watch
                 msg = socket.next() => match msg {
                     Some(Ok(Message::Text(t))) => {
                         let now = clock.now_ms();
-                        for ev in parse_marks(t.as_str(), now) {
+                        let events = parse_marks(t.as_str(), now);
+                        {
+                            let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+                            for ev in &events {
+                                if let MarketEvent::Mark { symbol, price, .. } = ev {
+                                    c.insert(symbol.clone(), (price.get(), now));
+                                }
+                            }
+                        }
+                        for ev in events {
                             if tx.send(ev).await.is_err() { return; }
                         }
                     }
@@ -307,5 +343,43 @@ mod tests {
             parse_book(r#"{"result":null,"id":1}"#, 8).is_none(),
             "a SUBSCRIBE answer is no book"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_simulator_serves_marks_for_every_symbol_and_books_on_request() {
+        let sim = crate::sim::Simulator::start(crate::sim::SimConfig::default())
+            .await
+            .expect("simulator starts");
+        sim.set_price("BTCUSDT", rust_decimal::Decimal::from(50_000))
+            .expect("price set");
+        let env = super::super::Environment::parse(&sim.base_url()).expect("endpoint");
+        let ex = super::super::BinanceUsdm::new(&env, None, super::super::Options::default())
+            .expect("adapter");
+        let mut stream = crate::exchange::Exchange::market_stream(&ex)
+            .await
+            .expect("market stream");
+        let _ = stream.watcher().send("BTCUSDT".into());
+        let (mut mark, mut book, mut connected) = (false, false, false);
+        let wait = async {
+            while let Some(ev) = stream.next().await {
+                match ev {
+                    MarketEvent::Connected { .. } => connected = true,
+                    MarketEvent::Mark { symbol, .. } if symbol == "BTCUSDT" => mark = true,
+                    MarketEvent::Book { symbol, .. } if symbol == "BTCUSDT" => book = true,
+                    _ => {}
+                }
+                if mark && connected {
+                    // A price move publishes the book ticker.
+                    let _ = sim.set_price("BTCUSDT", rust_decimal::Decimal::from(50_010));
+                }
+                if mark && book && connected {
+                    return;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(10), wait).await;
+        assert!(connected, "the market sockets announce they are open");
+        assert!(mark, "the mark-price array brings BTCUSDT's mark");
+        assert!(book, "the book ticker of a watched symbol arrives");
     }
 }

@@ -308,8 +308,17 @@ impl Inner {
                 time_in_force,
             } => (Some(price), Some(time_in_force)),
         };
+        // A market order's minimum notional is checked at the mark: the streamed one when
+        // this host's market stream runs, else one REST read.
         let mark = match limit {
-            None => self.mark_price(&req.symbol).await?,
+            None => match market_ws::fresh_mark(
+                &self.endpoints.limiter_key(),
+                &req.symbol,
+                self.raw.clock().now_ms(),
+            ) {
+                Some(m) => Some(m),
+                None => self.mark_price(&req.symbol).await?,
+            },
             Some(_) => None,
         };
         let prepared = filters::prepare(&rules, req.side, req.quantity, limit, mark, reduces)?;
@@ -593,6 +602,25 @@ impl Exchange for BinanceUsdm {
                     code: -2011 | -2013,
                     ..
                 }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    fn cancel_conditional_blind<'a>(
+        &'a self,
+        _symbol: &'a str,
+        client_id: &'a str,
+    ) -> BoxFuture<'a, ExResult<bool>> {
+        Box::pin(async move {
+            let call = Call::new(Method::DELETE, "/fapi/v1/algoOrder", Security::Signed, 1)
+                .param("clientAlgoId", client_id);
+            match self.inner.get::<CodeMsg>(call).await {
+                Ok(_) => Ok(true),
+                Err(ExchangeError::Rejected {
+                    code: -2011 | -2013,
+                    ..
+                }) => Ok(false),
                 Err(e) => Err(e),
             }
         })

@@ -16,6 +16,7 @@
 
 pub mod analytics;
 pub mod api;
+pub mod bench;
 pub mod domain;
 pub mod engine;
 pub mod exchange;

@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod error;
 pub mod events;
 pub mod factory;
+pub mod market;
 pub mod types;
 
 use std::fmt;
@@ -29,6 +30,7 @@ pub use credentials::Credentials;
 pub use error::{ErrorClass, ExchangeError};
 pub use events::AccountEvent;
 pub use factory::{DefaultVenues, VenueError, VenueFactory, VenueOptions, VenueRequest};
+pub use market::{MarketEvent, MarketStream, WeightUsage};
 pub use types::*;
 
 /// A boxed, sendable future: what the port's methods return.
@@ -96,6 +98,14 @@ pub trait Exchange: Send + Sync + fmt::Debug {
         client_id: &'a str,
     ) -> BoxFuture<'a, ExResult<Option<ConditionalReport>>>;
 
+    /// Cancels a conditional order by client id without reading it first (one request
+    /// instead of two, for the hot path); false when it was not open.
+    fn cancel_conditional_blind<'a>(
+        &'a self,
+        symbol: &'a str,
+        client_id: &'a str,
+    ) -> BoxFuture<'a, ExResult<bool>>;
+
     /// Looks a conditional order up by client id; `None` when the venue does not know it.
     fn query_conditional<'a>(
         &'a self,
@@ -147,6 +157,15 @@ pub trait Exchange: Send + Sync + fmt::Debug {
 
     /// Checks what the key may do, for the given role.
     fn check_key(&self, role: KeyRole) -> BoxFuture<'_, ExResult<KeyCheck>>;
+
+    /// Starts the public market streams: every symbol's mark price, and the best bid/ask
+    /// of the symbols asked for through [`MarketStream::watcher`]. They reconnect by
+    /// themselves and say so with `Disconnected` / `Connected`.
+    fn market_stream(&self) -> BoxFuture<'_, ExResult<MarketStream>>;
+
+    /// What the request-weight budget this account shares with the others on its address
+    /// has used and made wait.
+    fn weight(&self) -> WeightUsage;
 }
 
 /// A running private stream. Dropping it stops the stream task.

@@ -261,6 +261,7 @@ mod tests {
                 venue: at,
                 transaction: None,
                 received: at,
+                received_us: at * 1000,
             },
             reason,
             balances: Vec::new(),

@@ -7,6 +7,7 @@
 //! [`RuntimeHandle`] is what the app and the CLI hold: notifications, pause, resume, panic,
 //! and a clean shutdown that keeps all state in the database.
 
+mod account_state;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -255,6 +256,10 @@ pub async fn start_keys(
     let notifier = Notifier::new(store.clone());
     let from_start = notifier.subscribe();
     let registry: Registry = Arc::new(Mutex::new(BTreeMap::new()));
+    // One state per follower account, kept by its streams and shared by its copies.
+    let mut accounts: HashMap<String, Arc<account_state::SharedAccount>> = HashMap::new();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
     let clock = opts.clock.clone();
     let mut prepared = Vec::new();
     let mut reserved: HashMap<String, Decimal> = HashMap::new();
@@ -304,6 +309,20 @@ pub async fn start_keys(
                 c.follower
             ))
         })?;
+        let account = match accounts.get(&c.follower) {
+            Some(a) => a.clone(),
+            None => {
+                let a = Arc::new(account_state::SharedAccount::default());
+                tasks.push(tokio::spawn(account_state::feed_markets(
+                    follower.ex.clone(),
+                    a.clone(),
+                    stop_rx.clone(),
+                )));
+                accounts.insert(c.follower.clone(), a.clone());
+                a
+            }
+        };
+        account.lock().resynced(fsnap.clone());
         let used = reserved.entry(c.follower.clone()).or_default();
         let ctx = crate::domain::settings::SetupContext {
             follower_can_trade_futures: true,
@@ -326,12 +345,13 @@ pub async fn start_keys(
             fsnap,
             leader_stream,
             follower_stream,
+            account,
         ));
     }
-    let (stop_tx, stop_rx) = watch::channel(false);
     let mut commands = HashMap::new();
-    let mut tasks = Vec::new();
-    for (c, leader, follower, rules, lsnap, fsnap, leader_stream, follower_stream) in prepared {
+    for (c, leader, follower, rules, lsnap, fsnap, leader_stream, follower_stream, account) in
+        prepared
+    {
         let (copy_id, leader_id, mut ctx, start_plan) = {
             let setup = |message: String| RuntimeError::Setup {
                 copy: c.name.clone(),
@@ -554,6 +574,7 @@ pub async fn start_keys(
             rules,
             opts: opts.engine,
             registry: registry.clone(),
+            account,
         });
         if !foreign.is_empty() {
             runner.say(
@@ -563,7 +584,6 @@ pub async fn start_keys(
             );
         }
         runner.tracker.reset(&lsnap);
-        runner.cached = Some(fsnap);
         let (tx, rx) = mpsc::channel(16);
         commands.insert(c.name.clone(), tx);
         let stop = stop_rx.clone();

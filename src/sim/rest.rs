@@ -125,6 +125,9 @@ async fn handle(
         Err(e) => return with_weight(e.into_response(), used),
     };
 
+    shared
+        .limiter
+        .count_request(method.as_str(), &path, account.as_deref(), weight);
     let mut counts = None;
     if places_order {
         if let Some(acc) = &account {

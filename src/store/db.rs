@@ -202,6 +202,10 @@ impl Store {
         CopyStates::on(&self.conn)
     }
     /// Funding payments per copy.
+    pub fn latency(&self) -> super::table::latency::Latency<'_> {
+        super::table::latency::Latency::on(&self.conn)
+    }
+
     pub fn copy_funding(&self) -> super::table::copy_funding::CopyFunding<'_> {
         super::table::copy_funding::CopyFunding::on(&self.conn)
     }

@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "funding per copy, figures baseline",
         statements: &[table::copy_funding::V3, table::figures_base::V3],
     },
+    Migration {
+        version: 4,
+        name: "latency per copied order",
+        statements: &[table::latency::V4],
+    },
 ];
 
 /// The version a list of migrations ends at (0 for none).

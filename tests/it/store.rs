@@ -428,7 +428,7 @@ fn signals_and_fills_are_stored_once() {
 
 /// A migration only tests use: it adds a column and a table, as a real v2 might.
 const TEST_V2: Migration = Migration {
-    version: 4,
+    version: 5,
     name: "test: fill notes",
     statements: &["ALTER TABLE fills ADD COLUMN note TEXT;
                    CREATE TABLE test_extra (id INTEGER PRIMARY KEY) STRICT;"],
@@ -446,7 +446,7 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
     let path = db_in(&dir);
     {
         let store = Store::open(&path).expect("v1 opens");
-        assert_eq!(store.version(), 3, "this build ships schema v3");
+        assert_eq!(store.version(), 4, "this build ships schema v4");
         let copy = seed(&store, "c1");
         store
             .journal()
@@ -455,7 +455,7 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
     }
     let list = with_v2();
     let store = Store::open_with(&path, &list).expect("upgrades to v2");
-    assert_eq!(store.version(), 4, "now at the test's v4");
+    assert_eq!(store.version(), 5, "now at the test's v5");
     let e = store
         .journal()
         .get("cd-keep")
@@ -468,7 +468,7 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
         .to_path_buf();
     drop(store);
     let old = Store::open_read_only(&backup).expect("backup is a v1 database");
-    assert_eq!(old.version(), 3, "backup holds the pre-upgrade version");
+    assert_eq!(old.version(), 4, "backup holds the pre-upgrade version");
     assert!(
         old.journal().get("cd-keep").expect("query").is_some(),
         "backup holds the data"

@@ -9,6 +9,7 @@ pub mod http;
 pub mod keycheck;
 pub mod limiter;
 pub mod map;
+mod market_ws;
 pub mod parse;
 pub mod sign;
 pub mod ws;
@@ -347,8 +348,17 @@ impl Inner {
                 time_in_force,
             } => (Some(price), Some(time_in_force)),
         };
+        // A market order's minimum notional is checked at the mark: the streamed one when
+        // this host's market stream runs, else one REST read.
         let mark = match limit {
-            None => self.mark_price(&req.symbol).await?,
+            None => match market_ws::fresh_mark(
+                &self.endpoints.limiter_key(),
+                &req.symbol,
+                self.raw.clock().now_ms(),
+            ) {
+                Some(m) => Some(m),
+                None => self.mark_price(&req.symbol).await?,
+            },
             Some(_) => None,
         };
         let prepared = filters::prepare(&rules, req.side, req.quantity, limit, mark, reduces)?;
@@ -656,6 +666,25 @@ impl Exchange for BinanceUsdm {
         })
     }
 
+    fn cancel_conditional_blind<'a>(
+        &'a self,
+        _symbol: &'a str,
+        client_id: &'a str,
+    ) -> BoxFuture<'a, ExResult<bool>> {
+        Box::pin(async move {
+            let call = Call::new(Method::DELETE, "/fapi/v1/algoOrder", Security::Signed, 1)
+                .param("clientAlgoId", client_id);
+            match self.inner.get::<CodeMsg>(call).await {
+                Ok(_) => Ok(true),
+                Err(ExchangeError::Rejected {
+                    code: -2011 | -2013,
+                    ..
+                }) => Ok(false),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
     fn query_conditional<'a>(
         &'a self,
         _symbol: &'a str,
@@ -848,5 +877,13 @@ impl Exchange for BinanceUsdm {
 
     fn check_key(&self, role: KeyRole) -> BoxFuture<'_, ExResult<KeyCheck>> {
         Box::pin(keycheck::check(&self.inner, role))
+    }
+
+    fn market_stream(&self) -> BoxFuture<'_, ExResult<crate::exchange::MarketStream>> {
+        Box::pin(async move { Ok(market_ws::spawn(&self.inner)) })
+    }
+
+    fn weight(&self) -> crate::exchange::WeightUsage {
+        self.inner.raw.limiter().usage()
     }
 }

@@ -28,11 +28,11 @@ use copydesk::exchange::{
     AccountEvent, AccountSnapshot, Balance, BoxFuture, CancelOutcome, Clock, ConditionalKind,
     ConditionalOrderRequest, ConditionalPlacement, ConditionalReport, ConditionalSize,
     ConditionalStatus, Credentials, EventStream, ExResult, Exchange, ExchangeError, IncomeKind,
-    IncomeQuery, IncomeRecord, KeyCheck, KeyRole, KeyVerdict, MarginChange, Millis, OrderKind,
-    OrderOrigin, OrderReport, OrderRequest, OrderStatus, Placement, PositionAmount,
-    PositionSnapshot, Quote, ReportedOrderType, RulesUpdate, SettingOutcome, SymbolRules,
-    SymbolSetting, SystemClock, TradeQuery, TradingStatus, UserTrade, VenueError, VenueFactory,
-    VenueRequest,
+    IncomeQuery, IncomeRecord, KeyCheck, KeyRole, KeyVerdict, MarginChange, MarketEvent,
+    MarketStream, Millis, OrderKind, OrderOrigin, OrderReport, OrderRequest, OrderStatus,
+    Placement, PositionAmount, PositionSnapshot, Quote, ReportedOrderType, RulesUpdate,
+    SettingOutcome, SymbolRules, SymbolSetting, SystemClock, TradeQuery, TradingStatus, UserTrade,
+    VenueError, VenueFactory, VenueRequest, WeightUsage,
 };
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
@@ -104,6 +104,7 @@ struct Account {
 struct World {
     accounts: BTreeMap<String, Account>,
     marks: BTreeMap<String, Decimal>,
+    market_subscribers: Vec<mpsc::Sender<MarketEvent>>,
     next_id: u64,
 }
 
@@ -145,6 +146,7 @@ impl MemoryMarket {
         Self(Arc::new(Mutex::new(World {
             accounts: BTreeMap::new(),
             marks: BTreeMap::from([(SYMBOL.to_owned(), dec!(50000))]),
+            market_subscribers: Vec::new(),
             next_id: 1,
         })))
     }
@@ -488,6 +490,7 @@ fn fill(
         venue: at,
         transaction: Some(at),
         received: at,
+        received_us: at * 1_000,
     };
     let report = order_report(&order);
     emit(
@@ -941,6 +944,40 @@ impl Exchange for MemoryVenue {
             w.account(name).subscribers.push(tx);
             Ok(EventStream::new(rx, stop))
         }))
+    }
+
+    fn cancel_conditional_blind<'a>(
+        &'a self,
+        symbol: &'a str,
+        client_id: &'a str,
+    ) -> BoxFuture<'a, ExResult<bool>> {
+        Box::pin(async move { Ok(self.cancel_conditional(symbol, client_id).await?.is_some()) })
+    }
+
+    fn market_stream(&self) -> BoxFuture<'_, ExResult<MarketStream>> {
+        Self::ready(self.with(|w, _| {
+            let (tx, rx) = mpsc::channel(1024);
+            let (watch, _books_not_modelled) = mpsc::unbounded_channel();
+            let (stop, _ignored) = oneshot::channel();
+            let at = now();
+            let _ = tx.try_send(MarketEvent::Connected { what: "marks", at });
+            for (symbol, mark) in &w.marks {
+                let _ = tx.try_send(MarketEvent::Mark {
+                    symbol: symbol.clone(),
+                    price: price(*mark),
+                    venue_ms: at,
+                    received_ms: at,
+                });
+            }
+            // Kept so the stream stays open; marks older than the runtime's limit are
+            // read with `quote` instead.
+            w.market_subscribers.push(tx);
+            Ok(MarketStream::new(rx, watch, stop))
+        }))
+    }
+
+    fn weight(&self) -> WeightUsage {
+        WeightUsage::default()
     }
 
     fn check_key(&self, _role: KeyRole) -> BoxFuture<'_, ExResult<KeyCheck>> {

@@ -26,6 +26,7 @@ use crate::store::table::latency::LatencyRow;
 use crate::store::{db_path, DataDir, Store};
 
 /// A directory of its own under the system's temporary directory, removed when dropped.
+#[derive(Debug)]
 pub struct Scratch(pub PathBuf);
 
 impl Scratch {
@@ -57,6 +58,15 @@ pub struct Scene {
     data: PathBuf,
     _dir: Scratch,
     http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Scene {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scene")
+            .field("base", &self.sim.base_url())
+            .field("followers", &self.follower_ids.len())
+            .finish_non_exhaustive()
+    }
 }
 
 fn account(name: &str, endpoint: &str) -> AccountConfig {

@@ -3,6 +3,9 @@
 //! the simulator's own request counts — never from sleeps. Each row of issue 11's table is
 //! one [`BenchRow`] with its target beside the figure; printing is the caller's job.
 
+// Timing statistics, not money: floats are the right tool here.
+#![allow(clippy::float_arithmetic)]
+
 mod scene;
 mod stats;
 

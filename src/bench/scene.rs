@@ -27,6 +27,7 @@ use crate::store::table::latency::LatencyRow;
 use crate::store::{db_path, DataDir, Store};
 
 /// A directory of its own under the system's temporary directory, removed when dropped.
+#[derive(Debug)]
 pub struct Scratch(pub PathBuf);
 
 impl Scratch {
@@ -58,6 +59,15 @@ pub struct Scene {
     data: PathBuf,
     _dir: Scratch,
     http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Scene {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scene")
+            .field("base", &self.sim.base_url())
+            .field("followers", &self.follower_ids.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A port on the simulator, built by the venue factory as the runtime builds it.
@@ -340,7 +350,11 @@ fn leader_request(i: usize) -> Result<OrderRequest, String> {
         ))
         .map_err(|e| e.to_string())?,
         symbol: "BTCUSDT".into(),
-        side: if i % 2 == 0 { Side::Buy } else { Side::Sell },
+        side: if i.is_multiple_of(2) {
+            Side::Buy
+        } else {
+            Side::Sell
+        },
         position_side: PositionSide::Both,
         kind: OrderKind::Market,
         quantity: Quantity::new(super::LEADER_QTY).map_err(|e| e.to_string())?,

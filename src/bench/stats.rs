@@ -1,5 +1,8 @@
 //! Percentiles of recorded samples, and this process's memory and CPU from `/proc`.
 
+// Timing statistics, not money.
+#![allow(clippy::float_arithmetic)]
+
 /// Median, 99th percentile and maximum of a sample.
 #[derive(Debug, Clone, Copy)]
 pub struct Summary {

@@ -443,6 +443,11 @@ impl AccountState {
             let Some(mark) = self.mark(&p.symbol, now) else {
                 continue;
             };
+            // A mark older than the snapshot would undo the venue's newer figures.
+            let mark_at = self.marks.get(&p.symbol).map_or(0, |(_, at)| *at);
+            if mark_at < base.taken_at {
+                continue;
+            }
             p.mark_price = Price::new(mark).ok();
             if let Some(entry) = p.entry_price {
                 p.unrealized_pnl = p.signed_quantity * (mark - entry.get());

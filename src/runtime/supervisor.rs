@@ -567,6 +567,7 @@ impl CopyRunner {
         self.reconcile("start-up").await;
         // Read before announcing: a clock jump right after "watching" must count as one.
         let mut last_tick = self.clock.now_ms();
+        let mut tick = self.clock.sleep(Duration::from_millis(500));
         self.say(
             NotifyLevel::Info,
             "watching",
@@ -608,7 +609,10 @@ impl CopyRunner {
                         break;
                     }
                 },
-                _ = self.clock.sleep(Duration::from_millis(500)) => {
+                // One tick every 500 ms however busy the streams are (a sleep made anew
+                // each turn would never end while events keep coming).
+                _ = &mut tick => {
+                    tick = self.clock.sleep(Duration::from_millis(500));
                     self.check_weight();
                     let now = self.clock.now_ms();
                     if now - last_tick > JUMP_MS {

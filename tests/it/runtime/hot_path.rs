@@ -73,12 +73,12 @@ async fn a_minute_of_signals_costs_writes_only_and_never_waits_for_weight() {
             .await
             .ok("the leader changes its BTC leverage");
         }
-        let side = if i % 2 == 0 { "BUY" } else { "SELL" };
+        let side = if i.is_multiple_of(2) { "BUY" } else { "SELL" };
         lead.market("BTCUSDT", side, "0.5")
             .await
             .ok("the leader trades BTC");
-        if i % 40 == 0 {
-            let side = if i % 80 == 0 { "BUY" } else { "SELL" };
+        if i.is_multiple_of(40) {
+            let side = if i.is_multiple_of(80) { "BUY" } else { "SELL" };
             lead_eth
                 .market("ETHUSDT", side, "1")
                 .await

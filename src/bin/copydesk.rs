@@ -47,6 +47,13 @@ enum Command {
     },
     /// Paper mode: copy a demo leader on an in-process simulator, no key needed.
     Demo,
+    /// Measure the copy path against an in-process simulator and print each figure
+    /// beside its target (minutes; `--quick` for a short run).
+    Bench {
+        /// Shorter runs: 30 s sustained, 10-copy fan-out, 5 s idle.
+        #[arg(long)]
+        quick: bool,
+    },
     /// Print copies, figures and positions (works while `run` is running).
     Status {
         /// Print JSON instead of text.
@@ -114,6 +121,7 @@ fn main() -> ExitCode {
         }),
         Command::Run { config } => plain(copydesk::runtime::cli::run(&config, &data_dir)),
         Command::Demo => plain(copydesk::runtime::demo::run()),
+        Command::Bench { quick } => plain(bench(quick)),
         Command::Status { json } => plain(copydesk::runtime::cli::status(&data_dir, json)),
         Command::Copies {
             command: CopiesCommand::Repair { name, config, yes },
@@ -224,4 +232,31 @@ fn plain(r: Result<String, String>) -> ExitCode {
 #[allow(clippy::print_stdout)]
 fn println_out(s: &str) {
     println!("{s}");
+}
+
+/// `copydesk bench`: runs the measurements and formats the table.
+fn bench(quick: bool) -> Result<String, String> {
+    let mut opts = copydesk::bench::BenchOptions::default();
+    if quick {
+        opts.signals = 60;
+        opts.sustained = std::time::Duration::from_secs(30);
+        opts.fan_out = 10;
+        opts.fan_out_signals = 10;
+        opts.idle = std::time::Duration::from_secs(5);
+    }
+    let report = copydesk::bench::run(opts)?;
+    let mut out = format!("machine: {}\n\n", report.machine);
+    out.push_str("| figure | target | measured | met |\n| --- | --- | --- | --- |\n");
+    for r in report.rows {
+        let met = match r.met {
+            Some(true) => "yes",
+            Some(false) => "NO",
+            None => "—",
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {met} |\n",
+            r.figure, r.target, r.measured
+        ));
+    }
+    Ok(out)
 }

@@ -74,7 +74,14 @@ pub fn run(config_path: &Path, data_dir: &Path) -> Result<String, String> {
             },
             ..RunOptions::default()
         };
-        let handle = start(&cfg, data, opts).await.map_err(|e| e.to_string())?;
+        let stop = interrupted();
+        tokio::pin!(stop);
+        // Start-up may wait on the venue (its weight budget, a slow socket): Ctrl-C ends
+        // that wait too; nothing was sent yet that recovery would not finish.
+        let handle = tokio::select! {
+            h = start(&cfg, data, opts) => h.map_err(|e| e.to_string())?,
+            _ = &mut stop => return Ok("stopped during start-up; state kept".to_owned()),
+        };
         let mut rx = handle.subscribe();
         out(&format!(
             "running {} cop{}; Ctrl-C stops cleanly",
@@ -85,8 +92,6 @@ pub fn run(config_path: &Path, data_dir: &Path) -> Result<String, String> {
                 "ies"
             }
         ));
-        let stop = interrupted();
-        tokio::pin!(stop);
         loop {
             tokio::select! {
                 _ = &mut stop => break,

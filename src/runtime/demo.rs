@@ -11,8 +11,7 @@ use std::time::Duration;
 use rust_decimal::Decimal;
 
 use crate::domain::{CopyMode, CopySettings, Preset, RiskSettings, StartActions};
-use crate::exchange::binance_usdm::{BinanceUsdm, Environment, Options};
-use crate::exchange::{Credentials, Exchange};
+use crate::exchange::{Credentials, VenueOptions, VenueRequest};
 use crate::secrets::SecretSource;
 use crate::sim::{NewAccount, SimConfig, Simulator, Style};
 use crate::store::DataDir;
@@ -42,6 +41,7 @@ fn account(name: &str, endpoint: &str) -> AccountConfig {
         endpoint: endpoint.to_owned(),
         api_key: unused.clone(),
         api_secret: unused,
+        api_passphrase: None,
     }
 }
 
@@ -113,16 +113,19 @@ async fn demo(dir: PathBuf) -> Result<String, String> {
         "demo: paper follower with {PAPER_USDT} USDT copies {} (Smart Sync, investment {INVESTMENT} USDT) on an in-process simulator at {base}; Ctrl-C stops",
         leader.label
     ));
-    let handle = start_keys(
-        &config,
-        data,
-        RunOptions::default(),
-        &KeySource::Given(&keys),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    let env = Environment::parse(&base).map_err(|e| e.to_string())?;
-    let follower = BinanceUsdm::new(&env, keys.get("paper").cloned(), Options::default())
+    let opts = RunOptions::default();
+    let follower = opts
+        .venues
+        .connect(VenueRequest {
+            account: "paper",
+            exchange: "binance-usdm",
+            endpoint: &base,
+            credentials: keys.get("paper").cloned(),
+            options: VenueOptions::default(),
+        })
+        .map_err(|e| e.to_string())?;
+    let handle = start_keys(&config, data, opts, &KeySource::Given(&keys))
+        .await
         .map_err(|e| e.to_string())?;
     let mut rx = handle.subscribe();
     let mut figures = tokio::time::interval(Duration::from_secs(10));

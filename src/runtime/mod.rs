@@ -7,6 +7,7 @@
 //! [`RuntimeHandle`] is what the app and the CLI hold: notifications, pause, resume, panic,
 //! and a clean shutdown that keeps all state in the database.
 
+mod account_state;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -36,8 +37,10 @@ use tokio::task::JoinHandle;
 
 use crate::domain::CopySettings;
 use crate::engine::{self, CopyContext, CopyState, Ledger, StartInput};
-use crate::exchange::binance_usdm::{BinanceUsdm, Environment, Options};
-use crate::exchange::{Clock, Credentials, EventStream, SystemClock};
+use crate::exchange::{
+    Clock, Credentials, DefaultVenues, EventStream, SystemClock, VenueFactory, VenueOptions,
+    VenueRequest,
+};
 use crate::secrets::{Keychain, SecretPart};
 use crate::store::table::copies::{CopyState as StoredState, NewCopy};
 use crate::store::table::leader_t0::T0Position;
@@ -68,6 +71,9 @@ pub enum RuntimeError {
 pub struct RunOptions {
     pub clock: Arc<dyn Clock>,
     pub engine: EngineOptions,
+    /// Builds each account's venue from its `exchange` field ([`DefaultVenues`] unless a
+    /// test or the app routes some accounts elsewhere).
+    pub venues: Arc<dyn VenueFactory>,
 }
 
 impl Default for RunOptions {
@@ -75,6 +81,7 @@ impl Default for RunOptions {
         Self {
             clock: Arc::new(SystemClock),
             engine: EngineOptions::default(),
+            venues: Arc::new(DefaultVenues),
         }
     }
 }
@@ -153,6 +160,7 @@ pub(crate) fn account_venue(
     config: &RunConfig,
     name: &str,
     keys: &KeySource<'_>,
+    venues: &dyn VenueFactory,
     clock: &Arc<dyn Clock>,
     recv_window_ms: i64,
 ) -> Result<Venue, RuntimeError> {
@@ -177,28 +185,31 @@ pub(crate) fn account_venue(
                 .api_secret
                 .resolve(name, SecretPart::ApiSecret, keychain)
                 .map_err(|e| err(e.to_string()))?;
-            Credentials::new(key.expose(), secret.expose())
+            let credentials = Credentials::new(key.expose(), secret.expose());
+            match &a.api_passphrase {
+                Some(source) => credentials.with_passphrase(
+                    source
+                        .resolve(name, SecretPart::ApiPassphrase, keychain)
+                        .map_err(|e| err(e.to_string()))?,
+                ),
+                None => credentials,
+            }
         }
     };
-    let env = Environment::parse(&a.endpoint).map_err(|e| err(e.to_string()))?;
-    let bin = BinanceUsdm::new(
-        &env,
-        Some(credentials),
-        Options {
-            clock: Some(clock.clone()),
-            // The resend rule waits out the same window the venue applies.
-            http: crate::exchange::binance_usdm::HttpConfig {
+    let ex = venues
+        .connect(VenueRequest {
+            account: name,
+            exchange: &a.exchange,
+            endpoint: &a.endpoint,
+            credentials: Some(credentials),
+            options: VenueOptions {
+                clock: clock.clone(),
+                // The resend rule waits out the same window the venue applies.
                 recv_window_ms: u64::try_from(recv_window_ms).unwrap_or(5_000),
-                ..Default::default()
             },
-            ..Options::default()
-        },
-    )
-    .map_err(|e| err(e.to_string()))?;
-    Ok(Venue {
-        ex: Arc::new(bin.clone()),
-        bin,
-    })
+        })
+        .map_err(|e| err(e.to_string()))?;
+    Ok(Venue { ex })
 }
 
 /// Tells the user a stored copy was not started, and why; the reason names the row and
@@ -296,16 +307,28 @@ pub async fn start_keys(
     let registry: Registry = Arc::new(Mutex::new(BTreeMap::new()));
     let hold_board: HoldBoard = Arc::new(Mutex::new(BTreeMap::new()));
     let mut refused = Vec::new();
+    // One state per follower account, kept by its streams and shared by its copies.
+    let mut accounts: HashMap<String, Arc<account_state::SharedAccount>> = HashMap::new();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
     let clock = opts.clock.clone();
     let mut prepared = Vec::new();
     let mut reserved: HashMap<String, Decimal> = HashMap::new();
     // Everything is checked before anything starts.
     for c in &config.copies {
-        let leader = account_venue(config, &c.leader, keys, &clock, opts.engine.recv_window_ms)?;
+        let leader = account_venue(
+            config,
+            &c.leader,
+            keys,
+            &*opts.venues,
+            &clock,
+            opts.engine.recv_window_ms,
+        )?;
         let follower = account_venue(
             config,
             &c.follower,
             keys,
+            &*opts.venues,
             &clock,
             opts.engine.recv_window_ms,
         )?;
@@ -337,6 +360,20 @@ pub async fn start_keys(
                 c.follower
             ))
         })?;
+        let account = match accounts.get(&c.follower) {
+            Some(a) => a.clone(),
+            None => {
+                let a = Arc::new(account_state::SharedAccount::default());
+                tasks.push(tokio::spawn(account_state::feed_markets(
+                    follower.ex.clone(),
+                    a.clone(),
+                    stop_rx.clone(),
+                )));
+                accounts.insert(c.follower.clone(), a.clone());
+                a
+            }
+        };
+        account.lock().resynced(fsnap.clone());
         let used = reserved.entry(c.follower.clone()).or_default();
         let ctx = crate::domain::settings::SetupContext {
             follower_can_trade_futures: true,
@@ -359,20 +396,21 @@ pub async fn start_keys(
             fsnap,
             leader_stream,
             follower_stream,
+            account,
         ));
     }
-    let (stop_tx, stop_rx) = watch::channel(false);
     let mut commands = HashMap::new();
-    let mut tasks = Vec::new();
-    for (c, leader, follower, rules, lsnap, fsnap, leader_stream, follower_stream) in prepared {
+    for (c, leader, follower, rules, lsnap, fsnap, leader_stream, follower_stream, account) in
+        prepared
+    {
         let (copy_id, leader_id, mut ctx, start_plan) = {
             let setup = |message: String| RuntimeError::Setup {
                 copy: c.name.clone(),
                 message,
             };
-            let offset = {
-                let _ = follower.bin.raw().sync_time().await;
-                follower.bin.raw().time_offset_ms()
+            let offset = match follower.ex.sync_time().await {
+                Ok(offset) => offset,
+                Err(_) => follower.ex.server_offset_ms(),
             };
             let now = clock.now_ms();
             let mut guard = store
@@ -583,7 +621,7 @@ pub async fn start_keys(
                     .collect();
                 for sym in symbols {
                     if let Some(r) = rules.get(&sym) {
-                        if let Ok(m) = follower::market(&follower.bin, r).await {
+                        if let Ok(m) = follower::market(&*follower.ex, r).await {
                             market.insert(sym, m);
                         }
                     }
@@ -615,6 +653,7 @@ pub async fn start_keys(
             opts: opts.engine,
             registry: registry.clone(),
             hold_board: hold_board.clone(),
+            account,
         });
         if !foreign.is_empty() {
             runner.say(
@@ -624,7 +663,6 @@ pub async fn start_keys(
             );
         }
         runner.tracker.reset(&lsnap);
-        runner.cached = Some(fsnap);
         let (tx, rx) = mpsc::channel(16);
         commands.insert(c.name.clone(), tx);
         let stop = stop_rx.clone();

@@ -102,8 +102,9 @@ pub async fn plan(
         .ok_or_else(|| RepairError::NotInConfig(name.to_owned()))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let keys = KeySource::Config(keychain);
-    let leader = account_venue(config, &cfg.leader, &keys, &clock, 5_000)?;
-    let follower = account_venue(config, &cfg.follower, &keys, &clock, 5_000)?;
+    let venues = crate::exchange::factory::DefaultVenues;
+    let leader = account_venue(config, &cfg.leader, &keys, &venues, &clock, 5_000)?;
+    let follower = account_venue(config, &cfg.follower, &keys, &venues, &clock, 5_000)?;
     let venue = |who: &str, e: crate::exchange::ExchangeError| {
         RepairError::Venue(format!("cannot read the {who} account: {e}"))
     };

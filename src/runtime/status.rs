@@ -41,6 +41,43 @@ pub struct CopyStatus {
     /// Why the copy's stored ledger cannot be read, with the recovery; its positions are
     /// then unknown (never shown as none).
     pub ledger_error: Option<String>,
+    /// Where the time went for the copy's recent orders; `None` before the first.
+    pub latency: Option<LatencyStatus>,
+}
+
+/// Latency of a copy's last (up to) 100 copied orders, from their recorded timestamps.
+#[derive(Debug, Clone, Serialize)]
+pub struct LatencyStatus {
+    pub orders: usize,
+    /// Leader event read → order handed to the venue's HTTP client, in µs.
+    pub engine_p50_us: i64,
+    pub engine_max_us: i64,
+    /// Leader fill → follower fill on the venue's clock, in ms.
+    pub fill_delay_p50_ms: Option<i64>,
+    pub fill_delay_max_ms: Option<i64>,
+}
+
+fn latency(rows: &[crate::store::table::latency::LatencyRow]) -> Option<LatencyStatus> {
+    let mut engine: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| Some(r.written_us - r.leader_recv_us?))
+        .collect();
+    if engine.is_empty() {
+        return None;
+    }
+    engine.sort_unstable();
+    let mut fill: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| Some(r.follower_fill_ms? - r.leader_event_ms?))
+        .collect();
+    fill.sort_unstable();
+    Some(LatencyStatus {
+        orders: engine.len(),
+        engine_p50_us: engine[engine.len() / 2],
+        engine_max_us: engine[engine.len() - 1],
+        fill_delay_p50_ms: fill.get(fill.len() / 2).copied(),
+        fill_delay_max_ms: fill.last().copied(),
+    })
 }
 
 /// Everything `status` prints.
@@ -87,6 +124,12 @@ pub fn read(dir: &Path) -> Result<Status, StoreError> {
             positions,
             orders_journaled: store.journal().for_copy(c.id)?.len(),
             ledger_error,
+            // A database an older engine wrote has no latency table yet.
+            latency: store
+                .latency()
+                .recent(c.id, 100)
+                .ok()
+                .and_then(|rows| latency(&rows)),
         });
     }
     let recent = store
@@ -124,6 +167,16 @@ impl Status {
                 ));
             }
             out.push_str(&format!("  orders journaled: {}\n", c.orders_journaled));
+            if let Some(l) = &c.latency {
+                out.push_str(&format!(
+                    "  latency of the last {} orders: leader event → order sent p50 {} µs (max {} µs); leader fill → follower fill p50 {} (max {})\n",
+                    l.orders,
+                    l.engine_p50_us,
+                    l.engine_max_us,
+                    l.fill_delay_p50_ms.map_or("n/a".into(), |v| format!("{v} ms")),
+                    l.fill_delay_max_ms.map_or("n/a".into(), |v| format!("{v} ms")),
+                ));
+            }
             if let Some(e) = &c.ledger_error {
                 out.push_str(&format!("  positions unknown: {e}\n"));
             } else if c.positions.is_empty() {

@@ -340,7 +340,11 @@ fn leader_request(i: usize) -> Result<OrderRequest, String> {
         ))
         .map_err(|e| e.to_string())?,
         symbol: "BTCUSDT".into(),
-        side: if i.is_multiple_of(2) { Side::Buy } else { Side::Sell },
+        side: if i.is_multiple_of(2) {
+            Side::Buy
+        } else {
+            Side::Sell
+        },
         position_side: PositionSide::Both,
         kind: OrderKind::Market,
         quantity: Quantity::new(super::LEADER_QTY).map_err(|e| e.to_string())?,

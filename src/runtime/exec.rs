@@ -171,18 +171,10 @@ impl CopyRunner {
                     }
                 }
                 other => {
-                    let done = self.run_action(other, &action.reason).await;
-                    if let (false, ActionKind::PlaceProtectiveStop { client_id, .. }) =
-                        (done, other)
-                    {
-                        // The ledger must not claim a stop the venue refused: the next
-                        // protection pass places it again (and the copy is held meanwhile).
-                        for p in ledger.positions.values_mut() {
-                            if p.stop.as_ref().is_some_and(|s| &s.client_id == client_id) {
-                                p.stop = None;
-                            }
-                        }
-                    }
+                    // A protective stop goes to the stop worker; one the venue refuses comes
+                    // back at the next tick (`take_stop_faults`), which takes it out of the
+                    // ledger and holds the copy until the next protection pass places it.
+                    self.run_action(other, &action.reason).await;
                 }
             }
         }

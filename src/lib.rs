@@ -17,6 +17,7 @@
 
 pub mod analytics;
 pub mod api;
+pub mod bench;
 pub mod domain;
 pub mod engine;
 pub mod exchange;

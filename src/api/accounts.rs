@@ -4,7 +4,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::exchange::binance_usdm::Environment as BinanceEnvironment;
+use crate::exchange::{DefaultVenues, VenueFactory};
 use crate::exchange::{KeyCheck, KeyFinding, KeyRole, KeyVerdict};
 use crate::secrets::{keys, Secret};
 use crate::store::table::accounts::Account;
@@ -63,12 +63,9 @@ pub fn check_request(req: &NewAccountRequest) -> Result<(String, Secret, Secret)
                     "a custom environment needs its base URL, like http://127.0.0.1:8790",
                 ));
             }
-            BinanceEnvironment::parse(url).map_err(|e| {
-                ApiError::field(
-                    "endpoint",
-                    format!("{e}; give a base URL like http://127.0.0.1:8790"),
-                )
-            })?;
+            DefaultVenues
+                .check(&req.exchange, url)
+                .map_err(|e| ApiError::field("endpoint", e.to_string()))?;
             url.to_owned()
         }
     };
@@ -364,7 +361,7 @@ impl super::App {
     /// Checks an account's key live: each finding with what to change on the exchange.
     pub async fn check_key(&self, name: &str) -> Result<KeyCheckDto, ApiError> {
         let spec = self.account_spec(name).await?;
-        let ex = super::venue::exchange(&spec, &self.engine.clock())?;
+        let ex = super::venue::exchange(&spec, &self.engine)?;
         let check = match ex.check_key(CHECK_ROLE).await {
             Ok(c) => c,
             Err(e) => KeyCheck {

@@ -495,6 +495,26 @@ pub struct CopyStatusDto {
     pub decisions: Vec<DecisionDto>,
     pub fills: Vec<FillDto>,
     pub orders_journaled: u32,
+    /// Where the time went for the copy's recent orders; `null` before the first.
+    pub latency: Option<LatencyDto>,
+}
+
+/// Latency of a copy's last (up to) 100 copied orders, from their recorded timestamps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct LatencyDto {
+    pub orders: u32,
+    /// Leader event read → order handed to the venue's HTTP client, in µs.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub engine_p50_us: i64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub engine_max_us: i64,
+    /// Leader fill → follower fill on the venue's clock, in ms.
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub fill_delay_p50_ms: Option<i64>,
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub fill_delay_max_ms: Option<i64>,
 }
 
 /// Request weight used of a venue's budget.

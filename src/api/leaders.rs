@@ -229,7 +229,7 @@ impl super::App {
         for r in self.leader_refs().await? {
             let read = async {
                 let spec = self.account_spec(&r.id).await?;
-                let ex = super::venue::exchange(&spec, &self.engine.clock())?;
+                let ex = super::venue::exchange(&spec, &self.engine)?;
                 leader_dto(&r, &ex, now).await
             }
             .await;
@@ -252,7 +252,7 @@ impl super::App {
                 ApiError::not_found(format!("no leader `{id}`; list the leaders for their ids"))
             })?;
         let spec = self.account_spec(&r.id).await?;
-        let ex = super::venue::exchange(&spec, &self.engine.clock())?;
+        let ex = super::venue::exchange(&spec, &self.engine)?;
         detail(&r, &ex, self.engine.clock().now_ms()).await
     }
 }

@@ -141,6 +141,7 @@ impl App {
             RunOptions {
                 clock: opts.clock.clone(),
                 engine: opts.engine,
+                venues: Arc::new(crate::exchange::DefaultVenues),
             },
         );
         let (events, from_open) = broadcast::channel(4096);
@@ -244,7 +245,7 @@ impl App {
                     connect: Some(sim.handle.base_url()),
                     credentials: c.clone(),
                 };
-                match venue::exchange(&spec, &self.engine.clock()) {
+                match venue::exchange(&spec, &self.engine) {
                     Ok(ex) => ex.account().await.ok().map(|s| s.equity),
                     Err(_) => None,
                 }

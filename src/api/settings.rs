@@ -351,14 +351,13 @@ impl super::App {
             field: e.field.map(|f| format!("settings.{f}")),
             ..e
         })?;
-        let clock = self.engine.clock();
         let leader = self.account_spec(&req.leader).await.map_err(|e| ApiError {
             field: Some("leader".into()),
             ..e
         })?;
-        let leader = super::venue::exchange(&leader, &clock)?;
+        let leader = super::venue::exchange(&leader, &self.engine)?;
         let follower = match self.account_spec(&req.follower).await {
-            Ok(spec) => match super::venue::exchange(&spec, &clock) {
+            Ok(spec) => match super::venue::exchange(&spec, &self.engine) {
                 Ok(ex) => ex.account().await.ok(),
                 Err(_) => None,
             },

@@ -244,6 +244,31 @@ pub(crate) fn copy_status(store: &Store, row: &CopyRow) -> Result<CopyStatusDto,
         fills: fills(store, row.id)?,
         orders_journaled: u32::try_from(store.journal().for_copy(row.id)?.len())
             .unwrap_or(u32::MAX),
+        latency: latency(&store.latency().recent(row.id, 100)?),
+    })
+}
+
+/// Median and worst of the recent orders' engine time and fill delay.
+fn latency(rows: &[crate::store::table::latency::LatencyRow]) -> Option<super::dto::LatencyDto> {
+    let mut engine: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| Some(r.written_us - r.leader_recv_us?))
+        .collect();
+    if engine.is_empty() {
+        return None;
+    }
+    engine.sort_unstable();
+    let mut fill: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| Some(r.follower_fill_ms? - r.leader_event_ms?))
+        .collect();
+    fill.sort_unstable();
+    Some(super::dto::LatencyDto {
+        orders: u32::try_from(engine.len()).unwrap_or(u32::MAX),
+        engine_p50_us: engine[engine.len() / 2],
+        engine_max_us: engine[engine.len() - 1],
+        fill_delay_p50_ms: fill.get(fill.len() / 2).copied(),
+        fill_delay_max_ms: fill.last().copied(),
     })
 }
 

@@ -53,6 +53,7 @@ fn render() -> String {
         DecisionDto::decl(&cfg),
         FillDto::decl(&cfg),
         CopyStatusDto::decl(&cfg),
+        LatencyDto::decl(&cfg),
         WeightDto::decl(&cfg),
         StatusDto::decl(&cfg),
         EventLevel::decl(&cfg),

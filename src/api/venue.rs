@@ -1,12 +1,11 @@
 //! Accounts → venues, in one place: [`account_spec`] finds an account's key material (the
 //! keychain for real accounts, the embedded simulator's in-memory keys for paper ones) and
-//! [`exchange`] opens a client through the runtime's venue factory. When the port's
-//! `VenueFactory` lands, this module is what changes.
+//! [`exchange`] opens a client through the engine's venue factory.
 
 use std::sync::Arc;
 
-use crate::exchange::{Clock, Credentials, Exchange};
-use crate::runtime::AccountSpec;
+use crate::exchange::{Credentials, Exchange};
+use crate::runtime::{AccountSpec, RuntimeHandle};
 use crate::secrets::{Keychain, SecretPart};
 use crate::store::table::accounts::Account;
 
@@ -78,12 +77,13 @@ pub(crate) fn account_spec(
     })
 }
 
-/// A venue client for reads (key checks, previews, leader figures).
+/// A venue client for reads (key checks, previews, leader figures), through the engine's
+/// venue factory.
 pub(crate) fn exchange(
     spec: &AccountSpec,
-    clock: &Arc<dyn Clock>,
+    engine: &RuntimeHandle,
 ) -> Result<Arc<dyn Exchange>, ApiError> {
-    crate::runtime::start::open_venue(spec, clock, 5_000)
+    crate::runtime::start::open_venue(spec, &*engine.venues(), &engine.clock(), 5_000)
         .map(|v| v.ex)
         .map_err(Into::into)
 }

@@ -16,6 +16,11 @@ use super::types::{
 use crate::domain::Quantity;
 use std::collections::BTreeMap;
 
+/// A stop is re-placed only when its price would move by more than this many ticks (or
+/// its quantity changes): the venue cannot modify a conditional order, so every change
+/// costs a cancel and a placement.
+pub const RESTOP_TICKS: u32 = 10;
+
 /// Share of the margin a position may lose when no total stop loss is set.
 pub const DEFAULT_LOSS_SHARE: Decimal = Decimal::from_parts(8, 0, 0, false, 1);
 
@@ -88,7 +93,8 @@ pub fn stop_loss_share(copy: &CopyContext, pos: &LedgerPosition) -> Option<Decim
 }
 
 /// Cancels and places protective stops so each copied position carries one at its
-/// current price and quantity. Run after every fill and at reconciliation.
+/// current quantity and within [`RESTOP_TICKS`] of its price; a position gone flat loses
+/// its stop at once. Run after every fill and at reconciliation.
 pub fn plan_protection(
     copy: &CopyContext,
     follower: &FollowerSnapshot,
@@ -119,8 +125,15 @@ pub fn plan_protection(
                 tick,
             )
         };
+        let tick = market
+            .get(&pos.symbol.name)
+            .map(|m| m.filters.tick_size)
+            .unwrap_or(Decimal::ZERO);
         let same = match (&pos.stop, &wanted) {
-            (Some(old), Some((price, _))) => old.stop_price == *price && old.qty == held,
+            (Some(old), Some((price, _))) => {
+                old.qty == held
+                    && (old.stop_price - *price).abs() <= tick * Decimal::from(RESTOP_TICKS)
+            }
             (None, None) => true,
             _ => false,
         };

@@ -15,6 +15,15 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
 }
 
+/// Microseconds since the Unix epoch on the wall clock, for latency timestamps (never for
+/// decisions: those use the injected [`Clock`]).
+pub fn wall_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 /// The system clock and tokio's timer.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;

@@ -1,4 +1,5 @@
-//! An API key pair held in memory. The secret half is a [`Secret`]: zeroed on drop, never
+//! An API key pair held in memory, with the passphrase some venues add (OKX, Bitget,
+//! KuCoin). The secret half and the passphrase are [`Secret`]s: zeroed on drop, never
 //! printed by `Debug` or `Display`, never serialised. One redacting type serves the
 //! keychain, the CLI and the adapters, so a secret read from the keychain reaches the
 //! signer without ever being copied into a plain `String`.
@@ -7,11 +8,13 @@ use std::fmt;
 
 use crate::secrets::Secret;
 
-/// An API key and its secret (an HMAC secret, or an Ed25519 private key in PKCS#8 PEM).
+/// An API key and its secret (an HMAC secret, or an Ed25519 private key in PKCS#8 PEM),
+/// and the passphrase chosen when the key was made, on venues that ask for one.
 #[derive(Clone)]
 pub struct Credentials {
     api_key: String,
     secret: Secret,
+    passphrase: Option<Secret>,
 }
 
 impl Credentials {
@@ -20,7 +23,14 @@ impl Credentials {
         Self {
             api_key: api_key.into(),
             secret: secret.into_secret(),
+            passphrase: None,
         }
+    }
+
+    /// The same key with the venue's passphrase.
+    pub fn with_passphrase(mut self, passphrase: impl IntoSecret) -> Self {
+        self.passphrase = Some(passphrase.into_secret());
+        self
     }
 
     /// The public half, sent in a header.
@@ -28,9 +38,15 @@ impl Credentials {
         &self.api_key
     }
 
-    /// The secret half; only signers should call this.
-    pub(crate) fn expose_secret(&self) -> &str {
+    /// The secret half; only signers should call this (adapters, including those outside
+    /// the crate such as the tests' in-memory venue), and never into a log.
+    pub fn expose_secret(&self) -> &str {
         self.secret.expose()
+    }
+
+    /// The passphrase, if the key has one; as for [`Credentials::expose_secret`].
+    pub fn expose_passphrase(&self) -> Option<&str> {
+        self.passphrase.as_ref().map(Secret::expose)
     }
 }
 
@@ -64,6 +80,7 @@ impl fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("api_key", &format_args!("{shown}…"))
             .field("secret", &self.secret)
+            .field("passphrase", &self.passphrase)
             .finish()
     }
 }
@@ -77,11 +94,16 @@ mod tests {
         let c = Credentials::new(
             "dbefbc809e3e83c2",
             Secret::new("2b5eb11e18796d12d88f13dc27dbbd02".into()),
-        );
+        )
+        .with_passphrase("Tr0ub4dor-passphrase");
         let shown = format!("{c:?} {c:#?}");
         assert!(
             !shown.contains("2b5eb11e"),
             "Debug must not contain the secret: {shown}"
+        );
+        assert!(
+            !shown.contains("Tr0ub4dor"),
+            "Debug must not contain the passphrase: {shown}"
         );
         assert!(
             !shown.contains("dbefbc809e3e83c2"),

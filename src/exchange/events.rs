@@ -18,6 +18,8 @@ pub struct EventTimes {
     pub transaction: Option<Millis>,
     /// Local wall-clock time when the message was read from the socket.
     pub received: Millis,
+    /// The same moment in microseconds on the wall clock, for latency figures.
+    pub received_us: i64,
 }
 
 /// What happened to an order in this event.

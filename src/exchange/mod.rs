@@ -1,14 +1,19 @@
-//! The `Exchange` port (venue-neutral trait and types) and one module per venue.
+//! The `Exchange` port (venue-neutral trait and types), the venue factory that builds a
+//! port from an account's `exchange` name, and one module per venue.
 //!
-//! The runtime holds venues as `Arc<dyn Exchange>`, so the trait is object-safe: every
-//! method returns a boxed future. Adapters depend inward on `domain` and on this module;
-//! nothing here depends on an adapter.
+//! The runtime holds venues as `Arc<dyn Exchange>` and nothing else, so the trait is
+//! object-safe (every method returns a boxed future) and covers every read the runtime
+//! makes. The port speaks base units and the venue's own symbol names (see [`types`]).
+//! Adapters depend inward on `domain` and on this module; nothing here but the factory
+//! names an adapter.
 
 pub mod binance_usdm;
 pub mod clock;
 pub mod credentials;
 pub mod error;
 pub mod events;
+pub mod factory;
+pub mod market;
 pub mod types;
 
 use std::fmt;
@@ -24,6 +29,8 @@ pub use clock::{Clock, SystemClock};
 pub use credentials::Credentials;
 pub use error::{ErrorClass, ExchangeError};
 pub use events::AccountEvent;
+pub use factory::{DefaultVenues, VenueError, VenueFactory, VenueOptions, VenueRequest};
+pub use market::{MarketEvent, MarketStream, WeightUsage};
 pub use types::*;
 
 /// A boxed, sendable future: what the port's methods return.
@@ -36,6 +43,21 @@ pub type ExResult<T> = Result<T, ExchangeError>;
 pub trait Exchange: Send + Sync + fmt::Debug {
     /// Short venue name for logs and the UI, e.g. `binance-usdm`.
     fn venue(&self) -> &'static str;
+
+    /// Signed size of every open position, alone: the light read periodic reconciliation
+    /// makes of the leader (on Binance weight 5, where [`Exchange::account`] costs 100).
+    fn positions(&self) -> BoxFuture<'_, ExResult<Vec<PositionAmount>>>;
+
+    /// A symbol's mark price (and best bid and ask where the same read has them), for
+    /// sizing and the price checks of a plan.
+    fn quote<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, ExResult<Quote>>;
+
+    /// Measures the venue's clock against the local one and returns the offset (venue
+    /// minus local, ms); later calls of [`Exchange::server_offset_ms`] return it.
+    fn sync_time(&self) -> BoxFuture<'_, ExResult<Millis>>;
+
+    /// The venue's clock minus the local one, as last measured (0 before any measurement).
+    fn server_offset_ms(&self) -> Millis;
 
     /// Balances, positions with their margin, per-symbol leverage and margin mode, open
     /// orders and account modes, read together for reconciliation.
@@ -75,6 +97,14 @@ pub trait Exchange: Send + Sync + fmt::Debug {
         symbol: &'a str,
         client_id: &'a str,
     ) -> BoxFuture<'a, ExResult<Option<ConditionalReport>>>;
+
+    /// Cancels a conditional order by client id without reading it first (one request
+    /// instead of two, for the hot path); false when it was not open.
+    fn cancel_conditional_blind<'a>(
+        &'a self,
+        symbol: &'a str,
+        client_id: &'a str,
+    ) -> BoxFuture<'a, ExResult<bool>>;
 
     /// Looks a conditional order up by client id; `None` when the venue does not know it.
     fn query_conditional<'a>(
@@ -127,6 +157,15 @@ pub trait Exchange: Send + Sync + fmt::Debug {
 
     /// Checks what the key may do, for the given role.
     fn check_key(&self, role: KeyRole) -> BoxFuture<'_, ExResult<KeyCheck>>;
+
+    /// Starts the public market streams: every symbol's mark price, and the best bid/ask
+    /// of the symbols asked for through [`MarketStream::watcher`]. They reconnect by
+    /// themselves and say so with `Disconnected` / `Connected`.
+    fn market_stream(&self) -> BoxFuture<'_, ExResult<MarketStream>>;
+
+    /// What the request-weight budget this account shares with the others on its address
+    /// has used and made wait.
+    fn weight(&self) -> WeightUsage;
 }
 
 /// A running private stream. Dropping it stops the stream task.

@@ -2,8 +2,14 @@
 //! account snapshots, symbol rules, trades, income and key-check results. Nothing here knows
 //! a venue's wire format; adapters map into these types with explicit `match`es.
 //!
-//! Quantities are in base units (coins). A venue that trades in contracts (OKX) converts
-//! inside its adapter. Times are milliseconds since the Unix epoch.
+//! Quantities are in base units (coins), on every venue. A venue that trades in contracts
+//! (OKX, Bitget, Gate: one contract of `BTC-USDT-SWAP` is 0.01 BTC) converts inside its
+//! adapter, both ways: order quantities, fills, positions and the filters it publishes
+//! (a lot of 1 contract becomes a step of 0.01 BTC). [`SymbolRules::contract_size`] says
+//! what one contract is, for display and for adapters; the runtime never multiplies by it.
+//! Symbols are spelled as the venue spells them (`BTCUSDT`, `BTC-USDT-SWAP`); the runtime
+//! treats them as opaque names and reads the assets from [`Symbol`]. Times are
+//! milliseconds since the Unix epoch.
 
 use std::fmt;
 
@@ -387,6 +393,30 @@ pub struct SymbolRules {
     /// Lowest and highest accepted prices (zero: no bound).
     pub min_price: Decimal,
     pub max_price: Decimal,
+    /// Base units one contract stands for: 1 where the venue trades in base units
+    /// (Binance USD-M), 0.01 for OKX's `BTC-USDT-SWAP`. Quantities and filters above are
+    /// already in base units; this is for showing contracts and for adapters.
+    pub contract_size: Decimal,
+}
+
+/// One open position's size, from the venue's light positions-only read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PositionAmount {
+    pub symbol: String,
+    pub position_side: PositionSide,
+    /// Positive long, negative short, in base units; never zero.
+    pub signed_quantity: Decimal,
+}
+
+/// A symbol's prices now, as one read returns them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quote {
+    pub symbol: String,
+    pub mark_price: Price,
+    /// Best bid and ask, when the venue's quote read carries them (Binance's premium
+    /// index does not, and a second read is not worth its weight for the copier).
+    pub best_bid: Option<Price>,
+    pub best_ask: Option<Price>,
 }
 
 /// All symbol rules, plus the symbols that stopped trading since the previous fetch by the

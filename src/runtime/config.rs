@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use crate::domain::{decimal, CopyMode, CopySettings, Preset, RiskSettings, StartActions};
+use crate::exchange::{DefaultVenues, VenueFactory};
 use crate::secrets::SecretSource;
 
 /// A parsed and checked configuration.
@@ -45,12 +46,15 @@ impl Default for EngineConfig {
 #[serde(deny_unknown_fields)]
 pub struct AccountConfig {
     pub name: String,
-    /// Only `binance-usdm` for now.
+    /// The venue, which picks the adapter (see `exchange::factory`); `binance-usdm` for now.
     pub exchange: String,
     /// `mainnet`, `demo` or a base URL such as the simulator's.
     pub endpoint: String,
     pub api_key: SecretSource,
     pub api_secret: SecretSource,
+    /// The key's passphrase, on venues that have one.
+    #[serde(default)]
+    pub api_passphrase: Option<SecretSource>,
 }
 
 /// One copy: a leader account, a follower account and the copy settings.
@@ -144,8 +148,18 @@ pub fn load(path: &Path) -> Result<RunConfig, ConfigError> {
     parse(&text, &shown)
 }
 
-/// Parses and checks configuration text; `path` only labels errors.
+/// Parses and checks configuration text against the crate's venues; `path` only labels
+/// errors.
 pub fn parse(text: &str, path: &str) -> Result<RunConfig, ConfigError> {
+    parse_with(text, path, &DefaultVenues)
+}
+
+/// As [`parse`], with each account's `exchange` and `endpoint` checked by `venues`.
+pub fn parse_with(
+    text: &str,
+    path: &str,
+    venues: &dyn VenueFactory,
+) -> Result<RunConfig, ConfigError> {
     let err = |line: Option<usize>, message: String| ConfigError {
         path: path.to_owned(),
         line,
@@ -172,23 +186,8 @@ pub fn parse(text: &str, path: &str) -> Result<RunConfig, ConfigError> {
     for a in raw.accounts {
         let line = line_of(text, a.span().start);
         let a = a.into_inner();
-        if a.exchange != "binance-usdm" {
-            return Err(err(
-                Some(line),
-                format!(
-                    "account `{}`: exchange `{}` is not supported; use exchange = \"binance-usdm\"",
-                    a.name, a.exchange
-                ),
-            ));
-        }
-        if let Err(e) = crate::exchange::binance_usdm::Environment::parse(&a.endpoint) {
-            return Err(err(
-                Some(line),
-                format!(
-                    "account `{}`: endpoint: {e}; use \"mainnet\", \"demo\" or a URL such as \"http://127.0.0.1:8900\"",
-                    a.name
-                ),
-            ));
+        if let Err(e) = venues.check(&a.exchange, &a.endpoint) {
+            return Err(err(Some(line), format!("account `{}`: {e}", a.name)));
         }
         if !names.insert(a.name.clone()) {
             return Err(err(

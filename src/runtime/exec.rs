@@ -9,12 +9,10 @@ use std::time::Duration;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Quantity, Side};
 use crate::engine::{ActionKind, Ledger, OrderPlan, OrderType, Plan};
 use crate::exchange::{
-    ClientOrderId, ConditionalKind, ConditionalOrderRequest, ConditionalSize, ConditionalStatus,
-    ErrorClass, MarginChange, OrderKind, OrderReport, OrderRequest, OrderStatus, Placement,
-    TimeInForce, TriggerPrice,
+    ClientOrderId, ErrorClass, MarginChange, OrderKind, OrderReport, OrderRequest, OrderStatus,
+    Placement, TimeInForce,
 };
 use crate::store::table::journal::{OrderType as JournalType, PlannedOrder};
 use crate::store::{Store, StoreError};
@@ -66,6 +64,20 @@ impl CopyRunner {
 
     /// Writes a plan's orders and ledger, then runs it.
     pub(crate) async fn execute(&mut self, plan: Plan, leader_ref: Option<(Decimal, i64)>) {
+        self.planned_us = crate::exchange::clock::wall_us();
+        self.execute_signal(plan, leader_ref, None).await;
+    }
+
+    /// Writes a plan's orders, its ledger and the leader signal it answers in one durable
+    /// commit, with the first order already marked as sent (recovery treats a sent order
+    /// it cannot find like a planned one), then runs it. The decisions' audit rows and the
+    /// settled ledger wait until after the sends.
+    pub(crate) async fn execute_signal(
+        &mut self,
+        plan: Plan,
+        leader_ref: Option<(Decimal, i64)>,
+        signal: Option<&crate::domain::LeaderSignal>,
+    ) {
         let before = self.ctx.ledger.clone();
         let orders: Vec<OrderPlan> = plan.orders().cloned().collect();
         let now = self.clock.now_ms();
@@ -73,12 +85,16 @@ impl CopyRunner {
             before: before.clone(),
             orders: orders.clone(),
         };
-        let signal_id = self.signal_row;
         let copy_id = self.copy_id;
+        let first_sent = orders.first().map(|o| o.client_id.clone());
         let written = self.with_store(|s| {
             let ledger = serde_json::to_string(&plan.ledger).unwrap_or_default();
             let inflight = serde_json::to_string(&inflight).unwrap_or_default();
             s.transaction(|tx| {
+                let signal_id = match signal {
+                    Some(sig) => self.store_signal_on(tx, sig)?,
+                    None => self.signal_row,
+                };
                 let j = crate::store::table::journal::Journal::on(tx);
                 for (leg, o) in orders.iter().enumerate() {
                     let (kind, price) = match o.order_type {
@@ -100,7 +116,12 @@ impl CopyRunner {
                         at: now,
                     };
                     match j.record_planned(&row) {
-                        Ok(_) | Err(StoreError::Conflict { .. }) => {}
+                        Ok(_) => {
+                            if leg == 0 {
+                                j.mark_sent(&o.client_id, now)?;
+                            }
+                        }
+                        Err(StoreError::Conflict { .. }) => {}
                         Err(e) => return Err(e),
                     }
                 }
@@ -109,69 +130,35 @@ impl CopyRunner {
                     &ledger,
                     (!orders.is_empty()).then_some(inflight.as_str()),
                     now,
-                )
+                )?;
+                Ok(signal_id)
             })
         });
-        let audit_at = now;
-        let _ = self.with_store(|s| {
-            for a in &plan.actions {
-                let detail = serde_json::to_value(&a.kind).ok();
-                let action = match &a.kind {
-                    ActionKind::PlaceOrder(_) => "place-order",
-                    ActionKind::CancelOrder { .. } => "cancel-order",
-                    ActionKind::SetLeverage { .. } => "set-leverage",
-                    ActionKind::SetMarginMode { .. } => "set-margin-mode",
-                    ActionKind::SetMultiAssetsMode { .. } => "set-multi-assets-mode",
-                    ActionKind::AdjustIsolatedMargin { .. } => "adjust-isolated-margin",
-                    ActionKind::PlaceProtectiveStop { .. } => "place-protective-stop",
-                    ActionKind::CancelProtectiveStop { .. } => "cancel-protective-stop",
-                    ActionKind::ResetFigures => "reset-figures",
-                    ActionKind::PauseOpens => "pause-opens",
-                    ActionKind::StopCopy { .. } => "stop-copy",
-                    ActionKind::Notice(_) => "notice",
-                };
-                s.audit().record(&crate::store::table::audit::NewDecision {
-                    ts: audit_at,
-                    copy_id: Some(self.copy_id),
-                    signal_id,
-                    action,
-                    reason: &a.reason,
-                    detail: detail.as_ref(),
-                })?;
+        let signal_id = match written {
+            Ok(id) => id,
+            Err(e) => {
+                tracing::error!(copy = %self.name, error = %e, "journal write failed; plan not run");
+                self.say(
+                    NotifyLevel::Error,
+                    NotifyKind::Error,
+                    format!("plan not run: the journal could not be written: {e}"),
+                );
+                self.hold(
+                    HoldKind::JournalWrite,
+                    format!("the journal could not be written: {e}"),
+                );
+                return;
             }
-            Ok(())
-        });
-        if let Err(e) = written {
-            tracing::error!(copy = %self.name, error = %e, "journal write failed; plan not run");
-            self.say(
-                NotifyLevel::Error,
-                NotifyKind::Error,
-                format!("plan not run: the journal could not be written: {e}"),
-            );
-            self.hold(
-                HoldKind::JournalWrite,
-                format!("the journal could not be written: {e}"),
-            );
-            return;
-        }
+        };
         self.release(HoldKind::JournalWrite);
+        self.committed_us = crate::exchange::clock::wall_us();
+        self.signal_row = signal_id;
+        self.sent_in_plan = first_sent;
         if !orders.is_empty() {
             failpoint::hit("after_journal");
         }
         self.ctx.ledger = plan.ledger.clone();
         let mut ledger = plan.ledger.clone();
-        // Stops and notices leave positions and balances as they were.
-        if plan.actions.iter().any(|a| {
-            !matches!(
-                a.kind,
-                ActionKind::Notice(_)
-                    | ActionKind::PlaceProtectiveStop { .. }
-                    | ActionKind::CancelProtectiveStop { .. }
-                    | ActionKind::PauseOpens
-            )
-        }) {
-            self.cached = None;
-        }
         for action in &plan.actions {
             match &action.kind {
                 ActionKind::PlaceOrder(o) => {
@@ -184,21 +171,15 @@ impl CopyRunner {
                     }
                 }
                 other => {
-                    let done = self.run_action(other, &action.reason).await;
-                    if let (false, ActionKind::PlaceProtectiveStop { client_id, .. }) =
-                        (done, other)
-                    {
-                        // The ledger must not claim a stop the venue refused: the next
-                        // protection pass places it again (and the copy is held meanwhile).
-                        for p in ledger.positions.values_mut() {
-                            if p.stop.as_ref().is_some_and(|s| &s.client_id == client_id) {
-                                p.stop = None;
-                            }
-                        }
-                    }
+                    // A protective stop goes to the stop worker; one the venue refuses comes
+                    // back at the next tick (`take_stop_faults`), which takes it out of the
+                    // ledger and holds the copy until the next protection pass places it.
+                    self.run_action(other, &action.reason).await;
                 }
             }
         }
+        self.sent_in_plan = None;
+        self.audit(&plan, signal_id, now);
         self.settle(ledger);
     }
 
@@ -210,6 +191,44 @@ impl CopyRunner {
         let id = self.copy_id;
         self.journal_write("the copy's ledger", |s| {
             s.copy_ledgers().save(id, &json, None, now)
+        });
+    }
+
+    /// The plan's decisions, for the audit trail: written after the sends.
+    fn audit(&self, plan: &Plan, signal_id: Option<i64>, at: i64) {
+        if plan.actions.is_empty() {
+            return;
+        }
+        let _ = self.with_store(|s| {
+            s.transaction(|tx| {
+                let audit = crate::store::table::audit::Audit::on(tx);
+                for a in &plan.actions {
+                    let detail = serde_json::to_value(&a.kind).ok();
+                    let action = match &a.kind {
+                        ActionKind::PlaceOrder(_) => "place-order",
+                        ActionKind::CancelOrder { .. } => "cancel-order",
+                        ActionKind::SetLeverage { .. } => "set-leverage",
+                        ActionKind::SetMarginMode { .. } => "set-margin-mode",
+                        ActionKind::SetMultiAssetsMode { .. } => "set-multi-assets-mode",
+                        ActionKind::AdjustIsolatedMargin { .. } => "adjust-isolated-margin",
+                        ActionKind::PlaceProtectiveStop { .. } => "place-protective-stop",
+                        ActionKind::CancelProtectiveStop { .. } => "cancel-protective-stop",
+                        ActionKind::ResetFigures => "reset-figures",
+                        ActionKind::PauseOpens => "pause-opens",
+                        ActionKind::StopCopy { .. } => "stop-copy",
+                        ActionKind::Notice(_) => "notice",
+                    };
+                    audit.record(&crate::store::table::audit::NewDecision {
+                        ts: at,
+                        copy_id: Some(self.copy_id),
+                        signal_id,
+                        action,
+                        reason: &a.reason,
+                        detail: detail.as_ref(),
+                    })?;
+                }
+                Ok(())
+            })
         });
     }
 
@@ -258,14 +277,21 @@ impl CopyRunner {
             reduce_only: o.reduce_only,
             margin_mode: crate::domain::MarginMode::Cross,
         };
-        // Whatever happens to this order, a snapshot read before it no longer holds.
-        self.cached = None;
         let sent_at = self.clock.now_ms();
-        self.journal_write("an order's `sent` state", |s| {
-            s.journal().mark_sent(&o.client_id, sent_at)
-        });
+        let committed_us = if self.sent_in_plan.as_deref() == Some(o.client_id.as_str()) {
+            self.sent_in_plan = None;
+            self.committed_us
+        } else {
+            self.journal_write("an order's `sent` state", |s| {
+                s.journal().mark_sent(&o.client_id, sent_at)
+            });
+            crate::exchange::clock::wall_us()
+        };
+        let written_us = crate::exchange::clock::wall_us();
         let placed = self.follower.ex.place_order(&req).await;
+        let acked_us = crate::exchange::clock::wall_us();
         failpoint::hit("after_send");
+        self.record_latency(&o.client_id, committed_us, written_us, acked_us);
         let report = match placed {
             Ok(Placement::Acknowledged(r)) => Some(r),
             Ok(Placement::Unconfirmed { reason, .. }) => {
@@ -305,7 +331,12 @@ impl CopyRunner {
         let Some(report) = report else {
             return Decimal::ZERO;
         };
+        self.last_report = None;
         let filled = self.finish(&o.symbol.name, report).await;
+        // The fill counts in the account state at once, before the stream reports it.
+        if let Some(r) = self.last_report.take() {
+            self.account.lock().own_fill(&r, self.clock.now_ms());
+        }
         failpoint::hit("after_fill");
         filled
     }
@@ -324,7 +355,31 @@ impl CopyRunner {
             }
         }
         self.record(&r);
-        r.filled_quantity.get()
+        let filled = r.filled_quantity.get();
+        self.last_report = Some(r);
+        filled
+    }
+
+    /// Stores where the time went for one order sent in answer to a leader event.
+    fn record_latency(&self, client_id: &str, committed_us: i64, written_us: i64, acked_us: i64) {
+        let Some(recv) = self.leader_recv_us else {
+            return;
+        };
+        let row = crate::store::table::latency::LatencyRow {
+            client_order_id: client_id.to_owned(),
+            copy_id: self.copy_id,
+            leader_event_ms: self.leader_refs.get(client_id).map(|(_, at)| *at),
+            leader_recv_us: Some(recv),
+            planned_us: self.planned_us,
+            committed_us,
+            written_us,
+            acked_us: Some(acked_us),
+            follower_fill_ms: None,
+            ts: self.clock.now_ms(),
+        };
+        if let Err(e) = self.with_store(|s| s.latency().record(&row)) {
+            tracing::debug!(error = %e, "latency not stored");
+        }
     }
 
     /// Writes an order report to the journal.
@@ -391,14 +446,20 @@ impl CopyRunner {
                 ex.cancel_order(symbol, client_id).await.map(|_| ())
             }
             ActionKind::SetLeverage { symbol, leverage } => {
-                ex.set_leverage(symbol, *leverage).await.map(|_| ())
+                ex.set_leverage(symbol, *leverage).await.map(|now| {
+                    self.account.lock().set_leverage(symbol, now);
+                })
             }
             ActionKind::SetMarginMode {
                 symbol,
                 margin_mode,
-            } => ex.set_margin_mode(symbol, *margin_mode).await.map(|_| ()),
+            } => ex.set_margin_mode(symbol, *margin_mode).await.map(|_| {
+                self.account.lock().set_margin_mode(symbol, *margin_mode);
+            }),
             ActionKind::SetMultiAssetsMode { enabled } => {
-                ex.set_multi_assets_mode(*enabled).await.map(|_| ())
+                ex.set_multi_assets_mode(*enabled).await.map(|_| {
+                    self.account.lock().set_multi_assets(*enabled);
+                })
             }
             ActionKind::AdjustIsolatedMargin {
                 symbol,
@@ -413,25 +474,17 @@ impl CopyRunner {
                 ex.adjust_isolated_margin(symbol, *position_side, change, amount.abs())
                     .await
             }
-            ActionKind::PlaceProtectiveStop {
-                client_id,
-                symbol,
-                side,
-                position_side,
-                stop_price,
-                qty,
-            } => {
-                self.place_stop(client_id, symbol, *side, *position_side, *stop_price, *qty)
-                    .await
-            }
-            ActionKind::CancelProtectiveStop { client_id, symbol } => {
-                ex.cancel_conditional(symbol, client_id).await.map(|_| ())
+            ActionKind::PlaceProtectiveStop { .. } | ActionKind::CancelProtectiveStop { .. } => {
+                // Stops go through the copy's stop worker, in order, so placing or
+                // cancelling one never holds up the next signal's order.
+                self.stop_job(kind.clone(), reason).await;
+                Ok(())
             }
             ActionKind::ResetFigures => {
                 // Venue time now: the start plan's earlier actions (clean-slate closes) have
                 // been answered, so their fills are at or before it and stay out of the
                 // copy's figures. The follower's offset was synced just before the start.
-                let since = self.clock.now_ms() + self.follower.bin.raw().time_offset_ms();
+                let since = self.clock.now_ms() + self.follower.ex.server_offset_ms();
                 let id = self.copy_id;
                 if let Err(e) = self.with_store(|s| s.figures_base().reset(id, since)) {
                     self.say(
@@ -474,75 +527,5 @@ impl CopyRunner {
                 false
             }
         }
-    }
-
-    async fn place_stop(
-        &mut self,
-        client_id: &str,
-        symbol: &str,
-        side: Side,
-        position_side: crate::domain::PositionSide,
-        stop_price: Decimal,
-        qty: Quantity,
-    ) -> Result<(), crate::exchange::ExchangeError> {
-        let Ok(cid) = ClientOrderId::new(client_id) else {
-            return Ok(());
-        };
-        let Ok(trigger) = crate::domain::Price::new(stop_price) else {
-            return Ok(());
-        };
-        let now = self.clock.now_ms();
-        let copy_id = self.copy_id;
-        self.journal_write("a protective stop's journal row", |s| {
-            match s.journal().record_planned(&PlannedOrder {
-                client_order_id: client_id,
-                copy_id,
-                signal_id: None,
-                leg: 0,
-                symbol,
-                side,
-                position_side,
-                order_type: JournalType::StopMarket,
-                qty: qty.get(),
-                price: Some(stop_price),
-                reduce_only: true,
-                at: now,
-            }) {
-                Ok(_) | Err(StoreError::Conflict { .. }) => Ok(()),
-                Err(e) => Err(e),
-            }
-        });
-        let req = ConditionalOrderRequest {
-            client_id: cid,
-            symbol: symbol.to_owned(),
-            side,
-            position_side,
-            kind: ConditionalKind::StopMarket,
-            trigger_price: trigger,
-            trigger_by: TriggerPrice::Mark,
-            size: ConditionalSize::Quantity { quantity: qty },
-            margin_mode: crate::domain::MarginMode::Cross,
-        };
-        if let Err(e) = self.follower.ex.place_conditional(&req).await {
-            // The same stop may already rest there (placed before a crash, the ledger not
-            // saved yet): stop ids are derived from the stop, so the venue refuses the copy.
-            let rests = matches!(
-                self.follower.ex.query_conditional(symbol, client_id).await,
-                Ok(Some(r)) if matches!(
-                    r.status,
-                    ConditionalStatus::Sent | ConditionalStatus::New | ConditionalStatus::Triggering
-                )
-            );
-            if !rests {
-                return Err(e);
-            }
-        }
-        self.journal_write("a protective stop's `acked` state", |s| {
-            match s.journal().mark_acked(client_id, "conditional", now) {
-                Ok(()) | Err(StoreError::InvalidTransition { .. }) => Ok(()),
-                Err(e) => Err(e),
-            }
-        });
-        Ok(())
     }
 }

@@ -1,5 +1,5 @@
 //! The follower's account and markets in the planner's terms: an exchange snapshot becomes
-//! a [`FollowerSnapshot`], and a symbol's rules plus its mark price a [`MarketInfo`].
+//! a [`FollowerSnapshot`], and a symbol's rules plus its quote a [`MarketInfo`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,8 +10,7 @@ use crate::engine::{
     Balance, FollowerOrder, FollowerPosition, FollowerSnapshot, MarketInfo, PositionKey,
     SymbolConfig,
 };
-use crate::exchange::binance_usdm::BinanceUsdm;
-use crate::exchange::{AccountSnapshot, ExResult, ExchangeError, SymbolRules};
+use crate::exchange::{AccountSnapshot, ExResult, Exchange, SymbolRules};
 
 /// The planner's view of a follower snapshot; `held_by_other` lists books that other
 /// copies of the same follower account hold.
@@ -100,15 +99,8 @@ pub fn to_follower(
 }
 
 /// Filters and prices of one symbol, with the mark price read now.
-pub async fn market(venue: &BinanceUsdm, rules: &SymbolRules) -> ExResult<MarketInfo> {
-    let mark =
-        venue
-            .mark_price(&rules.symbol.name)
-            .await?
-            .ok_or_else(|| ExchangeError::Invalid {
-                field: "markPrice",
-                reason: format!("no mark price for {}", rules.symbol.name),
-            })?;
+pub async fn market(venue: &dyn Exchange, rules: &SymbolRules) -> ExResult<MarketInfo> {
+    let mark = venue.quote(&rules.symbol.name).await?.mark_price;
     Ok(MarketInfo {
         symbol: rules.symbol.clone(),
         filters: rules.filters.clone(),

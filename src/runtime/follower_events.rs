@@ -75,17 +75,8 @@ impl CopyRunner {
     /// A follower event: fills of our orders, and orders that carry our prefix but are not
     /// in our journal (another CopyDesk on the account).
     pub(crate) async fn on_follower(&mut self, ev: AccountEvent) {
-        let venue_time = match &ev {
-            AccountEvent::BalancePosition(u) => Some(u.times.venue),
-            AccountEvent::Order(u) => Some(u.times.venue),
-            _ => None,
-        };
-        if let (Some(t), Some(c)) = (venue_time, &self.cached) {
-            // Events our own orders caused before the snapshot was read are already in it.
-            if t > c.taken_at + self.server_offset_ms {
-                self.cached = None;
-            }
-        }
+        // The account state every copy of this follower plans from.
+        self.account.lock().apply(&ev);
         match ev {
             AccountEvent::Order(u) => {
                 let id = u.order.client_id.clone();
@@ -114,6 +105,8 @@ impl CopyRunner {
                 if let Execution::Trade(fill) = &u.execution {
                     if known {
                         self.record_fill(&u, fill);
+                        let at = u.times.transaction.unwrap_or(u.times.venue);
+                        let _ = self.with_store(|s| s.latency().fill(&id, at));
                     }
                     let (delay, slip) = match self.leader_refs.get(&id) {
                         Some((price, at)) if !price.is_zero() => {
@@ -144,11 +137,7 @@ impl CopyRunner {
                 NotifyKind::Disconnected,
                 format!("follower stream disconnected ({}); reconnecting", d.reason),
             ),
-            AccountEvent::Resynced(_) => {
-                // Its snapshot may predate orders sent since the socket opened.
-                self.cached = None;
-                self.reconcile("follower reconnect").await
-            }
+            AccountEvent::Resynced(_) => self.reconcile("follower reconnect").await,
             AccountEvent::Failed(f) => {
                 self.set_state(CopyState::Paused);
                 self.say(

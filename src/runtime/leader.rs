@@ -264,6 +264,7 @@ mod tests {
                 venue: at,
                 transaction: None,
                 received: at,
+                received_us: at * 1000,
             },
             reason,
             balances: Vec::new(),
@@ -338,6 +339,7 @@ mod tests {
                 venue: 2,
                 transaction: Some(2),
                 received: 2,
+                received_us: 2_000,
             },
             execution: Execution::Liquidation(Fill {
                 trade_id: "77".into(),

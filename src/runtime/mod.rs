@@ -8,6 +8,7 @@
 //! clean shutdown that keeps all state in the database. A copy whose row already has a `t0`
 //! is resumed as a restart (copy-rules §1.9): no new `t0`, no start actions.
 
+mod account_state;
 pub mod config;
 mod exec;
 pub mod failpoint;
@@ -33,7 +34,7 @@ use rust_decimal::Decimal;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::exchange::{Clock, Credentials, SystemClock};
+use crate::exchange::{Clock, Credentials, DefaultVenues, SystemClock, VenueFactory};
 use crate::secrets::Keychain;
 use crate::store::DataDir;
 
@@ -75,6 +76,9 @@ pub struct Refused {
 pub struct RunOptions {
     pub clock: Arc<dyn Clock>,
     pub engine: EngineOptions,
+    /// Builds each account's venue from its `exchange` field ([`DefaultVenues`] unless a
+    /// test or the app routes some accounts elsewhere).
+    pub venues: Arc<dyn VenueFactory>,
 }
 
 impl Default for RunOptions {
@@ -82,6 +86,7 @@ impl Default for RunOptions {
         Self {
             clock: Arc::new(SystemClock),
             engine: EngineOptions::default(),
+            venues: Arc::new(DefaultVenues),
         }
     }
 }
@@ -113,6 +118,9 @@ pub struct RuntimeHandle {
     pub(crate) holds: HoldBoard,
     /// Stored copies not run because their stored state cannot be read.
     refused: Mutex<Vec<Refused>>,
+    /// One state per follower account, kept by its streams and shared by its copies
+    /// (copies added later join the state and market feed of an account in use).
+    accounts: Mutex<HashMap<String, Arc<account_state::SharedAccount>>>,
 }
 
 impl RuntimeHandle {
@@ -135,6 +143,7 @@ impl RuntimeHandle {
             tasks: Mutex::new(Vec::new()),
             holds: Arc::new(Mutex::new(BTreeMap::new())),
             refused: Mutex::new(Vec::new()),
+            accounts: Mutex::new(HashMap::new()),
         }
     }
 
@@ -146,6 +155,37 @@ impl RuntimeHandle {
     /// The engine's clock.
     pub fn clock(&self) -> Arc<dyn Clock> {
         self.opts.clock.clone()
+    }
+
+    /// The venue factory every account of this engine connects through.
+    pub fn venues(&self) -> Arc<dyn VenueFactory> {
+        self.opts.venues.clone()
+    }
+
+    /// The shared state of a follower account: the one in use, or a new one whose market
+    /// feed starts now (once per account).
+    fn follower_account(
+        &self,
+        name: &str,
+        venue: &Arc<dyn crate::exchange::Exchange>,
+    ) -> Arc<account_state::SharedAccount> {
+        let Ok(mut accounts) = self.accounts.lock() else {
+            return Arc::new(account_state::SharedAccount::default());
+        };
+        if let Some(a) = accounts.get(name) {
+            return a.clone();
+        }
+        let a = Arc::new(account_state::SharedAccount::default());
+        let feed = tokio::spawn(account_state::feed_markets(
+            venue.clone(),
+            a.clone(),
+            self.stop_rx.clone(),
+        ));
+        if let Ok(mut t) = self.tasks.lock() {
+            t.push(feed);
+        }
+        accounts.insert(name.to_owned(), a.clone());
+        a
     }
 
     /// Notifications: the first call gets every one since the engine was made (the
@@ -293,13 +333,15 @@ impl RuntimeHandle {
             if let Ok(mut r) = self.refused.lock() {
                 r.retain(|x| x.copy != c.spec.name);
             }
+            let account = self.follower_account(&c.spec.follower.name, &c.follower.ex);
+            account.lock().resynced(c.fsnap.clone());
             let plan = start::plan_start(&c, &persisted, &self.opts).await;
             let (name, follower, investment) = (
                 c.spec.name.clone(),
                 c.spec.follower.name.clone(),
                 c.spec.settings.investment.unwrap_or_default(),
             );
-            let (tx, task) = start::spawn_supervisor(self, c, persisted, plan);
+            let (tx, task) = start::spawn_supervisor(self, c, persisted, plan, account);
             if let Ok(mut t) = self.tasks.lock() {
                 t.push(task);
             }

@@ -55,6 +55,8 @@ pub enum NotifyKind {
     Protected,
     /// A funding payment on the copy's positions.
     Funding,
+    /// The venue's request-weight budget made requests wait over a second.
+    WeightWait,
     Error,
     /// An engine notice that is not a skip; `notice` says which.
     Notice,
@@ -81,6 +83,7 @@ impl NotifyKind {
             NotifyKind::Unprotected => "unprotected",
             NotifyKind::Protected => "protected",
             NotifyKind::Funding => "funding",
+            NotifyKind::WeightWait => "weight_wait",
             NotifyKind::Error => "error",
             NotifyKind::Notice => "notice",
         }

@@ -1,12 +1,232 @@
 //! Offline protection: after every fill and at reconciliation, each copied position's
-//! exchange-side stop is brought to the planner's price and quantity (placed, replaced,
-//! or removed when the position closed), so protection holds while the app is closed.
+//! exchange-side stop is brought to the planner's price and quantity (placed, replaced
+//! beyond the engine's tick bound, or removed when the position went flat), so protection
+//! holds while the app is closed.
+//!
+//! The venue calls run in a per-copy stop worker, one job after another in plan order (a
+//! cancel never overtakes the placement it undoes), beside the supervisor: placing or
+//! cancelling a stop never delays the next signal's order. At shutdown the worker finishes
+//! the jobs it holds (bounded by [`DRAIN`]). What the worker could not do comes back to
+//! the copy as [`StopFault`]s, read at the supervisor's next tick: a stop the venue refused
+//! leaves the ledger (the copy is held `unprotected` until the next pass places it), and a
+//! journal row it could not write holds the copy (`journal_write`), as the copy's own
+//! writes do.
 
-use crate::engine;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use rust_decimal::Decimal;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::engine::{self, ActionKind};
+use crate::exchange::{
+    ClientOrderId, ConditionalKind, ConditionalOrderRequest, ConditionalPlacement, ConditionalSize,
+    ConditionalStatus, Exchange, TriggerPrice,
+};
+use crate::store::table::journal::{OrderType as JournalType, PlannedOrder};
+use crate::store::StoreError;
+
+use super::account_state::SharedAccount;
 use super::follower::to_follower;
 use super::hold::HoldKind;
+use super::notify::{Notification, Notifier, NotifyKind, NotifyLevel, SharedStore};
 use super::supervisor::CopyRunner;
+
+/// Longest a stopping copy waits for its stop worker to finish its jobs.
+pub(crate) const DRAIN: Duration = Duration::from_secs(2);
+
+/// One stop placement or cancel and why.
+#[derive(Debug)]
+pub(crate) struct StopJob {
+    pub kind: ActionKind,
+    pub reason: String,
+}
+
+/// What the stop worker could not do, for its copy to act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StopFault {
+    /// The venue refused this protective stop (by client id): the ledger must not claim it.
+    Refused(String),
+    /// A stop's journal row could not be written (what, and the error).
+    Journal(String),
+}
+
+/// The faults a copy's stop worker reported, not yet read by the copy.
+pub(crate) type StopFaults = Arc<Mutex<Vec<StopFault>>>;
+
+/// What the stop worker needs, cloned from its copy.
+#[derive(Debug, Clone)]
+pub(crate) struct StopWorker {
+    pub ex: Arc<dyn Exchange>,
+    pub store: SharedStore,
+    pub account: Arc<SharedAccount>,
+    pub notifier: Notifier,
+    pub clock: Arc<dyn crate::exchange::Clock>,
+    pub copy_id: i64,
+    pub name: String,
+    pub faults: StopFaults,
+}
+
+impl StopWorker {
+    /// Starts the worker; it ends once every sender is dropped and its queue is empty.
+    pub(crate) fn spawn(self) -> (mpsc::UnboundedSender<StopJob>, JoinHandle<()>) {
+        let (tx, mut rx) = mpsc::unbounded_channel::<StopJob>();
+        let handle = tokio::spawn(async move {
+            while let Some(job) = rx.recv().await {
+                self.run(job).await;
+            }
+        });
+        (tx, handle)
+    }
+
+    pub(crate) async fn run(&self, job: StopJob) {
+        let result = match &job.kind {
+            ActionKind::PlaceProtectiveStop {
+                client_id,
+                symbol,
+                side,
+                position_side,
+                stop_price,
+                qty,
+            } => {
+                self.place(client_id, symbol, *side, *position_side, *stop_price, *qty)
+                    .await
+            }
+            ActionKind::CancelProtectiveStop { client_id, symbol } => self
+                .ex
+                .cancel_conditional_blind(symbol, client_id)
+                .await
+                .map(|_| self.account.lock().conditional_gone(client_id)),
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            if let ActionKind::PlaceProtectiveStop { client_id, .. } = &job.kind {
+                self.fault(StopFault::Refused(client_id.clone()));
+            }
+            self.notifier.send(
+                Some(self.copy_id),
+                Notification {
+                    ts_ms: self.clock.now_ms(),
+                    copy: Some(self.name.clone()),
+                    level: NotifyLevel::Warning,
+                    kind: NotifyKind::Error,
+                    notice: None,
+                    message: format!("{}: the venue refused it: {e}", job.reason),
+                },
+            );
+        }
+    }
+
+    fn fault(&self, fault: StopFault) {
+        if let Ok(mut f) = self.faults.lock() {
+            f.push(fault);
+        }
+    }
+
+    /// Writes a stop's journal row; a failure is reported to the copy, which holds.
+    fn journal_write(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut crate::store::Store) -> Result<(), StoreError>,
+    ) {
+        let result = match self.store.lock() {
+            Ok(mut g) => f(g.store_mut()),
+            Err(_) => Err(StoreError::Invalid {
+                field: "store",
+                message: "the database lock is poisoned".into(),
+            }),
+        };
+        if let Err(e) = result {
+            tracing::error!(copy = %self.name, what, error = %e, "journal write failed");
+            self.fault(StopFault::Journal(format!(
+                "{what} could not be written: {e}"
+            )));
+        }
+    }
+
+    async fn place(
+        &self,
+        client_id: &str,
+        symbol: &str,
+        side: crate::domain::Side,
+        position_side: crate::domain::PositionSide,
+        stop_price: Decimal,
+        qty: crate::domain::Quantity,
+    ) -> Result<(), crate::exchange::ExchangeError> {
+        let Ok(cid) = ClientOrderId::new(client_id) else {
+            return Ok(());
+        };
+        let Ok(trigger) = crate::domain::Price::new(stop_price) else {
+            return Ok(());
+        };
+        let now = self.clock.now_ms();
+        let copy_id = self.copy_id;
+        self.journal_write("a protective stop's journal row", |s| {
+            match s.journal().record_planned(&PlannedOrder {
+                client_order_id: client_id,
+                copy_id,
+                signal_id: None,
+                leg: 0,
+                symbol,
+                side,
+                position_side,
+                order_type: JournalType::StopMarket,
+                qty: qty.get(),
+                price: Some(stop_price),
+                reduce_only: true,
+                at: now,
+            }) {
+                Ok(_) | Err(StoreError::Conflict { .. }) => Ok(()),
+                Err(e) => Err(e),
+            }
+        });
+        let req = ConditionalOrderRequest {
+            client_id: cid,
+            symbol: symbol.to_owned(),
+            side,
+            position_side,
+            kind: ConditionalKind::StopMarket,
+            trigger_price: trigger,
+            trigger_by: TriggerPrice::Mark,
+            size: ConditionalSize::Quantity { quantity: qty },
+            margin_mode: crate::domain::MarginMode::Cross,
+        };
+        match self.ex.place_conditional(&req).await {
+            Ok(ConditionalPlacement::Acknowledged(r)) => self.account.lock().conditional(&r),
+            Ok(_) => {}
+            Err(e) => {
+                // The same stop may already rest there (placed before a crash, the ledger
+                // not saved yet): stop ids are derived from the stop, so the venue refuses
+                // the copy.
+                let rests = match self.ex.query_conditional(symbol, client_id).await {
+                    Ok(Some(r))
+                        if matches!(
+                            r.status,
+                            ConditionalStatus::Sent
+                                | ConditionalStatus::New
+                                | ConditionalStatus::Triggering
+                        ) =>
+                    {
+                        self.account.lock().conditional(&r);
+                        true
+                    }
+                    _ => false,
+                };
+                if !rests {
+                    return Err(e);
+                }
+            }
+        }
+        self.journal_write("a protective stop's `acked` state", |s| {
+            match s.journal().mark_acked(client_id, "conditional", now) {
+                Ok(()) | Err(StoreError::InvalidTransition { .. }) => Ok(()),
+                Err(e) => Err(e),
+            }
+        });
+        Ok(())
+    }
+}
 
 impl CopyRunner {
     /// Holds the copy while a position it holds has no protective stop on the venue
@@ -57,5 +277,79 @@ impl CopyRunner {
         }
         self.check_protected(&f);
         self.check_figures(&snap).await;
+    }
+
+    pub(crate) fn stop_worker(&self) -> StopWorker {
+        StopWorker {
+            ex: self.follower.ex.clone(),
+            store: self.store.clone(),
+            account: self.account.clone(),
+            notifier: self.notifier.clone(),
+            clock: self.clock.clone(),
+            copy_id: self.copy_id,
+            name: self.name.clone(),
+            faults: self.stop_faults.clone(),
+        }
+    }
+
+    /// Acts on what the stop worker could not do: a refused stop leaves the ledger and
+    /// holds the copy `unprotected` until the next protection pass places it; a journal
+    /// row it could not write holds the copy as the copy's own failed writes do.
+    pub(crate) fn take_stop_faults(&mut self) {
+        let faults: Vec<StopFault> = match self.stop_faults.lock() {
+            Ok(mut f) => std::mem::take(&mut *f),
+            Err(_) => return,
+        };
+        let mut refused = Vec::new();
+        for fault in faults {
+            match fault {
+                StopFault::Refused(client_id) => refused.push(client_id),
+                StopFault::Journal(reason) => self.hold(HoldKind::JournalWrite, reason),
+            }
+        }
+        if refused.is_empty() {
+            return;
+        }
+        let mut ledger = self.ctx.ledger.clone();
+        let mut bare = Vec::new();
+        for p in ledger.positions.values_mut() {
+            if p.stop
+                .as_ref()
+                .is_some_and(|s| refused.contains(&s.client_id))
+            {
+                p.stop = None;
+                bare.push(p.symbol.name.clone());
+            }
+        }
+        if bare.is_empty() {
+            return;
+        }
+        self.settle(ledger);
+        if self.ctx.settings.risk.offline_protection {
+            self.hold(
+                HoldKind::Unprotected,
+                format!(
+                    "{} without a protective stop on the venue; placing it again at the next pass",
+                    bare.join(", ")
+                ),
+            );
+        }
+    }
+
+    /// Hands a stop job to the worker, or runs it here when no worker runs (before the
+    /// supervisor loop starts, e.g. the start plan).
+    pub(crate) async fn stop_job(&mut self, kind: ActionKind, reason: &str) {
+        let job = StopJob {
+            kind,
+            reason: reason.to_owned(),
+        };
+        let job = match &self.stops {
+            Some(tx) => match tx.send(job) {
+                Ok(()) => return,
+                Err(mpsc::error::SendError(job)) => job,
+            },
+            None => job,
+        };
+        self.stop_worker().run(job).await;
     }
 }

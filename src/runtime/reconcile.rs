@@ -14,7 +14,7 @@ impl CopyRunner {
     pub(crate) async fn reconcile(&mut self, why: &str) {
         self.next_reconcile_ms = self.clock.now_ms() + ms(self.opts.reconcile_every);
         self.sync_time().await;
-        let leader = match super::venue::positions(&self.leader.bin).await {
+        let leader = match super::venue::positions(&*self.leader.ex).await {
             Ok(positions) => {
                 // A snapshot is confirmed by the stream (both agree) or by a second read
                 // that finds the same; otherwise the stream may simply not have delivered

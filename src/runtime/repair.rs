@@ -103,9 +103,16 @@ pub async fn plan(
         .ok_or_else(|| RepairError::NotInConfig(name.to_owned()))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let keys = KeySource::Config(keychain);
-    let leader = open_venue(&config_account(config, &cfg.leader, &keys)?, &clock, 5_000)?;
+    let venues = crate::exchange::DefaultVenues;
+    let leader = open_venue(
+        &config_account(config, &cfg.leader, &keys)?,
+        &venues,
+        &clock,
+        5_000,
+    )?;
     let follower = open_venue(
         &config_account(config, &cfg.follower, &keys)?,
+        &venues,
         &clock,
         5_000,
     )?;

@@ -16,8 +16,10 @@ use tokio::task::JoinHandle;
 
 use crate::domain::CopySettings;
 use crate::engine::{self, CopyContext, CopyState, Ledger, Plan, StartInput};
-use crate::exchange::binance_usdm::{BinanceUsdm, Environment, Options};
-use crate::exchange::{AccountSnapshot, Clock, Credentials, EventStream, SymbolRules};
+use crate::exchange::{
+    AccountSnapshot, Clock, Credentials, EventStream, SymbolRules, VenueFactory, VenueOptions,
+    VenueRequest,
+};
 use crate::secrets::SecretPart;
 use crate::store::table::copies::{CopyState as StoredState, NewCopy};
 use crate::store::table::leader_t0::T0Position;
@@ -108,7 +110,15 @@ pub fn config_account(
                 .api_secret
                 .resolve(name, SecretPart::ApiSecret, keychain)
                 .map_err(|e| err(e.to_string()))?;
-            Credentials::new(key.expose(), secret.expose())
+            let credentials = Credentials::new(key.expose(), secret.expose());
+            match &a.api_passphrase {
+                Some(source) => credentials.with_passphrase(
+                    source
+                        .resolve(name, SecretPart::ApiPassphrase, keychain)
+                        .map_err(|e| err(e.to_string()))?,
+                ),
+                None => credentials,
+            }
         }
     };
     Ok(AccountSpec {
@@ -120,9 +130,11 @@ pub fn config_account(
     })
 }
 
-/// The venue factory: the client for an account. Only `binance-usdm` exists today.
+/// The client for an account, through the venue factory (which picks the adapter from
+/// the account's `exchange`).
 pub(crate) fn open_venue(
     a: &AccountSpec,
+    venues: &dyn VenueFactory,
     clock: &Arc<dyn Clock>,
     recv_window_ms: i64,
 ) -> Result<Venue, RuntimeError> {
@@ -130,42 +142,31 @@ pub(crate) fn open_venue(
         account: a.name.clone(),
         message,
     };
-    if a.exchange != "binance-usdm" {
-        return Err(err(format!(
-            "exchange `{}` is not supported; use binance-usdm",
-            a.exchange
-        )));
-    }
-    let env = Environment::parse(a.connect.as_deref().unwrap_or(&a.endpoint))
-        .map_err(|e| err(e.to_string()))?;
-    let bin = BinanceUsdm::new(
-        &env,
-        Some(a.credentials.clone()),
-        Options {
-            clock: Some(clock.clone()),
-            // The resend rule waits out the same window the venue applies.
-            http: crate::exchange::binance_usdm::HttpConfig {
+    let ex = venues
+        .connect(VenueRequest {
+            account: &a.name,
+            exchange: &a.exchange,
+            // A paper account connects to the embedded simulator's URL.
+            endpoint: a.connect.as_deref().unwrap_or(&a.endpoint),
+            credentials: Some(a.credentials.clone()),
+            options: VenueOptions {
+                clock: clock.clone(),
+                // The resend rule waits out the same window the venue applies.
                 recv_window_ms: u64::try_from(recv_window_ms).unwrap_or(5_000),
-                ..Default::default()
             },
-            ..Options::default()
-        },
-    )
-    .map_err(|e| err(e.to_string()))?;
-    Ok(Venue {
-        ex: Arc::new(bin.clone()),
-        bin,
-    })
+        })
+        .map_err(|e| err(e.to_string()))?;
+    Ok(Venue { ex })
 }
 
 /// A copy whose accounts were read and whose settings passed the set-up checks.
 pub(crate) struct Checked {
     pub spec: CopySpec,
     leader: Venue,
-    follower: Venue,
+    pub(crate) follower: Venue,
     rules: BTreeMap<String, SymbolRules>,
     lsnap: AccountSnapshot,
-    fsnap: AccountSnapshot,
+    pub(crate) fsnap: AccountSnapshot,
     leader_stream: EventStream,
     follower_stream: EventStream,
     /// Venue time minus local time, for `t0`.
@@ -216,8 +217,8 @@ pub(crate) async fn check_setup(
     reserved: &mut HashMap<String, Decimal>,
 ) -> Result<Checked, RuntimeError> {
     let recv = opts.engine.recv_window_ms;
-    let leader = open_venue(&spec.leader, &opts.clock, recv)?;
-    let follower = open_venue(&spec.follower, &opts.clock, recv)?;
+    let leader = open_venue(&spec.leader, &*opts.venues, &opts.clock, recv)?;
+    let follower = open_venue(&spec.follower, &*opts.venues, &opts.clock, recv)?;
     let setup = |message: String| RuntimeError::Setup {
         copy: spec.name.clone(),
         message,
@@ -263,9 +264,9 @@ pub(crate) async fn check_setup(
         .check_setup(&ctx)
         .map_err(|e| setup(e.to_string()))?;
     *used += spec.settings.investment.unwrap_or_default();
-    let offset_ms = {
-        let _ = follower.bin.raw().sync_time().await;
-        follower.bin.raw().time_offset_ms()
+    let offset_ms = match follower.ex.sync_time().await {
+        Ok(offset) => offset,
+        Err(_) => follower.ex.server_offset_ms(),
     };
     Ok(Checked {
         spec,
@@ -482,7 +483,7 @@ pub(crate) async fn plan_start(c: &Checked, p: &Persisted, opts: &RunOptions) ->
         .collect();
     for sym in symbols {
         if let Some(r) = c.rules.get(&sym) {
-            if let Ok(m) = follower::market(&c.follower.bin, r).await {
+            if let Ok(m) = follower::market(&*c.follower.ex, r).await {
                 market.insert(sym, m);
             }
         }
@@ -504,6 +505,7 @@ pub(crate) fn spawn_supervisor(
     c: Checked,
     p: Persisted,
     plan: Option<Plan>,
+    account: Arc<super::account_state::SharedAccount>,
 ) -> (mpsc::Sender<Command>, JoinHandle<()>) {
     let Checked {
         spec,
@@ -511,7 +513,6 @@ pub(crate) fn spawn_supervisor(
         follower,
         rules,
         lsnap,
-        fsnap,
         leader_stream,
         follower_stream,
         ..
@@ -531,6 +532,7 @@ pub(crate) fn spawn_supervisor(
         opts: engine.opts.engine,
         registry: engine.registry.clone(),
         hold_board: engine.holds.clone(),
+        account,
     });
     if !p.foreign.is_empty() {
         runner.say(
@@ -540,7 +542,6 @@ pub(crate) fn spawn_supervisor(
         );
     }
     runner.tracker.reset(&lsnap);
-    runner.cached = Some(fsnap);
     let (tx, rx) = mpsc::channel(16);
     runner.say(
         NotifyLevel::Info,

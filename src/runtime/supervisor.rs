@@ -14,10 +14,10 @@ use tokio::sync::{mpsc, watch};
 
 use crate::domain::{SignalKind, StopAction};
 use crate::engine::{self, CopyContext, CopyState, MarketInfo, PlanInput, PositionKey};
-use crate::exchange::binance_usdm::BinanceUsdm;
 use crate::exchange::{AccountEvent, AccountSnapshot, Clock, EventStream, Exchange, SymbolRules};
 use crate::store::{Store, StoreError};
 
+use super::account_state::{SharedAccount, MARK_STALE_MS};
 use super::follower::{market, to_follower};
 use super::hold::{Change, Hold, HoldKind, Holds};
 use super::leader::LeaderTracker;
@@ -66,25 +66,19 @@ impl Default for EngineOptions {
     }
 }
 
-/// An account on its venue: the port, and the adapter for calls the port lacks.
+/// An account on its venue: the port, and nothing of the adapter behind it.
 #[derive(Debug, Clone)]
 pub struct Venue {
     pub ex: Arc<dyn Exchange>,
-    pub bin: BinanceUsdm,
 }
 
 /// A local clock step bigger than this between two one-second ticks means the machine
 /// slept (or the clock was set): reconcile as after a resume.
 const JUMP_MS: i64 = 10_000;
 
-/// How long a follower snapshot serves planning when no event says it changed; unrealized
-/// PnL moves with the price even when nothing else does.
-const CACHE_MS: i64 = 15_000;
-
 /// Time between two mark checks of a copy that holds positions and has a total stop loss
-/// or take profit. Each check is one account read (weight 5 of the venue's 2,400 a minute),
-/// so a copy spends at most 100 a minute on it; see [`super::figures`] for why a read and
-/// not the mark-price stream.
+/// or take profit. Each check reads the follower state the streams keep (no REST read while
+/// they are up).
 pub(crate) const MARK_CHECK_MS: i64 = 3_000;
 
 /// The state of one running copy.
@@ -112,8 +106,24 @@ pub struct CopyRunner {
     pub(crate) hold_board: HoldBoard,
     pub(crate) stop_requested: Option<(StopAction, String)>,
     pub(crate) server_offset_ms: i64,
-    /// The follower as last read; `None` once our orders or the venue changed it.
-    pub(crate) cached: Option<AccountSnapshot>,
+    /// The follower account as its streams keep it, shared with its other copies.
+    pub(crate) account: Arc<SharedAccount>,
+    /// Local time (µs) the leader event being planned was read from its socket.
+    pub(crate) leader_recv_us: Option<i64>,
+    /// Local time (µs) the current plan was ready.
+    pub(crate) planned_us: i64,
+    /// Local time (µs) the current plan's commit returned.
+    pub(crate) committed_us: i64,
+    /// The order the plan's commit already marked as sent.
+    pub(crate) sent_in_plan: Option<String>,
+    /// The final report of the order `finish` settled last.
+    pub(crate) last_report: Option<crate::exchange::OrderReport>,
+    /// The stop worker's queue while the supervisor loop runs.
+    pub(crate) stops: Option<mpsc::UnboundedSender<super::protection::StopJob>>,
+    /// What the stop worker could not do, read at each tick.
+    pub(crate) stop_faults: super::protection::StopFaults,
+    /// Long limiter waits already announced.
+    pub(crate) long_waits_seen: u64,
     /// Local time of the next reconciliation.
     pub(crate) next_reconcile_ms: i64,
     /// Local time of the next mark check of the PnL stops.
@@ -149,6 +159,7 @@ pub struct RunnerParts {
     pub opts: EngineOptions,
     pub registry: Registry,
     pub hold_board: HoldBoard,
+    pub account: Arc<SharedAccount>,
 }
 
 impl CopyRunner {
@@ -174,7 +185,15 @@ impl CopyRunner {
             hold_board: p.hold_board,
             stop_requested: None,
             server_offset_ms: 0,
-            cached: None,
+            account: p.account,
+            leader_recv_us: None,
+            planned_us: 0,
+            committed_us: 0,
+            sent_in_plan: None,
+            long_waits_seen: 0,
+            stops: None,
+            stop_faults: Default::default(),
+            last_report: None,
             next_reconcile_ms: 0,
             next_mark_check_ms: 0,
             unconfirmed: None,
@@ -297,28 +316,48 @@ impl CopyRunner {
     }
 
     pub(crate) async fn sync_time(&mut self) {
-        if self.follower.bin.raw().sync_time().await.is_ok() {
-            self.server_offset_ms = self.follower.bin.raw().time_offset_ms();
+        if let Ok(offset) = self.follower.ex.sync_time().await {
+            self.server_offset_ms = offset;
         }
     }
 
-    /// The follower snapshot: the cached one while nothing has changed the account since,
-    /// else a fresh read.
+    /// The follower now, from the state its streams keep; a REST read only while that
+    /// state cannot serve (the stream is down), logged as such.
     pub(crate) async fn follower_snapshot(&mut self) -> Option<AccountSnapshot> {
-        if let Some(s) = &self.cached {
-            if self.clock.now_ms() - s.taken_at < CACHE_MS {
-                return Some(s.clone());
+        let now = self.clock.now_ms();
+        let why = match self.account.lock().view(now) {
+            Ok(s) => return Some(s),
+            Err(why) => why,
+        };
+        tracing::warn!(copy = %self.name, %why, "reading the follower account over REST on the signal path");
+        self.snapshot_within(0).await
+    }
+
+    /// A snapshot for reconciliation: one REST read per follower account per half
+    /// reconciliation interval, shared by all its copies; within that, the stream state.
+    pub(crate) async fn fresh_snapshot(&mut self) -> Option<AccountSnapshot> {
+        self.snapshot_within(ms(self.opts.reconcile_every) / 2)
+            .await
+    }
+
+    async fn snapshot_within(&mut self, max_age_ms: i64) -> Option<AccountSnapshot> {
+        let account = self.account.clone();
+        // Copies that ask together wait for one read instead of making one each.
+        let _reading = account.reading.lock().await;
+        {
+            let st = account.lock();
+            let now = self.clock.now_ms();
+            if max_age_ms > 0 && st.stream_is_up() && now - st.snapshot_at < max_age_ms {
+                return st.view(now).ok();
             }
         }
-        self.fresh_snapshot().await
-    }
-
-    pub(crate) async fn fresh_snapshot(&mut self) -> Option<AccountSnapshot> {
         for _ in 0..3 {
+            let started = self.clock.now_ms();
             match self.follower.ex.account().await {
                 Ok(s) => {
-                    self.cached = Some(s.clone());
-                    return Some(s);
+                    let mut st = account.lock();
+                    st.refreshed(s, started);
+                    return st.estimate(self.clock.now_ms());
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "follower snapshot failed; retrying");
@@ -329,9 +368,43 @@ impl CopyRunner {
         None
     }
 
+    /// A symbol's rules and prices: the mark and best bid/ask from the market streams;
+    /// a REST read of the mark (weight 1) only when the stream has none within
+    /// [`MARK_STALE_MS`], logged as such.
     pub(crate) async fn market_of(&self, name: &str) -> Option<MarketInfo> {
         let rules = self.rules.get(name)?;
-        market(&self.follower.bin, rules).await.ok()
+        let now = self.clock.now_ms();
+        let (mark, current, gap) = {
+            let mut st = self.account.lock();
+            st.want_book(name);
+            let mark = st.mark(name, now);
+            let gap = if mark.is_none() {
+                st.mark_gap(name, now)
+            } else {
+                String::new()
+            };
+            (mark, st.current(name, now), gap)
+        };
+        match mark.and_then(|m| crate::domain::Price::new(m).ok()) {
+            Some(mark) => Some(MarketInfo {
+                symbol: rules.symbol.clone(),
+                filters: rules.filters.clone(),
+                mark_price: mark,
+                current_price: current
+                    .and_then(|c| crate::domain::Price::new(c).ok())
+                    .unwrap_or(mark),
+            }),
+            None => {
+                tracing::warn!(
+                    copy = %self.name,
+                    symbol = name,
+                    stale_after_ms = MARK_STALE_MS,
+                    %gap,
+                    "no current mark price from the market stream; reading it over REST"
+                );
+                market(&*self.follower.ex, rules).await.ok()
+            }
+        }
     }
 
     /// Current market info of every symbol the copy's ledger holds (symbols whose prices
@@ -355,11 +428,14 @@ impl CopyRunner {
 
     /// Plans and runs one leader signal.
     pub(crate) async fn on_signal(&mut self, signal: crate::domain::LeaderSignal) {
-        // Margin sync reads the margin level, which moves with the price: read it fresh.
-        if matches!(signal.kind, SignalKind::IsolatedMargin { .. }) {
-            self.cached = None;
-        }
-        let Some(snap) = self.follower_snapshot().await else {
+        // Margin sync needs the venue's maintenance margin, which no stream carries: the
+        // one signal kind that reads the account (see docs/streams.md).
+        let snap = if matches!(signal.kind, SignalKind::IsolatedMargin { .. }) {
+            self.snapshot_within(0).await
+        } else {
+            self.follower_snapshot().await
+        };
+        let Some(snap) = snap else {
             self.say(
                 NotifyLevel::Error,
                 NotifyKind::Error,
@@ -398,18 +474,24 @@ impl CopyRunner {
             server_offset_ms: self.server_offset_ms,
         };
         let plan = engine::plan(&input);
+        self.planned_us = crate::exchange::clock::wall_us();
         let placed = plan.orders().next().is_some();
-        self.signal_row = self.store_signal(&input.signal);
-        self.execute(plan, leader_ref).await;
+        self.execute_signal(plan, leader_ref, Some(&input.signal))
+            .await;
         self.signal_row = None;
+        self.leader_recv_us = None;
         if placed {
             self.protect().await;
         }
         self.handle_stop_request().await;
     }
 
-    /// Stores a leader signal (once per leader) and returns its row, when new.
-    fn store_signal(&self, sig: &crate::domain::LeaderSignal) -> Option<i64> {
+    /// Stores a leader signal (once per leader) on `conn` and returns its row, when new.
+    pub(crate) fn store_signal_on(
+        &self,
+        conn: &rusqlite::Connection,
+        sig: &crate::domain::LeaderSignal,
+    ) -> Result<Option<i64>, StoreError> {
         let (kind, qty, price, leverage, margin) = match &sig.kind {
             SignalKind::Fill(f) => (
                 "fill",
@@ -441,14 +523,7 @@ impl CopyRunner {
             ts_recv: self.clock.now_ms(),
             payload: payload.as_ref(),
         };
-        match self.with_store(|s| s.signals().record(&row)) {
-            Ok(id) => id,
-            Err(e) => {
-                // The journal rows of its plan then carry no signal reference; the plan runs.
-                tracing::error!(copy = %self.name, error = %e, "leader signal not stored");
-                None
-            }
-        }
+        crate::store::table::signals::Signals::on(conn).record(&row)
     }
 
     /// Stops the copy with `stop_action`, once.
@@ -569,7 +644,6 @@ impl CopyRunner {
             return;
         };
         self.execute(plan, None).await;
-        self.cached = None;
         self.publish_held();
         self.say(
             NotifyLevel::Info,
@@ -586,6 +660,12 @@ impl CopyRunner {
     }
 
     async fn on_leader(&mut self, ev: AccountEvent) {
+        self.leader_recv_us = match &ev {
+            AccountEvent::Order(u) => Some(u.times.received_us),
+            AccountEvent::BalancePosition(u) => Some(u.times.received_us),
+            AccountEvent::Leverage(u) => Some(u.times.received_us),
+            _ => None,
+        };
         match &ev {
             AccountEvent::Disconnected(d) => {
                 self.say(
@@ -630,11 +710,41 @@ impl CopyRunner {
         mut stop: watch::Receiver<bool>,
     ) {
         self.publish_held();
+        let (stops, worker) = self.stop_worker().spawn();
+        self.stops = Some(stops);
+        let mut stopping = stop.clone();
+        // A stop abandons the step in progress, whatever it waits on (the weight budget, a
+        // stalled socket, a slow venue): every order of it is in the journal, sent or
+        // not, and the next start's recovery finishes it.
+        tokio::select! {
+            _ = self.supervise(&mut leader_stream, &mut follower_stream, &mut commands, &mut stop) => {}
+            _ = stopping.wait_for(|s| *s) => {
+                tracing::info!(copy = %self.name, "stopping now; the step in progress is left to recovery");
+            }
+        }
+        // The worker finishes the stops it was given, then ends.
+        self.stops = None;
+        if tokio::time::timeout(super::protection::DRAIN, worker)
+            .await
+            .is_err()
+        {
+            tracing::warn!(copy = %self.name, "stop worker did not finish in time");
+        }
+    }
+
+    async fn supervise(
+        &mut self,
+        leader_stream: &mut EventStream,
+        follower_stream: &mut EventStream,
+        commands: &mut mpsc::Receiver<Command>,
+        stop: &mut watch::Receiver<bool>,
+    ) {
         self.sync_time().await;
-        super::recovery::recover(&mut self).await;
+        super::recovery::recover(self).await;
         self.reconcile("start-up").await;
         // Read before announcing: a clock jump right after "watching" must count as one.
         let mut last_tick = self.clock.now_ms();
+        let mut tick = self.clock.sleep(Duration::from_millis(500));
         self.say(
             NotifyLevel::Info,
             NotifyKind::Watching,
@@ -663,13 +773,8 @@ impl CopyRunner {
                     Some(Command::Release { symbol, direction, how }) => self.release_position(&symbol, direction, how).await,
                     None => {}
                 },
-                ev = leader_stream.next() => match ev {
-                    Some(ev) => self.on_leader(ev).await,
-                    None => {
-                        self.say(NotifyLevel::Error, NotifyKind::Error, "leader stream ended; copying stops".into());
-                        break;
-                    }
-                },
+                // The follower's own events first: the next signal plans from the account
+                // as its stream last reported it.
                 ev = follower_stream.next() => match ev {
                     Some(ev) => self.on_follower(ev).await,
                     None => {
@@ -677,7 +782,19 @@ impl CopyRunner {
                         break;
                     }
                 },
-                _ = self.clock.sleep(Duration::from_millis(500)) => {
+                ev = leader_stream.next() => match ev {
+                    Some(ev) => self.on_leader(ev).await,
+                    None => {
+                        self.say(NotifyLevel::Error, NotifyKind::Error, "leader stream ended; copying stops".into());
+                        break;
+                    }
+                },
+                // One tick every 500 ms however busy the streams are (a sleep made anew
+                // each turn would never end while events keep coming).
+                _ = &mut tick => {
+                    tick = self.clock.sleep(Duration::from_millis(500));
+                    self.check_weight();
+                    self.take_stop_faults();
                     if self.holds.has(HoldKind::JournalWrite) {
                         self.probe_journal();
                     }
@@ -691,6 +808,28 @@ impl CopyRunner {
                     }
                     last_tick = self.clock.now_ms();
                 }
+            }
+        }
+    }
+}
+
+impl CopyRunner {
+    /// A request that waited more than a second for the venue's weight budget is a
+    /// notification (once per wait, from the copy that sees it first).
+    pub(crate) fn check_weight(&mut self) {
+        let w = self.follower.ex.weight();
+        if w.long_waits > self.long_waits_seen {
+            self.long_waits_seen = w.long_waits;
+            {
+                self.say(
+                    NotifyLevel::Warning,
+                    NotifyKind::WeightWait,
+                    format!(
+                        "the venue's request-weight budget made requests wait (longest {} ms; \
+                         {} of {} used this minute); orders are delayed while it lasts",
+                        w.longest_wait_ms, w.used, w.limit
+                    ),
+                );
             }
         }
     }

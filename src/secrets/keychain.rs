@@ -1,7 +1,8 @@
 //! The OS keychain through the keyring crate's native backends: Secret Service on Linux,
 //! Keychain on macOS, Credential Manager on Windows. Entries live under one service name,
 //! the app identifier, so the app and the CLI find the same entries; a credential pair of
-//! account `NAME` is stored as users `NAME.key` and `NAME.secret`. Errors are reduced to
+//! account `NAME` is stored as users `NAME.key` and `NAME.secret` (and `NAME.passphrase`
+//! on venues whose keys have one). Errors are reduced to
 //! text at once, and only from the backends' Display, which carries no stored value.
 
 use keyring::Entry;
@@ -9,11 +10,13 @@ use keyring::Entry;
 use super::secret::Secret;
 use crate::paths::APP_IDENTIFIER;
 
-/// Which half of an API credential.
+/// Which part of an API credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretPart {
     ApiKey,
     ApiSecret,
+    /// The passphrase some venues (OKX, Bitget, KuCoin) tie to a key.
+    ApiPassphrase,
 }
 
 impl SecretPart {
@@ -22,6 +25,7 @@ impl SecretPart {
         match self {
             SecretPart::ApiKey => "key",
             SecretPart::ApiSecret => "secret",
+            SecretPart::ApiPassphrase => "passphrase",
         }
     }
 
@@ -30,6 +34,7 @@ impl SecretPart {
         match self {
             SecretPart::ApiKey => "api_key",
             SecretPart::ApiSecret => "api_secret",
+            SecretPart::ApiPassphrase => "api_passphrase",
         }
     }
 }

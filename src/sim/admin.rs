@@ -41,6 +41,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/admin/v1/clock", post(clock).get(get_clock))
         .route("/admin/v1/faults", post(faults))
         .route("/admin/v1/demo-leaders", get(demo_leaders))
+        .route("/admin/v1/requests", get(requests).delete(reset_requests))
 }
 
 fn check_token(shared: &Shared, headers: &HeaderMap) -> Result<(), WireError> {
@@ -354,6 +355,33 @@ async fn get_clock(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response
         return e.into_response();
     }
     Json(json!({"now": s.clock.now(), "serverTime": s.clock.server_time()})).into_response()
+}
+
+/// `GET /admin/v1/requests`: every REST request counted since the start (or the last
+/// reset), per method, path and signing account.
+async fn requests(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    request_rows(&s, &headers, false)
+}
+
+/// `DELETE /admin/v1/requests`: the same rows, and the count starts again.
+async fn reset_requests(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    request_rows(&s, &headers, true)
+}
+
+fn request_rows(s: &Shared, headers: &HeaderMap, reset: bool) -> Response {
+    if let Err(e) = check_token(s, headers) {
+        return e.into_response();
+    }
+    let rows: Vec<Value> = s
+        .limiter
+        .requests(reset)
+        .into_iter()
+        .map(|((method, path, account), c)| {
+            json!({"method": method, "path": path, "accountId": account,
+                   "count": c.count, "weight": c.weight})
+        })
+        .collect();
+    Json(json!({ "requests": rows })).into_response()
 }
 
 async fn faults(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) -> Response {

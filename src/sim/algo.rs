@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 
 use super::account::{AlgoOrder, AlgoStatus, OrderStatus, OrderType};
 use super::error::{WireError, WireResult};
-use super::exchange::Exchange;
+use super::exchange::SimVenue;
 use super::matching::{valid_client_id, NewOrder};
 use super::views;
 use crate::domain::{PositionSide, Side};
@@ -41,7 +41,7 @@ pub fn triggered(order_type: &str, side: Side, trigger: Decimal, price: Decimal)
     }
 }
 
-impl Exchange {
+impl SimVenue {
     fn working_price(&self, symbol: &str, mark: bool) -> Decimal {
         self.books.get(symbol).map_or(
             Decimal::ZERO,

@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 
 use super::account::{Order, OrderStatus, OrderType, Trade};
 use super::clock::Millis;
-use super::exchange::{Exchange, NewAccount};
+use super::exchange::{NewAccount, SimVenue};
 use super::matching::NewOrder;
 use crate::domain::filters::floor_to_step;
 use crate::domain::{PositionSide, Side};
@@ -129,14 +129,14 @@ impl std::fmt::Debug for DemoLeader {
 }
 
 /// Creates `n` demo leaders with 90 days of history each.
-pub fn create_leaders(ex: &mut Exchange, n: usize, seed: u64) -> Vec<DemoLeader> {
+pub fn create_leaders(ex: &mut SimVenue, n: usize, seed: u64) -> Vec<DemoLeader> {
     create_leaders_from(ex, 0, n, seed)
 }
 
 /// Creates demo leaders `first..n` (a restored simulator that kept fewer leaders than its
 /// configuration asks for adds the missing ones, each as it would have been made).
 pub fn create_leaders_from(
-    ex: &mut Exchange,
+    ex: &mut SimVenue,
     first: usize,
     n: usize,
     seed: u64,
@@ -175,7 +175,7 @@ pub fn create_leaders_from(
 
 /// Round trips over the past 90 days on a seeded hourly price path, booked straight into
 /// the account's history: filled orders, trades, commission, realized PnL and funding.
-fn generate_history(ex: &mut Exchange, account: &str, style: Style, rng: &mut ChaCha8Rng) {
+fn generate_history(ex: &mut SimVenue, account: &str, style: Style, rng: &mut ChaCha8Rng) {
     let Ok(m) = ex.market(style.symbol()).cloned() else {
         return;
     };
@@ -259,7 +259,7 @@ fn generate_history(ex: &mut Exchange, account: &str, style: Style, rng: &mut Ch
 
 #[allow(clippy::too_many_arguments)]
 fn book_fill(
-    ex: &mut Exchange,
+    ex: &mut SimVenue,
     account: &str,
     symbol: &str,
     side: Side,
@@ -333,7 +333,7 @@ fn book_fill(
 
 /// Live trading of the demo leaders, called from the simulator's ticker; `speed` divides
 /// each style's live interval.
-pub fn drive(ex: &mut Exchange, leaders: &[DemoLeader], rng: &mut ChaCha8Rng, speed: u32) {
+pub fn drive(ex: &mut SimVenue, leaders: &[DemoLeader], rng: &mut ChaCha8Rng, speed: u32) {
     let now = ex.now();
     for l in leaders {
         let due = ex.demo_next.get(&l.account_id).copied().unwrap_or(now);

@@ -110,8 +110,12 @@ impl std::fmt::Debug for AccountKeys {
     }
 }
 
+/// The simulated venue's whole state (markets and books, accounts, id counters) behind
+/// the server's one lock. Not an implementation of the `crate::exchange::Exchange` port:
+/// the simulator speaks Binance's wire protocol and is reached through the Binance adapter
+/// like a real venue.
 #[derive(Debug)]
-pub struct Exchange {
+pub struct SimVenue {
     pub clock: Arc<SimClock>,
     pub config: ModelConfig,
     pub markets: HashMap<String, Market>,
@@ -164,7 +168,7 @@ fn new_key(kind: KeyType) -> (String, SecretKey) {
     }
 }
 
-impl Exchange {
+impl SimVenue {
     pub fn new(clock: Arc<SimClock>, config: ModelConfig) -> Self {
         let markets = default_markets();
         let symbols = markets.iter().map(|m| m.symbol.to_owned()).collect();

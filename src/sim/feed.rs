@@ -9,10 +9,10 @@ use serde_json::{json, Value};
 
 use super::book::Fill;
 use super::clock::Millis;
-use super::exchange::Exchange;
+use super::exchange::SimVenue;
 use super::views;
 
-impl Exchange {
+impl SimVenue {
     pub fn mark_price_json(&self, symbol: &str) -> Option<Value> {
         let b = self.books.get(symbol)?;
         Some(json!({

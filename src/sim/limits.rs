@@ -58,6 +58,18 @@ pub struct Limiter {
     pub config: LimitConfig,
     ips: Mutex<HashMap<IpAddr, IpState>>,
     orders: Mutex<HashMap<String, OrderState>>,
+    requests: Mutex<std::collections::BTreeMap<RequestKey, RequestCount>>,
+}
+
+/// What the request counter groups by: method, path and the account that signed it
+/// (empty for public calls).
+pub type RequestKey = (String, String, String);
+
+/// How often one key was called and the weight it was charged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestCount {
+    pub count: u64,
+    pub weight: u64,
 }
 
 /// A refused request: the error, the weight used this minute and how long to wait.
@@ -81,7 +93,33 @@ impl Limiter {
             config,
             ips: Mutex::new(HashMap::new()),
             orders: Mutex::new(HashMap::new()),
+            requests: Mutex::new(std::collections::BTreeMap::new()),
         }
+    }
+
+    /// Counts one REST request that passed the weight check (tests count what a client
+    /// asks of the venue, per path and account).
+    pub fn count_request(&self, method: &str, path: &str, account: Option<&str>, weight: u32) {
+        let mut r = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        let c = r
+            .entry((
+                method.to_owned(),
+                path.to_owned(),
+                account.unwrap_or("").to_owned(),
+            ))
+            .or_default();
+        c.count += 1;
+        c.weight += u64::from(weight);
+    }
+
+    /// Every counted request so far; `reset` starts the count again.
+    pub fn requests(&self, reset: bool) -> Vec<(RequestKey, RequestCount)> {
+        let mut r = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        let out = r.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        if reset {
+            r.clear();
+        }
+        out
     }
 
     /// Adds `weight` for `ip` and returns the minute's total, or the rejection.

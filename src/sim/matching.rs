@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::account::{Order, OrderStatus, OrderType, Position, Trade};
 use super::book::{Fill, LEVELS};
 use super::error::{WireError, WireResult};
-use super::exchange::Exchange;
+use super::exchange::SimVenue;
 use super::views::{self, FillInfo};
 use crate::domain::{PositionSide, Side};
 
@@ -38,7 +38,7 @@ pub fn valid_client_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '/' | '_' | '-'))
 }
 
-impl Exchange {
+impl SimVenue {
     /// Places an order and runs it against the book. Returns the order's final state at
     /// the end of this call.
     pub fn place_order(&mut self, account: &str, req: NewOrder) -> WireResult<Order> {

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::account::OrderType;
 use super::algo::NewAlgo;
 use super::error::{WireError, WireResult};
-use super::exchange::Exchange;
+use super::exchange::SimVenue;
 use super::market::Market;
 use super::matching::NewOrder;
 use super::params::Params;
@@ -121,7 +121,7 @@ fn check_percent(side: Side, price: Decimal, mark: Decimal) -> WireResult<()> {
 }
 
 /// `POST /fapi/v1/order`.
-pub fn place(ex: &mut Exchange, acc: &str, p: &Params) -> WireResult<Value> {
+pub fn place(ex: &mut SimVenue, acc: &str, p: &Params) -> WireResult<Value> {
     let symbol = p.req("symbol")?.to_owned();
     let m = ex.market(&symbol)?.clone();
     let side = side(p)?;
@@ -188,7 +188,7 @@ pub fn place(ex: &mut Exchange, acc: &str, p: &Params) -> WireResult<Value> {
 }
 
 /// `POST /fapi/v1/algoOrder`.
-pub fn place_algo(ex: &mut Exchange, acc: &str, p: &Params) -> WireResult<Value> {
+pub fn place_algo(ex: &mut SimVenue, acc: &str, p: &Params) -> WireResult<Value> {
     if p.req("algoType")? != "CONDITIONAL" {
         return Err(WireError::bad(
             -1130,
@@ -263,7 +263,7 @@ pub fn place_algo(ex: &mut Exchange, acc: &str, p: &Params) -> WireResult<Value>
 }
 
 /// Symbol and order id from `orderId` or `origClientOrderId`.
-pub fn locate(ex: &Exchange, acc: &str, p: &Params) -> WireResult<(String, u64)> {
+pub fn locate(ex: &SimVenue, acc: &str, p: &Params) -> WireResult<(String, u64)> {
     let s = p.req("symbol")?.to_owned();
     ex.market(&s)?;
     if !p.has("orderId") && !p.has("origClientOrderId") {
@@ -279,7 +279,7 @@ pub fn locate(ex: &Exchange, acc: &str, p: &Params) -> WireResult<(String, u64)>
 const SEVEN_DAYS: i64 = 7 * 86_400_000;
 
 /// `(start, end)` of a history query: the last 7 days by default, at most 7 days wide.
-fn window(ex: &Exchange, p: &Params, max_days_wide: Option<i64>) -> WireResult<(i64, i64)> {
+fn window(ex: &SimVenue, p: &Params, max_days_wide: Option<i64>) -> WireResult<(i64, i64)> {
     let start: Option<i64> = p.int("startTime")?;
     let end: Option<i64> = p.int("endTime")?;
     let now = ex.now();
@@ -304,7 +304,7 @@ fn window(ex: &Exchange, p: &Params, max_days_wide: Option<i64>) -> WireResult<(
 }
 
 /// `GET /fapi/v1/userTrades`.
-pub fn user_trades(ex: &Exchange, acc: &str, p: &Params) -> WireResult<Value> {
+pub fn user_trades(ex: &SimVenue, acc: &str, p: &Params) -> WireResult<Value> {
     let s = p.req("symbol")?;
     let m = ex.market(s)?;
     let limit = p.int::<usize>("limit")?.unwrap_or(500).clamp(1, 1000);
@@ -335,7 +335,7 @@ pub fn user_trades(ex: &Exchange, acc: &str, p: &Params) -> WireResult<Value> {
 }
 
 /// `GET /fapi/v1/income`.
-pub fn income(ex: &Exchange, acc: &str, p: &Params) -> WireResult<Value> {
+pub fn income(ex: &SimVenue, acc: &str, p: &Params) -> WireResult<Value> {
     let sym = p.opt("symbol");
     if let Some(s) = sym {
         ex.market(s)?;
@@ -359,7 +359,7 @@ pub fn income(ex: &Exchange, acc: &str, p: &Params) -> WireResult<Value> {
 }
 
 /// `PUT /fapi/v1/order`.
-pub fn modify(ex: &mut Exchange, acc: &str, p: &Params) -> WireResult<Value> {
+pub fn modify(ex: &mut SimVenue, acc: &str, p: &Params) -> WireResult<Value> {
     let (symbol, id) = locate(ex, acc, p)?;
     let m = ex.market(&symbol)?.clone();
     let side = side(p)?;
@@ -393,7 +393,7 @@ fn value_str(v: &Value) -> Option<String> {
 
 /// `POST /fapi/v1/batchOrders`: up to 5 orders, each answered with the order or its own
 /// error object, in request order.
-pub fn place_batch(ex: &mut Exchange, acc: &str, p: &Params) -> WireResult<Value> {
+pub fn place_batch(ex: &mut SimVenue, acc: &str, p: &Params) -> WireResult<Value> {
     let list = json_list(p, "batchOrders", 5)?;
     let mut out = Vec::new();
     for item in list {
@@ -417,7 +417,7 @@ pub fn place_batch(ex: &mut Exchange, acc: &str, p: &Params) -> WireResult<Value
 
 /// `DELETE /fapi/v1/batchOrders`: up to 10 cancels by `orderIdList` or
 /// `origClientOrderIdList`.
-pub fn cancel_batch(ex: &mut Exchange, acc: &str, p: &Params) -> WireResult<Value> {
+pub fn cancel_batch(ex: &mut SimVenue, acc: &str, p: &Params) -> WireResult<Value> {
     let symbol = p.req("symbol")?.to_owned();
     let m = ex.market(&symbol)?.clone();
     let (list, by_client) = if p.has("orderIdList") {

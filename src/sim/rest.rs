@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use super::auth;
 use super::error::{WireError, WireResult};
-use super::exchange::Exchange;
+use super::exchange::SimVenue;
 use super::orders;
 use super::params::Params;
 use super::server::Shared;
@@ -125,6 +125,9 @@ async fn handle(
         Err(e) => return with_weight(e.into_response(), used),
     };
 
+    shared
+        .limiter
+        .count_request(method.as_str(), &path, account.as_deref(), weight);
     let mut counts = None;
     if places_order {
         if let Some(acc) = &account {
@@ -221,7 +224,7 @@ fn need_account(account: Option<&str>) -> WireResult<&str> {
 }
 
 fn dispatch(
-    ex: &mut Exchange,
+    ex: &mut SimVenue,
     shared: &Shared,
     method: &Method,
     path: &str,
@@ -291,7 +294,7 @@ fn dispatch(
     }
 }
 
-fn exchange_info(ex: &Exchange, shared: &Shared) -> Value {
+fn exchange_info(ex: &SimVenue, shared: &Shared) -> Value {
     let c = &shared.limiter.config;
     let symbols: Vec<Value> = ex
         .symbols
@@ -313,7 +316,7 @@ fn exchange_info(ex: &Exchange, shared: &Shared) -> Value {
     })
 }
 
-fn ticker_24h(ex: &Exchange, s: &str) -> Option<Value> {
+fn ticker_24h(ex: &SimVenue, s: &str) -> Option<Value> {
     let m = ex.markets.get(s)?;
     let b = ex.books.get(s)?;
     let now = ex.now();
@@ -328,9 +331,9 @@ fn ticker_24h(ex: &Exchange, s: &str) -> Option<Value> {
 
 /// One object for `symbol=…`, an array for every symbol otherwise.
 fn per_symbol(
-    ex: &Exchange,
+    ex: &SimVenue,
     p: &Params,
-    f: impl Fn(&Exchange, &str) -> Option<Value>,
+    f: impl Fn(&SimVenue, &str) -> Option<Value>,
 ) -> WireResult<Value> {
     match p.opt("symbol") {
         Some(s) => {
@@ -348,7 +351,7 @@ fn success() -> Value {
 }
 
 fn account_endpoint(
-    ex: &mut Exchange,
+    ex: &mut SimVenue,
     shared: &Shared,
     method: &Method,
     path: &str,

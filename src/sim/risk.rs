@@ -8,12 +8,12 @@ use serde_json::{json, Value};
 
 use super::account::{Order, OrderStatus, OrderType, Position};
 use super::book::Fill;
-use super::exchange::{Exchange, FUNDING_INTERVAL_MS};
+use super::exchange::{SimVenue, FUNDING_INTERVAL_MS};
 use super::market::Market;
 use super::views;
 use crate::domain::{PositionSide, Side};
 
-impl Exchange {
+impl SimVenue {
     /// Settles every funding time that simulated time has passed.
     pub fn run_funding(&mut self) {
         while self.now() >= self.next_funding {

@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 use super::clock::{Millis, SimClock};
 use super::demo::{self, DemoLeader};
 use super::error::WireResult;
-use super::exchange::{random_token, AccountKeys, Exchange, ModelConfig, NewAccount};
+use super::exchange::{random_token, AccountKeys, ModelConfig, NewAccount, SimVenue};
 use super::faults::Faults;
 use super::limits::{LimitConfig, Limiter};
 use super::state::{self, SavedState, SimStateError};
@@ -101,7 +101,7 @@ impl SimConfig {
 
 /// State shared by every handler. `Debug` shows no secrets.
 pub struct Shared {
-    pub exchange: Mutex<Exchange>,
+    pub exchange: Mutex<SimVenue>,
     pub clock: Arc<SimClock>,
     pub limiter: Limiter,
     pub faults: Faults,
@@ -125,7 +125,7 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Shared {
-    pub fn ex(&self) -> MutexGuard<'_, Exchange> {
+    pub fn ex(&self) -> MutexGuard<'_, SimVenue> {
         // A panic elsewhere must not take the whole simulator down with it.
         self.exchange.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -195,7 +195,7 @@ impl Simulator {
     /// [`SimStateError`]) that names the file and the fix.
     pub async fn start(config: SimConfig) -> std::io::Result<SimHandle> {
         let clock = Arc::new(SimClock::new());
-        let mut exchange = Exchange::new(clock.clone(), config.model.clone());
+        let mut exchange = SimVenue::new(clock.clone(), config.model.clone());
         let mut demo = Vec::new();
         let mut restored = false;
         if let Some(path) = config.state_file.as_deref().filter(|p| p.exists()) {

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::account::{Account, Position};
 use super::clock::Millis;
 use super::demo::{DemoLeader, Style};
-use super::exchange::{Exchange, FUNDING_INTERVAL_MS};
+use super::exchange::{SimVenue, FUNDING_INTERVAL_MS};
 use crate::domain::PositionSide;
 
 /// What the file says it is.
@@ -127,7 +127,7 @@ pub struct SavedState {
 
 impl SavedState {
     /// Captures the exchange (a clone, so the lock is held only for the copy).
-    pub fn capture(ex: &Exchange, demo: &[DemoLeader]) -> Self {
+    pub fn capture(ex: &SimVenue, demo: &[DemoLeader]) -> Self {
         let mut accounts: Vec<Account> = ex.accounts.values().cloned().collect();
         accounts.sort_by(|a, b| a.id.cmp(&b.id));
         Self {
@@ -176,7 +176,7 @@ impl SavedState {
     /// Simulated time keeps its saved offset from wall time; funding times missed while
     /// the simulator was off are skipped (nothing ran then), the next one is the next
     /// 8-hour boundary.
-    fn apply(self, ex: &mut Exchange, path: &Path) -> Result<Vec<DemoLeader>, SimStateError> {
+    fn apply(self, ex: &mut SimVenue, path: &Path) -> Result<Vec<DemoLeader>, SimStateError> {
         let bad = |detail: String| SimStateError::Decode {
             path: path.to_path_buf(),
             detail,
@@ -256,7 +256,7 @@ impl SavedState {
 }
 
 /// Reads `path` into `ex` and returns the saved demo leaders.
-pub fn load(path: &Path, ex: &mut Exchange) -> Result<Vec<DemoLeader>, SimStateError> {
+pub fn load(path: &Path, ex: &mut SimVenue) -> Result<Vec<DemoLeader>, SimStateError> {
     let bytes = std::fs::read(path).map_err(|source| SimStateError::Read {
         path: path.to_path_buf(),
         source,

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::account::{Account, AlgoOrder, Income, Order, Position, Trade};
 use super::clock::Millis;
-use super::exchange::Exchange;
+use super::exchange::SimVenue;
 use super::market::Market;
 use crate::domain::{PositionSide, Side};
 
@@ -138,7 +138,7 @@ pub fn break_even(p: &Position) -> Decimal {
 
 /// `ACCOUNT_UPDATE` for the given assets and positions (without `E`).
 pub fn account_update(
-    ex: &Exchange,
+    ex: &SimVenue,
     account: &str,
     reason: &str,
     assets: &[&str],
@@ -180,7 +180,7 @@ pub fn account_update(
 
 /// Rows of positions to show: every non-zero position, plus zero rows for symbols with
 /// open orders, in listing order.
-pub fn visible_positions(ex: &Exchange, a: &Account, symbol: Option<&str>) -> Vec<Position> {
+pub fn visible_positions(ex: &SimVenue, a: &Account, symbol: Option<&str>) -> Vec<Position> {
     let mut out = Vec::new();
     for s in &ex.symbols {
         if symbol.is_some_and(|x| x != s) {
@@ -204,7 +204,7 @@ pub fn visible_positions(ex: &Exchange, a: &Account, symbol: Option<&str>) -> Ve
 }
 
 /// One row of `GET /fapi/v3/positionRisk`.
-pub fn position_risk_v3(ex: &Exchange, a: &Account, p: &Position) -> Option<Value> {
+pub fn position_risk_v3(ex: &SimVenue, a: &Account, p: &Position) -> Option<Value> {
     let m = ex.markets.get(&p.symbol)?;
     let mark = ex.mark(&p.symbol);
     let marks = ex.marks();
@@ -242,7 +242,7 @@ fn order_notional(a: &Account, symbol: &str) -> (Decimal, Decimal) {
 }
 
 /// One row of `GET /fapi/v2/positionRisk` (every symbol, with leverage and margin type).
-pub fn position_risk_v2(ex: &Exchange, a: &Account, p: &Position) -> Option<Value> {
+pub fn position_risk_v2(ex: &SimVenue, a: &Account, p: &Position) -> Option<Value> {
     let m = ex.markets.get(&p.symbol)?;
     let mark = ex.mark(&p.symbol);
     let marks = ex.marks();
@@ -272,7 +272,7 @@ pub fn shown_assets(a: &Account) -> Vec<String> {
 }
 
 /// `GET /fapi/v3/account`.
-pub fn account_v3(ex: &Exchange, a: &Account) -> Value {
+pub fn account_v3(ex: &SimVenue, a: &Account) -> Value {
     let marks = ex.marks();
     let mut assets = Vec::new();
     for asset in shown_assets(a) {
@@ -315,7 +315,7 @@ pub fn account_v3(ex: &Exchange, a: &Account) -> Value {
 }
 
 /// `GET /fapi/v3/balance`.
-pub fn balance_v3(ex: &Exchange, a: &Account) -> Value {
+pub fn balance_v3(ex: &SimVenue, a: &Account) -> Value {
     let marks = ex.marks();
     let rows: Vec<Value> = shown_assets(a)
         .iter()

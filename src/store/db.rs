@@ -207,6 +207,10 @@ impl Store {
     pub fn copy_ledgers(&self) -> CopyLedgers<'_> {
         CopyLedgers::on(&self.conn)
     }
+    /// Where the time went for each order a copy sent (schema v5).
+    pub fn latency(&self) -> super::table::latency::Latency<'_> {
+        super::table::latency::Latency::on(&self.conn)
+    }
     /// Funding payments per copy.
     pub fn copy_funding(&self) -> super::table::copy_funding::CopyFunding<'_> {
         super::table::copy_funding::CopyFunding::on(&self.conn)

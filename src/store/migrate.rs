@@ -55,6 +55,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "one ledger per copy: copy_state becomes copy_ledger, copy_positions goes",
         statements: &[table::copy_ledger::V4],
     },
+    Migration {
+        version: 5,
+        name: "latency per copied order",
+        statements: &[table::latency::V5],
+    },
 ];
 
 /// The version a list of migrations ends at (0 for none).

@@ -1627,6 +1627,53 @@ mod offline_protection {
             "20 / 0.005 = 4,000 below entry"
         );
     }
+
+    #[test]
+    fn a_stop_moves_only_beyond_the_tick_bound_and_goes_when_flat() {
+        use copydesk::engine::protection::RESTOP_TICKS;
+        let (mut c, mut f) = copied_btc(dec!(0.010), dec!(0.1), MarginMode::Cross);
+        let mut markets = BTreeMap::new();
+        markets.insert("BTCUSDT".to_owned(), btc_market(dec!(50000)));
+        let tick = markets["BTCUSDT"].filters.tick_size;
+        let first = plan_protection(&c, &f, &markets);
+        assert_eq!(stops(&first).len(), 1, "a new position gets one stop");
+        c.ledger = first.ledger;
+        let entry = f.positions[0].entry_price;
+        // The entry (and so the stop) moves by exactly the bound: the stop stays.
+        f.positions[0].entry_price = entry + tick * Decimal::from(RESTOP_TICKS);
+        let near = plan_protection(&c, &f, &markets);
+        assert!(
+            near.actions.is_empty(),
+            "a move of {RESTOP_TICKS} ticks leaves the stop where it is: {:#?}",
+            near.actions
+        );
+        // One tick beyond the bound: cancel and place.
+        f.positions[0].entry_price = entry + tick * Decimal::from(RESTOP_TICKS + 1);
+        let far = plan_protection(&c, &f, &markets);
+        assert_eq!(
+            stops(&far).len(),
+            1,
+            "beyond the bound the stop is re-placed"
+        );
+        assert!(
+            far.actions
+                .iter()
+                .any(|a| matches!(a.kind, ActionKind::CancelProtectiveStop { .. })),
+            "and the old one cancelled"
+        );
+        // Flat: the stop is cancelled and none placed.
+        f.positions[0].qty = Decimal::ZERO;
+        let flat = plan_protection(&c, &f, &markets);
+        assert!(
+            stops(&flat).is_empty()
+                && flat
+                    .actions
+                    .iter()
+                    .any(|a| matches!(a.kind, ActionKind::CancelProtectiveStop { .. })),
+            "a flat position keeps no stop: {:#?}",
+            flat.actions
+        );
+    }
 }
 
 #[test]

@@ -67,6 +67,24 @@ pub fn line(e: &EventDto) -> String {
     )
 }
 
+/// `copydesk bench`: the machine, then one row per figure beside its target.
+pub fn bench(report: &copydesk::bench::BenchReport) -> String {
+    let mut out = format!("machine: {}\n\n", report.machine);
+    out.push_str("| figure | target | measured | met |\n| --- | --- | --- | --- |\n");
+    for r in &report.rows {
+        let met = match r.met {
+            Some(true) => "yes",
+            Some(false) => "NO",
+            None => "—",
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {met} |\n",
+            r.figure, r.target, r.measured
+        ));
+    }
+    out
+}
+
 pub fn status(s: &StatusDto, as_json: bool) -> String {
     if as_json {
         return json(s);
@@ -100,6 +118,17 @@ pub fn status(s: &StatusDto, as_json: bool) -> String {
             ));
         }
         out.push_str(&format!("  orders journaled: {}\n", c.orders_journaled));
+        if let Some(l) = &c.latency {
+            let ms = |v: Option<i64>| v.map_or("n/a".to_owned(), |v| format!("{v} ms"));
+            out.push_str(&format!(
+                "  latency of the last {} orders: leader event → order sent p50 {} µs (max {} µs); leader fill → follower fill p50 {} (max {})\n",
+                l.orders,
+                l.engine_p50_us,
+                l.engine_max_us,
+                ms(l.fill_delay_p50_ms),
+                ms(l.fill_delay_max_ms),
+            ));
+        }
         let unreadable = c
             .copy
             .holds

@@ -76,7 +76,14 @@ pub async fn run(dir: &Path, config: &Path) -> Result<String, ApiError> {
         recv_window_ms: i64::from(config.engine.recv_window_ms),
         reconcile_every: Duration::from_secs(u64::from(config.engine.reconcile_secs)),
     };
-    let app = App::open_with_config(opts, config).await?;
+    let stop = interrupted();
+    tokio::pin!(stop);
+    // Start-up may wait on the venue (its weight budget, a slow socket): Ctrl-C ends that
+    // wait too; nothing was sent yet that recovery would not finish.
+    let app = tokio::select! {
+        app = App::open_with_config(opts, config) => app?,
+        _ = &mut stop => return Ok("stopped during start-up; state kept".to_owned()),
+    };
     out(&copies_line(app.running().len()));
     follow(&app, Duration::from_secs(3600), || async {}).await;
     app.shutdown().await;

@@ -55,6 +55,13 @@ enum Command {
     },
     /// Paper mode: copy a demo leader on an in-process simulator, no key needed.
     Demo,
+    /// Measure the copy path against an in-process simulator and print each figure
+    /// beside its target (minutes; `--quick` for a short run).
+    Bench {
+        /// Shorter runs: 30 s sustained, 10-copy fan-out, 5 s idle.
+        #[arg(long)]
+        quick: bool,
+    },
     /// Print copies, figures and positions (works while `run` is running).
     Status {
         /// Print JSON (the app's StatusDto, camelCase) instead of text.
@@ -153,6 +160,7 @@ async fn dispatch(command: Command, dir: PathBuf) -> Result<String, ApiError> {
         }
         Command::Run { config } => live::run(&dir, &config).await,
         Command::Demo => live::demo().await,
+        Command::Bench { quick } => bench(quick).await,
         Command::Status { json } => api::status_read_only(&dir).map(|s| format::status(&s, json)),
         Command::Copies {
             command: CopiesCommand::Repair { name, config, yes },
@@ -181,4 +189,22 @@ fn keys(command: KeysCommand, dir: &std::path::Path) -> Result<String, ApiError>
             Ok(format!("removed the key of `{name}` from the keychain"))
         }
     }
+}
+
+/// `copydesk bench`: runs the measurements (blocking: the bench drives its own runtime)
+/// and formats the table.
+async fn bench(quick: bool) -> Result<String, ApiError> {
+    let mut opts = copydesk::bench::BenchOptions::default();
+    if quick {
+        opts.signals = 60;
+        opts.sustained = std::time::Duration::from_secs(30);
+        opts.fan_out = 10;
+        opts.fan_out_signals = 10;
+        opts.idle = std::time::Duration::from_secs(5);
+    }
+    let report = tokio::task::spawn_blocking(move || copydesk::bench::run(opts))
+        .await
+        .map_err(|e| ApiError::internal(format!("the bench stopped: {e}")))?
+        .map_err(ApiError::internal)?;
+    Ok(format::bench(&report))
 }

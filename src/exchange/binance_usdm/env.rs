@@ -97,6 +97,20 @@ impl Endpoints {
         url
     }
 
+    /// A combined market-stream URL on one of the venue's split hosts: `market` (mark
+    /// prices) or `public` (book tickers), with the given streams.
+    pub fn market_stream_url(&self, host_path: &str, streams: &str) -> Url {
+        let mut url = self.ws.clone();
+        url.set_path(&format!("/{host_path}/stream"));
+        // Stream names (`!markPrice@arr@1s`) go as written: the venue expects them so.
+        url.set_query(
+            (!streams.is_empty())
+                .then(|| format!("streams={streams}"))
+                .as_deref(),
+        );
+        url
+    }
+
     /// Key for the process-wide weight limiter: the REST host and port (the venue counts
     /// weight per IP, and one host is one IP budget).
     pub fn limiter_key(&self) -> String {

@@ -98,6 +98,8 @@ fn symbol_rules(s: RawSymbol) -> Result<SymbolRules, ExchangeError> {
         },
         min_price,
         max_price,
+        // USD-M quantities are base units already.
+        contract_size: Decimal::ONE,
     })
 }
 

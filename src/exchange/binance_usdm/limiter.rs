@@ -22,12 +22,19 @@ const BUDGET_PERCENT: u32 = 80;
 /// Default ban length when a `418` comes without `Retry-After` (the shortest ban).
 const DEFAULT_BAN: Duration = Duration::from_secs(120);
 
+/// A wait longer than this is worth telling the user about.
+pub const LONG_WAIT_MS: Millis = 1_000;
+
 #[derive(Debug, Default)]
 struct State {
     window: Millis,
     used: u32,
     paused_until: Millis,
     banned_until: Millis,
+    waits: u64,
+    waited_ms: u64,
+    long_waits: u64,
+    longest_wait_ms: u64,
 }
 
 /// Shared request-weight budget for one venue host.
@@ -89,9 +96,46 @@ impl WeightLimiter {
         }
     }
 
+    /// What the limiter has counted: weight used this window against the budget and the
+    /// venue's limit, and the waits it imposed since the start.
+    pub fn usage(&self) -> crate::exchange::WeightUsage {
+        let mut s = self.lock();
+        let now = self.clock.now_ms();
+        roll(&mut s, now, self.window_ms);
+        let budget = self.budget();
+        crate::exchange::WeightUsage {
+            used: s.used,
+            budget,
+            limit: budget.saturating_mul(100) / BUDGET_PERCENT,
+            window_ms: u64::try_from(self.window_ms).unwrap_or(0),
+            waits: s.waits,
+            waited_ms: s.waited_ms,
+            long_waits: s.long_waits,
+            longest_wait_ms: s.longest_wait_ms,
+        }
+    }
+
     /// Waits until `weight` fits in the current minute, then books it. Fails at once while
-    /// the IP is banned.
+    /// the IP is banned. Every wait is counted (see [`WeightLimiter::usage`]).
     pub async fn acquire(&self, weight: u32) -> Result<(), ExchangeError> {
+        let started = self.clock.now_ms();
+        let mut waited = false;
+        let result = self.acquire_inner(weight, &mut waited).await;
+        if waited {
+            let ms = u64::try_from(self.clock.now_ms() - started).unwrap_or(0);
+            let mut s = self.lock();
+            s.waits += 1;
+            s.waited_ms += ms;
+            s.longest_wait_ms = s.longest_wait_ms.max(ms);
+            if ms > u64::try_from(LONG_WAIT_MS).unwrap_or(u64::MAX) {
+                s.long_waits += 1;
+                tracing::warn!(waited_ms = ms, "request weight budget made a request wait");
+            }
+        }
+        result
+    }
+
+    async fn acquire_inner(&self, weight: u32, waited: &mut bool) -> Result<(), ExchangeError> {
         loop {
             let wait = {
                 let mut s = self.lock();
@@ -119,6 +163,7 @@ impl WeightLimiter {
                     (s.window + 1) * self.window_ms - now
                 }
             };
+            *waited = true;
             self.clock.sleep(ms_to_duration(wait.max(1))).await;
         }
     }

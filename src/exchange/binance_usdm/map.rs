@@ -315,10 +315,12 @@ pub enum WsMessage {
 pub fn ws_message(text: &str, received: Millis) -> Result<WsMessage, ExchangeError> {
     let header: WsHeader = parse::decode("user-data event", text.as_bytes())?;
     let bytes = text.as_bytes();
+    let received_us = crate::exchange::clock::wall_us();
     let times = |venue: i64, transaction: Option<i64>| EventTimes {
         venue,
         transaction,
         received,
+        received_us,
     };
     match header.e.as_str() {
         "ORDER_TRADE_UPDATE" => {

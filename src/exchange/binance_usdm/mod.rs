@@ -9,6 +9,7 @@ pub mod http;
 pub mod keycheck;
 pub mod limiter;
 pub mod map;
+mod market_ws;
 pub mod parse;
 pub mod sign;
 pub mod ws;
@@ -24,9 +25,10 @@ use crate::domain::{MarginMode, PositionMode, PositionSide, Price, Side};
 use crate::exchange::{
     AccountSnapshot, BoxFuture, CancelOutcome, Clock, ConditionalKind, ConditionalOrderRequest,
     ConditionalPlacement, ConditionalReport, ConditionalSize, Credentials, EventStream, ExResult,
-    Exchange, ExchangeError, IncomeQuery, IncomeRecord, KeyCheck, KeyRole, MarginChange, OrderKind,
-    OrderReport, OrderRequest, Placement, RulesUpdate, SettingOutcome, SymbolRules, SystemClock,
-    TimeInForce, TradeQuery, TradingStatus, TriggerPrice, UserTrade,
+    Exchange, ExchangeError, IncomeQuery, IncomeRecord, KeyCheck, KeyRole, MarginChange, Millis,
+    OrderKind, OrderReport, OrderRequest, Placement, PositionAmount, Quote, RulesUpdate,
+    SettingOutcome, SymbolRules, SystemClock, TimeInForce, TradeQuery, TradingStatus, TriggerPrice,
+    UserTrade,
 };
 
 pub use env::{Endpoints, Environment};
@@ -137,6 +139,45 @@ impl Inner {
             )
             .await?;
         Ok(Price::new(p.mark_price).ok())
+    }
+
+    /// Every open position's size, from `positionRisk` alone (weight 5).
+    async fn position_amounts(&self) -> ExResult<Vec<PositionAmount>> {
+        const WHAT: &str = "GET /fapi/v3/positionRisk";
+        let rows: Vec<RawPositionRisk> = self
+            .get(Call::new(
+                Method::GET,
+                "/fapi/v3/positionRisk",
+                Security::Signed,
+                5,
+            ))
+            .await?;
+        rows.into_iter()
+            .filter(|r| !r.position_amt.is_zero())
+            .map(|r| {
+                Ok(PositionAmount {
+                    position_side: map::position_side(WHAT, "positionSide", &r.position_side)?,
+                    symbol: r.symbol,
+                    signed_quantity: r.position_amt,
+                })
+            })
+            .collect()
+    }
+
+    async fn quote(&self, symbol: &str) -> ExResult<Quote> {
+        let mark = self
+            .mark_price(symbol)
+            .await?
+            .ok_or_else(|| ExchangeError::Invalid {
+                field: "markPrice",
+                reason: format!("no mark price for {symbol}"),
+            })?;
+        Ok(Quote {
+            symbol: symbol.to_owned(),
+            mark_price: mark,
+            best_bid: None,
+            best_ask: None,
+        })
     }
 
     async fn refresh_rules(&self) -> ExResult<RulesUpdate> {
@@ -307,8 +348,17 @@ impl Inner {
                 time_in_force,
             } => (Some(price), Some(time_in_force)),
         };
+        // A market order's minimum notional is checked at the mark: the streamed one when
+        // this host's market stream runs, else one REST read.
         let mark = match limit {
-            None => self.mark_price(&req.symbol).await?,
+            None => match market_ws::fresh_mark(
+                &self.endpoints.limiter_key(),
+                &req.symbol,
+                self.raw.clock().now_ms(),
+            ) {
+                Some(m) => Some(m),
+                None => self.mark_price(&req.symbol).await?,
+            },
             Some(_) => None,
         };
         let prepared = filters::prepare(&rules, req.side, req.quantity, limit, mark, reduces)?;
@@ -514,6 +564,25 @@ impl Exchange for BinanceUsdm {
         VENUE
     }
 
+    fn positions(&self) -> BoxFuture<'_, ExResult<Vec<PositionAmount>>> {
+        Box::pin(self.inner.position_amounts())
+    }
+
+    fn quote<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, ExResult<Quote>> {
+        Box::pin(self.inner.quote(symbol))
+    }
+
+    fn sync_time(&self) -> BoxFuture<'_, ExResult<Millis>> {
+        Box::pin(async move {
+            self.inner.raw.sync_time().await?;
+            Ok(self.inner.raw.time_offset_ms())
+        })
+    }
+
+    fn server_offset_ms(&self) -> Millis {
+        self.inner.raw.time_offset_ms()
+    }
+
     fn account(&self) -> BoxFuture<'_, ExResult<AccountSnapshot>> {
         Box::pin(self.inner.snapshot())
     }
@@ -592,6 +661,25 @@ impl Exchange for BinanceUsdm {
                     code: -2011 | -2013,
                     ..
                 }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    fn cancel_conditional_blind<'a>(
+        &'a self,
+        _symbol: &'a str,
+        client_id: &'a str,
+    ) -> BoxFuture<'a, ExResult<bool>> {
+        Box::pin(async move {
+            let call = Call::new(Method::DELETE, "/fapi/v1/algoOrder", Security::Signed, 1)
+                .param("clientAlgoId", client_id);
+            match self.inner.get::<CodeMsg>(call).await {
+                Ok(_) => Ok(true),
+                Err(ExchangeError::Rejected {
+                    code: -2011 | -2013,
+                    ..
+                }) => Ok(false),
                 Err(e) => Err(e),
             }
         })
@@ -789,5 +877,13 @@ impl Exchange for BinanceUsdm {
 
     fn check_key(&self, role: KeyRole) -> BoxFuture<'_, ExResult<KeyCheck>> {
         Box::pin(keycheck::check(&self.inner, role))
+    }
+
+    fn market_stream(&self) -> BoxFuture<'_, ExResult<crate::exchange::MarketStream>> {
+        Box::pin(async move { Ok(market_ws::spawn(&self.inner)) })
+    }
+
+    fn weight(&self) -> crate::exchange::WeightUsage {
+        self.inner.raw.limiter().usage()
     }
 }

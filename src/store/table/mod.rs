@@ -12,6 +12,7 @@ pub mod figures;
 pub mod figures_base;
 pub mod fills;
 pub mod journal;
+pub mod latency;
 pub mod leader_t0;
 pub mod leaders;
 pub mod notifications;

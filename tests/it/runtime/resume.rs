@@ -37,6 +37,7 @@ fn account(name: &str, base: &str) -> AccountConfig {
         endpoint: base.into(),
         api_key: SecretSource::Env("UNUSED".into()),
         api_secret: SecretSource::Env("UNUSED".into()),
+        api_passphrase: None,
     }
 }
 
@@ -76,6 +77,7 @@ async fn a_local_clock_jump_reconciles_and_copying_goes_on() {
     let opts = RunOptions {
         clock: clock.clone(),
         engine: EngineOptions::default(),
+        ..RunOptions::default()
     };
     let handle = start_keys(&config, data, opts, &KeySource::Given(&keys))
         .await

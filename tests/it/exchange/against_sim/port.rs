@@ -1,15 +1,17 @@
 //! Every port method against the simulator, asserting the model's numbers: a market buy
 //! shows up in the snapshot with its entry, isolated margin and leverage; limit and
 //! conditional orders are found, cancelled and reported by client id; settings report
-//! "changed" then "already set"; trades and income carry the fee the model charged.
+//! "changed" then "already set"; trades and income carry the fee the model charged; the
+//! light reads (positions only, the quote, the clock offset) agree with the snapshot.
 
 use copydesk::domain::{MarginMode, PositionMode, PositionSide, Price, Side};
 use copydesk::exchange::events::BalanceReason;
 use copydesk::exchange::{
     AccountEvent, CancelOutcome, ConditionalKind, ConditionalOrderRequest, ConditionalPlacement,
-    ConditionalSize, ConditionalStatus, Exchange, ExchangeError, IncomeKind, IncomeQuery, KeyRole,
-    KeyVerdict, MarginChange, OrderKind, OrderStatus, Placement, SettingOutcome, TimeInForce,
-    TradeQuery, TradingStatus, TriggerPrice,
+    ConditionalSize, ConditionalStatus, Credentials, DefaultVenues, Exchange, ExchangeError,
+    IncomeKind, IncomeQuery, KeyRole, KeyVerdict, MarginChange, OrderKind, OrderStatus, Placement,
+    SettingOutcome, TimeInForce, TradeQuery, TradingStatus, TriggerPrice, VenueFactory,
+    VenueOptions, VenueRequest,
 };
 use copydesk::sim::{NewAccount, SimConfig};
 use rust_decimal_macros::dec;
@@ -624,4 +626,82 @@ async fn small_orders_are_stopped_before_sending_unless_they_only_reduce() {
         "the trim took 0.001 off the long"
     );
     sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_light_reads_give_positions_in_base_units_the_mark_and_the_clock_offset() {
+    let sim = start_sim(SimConfig::default()).await;
+    sim.set_price("BTCUSDT", dec!(50000)).expect("price set");
+    let keys = account(&sim, dec!(10000));
+    // Built by the venue factory, as the runtime builds it.
+    let base = sim.base_url();
+    let ex = DefaultVenues
+        .connect(VenueRequest {
+            account: "me",
+            exchange: "binance-usdm",
+            endpoint: &base,
+            credentials: Some(Credentials::new(
+                keys.api_key.clone(),
+                keys.secret_key.clone(),
+            )),
+            options: VenueOptions::default(),
+        })
+        .expect("the factory builds the Binance adapter");
+
+    let rules = ex.symbol_rules().await.expect("symbol rules");
+    assert!(
+        rules.rules.iter().all(|r| r.contract_size == dec!(1)),
+        "USD-M quantities are base units: one contract is one coin"
+    );
+    assert!(
+        ex.positions().await.expect("positions").is_empty(),
+        "a new account holds nothing"
+    );
+    ex.place_order(&market("cdlight01", "BTCUSDT", Side::Buy, dec!(0.1)))
+        .await
+        .expect("market buy");
+    ex.place_order(&market("cdlight02", "ETHUSDT", Side::Sell, dec!(1)))
+        .await
+        .expect("market sell");
+    let mut held: Vec<(String, PositionSide, rust_decimal::Decimal)> = ex
+        .positions()
+        .await
+        .expect("positions")
+        .into_iter()
+        .map(|p| (p.symbol, p.position_side, p.signed_quantity))
+        .collect();
+    held.sort();
+    assert_eq!(
+        held,
+        vec![
+            ("BTCUSDT".to_owned(), PositionSide::Both, dec!(0.1)),
+            ("ETHUSDT".to_owned(), PositionSide::Both, dec!(-1)),
+        ],
+        "the positions-only read gives signed base quantities per book"
+    );
+
+    let snap = ex.account().await.expect("snapshot");
+    let btc = snap
+        .positions
+        .iter()
+        .find(|p| p.symbol == "BTCUSDT")
+        .expect("BTC position");
+    let quote = ex.quote("BTCUSDT").await.expect("quote");
+    assert_eq!(
+        Some(quote.mark_price),
+        btc.mark_price,
+        "the quote's mark is the venue's mark"
+    );
+    assert_eq!(
+        (quote.best_bid, quote.best_ask),
+        (None, None),
+        "the premium index carries no book prices"
+    );
+
+    let offset = ex.sync_time().await.expect("time synced");
+    assert_eq!(
+        ex.server_offset_ms(),
+        offset,
+        "the offset measured is the one kept"
+    );
 }

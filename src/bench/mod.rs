@@ -1,0 +1,291 @@
+//! `copydesk bench`: the copy path measured against the simulator over loopback, in this
+//! process, from the timestamps the engine records per copied order (`copy_latency`) and
+//! the simulator's own request counts — never from sleeps. Each row of issue 11's table is
+//! one [`BenchRow`] with its target beside the figure; printing is the caller's job.
+
+// Timing statistics, not money: floats are the right tool here.
+#![allow(clippy::float_arithmetic)]
+
+mod scene;
+mod stats;
+
+use std::time::{Duration, Instant};
+
+use rust_decimal::Decimal;
+
+use crate::store::table::latency::LatencyRow;
+
+use scene::Scene;
+use stats::Summary;
+
+/// How long and how wide to measure.
+#[derive(Debug, Clone, Copy)]
+pub struct BenchOptions {
+    /// Signals of the one-copy latency run (one every 250 ms).
+    pub signals: usize,
+    /// Length of the sustained run (the table's target is 5 minutes).
+    pub sustained: Duration,
+    /// Copies of the sustained run.
+    pub sustained_copies: usize,
+    /// Followers of the fan-out run and its signals.
+    pub fan_out: usize,
+    pub fan_out_signals: usize,
+    /// Copies of the idle run and how long it idles.
+    pub idle_copies: usize,
+    pub idle: Duration,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        Self {
+            signals: 200,
+            sustained: Duration::from_secs(300),
+            sustained_copies: 10,
+            fan_out: 50,
+            fan_out_signals: 20,
+            idle_copies: 20,
+            idle: Duration::from_secs(20),
+        }
+    }
+}
+
+/// One figure: what, the target, what was measured, and whether it met the target.
+#[derive(Debug, Clone)]
+pub struct BenchRow {
+    pub figure: String,
+    pub target: String,
+    pub measured: String,
+    pub met: Option<bool>,
+}
+
+/// Every row and the machine it ran on.
+#[derive(Debug, Clone)]
+pub struct BenchReport {
+    pub machine: String,
+    pub rows: Vec<BenchRow>,
+}
+
+fn row(figure: &str, target: &str, measured: String, met: Option<bool>) -> BenchRow {
+    BenchRow {
+        figure: figure.to_owned(),
+        target: target.to_owned(),
+        measured,
+        met,
+    }
+}
+
+/// Runs every measurement (minutes with the default options).
+pub fn run(opts: BenchOptions) -> Result<BenchReport, String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let mut rows = vec![planner(), journal_commit()?];
+    rows.extend(rt.block_on(one_copy(opts.signals))?);
+    rows.push(rt.block_on(sustained(opts.sustained, opts.sustained_copies))?);
+    rows.push(rt.block_on(fan_out(opts.fan_out, opts.fan_out_signals))?);
+    rows.push(rt.block_on(idle(opts.idle_copies, opts.idle))?);
+    rows.push(rt.block_on(shutdown())?);
+    Ok(BenchReport {
+        machine: machine(),
+        rows,
+    })
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!(
+        "{cpu}, {cores} cores, {} {}",
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
+
+/// The pure planner: one signal into actions.
+fn planner() -> BenchRow {
+    let input = scene::plan_input();
+    for _ in 0..2_000 {
+        std::hint::black_box(crate::engine::plan(std::hint::black_box(&input)));
+    }
+    let mut us = Vec::with_capacity(50_000);
+    for _ in 0..50_000 {
+        let t = Instant::now();
+        std::hint::black_box(crate::engine::plan(std::hint::black_box(&input)));
+        us.push(t.elapsed().as_nanos() as f64 / 1000.0);
+    }
+    let s = Summary::of(us);
+    row(
+        "planner: one signal → actions (pure)",
+        "p99 < 20 µs",
+        s.show("µs"),
+        Some(s.p99 < 20.0),
+    )
+}
+
+/// The durable commit before a send: one journal row with its sent mark, the ledger and
+/// the plan in flight, `synchronous = FULL`.
+fn journal_commit() -> Result<BenchRow, String> {
+    let dir = scene::Scratch::new()?;
+    let mut us = Vec::new();
+    {
+        let mut store =
+            crate::store::Store::open(&dir.0.join("bench.sqlite3")).map_err(|e| e.to_string())?;
+        let copy = scene::seed_copy(&mut store)?;
+        for i in 0..300 {
+            let id = format!("bench{i:08}");
+            let t = Instant::now();
+            scene::commit_one(&mut store, copy, &id)?;
+            us.push(t.elapsed().as_nanos() as f64 / 1000.0);
+        }
+    }
+    let s = Summary::of(us);
+    Ok(row(
+        "durable journal commit before a send (its own row)",
+        "measured and reported",
+        s.show("µs"),
+        None,
+    ))
+}
+
+/// One copy of a leader trading every 250 ms: the engine's own part of the path and the
+/// leader-to-follower fill delay on the simulator's clock.
+async fn one_copy(signals: usize) -> Result<Vec<BenchRow>, String> {
+    let scene = Scene::start(1, &[(0, 0)], 1).await?;
+    scene.trade(signals, Duration::from_millis(250)).await?;
+    let rows = scene.wait_latency(signals, true).await;
+    scene.stop().await;
+    let engine: Vec<f64> = rows
+        .iter()
+        .filter_map(|r| Some((r.written_us - r.leader_recv_us?) as f64))
+        .collect();
+    let fill: Vec<f64> = rows.iter().filter_map(fill_delay).collect();
+    let e = Summary::of(engine);
+    let f = Summary::of(fill);
+    Ok(vec![
+        row(
+            "signal in → follower order bytes written, incl. that one commit",
+            "p50 < 500 µs, p99 < 2 ms",
+            e.show("µs"),
+            Some(e.p50 < 500.0 && e.p99 < 2_000.0),
+        ),
+        row(
+            "leader fill → follower fill on the simulator's clock, one copy",
+            "p50 ≤ 2 ms, p99 ≤ 5 ms",
+            f.show("ms"),
+            Some(f.p50 <= 2.0 && f.p99 <= 5.0),
+        ),
+    ])
+}
+
+fn fill_delay(r: &LatencyRow) -> Option<f64> {
+    Some((r.follower_fill_ms? - r.leader_event_ms?) as f64)
+}
+
+/// Many copies of one leader on one address for minutes: delay, limiter waits, weight.
+async fn sustained(length: Duration, copies: usize) -> Result<BenchRow, String> {
+    let pairs: Vec<(usize, usize)> = (0..copies).map(|f| (0, f)).collect();
+    let scene = Scene::start(1, &pairs, copies).await?;
+    let waits_before = scene.weight().waits;
+    scene.reset_requests().await?;
+    let signals = usize::try_from(length.as_millis() / 250).unwrap_or(usize::MAX);
+    scene.trade(signals, Duration::from_millis(250)).await?;
+    let rows = scene.wait_latency(signals * copies, true).await;
+    let (weight, orders) = scene.follower_weight_and_orders().await?;
+    let waits = scene.weight().waits - waits_before;
+    scene.stop().await;
+    let f = Summary::of(rows.iter().filter_map(fill_delay).collect());
+    let copied = rows.len().max(1) as f64;
+    let per_signal = weight as f64 / copied;
+    let orders_per_signal = orders as f64 / copied;
+    Ok(row(
+        &format!(
+            "a leader trading every 250 ms for {} s, {copies} copies on one address",
+            length.as_secs()
+        ),
+        "p99 ≤ 10 ms, no limiter wait, weight per copied signal ≤ its orders",
+        format!(
+            "{}; limiter waits {waits}; weight {per_signal:.2} per copied signal, orders {orders_per_signal:.2}",
+            f.show("ms")
+        ),
+        Some(f.p99 <= 10.0 && waits == 0 && per_signal <= orders_per_signal),
+    ))
+}
+
+/// One leader signal copied by many followers: the time until the last acknowledgement.
+async fn fan_out(followers: usize, signals: usize) -> Result<BenchRow, String> {
+    let pairs: Vec<(usize, usize)> = (0..followers).map(|f| (0, f)).collect();
+    let scene = Scene::start(1, &pairs, followers).await?;
+    scene.trade(signals, Duration::from_millis(500)).await?;
+    let rows = scene.wait_latency(signals * followers, false).await;
+    scene.stop().await;
+    let mut last: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
+    for r in &rows {
+        let (Some(ev), Some(recv), Some(ack)) = (r.leader_event_ms, r.leader_recv_us, r.acked_us)
+        else {
+            continue;
+        };
+        let e = last.entry(ev).or_insert((recv, ack));
+        e.0 = e.0.min(recv);
+        e.1 = e.1.max(ack);
+    }
+    let ms: Vec<f64> = last
+        .values()
+        .map(|(recv, ack)| (ack - recv) as f64 / 1000.0)
+        .collect();
+    let s = Summary::of(ms);
+    Ok(row(
+        &format!("one leader signal → {followers} followers all acknowledged"),
+        "p99 < 25 ms",
+        s.show("ms"),
+        Some(s.p99 < 25.0),
+    ))
+}
+
+/// Copies running with nothing to copy: resident memory and CPU of this process (engine
+/// and the in-process simulator together).
+async fn idle(copies: usize, length: Duration) -> Result<BenchRow, String> {
+    let pairs: Vec<(usize, usize)> = (0..copies).map(|i| (i, i)).collect();
+    let scene = Scene::start(copies, &pairs, copies).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let cpu_before = stats::cpu_seconds();
+    let t = Instant::now();
+    tokio::time::sleep(length).await;
+    let cpu = (stats::cpu_seconds() - cpu_before) / t.elapsed().as_secs_f64() * 100.0;
+    let rss_mb = stats::rss_kb() as f64 / 1024.0;
+    scene.stop().await;
+    Ok(row(
+        &format!("{copies} copies idle: engine RSS / CPU"),
+        "< 40 MB / < 1 % of a core",
+        format!("{rss_mb:.1} MB / {cpu:.2} % (engine and in-process simulator together)"),
+        Some(rss_mb < 40.0 && cpu < 1.0),
+    ))
+}
+
+/// Stopping while an order's acknowledgement is stalled: how long the stop takes.
+async fn shutdown() -> Result<BenchRow, String> {
+    let scene = Scene::start(1, &[(0, 0)], 1).await?;
+    scene.stall_acks().await?;
+    scene.trade_in_background();
+    scene.wait_sent().await?;
+    let t = Instant::now();
+    let took = scene.stop().await.unwrap_or_else(|| t.elapsed());
+    let ms = took.as_secs_f64() * 1000.0;
+    Ok(row(
+        "stop (Ctrl-C) while an order's acknowledgement is stalled",
+        "exits at once, journal intact",
+        format!("{ms:.1} ms"),
+        Some(ms < 1_000.0),
+    ))
+}
+
+/// The quantity each leader signal trades (back and forth).
+pub(crate) const LEADER_QTY: Decimal = Decimal::from_parts(5, 0, 0, false, 1);

@@ -1,0 +1,66 @@
+//! Percentiles of recorded samples, and this process's memory and CPU from `/proc`.
+
+// Timing statistics, not money.
+#![allow(clippy::float_arithmetic)]
+
+/// Median, 99th percentile and maximum of a sample.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary {
+    pub n: usize,
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Summary {
+    pub fn of(mut v: Vec<f64>) -> Summary {
+        v.sort_by(f64::total_cmp);
+        let at = |q: f64| {
+            if v.is_empty() {
+                f64::NAN
+            } else {
+                let i = ((v.len() - 1) as f64 * q).round() as usize;
+                v[i.min(v.len() - 1)]
+            }
+        };
+        Summary {
+            n: v.len(),
+            p50: at(0.5),
+            p99: at(0.99),
+            max: at(1.0),
+        }
+    }
+
+    pub fn show(&self, unit: &str) -> String {
+        format!(
+            "p50 {:.1} {unit}, p99 {:.1} {unit}, max {:.1} {unit} (n = {})",
+            self.p50, self.p99, self.max, self.n
+        )
+    }
+}
+
+/// Resident memory of this process in kB (0 where `/proc` is missing).
+pub fn rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// User plus system CPU time of this process in seconds.
+pub fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}

@@ -1,0 +1,592 @@
+//! One follower account as its own streams keep it, shared by every copy of that account:
+//! positions, balances, leverage, margin mode, open regular and conditional orders from
+//! the user-data stream (`ACCOUNT_UPDATE`, `ORDER_TRADE_UPDATE`, `ALGO_UPDATE`,
+//! `ACCOUNT_CONFIG_UPDATE`) on top of one snapshot per connect, and the mark price and best
+//! bid/ask of every symbol from the market streams. The supervisor plans from this state;
+//! it reads the venue on a signal only when a stream is down or a price is older than
+//! [`MARK_STALE_MS`] (see `docs/streams.md` for what a stream cannot know).
+//!
+//! Equity and available balance are not on any stream: they are carried forward from the
+//! last snapshot by the changes the streams report (wallet, unrealized PnL at the current
+//! mark, initial margin at the current mark and leverage). Reconciliation replaces the
+//! estimate with a fresh snapshot, once per account per interval whichever copy asks first.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rust_decimal::Decimal;
+use tokio::sync::mpsc;
+
+use crate::domain::{MarginMode, PositionSide, Price};
+use crate::exchange::events::{BalancePositionUpdate, Execution};
+use crate::exchange::{
+    AccountEvent, AccountSnapshot, ConditionalReport, ConditionalStatus, MarketEvent, OrderReport,
+    PositionSnapshot, SymbolSetting,
+};
+
+/// The venue sends every mark each second; a mark older than this means the market
+/// stream is not delivering, and a signal reads the mark over REST (weight 1) instead.
+pub const MARK_STALE_MS: i64 = 5_000;
+
+type Key = (String, PositionSide);
+
+/// The follower account and its markets as the streams report them.
+#[derive(Debug, Default)]
+pub struct AccountState {
+    snap: Option<AccountSnapshot>,
+    /// Sums at the last snapshot, the base the estimates move from.
+    base_wallet: Decimal,
+    base_upnl: Decimal,
+    base_margin: Decimal,
+    /// Local time of the last REST snapshot (connect, resync or reconciliation).
+    pub(crate) snapshot_at: i64,
+    /// Whether the user-data stream is connected since its last snapshot.
+    stream_up: bool,
+    /// Venue time of the newest change applied per position and per balance: older
+    /// reports (from a copy's stream that lags another's) are stale.
+    pos_as_of: HashMap<Key, i64>,
+    bal_as_of: HashMap<String, i64>,
+    /// Local time the stream last changed each position.
+    pos_touched: HashMap<Key, i64>,
+    /// Fills of our own orders acknowledged before the stream reported them.
+    pending: Vec<PendingFill>,
+    marks: HashMap<String, (Decimal, i64)>,
+    books: HashMap<String, (Decimal, Decimal, i64)>,
+    marks_up: bool,
+    watched: BTreeSet<String>,
+    watcher: Option<mpsc::UnboundedSender<String>>,
+}
+
+/// A fill of ours the venue acknowledged and the stream has not reported yet.
+#[derive(Debug, Clone)]
+struct PendingFill {
+    key: Key,
+    client_id: String,
+    signed_qty: Decimal,
+    price: Decimal,
+    /// Venue time of the acknowledgement.
+    at: i64,
+    /// Local time it was recorded.
+    local_at: i64,
+}
+
+/// How long an acknowledged fill counts before the stream reports it; the stream
+/// normally does so within milliseconds.
+const PENDING_MS: i64 = 3_000;
+
+/// Why the state cannot serve a read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stale {
+    NoSnapshot,
+    StreamDown,
+}
+
+impl std::fmt::Display for Stale {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stale::NoSnapshot => "no snapshot of the follower yet",
+            Stale::StreamDown => "the follower's user-data stream is down",
+        })
+    }
+}
+
+impl AccountState {
+    /// A snapshot read after the stream (re)connected: the stream is current from here.
+    pub fn resynced(&mut self, snap: AccountSnapshot) {
+        self.stream_up = true;
+        self.pos_as_of.clear();
+        self.bal_as_of.clear();
+        self.pos_touched.clear();
+        self.pending.clear();
+        self.replace(snap);
+    }
+
+    /// A snapshot read by reconciliation (or while the stream is down) that started at
+    /// local time `read_started`. Positions the stream changed since then keep the
+    /// stream's newer value, and fills acknowledged since then stay pending.
+    pub fn refreshed(&mut self, mut snap: AccountSnapshot, read_started: i64) {
+        if let Some(old) = &self.snap {
+            for (key, at) in &self.pos_touched {
+                if *at < read_started {
+                    continue;
+                }
+                let same = |p: &&PositionSnapshot| (p.symbol.clone(), p.position_side) == *key;
+                let streamed = old.positions.iter().find(same).cloned();
+                let read = snap.positions.iter().find(same).map(|p| p.signed_quantity);
+                // Only a quantity the read missed is taken from the stream; everything else
+                // (maintenance margin, notional) is the venue's.
+                if let Some(p) = streamed {
+                    if read != Some(p.signed_quantity) {
+                        snap.positions
+                            .retain(|x| (x.symbol.clone(), x.position_side) != *key);
+                        snap.positions.push(p);
+                    }
+                }
+            }
+        }
+        self.pending.retain(|p| p.local_at >= read_started);
+        self.replace(snap);
+    }
+
+    fn replace(&mut self, snap: AccountSnapshot) {
+        self.base_wallet = snap.balances.iter().map(|b| b.wallet_balance).sum();
+        self.base_upnl = snap.positions.iter().map(|p| p.unrealized_pnl).sum();
+        self.base_margin = snap.positions.iter().map(|p| p.margin).sum();
+        self.snapshot_at = snap.taken_at;
+        for p in &snap.positions {
+            if !p.signed_quantity.is_zero() {
+                self.want_book(&p.symbol);
+            }
+        }
+        self.snap = Some(snap);
+    }
+
+    /// The user-data stream dropped: reads go to the venue until it resyncs.
+    pub fn stream_down(&mut self) {
+        self.stream_up = false;
+    }
+
+    pub fn stream_is_up(&self) -> bool {
+        self.stream_up && self.snap.is_some()
+    }
+
+    /// Applies one user-data event.
+    pub fn apply(&mut self, ev: &AccountEvent) {
+        match ev {
+            AccountEvent::Resynced(r) => self.resynced(r.snapshot.clone()),
+            AccountEvent::Disconnected(_) | AccountEvent::Failed(_) => self.stream_down(),
+            AccountEvent::BalancePosition(u) => self.balance_position(u),
+            AccountEvent::Order(u) => {
+                if u.execution != Execution::New || u.order.status.is_final() {
+                    self.order_done(&u.order.client_id);
+                }
+                if !u.order.status.is_final() {
+                    self.order_open(&u.order);
+                }
+            }
+            AccountEvent::Conditional(u) => self.conditional(&u.order),
+            AccountEvent::Leverage(l) => self.set_leverage(&l.symbol, l.leverage),
+            AccountEvent::MultiAssets(m) => {
+                if let Some(s) = &mut self.snap {
+                    s.multi_assets = m.enabled;
+                }
+            }
+            AccountEvent::MarginCall(_) | AccountEvent::TriggerRejected(_) => {}
+        }
+    }
+
+    fn balance_position(&mut self, u: &BalancePositionUpdate) {
+        let at = u.times.transaction.unwrap_or(u.times.venue);
+        let mut books = Vec::new();
+        let Some(s) = &mut self.snap else {
+            return;
+        };
+        for b in &u.balances {
+            let asset = b.asset.as_str().to_owned();
+            if self.bal_as_of.get(&asset).is_some_and(|t| *t > at) {
+                continue;
+            }
+            self.bal_as_of.insert(asset, at);
+            match s.balances.iter_mut().find(|x| x.asset == b.asset) {
+                Some(x) => {
+                    let delta = b.wallet_balance - x.wallet_balance;
+                    x.wallet_balance = b.wallet_balance;
+                    x.available_balance += delta;
+                    x.margin_balance += delta;
+                    x.updated_at = at;
+                }
+                None => s.balances.push(crate::exchange::Balance {
+                    asset: b.asset.clone(),
+                    wallet_balance: b.wallet_balance,
+                    unrealized_pnl: Decimal::ZERO,
+                    margin_balance: b.wallet_balance,
+                    available_balance: b.wallet_balance,
+                    updated_at: at,
+                }),
+            }
+        }
+        for p in &u.positions {
+            let key = (p.symbol.clone(), p.position_side);
+            if self.pos_as_of.get(&key).is_some_and(|t| *t > at) {
+                continue;
+            }
+            self.pos_as_of.insert(key.clone(), at);
+            self.pos_touched.insert(key.clone(), u.times.received);
+            self.pending.retain(|f| f.key != key || f.at > at);
+            let leverage = s
+                .symbol_settings
+                .iter()
+                .find(|x| x.symbol == p.symbol)
+                .map_or(1, |x| x.leverage);
+            let Some(pos) = position_entry(s, &p.symbol, p.position_side, leverage) else {
+                continue;
+            };
+            pos.signed_quantity = p.signed_quantity;
+            pos.entry_price = p.entry_price;
+            pos.unrealized_pnl = p.unrealized_pnl;
+            pos.margin_mode = p.margin_mode;
+            if p.margin_mode == MarginMode::Isolated {
+                pos.margin = p.isolated_margin;
+            }
+            pos.updated_at = at;
+            if !p.signed_quantity.is_zero() {
+                books.push(p.symbol.clone());
+            }
+        }
+        for b in books {
+            self.want_book(&b);
+        }
+    }
+
+    /// Our own order's acknowledgement moved a position before the stream said so: the
+    /// fill counts at once (the next signal plans from it) until the stream's report of
+    /// the position at or after the acknowledgement's venue time replaces it.
+    pub fn own_fill(&mut self, r: &OrderReport, now: i64) {
+        let filled = r.filled_quantity.get();
+        let Some(price) = r.average_price.map(Price::get) else {
+            return;
+        };
+        if filled <= Decimal::ZERO {
+            return;
+        }
+        let key = (r.symbol.clone(), r.position_side);
+        if self.pos_as_of.get(&key).is_some_and(|t| *t >= r.updated_at) {
+            // The stream already reported this fill (or a later change).
+            return;
+        }
+        self.pending.retain(|p| p.client_id != r.client_id);
+        self.pending.push(PendingFill {
+            key,
+            client_id: r.client_id.clone(),
+            signed_qty: match r.side {
+                crate::domain::Side::Buy => filled,
+                crate::domain::Side::Sell => -filled,
+            },
+            price,
+            at: r.updated_at,
+            local_at: now,
+        });
+        self.want_book(&r.symbol);
+    }
+
+    fn order_open(&mut self, o: &OrderReport) {
+        if let Some(s) = &mut self.snap {
+            s.open_orders.retain(|x| x.client_id != o.client_id);
+            s.open_orders.push(o.clone());
+        }
+    }
+
+    fn order_done(&mut self, client_id: &str) {
+        if let Some(s) = &mut self.snap {
+            s.open_orders.retain(|x| x.client_id != client_id);
+        }
+    }
+
+    /// A conditional order's new state, from the stream or our own placement.
+    pub fn conditional(&mut self, o: &ConditionalReport) {
+        let Some(s) = &mut self.snap else {
+            return;
+        };
+        s.open_conditionals.retain(|x| x.client_id != o.client_id);
+        if matches!(o.status, ConditionalStatus::New | ConditionalStatus::Sent) {
+            s.open_conditionals.push(o.clone());
+        }
+    }
+
+    /// Our cancel of a conditional order went through.
+    pub fn conditional_gone(&mut self, client_id: &str) {
+        if let Some(s) = &mut self.snap {
+            s.open_conditionals.retain(|x| x.client_id != client_id);
+        }
+    }
+
+    /// A symbol's leverage, from the stream or our own change.
+    pub fn set_leverage(&mut self, symbol: &str, leverage: u32) {
+        if let Some(s) = &mut self.snap {
+            setting(s, symbol).leverage = leverage;
+            for p in s.positions.iter_mut().filter(|p| p.symbol == symbol) {
+                p.leverage = leverage;
+            }
+        }
+    }
+
+    /// A symbol's margin mode, after our own change went through.
+    pub fn set_margin_mode(&mut self, symbol: &str, mode: MarginMode) {
+        if let Some(s) = &mut self.snap {
+            setting(s, symbol).margin_mode = mode;
+        }
+    }
+
+    /// Multi-assets mode, after our own change went through.
+    pub fn set_multi_assets(&mut self, enabled: bool) {
+        if let Some(s) = &mut self.snap {
+            s.multi_assets = enabled;
+        }
+    }
+
+    /// Applies one market-data event.
+    pub fn market(&mut self, ev: &MarketEvent) {
+        match ev {
+            MarketEvent::Mark {
+                symbol,
+                price,
+                received_ms,
+                ..
+            } => {
+                self.marks
+                    .insert(symbol.clone(), (price.get(), *received_ms));
+            }
+            MarketEvent::Book {
+                symbol,
+                bid,
+                ask,
+                received_ms,
+                ..
+            } => {
+                self.books
+                    .insert(symbol.clone(), (bid.get(), ask.get(), *received_ms));
+            }
+            MarketEvent::Connected { what, .. } => {
+                if *what == "marks" {
+                    self.marks_up = true;
+                }
+            }
+            MarketEvent::Disconnected { what, .. } => {
+                if *what == "marks" {
+                    self.marks_up = false;
+                } else {
+                    self.books.clear();
+                }
+            }
+        }
+    }
+
+    /// Where the market task asks for book tickers.
+    pub fn set_watcher(&mut self, w: mpsc::UnboundedSender<String>) {
+        for s in &self.watched {
+            let _ = w.send(s.clone());
+        }
+        self.watcher = Some(w);
+    }
+
+    /// Asks the market stream for a symbol's best bid/ask (once).
+    pub fn want_book(&mut self, symbol: &str) {
+        if self.watched.insert(symbol.to_owned()) {
+            if let Some(w) = &self.watcher {
+                let _ = w.send(symbol.to_owned());
+            }
+        }
+    }
+
+    /// A symbol's mark price, when the stream delivered one within [`MARK_STALE_MS`].
+    pub fn mark(&self, symbol: &str, now: i64) -> Option<Decimal> {
+        if !self.marks_up {
+            return None;
+        }
+        self.marks
+            .get(symbol)
+            .filter(|(_, at)| now - at <= MARK_STALE_MS)
+            .map(|(p, _)| *p)
+    }
+
+    /// Why [`Self::mark`] has no price for a symbol, for the log.
+    pub fn mark_gap(&self, symbol: &str, now: i64) -> String {
+        if !self.marks_up {
+            return "the mark-price stream is not connected".into();
+        }
+        match self.marks.get(symbol) {
+            None => format!("the mark-price stream has sent no mark for {symbol} yet"),
+            Some((_, at)) => format!("the last mark for {symbol} is {} ms old", now - at),
+        }
+    }
+
+    /// The price a market order would meet: the mid of the best bid and ask when the book
+    /// stream has them, else the mark.
+    pub fn current(&self, symbol: &str, now: i64) -> Option<Decimal> {
+        match self.books.get(symbol) {
+            Some((bid, ask, _)) => Some((bid + ask) / Decimal::TWO),
+            None => self.mark(symbol, now),
+        }
+    }
+
+    /// The account now: the streams' state with equity, available balance, unrealized PnL,
+    /// notional and margin moved to the current marks.
+    pub fn view(&self, now: i64) -> Result<AccountSnapshot, Stale> {
+        if self.snap.is_none() {
+            return Err(Stale::NoSnapshot);
+        }
+        if !self.stream_up {
+            return Err(Stale::StreamDown);
+        }
+        self.estimate(now).ok_or(Stale::NoSnapshot)
+    }
+
+    /// As [`Self::view`], whether or not the stream is up (right after a REST read).
+    pub fn estimate(&self, now: i64) -> Option<AccountSnapshot> {
+        let base = self.snap.as_ref()?;
+        let mut s = base.clone();
+        for f in self
+            .pending
+            .iter()
+            .filter(|f| now - f.local_at <= PENDING_MS)
+        {
+            let leverage = s
+                .symbol_settings
+                .iter()
+                .find(|x| x.symbol == f.key.0)
+                .map_or(1, |x| x.leverage);
+            if let Some(pos) = position_entry(&mut s, &f.key.0, f.key.1, leverage) {
+                add_fill(pos, f.signed_qty, f.price);
+            }
+        }
+        for p in &mut s.positions {
+            let Some(mark) = self.mark(&p.symbol, now) else {
+                continue;
+            };
+            // A mark older than the snapshot would undo the venue's newer figures.
+            let mark_at = self.marks.get(&p.symbol).map_or(0, |(_, at)| *at);
+            if mark_at < base.taken_at {
+                continue;
+            }
+            p.mark_price = Price::new(mark).ok();
+            if let Some(entry) = p.entry_price {
+                p.unrealized_pnl = p.signed_quantity * (mark - entry.get());
+            }
+            p.notional = p.signed_quantity * mark;
+            if p.margin_mode == MarginMode::Cross && p.leverage > 0 {
+                p.margin = p.notional.abs() / Decimal::from(p.leverage);
+            }
+        }
+        let wallet: Decimal = s.balances.iter().map(|b| b.wallet_balance).sum();
+        let upnl: Decimal = s.positions.iter().map(|p| p.unrealized_pnl).sum();
+        let margin: Decimal = s.positions.iter().map(|p| p.margin).sum();
+        let d_equity = (wallet - self.base_wallet) + (upnl - self.base_upnl);
+        let d_upnl = upnl - self.base_upnl;
+        let d_margin = margin - self.base_margin;
+        s.equity = base.equity + d_equity;
+        s.available = (base.available + d_equity - d_margin).max(Decimal::ZERO);
+        // The account-wide moves land on the main margin asset (the largest wallet).
+        if let Some(main) = s
+            .balances
+            .iter_mut()
+            .max_by(|a, b| a.wallet_balance.cmp(&b.wallet_balance))
+        {
+            main.unrealized_pnl += d_upnl;
+            main.margin_balance += d_upnl;
+            main.available_balance =
+                (main.available_balance + d_upnl - d_margin).max(Decimal::ZERO);
+        }
+        s.taken_at = now;
+        Some(s)
+    }
+}
+
+/// A position after a fill of `signed` at `price`: the entry averages on an increase,
+/// stays on a reduction and restarts on a flip.
+fn add_fill(pos: &mut PositionSnapshot, signed: Decimal, price: Decimal) {
+    let old = pos.signed_quantity;
+    let new = old + signed;
+    let entry = pos.entry_price.map_or(Decimal::ZERO, Price::get);
+    pos.entry_price = if new.is_zero() {
+        None
+    } else if old.is_zero() || old.is_sign_negative() != new.is_sign_negative() {
+        Price::new(price).ok()
+    } else if new.abs() > old.abs() {
+        Price::new((entry * old.abs() + price * signed.abs()) / new.abs()).ok()
+    } else {
+        pos.entry_price
+    };
+    pos.signed_quantity = new;
+}
+
+fn setting<'a>(s: &'a mut AccountSnapshot, symbol: &str) -> &'a mut SymbolSetting {
+    if let Some(i) = s.symbol_settings.iter().position(|x| x.symbol == symbol) {
+        return &mut s.symbol_settings[i];
+    }
+    s.symbol_settings.push(SymbolSetting {
+        symbol: symbol.to_owned(),
+        leverage: 20,
+        margin_mode: MarginMode::Cross,
+    });
+    let last = s.symbol_settings.len() - 1;
+    &mut s.symbol_settings[last]
+}
+
+fn position_entry<'a>(
+    s: &'a mut AccountSnapshot,
+    symbol: &str,
+    side: PositionSide,
+    leverage: u32,
+) -> Option<&'a mut PositionSnapshot> {
+    if let Some(i) = s
+        .positions
+        .iter()
+        .position(|p| p.symbol == symbol && p.position_side == side)
+    {
+        return Some(&mut s.positions[i]);
+    }
+    let margin_asset = s
+        .positions
+        .first()
+        .map(|p| p.margin_asset.clone())
+        .or_else(|| s.balances.first().map(|b| b.asset.clone()))
+        .or_else(|| crate::domain::Asset::new("USDT").ok())?;
+    s.positions.push(PositionSnapshot {
+        symbol: symbol.to_owned(),
+        position_side: side,
+        signed_quantity: Decimal::ZERO,
+        entry_price: None,
+        mark_price: None,
+        unrealized_pnl: Decimal::ZERO,
+        liquidation_price: None,
+        margin_mode: MarginMode::Cross,
+        leverage,
+        margin: Decimal::ZERO,
+        maintenance_margin: Decimal::ZERO,
+        notional: Decimal::ZERO,
+        margin_asset,
+        updated_at: 0,
+    });
+    s.positions.last_mut()
+}
+
+/// One follower account's state, shared by its copies, and the lock that makes copies
+/// that want a fresh snapshot at the same time share one read.
+#[derive(Debug, Default)]
+pub struct SharedAccount {
+    state: Mutex<AccountState>,
+    pub(crate) reading: tokio::sync::Mutex<()>,
+}
+
+impl SharedAccount {
+    pub fn lock(&self) -> MutexGuard<'_, AccountState> {
+        // The state is rebuilt from the next snapshot; a panic elsewhere must not stop
+        // every copy of the account.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Feeds one follower account's state from the venue's market streams until `stop`.
+pub(crate) async fn feed_markets(
+    ex: Arc<dyn crate::exchange::Exchange>,
+    account: Arc<SharedAccount>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut stream = match ex.market_stream().await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "market streams not opened; signals read prices over REST");
+            return;
+        }
+    };
+    account.lock().set_watcher(stream.watcher());
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            ev = stream.next() => match ev {
+                Some(ev) => account.lock().market(&ev),
+                None => break,
+            },
+        }
+    }
+}

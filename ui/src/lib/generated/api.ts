@@ -145,7 +145,21 @@ export type DecisionDto = { tsMs: number, kind: string, symbol: string | null, r
 
 export type FillDto = { tsMs: number, symbol: string, side: string, qty: string, price: string, delayMs: number | null, slippagePct: string | null, };
 
-export type CopyStatusDto = { copy: CopyDto, figures: CopyFiguresDto, positions: Array<PositionDto>, decisions: Array<DecisionDto>, fills: Array<FillDto>, ordersJournaled: number, };
+export type CopyStatusDto = { copy: CopyDto, figures: CopyFiguresDto, positions: Array<PositionDto>, decisions: Array<DecisionDto>, fills: Array<FillDto>, ordersJournaled: number, 
+/**
+ * Where the time went for the copy's recent orders; `null` before the first.
+ */
+latency: LatencyDto | null, };
+
+export type LatencyDto = { orders: number, 
+/**
+ * Leader event read → order handed to the venue's HTTP client, in µs.
+ */
+engineP50Us: number, engineMaxUs: number, 
+/**
+ * Leader fill → follower fill on the venue's clock, in ms.
+ */
+fillDelayP50Ms: number | null, fillDelayMaxMs: number | null, };
 
 export type WeightDto = { venue: string, used: number, limit: number, };
 
@@ -153,7 +167,7 @@ export type StatusDto = { copies: Array<CopyStatusDto>, recent: Array<EventDto>,
 
 export type EventLevel = "info" | "warning" | "error";
 
-export type EventKind = "started" | "watching" | "fill" | "skip" | "rejected" | "paused" | "resumed" | "held" | "released" | "stopping" | "stopped" | "disconnected" | "reconnected" | "reconciled" | "unprotected" | "protected" | "funding" | "error" | "notice";
+export type EventKind = "started" | "watching" | "fill" | "skip" | "rejected" | "paused" | "resumed" | "held" | "released" | "stopping" | "stopped" | "disconnected" | "reconnected" | "reconciled" | "unprotected" | "protected" | "funding" | "weight_wait" | "error" | "notice";
 
 export type NoticeKind = "copy-paused" | "copy-stopped" | "before-start" | "out-of-order" | "too-old" | "slippage" | "quote-not-allowed" | "symbol-filtered" | "held-by-other-copy" | "margin-asset-missing" | "multi-assets-with-isolated" | "position-mode-mismatch" | "no-leader-equity" | "below-minimum" | "pending" | "insufficient-funds" | "amount-above-account-value" | "position-capped" | "not-copied" | "margin-mode-deferred" | "margin-sync-skipped" | "closed-outside" | "lost-open" | "doubtful-snapshot" | "leader-flat-unconfirmed" | "missing-market-data" | "stop-loss" | "take-profit";
 

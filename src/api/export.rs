@@ -31,6 +31,16 @@ impl super::App {
         for c in &mut status.copies {
             super::status::apply_engine(&mut c.copy, &holds, &refused);
         }
+        status.weight = self
+            .engine
+            .weights()
+            .into_iter()
+            .map(|(venue, w)| super::dto::WeightDto {
+                venue,
+                used: w.used,
+                limit: w.limit,
+            })
+            .collect();
         Ok(status)
     }
 }

@@ -120,7 +120,14 @@ pub struct RuntimeHandle {
     refused: Mutex<Vec<Refused>>,
     /// One state per follower account, kept by its streams and shared by its copies
     /// (copies added later join the state and market feed of an account in use).
-    accounts: Mutex<HashMap<String, Arc<account_state::SharedAccount>>>,
+    accounts: Mutex<HashMap<String, FollowerAccount>>,
+}
+
+/// A follower account in use: its shared state and the venue its market feed reads.
+#[derive(Debug)]
+struct FollowerAccount {
+    state: Arc<account_state::SharedAccount>,
+    venue: Arc<dyn crate::exchange::Exchange>,
 }
 
 impl RuntimeHandle {
@@ -173,7 +180,7 @@ impl RuntimeHandle {
             return Arc::new(account_state::SharedAccount::default());
         };
         if let Some(a) = accounts.get(name) {
-            return a.clone();
+            return a.state.clone();
         }
         let a = Arc::new(account_state::SharedAccount::default());
         let feed = tokio::spawn(account_state::feed_markets(
@@ -184,8 +191,29 @@ impl RuntimeHandle {
         if let Ok(mut t) = self.tasks.lock() {
             t.push(feed);
         }
-        accounts.insert(name.to_owned(), a.clone());
+        accounts.insert(
+            name.to_owned(),
+            FollowerAccount {
+                state: a.clone(),
+                venue: venue.clone(),
+            },
+        );
         a
+    }
+
+    /// The request weight each follower account in use has spent of its venue's budget.
+    pub fn weights(&self) -> Vec<(String, crate::exchange::WeightUsage)> {
+        self.accounts
+            .lock()
+            .map(|a| {
+                let mut w: Vec<_> = a
+                    .iter()
+                    .map(|(name, f)| (name.clone(), f.venue.weight()))
+                    .collect();
+                w.sort_by(|x, y| x.0.cmp(&y.0));
+                w
+            })
+            .unwrap_or_default()
     }
 
     /// Notifications: the first call gets every one since the engine was made (the

@@ -130,6 +130,10 @@ pub struct Exchange {
     pub next_funding: Millis,
     /// When each demo leader acts next.
     pub demo_next: HashMap<String, Millis>,
+    /// Recorded prices and fills per symbol, behind the klines.
+    pub tape: super::tape::Tape,
+    /// The public lead-portfolio source's own state (budget, geo block, hidden positions).
+    pub portfolio: super::portfolio::PortfolioState,
     /// Events held back while set (see [`Self::hold_events`]).
     held: Option<Vec<(String, &'static str, Value)>>,
 }
@@ -165,12 +169,16 @@ impl Exchange {
     pub fn new(clock: Arc<SimClock>, config: ModelConfig) -> Self {
         let markets = default_markets();
         let symbols = markets.iter().map(|m| m.symbol.to_owned()).collect();
-        let books = markets
+        let books: HashMap<String, Book> = markets
             .iter()
             .map(|m| (m.symbol.to_owned(), Book::new(m)))
             .collect();
         let now = clock.now();
         let next_funding = (now / FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS;
+        let mut tape = super::tape::Tape::default();
+        for (s, b) in &books {
+            tape.price(s, now, b.mid);
+        }
         Self {
             clock,
             config,
@@ -191,6 +199,8 @@ impl Exchange {
             next_account: 1,
             next_funding,
             demo_next: HashMap::new(),
+            tape,
+            portfolio: Default::default(),
             held: None,
         }
     }

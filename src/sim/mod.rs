@@ -25,9 +25,11 @@ pub mod market;
 pub mod matching;
 pub mod orders;
 pub mod params;
+pub mod portfolio;
 pub mod rest;
 pub mod risk;
 pub mod server;
+pub mod tape;
 pub mod views;
 pub mod ws;
 

@@ -16,6 +16,7 @@ mod figures;
 mod follower;
 mod follower_events;
 pub mod leader;
+pub mod leader_poll;
 pub mod notify;
 mod protection;
 mod reconcile;

@@ -11,6 +11,7 @@ mod disconnect;
 mod examples;
 mod funding;
 mod guard;
+mod leader_poll;
 mod protection;
 mod refusals;
 mod reset;

@@ -48,6 +48,9 @@ pub struct PortfolioSummary {
     pub aum: Option<Decimal>,
     pub followers: Option<u64>,
     pub sharpe: Option<Decimal>,
+    pub trades: Option<u64>,
+    /// `positionShow` when the list carries it.
+    pub position_show: Option<bool>,
 }
 
 /// The detail page's figures that matter for copying.
@@ -90,6 +93,18 @@ pub struct PortfolioOrder {
     pub time_ms: i64,
 }
 
+/// The performance page's figures for one range.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PortfolioPerformance {
+    pub roi_pct: Option<Decimal>,
+    pub pnl: Option<Decimal>,
+    pub mdd_pct: Option<Decimal>,
+    pub win_rate_pct: Option<Decimal>,
+    pub sharpe: Option<Decimal>,
+    pub sortino: Option<Decimal>,
+    pub trades: Option<u64>,
+}
+
 /// One kline: open time and close price.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KlineClose {
@@ -98,12 +113,19 @@ pub struct KlineClose {
     pub close: Decimal,
 }
 
-/// A client for one base URL (`https://www.binance.com` or a simulator).
+/// A client of the portfolio pages' base URL (`https://www.binance.com`, or a simulator)
+/// and of the market API's base URL for klines and rules (`https://fapi.binance.com`; the
+/// simulator serves both on one address).
 #[derive(Debug, Clone)]
 pub struct PortfolioClient {
     base: String,
+    market: String,
     http: reqwest::Client,
 }
+
+/// Binance's pages and market API.
+pub const BINANCE_PAGES: &str = "https://www.binance.com";
+pub const BINANCE_MARKET: &str = "https://fapi.binance.com";
 
 /// A decimal from a JSON number or string, read from its text (never via f64).
 pub fn decimal(v: &Value) -> Option<Decimal> {
@@ -159,15 +181,27 @@ fn position_side(s: &str, what: &str) -> Result<PositionSide, SourceError> {
 }
 
 impl PortfolioClient {
+    /// One base URL for both the pages and the market API (a simulator).
     pub fn new(base: &str) -> Result<Self, SourceError> {
+        Self::with_market(base, base)
+    }
+
+    /// Separate base URLs for the pages and the market API.
+    pub fn with_market(pages: &str, market: &str) -> Result<Self, SourceError> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| SourceError::Transport(e.to_string()))?;
         Ok(Self {
-            base: base.trim_end_matches('/').to_owned(),
+            base: pages.trim_end_matches('/').to_owned(),
+            market: market.trim_end_matches('/').to_owned(),
             http,
         })
+    }
+
+    /// Binance's real pages and market API.
+    pub fn binance() -> Result<Self, SourceError> {
+        Self::with_market(BINANCE_PAGES, BINANCE_MARKET)
     }
 
     pub fn base(&self) -> &str {
@@ -270,6 +304,8 @@ impl PortfolioClient {
                         .and_then(int)
                         .map(|n| n.max(0) as u64),
                     sharpe: r.get("sharpRatio").and_then(decimal),
+                    trades: r.get("tradeCount").and_then(int).map(|n| n.max(0) as u64),
+                    position_show: r.get("positionShow").and_then(Value::as_bool),
                 })
             })
             .collect()
@@ -403,6 +439,86 @@ impl PortfolioClient {
         Ok(out)
     }
 
+    /// Summary figures for a range (`7D`, `30D`, `90D`).
+    pub async fn performance(
+        &self,
+        id: &str,
+        range: &str,
+    ) -> Result<PortfolioPerformance, SourceError> {
+        let d = self
+            .envelope(
+                self.http
+                    .get(self.url("/public/future/copy-trade/lead-portfolio/performance"))
+                    .query(&[("portfolioId", id), ("timeRange", range)]),
+            )
+            .await?;
+        Ok(PortfolioPerformance {
+            roi_pct: d.get("roi").and_then(decimal),
+            pnl: d.get("pnl").and_then(decimal),
+            mdd_pct: d.get("mdd").and_then(decimal),
+            win_rate_pct: d.get("winRate").and_then(decimal),
+            sharpe: d.get("sharpRatio").and_then(decimal),
+            sortino: d.get("sortinoRatio").and_then(decimal),
+            trades: d.get("totalOrder").and_then(int).map(|n| n.max(0) as u64),
+        })
+    }
+
+    /// The cumulative PnL chart for a range: `(time, value)` points, oldest first.
+    pub async fn pnl_chart(
+        &self,
+        id: &str,
+        range: &str,
+    ) -> Result<Vec<(i64, Decimal)>, SourceError> {
+        let d = self
+            .envelope(
+                self.http
+                    .get(self.url("/public/future/copy-trade/lead-portfolio/chart-data"))
+                    .query(&[
+                        ("portfolioId", id),
+                        ("timeRange", range),
+                        ("dataType", "PNL"),
+                    ]),
+            )
+            .await?;
+        let rows = d.as_array().ok_or_else(|| {
+            SourceError::FormatChanged("chart data: `data` is not a list".to_owned())
+        })?;
+        let mut pts = rows
+            .iter()
+            .map(|r| {
+                let t = r
+                    .get("dateTime")
+                    .or_else(|| r.get("time"))
+                    .and_then(int)
+                    .ok_or_else(|| {
+                        SourceError::FormatChanged("chart data: no `dateTime`".into())
+                    })?;
+                Ok((t, need_dec(r, "value", "chart data")?))
+            })
+            .collect::<Result<Vec<_>, SourceError>>()?;
+        pts.sort_by_key(|(t, _)| *t);
+        Ok(pts)
+    }
+
+    /// Trading rules of every symbol (`/fapi/v1/exchangeInfo` of the same base URL).
+    pub async fn symbol_rules(&self) -> Result<Vec<crate::exchange::SymbolRules>, SourceError> {
+        let resp = self
+            .http
+            .get(format!("{}/fapi/v1/exchangeInfo", self.market))
+            .send()
+            .await
+            .map_err(|e| SourceError::Transport(e.to_string()))?;
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| SourceError::Transport(e.to_string()))?;
+        let info = crate::exchange::binance_usdm::parse::decode::<
+            crate::exchange::binance_usdm::parse::ExchangeInfo,
+        >("exchangeInfo", &body)
+        .map_err(|e| SourceError::FormatChanged(e.to_string()))?;
+        Ok(crate::exchange::binance_usdm::filters::rules_from_exchange_info(info))
+    }
+
     /// Kline closes of `symbol` from the venue's market API (`/fapi/v1/klines`), every page
     /// from `start` to `end`.
     pub async fn kline_closes(
@@ -418,7 +534,7 @@ impl PortfolioClient {
             let v = self
                 .send(
                     self.http
-                        .get(format!("{}/fapi/v1/klines", self.base))
+                        .get(format!("{}/fapi/v1/klines", self.market))
                         .query(&[
                             ("symbol", symbol.to_owned()),
                             ("interval", interval.to_owned()),

@@ -17,6 +17,7 @@ mod follower;
 mod follower_events;
 pub mod leader;
 pub mod leader_poll;
+pub mod leaders;
 pub mod notify;
 mod protection;
 mod reconcile;

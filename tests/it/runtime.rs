@@ -14,6 +14,7 @@ mod guard;
 mod leader_poll;
 mod protection;
 mod refusals;
+mod replay_parity;
 mod reset;
 mod resume;
 mod several;

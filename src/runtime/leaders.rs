@@ -1,0 +1,322 @@
+//! What the facade and the CLI call for the leader step: public lead portfolios listed with
+//! their figures, one portfolio described (copyable or not and why, equity curve, open
+//! positions), and a what-if replay of copying one with the user's settings. Reads through
+//! [`PortfolioClient`] (one base URL for the portfolio pages and the market data) and hands
+//! the numbers to `analytics`; formats nothing.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::analytics::figures::EquityPoint;
+use crate::analytics::history::PricePath;
+use crate::analytics::replay::{replay, LeaderOrder, ReplayInput, ReplayMarket, ReplayReport};
+use crate::domain::{decimal, CopySettings, PositionMode, PositionSide};
+use crate::exchange::lead_portfolio::{PortfolioClient, PortfolioPosition, SourceError};
+
+use super::leader_poll::{poll_interval, DEFAULT_PER_MINUTE};
+
+const DAY_MS: i64 = 86_400_000;
+/// The venue's standard taker fee, used by the replay (a user's own tier may be lower).
+pub const TAKER_FEE: Decimal = Decimal::from_parts(5, 0, 0, false, 4);
+
+/// Figures of one window as the source publishes them (percent values: 25.5 = 25.5 %).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WindowFigures {
+    pub days: u32,
+    #[serde(with = "decimal::option")]
+    pub roi_pct: Option<Decimal>,
+    #[serde(with = "decimal::option")]
+    pub pnl: Option<Decimal>,
+    #[serde(with = "decimal::option")]
+    pub max_drawdown_pct: Option<Decimal>,
+    #[serde(with = "decimal::option")]
+    pub sharpe: Option<Decimal>,
+    #[serde(with = "decimal::option")]
+    pub sortino: Option<Decimal>,
+    #[serde(with = "decimal::option")]
+    pub win_rate_pct: Option<Decimal>,
+    pub trades: Option<u64>,
+}
+
+/// One public lead portfolio.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PortfolioLeader {
+    pub id: String,
+    pub name: String,
+    /// 7, 30 and 90 days.
+    pub figures: Vec<WindowFigures>,
+    /// `None` until the detail is read (the list may not say).
+    pub copyable: Option<bool>,
+    pub not_copyable_reason: Option<String>,
+    /// The copy delay polling implies, e.g. "~4 s, polled".
+    pub expected_delay: String,
+    #[serde(with = "decimal::option")]
+    pub equity: Option<Decimal>,
+    pub followers: Option<u64>,
+    #[serde(with = "decimal::option")]
+    pub aum: Option<Decimal>,
+}
+
+/// One portfolio with its curve and open positions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PortfolioLeaderDetail {
+    pub leader: PortfolioLeader,
+    /// Cumulative PnL over 90 days, one point a day.
+    pub equity_curve: Vec<EquityPoint>,
+    pub positions: Vec<OpenPosition>,
+}
+
+/// An open position of the leader.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenPosition {
+    pub symbol: String,
+    pub position_side: PositionSide,
+    /// Signed: long positive.
+    #[serde(with = "decimal")]
+    pub qty: Decimal,
+    #[serde(with = "decimal")]
+    pub entry_price: Decimal,
+    pub leverage: u32,
+    pub isolated: bool,
+}
+
+/// Why a leader read or replay failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LeadersError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("{0}")]
+    Input(String),
+}
+
+/// The delay a polled source implies when `followed` public portfolios share the budget.
+pub fn expected_delay(followed: usize) -> String {
+    let d = poll_interval(DEFAULT_PER_MINUTE, followed.max(1));
+    format!("~{} s, polled", d.as_millis().div_ceil(1000))
+}
+
+const RANGES: [(u32, &str); 3] = [(7, "7D"), (30, "30D"), (90, "90D")];
+
+/// Public portfolios with their published 7/30/90-day figures (three list reads).
+/// `followed` is how many public portfolios are already followed (for the delay shown).
+pub async fn list_portfolios(
+    client: &PortfolioClient,
+    followed: usize,
+) -> Result<Vec<PortfolioLeader>, LeadersError> {
+    let mut by_id: BTreeMap<String, PortfolioLeader> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for (days, range) in RANGES {
+        for s in client.list(range, 100).await? {
+            let entry = by_id.entry(s.id.clone()).or_insert_with(|| {
+                order.push(s.id.clone());
+                PortfolioLeader {
+                    id: s.id.clone(),
+                    name: s.nickname.clone(),
+                    figures: Vec::new(),
+                    copyable: s.position_show,
+                    not_copyable_reason: (s.position_show == Some(false))
+                        .then(|| "this portfolio hides its positions".to_owned()),
+                    expected_delay: expected_delay(followed + 1),
+                    equity: None,
+                    followers: s.followers,
+                    aum: s.aum,
+                }
+            });
+            entry.figures.push(WindowFigures {
+                days,
+                roi_pct: s.roi_pct,
+                pnl: s.pnl,
+                max_drawdown_pct: s.mdd_pct,
+                sharpe: s.sharpe,
+                sortino: None,
+                win_rate_pct: s.win_rate_pct,
+                trades: s.trades,
+            });
+        }
+    }
+    Ok(order
+        .into_iter()
+        .filter_map(|id| by_id.remove(&id))
+        .collect())
+}
+
+/// One portfolio: detail, figures per range, the 90-day PnL curve and open positions
+/// (six reads; positions only when shown).
+pub async fn portfolio_detail(
+    client: &PortfolioClient,
+    id: &str,
+    followed: usize,
+) -> Result<PortfolioLeaderDetail, LeadersError> {
+    let d = client.detail(id).await?;
+    let mut figures = Vec::new();
+    for (days, range) in RANGES {
+        let p = client.performance(id, range).await?;
+        figures.push(WindowFigures {
+            days,
+            roi_pct: p.roi_pct,
+            pnl: p.pnl,
+            max_drawdown_pct: p.mdd_pct,
+            sharpe: p.sharpe,
+            sortino: p.sortino,
+            win_rate_pct: p.win_rate_pct,
+            trades: p.trades,
+        });
+    }
+    let curve = client
+        .pnl_chart(id, "90D")
+        .await?
+        .into_iter()
+        .map(|(ts_ms, value)| EquityPoint { ts_ms, value })
+        .collect();
+    let positions = if d.position_show {
+        client
+            .positions(id)
+            .await?
+            .into_iter()
+            .filter(|p| !p.amount.is_zero())
+            .map(|p| OpenPosition {
+                symbol: p.symbol,
+                position_side: p.position_side,
+                qty: p.amount,
+                entry_price: p.entry_price,
+                leverage: p.leverage,
+                isolated: p.isolated,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(PortfolioLeaderDetail {
+        leader: PortfolioLeader {
+            id: id.to_owned(),
+            name: d.nickname.clone(),
+            figures,
+            copyable: Some(d.position_show),
+            not_copyable_reason: (!d.position_show)
+                .then(|| "this portfolio hides its positions, so they cannot be copied".to_owned()),
+            expected_delay: expected_delay(followed + 1),
+            equity: d.margin_balance,
+            followers: None,
+            aum: None,
+        },
+        equity_curve: curve,
+        positions,
+    })
+}
+
+/// What a replay of a public portfolio needs besides the settings.
+#[derive(Debug, Clone)]
+pub struct ReplayRequest {
+    pub portfolio_id: String,
+    pub settings: CopySettings,
+    /// The follower's USDT at the start; `None`: the settings' investment.
+    pub follower_wallet: Option<Decimal>,
+    pub days: u32,
+    pub now_ms: i64,
+    /// Public portfolios already followed (the polling delay grows with them).
+    pub followed: usize,
+    /// Kline interval of the price path, e.g. `5m` (`1m` for short periods).
+    pub kline_interval: String,
+    /// Adverse move on every follower fill, basis points (spread and impact; 1 is typical
+    /// on the majors).
+    pub slippage_bps: Decimal,
+}
+
+/// Replays copying a public portfolio over the last `days`: its order history, the leader's
+/// current leverage per symbol, its margin balance walked back over the period's realized
+/// PnL, klines of every symbol it traded (closes at their close times), the venue's rules and taker fee, and the
+/// polling delay as the copy delay.
+pub async fn replay_portfolio(
+    client: &PortfolioClient,
+    req: &ReplayRequest,
+) -> Result<ReplayReport, LeadersError> {
+    if !(1..=90).contains(&req.days) {
+        return Err(LeadersError::Input(format!(
+            "days must be between 1 and 90 (got {}); the order history reaches 90 days back",
+            req.days
+        )));
+    }
+    let wallet = req
+        .follower_wallet
+        .or(req.settings.investment)
+        .filter(|w| *w > Decimal::ZERO)
+        .ok_or_else(|| {
+            LeadersError::Input(
+                "the replay needs the follower's funds: set an investment in the settings".into(),
+            )
+        })?;
+    let start = req.now_ms - i64::from(req.days) * DAY_MS;
+    let id = &req.portfolio_id;
+    let detail = client.detail(id).await?;
+    let orders = client.order_history(id, start, req.now_ms).await?;
+    let rows: Vec<PortfolioPosition> = if detail.position_show {
+        client.positions(id).await?
+    } else {
+        Vec::new()
+    };
+    let leverage: BTreeMap<String, u32> = rows
+        .iter()
+        .map(|p| (p.symbol.clone(), p.leverage))
+        .collect();
+    let realized: Decimal = orders.iter().map(|o| o.realized_pnl).sum();
+    let leader_equity_start = detail.margin_balance.map(|e| e - realized);
+    let rules = client.symbol_rules().await?;
+    let mut symbols: Vec<&str> = orders.iter().map(|o| o.symbol.as_str()).collect();
+    symbols.sort_unstable();
+    symbols.dedup();
+    let mut markets = BTreeMap::new();
+    let mut prices = PricePath::default();
+    for s in &symbols {
+        if let Some(r) = rules.iter().find(|r| r.symbol.name == *s) {
+            markets.insert(
+                (*s).to_owned(),
+                ReplayMarket {
+                    symbol: r.symbol.clone(),
+                    filters: r.filters.clone(),
+                },
+            );
+        }
+        let closes = client
+            .kline_closes(s, &req.kline_interval, start, req.now_ms)
+            .await?;
+        prices.insert(s, closes.iter().map(|k| (k.close_ms, k.close)).collect());
+    }
+    let delay_ms = poll_interval(DEFAULT_PER_MINUTE, req.followed + 1).as_millis() as i64;
+    let input = ReplayInput {
+        copy_id: format!("replay:{id}"),
+        settings: req.settings.clone(),
+        follower_wallet: wallet,
+        follower_mode: PositionMode::OneWay,
+        orders: orders
+            .into_iter()
+            .map(|o| LeaderOrder {
+                id: o.id,
+                time_ms: o.time_ms,
+                symbol: o.symbol,
+                side: o.side,
+                position_side: o.position_side,
+                qty: o.qty,
+                price: o.avg_price,
+                reduce_only: o.reduce_only,
+                realized_pnl: o.realized_pnl,
+            })
+            .collect(),
+        leader_equity_start,
+        leader_leverage: leverage,
+        default_leverage: 20,
+        markets,
+        prices,
+        taker_fee: TAKER_FEE,
+        slippage_bps: req.slippage_bps,
+        delay_ms,
+        start_ms: start,
+        end_ms: req.now_ms,
+    };
+    Ok(replay(&input))
+}

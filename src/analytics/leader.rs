@@ -59,7 +59,7 @@ pub fn sortino(returns: &[Decimal]) -> Option<Decimal> {
 /// Sorts leaders best first by Sharpe ratio; leaders without one go last, by id.
 pub fn rank_by_sharpe(leaders: &mut [(String, Option<Decimal>)]) {
     leaders.sort_by(|(ia, a), (ib, b)| match (a, b) {
-        (Some(x), Some(y)) => y.cmp(&x).then_with(|| ia.cmp(ib)),
+        (Some(x), Some(y)) => y.cmp(x).then_with(|| ia.cmp(ib)),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => ia.cmp(ib),

@@ -218,7 +218,7 @@ impl PortfolioPoller {
     /// last good read.
     pub async fn poll(&mut self, now_ms: i64) -> PollOutcome {
         let mut out = PollOutcome::default();
-        let detail_due = self.shown != Some(true) || self.polls % DETAIL_EVERY == 0;
+        let detail_due = self.shown != Some(true) || self.polls.is_multiple_of(DETAIL_EVERY);
         self.polls = self.polls.wrapping_add(1);
         if detail_due {
             match self.client.detail(&self.id).await {

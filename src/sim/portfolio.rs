@@ -211,17 +211,19 @@ fn refused(code: &str, message: &str) -> Response {
         .into_response()
 }
 
-/// Budget and geo checks every call goes through.
-fn gate(shared: &Shared, peer: SocketAddr) -> Result<(), Response> {
+/// Budget and geo checks every call goes through: the refusal, if any.
+fn gate(shared: &Shared, peer: SocketAddr) -> Option<Response> {
     let mut ex = shared.ex();
     let now = ex.now();
     if ex.portfolio.geo_blocked {
-        return Err((
-            StatusCode::FORBIDDEN,
-            "<html><body><h1>403 ERROR</h1>The request could not be satisfied. \
+        return Some(
+            (
+                StatusCode::FORBIDDEN,
+                "<html><body><h1>403 ERROR</h1>The request could not be satisfied. \
              This service is not available in your region.</body></html>",
-        )
-            .into_response());
+            )
+                .into_response(),
+        );
     }
     if let Err(retry) = ex.portfolio.charge(peer.ip(), now) {
         let mut r = (
@@ -231,9 +233,9 @@ fn gate(shared: &Shared, peer: SocketAddr) -> Result<(), Response> {
             .into_response();
         r.headers_mut()
             .insert("Retry-After", HeaderValue::from(retry));
-        return Err(r);
+        return Some(r);
     }
-    Ok(())
+    None
 }
 
 pub fn router() -> Router<Arc<Shared>> {
@@ -295,7 +297,7 @@ async fn list(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: String,
 ) -> Response {
-    if let Err(r) = gate(&s, peer) {
+    if let Some(r) = gate(&s, peer) {
         return r;
     }
     let Ok(req) = serde_json::from_str::<ListReq>(&body) else {
@@ -333,7 +335,7 @@ async fn list(
             (key, row)
         })
         .collect();
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     if req.order.as_deref() == Some("ASC") {
         rows.reverse();
     }
@@ -361,7 +363,7 @@ async fn detail(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<ById>,
 ) -> Response {
-    if let Err(r) = gate(&s, peer) {
+    if let Some(r) = gate(&s, peer) {
         return r;
     }
     let ex = s.ex();
@@ -386,7 +388,7 @@ async fn positions(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<ById>,
 ) -> Response {
-    if let Err(r) = gate(&s, peer) {
+    if let Some(r) = gate(&s, peer) {
         return r;
     }
     let ex = s.ex();
@@ -442,7 +444,7 @@ async fn performance(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<ById>,
 ) -> Response {
-    if let Err(r) = gate(&s, peer) {
+    if let Some(r) = gate(&s, peer) {
         return r;
     }
     let Some(days) = range_days(q.time_range.as_deref()) else {
@@ -480,7 +482,7 @@ async fn chart(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<ById>,
 ) -> Response {
-    if let Err(r) = gate(&s, peer) {
+    if let Some(r) = gate(&s, peer) {
         return r;
     }
     let Some(days) = range_days(q.time_range.as_deref()) else {
@@ -531,7 +533,7 @@ async fn position_history(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: String,
 ) -> Response {
-    if let Err(r) = gate(&s, peer) {
+    if let Some(r) = gate(&s, peer) {
         return r;
     }
     let Ok(req) = serde_json::from_str::<HistoryReq>(&body) else {
@@ -569,7 +571,7 @@ async fn order_history(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: String,
 ) -> Response {
-    if let Err(r) = gate(&s, peer) {
+    if let Some(r) = gate(&s, peer) {
         return r;
     }
     let Ok(req) = serde_json::from_str::<HistoryReq>(&body) else {

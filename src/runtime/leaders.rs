@@ -320,3 +320,121 @@ pub async fn replay_portfolio(
     };
     Ok(replay(&input))
 }
+
+/// The window one `userTrades` read may span on Binance.
+const TRADE_WINDOW_MS: i64 = 7 * DAY_MS;
+
+/// An account leader's history over the last `days` for `symbols`, read through the port:
+/// `userTrades` per symbol in 7-day windows (paged by trade id within a window), funding and
+/// transfers from the income history, and today's USDT + USDC wallet. Feed it to
+/// `analytics::figures::report`. Runs on whatever limiter the adapter shares; call it off
+/// the copy's path (it is never needed to copy).
+pub async fn account_history(
+    ex: &dyn crate::exchange::Exchange,
+    symbols: &[String],
+    days: u32,
+    now_ms: i64,
+) -> Result<crate::analytics::history::AccountHistory, crate::exchange::ExchangeError> {
+    use crate::analytics::history::{AccountHistory, HistoryEvent, HistoryKind};
+    use crate::exchange::{IncomeKind, IncomeQuery, TradeQuery};
+
+    let start = now_ms - i64::from(days) * DAY_MS;
+    let pooled = |a: &str| a == "USDT" || a == "USDC";
+    let mut events = Vec::new();
+    for sym in symbols {
+        let mut from = start;
+        while from < now_ms {
+            let to = (from + TRADE_WINDOW_MS - 1).min(now_ms);
+            let mut q = TradeQuery {
+                symbol: sym.clone(),
+                start: Some(from),
+                end: Some(to),
+                from_id: None,
+                limit: Some(1000),
+            };
+            loop {
+                let page = ex.user_trades(&q).await?;
+                let full = page.len() >= 1000;
+                let last_id = page.last().and_then(|t| t.trade_id.parse::<u64>().ok());
+                for t in page.into_iter().filter(|t| t.time >= from && t.time <= to) {
+                    if !pooled(t.commission.asset.as_str()) {
+                        continue;
+                    }
+                    events.push(HistoryEvent {
+                        time_ms: t.time,
+                        kind: HistoryKind::Fill {
+                            symbol: t.symbol,
+                            position_side: t.position_side,
+                            side: t.side,
+                            qty: t.quantity.get(),
+                            price: t.price.get(),
+                            realized_pnl: t.realized_pnl,
+                            commission: t.commission.amount.abs(),
+                        },
+                    });
+                }
+                match (full, last_id) {
+                    // Paging by id reads on past the window's end; the filter above drops it.
+                    (true, Some(id)) => {
+                        q.from_id = Some(id + 1);
+                        q.start = None;
+                        q.end = None;
+                    }
+                    _ => break,
+                }
+            }
+            from = to + 1;
+        }
+    }
+    for kind in [IncomeKind::FundingFee, IncomeKind::Transfer] {
+        let mut from = start;
+        loop {
+            let page = ex
+                .income(&IncomeQuery {
+                    symbol: None,
+                    kind: Some(kind.clone()),
+                    start: Some(from),
+                    end: Some(now_ms),
+                    limit: Some(1000),
+                })
+                .await?;
+            let full = page.len() >= 1000;
+            let last = page.last().map(|r| r.time);
+            for r in page {
+                if !pooled(r.amount.asset.as_str()) {
+                    continue;
+                }
+                let k = match r.kind {
+                    IncomeKind::Transfer => HistoryKind::Transfer {
+                        amount: r.amount.amount,
+                    },
+                    _ => HistoryKind::Funding {
+                        symbol: r.symbol.unwrap_or_default(),
+                        amount: r.amount.amount,
+                    },
+                };
+                events.push(HistoryEvent {
+                    time_ms: r.time,
+                    kind: k,
+                });
+            }
+            match (full, last) {
+                (true, Some(t)) if t + 1 > from => from = t + 1,
+                _ => break,
+            }
+        }
+    }
+    events.sort_by_key(|e| e.time_ms);
+    let snap = ex.account().await?;
+    let end_wallet = snap
+        .balances
+        .iter()
+        .filter(|b| pooled(b.asset.as_str()))
+        .map(|b| b.wallet_balance)
+        .sum();
+    Ok(AccountHistory {
+        events,
+        end_wallet,
+        end_ms: now_ms,
+    })
+}

@@ -159,3 +159,74 @@ async fn replay_prints_the_what_if_summary() {
         "a bad --days is named: {err}"
     );
 }
+
+#[tokio::test]
+async fn an_account_leaders_history_gives_the_same_trade_figures_as_its_pages() {
+    use copydesk::analytics::figures::report;
+    use copydesk::analytics::history::PricePath;
+    use copydesk::exchange::binance_usdm::{BinanceUsdm, Environment, Options};
+    use copydesk::exchange::Credentials;
+    use copydesk::runtime::leaders::account_history;
+    use copydesk::secrets::Secret;
+
+    let sim = start_with(SimConfig {
+        demo_leaders: 1,
+        seed: 6,
+        ..SimConfig::default()
+    })
+    .await;
+    let l = &sim.handle.demo_leaders()[0];
+    let env = Environment::parse(&sim.base()).expect("loopback endpoint");
+    let ex = BinanceUsdm::new(
+        &env,
+        Some(Credentials::new(
+            l.api_key.clone(),
+            Secret::new(l.secret_key.clone()),
+        )),
+        Options::default(),
+    )
+    .expect("adapter");
+    let now = sim.handle.now();
+    let h = account_history(&ex, &["BTCUSDT".to_owned()], 91, now)
+        .await
+        .expect("history read through the port");
+    let r = report(&h, &PricePath::default());
+    let f30 = r.figures.iter().find(|f| f.days == 30).expect("30 days");
+    let perf: Value = sim
+        .http
+        .get(format!(
+            "{}/bapi/futures/v1/public/future/copy-trade/lead-portfolio/performance",
+            sim.base()
+        ))
+        .query(&[
+            ("portfolioId", portfolio_id(&l.account_id)),
+            ("timeRange", "30D".to_owned()),
+        ])
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        f30.trades > 50,
+        "a scalper's month of trades: {}",
+        f30.trades
+    );
+    assert_eq!(
+        perf["data"]["totalOrder"].as_u64(),
+        Some(f30.trades as u64),
+        "same closed trades as the pages"
+    );
+    assert_eq!(
+        perf["data"]["avgHoldingTime"].as_i64(),
+        f30.avg_hold_ms,
+        "same average hold"
+    );
+    let win = copydesk::exchange::lead_portfolio::decimal(&perf["data"]["winRate"]);
+    assert_eq!(
+        win,
+        f30.win_rate_pct.map(|w| w.round_dp(8).normalize()),
+        "same win rate"
+    );
+}

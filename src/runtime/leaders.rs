@@ -438,3 +438,86 @@ pub async fn account_history(
         end_ms: now_ms,
     })
 }
+
+/// A copy's own history (the follower side) in the figures' form: its fills and funding from
+/// the store, starting from its investment, so `analytics::figures::report` gives the copy
+/// the same figures as a leader. Fills are taken as one-way (`BOTH`) books.
+pub fn copy_history(
+    investment: Decimal,
+    fills: &[crate::store::table::fills::Fill],
+    funding: &[crate::store::table::copy_funding::FundingRow],
+    now_ms: i64,
+) -> crate::analytics::history::AccountHistory {
+    use crate::analytics::history::{AccountHistory, HistoryEvent, HistoryKind};
+    let mut events: Vec<HistoryEvent> = fills
+        .iter()
+        .map(|f| HistoryEvent {
+            time_ms: f.ts,
+            kind: HistoryKind::Fill {
+                symbol: f.symbol.clone(),
+                position_side: PositionSide::Both,
+                side: f.side,
+                qty: f.qty,
+                price: f.price,
+                realized_pnl: f.realized_pnl,
+                commission: f.fee.abs(),
+            },
+        })
+        .chain(funding.iter().map(|r| HistoryEvent {
+            time_ms: r.ts,
+            kind: HistoryKind::Funding {
+                symbol: r.symbol.clone(),
+                amount: r.amount,
+            },
+        }))
+        .collect();
+    events.sort_by_key(|e| e.time_ms);
+    let change: Decimal = events.iter().map(|e| e.kind.wallet_change()).sum();
+    AccountHistory {
+        events,
+        end_wallet: investment + change,
+        end_ms: now_ms,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analytics::figures::report;
+    use crate::domain::Side;
+    use crate::store::table::fills::Fill;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn a_copys_history_starts_from_its_investment() {
+        let fill = |ts: i64, side: Side, pnl: Decimal| Fill {
+            copy_id: 1,
+            client_order_id: None,
+            venue_trade_id: ts.to_string(),
+            symbol: "BTCUSDT".into(),
+            side,
+            qty: dec!(0.01),
+            price: dec!(50000),
+            fee: dec!(0.25),
+            fee_asset: "USDT".into(),
+            realized_pnl: pnl,
+            ts,
+        };
+        let now = 100 * DAY_MS;
+        let h = copy_history(
+            dec!(1000),
+            &[
+                fill(now - 3 * DAY_MS, Side::Buy, dec!(0)),
+                fill(now - 2 * DAY_MS, Side::Sell, dec!(-25)),
+            ],
+            &[],
+            now,
+        );
+        assert_eq!(h.end_wallet, dec!(974.5), "1000 − 25 − two fees of 0.25");
+        let f = report(&h, &PricePath::default());
+        let w7 = f.figures.iter().find(|w| w.days == 7).expect("7 days");
+        assert_eq!(w7.pnl, dec!(-25.5), "the copy's PnL");
+        assert_eq!(w7.win_rate_pct, Some(dec!(0)), "its one trade lost");
+        assert_eq!(w7.max_drawdown.amount, dec!(25.5), "from 1000 to 974.5");
+    }
+}

@@ -1,49 +1,7 @@
-//! A leader's figures over 7, 30 or 90 days (copy-rules.md section 7): PnL, ROI, Sharpe
-//! and Sortino ratios of daily returns annualised with √365 (risk-free rate 0), maximum
-//! drawdown of the daily equity curve, win rate and trade count; and the default ranking
-//! by Sharpe ratio. Pure functions over histories the caller supplies.
+//! The ratios of copy-rules.md section 7: Sharpe and Sortino of daily returns annualised
+//! with √365 (risk-free rate 0), and the default ranking of leaders by Sharpe ratio.
 
 use rust_decimal::{Decimal, MathematicalOps};
-use serde::{Deserialize, Serialize};
-
-use crate::domain::decimal;
-use crate::engine::figures::{max_drawdown, Drawdown};
-
-/// The look-back windows the app shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Window {
-    Days7,
-    Days30,
-    Days90,
-}
-
-impl Window {
-    pub fn days(self) -> usize {
-        match self {
-            Window::Days7 => 7,
-            Window::Days30 => 30,
-            Window::Days90 => 90,
-        }
-    }
-}
-
-/// A leader's figures over one window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LeaderFigures {
-    #[serde(with = "decimal")]
-    pub pnl: Decimal,
-    #[serde(with = "decimal::option")]
-    pub roi_pct: Option<Decimal>,
-    /// `None` with fewer than two daily returns or no variation.
-    #[serde(with = "decimal::option")]
-    pub sharpe: Option<Decimal>,
-    #[serde(with = "decimal::option")]
-    pub sortino: Option<Decimal>,
-    pub max_drawdown: Drawdown,
-    #[serde(with = "decimal::option")]
-    pub win_rate_pct: Option<Decimal>,
-    pub trade_count: usize,
-}
 
 /// Daily returns of an equity curve; a day after a non-positive equity is skipped.
 pub fn daily_returns(equity: &[Decimal]) -> Vec<Decimal> {
@@ -98,40 +56,10 @@ pub fn sortino(returns: &[Decimal]) -> Option<Decimal> {
     annualise(m / dd)
 }
 
-/// Figures over the last `window` days. `daily_equity` holds one point per day, oldest
-/// first, ending today (the point before the window is used as its start when present);
-/// `closed_trades` holds the PnL of each trade closed in the window.
-pub fn leader_figures(
-    daily_equity: &[Decimal],
-    closed_trades: &[Decimal],
-    window: Window,
-) -> LeaderFigures {
-    let keep = (window.days() + 1).min(daily_equity.len());
-    let curve = &daily_equity[daily_equity.len() - keep..];
-    let returns = daily_returns(curve);
-    let (start, end) = match (curve.first(), curve.last()) {
-        (Some(s), Some(e)) => (*s, *e),
-        _ => (Decimal::ZERO, Decimal::ZERO),
-    };
-    let pnl = end - start;
-    let wins = closed_trades.iter().filter(|p| **p > Decimal::ZERO).count();
-    LeaderFigures {
-        pnl,
-        roi_pct: (start > Decimal::ZERO).then(|| pnl / start * Decimal::ONE_HUNDRED),
-        sharpe: sharpe(&returns),
-        sortino: sortino(&returns),
-        max_drawdown: max_drawdown(curve),
-        win_rate_pct: (!closed_trades.is_empty()).then(|| {
-            Decimal::from(wins) / Decimal::from(closed_trades.len()) * Decimal::ONE_HUNDRED
-        }),
-        trade_count: closed_trades.len(),
-    }
-}
-
 /// Sorts leaders best first by Sharpe ratio; leaders without one go last, by id.
-pub fn rank_by_sharpe(leaders: &mut [(String, LeaderFigures)]) {
-    leaders.sort_by(|(ia, a), (ib, b)| match (a.sharpe, b.sharpe) {
-        (Some(x), Some(y)) => y.cmp(&x).then_with(|| ia.cmp(ib)),
+pub fn rank_by_sharpe(leaders: &mut [(String, Option<Decimal>)]) {
+    leaders.sort_by(|(ia, a), (ib, b)| match (a, b) {
+        (Some(x), Some(y)) => y.cmp(x).then_with(|| ia.cmp(ib)),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => ia.cmp(ib),
@@ -169,35 +97,11 @@ mod tests {
     }
 
     #[test]
-    fn window_figures_and_ranking() {
-        let equity: Vec<Decimal> = (0..100).map(|d| dec!(1000) + Decimal::from(d)).collect();
-        let f = leader_figures(
-            &equity,
-            &[dec!(5), dec!(-2), dec!(7), dec!(1)],
-            Window::Days7,
-        );
-        assert_eq!(f.pnl, dec!(7), "seven days of +1");
-        assert_eq!(f.trade_count, 4, "four trades");
-        assert_eq!(f.win_rate_pct, Some(dec!(75)), "three of four won");
-        assert_eq!(
-            f.max_drawdown.amount,
-            Decimal::ZERO,
-            "a rising curve has no drawdown"
-        );
+    fn ranking_puts_higher_sharpe_first_and_undefined_last() {
         let mut leaders = vec![
-            (
-                "flat".to_owned(),
-                leader_figures(&[dec!(1), dec!(1)], &[], Window::Days30),
-            ),
-            ("steady".to_owned(), f.clone()),
-            (
-                "choppy".to_owned(),
-                leader_figures(
-                    &[dec!(100), dec!(110), dec!(99), dec!(120)],
-                    &[],
-                    Window::Days30,
-                ),
-            ),
+            ("flat".to_owned(), None),
+            ("steady".to_owned(), Some(dec!(3))),
+            ("choppy".to_owned(), Some(dec!(1.5))),
         ];
         rank_by_sharpe(&mut leaders);
         let order: Vec<&str> = leaders.iter().map(|(id, _)| id.as_str()).collect();

@@ -5,6 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[path = "cli/leaders.rs"]
+mod leaders_cli;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "copydesk",
@@ -57,6 +60,37 @@ enum Command {
     Copies {
         #[command(subcommand)]
         command: CopiesCommand,
+    },
+    /// List public lead portfolios with their 7/30/90-day figures.
+    Leaders {
+        /// Base URL of the lead-portfolio pages and market data (default: Binance's); a
+        /// simulator serves both.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What-if: replay copying a public lead portfolio with a config's copy settings.
+    Replay {
+        /// The lead portfolio id.
+        #[arg(long)]
+        leader: String,
+        /// A config file (docs/config.md) whose copy gives the settings.
+        #[arg(long)]
+        config: PathBuf,
+        /// Which copy of the config (default: the first).
+        #[arg(long)]
+        copy: Option<String>,
+        /// Days back from now (1–90).
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        /// Base URL of the lead-portfolio pages and market data (default: Binance's).
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Run the simulated exchange (Binance USD-M wire protocol) until Ctrl-C.
     Sim(copydesk::sim::cli::SimArgs),
@@ -120,6 +154,24 @@ fn main() -> ExitCode {
         } => report(|| {
             block_on(copydesk::api::repair_copy(&data_dir, &config, &name, yes)).map(repair_text)
         }),
+        Command::Leaders { endpoint, json } => {
+            plain(leaders_cli::leaders(endpoint.as_deref(), json))
+        }
+        Command::Replay {
+            leader,
+            config,
+            copy,
+            days,
+            endpoint,
+            json,
+        } => plain(leaders_cli::replay(
+            &leader,
+            &config,
+            copy.as_deref(),
+            days,
+            endpoint.as_deref(),
+            json,
+        )),
         Command::Sim(args) => match copydesk::sim::cli::run(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

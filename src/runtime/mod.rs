@@ -18,6 +18,8 @@ mod follower_events;
 pub mod hold;
 pub mod leader;
 pub mod ledger;
+pub mod leader_poll;
+pub mod leaders;
 pub mod notify;
 mod protection;
 mod reconcile;

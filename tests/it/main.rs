@@ -4,6 +4,7 @@
 mod cli;
 mod engine;
 mod exchange;
+mod leaders;
 mod runtime;
 mod secrets;
 mod sim;

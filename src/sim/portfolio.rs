@@ -667,7 +667,7 @@ async fn admin_portfolio(
     };
     let mut ex = s.ex();
     let Some(a) = ex.accounts.get(&account).filter(|a| a.lead_portfolio) else {
-        return super::error::ApiError::bad(-1102, "not a lead portfolio account").into_response();
+        return super::error::WireError::bad(-1102, "not a lead portfolio account").into_response();
     };
     let id = portfolio_id(&a.id);
     if req.position_show {

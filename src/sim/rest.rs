@@ -318,7 +318,7 @@ fn exchange_info(ex: &Exchange, shared: &Shared) -> Value {
     })
 }
 
-fn klines(ex: &Exchange, p: &Params) -> ApiResult<Value> {
+fn klines(ex: &Exchange, p: &Params) -> WireResult<Value> {
     let s = p.req("symbol")?;
     let m = ex.market(s)?;
     let (interval, limit) = super::tape::params(p.req("interval")?, p.int("limit")?)?;
@@ -326,7 +326,7 @@ fn klines(ex: &Exchange, p: &Params) -> ApiResult<Value> {
     let end = p.int("endTime")?;
     if let (Some(a), Some(b)) = (start, end) {
         if a > b {
-            return Err(ApiError::illegal("startTime"));
+            return Err(WireError::illegal("startTime"));
         }
     }
     let rows = ex.tape.klines(s, interval, start, end, limit, ex.now());

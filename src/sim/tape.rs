@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 use super::clock::Millis;
-use super::error::{ApiError, ApiResult};
+use super::error::{WireError, WireResult};
 use super::market::Market;
 use super::views;
 
@@ -192,11 +192,11 @@ pub fn kline_json(m: &Market, open_time: Millis, interval: Millis, c: &Candle) -
 }
 
 /// Reads `interval` and `limit` (default 500, at most 1500) as Binance does.
-pub fn params(interval: &str, limit: Option<i64>) -> ApiResult<(Millis, usize)> {
-    let iv = interval_ms(interval).ok_or_else(|| ApiError::illegal("interval"))?;
+pub fn params(interval: &str, limit: Option<i64>) -> WireResult<(Millis, usize)> {
+    let iv = interval_ms(interval).ok_or_else(|| WireError::illegal("interval"))?;
     let limit = limit.unwrap_or(500);
     if !(1..=1500).contains(&limit) {
-        return Err(ApiError::illegal("limit"));
+        return Err(WireError::illegal("limit"));
     }
     Ok((iv, limit as usize))
 }

@@ -75,7 +75,7 @@ async fn replay_and_live_copy_end_the_same() {
     lead.market("BTCUSDT", "BUY", "0.002")
         .await
         .ok("leader adds a little");
-    engine.wait_line("is below the minimum", "the skip").await;
+    engine.wait_line("skip:below-minimum ", "the skip").await;
     sim.advance(STEP_MS).await;
     // 3. BTC falls 2,500: the copy loses 25, past its stop of 20, and closes.
     sim.price("BTCUSDT", "47500").await;
@@ -96,7 +96,7 @@ async fn replay_and_live_copy_end_the_same() {
     let live_skips = engine
         .output()
         .lines()
-        .filter(|l| l.contains("is below the minimum"))
+        .filter(|l| l.contains("skip:below-minimum "))
         .count();
 
     let client = PortfolioClient::new(&base).expect("client");

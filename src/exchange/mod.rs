@@ -9,6 +9,7 @@ pub mod clock;
 pub mod credentials;
 pub mod error;
 pub mod events;
+pub mod lead_portfolio;
 pub mod types;
 
 use std::fmt;

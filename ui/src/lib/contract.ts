@@ -113,7 +113,8 @@ export type LeaderPositionDto = {
   symbol: string;
   side: string;
   qty: string;
-  entryPrice: string;
+  /** Null when the source does not publish it (the facade's DTO has it optional). */
+  entryPrice: string | null;
   leverage: number;
   marginMode: string;
 };
@@ -166,7 +167,8 @@ export type LastOpenDto = {
   qty: string;
   price: string;
   leverage: number;
-  marginPct: string;
+  /** Null when the leader's equity at that open is unknown. */
+  marginPct: string | null;
 };
 
 export type PreviewDto = {
@@ -269,7 +271,8 @@ export type StatusDto = { copies: CopyStatusDto[]; recent: EventDto[]; weight: W
 
 export type StopActionDto = "close-all" | "keep";
 
-/** Fields of a running copy that may change (copy-rules §1.6). */
-export type ModifyRequest = { investment: string | null; amountPerOrder: string | null };
+/** FACADE.md names `copy_modify {name, req}` without its fields; the facade's DTO carries
+ * the new settings (only the investment / amount per order may differ, copy-rules §1.6). */
+export type ModifyRequest = { settings: CopySettingsDto };
 
 export type ExportDto = { dir: string; files: string[] };

@@ -60,7 +60,7 @@ describe("tauriBackend", () => {
     await b.pause("c");
     await b.resume("c");
     await b.stop("c", "keep");
-    await b.modify("c", { investment: "200", amountPerOrder: null });
+    await b.modify("c", { settings: { ...settings, investment: "200" } });
     await b.panic();
     await b.status();
     await b.exportData();

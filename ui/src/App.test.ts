@@ -42,4 +42,18 @@ describe("App", () => {
       await waitFor(() => expect(screen.getByRole("heading", { level: 1, name })).toBeTruthy());
     }
   });
+
+  it("? lists the shortcuts; n opens the wizard; keys typed in a field are left alone", async () => {
+    render(App, { backend: createMockBackend() });
+    await screen.findByText("No copies yet");
+    await fireEvent.keyDown(window, { key: "?" });
+    expect(screen.getByRole("dialog", { name: "Keyboard shortcuts" })).toBeTruthy();
+    await fireEvent.click(screen.getByRole("button", { name: "Close" }));
+    await fireEvent.keyDown(window, { key: "l" });
+    expect(screen.getByRole("heading", { level: 1, name: "Leaders" })).toBeTruthy();
+    await fireEvent.keyDown(screen.getByLabelText("Filter by name"), { key: "n" });
+    expect(screen.getByRole("heading", { level: 1, name: "Leaders" })).toBeTruthy();
+    await fireEvent.keyDown(window, { key: "n" });
+    expect(await screen.findByRole("heading", { level: 1, name: "New copy" })).toBeTruthy();
+  });
 });

@@ -4,6 +4,7 @@
 
 mod commands;
 mod tray;
+mod window_state;
 
 use tauri::Manager;
 
@@ -30,10 +31,14 @@ pub fn run() {
     let _log_guard = copydesk::logging::init(&data_dir)
         .map_err(|e| eprintln!("cannot open the log file in {}: {e}", data_dir.display()))
         .ok();
+    let window_dir = data_dir.clone();
+    let tracker = window_state::Tracker::new(data_dir.clone());
     let result = builder(tauri::Builder::default(), data_dir)
-        .setup(|app| {
+        .on_window_event(move |window, event| tracker.on_event(window, event))
+        .setup(move |app| {
             tray::install(app.handle())?;
             if let Some(window) = app.get_webview_window("main") {
+                window_state::restore(&window, &window_dir);
                 window.show()?;
             }
             Ok(())

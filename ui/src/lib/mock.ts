@@ -80,6 +80,8 @@ export type MockOptions = {
   copies?: CopyStatusDto[];
   paperBalance?: string;
   mode?: "paper" | "live";
+  /** Whether the paper simulator runs at start (default yes). */
+  paperRunning?: boolean;
 };
 
 /** A mock backend plus handles a test uses to see what was called and to push events. */
@@ -116,7 +118,7 @@ export function passingKeyCheck(account: string, balance = "10000"): KeyCheckDto
 
 export function createMockBackend(opts: MockOptions = {}): MockBackend {
   const balance = opts.paperBalance ?? "10000";
-  const paper: PaperDto = { running: true, endpoint: "http://127.0.0.1:40000", account: PAPER_ACCOUNT, balance };
+  const paper: PaperDto = { running: opts.paperRunning ?? true, endpoint: "http://127.0.0.1:40000", account: PAPER_ACCOUNT, balance };
   const accounts: AccountDto[] = [
     {
       name: PAPER_ACCOUNT,
@@ -236,7 +238,11 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
         return k ? structuredClone(k) : passingKeyCheck(name);
       }),
     paperStatus: () => track("paperStatus", [], () => ({ ...paper })),
-    startPaper: () => track("startPaper", [], () => ({ ...paper })),
+    startPaper: () =>
+      track("startPaper", [], () => {
+        paper.running = true;
+        return { ...paper };
+      }),
     leaders: () => track("leaders", [], () => structuredClone(DEMO_LEADERS)),
     leader: (id) =>
       track("leader", [id], () => {

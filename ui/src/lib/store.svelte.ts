@@ -223,6 +223,18 @@ export class AppStore {
     await this.refreshStatus();
   }
 
+  /** Opens paper mode (the embedded simulator) beside any live accounts. */
+  async startPaper(): Promise<void> {
+    this.actionError = null;
+    try {
+      const paper = await this.backend.startPaper();
+      if (this.info) this.info = { ...this.info, paper };
+      await Promise.all([this.refreshAccounts(), this.refreshLeaders()]);
+    } catch (e) {
+      this.actionError = toApiError(e);
+    }
+  }
+
   /** The copies that have not stopped. */
   get liveCopies() {
     return (this.status?.copies ?? []).filter((c) => c.copy.state !== "stopped");

@@ -89,4 +89,13 @@ describe("SettingsView", () => {
     expect(screen.getByText("/home/user/.local/share/copydesk")).toBeTruthy();
     expect(screen.getByText("running at http://127.0.0.1:40000")).toBeTruthy();
   });
+
+  it("opens paper mode beside live accounts", async () => {
+    const { b, store } = await started(createMockBackend({ mode: "live", paperRunning: false }));
+    render(SettingsView, { store });
+    expect(screen.getByText("not running")).toBeTruthy();
+    await fireEvent.click(screen.getByRole("button", { name: "Open paper mode" }));
+    expect(await screen.findByText("running at http://127.0.0.1:40000")).toBeTruthy();
+    expect(b.calls.some((c) => c.method === "startPaper")).toBe(true);
+  });
 });

@@ -21,7 +21,7 @@ describe("App", () => {
     render(App, { backend: b });
     await screen.findByText("No copies yet");
     await b.createCopy({ name: "steady", leader: "demo-steady", follower: "paper", settings: defaultSettings() });
-    b.emit({ tsMs: Date.now(), copy: "steady", level: "info", kind: "started", message: "copy steady started" });
+    b.emit({ tsMs: Date.now(), copy: "steady", level: "info", kind: "started", notice: null, message: "copy steady started" });
     expect(await screen.findByRole("article", { name: "Copy steady" })).toBeTruthy();
     expect(screen.getByText("Steady Trend → paper · Smart Sync 1,000 USDT")).toBeTruthy();
   });

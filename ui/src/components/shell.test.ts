@@ -33,12 +33,15 @@ function copyStatus(name: string, over: Partial<CopyStatusDto["copy"]> = {}, pos
       followerQty: "0.010",
       ratio: "0.1",
       entryPrice: "50000",
+      margin: "100",
+      leverage: 5,
       stopPrice: null,
       stopConfirmed: true,
       drift: null,
     })),
     decisions: [],
     fills: [],
+    ordersJournaled: 0,
   };
 }
 

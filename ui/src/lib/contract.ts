@@ -1,5 +1,5 @@
-// The facade's DTOs as FACADE.md states them, written by hand until the Rust side exports
-// them into `./generated/api.ts` (ts-rs). Every other module imports these names through
+// The facade's DTOs as FACADE.md states them (plus the few fields the facade's DTOs add),
+// written by hand until the Rust side's ts-rs export (`./generated/api.ts`) is on main. Every other module imports these names through
 // `./types`, so switching to the generated file is a one-import change there.
 // JSON is camelCase; decimals are strings; times are milliseconds since the epoch (`…Ms`).
 
@@ -204,6 +204,9 @@ export type PositionDto = {
   followerQty: string;
   ratio: string;
   entryPrice: string | null;
+  /** Margin and leverage of the follower's position (in the facade's DTO). */
+  margin: string;
+  leverage: number;
   stopPrice: string | null;
   stopConfirmed: boolean;
   drift: string | null;
@@ -236,12 +239,15 @@ export type CopyStatusDto = {
   positions: PositionDto[];
   decisions: DecisionDto[];
   fills: FillDto[];
+  /** Orders written to the journal for this copy (in the facade's DTO). */
+  ordersJournaled: number;
 };
 
 export type WeightDto = { venue: string; used: number; limit: number };
 
 export type EventKind =
   | "started"
+  | "watching"
   | "fill"
   | "skip"
   | "paused"
@@ -255,6 +261,7 @@ export type EventKind =
   | "reconciled"
   | "unprotected"
   | "protected"
+  | "funding"
   | "error"
   | "notice"
   | (string & {});
@@ -264,6 +271,8 @@ export type EventDto = {
   copy: string | null;
   level: "info" | "warning" | "error";
   kind: EventKind;
+  /** The engine notice's kind when `kind` is `notice` (in the facade's DTO). */
+  notice: string | null;
   message: string;
 };
 
@@ -275,4 +284,4 @@ export type StopActionDto = "close-all" | "keep";
  * the new settings (only the investment / amount per order may differ, copy-rules §1.6). */
 export type ModifyRequest = { settings: CopySettingsDto };
 
-export type ExportDto = { dir: string; files: string[] };
+export type ExportDto = { dir: string; files: string[]; copies: number; fills: number; figures: number };

@@ -287,6 +287,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
           positions: [],
           decisions: [],
           fills: [],
+          ordersJournaled: 0,
         });
         return copy;
       }),
@@ -296,7 +297,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     modify: (name, req) => track("modify", [name, req], () => undefined),
     panic: () => track("panic", [], () => copies.forEach((c) => (c.copy.state = "stopped"))),
     status: () => track("status", [], status),
-    exportData: () => track("exportData", [], () => ({ dir: "/tmp/export", files: [] })),
+    exportData: () => track("exportData", [], () => ({ dir: "/tmp/export", files: [], copies: copies.length, fills: 0, figures: 0 })),
     onEvent: async (handler) => {
       listeners.add(handler);
       return () => listeners.delete(handler);

@@ -19,7 +19,7 @@ describe("AppStore", () => {
     const s = new AppStore(b);
     await s.start();
     const before = b.calls.filter((c) => c.method === "status").length;
-    b.emit({ tsMs: 5, copy: "c", level: "info", kind: "fill", message: "bought" });
+    b.emit({ tsMs: 5, copy: "c", level: "info", kind: "fill", notice: null, message: "bought" });
     await s.idle();
     expect(b.calls.filter((c) => c.method === "status").length).toBe(before + 1);
     expect(s.events[0].message).toBe("bought");
@@ -31,7 +31,7 @@ describe("AppStore", () => {
     const s = new AppStore(b);
     await s.start();
     const before = b.calls.filter((c) => c.method === "status").length;
-    for (let i = 0; i < 5; i++) b.emit({ tsMs: i, copy: null, level: "info", kind: "notice", message: `n${i}` });
+    for (let i = 0; i < 5; i++) b.emit({ tsMs: i, copy: null, level: "info", kind: "notice", notice: null, message: `n${i}` });
     await s.idle();
     expect(b.calls.filter((c) => c.method === "status").length).toBe(before + 2);
     expect(s.events.length).toBe(5);

@@ -73,8 +73,8 @@ describe("ActivityView", () => {
     const { b, store } = await started();
     render(ActivityView, { store });
     expect(screen.getByText("Nothing has happened yet.")).toBeTruthy();
-    b.emit({ tsMs: 1, copy: "a", level: "info", kind: "started", message: "first" });
-    b.emit({ tsMs: 2, copy: "a", level: "warning", kind: "skip", message: "second" });
+    b.emit({ tsMs: 1, copy: "a", level: "info", kind: "started", notice: null, message: "first" });
+    b.emit({ tsMs: 2, copy: "a", level: "warning", kind: "skip", notice: null, message: "second" });
     await store.idle();
     const rows = (await screen.findAllByRole("row")).slice(1).map((r) => r.textContent);
     expect(rows[0]).toContain("second");

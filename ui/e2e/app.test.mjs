@@ -140,7 +140,6 @@ test("the wizard: paper account, a demo leader, Smart Sync 1,000 USDT, stop loss
   await s.fill("Investment", "0");
   await waitFieldError("Investment", /.+/);
   await s.fill("Investment", "1000");
-  await s.waitPage(/becomes .* for you|for you/);
   await s.waitPage(/of the leader's last \d+ opens would have been skipped/);
   await shot("04-wizard-mode");
   await checkAccessibility("wizard, Mode");

@@ -64,6 +64,9 @@ export class Session {
   }
 
   async click(elementId) {
+    // Centre it first, as a person scrolls to what they click: the wizard's sticky footer
+    // would otherwise cover a control at the bottom edge.
+    await this.exec((el) => el.scrollIntoView({ block: "center" }), { [ELEMENT]: elementId });
     await this.cmd("POST", `/element/${elementId}/click`, {});
   }
 
@@ -74,7 +77,9 @@ export class Session {
   /** Replaces what the field holds with `text`, typed like a person would. */
   async fill(label, text) {
     const id = await this.byLabel(label);
-    await this.cmd("POST", `/element/${id}/clear`, {});
+    // Select all and delete, as keys: WebDriver's element clear fires no input event, so
+    // the page would not see a field emptied that way.
+    await this.cmd("POST", `/element/${id}/value`, { text: "\uE009a\uE000\uE003" });
     if (text !== "") await this.cmd("POST", `/element/${id}/value`, { text });
     // Leaving the field is what the app checks on (blur); Tab is what a person presses.
     await this.cmd("POST", `/element/${id}/value`, { text: "\uE004" });

@@ -32,6 +32,27 @@ after(async () => {
   if (s) await s.end().catch(() => {});
 });
 
+const out = process.env.E2E_OUT ?? ".";
+
+/** Runs a test body; when it fails, the window's picture and text are kept for the reader. */
+function diagnosed(name, body) {
+  return async () => {
+    try {
+      await body();
+    } catch (e) {
+      const slug = name.replace(/[^a-z0-9]+/gi, "-").slice(0, 40);
+      await s.screenshot().then((png) => writeFile(`${out}/failed-${slug}.png`, Buffer.from(png, "base64"))).catch(() => {});
+      await s.pageText().then((t) => writeFile(`${out}/failed-${slug}.txt`, t)).catch(() => {});
+      throw e;
+    }
+  };
+}
+
+/** One end-to-end test, with diagnostics on failure. */
+function e2e(name, body) {
+  test(name, diagnosed(name, body));
+}
+
 async function shot(name) {
   // Let the last DOM change paint before the picture is taken.
   await sleep(400);
@@ -88,7 +109,7 @@ async function waitFieldError(label, pattern, timeoutMs = 15000) {
   throw last;
 }
 
-test("first start: paper mode, Copies with its empty state", async () => {
+e2e("first start: paper mode, Copies with its empty state", async () => {
   await s.byRole("heading", "Copies", 60000);
   const text = await s.waitPage(/No copies yet/);
   assert.match(text, /PAPER/, "the mode badge says PAPER");
@@ -98,7 +119,7 @@ test("first start: paper mode, Copies with its empty state", async () => {
   await checkAccessibility("Copies, empty");
 });
 
-test("the wizard: paper account, a demo leader, Smart Sync 1,000 USDT, stop loss 20 % → the copy runs", async () => {
+e2e("the wizard: paper account, a demo leader, Smart Sync 1,000 USDT, stop loss 20 % → the copy runs", async () => {
   // The simulator's address, as the Settings screen shows it.
   await s.clickRole("button", "Settings");
   const settingsText = await s.waitPage(/Paper simulator\s+running at (http:\/\/\S+)/);
@@ -182,14 +203,16 @@ test("the wizard: paper account, a demo leader, Smart Sync 1,000 USDT, stop loss
   await checkAccessibility("wizard, Review");
   await s.clickRole("button", `Start copying ${flow.leaderName} on paper with 1,000 USDT`);
 
-  await s.byRole("heading", "Copies");
+  // Starting reads both accounts and reconciles before it answers (the button says
+  // "Starting…" meanwhile); on a busy machine that takes a while.
+  await s.byRole("heading", "Copies", 120000);
   await s.byRole("article", `Copy ${flow.copyName}`);
   await s.waitPage(new RegExp(`${flow.copyName}[\\s\\S]*running`));
   await shot("07-copies-running");
   await checkAccessibility("Copies, one copy");
 });
 
-test("a leader's open is copied with exactly the Smart Sync quantity, and copydesk status sees it", async () => {
+e2e("a leader's open is copied with exactly the Smart Sync quantity, and copydesk status sees it", async () => {
   assert.ok(token, "scripts/e2e.sh sets COPYDESK_TEST_ADMIN_TOKEN");
   assert.ok(flow.copyName && flow.endpoint, "the wizard test ran first");
   const sim = new Sim(flow.endpoint, token);
@@ -235,7 +258,7 @@ test("a leader's open is copied with exactly the Smart Sync quantity, and copyde
   assert.equal(normal(pos.followerQty), normal(expected));
 });
 
-test("a key that can withdraw is refused in the Account step, with the reason and the fix", async () => {
+e2e("a key that can withdraw is refused in the Account step, with the reason and the fix", async () => {
   assert.ok(token && flow.endpoint);
   const sim = new Sim(flow.endpoint, token);
   const keys = await sim.admin("POST", "/admin/v1/accounts", {

@@ -285,6 +285,7 @@ e2e("a key that can withdraw is refused in the Account step, with the reason and
   assert.match(text, /The key check failed:/);
   assert.equal(await nextEnabled(), false, "a key that can withdraw is refused");
   assert.ok(!text.includes(keys.secretKey), "the secret is never shown");
+  await s.exec(() => document.getElementById("keycheck-heading")?.scrollIntoView({ block: "start" }));
   await shot("09-account-withdrawals-refused");
   await checkAccessibility("wizard, refused key");
 });

@@ -1,6 +1,6 @@
 //! Remembers the main window's size and position between starts: `<data dir>/window.json`,
-//! read when the window opens, kept current in memory as it moves or resizes, and written
-//! when it loses focus, closes or is destroyed. A saved position that no monitor shows any
+//! read when the window opens and written whenever it moves or resizes (a file of a few
+//! bytes, replaced atomically; an unchanged geometry is not written again). A saved position that no monitor shows any
 //! more (a display was unplugged) is ignored, so the window never opens off-screen.
 
 use std::path::{Path, PathBuf};
@@ -112,7 +112,7 @@ pub fn restore<R: Runtime>(window: &WebviewWindow<R>, dir: &Path) {
     }
 }
 
-/// Follows the main window's geometry and writes it when the window loses focus or closes.
+/// Follows the main window's geometry and writes it when it changes.
 pub struct Tracker {
     dir: PathBuf,
     last: Mutex<Option<Geometry>>,
@@ -138,13 +138,12 @@ impl Tracker {
             WindowEvent::Moved(_) | WindowEvent::Resized(_) => {
                 if let Some(g) = geometry(window) {
                     *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(g);
+                    // Written at once: the app may end without a close event (the tray's
+                    // Quit, a logout), and the file is tiny.
+                    self.flush();
                 }
             }
-            WindowEvent::Focused(false)
-            | WindowEvent::CloseRequested { .. }
-            | WindowEvent::Destroyed => {
-                self.flush();
-            }
+            WindowEvent::CloseRequested { .. } | WindowEvent::Destroyed => self.flush(),
             _ => {}
         }
     }

@@ -311,3 +311,19 @@ function normal(q) {
   const t = String(q).replace(/,/g, "").trim();
   return t.includes(".") ? t.replace(/\.?0+$/, "") : t;
 }
+
+e2e("the window opens as large and where it was left", async () => {
+  await s.cmd("POST", "/window/rect", { x: 40, y: 30, width: 1100, height: 740 });
+  const before = await s.cmd("GET", "/window/rect");
+  await s.end();
+  // The same data directory: the app starts again, as after a quit.
+  s = await Session.start(driver, app);
+  await s.byRole("heading", "Copies", 60000);
+  const again = await s.cmd("GET", "/window/rect");
+  assert.deepEqual(
+    { x: again.x, y: again.y, width: again.width, height: again.height },
+    { x: before.x, y: before.y, width: before.width, height: before.height },
+    "the window keeps its size and position across starts",
+  );
+  await s.byRole("article", `Copy ${flow.copyName}`);
+});

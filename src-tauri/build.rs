@@ -1,7 +1,29 @@
 //! Declares the app's own commands so capabilities can grant them one by one.
 
 /// Every command in `src/commands.rs`; a command missing here cannot be called.
-const COMMANDS: &[&str] = &["app_info"];
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "accounts_list",
+    "account_add",
+    "account_remove",
+    "key_check",
+    "paper_status",
+    "paper_start",
+    "leaders_list",
+    "leader_detail",
+    "settings_validate",
+    "sizing_preview",
+    "copy_create",
+    "copy_pause",
+    "copy_resume",
+    "copy_stop",
+    "copy_modify",
+    "panic",
+    "position_close",
+    "position_unlink",
+    "status",
+    "export",
+];
 
 fn main() {
     tauri_build::try_build(

@@ -13,6 +13,7 @@
 //! - [`analytics`]: leader figures and what-if replay.
 //! - [`api`]: the facade every shell calls.
 //! - [`logging`]: tracing set-up shared by the app and the CLI.
+//! - [`paths`]: where data lives and the app identifier (the lowest floor that needs them).
 
 pub mod analytics;
 pub mod api;
@@ -20,6 +21,7 @@ pub mod domain;
 pub mod engine;
 pub mod exchange;
 pub mod logging;
+pub mod paths;
 pub mod runtime;
 pub mod secrets;
 pub mod sim;

@@ -1,52 +1,277 @@
-//! Tauri commands: each is one line that calls the core's `api` facade, inside a tracing
-//! span. No logic lives here.
+//! Tauri commands: each is one line that calls the core's `api::App` (managed state) inside
+//! a tracing span. No logic lives here. Names are snake_case; arguments arrive camelCase.
 
-use crate::AppState;
-use copydesk::api::{self, ApiError, AppInfo};
+use copydesk::api::{
+    AccountDto, ApiError, App, AppInfo, CopyDto, CopySettingsDto, ExportDto, KeyCheckDto,
+    LeaderDetailDto, LeaderDto, ModifyRequest, NewAccountRequest, NewCopyRequest, PaperDto,
+    PreviewDto, PreviewRequest, StatusDto, StopActionDto,
+};
+use tauri::State;
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub fn app_info(state: tauri::State<'_, AppState>) -> Result<AppInfo, ApiError> {
-    Ok(api::app_info(&state.data_dir))
+pub async fn app_info(app: State<'_, App>) -> Result<AppInfo, ApiError> {
+    Ok(app.info().await)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn accounts_list(app: State<'_, App>) -> Result<Vec<AccountDto>, ApiError> {
+    app.accounts().await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn account_add(
+    app: State<'_, App>,
+    req: NewAccountRequest,
+) -> Result<AccountDto, ApiError> {
+    app.add_account(req).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn account_remove(app: State<'_, App>, name: String) -> Result<(), ApiError> {
+    app.remove_account(&name).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn key_check(app: State<'_, App>, name: String) -> Result<KeyCheckDto, ApiError> {
+    app.check_key(&name).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn paper_status(app: State<'_, App>) -> Result<PaperDto, ApiError> {
+    Ok(app.paper().await)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn paper_start(app: State<'_, App>) -> Result<PaperDto, ApiError> {
+    app.start_paper().await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn leaders_list(app: State<'_, App>) -> Result<Vec<LeaderDto>, ApiError> {
+    app.leaders().await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn leader_detail(app: State<'_, App>, id: String) -> Result<LeaderDetailDto, ApiError> {
+    app.leader(&id).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn settings_validate(
+    app: State<'_, App>,
+    settings: CopySettingsDto,
+) -> Result<(), ApiError> {
+    app.validate_settings(&settings)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn sizing_preview(
+    app: State<'_, App>,
+    req: PreviewRequest,
+) -> Result<PreviewDto, ApiError> {
+    app.preview(req).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn copy_create(app: State<'_, App>, req: NewCopyRequest) -> Result<CopyDto, ApiError> {
+    app.create_copy(req).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn copy_pause(app: State<'_, App>, name: String) -> Result<(), ApiError> {
+    app.pause(&name).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn copy_resume(app: State<'_, App>, name: String) -> Result<(), ApiError> {
+    app.resume(&name).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn copy_stop(
+    app: State<'_, App>,
+    name: String,
+    action: StopActionDto,
+) -> Result<(), ApiError> {
+    app.stop(&name, action).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn copy_modify(
+    app: State<'_, App>,
+    name: String,
+    req: ModifyRequest,
+) -> Result<(), ApiError> {
+    app.modify(&name, req).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn panic(app: State<'_, App>) -> Result<(), ApiError> {
+    app.panic().await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn position_close(
+    app: State<'_, App>,
+    copy: String,
+    symbol: String,
+    side: String,
+) -> Result<(), ApiError> {
+    app.close_position(&copy, &symbol, &side).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn position_unlink(
+    app: State<'_, App>,
+    copy: String,
+    symbol: String,
+    side: String,
+) -> Result<(), ApiError> {
+    app.unlink_position(&copy, &symbol, &side).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn status(app: State<'_, App>) -> Result<StatusDto, ApiError> {
+    app.status().await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn export(app: State<'_, App>) -> Result<ExportDto, ApiError> {
+    app.export(None).await
 }
 
 #[cfg(test)]
 mod tests {
+    use copydesk::api::AppOptions;
     use tauri::ipc::{CallbackFn, InvokeBody};
-    use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
+    use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
     use tauri::webview::InvokeRequest;
 
-    #[test]
-    fn app_info_replies_with_the_core_dto() {
-        let dir = std::path::PathBuf::from("/tmp/copydesk-cmd-test");
-        let app = crate::builder(mock_builder(), dir)
+    /// The app on the mock runtime with a paper-mode App in `dir`, and its main webview.
+    fn app(dir: &std::path::Path) -> (tauri::App<MockRuntime>, tauri::WebviewWindow<MockRuntime>) {
+        let mut opts = AppOptions::new(dir);
+        opts.keychain = copydesk::secrets::Keychain::with_service(format!(
+            "{}.cmd-test.{}",
+            copydesk::paths::APP_IDENTIFIER,
+            std::process::id()
+        ));
+        let mut app = crate::builder(mock_builder(), opts, |_| Ok(()))
             .build(tauri::generate_context!())
             .expect("the app builds on the mock runtime");
-        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-            .build()
-            .expect("a mock webview opens");
-        let reply = get_ipc_response(
-            &webview,
+        // One turn of the (mock) event loop runs `setup`, which opens the App.
+        #[allow(deprecated)]
+        app.run_iteration(|_, _| {});
+        // The configured main window exists once `setup` ran.
+        let webview = match tauri::Manager::get_webview_window(&app, "main") {
+            Some(w) => w,
+            None => tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+                .build()
+                .expect("a mock webview opens"),
+        };
+        (app, webview)
+    }
+
+    fn invoke(
+        webview: &tauri::WebviewWindow<MockRuntime>,
+        cmd: &str,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value, serde_json::Value> {
+        get_ipc_response(
+            webview,
             InvokeRequest {
-                cmd: "app_info".into(),
+                cmd: cmd.into(),
                 callback: CallbackFn(0),
                 error: CallbackFn(1),
                 url: "tauri://localhost".parse().expect("static url"),
-                body: InvokeBody::default(),
+                body: InvokeBody::Json(body),
                 headers: Default::default(),
                 invoke_key: INVOKE_KEY.to_string(),
             },
         )
-        .expect("app_info succeeds");
-        let json: serde_json::Value = reply.deserialize().expect("reply is JSON");
+        .map(|r| r.deserialize().expect("reply is JSON"))
+    }
+
+    #[test]
+    fn app_info_replies_with_the_core_dto() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_app, webview) = app(dir.path());
+        let json = invoke(&webview, "app_info", serde_json::json!({})).expect("app_info succeeds");
         assert_eq!(json["name"], "CopyDesk", "the reply names the app: {json}");
         assert_eq!(
-            json["dataDir"], "/tmp/copydesk-cmd-test",
+            json["dataDir"],
+            dir.path().display().to_string(),
             "camelCase DTO: {json}"
         );
         assert_eq!(
             json["mode"], "paper",
             "a fresh app is in paper mode: {json}"
         );
+        assert_eq!(json["paper"]["running"], true, "paper mode started: {json}");
+    }
+
+    #[test]
+    fn accounts_list_and_settings_validate_reply_with_data_and_field_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_app, webview) = app(dir.path());
+        let accounts = invoke(&webview, "accounts_list", serde_json::json!({}))
+            .expect("accounts_list succeeds");
+        let list = accounts.as_array().expect("a list");
+        assert!(
+            list.iter()
+                .any(|a| a["name"] == "paper" && a["paper"] == true && a["environment"] == "paper"),
+            "the funded paper account is listed: {accounts}"
+        );
+        let mut settings = serde_json::to_value(copydesk::api::settings::to_dto(
+            &copydesk::domain::CopySettings {
+                mode: copydesk::domain::CopyMode::SmartSync,
+                investment: Some(50.into()),
+                amount_per_order: None,
+                ratio: None,
+                copy_ongoing_positions: false,
+                preset: copydesk::domain::Preset::None,
+                start: Default::default(),
+                risk: Default::default(),
+            },
+        ))
+        .expect("settings serialise");
+        let err = invoke(
+            &webview,
+            "settings_validate",
+            serde_json::json!({ "settings": settings.clone() }),
+        )
+        .expect_err("an investment of 50 is refused");
+        assert_eq!(err["code"], "invalid_input", "{err}");
+        assert_eq!(
+            err["field"], "investment",
+            "the error names the field: {err}"
+        );
+        settings["investment"] = "1000".into();
+        invoke(
+            &webview,
+            "settings_validate",
+            serde_json::json!({ "settings": settings }),
+        )
+        .expect("1000 passes");
     }
 }

@@ -1,35 +1,316 @@
-//! The facade every shell calls: the Tauri commands and the CLI are one-line delegations
-//! to functions here. DTOs cross IPC as JSON with decimals as strings; errors cross as one
-//! serialisable [`ApiError`] `{code, message}`.
+//! The facade every shell calls: one [`App`] owns the data directory (its lock), the
+//! keychain, the one engine and, in paper mode, the embedded simulator. The Tauri commands
+//! and the CLI's subcommands are one-line calls into it. DTOs (`dto`) cross IPC as JSON
+//! with camelCase names and decimals as strings; errors cross as one serialisable
+//! [`ApiError`] `{code, message, field}`. The contract is `FACADE.md` at the repo's root.
+//!
+//! Modules: `accounts` (keys), `paper` (the embedded simulator), `leaders` (list, detail,
+//! figures), `settings` (validation, preview), `copies` (create, pause, resume, stop,
+//! modify, panic), `status`, `events`, `export`, `venue` (accounts → venues), `dto`, and
+//! `keys` (the CLI's one-shot key commands).
 
+mod accounts;
+mod copies;
+pub mod dto;
 mod error;
-pub mod paths;
+pub mod events;
+mod export;
+pub mod keys;
+mod leaders;
+mod paper;
+pub mod settings;
+pub mod status;
 #[cfg(test)]
 mod ts_bindings;
+mod venue;
 
-pub use error::{ApiError, ErrorCode};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, Mutex};
+use tokio::task::JoinHandle;
 
-/// What the app shows in its title and about box.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-#[serde(rename_all = "camelCase")]
-pub struct AppInfo {
-    pub name: String,
-    pub version: String,
-    /// `paper` until the user connects a real account.
-    pub mode: String,
-    pub data_dir: String,
+pub use crate::paths;
+pub use dto::*;
+pub use error::{camel_path, ApiError, ErrorCode};
+pub use export::export_dir;
+pub use paper::{demo_account, PaperOptions, PAPER_ACCOUNT, PAPER_USDT};
+
+use crate::exchange::{Clock, SystemClock};
+use crate::runtime::{EngineOptions, RunConfig, RunOptions, RuntimeHandle};
+use crate::secrets::Keychain;
+use crate::store::{db_path, DataDir, Store};
+
+/// How to open the app.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    pub data_dir: PathBuf,
+    pub keychain: Keychain,
+    pub clock: Arc<dyn Clock>,
+    pub engine: EngineOptions,
+    pub paper: PaperOptions,
+    /// Who holds the data directory's lock, as another engine's refusal names it.
+    pub program: String,
 }
 
-/// Facts about this build and where it keeps its data.
-pub fn app_info(data_dir: &std::path::Path) -> AppInfo {
+impl AppOptions {
+    /// The defaults: the app's keychain, the system clock, paper mode on.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            keychain: Keychain::app(),
+            clock: Arc::new(SystemClock),
+            engine: EngineOptions::default(),
+            paper: PaperOptions::default(),
+            program: "CopyDesk".into(),
+        }
+    }
+}
+
+/// The app: one per data directory and process.
+#[derive(Debug)]
+pub struct App {
+    pub(crate) data_dir: PathBuf,
+    pub(crate) keychain: Keychain,
+    pub(crate) engine: RuntimeHandle,
+    pub(crate) paper: Mutex<Option<paper::PaperSim>>,
+    pub(crate) paper_opts: PaperOptions,
+    pub(crate) events: broadcast::Sender<EventDto>,
+    /// Subscribed before anything started, for the first reader of [`App::events`].
+    from_open: std::sync::Mutex<Option<broadcast::Receiver<EventDto>>>,
+    /// The `copy.toml` of `copydesk run`: its accounts' keys serve stored copies too.
+    pub(crate) config: Option<RunConfig>,
+    forward: JoinHandle<()>,
+}
+
+/// Facts about this build and where it keeps its data (before any engine opens).
+pub fn app_info(data_dir: &Path) -> AppInfo {
     AppInfo {
         name: "CopyDesk".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         mode: "paper".into(),
         data_dir: data_dir.display().to_string(),
+        paper: PaperDto::default(),
+    }
+}
+
+/// Status of a data directory without its lock: works while another engine holds it.
+pub fn status_read_only(data_dir: &Path) -> Result<StatusDto, ApiError> {
+    let path = db_path(data_dir);
+    if !path.exists() {
+        return Ok(StatusDto {
+            copies: Vec::new(),
+            recent: Vec::new(),
+            weight: Vec::new(),
+        });
+    }
+    status::read(&Store::open_read_only(&path)?)
+}
+
+/// Stored accounts of a data directory without its lock (masked hints only).
+pub fn accounts_read_only(data_dir: &Path) -> Result<Vec<AccountDto>, ApiError> {
+    let path = db_path(data_dir);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let store = Store::open_read_only(&path)?;
+    Ok(store.accounts().list()?.iter().map(accounts::dto).collect())
+}
+
+impl App {
+    /// Takes the data directory's lock, opens the database, starts paper mode when asked,
+    /// and resumes every stored copy that was running or paused (as a restart).
+    pub async fn open(opts: AppOptions) -> Result<App, ApiError> {
+        Self::open_inner(opts, None).await
+    }
+
+    /// As [`App::open`] for `copydesk run`: the config's copies are created or updated
+    /// and started first (a refusal fails the open), then the other stored copies resume.
+    pub async fn open_with_config(opts: AppOptions, config: RunConfig) -> Result<App, ApiError> {
+        Self::open_inner(opts, Some(config)).await
+    }
+
+    async fn open_inner(opts: AppOptions, config: Option<RunConfig>) -> Result<App, ApiError> {
+        std::fs::create_dir_all(&opts.data_dir).map_err(|e| {
+            ApiError::new(
+                ErrorCode::Storage,
+                format!(
+                    "cannot create the data directory {}: {e}; pass another --data-dir",
+                    opts.data_dir.display()
+                ),
+            )
+        })?;
+        let data = DataDir::open(&opts.data_dir, &opts.program)?;
+        let engine = RuntimeHandle::new(
+            data,
+            RunOptions {
+                clock: opts.clock.clone(),
+                engine: opts.engine,
+            },
+        );
+        let (events, from_open) = broadcast::channel(4096);
+        let forward = {
+            let mut rx = engine.subscribe();
+            let tx = events.clone();
+            tokio::spawn(async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(n) => {
+                            let _ = tx.send(events::event_of(&n));
+                        }
+                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    }
+                }
+            })
+        };
+        let app = App {
+            data_dir: opts.data_dir.clone(),
+            keychain: opts.keychain,
+            engine,
+            paper: Mutex::new(None),
+            paper_opts: opts.paper.clone(),
+            events,
+            from_open: std::sync::Mutex::new(Some(from_open)),
+            config,
+            forward,
+        };
+        if opts.paper.start {
+            app.start_paper().await?;
+        }
+        if let Some(config) = &app.config {
+            let specs = crate::runtime::start::resolve_keys(
+                config,
+                &crate::runtime::KeySource::Config(&app.keychain),
+            )?;
+            app.engine.add(specs).await?;
+        }
+        app.resume_stored().await?;
+        Ok(app)
+    }
+
+    /// Facts about this build, its data directory and paper mode.
+    pub async fn info(&self) -> AppInfo {
+        let live = self
+            .accounts()
+            .await
+            .is_ok_and(|a| a.iter().any(|a| !a.paper && a.key_hint.is_some()));
+        AppInfo {
+            mode: if live { "live" } else { "paper" }.into(),
+            paper: self.paper().await,
+            ..app_info(&self.data_dir)
+        }
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Events, typed: the first call gets every event since the open (paper mode's start,
+    /// the resumed copies' start-up); later calls get those from now on.
+    pub fn events(&self) -> broadcast::Receiver<EventDto> {
+        self.from_open
+            .lock()
+            .ok()
+            .and_then(|mut first| first.take())
+            .unwrap_or_else(|| self.events.subscribe())
+    }
+
+    /// Names of the copies the engine runs now.
+    pub fn running(&self) -> Vec<String> {
+        self.engine.copies()
+    }
+
+    /// Runs a closure on the engine's database connection.
+    pub(crate) fn with_store<T>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let store = self.engine.store();
+        let mut guard = store
+            .lock()
+            .map_err(|_| ApiError::internal("the database lock is poisoned"))?;
+        f(guard.store_mut())
+    }
+
+    /// Paper mode's state.
+    pub async fn paper(&self) -> PaperDto {
+        let guard = self.paper.lock().await;
+        let Some(sim) = guard.as_ref() else {
+            return PaperDto::default();
+        };
+        let balance = match sim.keys.get(PAPER_ACCOUNT) {
+            Some(c) => {
+                let spec = crate::runtime::AccountSpec {
+                    name: PAPER_ACCOUNT.into(),
+                    exchange: "binance-usdm".into(),
+                    endpoint: paper::PAPER_ENDPOINT.into(),
+                    connect: Some(sim.handle.base_url()),
+                    credentials: c.clone(),
+                };
+                match venue::exchange(&spec, &self.engine.clock()) {
+                    Ok(ex) => ex.account().await.ok().map(|s| s.equity),
+                    Err(_) => None,
+                }
+            }
+            None => None,
+        };
+        sim.dto(balance)
+    }
+
+    /// Starts the embedded simulator (once) with demo leaders and a funded paper account.
+    pub async fn start_paper(&self) -> Result<PaperDto, ApiError> {
+        {
+            let mut guard = self.paper.lock().await;
+            if guard.is_none() {
+                let now = self.engine.clock().now_ms();
+                let store = self.engine.store();
+                // The database is locked only for the account rows, after the start.
+                let sim = {
+                    let dir = self.data_dir.clone();
+                    let opts = self.paper_opts.clone();
+                    let started = paper::start_sim(&dir, &opts).await?;
+                    let g = store
+                        .lock()
+                        .map_err(|_| ApiError::internal("the database lock is poisoned"))?;
+                    paper::record_accounts(g.store(), &started, now)?;
+                    started
+                };
+                *guard = Some(sim);
+            }
+        }
+        Ok(self.paper().await)
+    }
+
+    /// The simulator's base URL and admin token (tests drive paper mode through it).
+    pub async fn paper_admin(&self) -> Option<(String, Option<String>)> {
+        self.paper.lock().await.as_ref().map(|s| {
+            (
+                s.handle.base_url(),
+                s.handle.admin_token().map(str::to_owned),
+            )
+        })
+    }
+
+    /// Stops every copy (state stays in the database), saves paper state and stops the
+    /// simulator.
+    pub async fn shutdown(self) {
+        let App {
+            engine,
+            paper,
+            forward,
+            data_dir,
+            ..
+        } = self;
+        engine.shutdown().await;
+        forward.abort();
+        if let Some(sim) = paper.into_inner() {
+            if let Err(e) = paper::save_hook(&data_dir, &sim) {
+                tracing::error!(error = %e, "paper state not saved");
+            }
+            sim.handle.shutdown().await;
+        }
     }
 }
 

@@ -4,7 +4,8 @@
 
 use ts_rs::TS;
 
-use super::{ApiError, AppInfo, ErrorCode};
+use super::dto::*;
+use super::{ApiError, ErrorCode};
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/ui/src/lib/generated/api.ts");
 
@@ -14,8 +15,49 @@ fn render() -> String {
         ErrorCode::decl(&cfg),
         ApiError::decl(&cfg),
         AppInfo::decl(&cfg),
-        crate::runtime::NotifyLevel::decl(&cfg),
-        crate::runtime::Notification::decl(&cfg),
+        PaperDto::decl(&cfg),
+        Environment::decl(&cfg),
+        AccountDto::decl(&cfg),
+        NewAccountRequest::decl(&cfg),
+        KeyCheckKind::decl(&cfg),
+        FindingStatus::decl(&cfg),
+        KeyFindingDto::decl(&cfg),
+        BalanceDto::decl(&cfg),
+        KeyCheckDto::decl(&cfg),
+        FiguresDto::decl(&cfg),
+        LeaderSourceDto::decl(&cfg),
+        LeaderDto::decl(&cfg),
+        EquityPointDto::decl(&cfg),
+        LeaderPositionDto::decl(&cfg),
+        LeaderDetailDto::decl(&cfg),
+        CopyModeDto::decl(&cfg),
+        PresetDto::decl(&cfg),
+        StopActionDto::decl(&cfg),
+        SlippageActionDto::decl(&cfg),
+        StartActionsDto::decl(&cfg),
+        StopLossKind::decl(&cfg),
+        TotalStopLossDto::decl(&cfg),
+        RiskDto::decl(&cfg),
+        CopySettingsDto::decl(&cfg),
+        PreviewRequest::decl(&cfg),
+        LastOpenDto::decl(&cfg),
+        PreviewDto::decl(&cfg),
+        NewCopyRequest::decl(&cfg),
+        ModifyRequest::decl(&cfg),
+        CopyStateDto::decl(&cfg),
+        HoldDto::decl(&cfg),
+        CopyDto::decl(&cfg),
+        PositionDto::decl(&cfg),
+        CopyFiguresDto::decl(&cfg),
+        DecisionDto::decl(&cfg),
+        FillDto::decl(&cfg),
+        CopyStatusDto::decl(&cfg),
+        WeightDto::decl(&cfg),
+        StatusDto::decl(&cfg),
+        EventLevel::decl(&cfg),
+        EventKind::decl(&cfg),
+        EventDto::decl(&cfg),
+        ExportDto::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust DTOs in `copydesk::api` by `src/api/ts_bindings.rs`.\n\

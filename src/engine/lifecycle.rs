@@ -248,6 +248,76 @@ pub fn plan_stop(
     }
 }
 
+/// What the user does with one copied position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PositionRelease {
+    /// Market-close the copy's share (reduce-only).
+    Close,
+    /// Keep it open as the user's own; the copy stops managing it.
+    Unlink,
+}
+
+/// Releases one copied position (`symbol`, `direction`): with [`PositionRelease::Close`]
+/// the copy's share is closed at market, reduce-only; either way its protective stop is
+/// cancelled and it leaves the ledger. The leader's book goes to `not_copied`, so the
+/// leader's later changes on it are declined until the leader is flat; an unlinked
+/// position then counts as the user's own. `None` when the copy holds no such position.
+pub fn plan_release(
+    copy: &CopyContext,
+    follower: &FollowerSnapshot,
+    symbol: &str,
+    direction: Direction,
+    how: PositionRelease,
+    release_id: &str,
+) -> Option<Plan> {
+    let (key, pos) = copy
+        .ledger
+        .positions
+        .iter()
+        .find(|(_, p)| p.symbol.name == symbol && p.direction == direction)?;
+    let mut out = Out::default();
+    let held = follower
+        .qty_in(&pos.follower_key(), pos.direction)
+        .min(pos.qty);
+    if how == PositionRelease::Close && held > Decimal::ZERO {
+        let leg = format!("close:{}:{:?}", key.symbol, key.side);
+        out.push(
+            ActionKind::PlaceOrder(OrderPlan::closing(
+                client_id(&copy.id, release_id, &leg),
+                pos.symbol.clone(),
+                pos.direction,
+                pos.follower_side,
+                held,
+                follower.position_mode,
+                OrderIntent::Close,
+                key.clone(),
+            )),
+            format!(
+                "closed by the user: close {} {}; the leader's changes on it are declined until it is flat",
+                show(held),
+                pos.symbol.name
+            ),
+        );
+    }
+    if let Some(stop) = &pos.stop {
+        out.push(
+            ActionKind::CancelProtectiveStop {
+                client_id: stop.client_id.clone(),
+                symbol: pos.symbol.name.clone(),
+            },
+            format!("the copy no longer manages {}", pos.symbol.name),
+        );
+    }
+    let mut ledger = copy.ledger.clone();
+    ledger.positions.remove(key);
+    ledger.pending.retain(|_, p| &p.leader_key != key);
+    ledger.not_copied.insert(key.clone());
+    Some(Plan {
+        actions: out.actions,
+        ledger,
+    })
+}
+
 /// The kill switch: every copy stops with `close-all` at once.
 pub fn plan_panic(copies: &[(CopyContext, FollowerSnapshot)], panic_id: &str) -> Vec<Plan> {
     copies

@@ -18,7 +18,8 @@ mod props;
 
 pub use client_id::client_id;
 pub use lifecycle::{
-    plan_panic, plan_pnl_check, plan_start, plan_stop, LeaderPosition, StartInput,
+    plan_panic, plan_pnl_check, plan_release, plan_start, plan_stop, LeaderPosition,
+    PositionRelease, StartInput,
 };
 pub use protection::plan_protection;
 pub use reconcile::{reconcile, LeaderSnapshot, ReconcileInput, SnapshotStatus};

@@ -26,12 +26,22 @@ use super::notify::{Notification, Notifier, NotifyLevel, SharedStore};
 pub type Registry = Arc<Mutex<BTreeMap<String, BTreeMap<i64, BTreeSet<PositionKey>>>>>;
 
 /// What the app or the CLI may ask of a running copy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Pause,
     Resume,
     /// Stop with `close-all` (the kill switch).
     Panic,
+    /// Stop with the given stop action, at the user's request.
+    Stop(StopAction),
+    /// New settings (amounts) from now on; checked against the current ones first.
+    Modify(Box<crate::domain::CopySettings>),
+    /// Close or unlink one copied position (`symbol`, `direction`).
+    Release {
+        symbol: String,
+        direction: engine::Direction,
+        how: engine::PositionRelease,
+    },
 }
 
 /// Timing knobs of the runtime.
@@ -406,6 +416,79 @@ impl CopyRunner {
         let _ = self.with_store(|s| s.copies().set_state(id, store_state));
     }
 
+    /// Takes new settings from now on, when the change is allowed; the version is stored.
+    pub(crate) fn modify(&mut self, settings: crate::domain::CopySettings) {
+        if let Err(e) = self.ctx.settings.check_change(&settings) {
+            self.say(
+                NotifyLevel::Warning,
+                "notice",
+                format!("settings not changed: {e}"),
+            );
+            return;
+        }
+        let (id, now) = (self.copy_id, self.clock.now_ms());
+        match self.with_store(|s| {
+            s.copy_settings()
+                .record(id, &settings, now, Some("modified by the user"))
+        }) {
+            Ok(_) => {
+                self.ctx.settings = settings;
+                self.say(
+                    NotifyLevel::Info,
+                    "notice",
+                    "settings changed; they apply from the next signal".into(),
+                );
+            }
+            Err(e) => self.say(
+                NotifyLevel::Error,
+                "error",
+                format!("settings not changed: the database refused them: {e}"),
+            ),
+        }
+    }
+
+    /// Closes or unlinks one copied position at the user's request.
+    pub(crate) async fn release(
+        &mut self,
+        symbol: &str,
+        direction: engine::Direction,
+        how: engine::PositionRelease,
+    ) {
+        let Some(snap) = self.fresh_snapshot().await else {
+            self.say(
+                NotifyLevel::Error,
+                "error",
+                format!("{symbol} not released: the follower account could not be read"),
+            );
+            return;
+        };
+        let f = to_follower(&snap, self.held_by_others());
+        let id = format!("release:{}", self.clock.now_ms());
+        let Some(plan) = engine::plan_release(&self.ctx, &f, symbol, direction, how, &id) else {
+            self.say(
+                NotifyLevel::Warning,
+                "notice",
+                format!("{symbol} {direction:?}: this copy holds no such position"),
+            );
+            return;
+        };
+        self.execute(plan, None).await;
+        self.cached = None;
+        self.publish_held();
+        self.say(
+            NotifyLevel::Info,
+            "notice",
+            match how {
+                engine::PositionRelease::Close => format!(
+                    "{symbol} closed by the user; the leader's changes on it are declined until it is flat"
+                ),
+                engine::PositionRelease::Unlink => format!(
+                    "{symbol} unlinked: it stays open as your own; the copy no longer manages it"
+                ),
+            },
+        );
+    }
+
     async fn on_leader(&mut self, ev: AccountEvent) {
         match &ev {
             AccountEvent::Disconnected(d) => {
@@ -476,6 +559,9 @@ impl CopyRunner {
                         self.say(NotifyLevel::Info, "resumed", "copy resumed".into());
                     }
                     Some(Command::Panic) => self.stop_copy(StopAction::CloseAll, "panic (kill switch)").await,
+                    Some(Command::Stop(action)) => self.stop_copy(action, "stopped by the user").await,
+                    Some(Command::Modify(settings)) => self.modify(*settings),
+                    Some(Command::Release { symbol, direction, how }) => self.release(&symbol, direction, how).await,
                     None => {}
                 },
                 ev = leader_stream.next() => match ev {

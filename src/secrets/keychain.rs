@@ -7,7 +7,7 @@
 use keyring::Entry;
 
 use super::secret::Secret;
-use crate::api::paths::APP_IDENTIFIER;
+use crate::paths::APP_IDENTIFIER;
 
 /// Which half of an API credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

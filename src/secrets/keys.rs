@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use super::keychain::{Keychain, KeychainError, SecretPart};
 use super::secret::Secret;
-use crate::api::{ApiError, ErrorCode};
 use crate::store::{db_path, now_ms, DataDir, Store, StoreError};
 
 /// Why a key operation failed. No variant holds a credential.
@@ -27,17 +26,6 @@ pub enum KeysError {
     Keychain(#[from] KeychainError),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl From<KeysError> for ApiError {
-    fn from(e: KeysError) -> Self {
-        match e {
-            KeysError::Store(s) => s.into(),
-            KeysError::NotFound { .. } => ApiError::new(ErrorCode::NotFound, e.to_string()),
-            KeysError::Keychain(_) => ApiError::new(ErrorCode::Keychain, e.to_string()),
-            _ => ApiError::invalid(e.to_string()),
-        }
-    }
 }
 
 /// A stored key as `keys list` shows it.

@@ -4,9 +4,8 @@
 //! - [`Keychain`]: the platform keychain under the app identifier; a missing entry is `None`.
 //! - [`SecretSource`]: the config's `{ env = "X" }` / `{ keychain = "name" }`, and its
 //!   resolver with errors that name the variable or entry and the fix.
-//! - [`keys`]: add, list and remove stored credentials; [`cli`]: the `keys` commands.
+//! - [`keys`]: add, list and remove stored credentials.
 
-pub mod cli;
 pub mod keychain;
 pub mod keys;
 mod secret;

@@ -50,20 +50,6 @@ pub enum ResolveError {
     },
 }
 
-impl From<ResolveError> for crate::api::ApiError {
-    fn from(e: ResolveError) -> Self {
-        use crate::api::ErrorCode;
-        let code = match e {
-            ResolveError::EnvMissing { .. } | ResolveError::EnvInvalid { .. } => {
-                ErrorCode::InvalidInput
-            }
-            ResolveError::KeychainMissing { .. } => ErrorCode::NotFound,
-            ResolveError::Keychain { .. } => ErrorCode::Keychain,
-        };
-        crate::api::ApiError::new(code, e.to_string())
-    }
-}
-
 impl SecretSource {
     /// Fetches the credential from the process environment or the keychain.
     pub fn resolve(

@@ -1,11 +1,11 @@
-//! The `copydesk sim` subcommand: parses its flags, starts the simulator and serves until
-//! Ctrl-C. The binary only forwards to [`run`].
+//! The `copydesk sim` subcommand's flags and the simulator they start; the binary serves
+//! until Ctrl-C.
 
 use std::net::SocketAddr;
 
 use clap::{Args, ValueEnum};
 
-use super::server::{PriceMode, SimConfig, Simulator};
+use super::server::{PriceMode, SimConfig, SimHandle, Simulator};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Prices {
@@ -49,39 +49,22 @@ impl std::fmt::Debug for SimArgs {
     }
 }
 
-/// Runs the simulator until Ctrl-C.
-pub fn run(args: SimArgs) -> Result<(), String> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    rt.block_on(async move {
-        let mut config = SimConfig {
-            listen: args.listen,
-            prices: match args.prices {
-                Prices::Static => PriceMode::Static,
-                Prices::Walk => PriceMode::Walk,
-            },
-            seed: args.seed,
-            demo_leaders: args.demo_leaders,
-            admin_token: args.admin_token,
-            ..SimConfig::default()
-        };
-        config.limits.weight_per_minute = args.weight_limit;
-        let handle = Simulator::start(config)
-            .await
-            .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-        announce(&format!("copydesk sim listening on {}", handle.base_url()));
-        tokio::signal::ctrl_c()
-            .await
-            .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
-        handle.shutdown().await;
-        announce("copydesk sim stopped");
-        Ok(())
-    })
-}
-
-#[allow(clippy::print_stdout)]
-fn announce(s: &str) {
-    println!("{s}");
+/// Starts the simulator the flags describe; the caller serves until it wants to stop and
+/// then calls [`SimHandle::shutdown`].
+pub async fn start(args: SimArgs) -> Result<SimHandle, String> {
+    let mut config = SimConfig {
+        listen: args.listen,
+        prices: match args.prices {
+            Prices::Static => PriceMode::Static,
+            Prices::Walk => PriceMode::Walk,
+        },
+        seed: args.seed,
+        demo_leaders: args.demo_leaders,
+        admin_token: args.admin_token,
+        ..SimConfig::default()
+    };
+    config.limits.weight_per_minute = args.weight_limit;
+    Simulator::start(config)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))
 }

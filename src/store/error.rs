@@ -4,8 +4,6 @@
 
 use std::path::PathBuf;
 
-use crate::api::{ApiError, ErrorCode};
-
 /// Errors of the local database and data directory.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -87,19 +85,5 @@ impl StoreError {
             path: path.into(),
             source,
         }
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        let code = match &e {
-            StoreError::NotFound { .. } | StoreError::NoDatabase { .. } => ErrorCode::NotFound,
-            StoreError::Conflict { .. }
-            | StoreError::Locked { .. }
-            | StoreError::InvalidTransition { .. } => ErrorCode::Conflict,
-            StoreError::Invalid { .. } => ErrorCode::InvalidInput,
-            _ => ErrorCode::Storage,
-        };
-        ApiError::new(code, e.to_string())
     }
 }

@@ -1,6 +1,7 @@
 //! Integration tests of the core, in one crate to keep link time low. Each module tests one
 //! part against real sockets, files and processes.
 
+mod api;
 mod cli;
 mod engine;
 mod exchange;

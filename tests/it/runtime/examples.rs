@@ -189,10 +189,10 @@ async fn examples_a_to_d_copy_end_to_end() {
     assert_eq!(copies.len(), 4, "status lists the four copies: {v}");
     let b = copies
         .iter()
-        .find(|c| c["name"] == "example-b")
+        .find(|c| c["copy"]["name"] == "example-b")
         .expect("example-b listed");
     assert_eq!(
-        d(&b["positions"][0]["qty"]),
+        d(&b["positions"][0]["followerQty"]),
         dec!(0.010),
         "status shows B's copied 0.010: {b}"
     );

@@ -66,7 +66,7 @@ async fn funding_on_the_copied_position_counts_in_the_copy_figures() {
             .map_err(|e| e.to_string())?;
         let v: serde_json::Value =
             serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
-        let got = v["copies"][0]["funding"]
+        let got = v["copies"][0]["figures"]["funding"]
             .as_str()
             .unwrap_or("none")
             .to_owned();

@@ -113,7 +113,7 @@ async fn a_foreign_copydesk_order_resting_before_start_starts_the_copy_paused() 
         .expect("status runs");
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status JSON");
     assert_eq!(
-        v["copies"][0]["state"], "paused",
+        v["copies"][0]["copy"]["state"], "paused",
         "the copy starts paused: {v}"
     );
     lead.market("BTCUSDT", "BUY", "0.5")

@@ -107,11 +107,11 @@ async fn the_total_stop_loss_stops_the_copy_and_closes_its_position() {
         .expect("status runs");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status JSON");
     assert_eq!(
-        v["copies"][0]["state"], "stopped",
+        v["copies"][0]["copy"]["state"], "stopped",
         "status shows the stop: {v}"
     );
     assert!(
-        v["copies"][0]["realized_pnl"].is_string(),
+        v["copies"][0]["figures"]["realizedPnl"].is_string(),
         "status shows figures: {v}"
     );
 }

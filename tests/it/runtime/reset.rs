@@ -84,7 +84,7 @@ async fn reset_figures_leaves_the_clean_slate_loss_out_of_the_copy() {
     // slate's fill (earlier on the same stream) was stored.
     eventually("status counts the copy's own fee", || async {
         let v = status(&data)?;
-        let fees = num(&v["copies"][0]["fees"]);
+        let fees = num(&v["copies"][0]["figures"]["fees"]);
         (fees > Decimal::ZERO)
             .then_some(())
             .ok_or(format!("fees {fees}: {v}"))
@@ -92,14 +92,14 @@ async fn reset_figures_leaves_the_clean_slate_loss_out_of_the_copy() {
     .await;
     let v = status(&data).expect("status");
     assert_eq!(
-        num(&v["copies"][0]["realized_pnl"]),
+        num(&v["copies"][0]["figures"]["realizedPnl"]),
         Decimal::ZERO,
         "the clean slate's loss of 10 is not the copy's; only its own open counts: {v}"
     );
     // The open's fee alone: 0.010 × ~49,500 at taker rates is well under the two fees the
     // clean slate's 0.02 would add.
     assert!(
-        num(&v["copies"][0]["fees"]) < dec!(0.3),
+        num(&v["copies"][0]["figures"]["fees"]) < dec!(0.3),
         "only the copy's own fee counts: {v}"
     );
 }

@@ -1,29 +1,162 @@
 // Generated from the Rust DTOs in `copydesk::api` by `src/api/ts_bindings.rs`.
 // Do not edit: run `UPDATE_TS_BINDINGS=1 cargo test -p copydesk ts_bindings`.
 
-export type ErrorCode = "invalid_input" | "not_found" | "conflict" | "exchange" | "keychain" | "storage" | "internal";
+export type ErrorCode = "invalid_input" | "not_found" | "conflict" | "exchange" | "keychain" | "storage" | "locked" | "internal";
 
-export type ApiError = { code: ErrorCode, message: string, };
+export type ApiError = { code: ErrorCode, message: string, 
+/**
+ * The input the error is about, as a camelCase path (`risk.maxLeverage`), if any.
+ */
+field: string | null, };
 
 export type AppInfo = { name: string, version: string, 
 /**
- * `paper` until the user connects a real account.
+ * `paper` until the user connects a real account, then `live`.
  */
-mode: string, dataDir: string, };
+mode: string, dataDir: string, paper: PaperDto, };
 
-export type NotifyLevel = "info" | "warning" | "error";
+export type PaperDto = { running: boolean, 
+/**
+ * The simulator's loopback URL.
+ */
+endpoint: string | null, 
+/**
+ * The funded paper account's name.
+ */
+account: string | null, 
+/**
+ * Its USDT balance.
+ */
+balance: string | null, };
 
-export type Notification = { 
+export type Environment = "paper" | "demo" | "mainnet" | "custom";
+
+export type AccountDto = { name: string, exchange: string, environment: Environment, 
 /**
- * Local time, milliseconds since the Unix epoch (a safe JavaScript integer).
+ * The URL of a custom endpoint.
  */
-ts_ms: number, 
+endpoint: string | null, 
 /**
- * The copy it concerns, by name.
+ * `abcd…wxyz`, when a key is stored.
  */
-copy: string | null, level: NotifyLevel, 
+keyHint: string | null, paper: boolean, createdAtMs: number, };
+
+export type NewAccountRequest = { name: string, exchange: string, environment: Environment, 
 /**
- * A short machine-readable kind: `fill`, `skip`, `stopped`, `paused`, `disconnected`,
- * `error`, `started`, `reconciled`, or an engine notice kind.
+ * Required for `custom`: the base URL.
  */
-kind: string, message: string, };
+endpoint: string | null, apiKey: string, apiSecret: string, passphrase: string | null, };
+
+export type KeyCheckKind = "valid" | "futures" | "trade" | "withdrawals" | "ipRestriction" | "expiry" | "balances" | "positionMode";
+
+export type FindingStatus = "pass" | "warn" | "fail" | "unknown";
+
+export type KeyFindingDto = { check: KeyCheckKind, status: FindingStatus, message: string, fix: string | null, };
+
+export type BalanceDto = { asset: string, wallet: string, available: string, };
+
+export type KeyCheckDto = { account: string, ok: boolean, findings: Array<KeyFindingDto>, balances: Array<BalanceDto>, 
+/**
+ * `one-way` or `hedge`, when the account could be read.
+ */
+positionMode: string | null, };
+
+export type FiguresDto = { days: number, roi: string | null, pnl: string | null, maxDrawdown: string | null, sharpe: string | null, sortino: string | null, winRate: string | null, trades: number, };
+
+export type LeaderSourceDto = "demo" | "account" | "portfolio";
+
+export type LeaderDto = { id: string, name: string, source: LeaderSourceDto, style: string | null, figures: Array<FiguresDto>, copyable: boolean, notCopyableReason: string | null, 
+/**
+ * E.g. `~2 ms, stream`.
+ */
+expectedDelay: string, equity: string | null, };
+
+export type EquityPointDto = { tsMs: number, value: string, };
+
+export type LeaderPositionDto = { symbol: string, side: string, qty: string, entryPrice: string | null, leverage: number, marginMode: string, };
+
+export type LeaderDetailDto = { leader: LeaderDto, equityCurve: Array<EquityPointDto>, positions: Array<LeaderPositionDto>, };
+
+export type CopyModeDto = "smart-sync" | "fixed-amount" | "fixed-ratio";
+
+export type PresetDto = "none" | "strict-mirror";
+
+export type StopActionDto = "close-all" | "keep";
+
+export type SlippageActionDto = "skip" | "ioc-limit";
+
+export type StartActionsDto = { cleanSlate: boolean, resetFigures: boolean, singleAssetMode: boolean, };
+
+export type StopLossKind = "percent" | "amount";
+
+export type TotalStopLossDto = { kind: StopLossKind, value: string, };
+
+export type RiskDto = { maxLeverage: number, allowedQuoteAssets: Array<string>, symbolAllowlist: Array<string>, symbolBlocklist: Array<string>, maxPositionNotional: string | null, maxSlippagePct: string | null, slippageAction: SlippageActionDto, maxSignalAgeSecs: number, totalStopLoss: TotalStopLossDto | null, takeProfitTotal: string | null, stopAction: StopActionDto, offlineProtection: boolean, closeIndependentTrades: boolean, maxFollowerAccountValue: string | null, };
+
+export type CopySettingsDto = { mode: CopyModeDto, investment: string | null, amountPerOrder: string | null, ratio: string | null, copyOngoingPositions: boolean, preset: PresetDto, start: StartActionsDto, risk: RiskDto, };
+
+export type PreviewRequest = { leader: string, follower: string, settings: CopySettingsDto, };
+
+export type LastOpenDto = { symbol: string, qty: string, price: string, leverage: number, 
+/**
+ * Margin of the open as a percentage of the leader's equity.
+ */
+marginPct: string | null, };
+
+export type PreviewDto = { lastOpen: LastOpenDto | null, followerQty: string | null, sentence: string, consideredOpens: number, skippedBelowMin: number, 
+/**
+ * The follower's open positions now (for start-action sentences), when it could be read.
+ */
+followerOpenPositions: number | null, 
+/**
+ * The follower's open orders now, conditional ones included, when it could be read.
+ */
+followerOpenOrders: number | null, };
+
+export type NewCopyRequest = { name: string, 
+/**
+ * A leader id from `leaders()`.
+ */
+leader: string, 
+/**
+ * The follower account's name.
+ */
+follower: string, settings: CopySettingsDto, };
+
+export type ModifyRequest = { settings: CopySettingsDto, };
+
+export type CopyStateDto = "running" | "paused" | "held" | "stopping" | "stopped";
+
+export type HoldDto = { kind: string, reason: string, };
+
+export type CopyDto = { name: string, leader: string, follower: string, paper: boolean, settings: CopySettingsDto, state: CopyStateDto, reason: string | null, holds: Array<HoldDto>, t0Ms: number | null, };
+
+export type PositionDto = { symbol: string, side: string, leaderQty: string, followerQty: string, 
+/**
+ * Follower quantity per leader quantity (`k`).
+ */
+ratio: string, entryPrice: string | null, margin: string, leverage: number, stopPrice: string | null, stopConfirmed: boolean, drift: string | null, };
+
+export type CopyFiguresDto = { realizedPnl: string | null, unrealizedPnl: string | null, fees: string | null, funding: string | null, roi: string | null, maxDrawdown: string | null, };
+
+export type DecisionDto = { tsMs: number, kind: string, symbol: string | null, reason: string, };
+
+export type FillDto = { tsMs: number, symbol: string, side: string, qty: string, price: string, delayMs: number | null, slippagePct: string | null, };
+
+export type CopyStatusDto = { copy: CopyDto, figures: CopyFiguresDto, positions: Array<PositionDto>, decisions: Array<DecisionDto>, fills: Array<FillDto>, ordersJournaled: number, };
+
+export type WeightDto = { venue: string, used: number, limit: number, };
+
+export type StatusDto = { copies: Array<CopyStatusDto>, recent: Array<EventDto>, weight: Array<WeightDto>, };
+
+export type EventLevel = "info" | "warning" | "error";
+
+export type EventKind = "started" | "watching" | "fill" | "skip" | "paused" | "resumed" | "held" | "released" | "stopping" | "stopped" | "disconnected" | "reconnected" | "reconciled" | "unprotected" | "protected" | "funding" | "error" | "notice";
+
+export type EventDto = { tsMs: number, copy: string | null, level: EventLevel, kind: EventKind, 
+/**
+ * The engine's own kind of a `notice` (e.g. `held-by-other-copy`), else `null`.
+ */
+notice: string | null, message: string, };
+
+export type ExportDto = { dir: string, files: Array<string>, copies: number, fills: number, figures: number, };

@@ -1,0 +1,89 @@
+//! Accounts → venues, in one place: [`account_spec`] finds an account's key material (the
+//! keychain for real accounts, the embedded simulator's in-memory keys for paper ones) and
+//! [`exchange`] opens a client through the runtime's venue factory. When the port's
+//! `VenueFactory` lands, this module is what changes.
+
+use std::sync::Arc;
+
+use crate::exchange::{Clock, Credentials, Exchange};
+use crate::runtime::AccountSpec;
+use crate::secrets::{Keychain, SecretPart};
+use crate::store::table::accounts::Account;
+
+use super::paper::{PaperSim, PAPER_ENDPOINT};
+use super::{ApiError, ErrorCode};
+
+/// True for accounts on the embedded simulator.
+pub fn is_paper(a: &Account) -> bool {
+    a.endpoint.as_deref() == Some(PAPER_ENDPOINT)
+}
+
+/// The account with the key material to reach it.
+pub(crate) fn account_spec(
+    a: &Account,
+    keychain: &Keychain,
+    paper: Option<&PaperSim>,
+) -> Result<AccountSpec, ApiError> {
+    let exchange = a.exchange.clone().unwrap_or_else(|| "binance-usdm".into());
+    if is_paper(a) {
+        let sim = paper.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "account `{}` is a paper account and paper mode is not running; start paper mode",
+                    a.name
+                ),
+            )
+        })?;
+        let credentials = sim.keys.get(&a.name).cloned().ok_or_else(|| {
+            ApiError::not_found(format!(
+                "paper account `{}` is not on this paper simulator (paper state starts afresh at each start)",
+                a.name
+            ))
+        })?;
+        return Ok(AccountSpec {
+            name: a.name.clone(),
+            exchange,
+            endpoint: PAPER_ENDPOINT.into(),
+            connect: Some(sim.handle.base_url()),
+            credentials,
+        });
+    }
+    let endpoint = a.endpoint.clone().ok_or_else(|| {
+        ApiError::invalid(format!(
+            "account `{}` has no endpoint; add it again with its environment",
+            a.name
+        ))
+    })?;
+    let read = |part: SecretPart| {
+        keychain
+            .get(&Keychain::entry_name(&a.name, part))
+            .map_err(|e| ApiError::new(ErrorCode::Keychain, e.to_string()))?
+            .ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "account `{}` has no {} in the keychain; add the account's key again",
+                    a.name,
+                    part.field()
+                ))
+            })
+    };
+    let key = read(SecretPart::ApiKey)?;
+    let secret = read(SecretPart::ApiSecret)?;
+    Ok(AccountSpec {
+        name: a.name.clone(),
+        exchange,
+        endpoint,
+        connect: None,
+        credentials: Credentials::new(key.expose(), secret.expose()),
+    })
+}
+
+/// A venue client for reads (key checks, previews, leader figures).
+pub(crate) fn exchange(
+    spec: &AccountSpec,
+    clock: &Arc<dyn Clock>,
+) -> Result<Arc<dyn Exchange>, ApiError> {
+    crate::runtime::start::open_venue(spec, clock, 5_000)
+        .map(|v| v.ex)
+        .map_err(Into::into)
+}

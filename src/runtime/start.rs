@@ -1,0 +1,572 @@
+//! Starting one copy, in named steps: [`resolve_keys`] (config accounts → key material),
+//! [`check_setup`] (both accounts read, the settings checked against them), [`persist_copy`]
+//! (the copy, its accounts, leader, settings version and `t0` in one store transaction),
+//! [`plan_start`] (the start plan of a new copy; none for a restart) and
+//! [`spawn_supervisor`]. [`RuntimeHandle::add`](super::RuntimeHandle::add) runs them for a
+//! batch: every copy is checked before any of them is persisted or started.
+//!
+//! [`open_venue`] is the one place that turns an account into a venue client.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::domain::CopySettings;
+use crate::engine::{self, CopyContext, CopyState, Ledger, Plan, StartInput};
+use crate::exchange::binance_usdm::{BinanceUsdm, Environment, Options};
+use crate::exchange::{AccountSnapshot, Clock, Credentials, EventStream, SymbolRules};
+use crate::secrets::SecretPart;
+use crate::store::table::copies::{CopyState as StoredState, NewCopy};
+use crate::store::table::leader_t0::T0Position;
+use crate::store::table::leaders::{LeaderSource, NewLeader};
+use crate::store::{Store, StoreError};
+
+use super::config::RunConfig;
+use super::supervisor::{Command, CopyRunner, RunnerParts, Venue};
+use super::{follower, follower_events, KeySource, NotifyLevel, RunOptions, RuntimeError};
+use super::{RuntimeHandle, SharedStore};
+
+/// An account with the key material to reach it.
+#[derive(Debug, Clone)]
+pub struct AccountSpec {
+    pub name: String,
+    /// Venue id, `binance-usdm`.
+    pub exchange: String,
+    /// What the account row stores: `mainnet`, `demo`, `paper` or a URL.
+    pub endpoint: String,
+    /// Where to connect when it differs from `endpoint` (a paper account's simulator URL).
+    pub connect: Option<String>,
+    pub credentials: Credentials,
+}
+
+/// One copy to start or resume.
+#[derive(Debug, Clone)]
+pub struct CopySpec {
+    pub name: String,
+    pub leader: AccountSpec,
+    pub follower: AccountSpec,
+    pub settings: CopySettings,
+}
+
+/// A stored copy that was running or paused: what is resumed at open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCopy {
+    pub name: String,
+    /// The leader's account, for account leaders.
+    pub leader_account: Option<String>,
+    pub follower: String,
+    pub settings: CopySettings,
+}
+
+/// Step 1: the key material of every copy's accounts in a config.
+pub fn resolve_keys(
+    config: &RunConfig,
+    keys: &KeySource<'_>,
+) -> Result<Vec<CopySpec>, RuntimeError> {
+    config
+        .copies
+        .iter()
+        .map(|c| {
+            Ok(CopySpec {
+                name: c.name.clone(),
+                leader: config_account(config, &c.leader, keys)?,
+                follower: config_account(config, &c.follower, keys)?,
+                settings: c.settings.clone(),
+            })
+        })
+        .collect()
+}
+
+/// One config account with its keys from their source.
+pub fn config_account(
+    config: &RunConfig,
+    name: &str,
+    keys: &KeySource<'_>,
+) -> Result<AccountSpec, RuntimeError> {
+    let err = |message: String| RuntimeError::Account {
+        account: name.to_owned(),
+        message,
+    };
+    let a = config
+        .account(name)
+        .ok_or_else(|| err("not in the config; add an [[accounts]] entry".into()))?;
+    let credentials = match keys {
+        KeySource::Given(map) => map
+            .get(name)
+            .cloned()
+            .ok_or_else(|| err("no key was given for this account".into()))?,
+        KeySource::Config(keychain) => {
+            let key = a
+                .api_key
+                .resolve(name, SecretPart::ApiKey, keychain)
+                .map_err(|e| err(e.to_string()))?;
+            let secret = a
+                .api_secret
+                .resolve(name, SecretPart::ApiSecret, keychain)
+                .map_err(|e| err(e.to_string()))?;
+            Credentials::new(key.expose(), secret.expose())
+        }
+    };
+    Ok(AccountSpec {
+        name: name.to_owned(),
+        exchange: a.exchange.clone(),
+        endpoint: a.endpoint.clone(),
+        connect: None,
+        credentials,
+    })
+}
+
+/// The venue factory: the client for an account. Only `binance-usdm` exists today.
+pub(crate) fn open_venue(
+    a: &AccountSpec,
+    clock: &Arc<dyn Clock>,
+    recv_window_ms: i64,
+) -> Result<Venue, RuntimeError> {
+    let err = |message: String| RuntimeError::Account {
+        account: a.name.clone(),
+        message,
+    };
+    if a.exchange != "binance-usdm" {
+        return Err(err(format!(
+            "exchange `{}` is not supported; use binance-usdm",
+            a.exchange
+        )));
+    }
+    let env = Environment::parse(a.connect.as_deref().unwrap_or(&a.endpoint))
+        .map_err(|e| err(e.to_string()))?;
+    let bin = BinanceUsdm::new(
+        &env,
+        Some(a.credentials.clone()),
+        Options {
+            clock: Some(clock.clone()),
+            // The resend rule waits out the same window the venue applies.
+            http: crate::exchange::binance_usdm::HttpConfig {
+                recv_window_ms: u64::try_from(recv_window_ms).unwrap_or(5_000),
+                ..Default::default()
+            },
+            ..Options::default()
+        },
+    )
+    .map_err(|e| err(e.to_string()))?;
+    Ok(Venue {
+        ex: Arc::new(bin.clone()),
+        bin,
+    })
+}
+
+/// A copy whose accounts were read and whose settings passed the set-up checks.
+pub(crate) struct Checked {
+    pub spec: CopySpec,
+    leader: Venue,
+    follower: Venue,
+    rules: BTreeMap<String, SymbolRules>,
+    lsnap: AccountSnapshot,
+    fsnap: AccountSnapshot,
+    leader_stream: EventStream,
+    follower_stream: EventStream,
+    /// Venue time minus local time, for `t0`.
+    offset_ms: i64,
+}
+
+/// Opens an account's stream and waits for its first snapshot.
+async fn first_snapshot(
+    venue: &Venue,
+    name: &str,
+) -> Result<(EventStream, AccountSnapshot), String> {
+    let mut stream = venue
+        .ex
+        .subscribe()
+        .await
+        .map_err(|e| format!("its stream could not be opened: {e}"))?;
+    let wait = async {
+        while let Some(ev) = stream.next().await {
+            match ev {
+                crate::exchange::AccountEvent::Resynced(r) => return Ok(r.snapshot),
+                crate::exchange::AccountEvent::Failed(f) => return Err(f.error.to_string()),
+                _ => continue,
+            }
+        }
+        Err("its stream closed before the first snapshot".to_owned())
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(60), wait).await {
+        Ok(Ok(snap)) => Ok((stream, snap)),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(format!("no snapshot of `{name}` within 60 s")),
+    }
+}
+
+/// Step 2: reads both accounts and checks the settings against them. `reserved` is what
+/// other copies already reserve of each follower's balance; this copy's investment is
+/// added to it.
+pub(crate) async fn check_setup(
+    spec: CopySpec,
+    opts: &RunOptions,
+    reserved: &mut HashMap<String, Decimal>,
+) -> Result<Checked, RuntimeError> {
+    let recv = opts.engine.recv_window_ms;
+    let leader = open_venue(&spec.leader, &opts.clock, recv)?;
+    let follower = open_venue(&spec.follower, &opts.clock, recv)?;
+    let setup = |message: String| RuntimeError::Setup {
+        copy: spec.name.clone(),
+        message,
+    };
+    let rules = follower
+        .ex
+        .symbol_rules()
+        .await
+        .map_err(|e| setup(format!("cannot read the follower's symbols: {e}")))?;
+    let rules: BTreeMap<_, _> = rules
+        .rules
+        .into_iter()
+        .map(|r| (r.symbol.name.clone(), r))
+        .collect();
+    // The streams' first snapshots serve as the setup reads, which halves the weight a
+    // start spends of the venue's per-address budget.
+    let (leader_stream, lsnap) = first_snapshot(&leader, &spec.leader.name)
+        .await
+        .map_err(|m| {
+            setup(format!(
+                "cannot read the leader account `{}`: {m}",
+                spec.leader.name
+            ))
+        })?;
+    let (follower_stream, fsnap) = first_snapshot(&follower, &spec.follower.name)
+        .await
+        .map_err(|m| {
+            setup(format!(
+                "cannot read the follower account `{}`: {m}; check its key can read and trade futures",
+                spec.follower.name
+            ))
+        })?;
+    let used = reserved.entry(spec.follower.name.clone()).or_default();
+    let ctx = crate::domain::settings::SetupContext {
+        follower_can_trade_futures: true,
+        follower_account_value: fsnap.equity,
+        follower_free_balance: fsnap.available - *used,
+        follower_position_mode: fsnap.position_mode,
+        leader_position_mode: lsnap.position_mode,
+        leader_account_value: Some(lsnap.equity),
+    };
+    spec.settings
+        .check_setup(&ctx)
+        .map_err(|e| setup(e.to_string()))?;
+    *used += spec.settings.investment.unwrap_or_default();
+    let offset_ms = {
+        let _ = follower.bin.raw().sync_time().await;
+        follower.bin.raw().time_offset_ms()
+    };
+    Ok(Checked {
+        spec,
+        leader,
+        follower,
+        rules,
+        lsnap,
+        fsnap,
+        leader_stream,
+        follower_stream,
+        offset_ms,
+    })
+}
+
+/// What [`persist_copy`] settled for one copy.
+pub(crate) struct Persisted {
+    copy_id: i64,
+    leader_id: i64,
+    ctx: CopyContext,
+    /// True for a new copy (`t0` set just now): it gets a start plan.
+    fresh: bool,
+    /// Orders of another CopyDesk on the follower (our prefix, not in our journal).
+    foreign: Vec<follower_events::ForeignOrder>,
+}
+
+fn store_mode(m: crate::domain::CopyMode) -> crate::store::table::copies::CopyMode {
+    use crate::store::table::copies::CopyMode as Stored;
+    match m {
+        crate::domain::CopyMode::SmartSync => Stored::SmartSync,
+        crate::domain::CopyMode::FixedAmount => Stored::FixedAmount,
+        crate::domain::CopyMode::FixedRatio => Stored::FixedRatio,
+    }
+}
+
+/// Step 3: the copy in the database, in one transaction: its accounts and leader, the
+/// copy row (new, or the existing one of that name), a settings version when the settings
+/// changed, and `t0` with the leader's positions at `t0` for a new start. A restart keeps
+/// its `t0` and its ledger (copy-rules §1.9).
+pub(crate) fn persist_copy(
+    store: &SharedStore,
+    c: &Checked,
+    now: i64,
+) -> Result<Persisted, RuntimeError> {
+    let name = &c.spec.name;
+    let setup = |message: String| RuntimeError::Setup {
+        copy: name.clone(),
+        message,
+    };
+    let mut guard = store
+        .lock()
+        .map_err(|_| setup("the database lock is poisoned".into()))?;
+    // Another CopyDesk's resting orders pause the copy before its start plan runs, so the
+    // plan opens nothing (copy-rules §6).
+    let foreign = follower_events::foreign_orders(guard.store(), &c.fsnap);
+    let s = guard.store_mut();
+    let mut refused: Option<RuntimeError> = None;
+    let t0_positions: Vec<T0Position> = c
+        .lsnap
+        .positions
+        .iter()
+        .filter(|p| !p.signed_quantity.is_zero())
+        .map(|p| T0Position {
+            symbol: p.symbol.clone(),
+            position_side: p.position_side,
+            qty: p.signed_quantity,
+            entry_price: p.entry_price.map(|x| x.get()),
+            leverage: Some(Decimal::from(p.leverage)),
+        })
+        .collect();
+    let result = s.transaction(|tx| {
+        let mut refuse = |e: RuntimeError| {
+            refused = Some(e);
+            StoreError::Invalid {
+                field: "copy",
+                message: "refused".into(),
+            }
+        };
+        let copies = crate::store::table::copies::Copies::on(tx);
+        let accounts = crate::store::table::accounts::Accounts::on(tx);
+        for a in [&c.spec.leader, &c.spec.follower] {
+            accounts.upsert(&a.name, Some(&a.exchange), Some(&a.endpoint), now)?;
+        }
+        let copy_id = match copies.by_name(name)? {
+            Some(r) if r.follower != c.spec.follower.name => {
+                return Err(refuse(setup(format!(
+                    "this copy already exists with follower `{}`; give the new copy another name",
+                    r.follower
+                ))))
+            }
+            Some(r) => r.id,
+            None => {
+                let leaders = crate::store::table::leaders::Leaders::on(tx);
+                let leader_id = match leaders.by_name(&c.spec.leader.name)? {
+                    Some(l) => l.id,
+                    None => leaders.insert(&NewLeader {
+                        name: &c.spec.leader.name,
+                        source: LeaderSource::Account,
+                        account: Some(&c.spec.leader.name),
+                        portfolio_id: None,
+                        created_at: now,
+                    })?,
+                };
+                copies.insert(&NewCopy {
+                    name,
+                    leader_id,
+                    follower: &c.spec.follower.name,
+                    mode: store_mode(c.spec.settings.mode),
+                    created_at: now,
+                })?
+            }
+        };
+        let row = copies.get(copy_id)?.ok_or(StoreError::NotFound {
+            what: "copy",
+            key: name.clone(),
+        })?;
+        if row.state == StoredState::Stopped {
+            return Err(refuse(setup(format!(
+                "this copy was stopped ({}); a stopped copy does not restart: give it a new name to start again",
+                row.stop_reason.clone().unwrap_or_default()
+            ))));
+        }
+        let versions = crate::store::table::copy_settings::CopySettings::on(tx);
+        let current: Option<crate::store::table::copy_settings::SettingsVersion<CopySettings>> =
+            versions.current(copy_id)?;
+        match current {
+            Some(v) if v.settings != c.spec.settings => {
+                if let Err(e) = v.settings.check_change(&c.spec.settings) {
+                    return Err(refuse(setup(e.to_string())));
+                }
+                versions.record(copy_id, &c.spec.settings, now, Some("changed in the config"))?;
+            }
+            Some(_) => {}
+            None => {
+                versions.record(copy_id, &c.spec.settings, now, Some("from the config"))?;
+            }
+        }
+        let mut state = if row.state == StoredState::Paused {
+            CopyState::Paused
+        } else {
+            CopyState::Running
+        };
+        let (t0, ledger, fresh) = match row.t0 {
+            Some(t0) => {
+                let ledger: Ledger = crate::store::table::copy_state::CopyStates::on(tx)
+                    .get(copy_id)?
+                    .and_then(|r| serde_json::from_str(&r.ledger).ok())
+                    .unwrap_or_default();
+                (t0, ledger, false)
+            }
+            None => {
+                let t0 = now + c.offset_ms;
+                copies.start(copy_id, t0)?;
+                crate::store::table::leader_t0::LeaderT0::on(tx).record(copy_id, &t0_positions)?;
+                state = CopyState::Running;
+                (t0, Ledger::default(), true)
+            }
+        };
+        if !foreign.is_empty() && state == CopyState::Running {
+            state = CopyState::Paused;
+            copies.set_state(copy_id, StoredState::Paused)?;
+        }
+        Ok(Persisted {
+            copy_id,
+            leader_id: row.leader_id,
+            ctx: CopyContext {
+                id: name.clone(),
+                settings: c.spec.settings.clone(),
+                state,
+                t0_ms: t0,
+                ledger,
+            },
+            fresh,
+            foreign: foreign.clone(),
+        })
+    });
+    match (result, refused) {
+        (_, Some(e)) => Err(e),
+        (Ok(p), None) => Ok(p),
+        (Err(e), None) => Err(e.into()),
+    }
+}
+
+/// Step 4: the start plan of a new copy (copy-rules §1: ongoing positions, start actions);
+/// `None` for a restart.
+pub(crate) async fn plan_start(c: &Checked, p: &Persisted, opts: &RunOptions) -> Option<Plan> {
+    if !p.fresh {
+        return None;
+    }
+    let leader_positions = c
+        .lsnap
+        .positions
+        .iter()
+        .filter(|lp| !lp.signed_quantity.is_zero())
+        .filter_map(|lp| {
+            Some(engine::LeaderPosition {
+                symbol: c.rules.get(&lp.symbol)?.symbol.clone(),
+                position_side: lp.position_side,
+                qty: lp.signed_quantity,
+                leverage: lp.leverage,
+                margin_mode: lp.margin_mode,
+            })
+        })
+        .collect::<Vec<_>>();
+    let mut market = BTreeMap::new();
+    let symbols: BTreeSet<String> = leader_positions
+        .iter()
+        .map(|lp| lp.symbol.name.clone())
+        .chain(c.fsnap.positions.iter().map(|fp| fp.symbol.clone()))
+        .collect();
+    for sym in symbols {
+        if let Some(r) = c.rules.get(&sym) {
+            if let Ok(m) = follower::market(&c.follower.bin, r).await {
+                market.insert(sym, m);
+            }
+        }
+    }
+    Some(engine::plan_start(&StartInput {
+        copy: p.ctx.clone(),
+        follower: follower::to_follower(&c.fsnap, Default::default()),
+        leader_positions,
+        leader_equity: Some(c.lsnap.equity),
+        market,
+        now_ms: opts.clock.now_ms(),
+        server_offset_ms: c.offset_ms,
+    }))
+}
+
+/// Step 5: the copy's supervisor task; returns its command channel and task.
+pub(crate) fn spawn_supervisor(
+    engine: &RuntimeHandle,
+    c: Checked,
+    p: Persisted,
+    plan: Option<Plan>,
+) -> (mpsc::Sender<Command>, JoinHandle<()>) {
+    let Checked {
+        spec,
+        leader,
+        follower,
+        rules,
+        lsnap,
+        fsnap,
+        leader_stream,
+        follower_stream,
+        ..
+    } = c;
+    let mut runner = CopyRunner::new(RunnerParts {
+        copy_id: p.copy_id,
+        leader_id: p.leader_id,
+        name: spec.name.clone(),
+        ctx: p.ctx,
+        leader,
+        follower,
+        follower_account: spec.follower.name.clone(),
+        store: engine.store.clone(),
+        notifier: engine.notifier.clone(),
+        clock: engine.opts.clock.clone(),
+        rules,
+        opts: engine.opts.engine,
+        registry: engine.registry.clone(),
+    });
+    if !p.foreign.is_empty() {
+        runner.say(
+            NotifyLevel::Error,
+            "paused",
+            follower_events::foreign_message(&p.foreign),
+        );
+    }
+    runner.tracker.reset(&lsnap);
+    runner.cached = Some(fsnap);
+    let (tx, rx) = mpsc::channel(16);
+    runner.say(
+        NotifyLevel::Info,
+        "started",
+        format!(
+            "copy `{}` running: {} → {}",
+            spec.name, spec.leader.name, spec.follower.name
+        ),
+    );
+    let stop = engine.stop_rx.clone();
+    let task = tokio::spawn(async move {
+        if let Some(plan) = plan {
+            runner.execute(plan, None).await;
+        }
+        runner.run(leader_stream, follower_stream, rx, stop).await;
+    });
+    (tx, task)
+}
+
+/// Copies stored as running or paused, with their current settings. A settings row that
+/// cannot be read is an error naming the copy.
+pub(crate) fn stored_to_resume(store: &Store) -> Result<Vec<StoredCopy>, RuntimeError> {
+    let mut out = Vec::new();
+    for row in store.copies().list()? {
+        match row.state {
+            StoredState::Running | StoredState::Paused => {}
+            StoredState::Created | StoredState::Stopped => continue,
+        }
+        let settings: Option<crate::store::table::copy_settings::SettingsVersion<CopySettings>> =
+            store.copy_settings().current(row.id)?;
+        let settings = settings.ok_or_else(|| RuntimeError::Setup {
+            copy: row.name.clone(),
+            message: "no stored settings; recreate the copy with its settings".into(),
+        })?;
+        let leader = store.leaders().get(row.leader_id)?;
+        out.push(StoredCopy {
+            name: row.name,
+            leader_account: leader.and_then(|l| l.account),
+            follower: row.follower,
+            settings: settings.settings,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,758 @@
+//! Integration tests of the facade (`copydesk::api::App`): paper mode on the embedded
+//! simulator over loopback, real SQLite files in temporary data directories, and the real
+//! OS keychain for accounts (skipped with a notice when no keychain answers, except in CI).
+
+use std::time::{Duration, Instant};
+
+use copydesk::api::{
+    self, App, AppOptions, CopyModeDto, CopySettingsDto, CopyStateDto, ErrorCode, EventDto,
+    EventKind, NewAccountRequest, NewCopyRequest, PaperOptions,
+};
+use copydesk::paths::APP_IDENTIFIER;
+use copydesk::secrets::Keychain;
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use serde_json::Value;
+use tokio::sync::broadcast;
+
+use crate::sim::support::Client;
+
+const TOKEN: &str = "api-test-admin-token";
+
+/// A keychain service of this test's own; paper tests never touch it.
+fn keychain(test: &str) -> Keychain {
+    Keychain::with_service(format!(
+        "{APP_IDENTIFIER}.it.api.{test}.{}",
+        std::process::id()
+    ))
+}
+
+fn paper_opts(dir: &std::path::Path, test: &str) -> AppOptions {
+    let mut o = AppOptions::new(dir);
+    o.keychain = keychain(test);
+    o.paper = PaperOptions {
+        start: true,
+        admin_token: Some(TOKEN.into()),
+        demo_speed: 1,
+    };
+    o
+}
+
+/// Fixed-ratio settings: the follower takes `ratio` × the leader's quantity.
+fn ratio(r: &str) -> CopySettingsDto {
+    let mut s = api::settings::to_dto(&copydesk::domain::CopySettings {
+        mode: copydesk::domain::CopyMode::FixedRatio,
+        investment: None,
+        amount_per_order: None,
+        ratio: Some(r.parse().expect("ratio")),
+        copy_ongoing_positions: false,
+        preset: copydesk::domain::Preset::None,
+        start: Default::default(),
+        risk: Default::default(),
+    });
+    s.mode = CopyModeDto::FixedRatio;
+    s
+}
+
+/// A REST client trading as demo leader `style` on the app's embedded simulator.
+async fn demo_leader(app: &App, style: &str) -> Client {
+    let (base, token) = app.paper_admin().await.expect("paper mode runs");
+    let http = reqwest::Client::new();
+    let list: Value = http
+        .get(format!("{base}/admin/v1/demo-leaders"))
+        .header("X-Admin-Token", token.expect("admin token"))
+        .send()
+        .await
+        .expect("admin API answers")
+        .json()
+        .await
+        .expect("demo leaders as JSON");
+    let l = list
+        .as_array()
+        .and_then(|a| a.iter().find(|l| l["style"] == style))
+        .unwrap_or_else(|| panic!("a {style} demo leader: {list}"));
+    Client {
+        base,
+        http,
+        account_id: l["accountId"].as_str().expect("accountId").into(),
+        key: l["apiKey"].as_str().expect("apiKey").into(),
+        secret: l["secretKey"].as_str().expect("secretKey").into(),
+    }
+}
+
+/// Waits for an event matching `pred`, collecting every event seen into `seen`.
+async fn wait_event(
+    rx: &mut broadcast::Receiver<EventDto>,
+    seen: &mut Vec<EventDto>,
+    what: &str,
+    pred: impl Fn(&EventDto) -> bool,
+) -> EventDto {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(e) = seen.iter().find(|e| pred(e)) {
+            return e.clone();
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "{what} should happen within 60 s: {seen:#?}"
+        );
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Ok(e)) => seen.push(e),
+            Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
+            Ok(Err(e)) => panic!("{what}: the event stream ended: {e}"),
+            Err(_) => {}
+        }
+    }
+}
+
+fn is(kind: EventKind, copy: &str) -> impl Fn(&EventDto) -> bool + '_ {
+    move |e| e.kind == kind && e.copy.as_deref() == Some(copy)
+}
+
+/// Polls the app's status until the copy holds `symbol` with `qty` on the follower side.
+async fn wait_position(app: &App, copy: &str, symbol: &str, qty: Decimal) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let s = app.status().await.expect("status reads");
+        let c = s
+            .copies
+            .iter()
+            .find(|c| c.copy.name == copy)
+            .expect("the copy is listed");
+        let got = c
+            .positions
+            .iter()
+            .find(|p| p.symbol == symbol)
+            .map(|p| p.follower_qty.parse::<Decimal>().expect("decimal string"));
+        if got == Some(qty) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "copy {copy} should hold {qty} {symbol} within 60 s, holds {got:?}: {c:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paper_copy_copies_a_demo_leader_and_a_second_copy_does_not_restart_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = App::open(paper_opts(dir.path(), "paper"))
+        .await
+        .expect("the app opens in paper mode");
+    let mut rx = app.events();
+    let mut seen = Vec::new();
+    let paper = app.paper().await;
+    assert!(paper.running, "paper mode runs: {paper:?}");
+    assert_eq!(
+        paper.balance.as_deref(),
+        Some("10000"),
+        "the paper account is funded: {paper:?}"
+    );
+    let leaders = app.leaders().await.expect("leaders list");
+    assert!(
+        leaders.iter().any(|l| l.id == "demo-swing" && l.copyable),
+        "the swing demo leader is listed and copyable: {leaders:#?}"
+    );
+    let accounts = app.accounts().await.expect("accounts list");
+    assert!(
+        accounts.iter().any(|a| a.name == "paper" && a.paper),
+        "the paper account is listed and labelled paper: {accounts:#?}"
+    );
+
+    let first = app
+        .create_copy(NewCopyRequest {
+            name: "first".into(),
+            leader: "demo-swing".into(),
+            follower: "paper".into(),
+            settings: ratio("0.5"),
+        })
+        .await
+        .expect("the first paper copy starts");
+    assert!(
+        first.paper,
+        "a copy onto the paper account is labelled paper"
+    );
+    assert_eq!(first.state, CopyStateDto::Running);
+    wait_event(
+        &mut rx,
+        &mut seen,
+        "the first copy watches",
+        is(EventKind::Watching, "first"),
+    )
+    .await;
+
+    // A second copy joins while the first runs.
+    app.create_copy(NewCopyRequest {
+        name: "second".into(),
+        leader: "demo-high-leverage".into(),
+        follower: "paper".into(),
+        settings: ratio("0.5"),
+    })
+    .await
+    .expect("the second paper copy starts beside the first");
+    wait_event(
+        &mut rx,
+        &mut seen,
+        "the second copy watches",
+        is(EventKind::Watching, "second"),
+    )
+    .await;
+    let mut running = app.running();
+    running.sort();
+    assert_eq!(running, ["first", "second"], "both copies run");
+
+    // The first copy's leader trades on a symbol its strategy never touches.
+    let lead = demo_leader(&app, "swing").await;
+    lead.market("BTCUSDT", "BUY", "0.01")
+        .await
+        .ok("the demo leader opens");
+    wait_event(
+        &mut rx,
+        &mut seen,
+        "the first copy fills",
+        is(EventKind::Fill, "first"),
+    )
+    .await;
+    wait_position(&app, "first", "BTCUSDT", dec!(0.005)).await;
+    let started_first = seen
+        .iter()
+        .filter(|e| is(EventKind::Started, "first")(e))
+        .count();
+    assert_eq!(
+        started_first, 1,
+        "adding the second copy did not restart the first: {seen:#?}"
+    );
+    let status = app.status().await.expect("status");
+    let c = status
+        .copies
+        .iter()
+        .find(|c| c.copy.name == "first")
+        .expect("first listed");
+    assert_eq!(
+        c.positions[0].leader_qty, "0.01",
+        "leader beside follower: {c:#?}"
+    );
+    assert_eq!(c.positions[0].ratio, "0.5", "the ratio k: {c:#?}");
+    assert!(
+        c.fills
+            .iter()
+            .any(|f| f.symbol == "BTCUSDT" && f.delay_ms.is_some()),
+        "the fill is linked to the leader's, with its delay: {c:#?}"
+    );
+    let json = serde_json::to_value(&status).expect("status serialises");
+    assert!(
+        json["copies"][0]["copy"]["t0Ms"].is_number(),
+        "camelCase status: {json}"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_copies_resume_at_open_as_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = App::open(paper_opts(dir.path(), "resume"))
+        .await
+        .expect("the app opens");
+    let mut rx = app.events();
+    let mut seen = Vec::new();
+    for (name, leader) in [("kept", "demo-swing"), ("resting", "demo-scalper")] {
+        app.create_copy(NewCopyRequest {
+            name: name.into(),
+            leader: leader.into(),
+            follower: "paper".into(),
+            settings: ratio("0.5"),
+        })
+        .await
+        .expect("a copy starts");
+        wait_event(
+            &mut rx,
+            &mut seen,
+            "the copy watches",
+            is(EventKind::Watching, name),
+        )
+        .await;
+    }
+    app.pause("resting").await.expect("pause is accepted");
+    wait_event(
+        &mut rx,
+        &mut seen,
+        "the pause",
+        is(EventKind::Paused, "resting"),
+    )
+    .await;
+    let t0 = app.copy("kept").await.expect("copy").t0_ms;
+    assert!(t0.is_some(), "a started copy has t0");
+
+    // Another engine cannot open the same data directory meanwhile.
+    let mut other = paper_opts(dir.path(), "resume-2");
+    other.paper.start = false;
+    let locked = App::open(other)
+        .await
+        .expect_err("the data directory is locked");
+    assert_eq!(locked.code, ErrorCode::Locked, "{locked:?}");
+    app.shutdown().await;
+
+    let app = App::open(paper_opts(dir.path(), "resume"))
+        .await
+        .expect("the app reopens");
+    let mut running = app.running();
+    running.sort();
+    assert_eq!(
+        running,
+        ["kept", "resting"],
+        "both stored copies resumed at open"
+    );
+    let kept = app.copy("kept").await.expect("copy");
+    assert_eq!(kept.t0_ms, t0, "a resume is a restart: t0 does not move");
+    assert_eq!(kept.state, CopyStateDto::Running);
+    assert_eq!(
+        app.copy("resting").await.expect("copy").state,
+        CopyStateDto::Paused,
+        "the paused copy resumes paused"
+    );
+    app.stop("kept", api::StopActionDto::Keep)
+        .await
+        .expect("stop is accepted");
+    let mut rx = app.events();
+    let mut seen = Vec::new();
+    wait_event(
+        &mut rx,
+        &mut seen,
+        "the stop",
+        is(EventKind::Stopped, "kept"),
+    )
+    .await;
+    app.shutdown().await;
+
+    let app = App::open(paper_opts(dir.path(), "resume"))
+        .await
+        .expect("the app reopens");
+    assert_eq!(
+        app.running(),
+        ["resting"],
+        "a stopped copy is not resumed; the paused one is"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_settings_and_accounts_are_refused_with_their_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut opts = paper_opts(dir.path(), "refusals");
+    opts.paper.start = false;
+    let app = App::open(opts).await.expect("the app opens");
+    let mut s = ratio("0.5");
+    s.risk.max_leverage = 0;
+    let e = app.validate_settings(&s).expect_err("leverage 0 refused");
+    assert_eq!(e.field.as_deref(), Some("risk.maxLeverage"), "{e:?}");
+    let mut s = ratio("0.5");
+    s.mode = CopyModeDto::SmartSync;
+    s.ratio = None;
+    s.investment = Some("50".into());
+    let e = app
+        .create_copy(NewCopyRequest {
+            name: "small".into(),
+            leader: "x".into(),
+            follower: "y".into(),
+            settings: s,
+        })
+        .await
+        .expect_err("an investment below 100 is refused");
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert_eq!(e.field.as_deref(), Some("settings.investment"), "{e:?}");
+    let req =
+        |name: &str, exchange: &str, env: api::Environment, endpoint: Option<&str>, key: &str| {
+            NewAccountRequest {
+                name: name.into(),
+                exchange: exchange.into(),
+                environment: env,
+                endpoint: endpoint.map(str::to_owned),
+                api_key: key.into(),
+                api_secret: "s3cr3t-value-0123456789".into(),
+                passphrase: None,
+            }
+        };
+    use api::Environment::{Custom, Mainnet, Paper};
+    for (r, field) in [
+        (
+            req(
+                "bad name",
+                "binance-usdm",
+                Mainnet,
+                None,
+                "k3y-0123456789abcdef",
+            ),
+            "name",
+        ),
+        (
+            req("ok", "okx-swap", Mainnet, None, "k3y-0123456789abcdef"),
+            "exchange",
+        ),
+        (
+            req("ok", "binance-usdm", Custom, None, "k3y-0123456789abcdef"),
+            "endpoint",
+        ),
+        (
+            req("ok", "binance-usdm", Paper, None, "k3y-0123456789abcdef"),
+            "environment",
+        ),
+        (
+            req("ok", "binance-usdm", Mainnet, None, "has space"),
+            "apiKey",
+        ),
+    ] {
+        let e = app.add_account(r).await.expect_err("refused");
+        assert_eq!(e.field.as_deref(), Some(field), "{e:?}");
+        assert!(
+            !e.message.contains("s3cr3t"),
+            "no secret in the message: {e:?}"
+        );
+    }
+    app.shutdown().await;
+}
+
+/// The keychain under a service of this test's own, or `None` with a notice when no
+/// keychain answers outside CI.
+fn real_keychain(test: &str) -> Option<Keychain> {
+    let kc = keychain(test);
+    match kc.check() {
+        Ok(()) => Some(kc),
+        Err(e) => {
+            assert!(
+                std::env::var("CI").map_or(true, |v| v != "true"),
+                "CI=true but the OS keychain is not reachable ({e})"
+            );
+            eprintln!("NOTICE: keychain test skipped, no OS keychain reachable: {e}");
+            None
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_live_in_the_keychain_and_their_copies_resume() {
+    let Some(kc) = real_keychain("accounts") else {
+        return;
+    };
+    let sim = crate::runtime::support::sim().await;
+    let base = sim.base();
+    let lead = sim.usdt("10000").await;
+    let me = sim.usdt("10000").await;
+    sim.price("BTCUSDT", "50000").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = || {
+        let mut o = AppOptions::new(dir.path());
+        o.keychain = kc.clone();
+        o.paper.start = false;
+        o
+    };
+    let app = App::open(opts()).await.expect("the app opens");
+    let mut replies = Vec::new();
+    for (name, c) in [("lead", &lead), ("me", &me)] {
+        let a = app
+            .add_account(NewAccountRequest {
+                name: name.into(),
+                exchange: "binance-usdm".into(),
+                environment: api::Environment::Custom,
+                endpoint: Some(base.clone()),
+                api_key: c.key.clone(),
+                api_secret: c.secret.clone(),
+                passphrase: None,
+            })
+            .await
+            .expect("the account is added");
+        assert!(!a.paper, "a real account is not paper");
+        replies.push(serde_json::to_string(&a).expect("serialises"));
+    }
+    let list = app.accounts().await.expect("accounts list");
+    let me_row = list.iter().find(|a| a.name == "me").expect("me listed");
+    assert_eq!(me_row.environment, api::Environment::Custom);
+    let hint = me_row.key_hint.clone().expect("a masked hint");
+    assert!(
+        hint.contains('…') && !me.key.contains(&hint),
+        "masked: {hint}"
+    );
+    replies.push(serde_json::to_string(&list).expect("serialises"));
+    let check = app.check_key("me").await.expect("the key check runs");
+    assert!(
+        check
+            .findings
+            .iter()
+            .any(|f| f.check == api::KeyCheckKind::Valid && f.status == api::FindingStatus::Pass),
+        "the simulator accepts the key: {check:#?}"
+    );
+    replies.push(serde_json::to_string(&check).expect("serialises"));
+
+    app.create_copy(NewCopyRequest {
+        name: "real".into(),
+        leader: "lead".into(),
+        follower: "me".into(),
+        settings: ratio("0.5"),
+    })
+    .await
+    .expect("a copy between keychain accounts starts");
+    let mut rx = app.events();
+    let mut seen = Vec::new();
+    wait_event(
+        &mut rx,
+        &mut seen,
+        "the copy watches",
+        is(EventKind::Watching, "real"),
+    )
+    .await;
+    replies.push(serde_json::to_string(&app.status().await.expect("status")).expect("json"));
+    app.shutdown().await;
+
+    // Reopened: the copy resumes with its keys from the keychain and copies on.
+    let app = App::open(opts()).await.expect("the app reopens");
+    assert_eq!(app.running(), ["real"], "the stored copy resumed");
+    let mut rx = app.events();
+    let mut seen = Vec::new();
+    wait_event(
+        &mut rx,
+        &mut seen,
+        "the resumed copy watches",
+        is(EventKind::Watching, "real"),
+    )
+    .await;
+    lead.market("BTCUSDT", "BUY", "0.02")
+        .await
+        .ok("the leader opens");
+    wait_position(&app, "real", "BTCUSDT", dec!(0.01)).await;
+    let removed = app.remove_account("me").await.expect_err("in use");
+    assert_eq!(removed.code, ErrorCode::Conflict, "{removed:?}");
+    replies.push(serde_json::to_string(&app.status().await.expect("status")).expect("json"));
+    app.stop("real", api::StopActionDto::CloseAll)
+        .await
+        .expect("stop");
+    wait_event(
+        &mut rx,
+        &mut seen,
+        "the stop",
+        is(EventKind::Stopped, "real"),
+    )
+    .await;
+    app.shutdown().await;
+
+    let app = App::open(opts()).await.expect("the app reopens");
+    for name in ["lead", "me"] {
+        app.remove_account(name).await.expect("the key is removed");
+    }
+    let list = app.accounts().await.expect("accounts list");
+    assert!(
+        list.iter().all(|a| a.key_hint.is_none()),
+        "no hints after removal: {list:#?}"
+    );
+    assert!(
+        kc.get(&Keychain::entry_name(
+            "me",
+            copydesk::secrets::SecretPart::ApiSecret
+        ))
+        .expect("keychain reads")
+        .is_none(),
+        "the secret left the keychain"
+    );
+    app.shutdown().await;
+    for r in &replies {
+        for secret in [&lead.key, &lead.secret, &me.key, &me.secret] {
+            assert!(
+                !r.contains(secret.as_str()),
+                "no key material in a DTO: {r}"
+            );
+        }
+    }
+}
+
+/// The paper account's signed position amount on `symbol`, from the simulator's admin API.
+async fn paper_amount(app: &App, symbol: &str) -> Decimal {
+    let (base, token) = app.paper_admin().await.expect("paper mode runs");
+    let token = token.expect("admin token");
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let req = http
+            .get(format!("{base}{path}"))
+            .header("X-Admin-Token", token.clone());
+        async move {
+            req.send()
+                .await
+                .expect("admin API answers")
+                .json::<Value>()
+                .await
+                .expect("JSON")
+        }
+    };
+    let list = get("/admin/v1/accounts".into()).await;
+    let id = list
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["label"] == "paper"))
+        .and_then(|a| a["accountId"].as_str())
+        .unwrap_or_else(|| panic!("the paper account is on the simulator: {list}"))
+        .to_owned();
+    let v = get(format!("/admin/v1/accounts/{id}")).await;
+    v["positions"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["symbol"] == symbol))
+        .map_or(Decimal::ZERO, |p| {
+            crate::sim::support::dec(&p["positionAmt"])
+        })
+}
+
+/// Polls until `check` holds (hang guard 60 s).
+async fn until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match check().await {
+            Ok(()) => return,
+            Err(e) => assert!(
+                Instant::now() < deadline,
+                "{what} should hold within 60 s: {e}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_position_is_closed_and_another_unlinked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = App::open(paper_opts(dir.path(), "release"))
+        .await
+        .expect("the app opens");
+    let mut rx = app.events();
+    let mut seen = Vec::new();
+    app.create_copy(NewCopyRequest {
+        name: "one".into(),
+        leader: "demo-swing".into(),
+        follower: "paper".into(),
+        settings: ratio("0.5"),
+    })
+    .await
+    .expect("the copy starts");
+    wait_event(
+        &mut rx,
+        &mut seen,
+        "the copy watches",
+        is(EventKind::Watching, "one"),
+    )
+    .await;
+    let lead = demo_leader(&app, "swing").await;
+    lead.market("BTCUSDT", "BUY", "0.01")
+        .await
+        .ok("leader opens BTC");
+    lead.market("BNBUSDT", "BUY", "1")
+        .await
+        .ok("leader opens BNB");
+    wait_position(&app, "one", "BTCUSDT", dec!(0.005)).await;
+    wait_position(&app, "one", "BNBUSDT", dec!(0.5)).await;
+
+    let e = app
+        .close_position("one", "BTCUSDT", "sideways")
+        .await
+        .expect_err("a bad side is refused");
+    assert_eq!(e.field.as_deref(), Some("side"), "{e:?}");
+    app.close_position("one", "BTCUSDT", "long")
+        .await
+        .expect("close is accepted");
+    app.unlink_position("one", "BNBUSDT", "long")
+        .await
+        .expect("unlink is accepted");
+    until("BTC closed and BNB unlinked", || async {
+        let s = app.status().await.map_err(|e| e.message)?;
+        let held: Vec<String> = s.copies[0]
+            .positions
+            .iter()
+            .map(|p| p.symbol.clone())
+            .collect();
+        let btc = paper_amount(&app, "BTCUSDT").await;
+        (held.is_empty() && btc.is_zero())
+            .then_some(())
+            .ok_or(format!("copy holds {held:?}, paper BTC {btc}"))
+    })
+    .await;
+    assert_eq!(
+        paper_amount(&app, "BNBUSDT").await,
+        dec!(0.5),
+        "the unlinked position stays open as the user's own"
+    );
+    // The leader adds to both; then opens LINK, which the copy copies: by then (signals
+    // are handled in event order) the adds have been declined.
+    lead.market("BTCUSDT", "BUY", "0.01")
+        .await
+        .ok("leader adds BTC");
+    lead.market("BNBUSDT", "BUY", "1")
+        .await
+        .ok("leader adds BNB");
+    lead.market("LINKUSDT", "BUY", "20")
+        .await
+        .ok("leader opens LINK");
+    wait_position(&app, "one", "LINKUSDT", dec!(10)).await;
+    assert!(
+        paper_amount(&app, "BTCUSDT").await.is_zero(),
+        "after a close, the leader's changes are declined until it is flat"
+    );
+    assert_eq!(
+        paper_amount(&app, "BNBUSDT").await,
+        dec!(0.5),
+        "an unlinked position is not managed any more"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sizing_preview_runs_the_leaders_recent_opens_through_sizing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = App::open(paper_opts(dir.path(), "preview"))
+        .await
+        .expect("the app opens");
+    let preview = |r: &str| {
+        app.preview(api::PreviewRequest {
+            leader: "demo-swing".into(),
+            follower: "paper".into(),
+            settings: ratio(r),
+        })
+    };
+    let half = preview("0.5").await.expect("the preview runs");
+    let open = half
+        .last_open
+        .clone()
+        .expect("the demo leader has recent opens");
+    assert!(
+        half.considered_opens > 0 && half.considered_opens <= 100,
+        "up to 100 opens are sized: {half:#?}"
+    );
+    let leader_qty: Decimal = open.qty.parse().expect("decimal");
+    let mine: Decimal = half
+        .follower_qty
+        .as_deref()
+        .expect("half of a demo open is tradable")
+        .parse()
+        .expect("decimal");
+    assert!(
+        mine > Decimal::ZERO && mine <= leader_qty * dec!(0.5),
+        "the follower's quantity is half the leader's, rounded down: {half:#?}"
+    );
+    assert!(
+        half.sentence.contains("would be") && half.sentence.contains(&open.qty),
+        "the sentence names both quantities: {}",
+        half.sentence
+    );
+    assert_eq!(
+        half.follower_open_positions,
+        Some(0),
+        "a fresh paper account is flat"
+    );
+    let tiny = preview("0.00001").await.expect("the preview runs");
+    assert_eq!(
+        tiny.skipped_below_min, tiny.considered_opens,
+        "every open is below the minimum at a ratio of 0.00001: {tiny:#?}"
+    );
+    assert!(tiny.follower_qty.is_none(), "{tiny:#?}");
+    assert!(tiny.sentence.contains("skipped"), "{}", tiny.sentence);
+    app.shutdown().await;
+}

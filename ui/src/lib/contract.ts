@@ -177,6 +177,9 @@ export type PreviewDto = {
   sentence: string;
   consideredOpens: number;
   skippedBelowMin: number;
+  /** The follower's open positions and orders now (what a clean slate would close). */
+  followerOpenPositions: number | null;
+  followerOpenOrders: number | null;
 };
 
 export type NewCopyRequest = { name: string; leader: string; follower: string; settings: CopySettingsDto };

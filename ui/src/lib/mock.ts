@@ -80,6 +80,8 @@ export type MockOptions = {
   copies?: CopyStatusDto[];
   paperBalance?: string;
   mode?: "paper" | "live";
+  /** What the follower holds now, as the preview reports it. */
+  followerOpen?: { positions: number; orders: number };
   /** Whether the paper simulator runs at start (default yes). */
   paperRunning?: boolean;
 };
@@ -263,6 +265,8 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
           } BTC for you.`,
           consideredOpens: 100,
           skippedBelowMin: compare(inv, "500") === -1 ? 7 : 0,
+          followerOpenPositions: opts.followerOpen?.positions ?? 0,
+          followerOpenOrders: opts.followerOpen?.orders ?? 0,
         };
       }),
     createCopy: (req) =>

@@ -138,10 +138,25 @@ describe("ModeStep", () => {
     expect(wiz.mode).toBe("fixed-amount");
     expect(screen.getByLabelText("Amount per order")).toBeTruthy();
     const said = screen.getByRole("list", { name: "What starting will do" }).textContent ?? "";
-    expect(said).toContain("Clean slate: closes every open position");
+    expect(said).toMatch(/Clean slate: closes .* and cancels/);
     expect(said).toContain("Reset figures");
     expect(said).toContain("Single-asset mode");
     expect(wiz.risk.closeIndependentTrades).toBe(true);
+  });
+});
+
+describe("ModeStep start actions", () => {
+  it("say what a clean slate does to this account now, from the preview's counts", async () => {
+    const s = await setup(createMockBackend({ followerOpen: { positions: 2, orders: 3 } }));
+    s.wiz.follower = "paper";
+    await s.store.checkKey("paper");
+    s.wiz.leaderId = "demo-steady";
+    s.wiz.step = 2;
+    render(ModeStep, { wiz: s.wiz });
+    await fireEvent.click(screen.getByLabelText(/^Clean slate: close this account/));
+    await screen.findByText(/0 of the leader's last 100 opens/);
+    const said = screen.getByRole("list", { name: "What starting will do" }).textContent ?? "";
+    expect(said).toContain("Clean slate: closes your 2 open positions and cancels 3 open orders on this account");
   });
 });
 

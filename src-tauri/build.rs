@@ -1,7 +1,8 @@
 //! Declares the app's own commands so capabilities can grant them one by one.
 
-/// Every command in `src/commands.rs`; a command missing here cannot be called.
-const COMMANDS: &[&str] = &["app_info"];
+/// Every command of the app (`src/commands.rs`, `src/autostart.rs`); a command missing
+/// here cannot be called.
+const COMMANDS: &[&str] = &["app_info", "autostart_enabled", "autostart_set"];
 
 fn main() {
     tauri_build::try_build(

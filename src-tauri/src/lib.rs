@@ -1,8 +1,11 @@
-//! CopyDesk desktop shell: builds the Tauri app, wires the tray, the notification plugin
-//! and the commands. Logic lives in the `copydesk` core; commands are one-line calls into
+//! CopyDesk desktop shell: builds the Tauri app, wires the tray, the plugins (one instance
+//! per data directory, notifications, start at login) and the commands. Logic lives in the `copydesk` core; commands are one-line calls into
 //! its `api` facade (see [`commands`]).
 
+mod autostart;
 mod commands;
+pub mod engine;
+pub mod instance;
 mod tray;
 
 use tauri::Manager;
@@ -19,9 +22,13 @@ pub fn builder<R: tauri::Runtime>(
     base: tauri::Builder<R>,
     data_dir: std::path::PathBuf,
 ) -> tauri::Builder<R> {
-    base.plugin(tauri_plugin_notification::init())
+    autostart::register(base.plugin(tauri_plugin_notification::init()))
         .manage(AppState { data_dir })
-        .invoke_handler(tauri::generate_handler![commands::app_info])
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            autostart::autostart_enabled,
+            autostart::autostart_set
+        ])
 }
 
 /// Starts the desktop app and blocks until it quits.
@@ -30,11 +37,24 @@ pub fn run() {
     let _log_guard = copydesk::logging::init(&data_dir)
         .map_err(|e| eprintln!("cannot open the log file in {}: {e}", data_dir.display()))
         .ok();
-    let result = builder(tauri::Builder::default(), data_dir)
-        .setup(|app| {
+    let minimized = instance::wants_minimized(&std::env::args().collect::<Vec<_>>());
+    // The single-instance plugin goes first: a second launch exits before anything else
+    // (the engine lock included) is set up.
+    let base = tauri::Builder::default().plugin(instance::plugin(&data_dir));
+    let engine_dir = data_dir.clone();
+    let result = builder(base, data_dir)
+        .setup(move |app| {
+            let slot = engine::open(&engine_dir)?;
+            if let Some(message) = slot.read_only_message() {
+                tracing::warn!("{message}");
+                if let Some(window) = app.get_webview_window("main") {
+                    window.set_title("CopyDesk (read-only: another engine is running)")?;
+                }
+            }
+            app.manage(slot);
             tray::install(app.handle())?;
-            if let Some(window) = app.get_webview_window("main") {
-                window.show()?;
+            if !minimized {
+                instance::show_main_window(app.handle());
             }
             Ok(())
         })

@@ -49,13 +49,15 @@ stop_app() { # SIGTERM, then wait until the process is gone
   wait "$1" 2>/dev/null
   return 0
 }
-cleanup() {
+# Stops whatever a check started, so a failed check does not spill into the next one.
+stop_all() {
   local p
   for p in "${started[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${started[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$scratch"
+  started=()
+  rm -rf "$COPYDESK_DATA_DIR"
 }
-trap cleanup EXIT
+trap 'stop_all; rm -rf "$scratch"' EXIT
 
 launched_twice_one_window_one_engine() {
   start_app first
@@ -113,6 +115,8 @@ PY
 }
 
 check "launched twice: one window, one engine" launched_twice_one_window_one_engine
+stop_all
 check "--minimized starts in the tray; launching again shows the window" minimised_start_then_launch_brings_it_forward
+stop_all
 check "another engine holds the data directory: read-only window, no failure" read_only_while_another_engine_runs
 check_summary "instance"

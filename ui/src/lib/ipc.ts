@@ -26,3 +26,15 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 export const tauriBackend: Backend = {
   appInfo: () => call<AppInfo>("app_info"),
 };
+
+/** Start at login (the Settings toggle, `StartAtLogin.svelte`). */
+export interface AutostartBackend {
+  autostartEnabled(): Promise<boolean>;
+  /** Turns it on or off; resolves to the new state. */
+  setAutostart(enabled: boolean): Promise<boolean>;
+}
+
+export const tauriAutostart: AutostartBackend = {
+  autostartEnabled: () => call<boolean>("autostart_enabled"),
+  setAutostart: (enabled) => call<boolean>("autostart_set", { enabled }),
+};

@@ -1,6 +1,7 @@
 //! CopyDesk desktop shell: builds the Tauri app, wires the tray, the plugins (one instance
-//! per data directory, notifications, start at login) and the commands. Logic lives in the `copydesk` core; commands are one-line calls into
-//! its `api` facade (see [`commands`]).
+//! per data directory, notifications, start at login) and the commands. Logic lives in
+//! the `copydesk` core; commands are one-line calls into its `api` facade (see
+//! [`commands`]).
 
 mod autostart;
 mod commands;

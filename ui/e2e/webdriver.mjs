@@ -128,8 +128,19 @@ export class Session {
     return this.cmd("GET", "/screenshot");
   }
 
-  end() {
-    return request(this.base, "DELETE", `/session/${this.id}`);
+  /** Ends the session, then waits until the app process is gone (a leftover instance
+   * would swallow the next launch: it takes the next session's window). */
+  async end(timeoutMs = 20000) {
+    await request(this.base, "DELETE", `/session/${this.id}`);
+    const app = process.env.COPYDESK_APP_BIN;
+    if (!app) return;
+    const deadline = Date.now() + timeoutMs;
+    let left = await appPids(app);
+    while (left.length > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = await appPids(app);
+    }
+    if (left.length > 0) throw new Error(`the app outlived its session: pids ${left.join(", ")}`);
   }
 
   async #retry(what, timeoutMs, fn) {
@@ -188,6 +199,18 @@ const FIND_BY_ROLE = function (role, pattern) {
   const all = Array.from(document.querySelectorAll(selectors[role] || `[role=${role}]`));
   return all.find((el) => el.getClientRects().length > 0 && match(name(el))) || null;
 }.toString();
+
+/** Pids of running processes whose executable is `exe` (Linux /proc). */
+export async function appPids(exe) {
+  const { readdir, readlink } = await import("node:fs/promises");
+  const pids = [];
+  for (const name of await readdir("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const target = await readlink(`/proc/${name}/exe`).catch(() => null);
+    if (target === exe) pids.push(Number(name));
+  }
+  return pids;
+}
 
 async function request(base, method, path, body) {
   const res = await fetch(base + path, {

@@ -34,6 +34,26 @@ describe("App", () => {
     expect(screen.getByText(/Close it, then open CopyDesk again/)).toBeTruthy();
   });
 
+  it("while another engine holds the data directory, shows its status read-only under a banner", async () => {
+    const message =
+      "Another CopyDesk engine (copydesk run, pid 4242) is using this data directory: showing read-only status.";
+    const b = createMockBackend({ engine: { mode: "readOnly", message } });
+    render(App, { backend: b });
+    expect((await screen.findByTestId("read-only-banner")).textContent).toBe(message);
+    expect(await screen.findByRole("heading", { level: 1, name: "Copies" })).toBeTruthy();
+    await waitFor(() => expect(b.calls.some((c) => c.method === "status")).toBe(true));
+    // Nothing but the status is read: the engine is someone else's.
+    expect(b.calls.some((c) => c.method === "accounts" || c.method === "leaders")).toBe(false);
+  });
+
+  it("shows a could-not-start screen with the engine's message when it failed to open", async () => {
+    const b = createMockBackend({ engine: { mode: "failed", message: "cannot open the database: disk I/O error" } });
+    render(App, { backend: b });
+    expect(await screen.findByRole("heading", { name: "CopyDesk could not start" })).toBeTruthy();
+    expect(screen.getByRole("alert").textContent).toBe("cannot open the database: disk I/O error");
+    expect(b.calls.some((c) => c.method === "appInfo")).toBe(false);
+  });
+
   it("the sidebar reaches every section", async () => {
     render(App, { backend: createMockBackend() });
     await screen.findByText("No copies yet");

@@ -64,6 +64,9 @@ describe("tauriBackend", () => {
     await b.panic();
     await b.status();
     await b.exportData();
+    await b.engineState();
+    await b.autostartEnabled();
+    await b.setAutostart(true);
     expect(calls.map(([c]) => c)).toEqual([
       "app_info",
       "accounts_list",
@@ -84,7 +87,11 @@ describe("tauriBackend", () => {
       "panic",
       "status",
       "export",
+      "engine_state",
+      "autostart_enabled",
+      "autostart_set",
     ]);
+    expect(calls[21][1]).toEqual({ enabled: true });
     expect(calls[2][1]).toEqual({ req: expect.objectContaining({ name: "main", apiSecret: "s" }) });
     expect(calls[8][1]).toEqual({ id: "demo-1" });
     expect(calls[9][1]).toEqual({ settings });

@@ -23,6 +23,11 @@ import type {
   StopActionDto,
 } from "./types";
 
+/** The shell's engine slot: `running` (this window runs the engine), `readOnly` (another
+ * engine, e.g. `copydesk run`, holds the data directory: `message` names it) or `failed`
+ * (the engine could not start: `message` says why). */
+export type EngineState = { mode: "running" | "readOnly" | "failed"; message: string | null };
+
 /** Every facade command the UI uses, one method each (FACADE.md, "Tauri commands"). */
 export interface Backend {
   appInfo(): Promise<AppInfo>;
@@ -45,6 +50,13 @@ export interface Backend {
   panic(): Promise<void>;
   status(): Promise<StatusDto>;
   exportData(): Promise<ExportDto>;
+  /** Whether this window runs the engine, shows another engine's status read-only, or
+   * could not start it (`engine_state`, the shell's own command). */
+  engineState(): Promise<EngineState>;
+  /** Whether CopyDesk starts at login (the Settings toggle, `StartAtLogin.svelte`). */
+  autostartEnabled(): Promise<boolean>;
+  /** Turns start at login on or off; resolves to the new state. */
+  setAutostart(enabled: boolean): Promise<boolean>;
   /** Calls `handler` for each engine event; resolves to a function that stops listening. */
   onEvent(handler: (event: EventDto) => void): Promise<() => void>;
 }
@@ -116,6 +128,12 @@ export function tauriBackend(inv: Invoke = invoke, lis: Listen = listen): Backen
     panic: () => call("panic"),
     status: () => call("status"),
     exportData: () => call("export"),
+    engineState: () => call("engine_state"),
+    autostartEnabled: () => call("autostart_enabled"),
+    setAutostart: (enabled) => call("autostart_set", { enabled }),
     onEvent: (handler) => lis(EVENT_NAME, (e) => handler(e.payload as EventDto)),
   };
 }
+
+/** The part of `Backend` the start-at-login toggle needs. */
+export type AutostartBackend = Pick<Backend, "autostartEnabled" | "setAutostart">;

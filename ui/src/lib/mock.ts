@@ -1,7 +1,7 @@
 // An in-memory `Backend` for component tests (and `vite dev` in a browser): paper mode with
 // a funded paper account and three demo leaders. Its validation follows the core's rules
 // closely enough to exercise the UI's error paths; the core remains the authority.
-import type { Backend } from "./ipc";
+import type { Backend, EngineState } from "./ipc";
 import type {
   AccountDto,
   ApiError,
@@ -84,6 +84,10 @@ export type MockOptions = {
   followerOpen?: { positions: number; orders: number };
   /** Whether the paper simulator runs at start (default yes). */
   paperRunning?: boolean;
+  /** The shell's engine slot (default: running). */
+  engine?: EngineState;
+  /** Whether start at login is on at start (default off). */
+  autostart?: boolean;
 };
 
 /** A mock backend plus handles a test uses to see what was called and to push events. */
@@ -120,6 +124,8 @@ export function passingKeyCheck(account: string, balance = "10000"): KeyCheckDto
 
 export function createMockBackend(opts: MockOptions = {}): MockBackend {
   const balance = opts.paperBalance ?? "10000";
+  const engine: EngineState = opts.engine ?? { mode: "running", message: null };
+  let autostart = opts.autostart ?? false;
   const paper: PaperDto = { running: opts.paperRunning ?? true, endpoint: "http://127.0.0.1:40000", account: PAPER_ACCOUNT, balance };
   const accounts: AccountDto[] = [
     {
@@ -302,6 +308,9 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     panic: () => track("panic", [], () => copies.forEach((c) => (c.copy.state = "stopped"))),
     status: () => track("status", [], status),
     exportData: () => track("exportData", [], () => ({ dir: "/tmp/export", files: [], copies: copies.length, fills: 0, figures: 0 })),
+    engineState: () => track("engineState", [], () => structuredClone(engine)),
+    autostartEnabled: () => track("autostartEnabled", [], () => autostart),
+    setAutostart: (enabled) => track("setAutostart", [enabled], () => (autostart = enabled)),
     onEvent: async (handler) => {
       listeners.add(handler);
       return () => listeners.delete(handler);

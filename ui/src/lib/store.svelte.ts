@@ -2,7 +2,7 @@
 // (on start and after each action) and by the `copydesk://event` stream (which triggers a
 // status refresh: no polling loop). Components read it and call its actions; none fetches
 // on its own.
-import type { Backend } from "./ipc";
+import type { Backend, EngineState } from "./ipc";
 import { toApiError } from "./ipc";
 import type {
   AccountDto,
@@ -31,6 +31,8 @@ export class AppStore {
   info = $state<AppInfo | null>(null);
   /** Why the app could not start (e.g. another engine holds the data directory). */
   startError = $state<ApiError | null>(null);
+  /** The shell's engine slot: read-only while another engine holds the data directory. */
+  engine = $state<EngineState | null>(null);
   accounts = $state<AccountDto[]>([]);
   leaders = $state<LeaderDto[] | null>(null);
   leadersError = $state<ApiError | null>(null);
@@ -61,9 +63,19 @@ export class AppStore {
       this.startError = toApiError(e);
     }
     try {
+      this.engine = await this.backend.engineState();
+      if (this.engine.mode === "failed") {
+        this.startError = { code: "internal", message: this.engine.message ?? "The engine did not start.", field: null };
+        return;
+      }
       this.info = await this.backend.appInfo();
     } catch (e) {
       this.startError = toApiError(e);
+      return;
+    }
+    // Read-only: only the status can be read (from the other engine's stored data).
+    if (this.readOnly) {
+      await this.refreshStatus();
       return;
     }
     await Promise.all([this.refreshAccounts(), this.refreshLeaders(), this.refreshStatus()]);
@@ -233,6 +245,16 @@ export class AppStore {
     } catch (e) {
       this.actionError = toApiError(e);
     }
+  }
+
+  /** Another engine holds the data directory: this window only shows its status. */
+  get readOnly(): boolean {
+    return this.engine?.mode === "readOnly";
+  }
+
+  /** Some copy has started (has a t0): start at login starts to matter. */
+  get anyCopyStarted(): boolean {
+    return (this.status?.copies ?? []).some((c) => c.copy.t0Ms !== null);
   }
 
   /** The copies that have not stopped. */

@@ -1,6 +1,6 @@
 // The sections, each on the mock backend through the one store.
 import { fireEvent, render, screen } from "@testing-library/svelte";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createMockBackend } from "../lib/mock";
 import { defaultSettings } from "../lib/settings";
 import { AppStore } from "../lib/store.svelte";
@@ -88,6 +88,23 @@ describe("SettingsView", () => {
     render(SettingsView, { store });
     expect(screen.getByText("/home/user/.local/share/copydesk")).toBeTruthy();
     expect(screen.getByText("running at http://127.0.0.1:40000")).toBeTruthy();
+  });
+
+  it("offers start at login only once a copy has started, and turns it on", async () => {
+    const { b, store } = await started();
+    const { unmount } = render(SettingsView, { store });
+    expect(screen.queryByTestId("start-at-login")).toBeNull();
+    expect(b.calls.some((c) => c.method === "autostartEnabled")).toBe(false);
+    unmount();
+    await b.createCopy({ name: "steady", leader: "demo-steady", follower: "paper", settings: defaultSettings() });
+    await store.refreshStatus();
+    render(SettingsView, { store });
+    const box = (await screen.findByTestId("start-at-login")) as HTMLInputElement;
+    await vi.waitFor(() => expect(box.disabled).toBe(false));
+    expect(box.checked).toBe(false);
+    await fireEvent.click(box);
+    await vi.waitFor(() => expect(box.checked).toBe(true));
+    expect(b.calls.some((c) => c.method === "setAutostart" && c.args[0] === true)).toBe(true);
   });
 
   it("opens paper mode beside live accounts", async () => {

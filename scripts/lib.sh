@@ -10,8 +10,9 @@ export PATH="$TOOLS_DIR/bin:$HOME/.cargo/bin:$PATH"
 RUN_PACKAGES=(build-essential pkg-config curl file libssl-dev libdbus-1-dev
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev)
 # What the test command needs on top: a virtual display, the WebDriver for WebKitGTK,
-# a Secret Service, a D-Bus session, Python for third-party client checks.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver gnome-keyring dbus dbus-x11 libsecret-1-0
+# a Secret Service, a D-Bus session, Python for third-party client checks, xwininfo
+# (x11-utils) to count the app's windows.
+TEST_PACKAGES=(xvfb xauth x11-utils webkit2gtk-driver gnome-keyring dbus dbus-x11 libsecret-1-0
   python3 python3-venv)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -64,10 +65,46 @@ ensure_node_modules() {
   fi
 }
 
-# Builds the app with the UI embedded (not a dev build that would load the dev server).
-build_app() {
-  (cd "$ROOT/ui" && npm run --silent build >/dev/null)
-  (cd "$ROOT" && "$ROOT/ui/node_modules/.bin/tauri" build --debug --no-bundle --ci "$@")
+# Builds the desktop package: the app with its UI embedded (not a dev build that would
+# load the dev server) and the `copydesk` CLI, bundled as a .deb (`--bundles deb` only:
+# the AppImage bundler downloads tools and fails offline). $1 is the Cargo profile:
+# `debug` (the test command's build, also what `make run` starts) or `dist` (the tuned
+# release profile of `make package`). Prints nothing on success but the tools' output;
+# the .deb is found with `package_deb`.
+build_package() {
+  local profile="${1:-debug}" target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
+  local cargo_args=() tauri_args=(--debug)
+  if [ "$profile" != debug ]; then
+    cargo_args=(--profile "$profile")
+    tauri_args=(-- --profile "$profile")
+  fi
+  (cd "$ROOT/ui" && npm run --silent build >/dev/null) || return 1
+  (cd "$ROOT" && cargo build --quiet --bin copydesk "${cargo_args[@]}") || return 1
+  # tauri.conf.json installs this copy as /usr/bin/copydesk.
+  mkdir -p "$ROOT/target/package-cli"
+  cp "$target_dir/$profile/copydesk" "$ROOT/target/package-cli/copydesk" || return 1
+  rm -f "$target_dir/$profile/bundle/deb/"*.deb
+  (cd "$ROOT" && "$ROOT/ui/node_modules/.bin/tauri" build --bundles deb --ci "${tauri_args[@]}")
+}
+
+# The .deb that `build_package PROFILE` made.
+package_deb() {
+  local profile="${1:-debug}" target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
+  ls "$target_dir/$profile/bundle/deb/"*.deb 2>/dev/null | head -n1
+}
+
+# The workspace's version: the one version source (tauri.conf.json does not repeat it).
+workspace_version() {
+  sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml"
+}
+
+# Pids of running processes whose executable is $1.
+pids_of_exe() {
+  local p
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/exe" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"
+  done
+  return 0
 }
 
 # Step timing: `step NAME cmd...` runs the command and appends how long it took to
@@ -111,3 +148,24 @@ print_counts() {
   [ -f "$TEST_COUNTS_FILE" ] || return 0
   awk '{p+=$1; f+=$2} END {printf "tests: %d passed, %d failed\n", p, f}' "$TEST_COUNTS_FILE"
 }
+
+# Plain shell checks: `check NAME cmd...` runs the command and prints `ok`/`not ok`;
+# `check_summary LABEL` prints `LABEL: N passed, N failed`, adds the counts to
+# $TEST_COUNTS_FILE and fails if any check failed.
+CHECKS_PASSED=0
+CHECKS_FAILED=0
+check() {
+  local name="$1"; shift
+  if "$@"; then
+    CHECKS_PASSED=$((CHECKS_PASSED + 1)); echo "ok - $name"
+  else
+    CHECKS_FAILED=$((CHECKS_FAILED + 1)); echo "not ok - $name"
+  fi
+}
+check_summary() {
+  echo "$1: $CHECKS_PASSED passed, $CHECKS_FAILED failed"
+  [ -n "${TEST_COUNTS_FILE:-}" ] && echo "$CHECKS_PASSED $CHECKS_FAILED" >> "$TEST_COUNTS_FILE"
+  [ "$CHECKS_FAILED" -eq 0 ]
+}
+# Fails with a message on stderr (for use inside `check`).
+fail() { echo "    $*" >&2; return 1; }

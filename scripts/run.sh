@@ -15,6 +15,6 @@ ensure_packages run
 ensure_toolchains
 ensure_node_modules
 say "building CopyDesk (first build takes a few minutes)"
-build_app || die "the app did not build"
+build_package debug || die "the app did not build"
 say "starting CopyDesk (paper mode)"
 exec "${CARGO_TARGET_DIR:-$ROOT/target}/debug/copydesk-app"

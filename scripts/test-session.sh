@@ -37,4 +37,4 @@ step "cargo test" cargo_tests
 if [ -x tests/external/run.sh ]; then
   step "third-party clients against the simulator" tests/external/run.sh
 fi
-step "end-to-end (app window under Xvfb via WebDriver)" bash scripts/e2e.sh
+step "package and end-to-end (debug .deb unpacked and checked, app window under Xvfb via WebDriver)" bash scripts/e2e.sh

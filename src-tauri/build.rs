@@ -1,8 +1,10 @@
 //! Declares the app's own commands so capabilities can grant them one by one.
 
-/// Every command in `src/commands.rs`; a command missing here cannot be called.
+/// Every command of the app (`src/commands.rs`, `src/autostart.rs`); a command missing
+/// here cannot be called.
 const COMMANDS: &[&str] = &[
     "app_info",
+    "engine_state",
     "accounts_list",
     "account_add",
     "account_remove",
@@ -23,6 +25,8 @@ const COMMANDS: &[&str] = &[
     "position_unlink",
     "status",
     "export",
+    "autostart_enabled",
+    "autostart_set",
 ];
 
 fn main() {

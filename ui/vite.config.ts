@@ -11,5 +11,8 @@ export default defineConfig({
   test: {
     environment: "jsdom",
     include: ["src/**/*.test.ts"],
+    setupFiles: ["src/test-setup.ts"],
+    // The machine is shared: a whole-wizard walk takes a few seconds when it is busy.
+    testTimeout: 30000,
   },
 });

@@ -1,164 +1,179 @@
-//! Tauri commands: each is one line that calls the core's `api::App` (managed state) inside
+//! Tauri commands: each is one line that calls the core's `api::App` (through the managed
+//! [`Engine`], which is read-only while another engine holds the data directory) inside
 //! a tracing span. No logic lives here. Names are snake_case; arguments arrive camelCase.
 
 use copydesk::api::{
-    AccountDto, ApiError, App, AppInfo, CopyDto, CopySettingsDto, ExportDto, KeyCheckDto,
+    AccountDto, ApiError, AppInfo, CopyDto, CopySettingsDto, ExportDto, KeyCheckDto,
     LeaderDetailDto, LeaderDto, ModifyRequest, NewAccountRequest, NewCopyRequest, PaperDto,
     PreviewDto, PreviewRequest, StatusDto, StopActionDto,
 };
 use tauri::State;
 
+use crate::engine::{Engine, EngineStateDto};
+
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn app_info(app: State<'_, App>) -> Result<AppInfo, ApiError> {
-    Ok(app.info().await)
+pub async fn app_info(engine: State<'_, Engine>) -> Result<AppInfo, ApiError> {
+    Ok(engine.info().await)
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn accounts_list(app: State<'_, App>) -> Result<Vec<AccountDto>, ApiError> {
-    app.accounts().await
+pub fn engine_state(engine: State<'_, Engine>) -> EngineStateDto {
+    engine.state()
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn accounts_list(engine: State<'_, Engine>) -> Result<Vec<AccountDto>, ApiError> {
+    engine.app()?.accounts().await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub async fn account_add(
-    app: State<'_, App>,
+    engine: State<'_, Engine>,
     req: NewAccountRequest,
 ) -> Result<AccountDto, ApiError> {
-    app.add_account(req).await
+    engine.app()?.add_account(req).await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn account_remove(app: State<'_, App>, name: String) -> Result<(), ApiError> {
-    app.remove_account(&name).await
+pub async fn account_remove(engine: State<'_, Engine>, name: String) -> Result<(), ApiError> {
+    engine.app()?.remove_account(&name).await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn key_check(app: State<'_, App>, name: String) -> Result<KeyCheckDto, ApiError> {
-    app.check_key(&name).await
+pub async fn key_check(engine: State<'_, Engine>, name: String) -> Result<KeyCheckDto, ApiError> {
+    engine.app()?.check_key(&name).await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn paper_status(app: State<'_, App>) -> Result<PaperDto, ApiError> {
-    Ok(app.paper().await)
+pub async fn paper_status(engine: State<'_, Engine>) -> Result<PaperDto, ApiError> {
+    Ok(engine.app()?.paper().await)
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn paper_start(app: State<'_, App>) -> Result<PaperDto, ApiError> {
-    app.start_paper().await
+pub async fn paper_start(engine: State<'_, Engine>) -> Result<PaperDto, ApiError> {
+    engine.app()?.start_paper().await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn leaders_list(app: State<'_, App>) -> Result<Vec<LeaderDto>, ApiError> {
-    app.leaders().await
+pub async fn leaders_list(engine: State<'_, Engine>) -> Result<Vec<LeaderDto>, ApiError> {
+    engine.app()?.leaders().await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn leader_detail(app: State<'_, App>, id: String) -> Result<LeaderDetailDto, ApiError> {
-    app.leader(&id).await
+pub async fn leader_detail(
+    engine: State<'_, Engine>,
+    id: String,
+) -> Result<LeaderDetailDto, ApiError> {
+    engine.app()?.leader(&id).await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub async fn settings_validate(
-    app: State<'_, App>,
+    engine: State<'_, Engine>,
     settings: CopySettingsDto,
 ) -> Result<(), ApiError> {
-    app.validate_settings(&settings)
+    engine.app()?.validate_settings(&settings)
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub async fn sizing_preview(
-    app: State<'_, App>,
+    engine: State<'_, Engine>,
     req: PreviewRequest,
 ) -> Result<PreviewDto, ApiError> {
-    app.preview(req).await
+    engine.app()?.preview(req).await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn copy_create(app: State<'_, App>, req: NewCopyRequest) -> Result<CopyDto, ApiError> {
-    app.create_copy(req).await
+pub async fn copy_create(
+    engine: State<'_, Engine>,
+    req: NewCopyRequest,
+) -> Result<CopyDto, ApiError> {
+    engine.app()?.create_copy(req).await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn copy_pause(app: State<'_, App>, name: String) -> Result<(), ApiError> {
-    app.pause(&name).await
+pub async fn copy_pause(engine: State<'_, Engine>, name: String) -> Result<(), ApiError> {
+    engine.app()?.pause(&name).await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn copy_resume(app: State<'_, App>, name: String) -> Result<(), ApiError> {
-    app.resume(&name).await
+pub async fn copy_resume(engine: State<'_, Engine>, name: String) -> Result<(), ApiError> {
+    engine.app()?.resume(&name).await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub async fn copy_stop(
-    app: State<'_, App>,
+    engine: State<'_, Engine>,
     name: String,
     action: StopActionDto,
 ) -> Result<(), ApiError> {
-    app.stop(&name, action).await
+    engine.app()?.stop(&name, action).await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub async fn copy_modify(
-    app: State<'_, App>,
+    engine: State<'_, Engine>,
     name: String,
     req: ModifyRequest,
 ) -> Result<(), ApiError> {
-    app.modify(&name, req).await
+    engine.app()?.modify(&name, req).await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn panic(app: State<'_, App>) -> Result<(), ApiError> {
-    app.panic().await
+pub async fn panic(engine: State<'_, Engine>) -> Result<(), ApiError> {
+    engine.app()?.panic().await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub async fn position_close(
-    app: State<'_, App>,
+    engine: State<'_, Engine>,
     copy: String,
     symbol: String,
     side: String,
 ) -> Result<(), ApiError> {
-    app.close_position(&copy, &symbol, &side).await
+    engine.app()?.close_position(&copy, &symbol, &side).await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub async fn position_unlink(
-    app: State<'_, App>,
+    engine: State<'_, Engine>,
     copy: String,
     symbol: String,
     side: String,
 ) -> Result<(), ApiError> {
-    app.unlink_position(&copy, &symbol, &side).await
+    engine.app()?.unlink_position(&copy, &symbol, &side).await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn status(app: State<'_, App>) -> Result<StatusDto, ApiError> {
-    app.status().await
+pub async fn status(engine: State<'_, Engine>) -> Result<StatusDto, ApiError> {
+    engine.status().await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn export(app: State<'_, App>) -> Result<ExportDto, ApiError> {
-    app.export(None).await
+pub async fn export(engine: State<'_, Engine>) -> Result<ExportDto, ApiError> {
+    engine.app()?.export(None).await
 }
 
 #[cfg(test)]

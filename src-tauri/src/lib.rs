@@ -1,10 +1,16 @@
-//! CopyDesk desktop shell: builds the Tauri app, wires the tray, the notification plugin
-//! and the commands. Logic lives in the `copydesk` core; commands are one-line calls into
-//! its `api::App` (see [`commands`]), which is managed state opened in `setup` on Tauri's
-//! async runtime. The App's events are forwarded to the web view as `copydesk://event`.
+//! CopyDesk desktop shell: builds the Tauri app, wires the tray, the plugins (one instance
+//! per data directory, notifications, start at login) and the commands. Logic lives in
+//! the `copydesk` core; commands are one-line calls into its `api::App` (see [`commands`]),
+//! opened in `setup` on Tauri's async runtime as the managed [`engine::Engine`] (read-only
+//! while another engine holds the data directory). The App's events are forwarded to the
+//! web view as `copydesk://event`.
 
+mod autostart;
 mod commands;
+pub mod engine;
+pub mod instance;
 mod tray;
+mod window_state;
 
 use copydesk::api::{App, AppOptions};
 use tauri::{Emitter, Manager};
@@ -22,33 +28,28 @@ pub fn builder<R: tauri::Runtime>(
     opts: AppOptions,
     after: AfterSetup<R>,
 ) -> tauri::Builder<R> {
-    base.plugin(tauri_plugin_notification::init())
+    autostart::register(base.plugin(tauri_plugin_notification::init()))
         .setup(move |app| {
-            let core = tauri::async_runtime::block_on(App::open(opts.clone()))
-                .map_err(|e| Box::new(e) as Box<dyn std::error::Error>)?;
-            let mut events = core.events();
-            app.manage(core);
-            let handle = app.handle().clone();
-            tauri::async_runtime::spawn(async move {
-                loop {
-                    match events.recv().await {
-                        Ok(e) => {
-                            if let Err(err) = handle.emit(EVENT, &e) {
-                                tracing::warn!(error = %err, "event not forwarded to the web view");
-                            }
-                        }
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                            tracing::warn!(skipped = n, "web view events lagged");
-                        }
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            let engine = tauri::async_runtime::block_on(engine::open(opts.clone()));
+            match &engine {
+                engine::Engine::Owned(core) => forward_events(app.handle(), core),
+                engine::Engine::ReadOnly { message, .. } => {
+                    tracing::warn!("{message}");
+                    if let Some(window) = app.get_webview_window("main") {
+                        window.set_title(engine::READ_ONLY_TITLE)?;
                     }
                 }
-            });
+                engine::Engine::Failed { error, .. } => {
+                    tracing::error!(error = %error.message, "the engine could not start");
+                }
+            }
+            app.manage(engine);
             after(app.handle())?;
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
+            commands::engine_state,
             commands::accounts_list,
             commands::account_add,
             commands::account_remove,
@@ -69,6 +70,8 @@ pub fn builder<R: tauri::Runtime>(
             commands::position_unlink,
             commands::status,
             commands::export,
+            autostart::autostart_enabled,
+            autostart::autostart_set,
         ])
 }
 
@@ -78,21 +81,66 @@ pub fn run() {
     let _log_guard = copydesk::logging::init(&data_dir)
         .map_err(|e| eprintln!("cannot open the log file in {}: {e}", data_dir.display()))
         .ok();
-    let result = builder(
-        tauri::Builder::default(),
-        AppOptions::new(data_dir),
-        |app| {
-            tray::install(app)?;
-            if let Some(window) = app.get_webview_window("main") {
-                window.show()?;
-            }
-            Ok(())
-        },
-    )
-    .run(tauri::generate_context!());
+    let minimized = instance::wants_minimized(&std::env::args().collect::<Vec<_>>());
+    // The single-instance plugin goes first: a second launch exits before anything else
+    // (the engine lock included) is set up.
+    let base = tauri::Builder::default().plugin(instance::plugin(&data_dir));
+    let tracker = window_state::Tracker::new(data_dir.clone());
+    let mut opts = AppOptions::new(data_dir);
+    // Test builds only: the end-to-end test drives the embedded simulator's admin API.
+    #[cfg(debug_assertions)]
+    {
+        opts.paper.admin_token = std::env::var("COPYDESK_TEST_ADMIN_TOKEN").ok();
+    }
+    let after: AfterSetup<tauri::Wry> = if minimized {
+        install_tray
+    } else {
+        install_tray_and_show
+    };
+    let result = builder(base, opts, after)
+        .on_window_event(move |window, event| tracker.on_event(window, event))
+        .run(tauri::generate_context!());
     if let Err(e) = result {
         tracing::error!(error = %e, "the desktop app stopped with an error");
         eprintln!("CopyDesk could not start: {e}");
         std::process::exit(1);
     }
+}
+
+/// `setup`'s last step for a `--minimized` start: the tray and the window's saved place,
+/// the window stays hidden until the tray or the next launch shows it.
+fn install_tray(app: &tauri::AppHandle) -> tauri::Result<()> {
+    tray::install(app)?;
+    if let Some(window) = app.get_webview_window("main") {
+        window_state::restore(&window, &copydesk::paths::data_dir(None));
+    }
+    Ok(())
+}
+
+/// `setup`'s last step for a plain start: as [`install_tray`], then the window shows.
+fn install_tray_and_show(app: &tauri::AppHandle) -> tauri::Result<()> {
+    install_tray(app)?;
+    instance::show_main_window(app);
+    Ok(())
+}
+
+/// Forwards the App's events to the web view as [`EVENT`] until the App closes.
+fn forward_events<R: tauri::Runtime>(handle: &tauri::AppHandle<R>, core: &App) {
+    let mut events = core.events();
+    let handle = handle.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(e) => {
+                    if let Err(err) = handle.emit(EVENT, &e) {
+                        tracing::warn!(error = %err, "event not forwarded to the web view");
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(skipped = n, "web view events lagged");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
 }

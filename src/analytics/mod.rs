@@ -1,4 +1,7 @@
-//! Leader figures (ROI, PnL, Sharpe, drawdown, win rate) and what-if replay.
-//! Owns computations over histories; performs no I/O.
+//! Leader figures (ROI, PnL, Sharpe, drawdown, win rate, hold time, leverage) and the
+//! what-if replay. Owns computations over histories; performs no I/O.
 
+pub mod figures;
+pub mod history;
 pub mod leader;
+pub mod replay;

@@ -18,6 +18,7 @@ mod export;
 pub mod keys;
 mod leaders;
 mod paper;
+mod portfolios;
 mod repair;
 pub mod settings;
 pub mod status;
@@ -36,6 +37,7 @@ pub use dto::*;
 pub use error::{camel_path, ApiError, ErrorCode};
 pub use export::export_dir;
 pub use paper::{demo_account, PaperOptions, PAPER_ACCOUNT, PAPER_USDT};
+pub use portfolios::{public_leaders, replay_public};
 pub use repair::{repair_copy, AdoptedDto, LeftAloneDto, RepairDto};
 
 use crate::exchange::{Clock, SystemClock};

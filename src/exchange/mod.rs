@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod error;
 pub mod events;
 pub mod factory;
+pub mod lead_portfolio;
 pub mod market;
 pub mod types;
 

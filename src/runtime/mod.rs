@@ -17,6 +17,8 @@ mod follower;
 mod follower_events;
 pub mod hold;
 pub mod leader;
+pub mod leader_poll;
+pub mod leaders;
 pub mod ledger;
 pub mod notify;
 mod protection;

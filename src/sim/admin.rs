@@ -44,7 +44,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/admin/v1/requests", get(requests).delete(reset_requests))
 }
 
-fn check_token(shared: &Shared, headers: &HeaderMap) -> Result<(), WireError> {
+pub(super) fn check_token(shared: &Shared, headers: &HeaderMap) -> Result<(), WireError> {
     let Some(want) = &shared.admin_token else {
         return Ok(());
     };
@@ -61,7 +61,7 @@ fn check_token(shared: &Shared, headers: &HeaderMap) -> Result<(), WireError> {
 }
 
 /// Parses a JSON body, answering Binance-style on malformed input.
-fn parse<T: for<'de> Deserialize<'de>>(body: &str) -> Result<T, WireError> {
+pub(super) fn parse<T: for<'de> Deserialize<'de>>(body: &str) -> Result<T, WireError> {
     serde_json::from_str(body)
         .map_err(|e| WireError::bad(-1102, format!("Malformed admin request: {e}")))
 }

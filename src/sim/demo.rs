@@ -128,7 +128,8 @@ impl std::fmt::Debug for DemoLeader {
     }
 }
 
-/// Creates `n` demo leaders with 90 days of history each.
+/// Creates `n` demo leaders with 90 days of history each, traded on one hourly price
+/// path per symbol that ends at the market's current price (and is served as klines).
 pub fn create_leaders(ex: &mut SimVenue, n: usize, seed: u64) -> Vec<DemoLeader> {
     create_leaders_from(ex, 0, n, seed)
 }
@@ -142,6 +143,16 @@ pub fn create_leaders_from(
     seed: u64,
 ) -> Vec<DemoLeader> {
     let mut out = Vec::new();
+    let mut paths: BTreeMap<&'static str, Vec<Decimal>> = BTreeMap::new();
+    for i in 0..n {
+        let sym = Style::of(i).symbol();
+        if !paths.contains_key(sym) {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_0000_0000 ^ (i as u64 % 4));
+            if let Some(p) = price_path(ex, sym, &mut rng) {
+                paths.insert(sym, p);
+            }
+        }
+    }
     for i in first..n {
         let style = Style::of(i);
         let label = format!("Demo {} #{}", style.as_str(), i + 1);
@@ -161,7 +172,9 @@ pub fn create_leaders_from(
         }
         let mut rng =
             ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(i as u64));
-        generate_history(ex, &keys.account_id, style, &mut rng);
+        if let Some(path) = paths.get(sym) {
+            generate_history(ex, &keys.account_id, style, path, &mut rng);
+        }
         out.push(DemoLeader {
             account_id: keys.account_id,
             label,
@@ -173,15 +186,48 @@ pub fn create_leaders_from(
     out
 }
 
-/// Round trips over the past 90 days on a seeded hourly price path, booked straight into
-/// the account's history: filled orders, trades, commission, realized PnL and funding.
-fn generate_history(ex: &mut SimVenue, account: &str, style: Style, rng: &mut ChaCha8Rng) {
+/// Hours of demo history.
+const HISTORY_HOURS: usize = 90 * 24;
+
+/// A seeded hourly path over the past 90 days (point k at `now − (2160 − k) h`) that ends
+/// at the symbol's current mid, with hourly steps of −60…+62 bp (a slight upward drift so
+/// figures are not all noise); recorded on the tape so klines show it.
+fn price_path(ex: &mut SimVenue, symbol: &str, rng: &mut ChaCha8Rng) -> Option<Vec<Decimal>> {
+    let m = ex.market(symbol).ok()?.clone();
+    let now = ex.now();
+    let mut path = vec![Decimal::ZERO; HISTORY_HOURS + 1];
+    let mut price = ex.mark(symbol);
+    path[HISTORY_HOURS] = price;
+    for k in (0..HISTORY_HOURS).rev() {
+        let bps: i64 = rng.random_range(-60..=62);
+        price = (price / (Decimal::ONE + Decimal::new(bps, 4)))
+            .round_dp(m.price_precision)
+            .max(m.filters.tick_size);
+        path[k] = price;
+    }
+    for (k, p) in path.iter().enumerate().take(HISTORY_HOURS) {
+        let t = now - (HISTORY_HOURS - k) as Millis * HOUR;
+        ex.tape.price(symbol, t, *p);
+    }
+    Some(path)
+}
+
+/// Round trips over the past 90 days on the symbol's hourly price path, booked straight
+/// into the account's history: filled orders, trades, commission, realized PnL and funding.
+fn generate_history(
+    ex: &mut SimVenue,
+    account: &str,
+    style: Style,
+    path: &[Decimal],
+    rng: &mut ChaCha8Rng,
+) {
     let Ok(m) = ex.market(style.symbol()).cloned() else {
         return;
     };
     let now = ex.now();
-    let mut t = now - 90 * DAY;
-    let mut price = m.start_price;
+    let start = now - 90 * DAY;
+    let at = |t: Millis| path[(((t - start) / HOUR) as usize).min(HISTORY_HOURS)];
+    let mut t = start;
     let lev = Decimal::from(style.leverage());
     let fee = ex.config.taker_fee;
     let (hmin, hmax) = style.hold_hours();
@@ -191,22 +237,16 @@ fn generate_history(ex: &mut SimVenue, account: &str, style: Style, rng: &mut Ch
             .get(account)
             .map_or(Decimal::ZERO, |a| a.wallet("USDT"));
         let margin = wallet * Decimal::new(style.margin_pct(), 2);
-        let qty = floor_to_step(margin * lev / price, m.filters.step_size);
         let hold = rng.random_range(hmin..=hmax);
         let side = if rng.random_bool(0.5) {
             Side::Buy
         } else {
             Side::Sell
         };
-        let open_px = price;
-        // Hourly steps of −60…+62 bp: a slight drift so figures are not all noise.
-        for _ in 0..hold {
-            let bps: i64 = rng.random_range(-60..=62);
-            price = (price + price * Decimal::new(bps, 4))
-                .round_dp(m.price_precision)
-                .max(m.filters.tick_size);
-        }
+        let open_px = at(t);
+        let qty = floor_to_step(margin * lev / open_px, m.filters.step_size);
         let close_t = (t + hold * HOUR).min(now - HOUR);
+        let price = at(close_t);
         if qty >= m.filters.min_qty && qty * open_px >= m.filters.min_notional {
             let dir = if side == Side::Buy {
                 Decimal::ONE

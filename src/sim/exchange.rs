@@ -137,6 +137,10 @@ pub struct SimVenue {
     /// Bumped by every change worth saving (events, prices, accounts, settings), so the
     /// state file is rewritten only when something moved.
     pub revision: u64,
+    /// Recorded prices and fills per symbol, behind the klines.
+    pub tape: super::tape::Tape,
+    /// The public lead-portfolio source's own state (budget, geo block, hidden positions).
+    pub portfolio: super::portfolio::PortfolioState,
     /// Events held back while set (see [`Self::hold_events`]).
     held: Option<Vec<(String, &'static str, Value)>>,
 }
@@ -172,12 +176,16 @@ impl SimVenue {
     pub fn new(clock: Arc<SimClock>, config: ModelConfig) -> Self {
         let markets = default_markets();
         let symbols = markets.iter().map(|m| m.symbol.to_owned()).collect();
-        let books = markets
+        let books: HashMap<String, Book> = markets
             .iter()
             .map(|m| (m.symbol.to_owned(), Book::new(m)))
             .collect();
         let now = clock.now();
         let next_funding = (now / FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS;
+        let mut tape = super::tape::Tape::default();
+        for (s, b) in &books {
+            tape.price(s, now, b.mid);
+        }
         Self {
             clock,
             config,
@@ -199,6 +207,8 @@ impl SimVenue {
             next_funding,
             demo_next: HashMap::new(),
             revision: 0,
+            tape,
+            portfolio: Default::default(),
             held: None,
         }
     }

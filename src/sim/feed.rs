@@ -77,6 +77,7 @@ impl SimVenue {
         let Some(m) = self.markets.get(symbol) else {
             return;
         };
+        self.tape.fill(symbol, t, fill.price, fill.qty);
         let v = json!({
             "e": "aggTrade", "E": self.now(), "s": symbol, "a": id,
             "p": views::px(m, fill.price), "q": views::qty(m, fill.qty),

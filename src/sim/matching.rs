@@ -477,6 +477,8 @@ impl SimVenue {
         if let Some(b) = self.books.get_mut(symbol) {
             b.set_mid(price);
             b.last_price = b.mid;
+            let (t, mid) = (self.clock.now(), b.mid);
+            self.tape.price(symbol, t, mid);
         }
         self.revision += 1;
         self.fill_resting(symbol);

@@ -26,10 +26,12 @@ pub mod market;
 pub mod matching;
 pub mod orders;
 pub mod params;
+pub mod portfolio;
 pub mod rest;
 pub mod risk;
 pub mod server;
 pub mod state;
+pub mod tape;
 pub mod views;
 pub mod ws;
 

@@ -48,6 +48,10 @@ fn route(method: &Method, path: &str, params: &Params) -> Option<(Security, u32,
     let r = match (method.as_str(), path) {
         ("GET", "/fapi/v1/ping" | "/fapi/v1/time" | "/fapi/v1/exchangeInfo") => (N, 1, false),
         ("GET", "/fapi/v1/depth") => (N, 5, false),
+        ("GET", "/fapi/v1/klines") => {
+            let limit = params.int::<u32>("limit").ok().flatten().unwrap_or(500);
+            (N, super::tape::weight(limit), false)
+        }
         ("GET", "/fapi/v1/premiumIndex") => (N, all(1, 10), false),
         ("GET", "/fapi/v1/ticker/price" | "/fapi/v2/ticker/price") => (N, all(1, 2), false),
         ("GET", "/fapi/v1/ticker/bookTicker") => (N, all(2, 5), false),
@@ -245,6 +249,7 @@ fn dispatch(
             let s = p.req("symbol")?;
             ex.depth(s, p.int("limit")?.unwrap_or(20))
         }
+        ("GET", "/fapi/v1/klines") => klines(ex, p),
         ("GET", "/fapi/v1/premiumIndex") => per_symbol(ex, p, |ex, s| {
             let b = ex.books.get(s)?;
             Some(json!({
@@ -314,6 +319,25 @@ fn exchange_info(ex: &SimVenue, shared: &Shared) -> Value {
         "rateLimits": super::market::rate_limits_json(c.weight_per_minute, c.orders_per_minute, c.orders_per_10s),
         "exchangeFilters": [], "assets": assets, "symbols": symbols,
     })
+}
+
+fn klines(ex: &SimVenue, p: &Params) -> WireResult<Value> {
+    let s = p.req("symbol")?;
+    let m = ex.market(s)?;
+    let (interval, limit) = super::tape::params(p.req("interval")?, p.int("limit")?)?;
+    let start = p.int("startTime")?;
+    let end = p.int("endTime")?;
+    if let (Some(a), Some(b)) = (start, end) {
+        if a > b {
+            return Err(WireError::illegal("startTime"));
+        }
+    }
+    let rows = ex.tape.klines(s, interval, start, end, limit, ex.now());
+    Ok(Value::Array(
+        rows.iter()
+            .map(|(t, c)| super::tape::kline_json(m, *t, interval, c))
+            .collect(),
+    ))
 }
 
 fn ticker_24h(ex: &SimVenue, s: &str) -> Option<Value> {

@@ -22,7 +22,7 @@ use super::exchange::{random_token, AccountKeys, ModelConfig, NewAccount, SimVen
 use super::faults::Faults;
 use super::limits::{LimitConfig, Limiter};
 use super::state::{self, SavedState, SimStateError};
-use super::{admin, rest, ws};
+use super::{admin, portfolio, rest, ws};
 
 /// How prices move on their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -237,6 +237,7 @@ impl Simulator {
             .merge(admin::router())
             .merge(ws::router())
             .merge(rest::router())
+            .merge(portfolio::router())
             .with_state(shared.clone());
         let mut server_stop = stop_rx.clone();
         let server = tokio::spawn(async move {

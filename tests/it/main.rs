@@ -5,6 +5,7 @@ mod api;
 mod cli;
 mod engine;
 mod exchange;
+mod leaders;
 mod runtime;
 mod secrets;
 mod sim;

@@ -8,6 +8,7 @@ mod admin;
 mod concurrency;
 mod limits;
 mod model;
+mod portfolio;
 mod process;
 mod rejections;
 mod shapes;

@@ -1,8 +1,9 @@
 import { mount } from "svelte";
+import "./app.css";
 import App from "./App.svelte";
 import { tauriBackend } from "./lib/ipc";
 
 const target = document.getElementById("app");
 if (!target) throw new Error("index.html has no #app element");
 
-mount(App, { target, props: { backend: tauriBackend } });
+mount(App, { target, props: { backend: tauriBackend() } });

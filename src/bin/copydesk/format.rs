@@ -228,3 +228,10 @@ pub fn repair(r: &RepairDto) -> String {
     }
     out
 }
+
+/// The local clock in milliseconds since the Unix epoch (for commands that look back from now).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

@@ -5,6 +5,7 @@
 mod format;
 mod input;
 mod live;
+mod portfolios;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,6 +73,37 @@ enum Command {
     Copies {
         #[command(subcommand)]
         command: CopiesCommand,
+    },
+    /// List public lead portfolios with their 7/30/90-day figures.
+    Leaders {
+        /// Base URL of the lead-portfolio pages and market data (default: Binance's); a
+        /// simulator serves both.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What-if: replay copying a public lead portfolio with a config's copy settings.
+    Replay {
+        /// The lead portfolio id.
+        #[arg(long)]
+        leader: String,
+        /// A config file (docs/config.md) whose copy gives the settings.
+        #[arg(long)]
+        config: PathBuf,
+        /// Which copy of the config (default: the first).
+        #[arg(long)]
+        copy: Option<String>,
+        /// Days back from now (1–90).
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        /// Base URL of the lead-portfolio pages and market data (default: Binance's).
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Run the simulated exchange (Binance USD-M wire protocol) until Ctrl-C.
     Sim(copydesk::sim::cli::SimArgs),
@@ -167,6 +199,26 @@ async fn dispatch(command: Command, dir: PathBuf) -> Result<String, ApiError> {
         } => api::repair_copy(&dir, &config, &name, yes)
             .await
             .map(|r| format::repair(&r)),
+        Command::Leaders { endpoint, json } => api::public_leaders(endpoint.as_deref())
+            .await
+            .map(|l| portfolios::leaders(&l, json)),
+        Command::Replay {
+            leader,
+            config,
+            copy,
+            days,
+            endpoint,
+            json,
+        } => api::replay_public(
+            &leader,
+            &config,
+            copy.as_deref(),
+            days,
+            endpoint.as_deref(),
+            format::now_ms(),
+        )
+        .await
+        .map(|(copy, r)| portfolios::replay(&leader, &copy, days, &r, json)),
         Command::Sim(args) => live::sim(args).await,
         Command::DebugPanic { name } => api::keys::debug_panic(&name),
     }

@@ -1,28 +1,139 @@
-// The only module that calls `invoke`. Components receive a `Backend`, so tests pass a
-// mock and never touch Tauri.
+// The only module that calls `invoke` or listens to Tauri events. Everything else receives a
+// `Backend`, so component tests pass the mock (`./mock.ts`) and never touch Tauri.
 import { invoke } from "@tauri-apps/api/core";
-import type { ApiError, AppInfo } from "./types";
+import { listen } from "@tauri-apps/api/event";
+import type {
+  AccountDto,
+  ApiError,
+  AppInfo,
+  CopyDto,
+  CopySettingsDto,
+  EventDto,
+  ExportDto,
+  KeyCheckDto,
+  LeaderDetailDto,
+  LeaderDto,
+  ModifyRequest,
+  NewAccountRequest,
+  NewCopyRequest,
+  PaperDto,
+  PreviewDto,
+  PreviewRequest,
+  StatusDto,
+  StopActionDto,
+} from "./types";
 
+/** The shell's engine slot: `running` (this window runs the engine), `readOnly` (another
+ * engine, e.g. `copydesk run`, holds the data directory: `message` names it) or `failed`
+ * (the engine could not start: `message` says why). */
+export type EngineState = { mode: "running" | "readOnly" | "failed"; message: string | null };
+
+/** Every facade command the UI uses, one method each (FACADE.md, "Tauri commands"). */
 export interface Backend {
   appInfo(): Promise<AppInfo>;
+  accounts(): Promise<AccountDto[]>;
+  addAccount(req: NewAccountRequest): Promise<AccountDto>;
+  removeAccount(name: string): Promise<void>;
+  checkKey(name: string): Promise<KeyCheckDto>;
+  paperStatus(): Promise<PaperDto>;
+  startPaper(): Promise<PaperDto>;
+  leaders(): Promise<LeaderDto[]>;
+  leader(id: string): Promise<LeaderDetailDto>;
+  /** Resolves when the settings are valid; rejects with the first bad field's `ApiError`. */
+  validateSettings(settings: CopySettingsDto): Promise<void>;
+  preview(req: PreviewRequest): Promise<PreviewDto>;
+  createCopy(req: NewCopyRequest): Promise<CopyDto>;
+  pause(name: string): Promise<void>;
+  resume(name: string): Promise<void>;
+  stop(name: string, action: StopActionDto): Promise<void>;
+  modify(name: string, req: ModifyRequest): Promise<void>;
+  panic(): Promise<void>;
+  status(): Promise<StatusDto>;
+  exportData(): Promise<ExportDto>;
+  /** Whether this window runs the engine, shows another engine's status read-only, or
+   * could not start it (`engine_state`, the shell's own command). */
+  engineState(): Promise<EngineState>;
+  /** Whether CopyDesk starts at login (the Settings toggle, `StartAtLogin.svelte`). */
+  autostartEnabled(): Promise<boolean>;
+  /** Turns start at login on or off; resolves to the new state. */
+  setAutostart(enabled: boolean): Promise<boolean>;
+  /** Calls `handler` for each engine event; resolves to a function that stops listening. */
+  onEvent(handler: (event: EventDto) => void): Promise<() => void>;
 }
 
-/** Normalises whatever a command rejected with into an `ApiError`. */
+const CODES = new Set([
+  "invalid_input",
+  "not_found",
+  "conflict",
+  "exchange",
+  "keychain",
+  "storage",
+  "locked",
+  "internal",
+]);
+
+/** Normalises whatever a command rejected with into an `ApiError`. Tauri's own failures
+ * (an unknown command, arguments that do not deserialise) arrive as plain strings. */
 export function toApiError(raw: unknown): ApiError {
   if (raw && typeof raw === "object" && "code" in raw && "message" in raw) {
-    return raw as ApiError;
+    const r = raw as { code: unknown; message: unknown; field?: unknown };
+    return {
+      code: (CODES.has(String(r.code)) ? r.code : "internal") as ApiError["code"],
+      message: String(r.message),
+      field: typeof r.field === "string" && r.field !== "" ? r.field : null,
+    };
   }
-  return { code: "internal", message: String(raw), field: null };
+  const message = raw instanceof Error ? raw.message : String(raw);
+  return { code: "internal", message, field: null };
 }
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
-  try {
-    return await invoke<T>(command, args);
-  } catch (raw) {
-    throw toApiError(raw);
-  }
+/** Narrows a caught value that went through `call` (or the mock) back to `ApiError`. */
+export function isApiError(e: unknown): e is ApiError {
+  return !!e && typeof e === "object" && "code" in e && "message" in e && "field" in e;
 }
 
-export const tauriBackend: Backend = {
-  appInfo: () => call<AppInfo>("app_info"),
-};
+/** The Tauri event that carries every `EventDto` (FACADE.md). */
+export const EVENT_NAME = "copydesk://event";
+
+type Invoke = (command: string, args?: Record<string, unknown>) => Promise<unknown>;
+type Listen = (event: string, handler: (e: { payload: unknown }) => void) => Promise<() => void>;
+
+/** A `Backend` over Tauri's `invoke`/`listen` (injectable, so the mapping of methods to
+ * command names and argument names is tested without a window). */
+export function tauriBackend(inv: Invoke = invoke, lis: Listen = listen): Backend {
+  async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+    try {
+      return (await inv(command, args)) as T;
+    } catch (raw) {
+      throw toApiError(raw);
+    }
+  }
+  return {
+    appInfo: () => call("app_info"),
+    accounts: () => call("accounts_list"),
+    addAccount: (req) => call("account_add", { req }),
+    removeAccount: (name) => call("account_remove", { name }),
+    checkKey: (name) => call("key_check", { name }),
+    paperStatus: () => call("paper_status"),
+    startPaper: () => call("paper_start"),
+    leaders: () => call("leaders_list"),
+    leader: (id) => call("leader_detail", { id }),
+    validateSettings: (settings) => call("settings_validate", { settings }),
+    preview: (req) => call("sizing_preview", { req }),
+    createCopy: (req) => call("copy_create", { req }),
+    pause: (name) => call("copy_pause", { name }),
+    resume: (name) => call("copy_resume", { name }),
+    stop: (name, action) => call("copy_stop", { name, action }),
+    modify: (name, req) => call("copy_modify", { name, req }),
+    panic: () => call("panic"),
+    status: () => call("status"),
+    exportData: () => call("export"),
+    engineState: () => call("engine_state"),
+    autostartEnabled: () => call("autostart_enabled"),
+    setAutostart: (enabled) => call("autostart_set", { enabled }),
+    onEvent: (handler) => lis(EVENT_NAME, (e) => handler(e.payload as EventDto)),
+  };
+}
+
+/** The part of `Backend` the start-at-login toggle needs. */
+export type AutostartBackend = Pick<Backend, "autostartEnabled" | "setAutostart">;

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { add, compare, group, isDecimal, money, percentOf, round, sign, signed } from "./decimal";
+
+describe("decimal strings", () => {
+  it("recognises plain decimals only", () => {
+    expect(isDecimal("1000")).toBe(true);
+    expect(isDecimal("-0.25")).toBe(true);
+    expect(isDecimal("1e3")).toBe(false);
+    expect(isDecimal("abc")).toBe(false);
+    expect(isDecimal("")).toBe(false);
+  });
+
+  it("adds and compares exactly where floating point would not", () => {
+    expect(add("0.1", "0.2")).toBe("0.3");
+    expect(compare("1000.000000000000000001", "1000")).toBe(1);
+    expect(compare("x", "1")).toBeNull();
+  });
+
+  it("rounds half up and groups thousands", () => {
+    expect(round("2.345", 2)).toBe("2.35");
+    expect(round("-2.345", 2)).toBe("-2.35");
+    expect(group("1234567.891")).toBe("1,234,567.891");
+    expect(group("-1000")).toBe("−1,000");
+  });
+
+  it("shows money with its asset and PnL with a sign", () => {
+    expect(money("1000")).toBe("1,000 USDT");
+    expect(money("1000.5")).toBe("1,000.5 USDT");
+    expect(money(null)).toBe("—");
+    expect(signed("12.5")).toBe("+12.50");
+    expect(signed("-3.1")).toBe("−3.10");
+    expect(signed("0")).toBe("0.00");
+    expect(sign("-0.01")).toBe(-1);
+  });
+
+  it("computes a share in percent", () => {
+    expect(percentOf("1000", "10000")).toBe("10.0");
+    expect(percentOf("1", "3", 2)).toBe("33.33");
+    expect(percentOf("1", "0")).toBeNull();
+  });
+});

@@ -1,0 +1,328 @@
+// An in-memory `Backend` for component tests (and `vite dev` in a browser): paper mode with
+// a funded paper account and three demo leaders. Its validation follows the core's rules
+// closely enough to exercise the UI's error paths; the core remains the authority.
+import type { Backend, EngineState } from "./ipc";
+import type {
+  AccountDto,
+  ApiError,
+  AppInfo,
+  CopySettingsDto,
+  CopyStatusDto,
+  EventDto,
+  FiguresDto,
+  KeyCheckDto,
+  LeaderDetailDto,
+  LeaderDto,
+  PaperDto,
+  StatusDto,
+} from "./types";
+import { compare, isDecimal } from "./decimal";
+
+function err(message: string, field: string | null = null, code: ApiError["code"] = "invalid_input"): ApiError {
+  return { code, message, field };
+}
+
+function figures(roi: [string, string, string], sharpe: [string, string, string]): FiguresDto[] {
+  return ([7, 30, 90] as const).map((days, i) => ({
+    days,
+    roi: roi[i],
+    pnl: String(Number(roi[i]) * 100),
+    maxDrawdown: String(4 + i * 3),
+    sharpe: sharpe[i],
+    sortino: sharpe[i],
+    winRate: String(50 + i * 5),
+    trades: 10 * (i + 1),
+  }));
+}
+
+export const DEMO_LEADERS: LeaderDto[] = [
+  {
+    id: "demo-steady",
+    name: "Steady Trend",
+    source: "demo",
+    style: "trend, BTC and ETH",
+    figures: figures(["2.1", "8.4", "21.0"], ["1.9", "2.4", "2.2"]),
+    copyable: true,
+    notCopyableReason: null,
+    expectedDelay: "~2 ms, stream",
+    equity: "10000",
+  },
+  {
+    id: "demo-scalper",
+    name: "Fast Scalper",
+    source: "demo",
+    style: "scalping, altcoins",
+    figures: figures(["5.5", "12.0", "-4.0"], ["0.8", "1.1", "-0.3"]),
+    copyable: true,
+    notCopyableReason: null,
+    expectedDelay: "~2 ms, stream",
+    equity: "5000",
+  },
+  {
+    id: "pf-hidden",
+    name: "Hidden Book",
+    source: "portfolio",
+    style: null,
+    figures: figures(["9.0", "30.0", "55.0"], ["3.1", "3.0", "2.9"]),
+    copyable: false,
+    notCopyableReason: "positions hidden by the leader",
+    expectedDelay: "~3 s, polled",
+    equity: null,
+  },
+];
+
+export type MockOptions = {
+  /** Accounts besides the paper one. */
+  accounts?: AccountDto[];
+  /** Key check answer per account name. */
+  keyChecks?: Record<string, KeyCheckDto>;
+  /** Copies already running. */
+  copies?: CopyStatusDto[];
+  paperBalance?: string;
+  mode?: "paper" | "live";
+  /** What the follower holds now, as the preview reports it. */
+  followerOpen?: { positions: number; orders: number };
+  /** Whether the paper simulator runs at start (default yes). */
+  paperRunning?: boolean;
+  /** The shell's engine slot (default: running). */
+  engine?: EngineState;
+  /** Whether start at login is on at start (default off). */
+  autostart?: boolean;
+};
+
+/** A mock backend plus handles a test uses to see what was called and to push events. */
+export type MockBackend = Backend & {
+  calls: { method: string; args: unknown[] }[];
+  emit(event: EventDto): void;
+  /** Makes the next call of `method` reject with `error`. */
+  failNext(method: keyof Backend, error: ApiError): void;
+};
+
+export const PAPER_ACCOUNT = "paper";
+
+export function passingKeyCheck(account: string, balance = "10000"): KeyCheckDto {
+  return {
+    account,
+    ok: true,
+    findings: [
+      { check: "valid", status: "pass", message: "The key is valid.", fix: null },
+      { check: "futures", status: "pass", message: "Futures trading is enabled.", fix: null },
+      { check: "trade", status: "pass", message: "The key can trade.", fix: null },
+      { check: "withdrawals", status: "pass", message: "Withdrawals are disabled.", fix: null },
+      {
+        check: "ipRestriction",
+        status: "warn",
+        message: "The key works from any IP address.",
+        fix: "Restrict it to this machine's IP address on the API-management page.",
+      },
+      { check: "positionMode", status: "pass", message: "One-way position mode.", fix: null },
+    ],
+    balances: [{ asset: "USDT", wallet: balance, available: balance }],
+    positionMode: "one-way",
+  };
+}
+
+export function createMockBackend(opts: MockOptions = {}): MockBackend {
+  const balance = opts.paperBalance ?? "10000";
+  const engine: EngineState = opts.engine ?? { mode: "running", message: null };
+  let autostart = opts.autostart ?? false;
+  const paper: PaperDto = { running: opts.paperRunning ?? true, endpoint: "http://127.0.0.1:40000", account: PAPER_ACCOUNT, balance };
+  const accounts: AccountDto[] = [
+    {
+      name: PAPER_ACCOUNT,
+      exchange: "binance-usdm",
+      environment: "paper",
+      endpoint: paper.endpoint,
+      keyHint: null,
+      paper: true,
+      createdAtMs: 0,
+    },
+    ...(opts.accounts ?? []),
+  ];
+  const keyChecks: Record<string, KeyCheckDto> = {
+    [PAPER_ACCOUNT]: passingKeyCheck(PAPER_ACCOUNT, balance),
+    ...(opts.keyChecks ?? {}),
+  };
+  const copies: CopyStatusDto[] = [...(opts.copies ?? [])];
+  const listeners = new Set<(e: EventDto) => void>();
+  const failures = new Map<string, ApiError>();
+  const calls: { method: string; args: unknown[] }[] = [];
+
+  async function track<T>(method: string, args: unknown[], body: () => T): Promise<T> {
+    calls.push({ method, args });
+    const f = failures.get(method);
+    if (f) {
+      failures.delete(method);
+      throw f;
+    }
+    return body();
+  }
+
+  const info = (): AppInfo => ({
+    name: "CopyDesk",
+    version: "0.1.0",
+    mode: opts.mode ?? "paper",
+    dataDir: "/home/user/.local/share/copydesk",
+    paper,
+  });
+
+  const validate = (s: CopySettingsDto) => {
+    const money = (v: string | null, field: string, what: string) => {
+      if (v === null || v.trim() === "") throw err(`Enter the ${what}.`, field);
+      if (!isDecimal(v)) throw err(`The ${what} must be a number, like 1000.`, field);
+      if ((v.split(".")[1] ?? "").length > 2) throw err(`The ${what} has too many decimals: at most 2.`, field);
+      if (compare(v, "0")! <= 0) throw err(`The ${what} must be above zero.`, field);
+    };
+    if (s.mode === "smart-sync") {
+      money(s.investment, "investment", "investment");
+      if (compare(s.investment, "100")! < 0) throw err("At least 100 USDT for Smart Sync.", "investment");
+    } else if (s.mode === "fixed-amount") {
+      money(s.amountPerOrder, "amountPerOrder", "amount per order");
+    } else {
+      if (!isDecimal(s.ratio) || compare(s.ratio, "0")! <= 0)
+        throw err("The ratio must be a number above zero, like 0.1.", "ratio");
+    }
+    if (s.risk.maxLeverage < 1 || s.risk.maxLeverage > 125)
+      throw err("Max leverage must be between 1 and 125.", "risk.maxLeverage");
+    if (s.risk.totalStopLoss) {
+      const v = s.risk.totalStopLoss.value;
+      if (!isDecimal(v) || compare(v, "0")! <= 0)
+        throw err("The total stop loss must be a number above zero.", "risk.totalStopLoss");
+      if (s.risk.totalStopLoss.kind === "percent" && compare(v, "100")! > 0)
+        throw err("A stop loss in percent is at most 100 %.", "risk.totalStopLoss");
+    }
+    if (s.risk.allowedQuoteAssets.length === 0)
+      throw err("Allow at least one quote asset (USDT or USDC).", "risk.allowedQuoteAssets");
+  };
+
+  const detail = (l: LeaderDto): LeaderDetailDto => ({
+    leader: l,
+    equityCurve: Array.from({ length: 30 }, (_, i) => ({
+      tsMs: Date.UTC(2026, 9, 1) + i * 86_400_000,
+      value: String(10000 + i * 25),
+    })),
+    positions: [
+      { symbol: "BTCUSDT", side: "long", qty: "0.1", entryPrice: "50000", leverage: 5, marginMode: "isolated" },
+    ],
+  });
+
+  const status = (): StatusDto => ({ copies: structuredClone(copies), recent: [], weight: [{ venue: "paper", used: 12, limit: 2400 }] });
+
+  const backend: MockBackend = {
+    calls,
+    emit: (e) => listeners.forEach((l) => l(e)),
+    failNext: (method, error) => failures.set(method, error),
+    appInfo: () => track("appInfo", [], info),
+    accounts: () => track("accounts", [], () => structuredClone(accounts)),
+    addAccount: (req) =>
+      track("addAccount", [req], () => {
+        if (req.name.trim() === "") throw err("Name the account, e.g. main.", "name");
+        if (accounts.some((a) => a.name === req.name))
+          throw err(`An account named ${req.name} exists already.`, "name", "conflict");
+        if (req.apiKey.trim() === "") throw err("Paste the API key.", "apiKey");
+        if (req.apiSecret.trim() === "") throw err("Paste the API secret.", "apiSecret");
+        if (req.environment === "custom" && !req.endpoint) throw err("Enter the endpoint URL.", "endpoint");
+        const a: AccountDto = {
+          name: req.name,
+          exchange: req.exchange,
+          environment: req.environment,
+          endpoint: req.endpoint,
+          keyHint: `…${req.apiKey.slice(-4)}`,
+          paper: false,
+          createdAtMs: 1,
+        };
+        accounts.push(a);
+        return a;
+      }),
+    removeAccount: (name) =>
+      track("removeAccount", [name], () => {
+        const i = accounts.findIndex((a) => a.name === name);
+        if (i < 0) throw err(`No account named ${name}.`, null, "not_found");
+        accounts.splice(i, 1);
+      }),
+    checkKey: (name) =>
+      track("checkKey", [name], () => {
+        const k = keyChecks[name];
+        return k ? structuredClone(k) : passingKeyCheck(name);
+      }),
+    paperStatus: () => track("paperStatus", [], () => ({ ...paper })),
+    startPaper: () =>
+      track("startPaper", [], () => {
+        paper.running = true;
+        return { ...paper };
+      }),
+    leaders: () => track("leaders", [], () => structuredClone(DEMO_LEADERS)),
+    leader: (id) =>
+      track("leader", [id], () => {
+        const l = DEMO_LEADERS.find((x) => x.id === id);
+        if (!l) throw err(`No leader ${id}.`, null, "not_found");
+        return detail(structuredClone(l));
+      }),
+    validateSettings: (settings) => track("validateSettings", [settings], () => validate(settings)),
+    preview: (req) =>
+      track("preview", [req], () => {
+        validate(req.settings);
+        const inv = req.settings.investment ?? "0";
+        return {
+          lastOpen: { symbol: "BTCUSDT", qty: "0.1", price: "50000", leverage: 5, marginPct: "10" },
+          followerQty: req.settings.mode === "smart-sync" ? (inv === "1000" ? "0.010" : "0.005") : "0.002",
+          sentence: `The leader's last open, 0.1 BTC at 5x with 10 % of its equity as margin, becomes ${
+            inv === "1000" ? "0.010" : "0.005"
+          } BTC for you.`,
+          consideredOpens: 100,
+          skippedBelowMin: compare(inv, "500") === -1 ? 7 : 0,
+          followerOpenPositions: opts.followerOpen?.positions ?? 0,
+          followerOpenOrders: opts.followerOpen?.orders ?? 0,
+        };
+      }),
+    createCopy: (req) =>
+      track("createCopy", [req], () => {
+        validate(req.settings);
+        if (copies.some((c) => c.copy.name === req.name))
+          throw err(`A copy named ${req.name} exists already.`, "name", "conflict");
+        const copy = {
+          name: req.name,
+          leader: req.leader,
+          follower: req.follower,
+          paper: accounts.find((a) => a.name === req.follower)?.paper ?? false,
+          settings: req.settings,
+          state: "running" as const,
+          reason: null,
+          holds: [],
+          t0Ms: 1,
+        };
+        copies.push({
+          copy,
+          figures: { realizedPnl: "0", unrealizedPnl: "0", fees: "0", funding: "0", roi: "0", maxDrawdown: "0" },
+          positions: [],
+          decisions: [],
+          fills: [],
+          ordersJournaled: 0,
+          latency: null,
+        });
+        return copy;
+      }),
+    pause: (name) => track("pause", [name], () => setState(name, "paused")),
+    resume: (name) => track("resume", [name], () => setState(name, "running")),
+    stop: (name, action) => track("stop", [name, action], () => setState(name, "stopped")),
+    modify: (name, req) => track("modify", [name, req], () => undefined),
+    panic: () => track("panic", [], () => copies.forEach((c) => (c.copy.state = "stopped"))),
+    status: () => track("status", [], status),
+    exportData: () => track("exportData", [], () => ({ dir: "/tmp/export", files: [], copies: copies.length, fills: 0, figures: 0 })),
+    engineState: () => track("engineState", [], () => structuredClone(engine)),
+    autostartEnabled: () => track("autostartEnabled", [], () => autostart),
+    setAutostart: (enabled) => track("setAutostart", [enabled], () => (autostart = enabled)),
+    onEvent: async (handler) => {
+      listeners.add(handler);
+      return () => listeners.delete(handler);
+    },
+  };
+
+  function setState(name: string, state: CopyStatusDto["copy"]["state"]) {
+    const c = copies.find((x) => x.copy.name === name);
+    if (!c) throw err(`No copy named ${name}.`, null, "not_found");
+    c.copy.state = state;
+  }
+
+  return backend;
+}

@@ -1,0 +1,273 @@
+// The one store of the app: every piece of server state the screens show, fed by the backend
+// (on start and after each action) and by the `copydesk://event` stream (which triggers a
+// status refresh: no polling loop). Components read it and call its actions; none fetches
+// on its own.
+import type { Backend, EngineState } from "./ipc";
+import { toApiError } from "./ipc";
+import type {
+  AccountDto,
+  ApiError,
+  AppInfo,
+  CopyDto,
+  CopySettingsDto,
+  EventDto,
+  KeyCheckDto,
+  LeaderDetailDto,
+  LeaderDto,
+  NewAccountRequest,
+  NewCopyRequest,
+  PreviewDto,
+  PreviewRequest,
+  StatusDto,
+  StopActionDto,
+} from "./types";
+
+export type View = "copies" | "leaders" | "accounts" | "activity" | "settings" | "wizard";
+
+const MAX_EVENTS = 200;
+
+export class AppStore {
+  readonly backend: Backend;
+  info = $state<AppInfo | null>(null);
+  /** Why the app could not start (e.g. another engine holds the data directory). */
+  startError = $state<ApiError | null>(null);
+  /** The shell's engine slot: read-only while another engine holds the data directory. */
+  engine = $state<EngineState | null>(null);
+  accounts = $state<AccountDto[]>([]);
+  leaders = $state<LeaderDto[] | null>(null);
+  leadersError = $state<ApiError | null>(null);
+  leaderDetails = $state<Record<string, LeaderDetailDto>>({});
+  leaderDetailErrors = $state<Record<string, ApiError>>({});
+  keyChecks = $state<Record<string, KeyCheckDto>>({});
+  status = $state<StatusDto | null>(null);
+  statusError = $state<ApiError | null>(null);
+  events = $state<EventDto[]>([]);
+  lastEventMs = $state<number | null>(null);
+  view = $state<View>("copies");
+  /** The most recent action failure not tied to a field (shown where the action was). */
+  actionError = $state<ApiError | null>(null);
+
+  #refreshing: Promise<void> | null = null;
+  #dirty = false;
+  #unlisten: (() => void) | null = null;
+
+  constructor(backend: Backend) {
+    this.backend = backend;
+  }
+
+  /** Loads what every screen needs and subscribes to the event stream. */
+  async start(): Promise<void> {
+    try {
+      this.#unlisten = await this.backend.onEvent((e) => this.onEvent(e));
+    } catch (e) {
+      this.startError = toApiError(e);
+    }
+    try {
+      this.engine = await this.backend.engineState();
+      if (this.engine.mode === "failed") {
+        this.startError = { code: "internal", message: this.engine.message ?? "The engine did not start.", field: null };
+        return;
+      }
+      this.info = await this.backend.appInfo();
+    } catch (e) {
+      this.startError = toApiError(e);
+      return;
+    }
+    // Read-only: only the status can be read (from the other engine's stored data).
+    if (this.readOnly) {
+      await this.refreshStatus();
+      return;
+    }
+    await Promise.all([this.refreshAccounts(), this.refreshLeaders(), this.refreshStatus()]);
+  }
+
+  stop(): void {
+    this.#unlisten?.();
+    this.#unlisten = null;
+  }
+
+  onEvent(e: EventDto): void {
+    this.events = [e, ...this.events].slice(0, MAX_EVENTS);
+    this.lastEventMs = e.tsMs;
+    void this.refreshStatus();
+  }
+
+  /** Re-reads the status; calls that arrive during a read coalesce into one more read. */
+  refreshStatus(): Promise<void> {
+    if (this.#refreshing) {
+      this.#dirty = true;
+      return this.#refreshing;
+    }
+    this.#refreshing = (async () => {
+      do {
+        this.#dirty = false;
+        try {
+          const s = await this.backend.status();
+          this.status = s;
+          this.statusError = null;
+          if (this.events.length === 0 && s.recent.length > 0) {
+            this.events = [...s.recent].sort((a, b) => b.tsMs - a.tsMs).slice(0, MAX_EVENTS);
+            this.lastEventMs = this.events[0].tsMs;
+          }
+        } catch (e) {
+          this.statusError = toApiError(e);
+        }
+      } while (this.#dirty);
+    })().finally(() => (this.#refreshing = null));
+    return this.#refreshing;
+  }
+
+  /** Resolves once no status read is in flight (for tests and for actions that must see
+   * the effect of an event). */
+  idle(): Promise<void> {
+    return this.#refreshing ?? Promise.resolve();
+  }
+
+  async refreshAccounts(): Promise<void> {
+    try {
+      this.accounts = await this.backend.accounts();
+    } catch (e) {
+      this.actionError = toApiError(e);
+    }
+  }
+
+  async refreshLeaders(): Promise<void> {
+    try {
+      this.leaders = await this.backend.leaders();
+      this.leadersError = null;
+    } catch (e) {
+      this.leadersError = toApiError(e);
+    }
+  }
+
+  async loadLeader(id: string): Promise<void> {
+    try {
+      const d = await this.backend.leader(id);
+      this.leaderDetails = { ...this.leaderDetails, [id]: d };
+      const { [id]: _gone, ...rest } = this.leaderDetailErrors;
+      this.leaderDetailErrors = rest;
+    } catch (e) {
+      this.leaderDetailErrors = { ...this.leaderDetailErrors, [id]: toApiError(e) };
+    }
+  }
+
+  /** Adds an account (its secret goes to the keychain in the core and nowhere else). */
+  async addAccount(req: NewAccountRequest): Promise<AccountDto> {
+    try {
+      const a = await this.backend.addAccount(req);
+      await this.refreshAccounts();
+      return a;
+    } catch (e) {
+      throw toApiError(e);
+    }
+  }
+
+  async removeAccount(name: string): Promise<void> {
+    try {
+      await this.backend.removeAccount(name);
+      const { [name]: _gone, ...rest } = this.keyChecks;
+      this.keyChecks = rest;
+      await this.refreshAccounts();
+    } catch (e) {
+      throw toApiError(e);
+    }
+  }
+
+  async checkKey(name: string): Promise<KeyCheckDto> {
+    try {
+      const k = await this.backend.checkKey(name);
+      this.keyChecks = { ...this.keyChecks, [name]: k };
+      return k;
+    } catch (e) {
+      throw toApiError(e);
+    }
+  }
+
+  /** Null when valid; otherwise the core's first complaint (with its field). */
+  async validate(settings: CopySettingsDto): Promise<ApiError | null> {
+    try {
+      await this.backend.validateSettings(settings);
+      return null;
+    } catch (e) {
+      return toApiError(e);
+    }
+  }
+
+  async preview(req: PreviewRequest): Promise<PreviewDto> {
+    try {
+      return await this.backend.preview(req);
+    } catch (e) {
+      throw toApiError(e);
+    }
+  }
+
+  async createCopy(req: NewCopyRequest): Promise<CopyDto> {
+    try {
+      const c = await this.backend.createCopy(req);
+      await this.refreshStatus();
+      this.view = "copies";
+      return c;
+    } catch (e) {
+      throw toApiError(e);
+    }
+  }
+
+  /** Runs a copy action (pause, resume, stop) and refreshes; a failure lands in `actionError`. */
+  async copyAction(name: string, action: "pause" | "resume" | { stop: StopActionDto }): Promise<void> {
+    this.actionError = null;
+    try {
+      if (action === "pause") await this.backend.pause(name);
+      else if (action === "resume") await this.backend.resume(name);
+      else await this.backend.stop(name, action.stop);
+    } catch (e) {
+      this.actionError = toApiError(e);
+    }
+    await this.refreshStatus();
+  }
+
+  async panic(): Promise<void> {
+    this.actionError = null;
+    try {
+      await this.backend.panic();
+    } catch (e) {
+      this.actionError = toApiError(e);
+    }
+    await this.refreshStatus();
+  }
+
+  /** Opens paper mode (the embedded simulator) beside any live accounts. */
+  async startPaper(): Promise<void> {
+    this.actionError = null;
+    try {
+      const paper = await this.backend.startPaper();
+      if (this.info) this.info = { ...this.info, paper };
+      await Promise.all([this.refreshAccounts(), this.refreshLeaders()]);
+    } catch (e) {
+      this.actionError = toApiError(e);
+    }
+  }
+
+  /** Another engine holds the data directory: this window only shows its status. */
+  get readOnly(): boolean {
+    return this.engine?.mode === "readOnly";
+  }
+
+  /** Some copy has started (has a t0): start at login starts to matter. */
+  get anyCopyStarted(): boolean {
+    return (this.status?.copies ?? []).some((c) => c.copy.t0Ms !== null);
+  }
+
+  /** The copies that have not stopped. */
+  get liveCopies() {
+    return (this.status?.copies ?? []).filter((c) => c.copy.state !== "stopped");
+  }
+
+  /** Paper mode is on screen when the app runs in paper mode. */
+  get isPaper(): boolean {
+    return this.info?.mode === "paper";
+  }
+
+  account(name: string): AccountDto | undefined {
+    return this.accounts.find((a) => a.name === name);
+  }
+}

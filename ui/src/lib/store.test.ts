@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { AppStore } from "./store.svelte";
+import { createMockBackend } from "./mock";
+import { defaultSettings } from "./settings";
+
+describe("AppStore", () => {
+  it("loads info, accounts, leaders and status on start", async () => {
+    const b = createMockBackend();
+    const s = new AppStore(b);
+    await s.start();
+    expect(s.info?.mode).toBe("paper");
+    expect(s.accounts.map((a) => a.name)).toEqual(["paper"]);
+    expect(s.leaders?.length).toBe(3);
+    expect(s.status?.copies).toEqual([]);
+  });
+
+  it("re-reads the status when an event arrives, with no polling", async () => {
+    const b = createMockBackend();
+    const s = new AppStore(b);
+    await s.start();
+    const before = b.calls.filter((c) => c.method === "status").length;
+    b.emit({ tsMs: 5, copy: "c", level: "info", kind: "fill", notice: null, message: "bought" });
+    await s.idle();
+    expect(b.calls.filter((c) => c.method === "status").length).toBe(before + 1);
+    expect(s.events[0].message).toBe("bought");
+    expect(s.lastEventMs).toBe(5);
+  });
+
+  it("coalesces events that arrive during a status read into one more read", async () => {
+    const b = createMockBackend();
+    const s = new AppStore(b);
+    await s.start();
+    const before = b.calls.filter((c) => c.method === "status").length;
+    for (let i = 0; i < 5; i++) b.emit({ tsMs: i, copy: null, level: "info", kind: "notice", notice: null, message: `n${i}` });
+    await s.idle();
+    expect(b.calls.filter((c) => c.method === "status").length).toBe(before + 2);
+    expect(s.events.length).toBe(5);
+  });
+
+  it("says why it could not start (another engine holds the data directory)", async () => {
+    const b = createMockBackend();
+    b.failNext("appInfo", { code: "locked", message: "another CopyDesk uses this data directory", field: null });
+    const s = new AppStore(b);
+    await s.start();
+    expect(s.info).toBeNull();
+    expect(s.startError?.code).toBe("locked");
+  });
+
+  it("returns the core's complaint with its field from validate", async () => {
+    const s = new AppStore(createMockBackend());
+    const bad = { ...defaultSettings(), investment: "50" };
+    expect(await s.validate(bad)).toEqual({ code: "invalid_input", message: "At least 100 USDT for Smart Sync.", field: "investment" });
+    expect(await s.validate(defaultSettings())).toBeNull();
+  });
+
+  it("creating a copy refreshes the status and lands on Copies", async () => {
+    const s = new AppStore(createMockBackend());
+    await s.start();
+    s.view = "wizard";
+    await s.createCopy({ name: "steady", leader: "demo-steady", follower: "paper", settings: defaultSettings() });
+    expect(s.view).toBe("copies");
+    expect(s.status?.copies.map((c) => c.copy.name)).toEqual(["steady"]);
+  });
+
+  it("keeps a failed copy action's error for the screen, then refreshes", async () => {
+    const b = createMockBackend();
+    const s = new AppStore(b);
+    await s.start();
+    await s.copyAction("nope", "pause");
+    expect(s.actionError?.code).toBe("not_found");
+  });
+});

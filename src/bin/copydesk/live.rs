@@ -201,10 +201,17 @@ pub async fn sim(args: copydesk::sim::cli::SimArgs) -> Result<String, ApiError> 
     let handle = copydesk::sim::cli::start(args)
         .await
         .map_err(ApiError::internal)?;
+    // Listen before announcing: a Ctrl-C sent right after the announcement is not lost.
+    let stop = interrupted();
+    tokio::pin!(stop);
+    let listening = async {};
+    tokio::select! {
+        biased;
+        _ = &mut stop => {}
+        _ = listening => {}
+    }
     out(&format!("copydesk sim listening on {}", handle.base_url()));
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| ApiError::internal(format!("cannot wait for Ctrl-C: {e}")))?;
+    stop.await;
     handle.shutdown().await;
     Ok("copydesk sim stopped".to_owned())
 }

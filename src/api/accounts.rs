@@ -407,12 +407,11 @@ impl super::App {
         mode: PositionModeDto,
     ) -> Result<PositionModeDto, ApiError> {
         let spec = self.account_spec(name).await?;
-        let running = self.engine.copies();
         let in_use = self.with_store(|s| {
             Ok(s.copies()
                 .list()?
                 .into_iter()
-                .find(|c| running.contains(&c.name) && c.follower == name))
+                .find(|c| c.follower == name && self.engine.is_running(&c.name)))
         })?;
         if let Some(copy) = in_use {
             return Err(ApiError::new(

@@ -1049,6 +1049,14 @@ async fn a_switch_is_refused_while_a_copy_runs_or_a_position_is_open() {
         .await
         .ok("leader opens BTC");
     wait_position(&app, "held", "BTCUSDT", dec!(0.005)).await;
+    // The ledger is written before the order lands: wait for the venue too.
+    until("the paper account holds BTC", || async {
+        let btc = paper_amount(&app, "BTCUSDT").await;
+        (btc == dec!(0.005))
+            .then_some(())
+            .ok_or(format!("paper BTC {btc}"))
+    })
+    .await;
 
     let e = app
         .set_position_mode("paper", PositionModeDto::Hedge)
@@ -1063,11 +1071,40 @@ async fn a_switch_is_refused_while_a_copy_runs_or_a_position_is_open() {
     app.stop("held", StopActionDto::Keep)
         .await
         .expect("the copy stops and keeps its position");
-    assert_eq!(paper_amount(&app, "BTCUSDT").await, dec!(0.005));
-    let e = app
-        .set_position_mode("paper", PositionModeDto::Hedge)
-        .await
-        .expect_err("the venue refuses a switch with an open position");
+    until("the copy has stopped", || async {
+        let s = app.status().await.map_err(|e| e.message)?;
+        let c = s
+            .copies
+            .iter()
+            .find(|c| c.copy.name == "held")
+            .ok_or("the copy is listed")?;
+        (c.copy.state == CopyStateDto::Stopped)
+            .then_some(())
+            .ok_or(format!("copy state {:?}", c.copy.state))
+    })
+    .await;
+    assert_eq!(
+        paper_amount(&app, "BTCUSDT").await,
+        dec!(0.005),
+        "a stop with keep leaves the position open"
+    );
+    // The supervisor winds down just after the state is stored: the switch is refused
+    // throughout, first for the copy, then by the venue for the open position.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let e = loop {
+        let e = app
+            .set_position_mode("paper", PositionModeDto::Hedge)
+            .await
+            .expect_err("the venue refuses a switch with an open position");
+        if !e.message.contains("running copy") {
+            break e;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the stopped copy should wind down within 60 s: {e:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(e.code, ErrorCode::Conflict, "{e:?}");
     assert!(
         e.message.contains("open positions") && e.message.contains("close them"),

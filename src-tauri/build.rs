@@ -9,6 +9,7 @@ const COMMANDS: &[&str] = &[
     "account_add",
     "account_remove",
     "key_check",
+    "account_set_position_mode",
     "paper_status",
     "paper_start",
     "leaders_list",

@@ -5,7 +5,7 @@
 use copydesk::api::{
     AccountDto, ApiError, AppInfo, CopyDto, CopySettingsDto, ExportDto, KeyCheckDto,
     LeaderDetailDto, LeaderDto, ModifyRequest, NewAccountRequest, NewCopyRequest, PaperDto,
-    PreviewDto, PreviewRequest, StatusDto, StopActionDto,
+    PositionModeDto, PreviewDto, PreviewRequest, StatusDto, StopActionDto,
 };
 use tauri::State;
 
@@ -48,6 +48,16 @@ pub async fn account_remove(engine: State<'_, Engine>, name: String) -> Result<(
 #[tracing::instrument(skip_all)]
 pub async fn key_check(engine: State<'_, Engine>, name: String) -> Result<KeyCheckDto, ApiError> {
     engine.app()?.check_key(&name).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn account_set_position_mode(
+    engine: State<'_, Engine>,
+    name: String,
+    mode: PositionModeDto,
+) -> Result<PositionModeDto, ApiError> {
+    engine.app()?.set_position_mode(&name, mode).await
 }
 
 #[tauri::command]

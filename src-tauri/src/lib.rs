@@ -54,6 +54,7 @@ pub fn builder<R: tauri::Runtime>(
             commands::account_add,
             commands::account_remove,
             commands::key_check,
+            commands::account_set_position_mode,
             commands::paper_status,
             commands::paper_start,
             commands::leaders_list,

@@ -11,7 +11,7 @@ use crate::store::table::accounts::Account;
 
 use super::dto::{
     AccountDto, BalanceDto, Environment, FindingStatus, KeyCheckDto, KeyCheckKind, KeyFindingDto,
-    NewAccountRequest,
+    NewAccountRequest, PositionModeDto,
 };
 use super::venue::is_paper;
 use super::ApiError;
@@ -229,12 +229,20 @@ pub(crate) fn findings(
                     Some("transfer USDT into the USDⓈ-M futures wallet"),
                 )
             });
-            out.push(finding(
-                K::PositionMode,
-                Pass,
-                format!("position mode {}", mode_name(a.position_mode)),
-                None,
-            ));
+            out.push(match switch_to(a.position_mode) {
+                Some(_) => finding(
+                    K::PositionMode,
+                    Warn,
+                    "position mode one-way: a leader that trades in hedge mode cannot be copied here",
+                    Some("switch the account to hedge mode (it copies one-way and hedge leaders); the exchange allows that only with no open positions or orders"),
+                ),
+                None => finding(
+                    K::PositionMode,
+                    Pass,
+                    format!("position mode {}: fits every leader", mode_name(a.position_mode)),
+                    None,
+                ),
+            });
         }
         None => {
             out.push(finding(
@@ -252,6 +260,16 @@ pub(crate) fn findings(
         }
     }
     out
+}
+
+/// The position mode a key check offers to switch to (copy-rules §1.1): a hedge-mode
+/// leader needs a hedge-mode follower, while a one-way leader is copied into either, so a
+/// one-way account is offered hedge and a hedge account fits every leader.
+pub(crate) fn switch_to(m: crate::domain::PositionMode) -> Option<PositionModeDto> {
+    match m {
+        crate::domain::PositionMode::OneWay => Some(PositionModeDto::Hedge),
+        crate::domain::PositionMode::Hedge => None,
+    }
 }
 
 fn mode_name(m: crate::domain::PositionMode) -> &'static str {
@@ -285,6 +303,7 @@ pub(crate) fn check_dto(
             })
             .unwrap_or_default(),
         position_mode: snap.map(|s| mode_name(s.position_mode).to_owned()),
+        switch_position_mode: snap.and_then(|s| switch_to(s.position_mode)),
     }
 }
 
@@ -374,6 +393,52 @@ impl super::App {
         };
         let snap = ex.account().await.ok();
         Ok(check_dto(name, &check, snap.as_ref()))
+    }
+
+    /// Switches an account between one-way and hedge mode through its venue. Refused
+    /// while a running copy follows on the account, and when the venue refuses (open
+    /// positions or orders), with what to do. Returns the mode now in force.
+    pub async fn set_position_mode(
+        &self,
+        name: &str,
+        mode: PositionModeDto,
+    ) -> Result<PositionModeDto, ApiError> {
+        let spec = self.account_spec(name).await?;
+        let in_use = self.with_store(|s| {
+            Ok(s.copies()
+                .list()?
+                .into_iter()
+                .find(|c| c.follower == name && self.engine.is_running(&c.name)))
+        })?;
+        if let Some(copy) = in_use {
+            return Err(ApiError::new(
+                super::ErrorCode::Conflict,
+                format!(
+                    "account `{name}` follows in the running copy `{}`; stop that copy before switching its position mode",
+                    copy.name
+                ),
+            ));
+        }
+        let ex = super::venue::exchange(&spec, &self.engine.clock())?;
+        let wanted = mode_name(mode.into());
+        ex.set_position_mode(mode.into())
+            .await
+            .map_err(|e| match e.venue_code() {
+                Some(-4067) => ApiError::new(
+                    super::ErrorCode::Conflict,
+                    format!(
+                        "the exchange keeps account `{name}` in its position mode while it has open orders; cancel them on the exchange, then switch to {wanted} mode"
+                    ),
+                ),
+                Some(-4068) => ApiError::new(
+                    super::ErrorCode::Conflict,
+                    format!(
+                        "the exchange keeps account `{name}` in its position mode while it has open positions; close them on the exchange, then switch to {wanted} mode"
+                    ),
+                ),
+                _ => ApiError::from(e),
+            })?;
+        Ok(mode)
     }
 
     /// An account with its key material: the config's sources for accounts of the run

@@ -147,6 +147,36 @@ pub struct KeyCheckDto {
     pub balances: Vec<BalanceDto>,
     /// `one-way` or `hedge`, when the account could be read.
     pub position_mode: Option<String>,
+    /// The position mode the check offers to switch to (copy-rules §1.1: a hedge-mode
+    /// leader needs a hedge-mode follower, so a one-way account is offered hedge), if any.
+    pub switch_position_mode: Option<PositionModeDto>,
+}
+
+/// An account's position mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "kebab-case")]
+pub enum PositionModeDto {
+    OneWay,
+    Hedge,
+}
+
+impl From<crate::domain::PositionMode> for PositionModeDto {
+    fn from(m: crate::domain::PositionMode) -> Self {
+        match m {
+            crate::domain::PositionMode::OneWay => Self::OneWay,
+            crate::domain::PositionMode::Hedge => Self::Hedge,
+        }
+    }
+}
+
+impl From<PositionModeDto> for crate::domain::PositionMode {
+    fn from(m: PositionModeDto) -> Self {
+        match m {
+            PositionModeDto::OneWay => Self::OneWay,
+            PositionModeDto::Hedge => Self::Hedge,
+        }
+    }
 }
 
 /// Leader figures over one window.

@@ -23,6 +23,7 @@ fn render() -> String {
         FindingStatus::decl(&cfg),
         KeyFindingDto::decl(&cfg),
         BalanceDto::decl(&cfg),
+        PositionModeDto::decl(&cfg),
         KeyCheckDto::decl(&cfg),
         FiguresDto::decl(&cfg),
         LeaderSourceDto::decl(&cfg),

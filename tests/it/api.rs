@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use copydesk::api::{
     self, App, AppOptions, CopyModeDto, CopySettingsDto, CopyStateDto, ErrorCode, EventDto,
-    EventKind, NewAccountRequest, NewCopyRequest, PaperOptions,
+    EventKind, FindingStatus, KeyCheckKind, NewAccountRequest, NewCopyRequest, PaperOptions,
+    PositionModeDto, StopActionDto,
 };
 use copydesk::paths::APP_IDENTIFIER;
 use copydesk::secrets::Keychain;
@@ -567,6 +568,16 @@ async fn accounts_live_in_the_keychain_and_their_copies_resume() {
 
 /// The paper account's signed position amount on `symbol`, from the simulator's admin API.
 async fn paper_amount(app: &App, symbol: &str) -> Decimal {
+    paper_view(app).await["positions"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["symbol"] == symbol))
+        .map_or(Decimal::ZERO, |p| {
+            crate::sim::support::dec(&p["positionAmt"])
+        })
+}
+
+/// The paper account as the simulator's admin API shows it.
+async fn paper_view(app: &App) -> Value {
     let (base, token) = app.paper_admin().await.expect("paper mode runs");
     let token = token.expect("admin token");
     let http = reqwest::Client::new();
@@ -590,13 +601,7 @@ async fn paper_amount(app: &App, symbol: &str) -> Decimal {
         .and_then(|a| a["accountId"].as_str())
         .unwrap_or_else(|| panic!("the paper account is on the simulator: {list}"))
         .to_owned();
-    let v = get(format!("/admin/v1/accounts/{id}")).await;
-    v["positions"]
-        .as_array()
-        .and_then(|ps| ps.iter().find(|p| p["symbol"] == symbol))
-        .map_or(Decimal::ZERO, |p| {
-            crate::sim::support::dec(&p["positionAmt"])
-        })
+    get(format!("/admin/v1/accounts/{id}")).await
 }
 
 /// Polls until `check` holds (hang guard 60 s).
@@ -955,4 +960,159 @@ async fn a_copy_whose_ledger_cannot_be_read_is_refused_alone_and_status_says_why
     let fine = app.copy("fine").await.expect("copy");
     assert_eq!(fine.state, CopyStateDto::Running, "{fine:#?}");
     app.shutdown().await;
+}
+
+/// The position-mode finding of a key check.
+fn mode_finding(check: &api::KeyCheckDto) -> &api::KeyFindingDto {
+    check
+        .findings
+        .iter()
+        .find(|f| f.check == KeyCheckKind::PositionMode)
+        .unwrap_or_else(|| panic!("a position-mode finding: {check:#?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_way_account_is_offered_hedge_and_switched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = App::open(paper_opts(dir.path(), "posmode"))
+        .await
+        .expect("the app opens in paper mode");
+    assert_eq!(paper_view(&app).await["positionMode"], "one-way");
+    let check = app.check_key("paper").await.expect("the key check runs");
+    assert_eq!(check.position_mode.as_deref(), Some("one-way"));
+    assert_eq!(
+        check.switch_position_mode,
+        Some(PositionModeDto::Hedge),
+        "a one-way account is offered hedge (a hedge-mode leader needs it): {check:#?}"
+    );
+    let f = mode_finding(&check);
+    assert_eq!(f.status, FindingStatus::Warn, "{f:?}");
+    assert!(
+        f.fix.as_deref().is_some_and(|x| x.contains("hedge")),
+        "{f:?}"
+    );
+    assert!(
+        check.ok,
+        "a position mode to switch does not fail the check"
+    );
+
+    let now = app
+        .set_position_mode("paper", PositionModeDto::Hedge)
+        .await
+        .expect("an account with nothing open switches");
+    assert_eq!(now, PositionModeDto::Hedge);
+    assert_eq!(
+        paper_view(&app).await["positionMode"],
+        "hedge",
+        "the simulator's account is in hedge mode"
+    );
+    let check = app.check_key("paper").await.expect("the key check runs");
+    assert_eq!(check.position_mode.as_deref(), Some("hedge"));
+    assert_eq!(check.switch_position_mode, None, "{check:#?}");
+    assert_eq!(mode_finding(&check).status, FindingStatus::Pass);
+    // Asking again for the mode in force is no error.
+    app.set_position_mode("paper", PositionModeDto::Hedge)
+        .await
+        .expect("switching to the mode in force is a no-op");
+    let e = app
+        .set_position_mode("nobody", PositionModeDto::Hedge)
+        .await
+        .expect_err("an unknown account is refused");
+    assert_eq!(e.code, ErrorCode::NotFound, "{e:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_switch_is_refused_while_a_copy_runs_or_a_position_is_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = App::open(paper_opts(dir.path(), "posmode-open"))
+        .await
+        .expect("the app opens in paper mode");
+    let mut rx = app.events();
+    let mut seen = Vec::new();
+    app.create_copy(NewCopyRequest {
+        name: "held".into(),
+        leader: "demo-swing".into(),
+        follower: "paper".into(),
+        settings: ratio("0.5"),
+    })
+    .await
+    .expect("the copy starts");
+    wait_event(
+        &mut rx,
+        &mut seen,
+        "the copy watches",
+        is(EventKind::Watching, "held"),
+    )
+    .await;
+    let lead = demo_leader(&app, "swing").await;
+    lead.market("BTCUSDT", "BUY", "0.01")
+        .await
+        .ok("leader opens BTC");
+    wait_position(&app, "held", "BTCUSDT", dec!(0.005)).await;
+    // The ledger is written before the order lands: wait for the venue too.
+    until("the paper account holds BTC", || async {
+        let btc = paper_amount(&app, "BTCUSDT").await;
+        (btc == dec!(0.005))
+            .then_some(())
+            .ok_or(format!("paper BTC {btc}"))
+    })
+    .await;
+
+    let e = app
+        .set_position_mode("paper", PositionModeDto::Hedge)
+        .await
+        .expect_err("a switch under a running copy is refused");
+    assert_eq!(e.code, ErrorCode::Conflict, "{e:?}");
+    assert!(
+        e.message.contains("running copy `held`") && e.message.contains("stop that copy"),
+        "the refusal names the copy and what to do: {e:?}"
+    );
+
+    app.stop("held", StopActionDto::Keep)
+        .await
+        .expect("the copy stops and keeps its position");
+    until("the copy has stopped", || async {
+        let s = app.status().await.map_err(|e| e.message)?;
+        let c = s
+            .copies
+            .iter()
+            .find(|c| c.copy.name == "held")
+            .ok_or("the copy is listed")?;
+        (c.copy.state == CopyStateDto::Stopped)
+            .then_some(())
+            .ok_or(format!("copy state {:?}", c.copy.state))
+    })
+    .await;
+    assert_eq!(
+        paper_amount(&app, "BTCUSDT").await,
+        dec!(0.005),
+        "a stop with keep leaves the position open"
+    );
+    // The supervisor winds down just after the state is stored: the switch is refused
+    // throughout, first for the copy, then by the venue for the open position.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let e = loop {
+        let e = app
+            .set_position_mode("paper", PositionModeDto::Hedge)
+            .await
+            .expect_err("the venue refuses a switch with an open position");
+        if !e.message.contains("running copy") {
+            break e;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the stopped copy should wind down within 60 s: {e:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(e.code, ErrorCode::Conflict, "{e:?}");
+    assert!(
+        e.message.contains("open positions") && e.message.contains("close them"),
+        "the refusal says why and what to do: {e:?}"
+    );
+    assert_eq!(
+        paper_view(&app).await["positionMode"],
+        "one-way",
+        "the account stays in one-way mode"
+    );
 }

@@ -67,6 +67,7 @@ describe("tauriBackend", () => {
     await b.engineState();
     await b.autostartEnabled();
     await b.setAutostart(true);
+    await b.setPositionMode("main", "hedge");
     expect(calls.map(([c]) => c)).toEqual([
       "app_info",
       "accounts_list",
@@ -90,7 +91,9 @@ describe("tauriBackend", () => {
       "engine_state",
       "autostart_enabled",
       "autostart_set",
+      "account_set_position_mode",
     ]);
+    expect(calls[22][1]).toEqual({ name: "main", mode: "hedge" });
     expect(calls[21][1]).toEqual({ enabled: true });
     expect(calls[2][1]).toEqual({ req: expect.objectContaining({ name: "main", apiSecret: "s" }) });
     expect(calls[8][1]).toEqual({ id: "demo-1" });

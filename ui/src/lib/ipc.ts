@@ -11,6 +11,7 @@ import type {
   EventDto,
   ExportDto,
   KeyCheckDto,
+  PositionModeDto,
   LeaderDetailDto,
   LeaderDto,
   ModifyRequest,
@@ -35,6 +36,8 @@ export interface Backend {
   addAccount(req: NewAccountRequest): Promise<AccountDto>;
   removeAccount(name: string): Promise<void>;
   checkKey(name: string): Promise<KeyCheckDto>;
+  /** Switches an account's position mode; rejects with the venue's refusal and what to do. */
+  setPositionMode(name: string, mode: PositionModeDto): Promise<PositionModeDto>;
   paperStatus(): Promise<PaperDto>;
   startPaper(): Promise<PaperDto>;
   leaders(): Promise<LeaderDto[]>;
@@ -114,6 +117,7 @@ export function tauriBackend(inv: Invoke = invoke, lis: Listen = listen): Backen
     addAccount: (req) => call("account_add", { req }),
     removeAccount: (name) => call("account_remove", { name }),
     checkKey: (name) => call("key_check", { name }),
+    setPositionMode: (name, mode) => call("account_set_position_mode", { name, mode }),
     paperStatus: () => call("paper_status"),
     startPaper: () => call("paper_start"),
     leaders: () => call("leaders_list"),

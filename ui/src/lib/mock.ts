@@ -11,6 +11,7 @@ import type {
   EventDto,
   FiguresDto,
   KeyCheckDto,
+  PositionModeDto,
   LeaderDetailDto,
   LeaderDto,
   PaperDto,
@@ -119,6 +120,7 @@ export function passingKeyCheck(account: string, balance = "10000"): KeyCheckDto
     ],
     balances: [{ asset: "USDT", wallet: balance, available: balance }],
     positionMode: "one-way",
+    switchPositionMode: null,
   };
 }
 
@@ -244,6 +246,19 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       track("checkKey", [name], () => {
         const k = keyChecks[name];
         return k ? structuredClone(k) : passingKeyCheck(name);
+      }),
+    setPositionMode: (name, mode: PositionModeDto) =>
+      track("setPositionMode", [name, mode], () => {
+        const k = keyChecks[name] ?? passingKeyCheck(name);
+        keyChecks[name] = {
+          ...k,
+          positionMode: mode,
+          switchPositionMode: null,
+          findings: k.findings.map((f) =>
+            f.check === "positionMode" ? { ...f, status: "pass" as const, message: `position mode ${mode}: fits every leader`, fix: null } : f,
+          ),
+        };
+        return mode;
       }),
     paperStatus: () => track("paperStatus", [], () => ({ ...paper })),
     startPaper: () =>

@@ -12,6 +12,7 @@ import type {
   CopySettingsDto,
   EventDto,
   KeyCheckDto,
+  PositionModeDto,
   LeaderDetailDto,
   LeaderDto,
   NewAccountRequest,
@@ -181,6 +182,16 @@ export class AppStore {
     } catch (e) {
       throw toApiError(e);
     }
+  }
+
+  /** Switches an account's position mode, then checks its key again so the finding is fresh. */
+  async setPositionMode(name: string, mode: PositionModeDto): Promise<KeyCheckDto> {
+    try {
+      await this.backend.setPositionMode(name, mode);
+    } catch (e) {
+      throw toApiError(e);
+    }
+    return this.checkKey(name);
   }
 
   /** Null when valid; otherwise the core's first complaint (with its field). */

@@ -46,6 +46,72 @@ describe("KeyCheckResults", () => {
   });
 });
 
+const oneWay = {
+  ...passingKeyCheck("paper"),
+  findings: [
+    { check: "valid" as const, status: "pass" as const, message: "The key is valid.", fix: null },
+    {
+      check: "positionMode" as const,
+      status: "warn" as const,
+      message: "position mode one-way: a leader that trades in hedge mode cannot be copied here",
+      fix: "switch the account to hedge mode",
+    },
+  ],
+  switchPositionMode: "hedge" as const,
+};
+
+describe("position mode switch", () => {
+  it("no switch is offered when the core asks for none", async () => {
+    const { wiz } = await setup();
+    render(AccountStep, { wiz });
+    await fireEvent.click(screen.getByRole("button", { name: "Check the paper account" }));
+    await screen.findByText("Key check for paper: passed");
+    expect(screen.queryByRole("button", { name: /Switch to/ })).toBeNull();
+  });
+
+  it("offers the switch the core names, calls the backend with it and checks the key again", async () => {
+    const { b, wiz } = await setup(createMockBackend({ keyChecks: { paper: oneWay } }));
+    render(AccountStep, { wiz });
+    await fireEvent.click(screen.getByRole("button", { name: "Check the paper account" }));
+    const button = await screen.findByRole("button", { name: "Switch to hedge mode" });
+    const checks = b.calls.filter((c) => c.method === "checkKey").length;
+    await fireEvent.click(button);
+    await waitFor(() => expect(screen.queryByRole("button", { name: /Switch to/ })).toBeNull());
+    expect(b.calls.filter((c) => c.method === "setPositionMode").map((c) => c.args)).toEqual([["paper", "hedge"]]);
+    expect(b.calls.filter((c) => c.method === "checkKey").length).toBe(checks + 1);
+    expect(screen.getByText("position mode hedge: fits every leader")).toBeTruthy();
+    expect(wiz.keyCheck?.positionMode).toBe("hedge");
+  });
+
+  it("shows progress while switching", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    render(KeyCheckResults, { check: oneWay, onSwitchPositionMode: () => gate });
+    await fireEvent.click(screen.getByRole("button", { name: "Switch to hedge mode" }));
+    const busy = screen.getByRole("button", { name: "Switching to hedge mode…" }) as HTMLButtonElement;
+    expect(busy.disabled).toBe(true);
+    release();
+    await screen.findByRole("button", { name: "Switch to hedge mode" });
+  });
+
+  it("a refusal is shown under the finding and the mode is unchanged", async () => {
+    const { b, wiz } = await setup(createMockBackend({ keyChecks: { paper: oneWay } }));
+    render(AccountStep, { wiz });
+    await fireEvent.click(screen.getByRole("button", { name: "Check the paper account" }));
+    b.failNext("setPositionMode", {
+      code: "conflict",
+      message: "the exchange keeps account `paper` in its position mode while it has open positions; close them on the exchange, then switch to hedge mode",
+      field: null,
+    });
+    await fireEvent.click(await screen.findByRole("button", { name: "Switch to hedge mode" }));
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toContain("while it has open positions; close them");
+    expect(alert.closest("li")?.textContent).toContain("Position mode");
+    expect(wiz.keyCheck?.positionMode).toBe("one-way");
+    expect(screen.getByRole("button", { name: "Switch to hedge mode" })).toBeTruthy();
+  });
+});
+
 describe("AccountStep", () => {
   it("paper: checks the paper account and lets Next go on", async () => {
     const { wiz } = await setup();

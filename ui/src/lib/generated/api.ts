@@ -55,11 +55,18 @@ export type KeyFindingDto = { check: KeyCheckKind, status: FindingStatus, messag
 
 export type BalanceDto = { asset: string, wallet: string, available: string, };
 
+export type PositionModeDto = "one-way" | "hedge";
+
 export type KeyCheckDto = { account: string, ok: boolean, findings: Array<KeyFindingDto>, balances: Array<BalanceDto>, 
 /**
  * `one-way` or `hedge`, when the account could be read.
  */
-positionMode: string | null, };
+positionMode: string | null, 
+/**
+ * The position mode the check offers to switch to (copy-rules §1.1: a hedge-mode
+ * leader needs a hedge-mode follower, so a one-way account is offered hedge), if any.
+ */
+switchPositionMode: PositionModeDto | null, };
 
 export type FiguresDto = { days: number, roi: string | null, pnl: string | null, maxDrawdown: string | null, sharpe: string | null, sortino: string | null, winRate: string | null, trades: number, };
 

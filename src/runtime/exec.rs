@@ -185,14 +185,19 @@ impl CopyRunner {
                 }
                 other => {
                     let done = self.run_action(other, &action.reason).await;
-                    if let (false, ActionKind::PlaceProtectiveStop { client_id, .. }) =
-                        (done, other)
-                    {
+                    if let ActionKind::PlaceProtectiveStop { client_id, .. } = other {
                         // The ledger must not claim a stop the venue refused: the next
                         // protection pass places it again (and the copy is held meanwhile).
+                        // One the venue accepted is marked confirmed.
                         for p in ledger.positions.values_mut() {
                             if p.stop.as_ref().is_some_and(|s| &s.client_id == client_id) {
-                                p.stop = None;
+                                if done {
+                                    if let Some(s) = p.stop.as_mut() {
+                                        s.confirmed = true;
+                                    }
+                                } else {
+                                    p.stop = None;
+                                }
                             }
                         }
                     }

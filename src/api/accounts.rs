@@ -419,7 +419,7 @@ impl super::App {
                 ),
             ));
         }
-        let ex = super::venue::exchange(&spec, &self.engine.clock())?;
+        let ex = super::venue::exchange(&spec, &self.engine)?;
         let wanted = mode_name(mode.into());
         ex.set_position_mode(mode.into())
             .await

@@ -8,11 +8,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use rust_decimal::Decimal;
 
-use crate::domain::{CopySettings, Side};
-use crate::engine::Ledger;
+use crate::domain::{CopySettings, PositionSide, Side};
+use crate::engine::{Ledger, LedgerPosition};
 use crate::runtime::hold::{Hold, HoldKind};
 use crate::runtime::Refused;
 use crate::store::table::copies::{CopyRow, CopyState as StoredState};
+use crate::store::table::fills::Fill;
 use crate::store::Store;
 
 use super::dto::{
@@ -125,7 +126,9 @@ pub(crate) fn apply_engine(
     }
 }
 
-fn positions(l: &Ledger) -> Vec<PositionDto> {
+/// A copy's positions, leader beside follower. `entry` gives each position's average entry
+/// (see [`entry_price`]); `stop_confirmed` is true only for a stop the venue accepted.
+fn positions(l: &Ledger, entry: impl Fn(&LedgerPosition) -> Option<Decimal>) -> Vec<PositionDto> {
     l.positions
         .values()
         .map(|p| PositionDto {
@@ -134,14 +137,77 @@ fn positions(l: &Ledger) -> Vec<PositionDto> {
             leader_qty: show(p.leader_qty),
             follower_qty: p.qty.to_string(),
             ratio: show(p.k),
-            entry_price: None,
+            entry_price: entry(p).map(|e| show(e.round_dp(8))),
             margin: p.margin.round_dp(4).to_string(),
             leverage: p.leverage,
             stop_price: p.stop.as_ref().map(|s| show(s.stop_price)),
-            stop_confirmed: p.stop.is_some(),
-            drift: None,
+            stop_confirmed: p.stop.as_ref().is_some_and(|s| s.confirmed),
+            drift: drift(p),
         })
         .collect()
+}
+
+/// Follower quantity minus its target (leader quantity × `k`), signed (positive: the
+/// follower holds more than the ratio calls for); `None` when they agree. Quantity the
+/// risk gate declined or the lot step rounded away shows here as drift too.
+fn drift(p: &LedgerPosition) -> Option<String> {
+    let d = p.qty - p.leader_qty * p.k;
+    (!d.is_zero()).then(|| show(d))
+}
+
+/// The follower's average entry of a copied position, from the copy's stored fills on its
+/// symbol and book (the journal gives each fill's book): opening fills average in, closing
+/// fills take quantity off, and a book that went flat starts over. `None` when no stored
+/// fill opened what the ledger holds (e.g. a position adopted by `copies repair`).
+fn entry_price(
+    fills: &[(i64, Fill)],
+    books: &HashMap<&str, PositionSide>,
+    p: &LedgerPosition,
+) -> Option<Decimal> {
+    let opening = p.direction.opening_side();
+    let (mut qty, mut cost) = (Decimal::ZERO, Decimal::ZERO);
+    for (_, f) in fills.iter().filter(|(_, f)| {
+        f.symbol == p.symbol.name
+            && f.client_order_id
+                .as_deref()
+                .and_then(|c| books.get(c))
+                .is_some_and(|b| *b == p.follower_side)
+    }) {
+        if f.side == opening {
+            qty += f.qty;
+            cost += f.qty * f.price;
+        } else if f.qty >= qty {
+            (qty, cost) = (Decimal::ZERO, Decimal::ZERO);
+        } else {
+            // A partial close leaves the average as it was.
+            cost -= cost / qty * f.qty;
+            qty -= f.qty;
+        }
+    }
+    (qty > Decimal::ZERO).then(|| cost / qty)
+}
+
+/// The copy's max drawdown in USDT: the deepest fall of its equity (investment + copy PnL,
+/// i.e. realized − fees + funding + unrealized at mark) from an earlier peak, measured on
+/// the figure points stored since the figures' baseline (a point after fills, at each
+/// reconciliation and when a PnL stop acts; mark checks in between are not stored, so a
+/// dip seen only there is not in it). `None` before the first point.
+fn max_drawdown(
+    store: &Store,
+    copy_id: i64,
+    investment: Decimal,
+) -> Result<Option<String>, ApiError> {
+    let since = store.figures_base().since(copy_id)?.unwrap_or(i64::MIN);
+    let equity: Vec<Decimal> = store
+        .figures()
+        .series(copy_id, since)?
+        .iter()
+        .map(|f| {
+            investment
+                + crate::engine::risk::copy_pnl(f.realized_pnl, f.fees, f.funding, f.unrealized_pnl)
+        })
+        .collect();
+    Ok((!equity.is_empty()).then(|| show(crate::engine::figures::max_drawdown(&equity).amount)))
 }
 
 /// Fills with their delay and slippage versus the leader fill they copy (when the journal
@@ -201,8 +267,14 @@ fn fills(store: &Store, copy_id: i64) -> Result<Vec<FillDto>, ApiError> {
 pub(crate) fn copy_status(store: &Store, row: &CopyRow) -> Result<CopyStatusDto, ApiError> {
     let mut copy = copy_dto(store, row)?;
     // One copy's unreadable state is shown on that copy, not a failed status for all.
+    let journal = store.journal().for_copy(row.id)?;
+    let books: HashMap<&str, PositionSide> = journal
+        .iter()
+        .map(|j| (j.client_order_id.as_str(), j.position_side))
+        .collect();
+    let all_fills = store.fills().for_copy(row.id)?;
     let positions = match ledger(store, row) {
-        Ok(l) => positions(&l),
+        Ok(l) => positions(&l, |p| entry_price(&all_fills, &books, p)),
         Err(e) => {
             copy.reason = Some(e.message.clone());
             copy.holds.push(HoldDto {
@@ -212,6 +284,11 @@ pub(crate) fn copy_status(store: &Store, row: &CopyRow) -> Result<CopyStatusDto,
             Vec::new()
         }
     };
+    let investment = store
+        .copy_settings()
+        .current::<CopySettings>(row.id)?
+        .and_then(|v| v.settings.investment)
+        .unwrap_or_default();
     let fig = store.figures().latest(row.id)?;
     let figures = CopyFiguresDto {
         realized_pnl: fig.as_ref().map(|f| f.realized_pnl.to_string()),
@@ -219,7 +296,7 @@ pub(crate) fn copy_status(store: &Store, row: &CopyRow) -> Result<CopyStatusDto,
         fees: fig.as_ref().map(|f| show(f.fees)),
         funding: fig.as_ref().map(|f| show(f.funding)),
         roi: fig.as_ref().map(|f| show(f.roi)),
-        max_drawdown: None,
+        max_drawdown: max_drawdown(store, row.id, investment)?,
     };
     let decisions = store
         .audit()
@@ -242,8 +319,7 @@ pub(crate) fn copy_status(store: &Store, row: &CopyRow) -> Result<CopyStatusDto,
         positions,
         decisions,
         fills: fills(store, row.id)?,
-        orders_journaled: u32::try_from(store.journal().for_copy(row.id)?.len())
-            .unwrap_or(u32::MAX),
+        orders_journaled: u32::try_from(journal.len()).unwrap_or(u32::MAX),
         latency: latency(&store.latency().recent(row.id, 100)?),
     })
 }

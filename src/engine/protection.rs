@@ -179,6 +179,7 @@ pub fn plan_protection(
                 client_id: id,
                 stop_price: price,
                 qty: held,
+                confirmed: false,
             });
         }
     }

@@ -115,6 +115,12 @@ pub struct ProtectiveStop {
     pub stop_price: Decimal,
     #[serde(with = "decimal")]
     pub qty: Decimal,
+    /// True once the venue accepted the stop. The planner records a stop before it is
+    /// sent (the ledger is written before the plan runs), so a stored stop without this is
+    /// one whose answer was not seen: sent but unanswered, or written by a version that did
+    /// not record the answer (read as unconfirmed).
+    #[serde(default)]
+    pub confirmed: bool,
 }
 
 /// Fills of one leader order whose copied quantity is still below the symbol's minimum.

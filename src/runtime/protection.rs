@@ -43,9 +43,13 @@ pub(crate) struct StopJob {
     pub reason: String,
 }
 
-/// What the stop worker could not do, for its copy to act on.
+/// What the stop worker reports to its copy: what it could not do, and the stops the venue
+/// confirmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum StopFault {
+    /// The venue accepted this protective stop (or already held it): the ledger marks it
+    /// confirmed.
+    Placed(String),
     /// The venue refused this protective stop (by client id): the ledger must not claim it.
     Refused(String),
     /// A stop's journal row could not be written (what, and the error).
@@ -100,6 +104,9 @@ impl StopWorker {
                 .map(|_| self.account.lock().conditional_gone(client_id)),
             _ => Ok(()),
         };
+        if let (Ok(()), ActionKind::PlaceProtectiveStop { client_id, .. }) = (&result, &job.kind) {
+            self.fault(StopFault::Placed(client_id.clone()));
+        }
         if let Err(e) = result {
             if let ActionKind::PlaceProtectiveStop { client_id, .. } = &job.kind {
                 self.fault(StopFault::Refused(client_id.clone()));
@@ -301,16 +308,25 @@ impl CopyRunner {
             Err(_) => return,
         };
         let mut refused = Vec::new();
+        let mut placed = Vec::new();
         for fault in faults {
             match fault {
+                StopFault::Placed(client_id) => placed.push(client_id),
                 StopFault::Refused(client_id) => refused.push(client_id),
                 StopFault::Journal(reason) => self.hold(HoldKind::JournalWrite, reason),
             }
         }
-        if refused.is_empty() {
+        if refused.is_empty() && placed.is_empty() {
             return;
         }
         let mut ledger = self.ctx.ledger.clone();
+        let mut confirmed = false;
+        for p in ledger.positions.values_mut() {
+            if let Some(s) = p.stop.as_mut().filter(|s| placed.contains(&s.client_id)) {
+                confirmed |= !s.confirmed;
+                s.confirmed = true;
+            }
+        }
         let mut bare = Vec::new();
         for p in ledger.positions.values_mut() {
             if p.stop
@@ -322,6 +338,9 @@ impl CopyRunner {
             }
         }
         if bare.is_empty() {
+            if confirmed {
+                self.settle(ledger);
+            }
             return;
         }
         self.settle(ledger);

@@ -213,6 +213,8 @@ pub async fn plan(
                     client_id: c.client_id.clone(),
                     stop_price: c.trigger_price?.get(),
                     qty: c.quantity.map(|q| q.get()).unwrap_or(qty),
+                    // Read from the venue's open orders: it holds the stop.
+                    confirmed: true,
                 })
             });
         let margin = if venue_qty.is_zero() {

@@ -1116,3 +1116,152 @@ async fn a_switch_is_refused_while_a_copy_runs_or_a_position_is_open() {
         "the account stays in one-way mode"
     );
 }
+
+/// Sets `symbol`'s price (and mark) on the app's embedded simulator.
+async fn set_price(app: &App, symbol: &str, price: &str) {
+    let (base, token) = app.paper_admin().await.expect("paper mode runs");
+    let r = reqwest::Client::new()
+        .post(format!("{base}/admin/v1/prices"))
+        .header("X-Admin-Token", token.expect("admin token"))
+        .json(&serde_json::json!({"symbol": symbol, "price": price}))
+        .send()
+        .await
+        .expect("admin API answers");
+    assert!(r.status().is_success(), "price set: {}", r.status());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_entry_drift_confirmed_stop_and_drawdown_of_a_copy_moving_against_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut opts = paper_opts(dir.path(), "figures");
+    // A figure point at every reconciliation, so the move below is stored promptly.
+    opts.engine.reconcile_every = Duration::from_secs(1);
+    let app = App::open(opts).await.expect("the app opens");
+    let mut rx = app.events();
+    let mut seen = Vec::new();
+    set_price(&app, "BTCUSDT", "50000").await;
+    app.create_copy(NewCopyRequest {
+        name: "dd".into(),
+        leader: "demo-swing".into(),
+        follower: "paper".into(),
+        // The swing leader's own strategy opens ETHUSDT at once: kept out, so the copy's
+        // figures are the BTC position's alone.
+        settings: {
+            let mut s = ratio("0.5");
+            s.risk.symbol_blocklist = vec!["ETHUSDT".into()];
+            s
+        },
+    })
+    .await
+    .expect("the copy starts");
+    wait_event(
+        &mut rx,
+        &mut seen,
+        "the copy watches",
+        is(EventKind::Watching, "dd"),
+    )
+    .await;
+    // A point while flat: the curve's first peak is the copy's equity before the open.
+    until("a figure point while flat", || async {
+        let s = app.status().await.map_err(|e| e.message)?;
+        let f = &s.copies[0].figures;
+        (f.max_drawdown.as_deref() == Some("0"))
+            .then_some(())
+            .ok_or(format!("{f:#?}"))
+    })
+    .await;
+    let lead = demo_leader(&app, "swing").await;
+    lead.market("BTCUSDT", "BUY", "0.01")
+        .await
+        .ok("leader opens BTC");
+    wait_position(&app, "dd", "BTCUSDT", dec!(0.005)).await;
+
+    // Bought at the ask, 50,000.5 (mark 50,000); the stop accepted by the venue; the fill
+    // stored (it arrives on the follower's stream).
+    until("the stop confirmed and the fill stored", || async {
+        let s = app.status().await.map_err(|e| e.message)?;
+        let c = &s.copies[0];
+        let p = c
+            .positions
+            .iter()
+            .find(|p| p.symbol == "BTCUSDT")
+            .ok_or("no BTC position")?;
+        let filled = c.fills.iter().any(|f| f.symbol == "BTCUSDT");
+        let marked = c
+            .figures
+            .unrealized_pnl
+            .as_deref()
+            .and_then(|u| u.parse::<Decimal>().ok())
+            == Some(dec!(-0.0025));
+        // Taker fee 0.05% of 0.005 × 50,000.5 = 0.12500125.
+        let fee = c
+            .figures
+            .fees
+            .as_deref()
+            .and_then(|u| u.parse::<Decimal>().ok())
+            == Some(dec!(0.12500125));
+        (p.stop_confirmed && filled && marked && fee)
+            .then_some(())
+            .ok_or(format!("{c:#?}"))
+    })
+    .await;
+    let s = app.status().await.expect("status reads");
+    let c = &s.copies[0];
+    let p = c
+        .positions
+        .iter()
+        .find(|p| p.symbol == "BTCUSDT")
+        .expect("BTC is held");
+    let fills: Vec<_> = c.fills.iter().filter(|f| f.symbol == "BTCUSDT").collect();
+    assert_eq!(fills.len(), 1, "one opening fill: {c:#?}");
+    let fill_price = fills[0].price.clone();
+    assert_eq!(
+        fill_price, "50000.5",
+        "the market order fills at the ask: {c:#?}"
+    );
+    assert_eq!(
+        p.entry_price.as_deref(),
+        Some(fill_price.as_str()),
+        "the entry is the fill's price: {p:#?}"
+    );
+    assert_eq!(p.drift, None, "0.005 = 0.01 × 0.5 holds no drift: {p:#?}");
+    assert!(
+        p.stop_price.is_some(),
+        "a confirmed stop has a price: {p:#?}"
+    );
+    assert_eq!(
+        c.figures.max_drawdown.as_deref(),
+        Some("0.12750125"),
+        "the spread paid, 0.005 × (50,000.5 − 50,000) = 0.0025, and the fee: {:#?}",
+        c.figures
+    );
+
+    // Mark 49,800: unrealized 0.005 × (49,800 − 50,000.5) = −1.0025, less the fee, from the
+    // flat peak of 0: 1.12750125 (no fill, so fees stay as they were); well above the
+    // protective stop at 42,000.5.
+    set_price(&app, "BTCUSDT", "49800").await;
+    until("the fall is in the drawdown", || async {
+        let s = app.status().await.map_err(|e| e.message)?;
+        let f = &s.copies[0].figures;
+        (f.max_drawdown.as_deref() == Some("1.12750125"))
+            .then_some(())
+            .ok_or(format!("{f:#?}"))
+    })
+    .await;
+    set_price(&app, "BTCUSDT", "50100").await;
+    until("a recovery keeps the deepest fall", || async {
+        let s = app.status().await.map_err(|e| e.message)?;
+        let c = &s.copies[0];
+        let up = c
+            .figures
+            .unrealized_pnl
+            .as_deref()
+            .and_then(|u| u.parse::<Decimal>().ok())
+            .is_some_and(|u| u > Decimal::ZERO);
+        (up && c.figures.max_drawdown.as_deref() == Some("1.12750125"))
+            .then_some(())
+            .ok_or(format!("{:#?}", c.figures))
+    })
+    .await;
+    app.shutdown().await;
+}

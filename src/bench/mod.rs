@@ -74,18 +74,15 @@ fn row(figure: &str, target: &str, measured: String, met: Option<bool>) -> Bench
     }
 }
 
-/// Runs every measurement (minutes with the default options).
-pub fn run(opts: BenchOptions) -> Result<BenchReport, String> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+/// Runs every measurement (minutes with the default options) on the caller's runtime (the
+/// binary's multi-threaded one): the core builds no runtime of its own.
+pub async fn run(opts: BenchOptions) -> Result<BenchReport, String> {
     let mut rows = vec![planner(), journal_commit()?];
-    rows.extend(rt.block_on(one_copy(opts.signals))?);
-    rows.push(rt.block_on(sustained(opts.sustained, opts.sustained_copies))?);
-    rows.push(rt.block_on(fan_out(opts.fan_out, opts.fan_out_signals))?);
-    rows.push(rt.block_on(idle(opts.idle_copies, opts.idle))?);
-    rows.push(rt.block_on(shutdown())?);
+    rows.extend(one_copy(opts.signals).await?);
+    rows.push(sustained(opts.sustained, opts.sustained_copies).await?);
+    rows.push(fan_out(opts.fan_out, opts.fan_out_signals).await?);
+    rows.push(idle(opts.idle_copies, opts.idle).await?);
+    rows.push(shutdown().await?);
     Ok(BenchReport {
         machine: machine(),
         rows,

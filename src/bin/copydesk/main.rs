@@ -243,8 +243,7 @@ fn keys(command: KeysCommand, dir: &std::path::Path) -> Result<String, ApiError>
     }
 }
 
-/// `copydesk bench`: runs the measurements (blocking: the bench drives its own runtime)
-/// and formats the table.
+/// `copydesk bench`: runs the measurements and formats the table.
 async fn bench(quick: bool) -> Result<String, ApiError> {
     let mut opts = copydesk::bench::BenchOptions::default();
     if quick {
@@ -254,9 +253,8 @@ async fn bench(quick: bool) -> Result<String, ApiError> {
         opts.fan_out_signals = 10;
         opts.idle = std::time::Duration::from_secs(5);
     }
-    let report = tokio::task::spawn_blocking(move || copydesk::bench::run(opts))
+    let report = copydesk::bench::run(opts)
         .await
-        .map_err(|e| ApiError::internal(format!("the bench stopped: {e}")))?
         .map_err(ApiError::internal)?;
     Ok(format::bench(&report))
 }

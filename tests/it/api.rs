@@ -137,6 +137,26 @@ async fn wait_position(app: &App, copy: &str, symbol: &str, qty: Decimal) {
     }
 }
 
+/// Creates a paper copy of `leader` and waits until it watches the leader.
+async fn start_paper_copy(
+    app: &App,
+    rx: &mut broadcast::Receiver<EventDto>,
+    seen: &mut Vec<EventDto>,
+    name: &str,
+    leader: &str,
+    settings: CopySettingsDto,
+) {
+    app.create_copy(NewCopyRequest {
+        name: name.into(),
+        leader: leader.into(),
+        follower: "paper".into(),
+        settings,
+    })
+    .await
+    .expect("the copy starts");
+    wait_event(rx, seen, "the copy watches", is(EventKind::Watching, name)).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paper_copy_copies_a_demo_leader_and_a_second_copy_does_not_restart_it() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -631,21 +651,7 @@ async fn one_position_is_closed_and_another_unlinked() {
         .expect("the app opens");
     let mut rx = app.events();
     let mut seen = Vec::new();
-    app.create_copy(NewCopyRequest {
-        name: "one".into(),
-        leader: "demo-swing".into(),
-        follower: "paper".into(),
-        settings: ratio("0.5"),
-    })
-    .await
-    .expect("the copy starts");
-    wait_event(
-        &mut rx,
-        &mut seen,
-        "the copy watches",
-        is(EventKind::Watching, "one"),
-    )
-    .await;
+    start_paper_copy(&app, &mut rx, &mut seen, "one", "demo-swing", ratio("0.5")).await;
     let lead = demo_leader(&app, "swing").await;
     lead.market("BTCUSDT", "BUY", "0.01")
         .await
@@ -1029,21 +1035,7 @@ async fn a_switch_is_refused_while_a_copy_runs_or_a_position_is_open() {
         .expect("the app opens in paper mode");
     let mut rx = app.events();
     let mut seen = Vec::new();
-    app.create_copy(NewCopyRequest {
-        name: "held".into(),
-        leader: "demo-swing".into(),
-        follower: "paper".into(),
-        settings: ratio("0.5"),
-    })
-    .await
-    .expect("the copy starts");
-    wait_event(
-        &mut rx,
-        &mut seen,
-        "the copy watches",
-        is(EventKind::Watching, "held"),
-    )
-    .await;
+    start_paper_copy(&app, &mut rx, &mut seen, "held", "demo-swing", ratio("0.5")).await;
     let lead = demo_leader(&app, "swing").await;
     lead.market("BTCUSDT", "BUY", "0.01")
         .await
@@ -1140,27 +1132,11 @@ async fn status_shows_entry_drift_confirmed_stop_and_drawdown_of_a_copy_moving_a
     let mut rx = app.events();
     let mut seen = Vec::new();
     set_price(&app, "BTCUSDT", "50000").await;
-    app.create_copy(NewCopyRequest {
-        name: "dd".into(),
-        leader: "demo-swing".into(),
-        follower: "paper".into(),
-        // The swing leader's own strategy opens ETHUSDT at once: kept out, so the copy's
-        // figures are the BTC position's alone.
-        settings: {
-            let mut s = ratio("0.5");
-            s.risk.symbol_blocklist = vec!["ETHUSDT".into()];
-            s
-        },
-    })
-    .await
-    .expect("the copy starts");
-    wait_event(
-        &mut rx,
-        &mut seen,
-        "the copy watches",
-        is(EventKind::Watching, "dd"),
-    )
-    .await;
+    // The swing leader's own strategy opens ETHUSDT at once: kept out, so the copy's
+    // figures are the BTC position's alone.
+    let mut settings = ratio("0.5");
+    settings.risk.symbol_blocklist = vec!["ETHUSDT".into()];
+    start_paper_copy(&app, &mut rx, &mut seen, "dd", "demo-swing", settings).await;
     // A point while flat: the curve's first peak is the copy's equity before the open.
     until("a figure point while flat", || async {
         let s = app.status().await.map_err(|e| e.message)?;

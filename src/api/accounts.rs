@@ -302,7 +302,7 @@ pub(crate) fn check_dto(
                     .collect()
             })
             .unwrap_or_default(),
-        position_mode: snap.map(|s| mode_name(s.position_mode).to_owned()),
+        position_mode: snap.map(|s| s.position_mode.into()),
         switch_position_mode: snap.and_then(|s| switch_to(s.position_mode)),
     }
 }

@@ -145,8 +145,8 @@ pub struct KeyCheckDto {
     pub ok: bool,
     pub findings: Vec<KeyFindingDto>,
     pub balances: Vec<BalanceDto>,
-    /// `one-way` or `hedge`, when the account could be read.
-    pub position_mode: Option<String>,
+    /// The account's position mode, when the account could be read.
+    pub position_mode: Option<PositionModeDto>,
     /// The position mode the check offers to switch to (copy-rules §1.1: a hedge-mode
     /// leader needs a hedge-mode follower, so a one-way account is offered hedge), if any.
     pub switch_position_mode: Option<PositionModeDto>,

@@ -985,7 +985,7 @@ async fn a_one_way_account_is_offered_hedge_and_switched() {
         .expect("the app opens in paper mode");
     assert_eq!(paper_view(&app).await["positionMode"], "one-way");
     let check = app.check_key("paper").await.expect("the key check runs");
-    assert_eq!(check.position_mode.as_deref(), Some("one-way"));
+    assert_eq!(check.position_mode, Some(PositionModeDto::OneWay));
     assert_eq!(
         check.switch_position_mode,
         Some(PositionModeDto::Hedge),
@@ -1013,7 +1013,7 @@ async fn a_one_way_account_is_offered_hedge_and_switched() {
         "the simulator's account is in hedge mode"
     );
     let check = app.check_key("paper").await.expect("the key check runs");
-    assert_eq!(check.position_mode.as_deref(), Some("hedge"));
+    assert_eq!(check.position_mode, Some(PositionModeDto::Hedge));
     assert_eq!(check.switch_position_mode, None, "{check:#?}");
     assert_eq!(mode_finding(&check).status, FindingStatus::Pass);
     // Asking again for the mode in force is no error.

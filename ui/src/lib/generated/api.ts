@@ -59,9 +59,9 @@ export type PositionModeDto = "one-way" | "hedge";
 
 export type KeyCheckDto = { account: string, ok: boolean, findings: Array<KeyFindingDto>, balances: Array<BalanceDto>, 
 /**
- * `one-way` or `hedge`, when the account could be read.
+ * The account's position mode, when the account could be read.
  */
-positionMode: string | null, 
+positionMode: PositionModeDto | null, 
 /**
  * The position mode the check offers to switch to (copy-rules §1.1: a hedge-mode
  * leader needs a hedge-mode follower, so a one-way account is offered hedge), if any.

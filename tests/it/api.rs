@@ -892,11 +892,17 @@ async fn a_copy_whose_ledger_cannot_be_read_is_refused_alone_and_status_says_why
     let mut rx = app.events();
     let mut seen = Vec::new();
     for (name, leader) in [("broken", "demo-swing"), ("fine", "demo-scalper")] {
+        // One copy per symbol on a follower account: the scalper trades on its own, so
+        // `fine` keeps out of BTCUSDT, the book `broken` must take.
+        let mut settings = ratio("0.5");
+        if name == "fine" {
+            settings.risk.symbol_blocklist = vec!["BTCUSDT".into()];
+        }
         app.create_copy(NewCopyRequest {
             name: name.into(),
             leader: leader.into(),
             follower: "paper".into(),
-            settings: ratio("0.5"),
+            settings,
         })
         .await
         .expect("a copy starts");

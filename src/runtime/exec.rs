@@ -316,6 +316,8 @@ impl CopyRunner {
                 self.journal_write("an order's `rejected` state", |s| {
                     s.journal().mark_rejected(&o.client_id, &msg, now)
                 });
+                self.refusals
+                    .push(format!("{} refused by the venue: {msg}", o.symbol.name));
                 self.say(
                     NotifyLevel::Warning,
                     NotifyKind::Rejected,
@@ -330,6 +332,10 @@ impl CopyRunner {
             }
         };
         let Some(report) = report else {
+            self.refusals.push(format!(
+                "{}: the order's outcome is unknown and a lookup by its id does not find it",
+                o.symbol.name
+            ));
             return Decimal::ZERO;
         };
         self.last_report = None;

@@ -9,6 +9,7 @@
 //! is resumed as a restart (copy-rules §1.9): no new `t0`, no start actions.
 
 mod account_state;
+mod backoff;
 pub mod config;
 mod exec;
 pub mod failpoint;
@@ -26,6 +27,7 @@ mod reconcile;
 mod recovery;
 pub mod repair;
 pub mod start;
+mod stopping;
 pub mod supervisor;
 mod venue;
 

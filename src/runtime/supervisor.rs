@@ -131,6 +131,13 @@ pub struct CopyRunner {
     /// A leader snapshot the stream did not confirm, waiting for a second read.
     pub(crate) unconfirmed: Option<BTreeMap<PositionKey, Decimal>>,
     pub(crate) pass: u64,
+    /// When to try protection again while a position has no confirmed stop.
+    pub(crate) stop_retry: super::backoff::Backoff,
+    /// When to try the closes of a stopping copy again.
+    pub(crate) stopping_retry: super::backoff::Backoff,
+    /// Why the venue refused or did not confirm orders of the plan being run, for the
+    /// messages of a stop that could not close everything.
+    pub(crate) refusals: Vec<String>,
 }
 
 impl std::fmt::Debug for CopyRunner {
@@ -198,6 +205,9 @@ impl CopyRunner {
             next_mark_check_ms: 0,
             unconfirmed: None,
             pass: 0,
+            stop_retry: Default::default(),
+            stopping_retry: Default::default(),
+            refusals: Vec::new(),
         }
     }
 
@@ -274,7 +284,7 @@ impl CopyRunner {
         }
     }
 
-    fn publish_holds(&self) {
+    pub(crate) fn publish_holds(&self) {
         if let Ok(mut b) = self.hold_board.lock() {
             let list = self.holds.list();
             if list.is_empty() {
@@ -428,6 +438,10 @@ impl CopyRunner {
 
     /// Plans and runs one leader signal.
     pub(crate) async fn on_signal(&mut self, signal: crate::domain::LeaderSignal) {
+        if self.is_stopping() {
+            self.skip_while_stopping(&signal.symbol.name);
+            return;
+        }
         // Margin sync needs the venue's maintenance margin, which no stream carries: the
         // one signal kind that reads the account (see docs/streams.md).
         let snap = if matches!(signal.kind, SignalKind::IsolatedMargin { .. }) {
@@ -526,25 +540,6 @@ impl CopyRunner {
         crate::store::table::signals::Signals::on(conn).record(&row)
     }
 
-    /// Stops the copy with `stop_action`, once.
-    pub(crate) async fn stop_copy(&mut self, action: StopAction, why: &str) {
-        let Some(snap) = self.follower_snapshot().await else {
-            return;
-        };
-        let f = to_follower(&snap, self.held_by_others());
-        let stop_id = format!("stop:{}", self.clock.now_ms());
-        let plan = engine::plan_stop(&self.ctx, &f, action, &stop_id, why);
-        self.execute(plan, None).await;
-        self.ctx.state = CopyState::Stopped;
-        let now = self.clock.now_ms();
-        self.store_stop(now, why);
-        self.say(
-            NotifyLevel::Warning,
-            NotifyKind::Stopped,
-            format!("copy stopped: {why}"),
-        );
-    }
-
     /// Stores that the copy stopped. A failure is an error the user sees: a stop that is
     /// not stored would let a restart run the copy again.
     pub(crate) fn store_stop(&self, now: i64, why: &str) {
@@ -560,7 +555,7 @@ impl CopyRunner {
 
     pub(crate) async fn handle_stop_request(&mut self) {
         if let Some((action, why)) = self.stop_requested.take() {
-            if self.ctx.state != CopyState::Stopped {
+            if self.ctx.state != CopyState::Stopped && !self.is_stopping() {
                 self.stop_copy(action, &why).await;
             }
         }
@@ -806,6 +801,8 @@ impl CopyRunner {
                     } else if now >= self.next_mark_check_ms {
                         self.mark_check().await;
                     }
+                    self.retry_protection().await;
+                    self.retry_stopping().await;
                     last_tick = self.clock.now_ms();
                 }
             }

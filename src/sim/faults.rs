@@ -1,6 +1,7 @@
 //! Injected faults for resilience tests: drop or stall user-data sockets, add latency to
-//! every REST answer, delay order acknowledgements, reject the next N requests with a
-//! chosen code and status, and shift the server clock requests are checked against.
+//! every REST answer, delay order acknowledgements, reject the next N requests (all, or
+//! those of one path and method) with a chosen code and status, stall market-data sockets,
+//! and shift the server clock requests are checked against.
 
 use std::sync::Mutex;
 
@@ -34,6 +35,9 @@ pub struct FaultRequest {
     /// Shift of the server clock (what `/fapi/v1/time` reports and timestamps are checked
     /// against).
     pub clock_shift_ms: Option<i64>,
+    /// Market-data sockets (mark price, book ticker) send nothing while true: the last
+    /// mark a client received goes stale while prices move on.
+    pub stall_market_streams: Option<bool>,
     /// Clears every fault first.
     #[serde(default)]
     pub clear: bool,
@@ -49,6 +53,12 @@ pub struct RejectNext {
     pub status: u16,
     #[serde(default)]
     pub msg: Option<String>,
+    /// Only requests to this path are refused (e.g. `/fapi/v1/algoOrder`); others pass.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Only requests of this HTTP method are refused (with `path`, e.g. `POST`).
+    #[serde(default)]
+    pub method: Option<String>,
 }
 
 fn default_code() -> i64 {
@@ -67,6 +77,7 @@ struct State {
     ack_delay_ms: u64,
     reject: Option<RejectNext>,
     refuse_conditionals: bool,
+    market_stall: bool,
 }
 
 #[derive(Debug)]
@@ -149,6 +160,9 @@ impl Faults {
         if let Some(r) = req.refuse_conditionals {
             st.refuse_conditionals = r;
         }
+        if let Some(m) = req.stall_market_streams {
+            st.market_stall = m;
+        }
         drop(st);
         if req.drop_user_streams {
             self.drop_tx.send_modify(|g| *g += 1);
@@ -173,17 +187,30 @@ impl Faults {
         self.lock().ack_delay_ms
     }
 
+    /// Whether market-data sockets hold back their events now.
+    pub fn market_stalled(&self) -> bool {
+        self.lock().market_stall
+    }
+
     /// Whether new conditional orders are refused now.
     pub fn refuses_conditionals(&self) -> bool {
         self.lock().refuse_conditionals
     }
 
-    /// Takes one injected rejection, if any are left.
-    pub fn take_rejection(&self) -> Option<WireError> {
+    /// Takes one injected rejection for a request of `method` to `path`, if any are left
+    /// and the rejection's filters match it.
+    pub fn take_rejection(&self, method: &str, path: &str) -> Option<WireError> {
         let mut st = self.lock();
         let r = st.reject.as_mut()?;
         if r.count == 0 {
             st.reject = None;
+            return None;
+        }
+        if r.path.as_deref().is_some_and(|p| p != path)
+            || r.method
+                .as_deref()
+                .is_some_and(|m| !m.eq_ignore_ascii_case(method))
+        {
             return None;
         }
         r.count -= 1;

@@ -120,7 +120,7 @@ async fn handle(
             return resp;
         }
     };
-    if let Some(e) = shared.faults.take_rejection() {
+    if let Some(e) = shared.faults.take_rejection(method.as_str(), &path) {
         return with_weight(e.into_response(), used);
     }
 

@@ -5,6 +5,7 @@
 
 pub(crate) mod support;
 
+mod controls;
 mod crash;
 mod demo;
 mod disconnect;
@@ -15,6 +16,7 @@ mod hot_path;
 mod integrity;
 mod leader_poll;
 mod liquidation;
+mod marks;
 mod memory_venue;
 mod port;
 mod protection;
@@ -24,3 +26,4 @@ mod reset;
 mod resume;
 mod several;
 mod shutdown;
+mod stops;

@@ -79,6 +79,7 @@ impl CopyRunner {
         signal: Option<&crate::domain::LeaderSignal>,
     ) {
         let before = self.ctx.ledger.clone();
+        self.refusals.clear();
         let orders: Vec<OrderPlan> = plan.orders().cloned().collect();
         let now = self.clock.now_ms();
         let inflight = InFlight {
@@ -159,14 +160,28 @@ impl CopyRunner {
         }
         self.ctx.ledger = plan.ledger.clone();
         let mut ledger = plan.ledger.clone();
+        // Books whose close in this plan did not fill: what the close left, by book.
+        let mut failed_closes: std::collections::BTreeMap<crate::engine::PositionKey, Decimal> =
+            Default::default();
         for action in &plan.actions {
             match &action.kind {
                 ActionKind::PlaceOrder(o) => {
+                    if !o.intent.is_closing() {
+                        if let Some(left) = failed_closes.get(&o.leader_key) {
+                            // An open after a close that failed would trade against what
+                            // the close left: not sent, and the book keeps the old entry.
+                            self.skip_after_failed_close(o, *left, &before, &mut ledger);
+                            continue;
+                        }
+                    }
                     if let Some((price, at)) = leader_ref {
                         self.leader_refs.insert(o.client_id.clone(), (price, at));
                     }
                     let filled = self.send_order(o).await;
                     if filled < o.qty.get() {
+                        if o.intent == crate::engine::OrderIntent::Close {
+                            failed_closes.insert(o.leader_key.clone(), o.qty.get() - filled);
+                        }
                         ledger.apply_order_result(&before, o, filled);
                     }
                 }
@@ -182,6 +197,45 @@ impl CopyRunner {
         self.sent_in_plan = None;
         self.audit(&plan, signal_id, now);
         self.settle(ledger);
+        for key in failed_closes.keys() {
+            self.close_failed(key);
+        }
+        self.lift_blocks();
+    }
+
+    /// An opening order planned after a close of the same book that did not fill: marked
+    /// in the journal as not sent, and the ledger keeps the entry the close left.
+    fn skip_after_failed_close(
+        &mut self,
+        o: &OrderPlan,
+        left: Decimal,
+        before: &Ledger,
+        ledger: &mut Ledger,
+    ) {
+        let now = self.clock.now_ms();
+        let msg = "not sent: the close before it on the same book did not fill";
+        self.journal_write("an order's `rejected` state", |s| {
+            s.journal().mark_rejected(&o.client_id, msg, now)
+        });
+        ledger.positions.remove(&o.leader_key);
+        if let Some(prev) = before.positions.get(&o.leader_key) {
+            let mut back = prev.clone();
+            if prev.qty > Decimal::ZERO {
+                back.margin = prev.margin * (left / prev.qty).min(Decimal::ONE);
+            }
+            back.qty = left.min(prev.qty);
+            ledger.positions.insert(o.leader_key.clone(), back);
+        }
+        self.say(
+            NotifyLevel::Warning,
+            NotifyKind::Skip,
+            format!(
+                "{} {:?} {} not copied: the close of the position before it did not fill",
+                o.symbol.name,
+                o.side,
+                o.qty.get()
+            ),
+        );
     }
 
     /// Tries the database again while a failed write holds the copy: saving the settled

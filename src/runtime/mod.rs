@@ -10,6 +10,7 @@
 
 mod account_state;
 mod backoff;
+mod blocked;
 pub mod config;
 mod exec;
 pub mod failpoint;

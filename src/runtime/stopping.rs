@@ -146,7 +146,6 @@ impl CopyRunner {
             ledger: planned.ledger,
         };
         let before = self.ctx.ledger.clone();
-        self.refusals.clear();
         self.execute(plan, None).await;
         let reason = format!("stop ({why}): the position is closed");
         for (key, pos) in &before.positions {

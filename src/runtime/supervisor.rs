@@ -138,6 +138,11 @@ pub struct CopyRunner {
     /// Why the venue refused or did not confirm orders of the plan being run, for the
     /// messages of a stop that could not close everything.
     pub(crate) refusals: Vec<String>,
+    /// Books whose close could not be executed: the direction of what remains and the
+    /// failed attempts; after the second, opens on the symbol pause until it is gone.
+    pub(crate) blocked: BTreeMap<PositionKey, (engine::Direction, u32)>,
+    /// When to retry the failed closes (by a reconciliation).
+    pub(crate) close_retry: super::backoff::Backoff,
 }
 
 impl std::fmt::Debug for CopyRunner {
@@ -208,6 +213,8 @@ impl CopyRunner {
             stop_retry: Default::default(),
             stopping_retry: Default::default(),
             refusals: Vec::new(),
+            blocked: BTreeMap::new(),
+            close_retry: Default::default(),
         }
     }
 
@@ -472,7 +479,9 @@ impl CopyRunner {
             return;
         };
         let mut ctx = self.ctx.clone();
-        if self.holds.is_held() && ctx.state == CopyState::Running {
+        if (self.holds.is_held() || self.symbol_blocked(&signal.symbol.name))
+            && ctx.state == CopyState::Running
+        {
             ctx.state = CopyState::Paused;
         }
         let leader_ref = match &signal.kind {
@@ -803,6 +812,7 @@ impl CopyRunner {
                     }
                     self.retry_protection().await;
                     self.retry_stopping().await;
+                    self.retry_failed_closes().await;
                     last_tick = self.clock.now_ms();
                 }
             }

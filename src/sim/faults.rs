@@ -59,6 +59,9 @@ pub struct RejectNext {
     /// Only requests of this HTTP method are refused (with `path`, e.g. `POST`).
     #[serde(default)]
     pub method: Option<String>,
+    /// Only requests signed with this API key are refused (one account's orders).
+    #[serde(default)]
+    pub api_key: Option<String>,
 }
 
 fn default_code() -> i64 {
@@ -197,9 +200,14 @@ impl Faults {
         self.lock().refuse_conditionals
     }
 
-    /// Takes one injected rejection for a request of `method` to `path`, if any are left
-    /// and the rejection's filters match it.
-    pub fn take_rejection(&self, method: &str, path: &str) -> Option<WireError> {
+    /// Takes one injected rejection for a request of `method` to `path` with `api_key`, if
+    /// any are left and the rejection's filters match it.
+    pub fn take_rejection(
+        &self,
+        method: &str,
+        path: &str,
+        api_key: Option<&str>,
+    ) -> Option<WireError> {
         let mut st = self.lock();
         let r = st.reject.as_mut()?;
         if r.count == 0 {
@@ -207,6 +215,7 @@ impl Faults {
             return None;
         }
         if r.path.as_deref().is_some_and(|p| p != path)
+            || r.api_key.as_deref().is_some_and(|k| Some(k) != api_key)
             || r.method
                 .as_deref()
                 .is_some_and(|m| !m.eq_ignore_ascii_case(method))

@@ -120,7 +120,11 @@ async fn handle(
             return resp;
         }
     };
-    if let Some(e) = shared.faults.take_rejection(method.as_str(), &path) {
+    if let Some(e) = shared.faults.take_rejection(
+        method.as_str(),
+        &path,
+        headers.get("X-MBX-APIKEY").and_then(|v| v.to_str().ok()),
+    ) {
         return with_weight(e.into_response(), used);
     }
 

@@ -5,6 +5,7 @@
 
 pub(crate) mod support;
 
+mod backwards;
 mod controls;
 mod crash;
 mod demo;

@@ -461,22 +461,32 @@ impl CopyRunner {
                 NotifyLevel::Error,
                 NotifyKind::Error,
                 format!(
-                    "{} signal not copied: the follower account could not be read",
+                    "{} signal not copied: the follower account could not be read; a reconciliation follows to repair what it changed",
                     signal.symbol
                 ),
             );
+            self.reconcile_soon();
             return;
         };
-        let Some(market) = self.market_of(&signal.symbol.name).await else {
-            self.say(
-                NotifyLevel::Warning,
-                NotifyKind::Skip,
-                format!(
-                    "{} signal not copied: no market data for the symbol",
-                    signal.symbol
-                ),
-            );
-            return;
+        let market = match self.market_of(&signal.symbol.name).await {
+            Some(m) => m,
+            // A close needs no price (closes pass no price check): it runs at the leader's
+            // fill price as the reference rather than being dropped.
+            None => match self.closing_reference(&signal) {
+                Some(m) => m,
+                None => {
+                    self.say(
+                        NotifyLevel::Warning,
+                        NotifyKind::Skip,
+                        format!(
+                            "{} signal not copied: no market data for the symbol; a reconciliation follows to repair what it changed",
+                            signal.symbol
+                        ),
+                    );
+                    self.reconcile_soon();
+                    return;
+                }
+            },
         };
         let mut ctx = self.ctx.clone();
         if (self.holds.is_held() || self.symbol_blocked(&signal.symbol.name))
@@ -507,6 +517,38 @@ impl CopyRunner {
             self.protect().await;
         }
         self.handle_stop_request().await;
+    }
+
+    /// Market info for a leader fill that shrinks its position, priced at the fill, when
+    /// no market price could be read: the close must not be dropped for want of a price.
+    fn closing_reference(&self, signal: &crate::domain::LeaderSignal) -> Option<MarketInfo> {
+        let SignalKind::Fill(f) = &signal.kind else {
+            return None;
+        };
+        let before = f.position_before;
+        let after = f.position_after();
+        // A flip opens too, and an open needs a real price: it waits for reconciliation.
+        let shrinks = !before.is_zero()
+            && (after.is_zero()
+                || (after.is_sign_negative() == before.is_sign_negative()
+                    && after.abs() < before.abs()));
+        if !shrinks {
+            return None;
+        }
+        let rules = self.rules.get(&signal.symbol.name)?;
+        tracing::warn!(copy = %self.name, symbol = %signal.symbol.name, "no market price; the close runs with the leader's fill price as reference");
+        Some(MarketInfo {
+            symbol: rules.symbol.clone(),
+            filters: rules.filters.clone(),
+            mark_price: f.price,
+            current_price: f.price,
+        })
+    }
+
+    /// Brings the next reconciliation forward (a signal could not be planned).
+    pub(crate) fn reconcile_soon(&mut self) {
+        let soon = self.clock.now_ms() + 1_000;
+        self.next_reconcile_ms = self.next_reconcile_ms.min(soon);
     }
 
     /// Stores a leader signal (once per leader) on `conn` and returns its row, when new.

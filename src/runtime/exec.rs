@@ -22,6 +22,10 @@ use super::hold::HoldKind;
 use super::notify::{NotifyKind, NotifyLevel};
 use super::supervisor::CopyRunner;
 
+/// How long past its receive window the send path keeps looking up an order whose answer
+/// was lost, before leaving it `unknown` to reconciliation.
+const LOOK_UP_MS: i64 = 10_000;
+
 /// A plan whose orders may not all have settled: what recovery needs after a crash.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InFlight {
@@ -482,7 +486,9 @@ impl CopyRunner {
         client_id: &str,
         sent_at: i64,
     ) -> Option<OrderReport> {
-        let give_up = self.clock.now_ms() + 300_000;
+        // Reconciliation goes on looking it up (`unknown`): the signal path does not wait
+        // for a venue that cannot answer.
+        let give_up = sent_at + self.opts.recv_window_ms + LOOK_UP_MS;
         loop {
             let asked_at = self.clock.now_ms();
             match self.follower.ex.query_order(symbol, client_id).await {

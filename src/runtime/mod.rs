@@ -30,6 +30,7 @@ pub mod repair;
 pub mod start;
 mod stopping;
 pub mod supervisor;
+mod unknown;
 mod venue;
 
 use std::collections::{BTreeMap, HashMap};

@@ -57,6 +57,7 @@ impl CopyRunner {
         };
         self.guard_open_orders(&snap);
         self.repair_missing_stops(&snap, why == "start-up");
+        self.resolve_unknown_orders().await;
         let markets = self.ledger_markets().await;
         self.pass += 1;
         let input = ReconcileInput {

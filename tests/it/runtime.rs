@@ -28,3 +28,4 @@ mod resume;
 mod several;
 mod shutdown;
 mod stops;
+mod unknown;

@@ -447,6 +447,18 @@ async fn stopping_survives_a_restart_until_the_follower_is_flat() {
         )
         .await;
     handle.shutdown().await;
+    let status = copydesk::api::status_read_only(rig.dir.path()).expect("status reads");
+    let copy = &status.copies[0].copy;
+    assert_eq!(
+        copy.state,
+        copydesk::api::CopyStateDto::Stopping,
+        "the stored copy shows it is stopping: {copy:?}"
+    );
+    assert_eq!(
+        status.copies[0].positions.len(),
+        1,
+        "and the position it still has to close"
+    );
     rig.faults(json!({"clear": true})).await;
     assert_eq!(
         rig.follower("BTCUSDT").await,

@@ -313,6 +313,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
           decisions: [],
           fills: [],
           ordersJournaled: 0,
+          unknownOrders: [],
           latency: null,
         });
         return copy;

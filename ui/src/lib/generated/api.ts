@@ -134,7 +134,7 @@ export type ModifyRequest = { settings: CopySettingsDto, };
 
 export type CopyStateDto = "running" | "paused" | "held" | "stopping" | "stopped";
 
-export type HoldKind = "unreadable_state" | "leader_unreadable" | "journal_write" | "unprotected" | "rate_limit";
+export type HoldKind = "unreadable_state" | "leader_unreadable" | "journal_write" | "unprotected" | "rate_limit" | "stopping";
 
 export type HoldDto = { kind: HoldKind, reason: string, };
 
@@ -156,7 +156,12 @@ export type CopyStatusDto = { copy: CopyDto, figures: CopyFiguresDto, positions:
 /**
  * Where the time went for the copy's recent orders; `null` before the first.
  */
-latency: LatencyDto | null, };
+latency: LatencyDto | null, 
+/**
+ * Orders whose outcome is unknown (the venue's answer was lost and a lookup has not
+ * found them yet); the engine looks each up at every reconciliation until resolved.
+ */
+unknownOrders: Array<UnknownOrderDto>, };
 
 export type LatencyDto = { orders: number, 
 /**

@@ -38,6 +38,9 @@ pub struct FaultRequest {
     /// Market-data sockets (mark price, book ticker) send nothing while true: the last
     /// mark a client received goes stale while prices move on.
     pub stall_market_streams: Option<bool>,
+    /// Requests to one path wait this long after they are counted and before they are
+    /// served (what they read is the state after the wait); `ms` 0 lifts it.
+    pub slow_path: Option<SlowPath>,
     /// Clears every fault first.
     #[serde(default)]
     pub clear: bool,
@@ -64,6 +67,14 @@ pub struct RejectNext {
     pub api_key: Option<String>,
 }
 
+/// A delay for one REST path (`slowPath`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlowPath {
+    pub path: String,
+    pub ms: u64,
+}
+
 fn default_code() -> i64 {
     -1008
 }
@@ -81,6 +92,7 @@ struct State {
     reject: Option<RejectNext>,
     refuse_conditionals: bool,
     market_stall: bool,
+    slow_path: Option<(String, u64)>,
 }
 
 #[derive(Debug)]
@@ -103,6 +115,7 @@ impl FaultRequest {
     /// Refuses settings that would make the simulator unusable rather than faulty.
     pub fn validate(&self) -> Result<(), String> {
         if self.latency_ms.is_some_and(|l| l > MAX_DELAY_MS)
+            || self.slow_path.as_ref().is_some_and(|s| s.ms > MAX_DELAY_MS)
             || self.ack_delay_ms.is_some_and(|l| l > MAX_DELAY_MS)
         {
             return Err(format!(
@@ -166,6 +179,9 @@ impl Faults {
         if let Some(m) = req.stall_market_streams {
             st.market_stall = m;
         }
+        if let Some(s) = &req.slow_path {
+            st.slow_path = (s.ms > 0).then(|| (s.path.clone(), s.ms));
+        }
         drop(st);
         if req.drop_user_streams {
             self.drop_tx.send_modify(|g| *g += 1);
@@ -188,6 +204,14 @@ impl Faults {
 
     pub fn ack_delay_ms(&self) -> u64 {
         self.lock().ack_delay_ms
+    }
+
+    /// How long a request to `path` waits before it is served.
+    pub fn path_delay_ms(&self, path: &str) -> u64 {
+        match &self.lock().slow_path {
+            Some((p, ms)) if p == path => *ms,
+            _ => 0,
+        }
     }
 
     /// Whether market-data sockets hold back their events now.

@@ -146,6 +146,10 @@ async fn handle(
         }
     }
 
+    let slow = shared.faults.path_delay_ms(&path);
+    if slow > 0 {
+        tokio::time::sleep(Duration::from_millis(slow)).await;
+    }
     if method == Method::POST
         && path == "/fapi/v1/algoOrder"
         && shared.faults.refuses_conditionals()

@@ -25,6 +25,7 @@ mod refusals;
 mod replay_parity;
 mod reset;
 mod resume;
+mod resync;
 mod several;
 mod shutdown;
 mod stops;

@@ -69,7 +69,7 @@ impl CopyRunner {
         let done: Vec<(PositionKey, u32)> = self
             .blocked
             .iter()
-            .filter(|(k, (d, _))| !ledger.positions.get(*k).is_some_and(|p| p.direction == *d))
+            .filter(|(k, (d, _))| ledger.positions.get(*k).is_none_or(|p| p.direction != *d))
             .map(|(k, (_, n))| (k.clone(), *n))
             .collect();
         for (k, attempts) in done {

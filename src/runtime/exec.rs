@@ -189,6 +189,19 @@ impl CopyRunner {
                         ledger.apply_order_result(&before, o, filled);
                     }
                 }
+                ActionKind::CancelProtectiveStop { client_id, .. }
+                    if failed_closes.keys().any(|k| {
+                        before
+                            .positions
+                            .get(k)
+                            .and_then(|p| p.stop.as_ref())
+                            .is_some_and(|s| &s.client_id == client_id)
+                    }) =>
+                {
+                    // The close of its position did not fill: the position keeps its stop
+                    // until a close is confirmed.
+                    tracing::info!(copy = %self.name, stop = %client_id, "protective stop kept: its position's close did not fill");
+                }
                 other => {
                     // A protective stop goes to the stop worker; one the venue refuses comes
                     // back at the next tick (`take_stop_faults`), which takes it out of the

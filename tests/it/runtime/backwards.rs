@@ -29,6 +29,13 @@ async fn refuse_follower_orders(p: &Pair, count: u32) {
         .ok("the follower's next orders are refused");
 }
 
+/// The follower's resting algo orders (protective stops).
+async fn algo_orders(p: &Pair) -> usize {
+    p.sim.admin_account(&p.me.account_id).await["openAlgoOrders"]
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_refused_close_a_leader_open_the_other_way_never_buys_for_the_follower() {
     // Reconciliation an hour apart: what follows the refusal is the engine's own doing.
@@ -110,18 +117,28 @@ async fn a_close_that_keeps_failing_is_retried_and_pauses_opens_on_its_symbol() 
         .await
         .ok("leader closes");
     engine
-        .wait_kind(
-            NotifyKind::Held,
-            None,
-            Some("mirror"),
+        .wait_line(
+            "opens on BTCUSDT paused",
             "a close that still cannot be executed pauses opens on its symbol",
         )
         .await;
+    let out = engine.output();
+    let pause = out
+        .lines()
+        .find(|l| l.contains("opens on BTCUSDT paused"))
+        .unwrap_or_default();
     assert!(
-        engine.output().contains("opens on BTCUSDT paused")
-            && engine.output().contains("ReduceOnly Order is rejected"),
-        "the pause names the symbol and the venue's reason:\n{}",
-        engine.output()
+        pause.contains(&super::support::head(
+            NotifyKind::Held,
+            None,
+            Some("mirror")
+        )) && pause.contains("ReduceOnly Order is rejected"),
+        "the pause is a `held` line naming the venue's reason: {pause}\n{out}"
+    );
+    assert_eq!(
+        algo_orders(&p).await,
+        1,
+        "the position keeps its protective stop while its close fails"
     );
     eventually("a later retry closes the follower", || async {
         let got = amount(&p.sim, &p.me.account_id, "BTCUSDT").await;

@@ -32,9 +32,10 @@ up_version="$version-1"
 
 # dpkg on the scratch root only: its own admin directory and log. The package's
 # dependencies (WebKitGTK, …) are the machine's, not the scratch database's. dpkg wants
-# ldconfig and start-stop-daemon on PATH, which a user's PATH may lack.
+# ldconfig and start-stop-daemon on PATH, which a user's PATH may lack. `--path-include`
+# undoes any `path-exclude` of the machine's dpkg.cfg.d (minimal images drop docs).
 DPKG=(env "PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin" dpkg --root="$root" --admindir="$admin"
-  --log="$scratch/dpkg.log" --force-depends)
+  --log="$scratch/dpkg.log" --force-depends --path-include='/*')
 [ "$(id -u)" -eq 0 ] || DPKG+=(--force-not-root)
 dpkg_() { "${DPKG[@]}" "$@" > "$scratch/dpkg.out" 2>&1 || fail "dpkg $*: $(cat "$scratch/dpkg.out")"; }
 

@@ -66,6 +66,8 @@ async function waitFor(what, timeoutMs, fn) {
       const v = await fn();
       if (v) return v;
     } catch (e) {
+      // A failed assertion is final; anything else (not ready yet) is tried again.
+      if (e instanceof assert.AssertionError) throw e;
       last = e;
     }
     await sleep(250);

@@ -34,6 +34,11 @@ impl Backoff {
         *self = Self::default();
     }
 
+    /// Whether a retry is scheduled (something is still failing).
+    pub(crate) fn pending(&self) -> bool {
+        self.next_ms.is_some()
+    }
+
     /// Whether a retry is due at `now`.
     pub(crate) fn due(&self, now: i64) -> bool {
         self.next_ms.is_some_and(|t| now >= t)

@@ -277,15 +277,21 @@ impl CopyRunner {
             .filter(needs)
             .any(|p| p.stop.as_ref().is_some_and(|s| !s.confirmed));
         if !bare.is_empty() {
-            self.unprotected(&bare, "no protective stop of it is confirmed on the venue");
+            self.unprotected(
+                &bare,
+                "no protective stop of it is confirmed on the venue",
+                true,
+            );
         } else if !in_flight {
             self.protected();
         }
     }
 
-    /// Positions without a confirmed stop: the copy is held `unprotected`, the user is told
-    /// which and why (once per gap), and protection is tried again with backoff.
-    pub(crate) fn unprotected(&mut self, symbols: &[String], why: &str) {
+    /// Positions without a confirmed stop: the user is told which and why (once per gap),
+    /// protection is tried again with backoff, and with `hold` (the venue refused the stop,
+    /// or none could be planned) the copy is held `unprotected` until every stop rests. A
+    /// stop that is simply being placed again does not hold the copy.
+    pub(crate) fn unprotected(&mut self, symbols: &[String], why: &str, hold: bool) {
         if !self.ctx.settings.risk.offline_protection {
             return;
         }
@@ -293,14 +299,16 @@ impl CopyRunner {
             "{} without a protective stop on the venue: {why}; placing it again",
             symbols.join(", ")
         );
-        if !self.holds.has(HoldKind::Unprotected) {
+        if !self.stop_retry.pending() && !self.holds.has(HoldKind::Unprotected) {
             self.say(
                 NotifyLevel::Warning,
                 NotifyKind::Unprotected,
                 format!("unprotected: {reason}"),
             );
         }
-        self.hold(HoldKind::Unprotected, reason);
+        if hold {
+            self.hold(HoldKind::Unprotected, reason);
+        }
         let now = self.clock.now_ms();
         if !self.stop_retry.due(now) {
             self.stop_retry
@@ -311,8 +319,9 @@ impl CopyRunner {
     /// Every position carries a confirmed stop (or needs none): the hold lifts and the gap
     /// is announced closed.
     fn protected(&mut self) {
+        let gap = self.stop_retry.pending() || self.holds.has(HoldKind::Unprotected);
         self.stop_retry.clear();
-        if self.holds.has(HoldKind::Unprotected) {
+        if gap {
             self.say(
                 NotifyLevel::Info,
                 NotifyKind::Protected,
@@ -386,9 +395,12 @@ impl CopyRunner {
             return;
         }
         self.settle(ledger);
+        // Placed again by the protection pass that follows; the copy is held only if the
+        // venue refuses it.
         self.unprotected(
             &missing,
             "its stop is no longer among the venue's open orders (cancelled or expired outside the engine)",
+            false,
         );
     }
 
@@ -465,7 +477,7 @@ impl CopyRunner {
             return;
         }
         self.settle(ledger);
-        self.unprotected(&bare, "the venue did not accept its stop");
+        self.unprotected(&bare, "the venue did not accept its stop", true);
     }
 
     /// Hands a stop job to the worker, or runs it here when no worker runs (before the

@@ -123,16 +123,13 @@ async fn a_close_that_keeps_failing_is_retried_and_pauses_opens_on_its_symbol() 
         )
         .await;
     let out = engine.output();
+    let held = super::support::head(NotifyKind::Held, None, Some("mirror"));
     let pause = out
         .lines()
-        .find(|l| l.contains("opens on BTCUSDT paused"))
+        .find(|l| l.contains(&held) && l.contains("opens on BTCUSDT paused"))
         .unwrap_or_default();
     assert!(
-        pause.contains(&super::support::head(
-            NotifyKind::Held,
-            None,
-            Some("mirror")
-        )) && pause.contains("ReduceOnly Order is rejected"),
+        pause.contains("ReduceOnly Order is rejected"),
         "the pause is a `held` line naming the venue's reason: {pause}\n{out}"
     );
     assert_eq!(

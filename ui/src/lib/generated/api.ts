@@ -173,6 +173,16 @@ engineP50Us: number, engineMaxUs: number,
  */
 fillDelayP50Ms: number | null, fillDelayMaxMs: number | null, };
 
+export type UnknownOrderDto = { clientOrderId: string, symbol: string, 
+/**
+ * `buy` or `sell`.
+ */
+side: string, qty: string, 
+/**
+ * When its outcome became unknown (local ms).
+ */
+sinceMs: number, };
+
 export type WeightDto = { venue: string, used: number, limit: number, };
 
 export type StatusDto = { copies: Array<CopyStatusDto>, recent: Array<EventDto>, weight: Array<WeightDto>, };

@@ -485,3 +485,53 @@ async fn stopping_survives_a_restart_until_the_follower_is_flat() {
     .await;
     handle.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_that_cannot_read_the_follower_says_so_and_closes_once_it_can() {
+    let rig = Rig::new("100000", RATIO, Duration::from_secs(30)).await;
+    let (handle, mut notes) = rig.start().await;
+    rig.lead
+        .market("BTCUSDT", "BUY", "0.5")
+        .await
+        .ok("leader opens");
+    rig.holds("BTCUSDT", dec!(0.050), "the open is copied")
+        .await;
+    // The fault: the follower's account cannot be read, and its stream is down.
+    rig.faults(
+        json!({"rejectNext": {"count": 100000, "status": 503, "code": -1001,
+        "msg": "Internal error; unable to process your request. Please try again.",
+        "path": "/fapi/v3/account", "method": "GET", "apiKey": rig.me.key}}),
+    )
+    .await;
+    rig.faults(json!({"dropUserStreams": true})).await;
+    notes
+        .wait(
+            NotifyKind::Disconnected,
+            "follower stream",
+            "the follower's stream is down",
+        )
+        .await;
+    handle.panic().await;
+    notes
+        .wait(
+            NotifyKind::Stopping,
+            "could not be read",
+            "a panic that cannot read the follower is never silent",
+        )
+        .await;
+    assert_eq!(
+        rig.follower("BTCUSDT").await,
+        dec!(0.050),
+        "nothing was closed blind"
+    );
+    rig.faults(json!({"clear": true})).await;
+    notes
+        .wait(NotifyKind::Stopped, "panic", "the retry closes and stops")
+        .await;
+    assert_eq!(
+        rig.follower("BTCUSDT").await,
+        dec!(0),
+        "flat after the panic"
+    );
+    handle.shutdown().await;
+}

@@ -407,6 +407,24 @@ impl CopyRunner {
                 "{}: the order's outcome is unknown and a lookup by its id does not find it",
                 o.symbol.name
             ));
+            let unknown = self
+                .with_store(|s| s.journal().get(&o.client_id))
+                .ok()
+                .flatten()
+                .is_some_and(|e| e.state == crate::store::table::journal::OrderState::Unknown);
+            if unknown {
+                self.say(
+                    NotifyLevel::Warning,
+                    NotifyKind::Rejected,
+                    format!(
+                        "order {} ({} {:?} {}): outcome unknown (the venue's answer was lost and it cannot be looked up now); counted as not filled, kept in the journal and looked up at every reconciliation",
+                        o.client_id,
+                        o.symbol.name,
+                        o.side,
+                        o.qty.get()
+                    ),
+                );
+            }
             return Decimal::ZERO;
         };
         self.last_report = None;

@@ -7,6 +7,8 @@
 //!
 //! This module only resolves the journal; reconciliation repairs the positions.
 
+use rust_decimal::Decimal;
+
 use crate::store::table::journal::{JournalEntry, OrderState, OrderType};
 use crate::store::StoreError;
 
@@ -77,6 +79,7 @@ impl CopyRunner {
             Ok(Some(r)) => {
                 let filled = r.filled_quantity.get();
                 let status = r.status;
+                let price = r.average_price.map(|p| p.get());
                 self.record(&r);
                 self.resolved(
                     &what,
@@ -85,12 +88,70 @@ impl CopyRunner {
                         filled.normalize()
                     ),
                 );
+                if filled > Decimal::ZERO {
+                    self.adopt_late_fill(e, filled, price).await;
+                }
             }
             Ok(None) if gone => self.never_arrived(e, &what),
             Ok(None) => {}
             Err(err) => {
                 tracing::warn!(copy = %self.name, order = %e.client_order_id, error = %err, "lookup of an unknown order failed; asking again at the next pass");
             }
+        }
+    }
+
+    /// The send path counted this order as not filled; the venue says `filled`: the
+    /// ledger takes it back (an opening order's quantity is the copy's again, a closing
+    /// order's is gone), so later closes and reconciliation act on what the follower holds.
+    async fn adopt_late_fill(&mut self, e: &JournalEntry, filled: Decimal, price: Option<Decimal>) {
+        let mut ledger = self.ctx.ledger.clone();
+        let Some(key) = ledger
+            .positions
+            .iter()
+            .find(|(_, p)| p.symbol.name == e.symbol && p.follower_side == e.position_side)
+            .map(|(k, _)| k.clone())
+        else {
+            tracing::info!(copy = %self.name, order = %e.client_order_id, "a late fill on a book the ledger no longer holds; left as is");
+            return;
+        };
+        let mut flat_stop = None;
+        let mut remove = false;
+        if let Some(pos) = ledger.positions.get_mut(&key) {
+            if e.side == pos.direction.opening_side() {
+                let added_margin = if pos.qty > Decimal::ZERO && pos.margin > Decimal::ZERO {
+                    pos.margin * filled / pos.qty
+                } else {
+                    price.unwrap_or_default() * filled / Decimal::from(pos.leverage.max(1))
+                };
+                pos.qty += filled;
+                pos.declined = (pos.declined - filled).max(Decimal::ZERO);
+                pos.margin += added_margin;
+            } else {
+                let taken = filled.min(pos.qty);
+                if pos.qty > Decimal::ZERO {
+                    pos.margin -= pos.margin * taken / pos.qty;
+                }
+                pos.qty -= taken;
+                if pos.qty.is_zero() {
+                    remove = true;
+                    flat_stop = pos
+                        .stop
+                        .as_ref()
+                        .map(|s| (s.client_id.clone(), pos.symbol.name.clone()));
+                }
+            }
+        }
+        if remove {
+            ledger.positions.remove(&key);
+        }
+        self.settle(ledger);
+        if let Some((client_id, symbol)) = flat_stop {
+            let reason = format!("{symbol}: a late-confirmed close left it flat");
+            self.stop_job(
+                crate::engine::ActionKind::CancelProtectiveStop { client_id, symbol },
+                &reason,
+            )
+            .await;
         }
     }
 

@@ -89,3 +89,67 @@ async fn an_order_of_unknown_outcome_is_shown_and_looked_up_until_resolved() {
     );
     engine.interrupt();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_found_filled_later_counts_in_the_copy_again() {
+    let p = Pair::new(
+        "100000",
+        "[engine]\nreconcile_secs = 2\n\n",
+        "[[copies]]\nname = \"late\"\nleader = \"lead\"\nfollower = \"me\"\n\
+         mode = \"fixed-ratio\"\nratio = \"0.1\"\n",
+    )
+    .await;
+    let mut engine = p.start().await;
+    // The fault: orders take effect at once but their answers come after the engine's
+    // 10 s timeout, and the follower's order lookups fail.
+    p.sim
+        .admin(
+            reqwest::Method::POST,
+            "/admin/v1/faults",
+            Some(json!({"ackDelayMs": 11000,
+                "rejectNext": {"count": 100000, "status": 503, "code": -1001,
+                "msg": "Internal error; unable to process your request. Please try again.",
+                "path": "/fapi/v1/order", "method": "GET", "apiKey": p.me.key}})),
+        )
+        .await
+        .ok("answers lost, lookups failing");
+    p.lead
+        .market("BTCUSDT", "BUY", "0.5")
+        .await
+        .ok("leader opens");
+    engine
+        .wait_line(
+            "outcome unknown (the venue's answer was lost",
+            "the engine counts the open as not filled and says so",
+        )
+        .await;
+    assert_eq!(
+        amount(&p.sim, &p.me.account_id, "BTCUSDT").await,
+        dec!(0.050),
+        "the open did fill on the venue"
+    );
+    p.sim
+        .admin(
+            reqwest::Method::POST,
+            "/admin/v1/faults",
+            Some(json!({"clear": true})),
+        )
+        .await
+        .ok("faults lifted");
+    engine
+        .wait_line(
+            "whose outcome was unknown: found on the venue",
+            "a reconciliation finds the order filled",
+        )
+        .await;
+    p.lead
+        .market("BTCUSDT", "SELL", "0.5")
+        .await
+        .ok("leader closes");
+    eventually("the follower closes what the late order filled", || async {
+        let got = amount(&p.sim, &p.me.account_id, "BTCUSDT").await;
+        got.is_zero().then_some(()).ok_or(format!("holds {got}"))
+    })
+    .await;
+    engine.interrupt();
+}

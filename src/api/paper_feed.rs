@@ -8,7 +8,8 @@
 //! simulator's mid there. Then it follows the venue's market streams through the port:
 //! every mark price (`!markPrice@arr@1s`) becomes the simulator's mark, every best bid/ask
 //! (`<symbol>@bookTicker`) its best bid and ask. Until a symbol's first book ticker arrives
-//! its spread is the simulator's own, around the venue's mark.
+//! its spread is the simulator's own, around the venue's mark. A dropped market socket
+//! is told to the user (paper prices stand still until it is back), and so is its return.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 use crate::exchange::{Exchange, MarketEvent, TradingStatus};
+use crate::runtime::{Notification, NotifyKind, NotifyLevel};
 use crate::sim::SimPrices;
 
 use super::{ApiError, ErrorCode};
@@ -32,6 +34,9 @@ impl Drop for PriceFeed {
         self.task.abort();
     }
 }
+
+/// How the feed tells the user about its venue's market stream.
+pub(crate) type Say = Box<dyn Fn(NotifyLevel, NotifyKind, String) + Send + Sync>;
 
 /// A refusal about the leader's venue, on the `leader` field.
 fn refused(endpoint: &str, what: impl std::fmt::Display) -> ApiError {
@@ -53,6 +58,7 @@ impl PriceFeed {
         venue: Arc<dyn Exchange>,
         sim: SimPrices,
         symbols: &[String],
+        say: Say,
     ) -> Result<PriceFeed, ApiError> {
         let rules = venue.symbol_rules().await.map_err(|e| {
             refused(
@@ -111,6 +117,8 @@ impl PriceFeed {
         let endpoint = endpoint.to_owned();
         let set = followed;
         let task = tokio::spawn(async move {
+            // Sockets announced down and not yet back.
+            let mut down: BTreeSet<&'static str> = BTreeSet::new();
             while let Some(ev) = stream.next().await {
                 let result = match &ev {
                     MarketEvent::Mark { symbol, price, .. } if set.contains(symbol) => {
@@ -120,8 +128,26 @@ impl PriceFeed {
                         symbol, bid, ask, ..
                     } if set.contains(symbol) => sim.set_quote(symbol, bid.get(), ask.get()),
                     MarketEvent::Disconnected { what, reason, .. } => {
-                        tracing::warn!(venue = %endpoint, stream = what, %reason,
-                            "paper prices stand still until the venue's market stream is back");
+                        if down.insert(what) {
+                            say(
+                                NotifyLevel::Warning,
+                                NotifyKind::Disconnected,
+                                format!(
+                                    "paper prices stand still: the {what} stream of `{endpoint}` \
+                                     dropped ({reason}); reconnecting"
+                                ),
+                            );
+                        }
+                        Ok(())
+                    }
+                    MarketEvent::Connected { what, .. } => {
+                        if down.remove(what) {
+                            say(
+                                NotifyLevel::Info,
+                                NotifyKind::Reconnected,
+                                format!("paper prices follow `{endpoint}` again ({what})"),
+                            );
+                        }
                         Ok(())
                     }
                     _ => Ok(()),
@@ -130,7 +156,11 @@ impl PriceFeed {
                     tracing::warn!(venue = %endpoint, error = %e.msg, "a followed price was refused");
                 }
             }
-            tracing::warn!(venue = %endpoint, "the venue's market stream ended; paper prices stand still");
+            say(
+                NotifyLevel::Error,
+                NotifyKind::Error,
+                format!("paper prices stand still: the market stream of `{endpoint}` ended"),
+            );
             drop(venue);
         });
         Ok(PriceFeed { task })
@@ -164,11 +194,27 @@ impl super::App {
             field: Some("leader".into()),
             ..e
         })?;
+        let notifier = self.engine.notifier.clone();
+        let clock = self.engine.clock();
+        let say: Say = Box::new(move |level, kind, message| {
+            notifier.send(
+                None,
+                Notification {
+                    ts_ms: clock.now_ms(),
+                    copy: None,
+                    level,
+                    kind,
+                    notice: None,
+                    message,
+                },
+            );
+        });
         let feed = PriceFeed::start(
             &leader.endpoint,
             venue,
             sim.handle.prices(),
             &sim.handle.symbols(),
+            say,
         )
         .await?;
         sim.feeds.insert(leader.endpoint.clone(), feed);

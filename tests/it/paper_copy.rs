@@ -304,5 +304,28 @@ async fn a_paper_copy_of_a_leader_on_another_venue_fills_at_that_venues_prices()
     assert_eq!(app.running(), ["mock"], "the stored paper copy resumed");
     let (paper, _) = app.paper_admin().await.expect("paper mode runs");
     move_venue(&venue, &paper, "62000").await;
+
+    // The venue goes away: the user is told the paper prices stand still.
+    let mut rx = app.events();
+    let base = venue.base();
+    venue.handle.shutdown().await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "the dropped venue stream is told within 60 s"
+        );
+        if let Ok(Ok(ev)) = tokio::time::timeout(left, rx.recv()).await {
+            if ev.kind == EventKind::Disconnected && ev.copy.is_none() {
+                assert!(
+                    ev.message.contains("paper prices stand still")
+                        && ev.message.contains(&format!("`{base}`")),
+                    "the notice names the venue and what it means: {ev:?}"
+                );
+                break;
+            }
+        }
+    }
     app.shutdown().await;
 }

@@ -137,6 +137,11 @@ fn named(store: &Store, copy: &str) -> Result<CopyRow, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("no copy named `{copy}`")))
 }
 
+/// A decimal as the UI shows it: no trailing zeros (`100`, not `100.00`).
+fn show(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
 fn dto(s: &StatementRow) -> StatementDto {
     let pnl = s.realized - s.fees + s.funding + s.unrealized;
     StatementDto {
@@ -146,14 +151,14 @@ fn dto(s: &StatementRow) -> StatementDto {
         },
         period_start_ms: s.period_start,
         period_end_ms: s.period_end,
-        ratio: s.ratio.to_string(),
-        realized_pnl: s.realized.to_string(),
-        fees: s.fees.to_string(),
-        funding: s.funding.to_string(),
-        unrealized_pnl: s.unrealized.to_string(),
-        pnl: pnl.to_string(),
-        already_paid: s.already_paid.to_string(),
-        owed: s.owed.to_string(),
+        ratio: show(s.ratio),
+        realized_pnl: show(s.realized),
+        fees: show(s.fees),
+        funding: show(s.funding),
+        unrealized_pnl: show(s.unrealized),
+        pnl: show(pnl),
+        already_paid: show(s.already_paid),
+        owed: show(s.owed),
         outcome: match s.outcome {
             StatementOutcome::Settled => StatementOutcomeDto::Settled,
             StatementOutcome::Nothing => StatementOutcomeDto::Nothing,
@@ -177,11 +182,11 @@ pub fn read(store: &Store, copy: &str, now: i64) -> Result<ProfitShareDto, ApiEr
         .sum();
     Ok(ProfitShareDto {
         copy: row.name.clone(),
-        ratio: ratio.map(|r| r.to_string()),
+        ratio: ratio.map(show),
         next_settlement_ms: ratio
             .filter(|_| row.stopped_at.is_none())
             .map(|_| next_settlement_ms(now)),
-        total_paid: total_paid.to_string(),
+        total_paid: show(total_paid),
         statements: statements.iter().map(dto).collect(),
     })
 }

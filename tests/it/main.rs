@@ -9,4 +9,5 @@ mod leaders;
 mod runtime;
 mod secrets;
 mod sim;
+mod statements;
 mod store;

@@ -272,6 +272,32 @@ async fn statements_are_caught_up_at_open_for_weeks_the_app_was_closed() {
     );
     app.shutdown().await;
 
+    // The CLI prints the same statements from the stored data.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_copydesk"))
+        .args(["statements", COPY, "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("copydesk runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "statements exits 0: {out:?}");
+    assert!(
+        text.contains("ratio 0.3, 300 USDT paid so far")
+            && text.contains("2026-11-23 00:00Z → 2026-11-30 00:00Z: owed 200 USDT")
+            && text.contains("[caught up]"),
+        "the CLI lists the statements: {text}"
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_copydesk"))
+        .args(["statements", COPY, "--json", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("copydesk runs");
+    let json: ProfitShareDto = serde_json::from_slice(&out.stdout).expect("ProfitShareDto JSON");
+    assert_eq!(
+        (json.statements, json.total_paid),
+        (listed.statements.clone(), listed.total_paid.clone()),
+        "the JSON is the facade's DTO"
+    );
+
     // Opening again at the same time adds nothing.
     let app = open_at(dir.path(), MON + 30 * DAY).await;
     assert_eq!(

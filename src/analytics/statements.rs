@@ -149,8 +149,7 @@ impl CopyHistory {
         let unrealized = self
             .unrealized
             .iter()
-            .filter(|u| upto(u.ts))
-            .next_back()
+            .rfind(|u| upto(u.ts))
             .map_or(Decimal::ZERO, |u| u.amount);
         let net = realized - fees + funding;
         let statement = profit_share(&ProfitShareInput {

@@ -334,7 +334,10 @@ impl App {
             statements_timer,
             ..
         } = self;
+        // Awaited after the abort: the timer holds the database (and with it the data
+        // directory's lock) until its task is really gone.
         statements_timer.abort();
+        let _ = statements_timer.await;
         engine.shutdown().await;
         forward.abort();
         if let Some(sim) = paper.into_inner() {
@@ -351,7 +354,8 @@ impl App {
 fn statements_timer(engine: &RuntimeHandle) -> JoinHandle<()> {
     const HOUR_MS: i64 = 3_600_000;
     let clock = engine.clock();
-    let store = engine.store();
+    // Weak: the timer never keeps the database (and the directory's lock) alive by itself.
+    let store = Arc::downgrade(&engine.store());
     tokio::spawn(async move {
         loop {
             let now = clock.now_ms();
@@ -360,6 +364,9 @@ fn statements_timer(engine: &RuntimeHandle) -> JoinHandle<()> {
                 .sleep(std::time::Duration::from_millis(wait.unsigned_abs()))
                 .await;
             let now = clock.now_ms();
+            let Some(store) = store.upgrade() else {
+                return;
+            };
             let result = match store.lock() {
                 Ok(mut guard) => statements::catch_up_all(guard.store_mut(), now),
                 Err(_) => Err(ApiError::internal("the database lock is poisoned")),

@@ -328,3 +328,44 @@ async fn statements_are_caught_up_at_open_for_weeks_the_app_was_closed() {
     );
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_stopped_while_the_app_was_closed_gets_its_stop_statement_and_no_more() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = seed(dir.path());
+    let app = open_at(dir.path(), MON + DAY).await;
+    app.set_profit_share(COPY, Some("0.25")).expect("ratio set");
+    app.shutdown().await;
+    {
+        // The engine ran a week and a half, then `copydesk run` stopped the copy.
+        let s = Store::open(&db_path(dir.path())).expect("database");
+        fill(&s, copy, 1, MON + 2 * DAY, dec!(430), dec!(12));
+        point(&s, copy, MON + 6 * DAY, dec!(430), dec!(-10), dec!(0));
+        fill(&s, copy, 2, MON + 9 * DAY, dec!(200), dec!(0));
+        point(&s, copy, MON + 9 * DAY, dec!(630), dec!(0), dec!(0));
+        s.copies()
+            .stop(copy, MON + 10 * DAY, "stopped by the user")
+            .expect("stopped");
+    }
+    let app = open_at(dir.path(), MON + 40 * DAY).await;
+    let p = app.profit_share(COPY).expect("listed");
+    let kinds: Vec<_> = p
+        .statements
+        .iter()
+        .map(|s| (s.kind, s.period_end_ms, s.owed.clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (StatementKindDto::Weekly, MON + 7 * DAY, "102".to_owned()),
+            (StatementKindDto::Stop, MON + 10 * DAY, "52.5".to_owned()),
+        ],
+        "week 1: (418 − 10) × 0.25 = 102; at the stop: (618 + 0) × 0.25 − 102 = 52.5; no \
+         Mondays after the stop"
+    );
+    assert_eq!(
+        p.next_settlement_ms, None,
+        "a stopped copy has no next settlement"
+    );
+    app.shutdown().await;
+}

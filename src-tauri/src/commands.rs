@@ -304,7 +304,7 @@ mod tests {
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub fn profit_share(engine: State<'_, Engine>, name: String) -> Result<ProfitShareDto, ApiError> {
-    engine.app()?.profit_share(&name)
+    engine.profit_share(&name)
 }
 
 #[tauri::command]

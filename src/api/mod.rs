@@ -6,9 +6,10 @@
 //!
 //! Modules: `accounts` (keys), `paper` (the embedded simulator), `leaders` (list, detail,
 //! figures), `settings` (validation, preview), `copies` (create, pause, resume, stop,
-//! modify, panic), `status`, `events`, `export`, `venue` (accounts → venues), `dto`,
-//! `keys` (the CLI's one-shot key commands), `repair` (rebuild a copy's unreadable ledger)
-//! and `statements` (a copy's profit-share ratio and statements, with their DTOs).
+//! modify, panic), `paper_feed` (a paper copy of a leader on another venue: the simulator's
+//! prices follow that venue's), `status`, `events`, `export`, `venue` (accounts → venues),
+//! `dto`, `keys` (the CLI's one-shot key commands), `repair` (rebuild a copy's unreadable
+//! ledger) and `statements` (a copy's profit-share ratio and statements, with their DTOs).
 
 mod accounts;
 mod copies;
@@ -19,6 +20,7 @@ mod export;
 pub mod keys;
 mod leaders;
 mod paper;
+mod paper_feed;
 mod portfolios;
 mod repair;
 pub mod settings;
@@ -334,13 +336,14 @@ impl App {
             statements_timer,
             ..
         } = self;
-        // Awaited after the abort: the timer holds the database (and with it the data
-        // directory's lock) until its task is really gone.
+        // Awaited after the abort: while it draws statements up the timer holds the
+        // database (and with it the directory's lock) until its task is really gone.
         statements_timer.abort();
         let _ = statements_timer.await;
         engine.shutdown().await;
         forward.abort();
-        if let Some(sim) = paper.into_inner() {
+        if let Some(mut sim) = paper.into_inner() {
+            sim.feeds.clear();
             if let Err(e) = paper::save_hook(&sim) {
                 tracing::error!(error = %e, "paper state not saved");
             }

@@ -6,6 +6,7 @@ mod cli;
 mod engine;
 mod exchange;
 mod leaders;
+mod paper_copy;
 mod runtime;
 mod secrets;
 mod sim;

@@ -10,4 +10,5 @@ mod paper_copy;
 mod runtime;
 mod secrets;
 mod sim;
+mod statements;
 mod store;

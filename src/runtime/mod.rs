@@ -28,6 +28,7 @@ mod reconcile;
 mod recovery;
 pub mod repair;
 pub mod start;
+pub mod statements;
 mod stopping;
 pub mod supervisor;
 mod unknown;

@@ -127,6 +127,8 @@ struct Watch {
     gaps: Vec<(String, Duration)>,
     /// Broken invariants (backwards or oversized positions), with the sample.
     violations: Vec<String>,
+    /// Symbol and side (true: long) → the largest leader position seen on it so far.
+    leader_max: BTreeMap<(String, bool), Decimal>,
 }
 
 /// Signed position amounts per symbol of an admin account view.
@@ -165,13 +167,25 @@ impl Watch {
         for s in SYMBOLS {
             let f = mine.get(s).copied().unwrap_or_default();
             let l = theirs.get(s).copied().unwrap_or_default();
-            if !f.is_zero()
-                && (f.is_sign_positive() != l.is_sign_positive()
-                    || l.is_zero()
-                    || f.abs() > (l * RATIO).abs())
-            {
+            if !l.is_zero() {
+                let m = self
+                    .leader_max
+                    .entry((s.to_owned(), l.is_sign_positive()))
+                    .or_default();
+                *m = (*m).max(l.abs());
+            }
+            // The follower lags the leader (a reduce or a flip shows after the leader's), so
+            // the bound is the leader's largest position on the follower's side so far: a
+            // follower beyond it traded backwards or twice.
+            let bound = self
+                .leader_max
+                .get(&(s.to_owned(), f.is_sign_positive()))
+                .copied()
+                .unwrap_or_default()
+                * RATIO;
+            if !f.is_zero() && f.abs() > bound {
                 self.violations
-                    .push(format!("{s}: follower {f} against leader {l}"));
+                    .push(format!("{s}: follower {f} beyond {bound} (leader now {l})"));
             }
             let bare = !f.is_zero() && !stops.iter().any(|x| x == s);
             match (bare, self.open_gaps.get(s).copied()) {
@@ -355,18 +369,34 @@ async fn run_seed(seed: u64) {
 
     // After the lift: every position gets its stop, and no stop outlives its position.
     let covered = watch
-        .until(&p, &mut engine, "every follower position has a resting stop", |me, _| {
-            let mine = amounts(me);
-            let stops = stop_symbols(me);
-            let bare: Vec<_> = mine.keys().filter(|s| !stops.contains(s)).collect();
-            let orphan: Vec<_> = stops.iter().filter(|s| !mine.contains_key(*s)).collect();
-            let doubled = stops.len() > stops.iter().collect::<HashSet<_>>().len();
-            (bare.is_empty() && orphan.is_empty() && !doubled)
-                .then_some(())
-                .ok_or(format!(
-                    "{context}: positions {mine:?}, stops {stops:?} (bare {bare:?}, orphan {orphan:?})"
-                ))
-        })
+        .until(
+            &p,
+            &mut engine,
+            "every follower position has a resting stop",
+            |me, lead| {
+                let mine = amounts(me);
+                let theirs = amounts(lead);
+                let off: Vec<_> = mine
+                    .iter()
+                    .filter(|(s, f)| {
+                        let l = theirs.get(*s).copied().unwrap_or_default();
+                        l.is_zero()
+                            || f.is_sign_positive() != l.is_sign_positive()
+                            || f.abs() > (l * RATIO).abs()
+                    })
+                    .collect();
+                let stops = stop_symbols(me);
+                let bare: Vec<_> = mine.keys().filter(|s| !stops.contains(s)).collect();
+                let orphan: Vec<_> = stops.iter().filter(|s| !mine.contains_key(*s)).collect();
+                let doubled = stops.len() > stops.iter().collect::<HashSet<_>>().len();
+                (bare.is_empty() && orphan.is_empty() && !doubled && off.is_empty())
+                    .then_some(())
+                    .ok_or(format!(
+                        "{context}: positions {mine:?} (beyond the leader's {theirs:?}: {off:?}), \
+                     stops {stops:?} (bare {bare:?}, orphan {orphan:?})"
+                    ))
+            },
+        )
         .await;
     eprintln!("seed {seed}: positions covered {covered:?} after the faults lifted");
 

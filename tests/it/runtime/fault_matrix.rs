@@ -129,6 +129,9 @@ struct Watch {
     violations: Vec<String>,
     /// Symbol and side (true: long) → the largest leader position seen on it so far.
     leader_max: BTreeMap<(String, bool), Decimal>,
+    /// When the faults lifted, and the longest any position went without a stop after it.
+    lift: Option<Instant>,
+    after_lift: Duration,
 }
 
 /// Signed position amounts per symbol of an admin account view.
@@ -195,6 +198,9 @@ impl Watch {
                 (false, Some(t0)) => {
                     self.open_gaps.remove(s);
                     self.gaps.push((s.to_owned(), now - t0));
+                    if let Some(lift) = self.lift {
+                        self.after_lift = self.after_lift.max(now - t0.max(lift));
+                    }
                 }
                 _ => {}
             }
@@ -365,6 +371,7 @@ async fn run_seed(seed: u64) {
         json!({"clear": true, "stallUserStreams": false, "stallMarketStreams": false}),
     )
     .await;
+    watch.lift = Some(Instant::now());
     let context = format!("seed {seed}, faults {drawn:?}");
 
     // After the lift: every position gets its stop, and no stop outlives its position.
@@ -398,7 +405,10 @@ async fn run_seed(seed: u64) {
             },
         )
         .await;
-    eprintln!("seed {seed}: positions covered {covered:?} after the faults lifted");
+    eprintln!(
+        "seed {seed}: settled {covered:?} after the faults lifted; longest stop gap after the lift {:?}",
+        watch.after_lift
+    );
 
     // The leader closes everything, fault-free: the follower's target is flat.
     let lead_now = amounts(&p.sim.admin_account(&p.lead.account_id).await);
@@ -525,4 +535,23 @@ async fn long_run() {
     for seed in first..first + n {
         run_seed(seed).await;
     }
+}
+
+/// Seeds 101 and 104 find a real defect: a reconciliation's repair close fills while the follower's
+/// user stream is down (dropped at the last step), and the copy's figures store fills only
+/// from that stream, so the fill never reaches the copy's PnL (copy −1.829995 against the
+/// account's −2.15: the missing 0.320005 is that close's fee 0.300005 and realized −0.02).
+/// Seed 104: a close's fill event is held by a stalled follower stream that is then
+/// dropped; copy −2.52000625 against −3.17, the missing 0.65 being that Sell 0.025
+/// BTCUSDT's fee 0.625 and realized −0.025.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "defect: fills of our orders while the follower stream is down never reach the copy's PnL (no userTrades catch-up)"]
+async fn seed_101_fill_while_the_follower_stream_is_down() {
+    run_seed(101).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "defect: a fill event lost with a stalled and dropped follower stream never reaches the copy's PnL (no userTrades catch-up)"]
+async fn seed_104_fill_event_lost_with_a_dropped_stream() {
+    run_seed(104).await;
 }

@@ -439,6 +439,11 @@ pub enum NoticeKind {
     MissingMarketData,
     StopLoss,
     TakeProfit,
+    /// An open or increase not sent because its symbol's set-up (leverage, margin mode)
+    /// was refused.
+    SetupFailed,
+    /// A key permission the venue cannot show (demo environment): "cannot verify".
+    KeyUnverified,
 }
 
 /// One thing the runtime must do.

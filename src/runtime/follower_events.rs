@@ -139,6 +139,10 @@ impl CopyRunner {
             ),
             AccountEvent::Resynced(_) => self.reconcile("follower reconnect").await,
             AccountEvent::Failed(f) => {
+                let account = self.follower_account.clone();
+                if self.key_refused(&account, &f.error) {
+                    return;
+                }
                 self.set_state(CopyState::Paused);
                 self.say(
                     NotifyLevel::Error,

@@ -16,6 +16,7 @@ mod figures;
 mod follower;
 mod follower_events;
 pub mod hold;
+mod key_gate;
 pub mod leader;
 pub mod leader_poll;
 pub mod leaders;
@@ -28,6 +29,7 @@ pub mod repair;
 pub mod start;
 pub mod supervisor;
 mod venue;
+mod venue_faults;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};

@@ -676,6 +676,9 @@ impl CopyRunner {
                 return;
             }
             AccountEvent::Failed(f) => {
+                if self.key_refused("the leader", &f.error) {
+                    return;
+                }
                 self.say(
                     NotifyLevel::Error,
                     NotifyKind::Error,
@@ -794,6 +797,7 @@ impl CopyRunner {
                 _ = &mut tick => {
                     tick = self.clock.sleep(Duration::from_millis(500));
                     self.check_weight();
+                    self.check_rate_limit();
                     self.take_stop_faults();
                     if self.holds.has(HoldKind::JournalWrite) {
                         self.probe_journal();

@@ -46,6 +46,10 @@ impl fmt::Debug for SecretKey {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Permissions {
     pub futures: bool,
+    /// Futures trading (orders, leverage, margin); false leaves a read-only futures key,
+    /// refused with -2015 on every change.
+    #[serde(default = "yes")]
+    pub trading: bool,
     pub withdrawals: bool,
     pub ip_restricted: bool,
     pub reading: bool,
@@ -53,10 +57,15 @@ pub struct Permissions {
     pub expires_at: Millis,
 }
 
+fn yes() -> bool {
+    true
+}
+
 impl Default for Permissions {
     fn default() -> Self {
         Self {
             futures: true,
+            trading: true,
             withdrawals: false,
             ip_restricted: true,
             reading: true,

@@ -71,6 +71,9 @@ pub(super) fn parse<T: for<'de> Deserialize<'de>>(body: &str) -> Result<T, WireE
 struct PermissionsReq {
     #[serde(default = "yes")]
     futures: bool,
+    /// False: the key reads futures but every change is refused (-2015).
+    #[serde(default = "yes")]
+    trading: bool,
     #[serde(default)]
     withdrawals: bool,
     #[serde(default = "yes")]
@@ -149,6 +152,7 @@ async fn create_account(
         .permissions
         .map_or_else(Permissions::default, |p| Permissions {
             futures: p.futures,
+            trading: p.trading,
             withdrawals: p.withdrawals,
             ip_restricted: p.ip_restricted,
             reading: true,

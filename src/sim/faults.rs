@@ -34,6 +34,9 @@ pub struct FaultRequest {
     /// Shift of the server clock (what `/fapi/v1/time` reports and timestamps are checked
     /// against).
     pub clock_shift_ms: Option<i64>,
+    /// Revokes this API key: every request signed with it is refused with `-2015` until
+    /// the faults are cleared (a key deleted or expired while in use).
+    pub revoke_api_key: Option<String>,
     /// Clears every fault first.
     #[serde(default)]
     pub clear: bool,
@@ -49,6 +52,13 @@ pub struct RejectNext {
     pub status: u16,
     #[serde(default)]
     pub msg: Option<String>,
+    /// Only requests to this path (e.g. `/fapi/v1/leverage`) are refused; others pass.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Seconds sent in a `Retry-After` header with each refusal (as the venue does with
+    /// 429 and 418).
+    #[serde(default)]
+    pub retry_after_s: Option<u32>,
 }
 
 fn default_code() -> i64 {
@@ -67,6 +77,7 @@ struct State {
     ack_delay_ms: u64,
     reject: Option<RejectNext>,
     refuse_conditionals: bool,
+    revoked: std::collections::HashSet<String>,
 }
 
 #[derive(Debug)]
@@ -149,6 +160,9 @@ impl Faults {
         if let Some(r) = req.refuse_conditionals {
             st.refuse_conditionals = r;
         }
+        if let Some(k) = &req.revoke_api_key {
+            st.revoked.insert(k.clone());
+        }
         drop(st);
         if req.drop_user_streams {
             self.drop_tx.send_modify(|g| *g += 1);
@@ -173,17 +187,26 @@ impl Faults {
         self.lock().ack_delay_ms
     }
 
+    /// Whether an API key was revoked.
+    pub fn revoked(&self, api_key: &str) -> bool {
+        self.lock().revoked.contains(api_key)
+    }
+
     /// Whether new conditional orders are refused now.
     pub fn refuses_conditionals(&self) -> bool {
         self.lock().refuse_conditionals
     }
 
-    /// Takes one injected rejection, if any are left.
-    pub fn take_rejection(&self) -> Option<WireError> {
+    /// Takes one injected rejection for a request to `path`, if any are left, with the
+    /// `Retry-After` seconds to send along.
+    pub fn take_rejection(&self, path: &str) -> Option<(WireError, Option<u32>)> {
         let mut st = self.lock();
         let r = st.reject.as_mut()?;
         if r.count == 0 {
             st.reject = None;
+            return None;
+        }
+        if r.path.as_deref().is_some_and(|p| p != path) {
             return None;
         }
         r.count -= 1;
@@ -192,7 +215,7 @@ impl Faults {
             .msg
             .clone()
             .unwrap_or_else(|| "Request throttled by system-level protection. Reduce-only/close-position orders are exempt. Please try again.".to_owned());
-        Some(WireError::new(status, r.code, msg))
+        Some((WireError::new(status, r.code, msg), r.retry_after_s))
     }
 
     /// Changes whenever user-data sockets must be dropped.

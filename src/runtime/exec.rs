@@ -620,11 +620,14 @@ impl CopyRunner {
                 Ok(())
             }
             Err(e) => {
-                self.say(
-                    NotifyLevel::Warning,
-                    NotifyKind::Error,
-                    format!("{reason}: the venue refused it: {e}"),
-                );
+                let account = self.follower_account.clone();
+                if !self.key_refused(&account, &e) {
+                    self.say(
+                        NotifyLevel::Warning,
+                        NotifyKind::Error,
+                        format!("{reason}: the venue refused it: {e}"),
+                    );
+                }
                 Err(e.to_string())
             }
         }

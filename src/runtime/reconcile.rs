@@ -37,6 +37,9 @@ impl CopyRunner {
                 }
             }
             Err(e) => {
+                if self.key_refused("the leader", &e) {
+                    return;
+                }
                 tracing::warn!(error = %e, "leader snapshot failed");
                 LeaderSnapshot {
                     status: SnapshotStatus::Failed,

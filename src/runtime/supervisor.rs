@@ -360,6 +360,10 @@ impl CopyRunner {
                     return st.estimate(self.clock.now_ms());
                 }
                 Err(e) => {
+                    let account = self.follower_account.clone();
+                    if self.key_refused(&account, &e) {
+                        return None;
+                    }
                     tracing::warn!(error = %e, "follower snapshot failed; retrying");
                     self.clock.sleep(Duration::from_millis(300)).await;
                 }

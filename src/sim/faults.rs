@@ -55,6 +55,9 @@ pub struct RejectNext {
     /// Only requests to this path (e.g. `/fapi/v1/leverage`) are refused; others pass.
     #[serde(default)]
     pub path: Option<String>,
+    /// Only requests made with this API key are refused (one account of several).
+    #[serde(default)]
+    pub api_key: Option<String>,
     /// Seconds sent in a `Retry-After` header with each refusal (as the venue does with
     /// 429 and 418).
     #[serde(default)]
@@ -197,16 +200,22 @@ impl Faults {
         self.lock().refuse_conditionals
     }
 
-    /// Takes one injected rejection for a request to `path`, if any are left, with the
-    /// `Retry-After` seconds to send along.
-    pub fn take_rejection(&self, path: &str) -> Option<(WireError, Option<u32>)> {
+    /// Takes one injected rejection for a request to `path` made with `api_key`, if any
+    /// are left, with the `Retry-After` seconds to send along.
+    pub fn take_rejection(
+        &self,
+        path: &str,
+        api_key: Option<&str>,
+    ) -> Option<(WireError, Option<u32>)> {
         let mut st = self.lock();
         let r = st.reject.as_mut()?;
         if r.count == 0 {
             st.reject = None;
             return None;
         }
-        if r.path.as_deref().is_some_and(|p| p != path) {
+        if r.path.as_deref().is_some_and(|p| p != path)
+            || r.api_key.as_deref().is_some_and(|k| Some(k) != api_key)
+        {
             return None;
         }
         r.count -= 1;

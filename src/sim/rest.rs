@@ -121,7 +121,8 @@ async fn handle(
             return resp;
         }
     };
-    if let Some((e, retry_after)) = shared.faults.take_rejection(&path) {
+    let api_key = headers.get("X-MBX-APIKEY").and_then(|v| v.to_str().ok());
+    if let Some((e, retry_after)) = shared.faults.take_rejection(&path, api_key) {
         let mut resp = with_weight(e.into_response(), used);
         if let Some(s) = retry_after {
             resp.headers_mut()

@@ -46,7 +46,7 @@ async fn a_refused_leverage_change_skips_the_open_with_the_reason() {
             "/admin/v1/faults",
             Some(
                 json!({"rejectNext": {"count": 1, "code": -4028, "status": 400,
-                "msg": "Leverage 5 is not valid", "path": "/fapi/v1/leverage"}}),
+                "msg": "Leverage 5 is not valid", "path": "/fapi/v1/leverage", "apiKey": p.me.key}}),
             ),
         )
         .await

@@ -68,7 +68,7 @@ async fn a_rate_limit_and_then_a_ban_hold_the_copy_until_the_venue_s_wait_is_ove
         &p,
         json!({"rejectNext": {"count": 1, "code": -1003, "status": 429,
             "msg": "Too many requests; current limit is 2400 requests per minute.",
-            "path": "/fapi/v1/order", "retryAfterS": 2}}),
+            "path": "/fapi/v1/order", "apiKey": p.me.key, "retryAfterS": 2}}),
     )
     .await;
     p.lead
@@ -89,7 +89,7 @@ async fn a_rate_limit_and_then_a_ban_hold_the_copy_until_the_venue_s_wait_is_ove
     fault(
         &p,
         json!({"rejectNext": {"count": 1, "code": -1003, "status": 418,
-            "msg": "Way too many requests; IP banned.", "path": "/fapi/v1/order",
+            "msg": "Way too many requests; IP banned.", "path": "/fapi/v1/order", "apiKey": p.me.key,
             "retryAfterS": 3}}),
     )
     .await;
@@ -139,7 +139,7 @@ async fn insufficient_margin_skips_the_open_with_the_numbers_and_never_retries_i
     fault(
         &p,
         json!({"rejectNext": {"count": 1, "code": -2019, "status": 400,
-            "msg": "Margin is insufficient.", "path": "/fapi/v1/order"}}),
+            "msg": "Margin is insufficient.", "path": "/fapi/v1/order", "apiKey": p.me.key}}),
     )
     .await;
     p.lead
@@ -179,8 +179,18 @@ async fn clock_skew_is_resynced_and_the_order_goes_once() {
     let mut engine = p.start().await;
     // The venue's clock runs 10 s ahead: every signed request is outside the window.
     fault(&p, json!({"clockShiftMs": 10_000})).await;
+    // The leader's own order allows for the shift with a wide receive window.
     p.lead
-        .market("BTCUSDT", "BUY", "0.1")
+        .post(
+            "/fapi/v1/order",
+            &[
+                ("symbol", "BTCUSDT"),
+                ("side", "BUY"),
+                ("type", "MARKET"),
+                ("quantity", "0.1"),
+                ("recvWindow", "60000"),
+            ],
+        )
         .await
         .ok("leader opens BTC");
     holds(&p, "BTCUSDT", dec!(0.010)).await;

@@ -444,6 +444,8 @@ pub enum NoticeKind {
     SetupFailed,
     /// A key permission the venue cannot show (demo environment): "cannot verify".
     KeyUnverified,
+    /// A copied position the venue holds in another margin mode than the leader's.
+    WrongMarginMode,
 }
 
 /// One thing the runtime must do.

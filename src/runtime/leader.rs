@@ -29,6 +29,9 @@ pub struct LeaderTracker {
     positions: BTreeMap<PositionKey, Decimal>,
     isolated: BTreeMap<PositionKey, Decimal>,
     unrealized: BTreeMap<PositionKey, Decimal>,
+    /// Entry price and the venue time of the last unrealized PnL per book, for the equity
+    /// at current marks (see `leader_equity`).
+    entry: BTreeMap<PositionKey, (Decimal, i64)>,
     wallet: BTreeMap<String, Decimal>,
     leverage: BTreeMap<String, u32>,
     margin_mode: BTreeMap<String, MarginMode>,
@@ -43,6 +46,7 @@ impl LeaderTracker {
         self.positions.clear();
         self.isolated.clear();
         self.unrealized.clear();
+        self.entry.clear();
         self.wallet.clear();
         for b in &snap.balances {
             self.wallet
@@ -61,6 +65,9 @@ impl LeaderTracker {
             }
             self.positions.insert(key.clone(), p.signed_quantity);
             self.unrealized.insert(key.clone(), p.unrealized_pnl);
+            if let Some(e) = p.entry_price {
+                self.entry.insert(key.clone(), (e.get(), p.updated_at));
+            }
             if p.margin_mode == MarginMode::Isolated {
                 self.isolated.insert(key, p.margin);
             }
@@ -75,6 +82,55 @@ impl LeaderTracker {
             .filter_map(|a| self.wallet.get(*a))
             .sum();
         wallet + self.unrealized.values().copied().sum::<Decimal>()
+    }
+
+    /// Wallet over USDT and USDC plus every other book's unrealized PnL at `mark`, leaving
+    /// out `skip` (the book the signal opens). `None` when a book has no entry price or no
+    /// current mark.
+    pub fn equity_at_marks(
+        &self,
+        skip: &PositionKey,
+        mark: &dyn Fn(&str) -> Option<Decimal>,
+    ) -> Option<Decimal> {
+        let wallet: Decimal = EQUITY_ASSETS
+            .iter()
+            .filter_map(|a| self.wallet.get(*a))
+            .sum();
+        let mut upnl = Decimal::ZERO;
+        for (key, qty) in self.positions.iter().filter(|(k, _)| *k != skip) {
+            let (entry, _) = self.entry.get(key)?;
+            upnl += *qty * (mark(&key.symbol)? - *entry);
+        }
+        Some(wallet + upnl)
+    }
+
+    /// The stored equity (as of the last account events, leaving out `skip`), and the venue
+    /// time of its oldest unrealized PnL (`None` when no other book is open: the wallet
+    /// alone is current).
+    pub fn stored_equity(&self, skip: &PositionKey) -> (Decimal, Option<i64>) {
+        let wallet: Decimal = EQUITY_ASSETS
+            .iter()
+            .filter_map(|a| self.wallet.get(*a))
+            .sum();
+        let upnl: Decimal = self
+            .unrealized
+            .iter()
+            .filter(|(k, _)| *k != skip)
+            .map(|(_, v)| *v)
+            .sum();
+        let oldest = self
+            .positions
+            .keys()
+            .filter(|k| *k != skip)
+            .map(|k| self.entry.get(k).map_or(i64::MIN, |(_, at)| *at))
+            .min();
+        (wallet + upnl, oldest)
+    }
+
+    /// The leader's margin mode on a symbol as a fresh read found it (a flat account can
+    /// switch it without an event); the fill's own account update then agrees.
+    pub fn set_margin_mode(&mut self, symbol: &str, mode: MarginMode) {
+        self.margin_mode.insert(symbol.to_owned(), mode);
     }
 
     /// Signed quantity per leader book.
@@ -130,6 +186,7 @@ impl LeaderTracker {
                 if after.is_zero() {
                     self.positions.remove(&key);
                     self.unrealized.remove(&key);
+                    self.entry.remove(&key);
                 } else {
                     self.positions.insert(key, after);
                 }
@@ -208,8 +265,12 @@ impl LeaderTracker {
                     if p.signed_quantity.is_zero() {
                         self.unrealized.remove(&key);
                         self.isolated.remove(&key);
+                        self.entry.remove(&key);
                     } else {
                         self.unrealized.insert(key.clone(), p.unrealized_pnl);
+                        if let Some(e) = p.entry_price {
+                            self.entry.insert(key.clone(), (e.get(), u.times.venue));
+                        }
                         self.isolated.insert(key, p.isolated_margin);
                     }
                 }

@@ -122,7 +122,8 @@ impl NotifyKind {
             | NoticeKind::LeaderFlatUnconfirmed
             | NoticeKind::StopLoss
             | NoticeKind::TakeProfit
-            | NoticeKind::KeyUnverified => NotifyKind::Notice,
+            | NoticeKind::KeyUnverified
+            | NoticeKind::WrongMarginMode => NotifyKind::Notice,
         }
     }
 }

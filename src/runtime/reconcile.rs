@@ -54,6 +54,7 @@ impl CopyRunner {
             return;
         };
         self.guard_open_orders(&snap);
+        self.report_wrong_modes(&snap);
         let markets = self.ledger_markets().await;
         self.pass += 1;
         let input = ReconcileInput {

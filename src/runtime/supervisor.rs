@@ -131,6 +131,11 @@ pub struct CopyRunner {
     /// A leader snapshot the stream did not confirm, waiting for a second read.
     pub(crate) unconfirmed: Option<BTreeMap<PositionKey, Decimal>>,
     pub(crate) pass: u64,
+    /// Copied positions already reported as held in the wrong margin mode.
+    pub(crate) wrong_mode_reported: BTreeSet<PositionKey>,
+    /// Regular orders this copy's protective stops placed when they fired (venue order
+    /// id → the stop's client id), to attribute their fills.
+    pub(crate) stop_triggers: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for CopyRunner {
@@ -198,6 +203,8 @@ impl CopyRunner {
             next_mark_check_ms: 0,
             unconfirmed: None,
             pass: 0,
+            wrong_mode_reported: BTreeSet::new(),
+            stop_triggers: BTreeMap::new(),
         }
     }
 
@@ -431,7 +438,9 @@ impl CopyRunner {
     }
 
     /// Plans and runs one leader signal.
-    pub(crate) async fn on_signal(&mut self, signal: crate::domain::LeaderSignal) {
+    pub(crate) async fn on_signal(&mut self, mut signal: crate::domain::LeaderSignal) {
+        self.confirm_leader_mode(&mut signal).await;
+        let equity_note = self.current_equity(&mut signal).await;
         // Margin sync needs the venue's maintenance margin, which no stream carries: the
         // one signal kind that reads the account (see docs/streams.md).
         let snap = if matches!(signal.kind, SignalKind::IsolatedMargin { .. }) {
@@ -450,7 +459,7 @@ impl CopyRunner {
             );
             return;
         };
-        let Some(market) = self.market_of(&signal.symbol.name).await else {
+        let Some(mut market) = self.market_of(&signal.symbol.name).await else {
             self.say(
                 NotifyLevel::Warning,
                 NotifyKind::Skip,
@@ -461,6 +470,9 @@ impl CopyRunner {
             );
             return;
         };
+        if let SignalKind::Fill(f) = &signal.kind {
+            self.executable_side(f, &mut market).await;
+        }
         let mut ctx = self.ctx.clone();
         if self.holds.is_held() && ctx.state == CopyState::Running {
             ctx.state = CopyState::Paused;
@@ -482,6 +494,9 @@ impl CopyRunner {
         let placed = plan.orders().next().is_some();
         self.execute_signal(plan, leader_ref, Some(&input.signal))
             .await;
+        if let Some(note) = equity_note {
+            self.log_equity(&note, self.signal_row);
+        }
         self.signal_row = None;
         self.leader_recv_us = None;
         if placed {

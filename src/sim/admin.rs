@@ -291,6 +291,9 @@ struct PriceReq {
     price: Decimal,
     #[serde(default, with = "decimal::option")]
     funding_rate: Option<Decimal>,
+    /// Distance from the mid to the best bid and ask (the book's spread is twice this).
+    #[serde(default, with = "decimal::option")]
+    half_spread: Option<Decimal>,
 }
 
 async fn set_price(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) -> Response {
@@ -310,6 +313,14 @@ async fn set_price(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Strin
     let mut ex = s.ex();
     if let (Some(rate), Some(b)) = (req.funding_rate, ex.books.get_mut(&req.symbol)) {
         b.funding_rate = rate;
+    }
+    if let Some(h) = req.half_spread {
+        if h <= Decimal::ZERO || h > req.price {
+            return WireError::illegal("halfSpread").into_response();
+        }
+        if let Some(b) = ex.books.get_mut(&req.symbol) {
+            b.set_half_spread(h);
+        }
     }
     match ex.set_price(&req.symbol, req.price) {
         Ok(()) => {

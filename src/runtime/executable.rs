@@ -15,7 +15,9 @@ use super::supervisor::CopyRunner;
 /// the only fills the slippage guard checks.
 fn adds_exposure(f: &LeaderFill) -> bool {
     let (before, after) = (f.position_before, f.position_after());
-    after.abs() > before.abs() || (before.signum() != after.signum() && !after.is_zero())
+    after.abs() > before.abs()
+        || (!after.is_zero()
+            && crate::engine::Direction::of(before) != crate::engine::Direction::of(after))
 }
 
 impl CopyRunner {

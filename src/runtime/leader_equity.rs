@@ -1,10 +1,13 @@
 //! Smart Sync's leader equity, current at the signal (issue 12 item 6). `ACCOUNT_UPDATE`
 //! carries only the positions that changed, so the unrealized PnL the tracker keeps for the
 //! leader's other positions goes stale as prices move. For an open, the equity is taken,
-//! in this order, from: the wallets plus every other position at the streamed mark prices
-//! (no REST read); the stored equity when its oldest unrealized PnL is at most
-//! [`EQUITY_STALE_MS`] old; a fresh read of the leader's account. The decision log (the
-//! audit trail) names the equity used, its source and its age.
+//! in this order, from: the wallets alone when no other position is open; the wallets plus
+//! every other position at the streamed mark prices, each at most
+//! [`MARK_STALE_MS`](super::account_state::MARK_STALE_MS) old (no REST read); a fresh read
+//! of the leader's account when a mark is missing or older (the stored unrealized PnL can
+//! be stale by any price move, whatever its age); the stored equity, said to be such, only
+//! when that read fails. The decision log (the audit trail) names the equity used, its
+//! source and its age.
 
 use rust_decimal::Decimal;
 
@@ -12,9 +15,6 @@ use crate::domain::{CopyMode, LeaderSignal, SignalKind};
 use crate::engine::PositionKey;
 
 use super::supervisor::CopyRunner;
-
-/// How old the stored leader equity may be before an open reads it afresh.
-pub(crate) const EQUITY_STALE_MS: i64 = 5_000;
 
 /// Margin assets whose balances count toward leader equity.
 const EQUITY_ASSETS: [&str; 2] = ["USDT", "USDC"];
@@ -30,7 +30,8 @@ impl CopyRunner {
             return None;
         };
         let (before, after) = (f.position_before, f.position_after());
-        let opens = !after.is_zero() && (before.is_zero() || before.signum() != after.signum());
+        let opens = !after.is_zero()
+            && crate::engine::Direction::of(before) != crate::engine::Direction::of(after);
         if !opens {
             return None;
         }
@@ -53,8 +54,8 @@ impl CopyRunner {
             )
         } else {
             let (stored, oldest) = self.tracker.stored_equity(&key);
-            let age = oldest.map(|t| venue_now - t);
-            match age {
+            match oldest.map(|t| venue_now.saturating_sub(t)) {
+                // No other position: the wallets are the equity, and they are current.
                 None => (
                     stored,
                     format!(
@@ -62,14 +63,9 @@ impl CopyRunner {
                         stored.round_dp(2).normalize()
                     ),
                 ),
-                Some(a) if a <= EQUITY_STALE_MS => (
-                    stored,
-                    format!(
-                        "leader equity {} as of the last account event, {a} ms old",
-                        stored.round_dp(2).normalize()
-                    ),
-                ),
-                Some(a) => match self.leader.ex.account().await {
+                // A mark is missing: the stored unrealized PnL may be stale by any amount
+                // of price move, so the account is read now.
+                Some(age) => match self.leader.ex.account().await {
                     Ok(snap) => {
                         let e: Decimal = snap
                             .balances
@@ -80,8 +76,9 @@ impl CopyRunner {
                         (
                             e,
                             format!(
-                                "leader equity {} read now (the stored {} was {a} ms old, over {EQUITY_STALE_MS} ms, and a mark was missing)",
+                                "leader equity {} read now (a mark of another leader position was older than {} ms; the stored {} was {age} ms old)",
                                 e.round_dp(2).normalize(),
+                                super::account_state::MARK_STALE_MS,
                                 stored.round_dp(2).normalize()
                             ),
                         )
@@ -89,7 +86,7 @@ impl CopyRunner {
                     Err(err) => (
                         stored,
                         format!(
-                            "leader equity {} as of the last account event, {a} ms old: a fresh read failed ({err})",
+                            "leader equity {} as of the last account event, {age} ms old: no current mark and a fresh read failed ({err})",
                             stored.round_dp(2).normalize()
                         ),
                     ),

@@ -5,8 +5,6 @@
 //! copied position the venue holds in another mode than the leader's is reported, once per
 //! position, at reconciliation.
 
-use std::collections::BTreeSet;
-
 use crate::domain::{LeaderSignal, SignalKind};
 use crate::engine::{NoticeKind, PositionKey};
 use crate::exchange::AccountSnapshot;
@@ -22,7 +20,8 @@ impl CopyRunner {
             return;
         };
         let (before, after) = (f.position_before, f.position_after());
-        let opens = !after.is_zero() && (before.is_zero() || before.signum() != after.signum());
+        let opens = !after.is_zero()
+            && crate::engine::Direction::of(before) != crate::engine::Direction::of(after);
         if !opens {
             return;
         }
@@ -45,7 +44,7 @@ impl CopyRunner {
     /// Reports (once per position) a copied position the follower holds in a margin mode
     /// other than the leader's: isolated margin sync does not run for it.
     pub(crate) fn report_wrong_modes(&mut self, snap: &AccountSnapshot) {
-        let mut wrong = BTreeSet::new();
+        let mut wrong = Vec::new();
         for p in self.ctx.ledger.positions.values() {
             let key: PositionKey = p.follower_key();
             let held = snap.positions.iter().find(|x| {
@@ -55,7 +54,7 @@ impl CopyRunner {
             });
             if let Some(x) = held {
                 if x.margin_mode != p.margin_mode {
-                    wrong.insert((key, x.margin_mode, p.margin_mode));
+                    wrong.push((key, x.margin_mode, p.margin_mode));
                 }
             }
         }

@@ -41,8 +41,8 @@ async fn an_open_is_sized_on_the_leader_equity_at_current_marks() {
     p.leader_leverage("ETHUSDT", "5").await;
     // Before the copy starts the leader holds 4 ETH (not copied: open before t0).
     leader_market(&p, "ETHUSDT", "BUY", "4").await;
-    // Time passes on the venue: the unrealized PnL the leader's last account event
-    // carried is older than the engine's bound.
+    // Time passes on the venue: the unrealized PnL the leader's last account event carried
+    // ages (the engine reads the account afresh when a mark is missing, whatever that age).
     p.sim.advance(10_000).await;
     let mut engine = p.start().await;
     // ETH falls 1,000: the leader's equity drops by about 4,000, and no account event says so.

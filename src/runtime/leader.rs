@@ -32,6 +32,8 @@ pub struct LeaderTracker {
     /// Entry price and the venue time of the last unrealized PnL per book, for the equity
     /// at current marks (see `leader_equity`).
     entry: BTreeMap<PositionKey, (Decimal, i64)>,
+    /// Venue time at which a symbol's last book went flat (see `leader_mode`).
+    flat_since: BTreeMap<String, i64>,
     wallet: BTreeMap<String, Decimal>,
     leverage: BTreeMap<String, u32>,
     margin_mode: BTreeMap<String, MarginMode>,
@@ -127,6 +129,12 @@ impl LeaderTracker {
         (wallet + upnl, oldest)
     }
 
+    /// Venue time at which the symbol's last leader book went flat, when that was seen
+    /// since the start (the margin mode can change only while flat).
+    pub fn flat_since(&self, symbol: &str) -> Option<i64> {
+        self.flat_since.get(symbol).copied()
+    }
+
     /// The leader's margin mode on a symbol as a fresh read found it (a flat account can
     /// switch it without an event); the fill's own account update then agrees.
     pub fn set_margin_mode(&mut self, symbol: &str, mode: MarginMode) {
@@ -187,6 +195,12 @@ impl LeaderTracker {
                     self.positions.remove(&key);
                     self.unrealized.remove(&key);
                     self.entry.remove(&key);
+                    if !self.positions.keys().any(|k| k.symbol == o.symbol) {
+                        self.flat_since.insert(
+                            o.symbol.clone(),
+                            u.times.transaction.unwrap_or(u.times.venue),
+                        );
+                    }
                 } else {
                     self.positions.insert(key, after);
                 }

@@ -1,7 +1,9 @@
 //! The leader's margin mode at a first open (issue 12 item 12). Binance sends no event when
 //! a flat account switches a symbol between cross and isolated, and the fill's own account
 //! update arrives after the fill; so when a leader fill opens a book from flat, the
-//! symbol's margin mode (and leverage) is read afresh and the copy opens in that mode. A
+//! symbol's margin mode is read afresh (`GET /fapi/v1/symbolConfig?symbol=`, weight 5) and
+//! the copy opens in that mode — unless the symbol was flat for less than [`SURE_FLAT_MS`]
+//! (a leader trading back and forth; no read on that hot path). A
 //! copied position the venue holds in another mode than the leader's is reported, once per
 //! position, at reconciliation.
 
@@ -11,6 +13,12 @@ use crate::exchange::AccountSnapshot;
 
 use super::notify::{NotifyKind, NotifyLevel};
 use super::supervisor::CopyRunner;
+
+/// A symbol the leader held until less than this long before an opening fill keeps the
+/// margin mode the tracker knows (a switch needs the leader to be flat and to call the
+/// venue in between); after a longer flat spell, or when it was never seen open since the
+/// start, the mode is read.
+pub(crate) const SURE_FLAT_MS: i64 = 1_000;
 
 impl CopyRunner {
     /// For a fill that opens a leader book from flat: the margin mode and leverage the
@@ -26,6 +34,15 @@ impl CopyRunner {
             return;
         }
         let name = signal.symbol.name.clone();
+        // Flat only a moment (a leader trading back and forth): no time to switch the mode,
+        // and no read on the hot path.
+        if self
+            .tracker
+            .flat_since(&name)
+            .is_some_and(|t| signal.event_time_ms.saturating_sub(t) < SURE_FLAT_MS)
+        {
+            return;
+        }
         match self.leader.ex.symbol_setting(&name).await {
             Ok(Some(s)) => {
                 if s.margin_mode != f.margin_mode {

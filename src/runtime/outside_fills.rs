@@ -103,7 +103,7 @@ impl CopyRunner {
                     .commission
                     .as_ref()
                     .map_or((Decimal::ZERO, "USDT".to_owned()), |m| {
-                        (m.amount, m.asset.as_str().to_owned())
+                        self.fee_in_quote(&o.symbol, m.amount, m.asset.as_str())
                     });
                 let ours_qty = (qty * share).round_dp(8);
                 let row = StoredFill {

@@ -714,7 +714,8 @@ impl CopyRunner {
         let resync = matches!(ev, AccountEvent::Resynced(_));
         let rules = self.rules.clone();
         let lookup = move |n: &str| rules.get(n).map(|r| r.symbol.clone());
-        let signals = self.tracker.apply(&ev, &lookup);
+        let mut signals = self.tracker.apply(&ev, &lookup);
+        signals.extend(self.pending_order_end(&ev));
         for s in signals {
             self.on_signal(s).await;
         }

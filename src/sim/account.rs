@@ -306,6 +306,10 @@ pub struct ListenKey {
 /// ([`super::state`]); the listenKey and the open-order index are not kept there.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Account {
+    /// Fees are paid in BNB from the account's BNB wallet when it holds enough, at the
+    /// BNBUSDT mark (the venue's "BNB burn"); otherwise in the margin asset.
+    #[serde(default)]
+    pub bnb_fees: bool,
     pub id: String,
     pub label: String,
     pub api_key: String,
@@ -604,6 +608,7 @@ mod tests {
     #[test]
     fn the_open_index_follows_status_changes() {
         let mut a = Account {
+            bnb_fees: false,
             id: "a".into(),
             label: String::new(),
             api_key: "k".into(),

@@ -102,6 +102,9 @@ struct CreateAccountReq {
     /// `hmac` (default) or `ed25519`.
     #[serde(default)]
     key_type: Option<String>,
+    /// Pay fees in BNB (from a BNB balance) at the BNBUSDT mark.
+    #[serde(default)]
+    bnb_fees: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,7 +161,9 @@ async fn create_account(
             reading: true,
             expires_at: p.expires_at,
         });
-    let keys = s.ex().create_account(NewAccount {
+    let bnb_fees = req.bnb_fees;
+    let mut ex = s.ex();
+    let keys = ex.create_account(NewAccount {
         balances: req.balances.into_iter().map(|(k, v)| (k, v.0)).collect(),
         hedge,
         permissions,
@@ -166,6 +171,10 @@ async fn create_account(
         label: req.label,
         key_type,
     });
+    if let Some(a) = ex.accounts.get_mut(&keys.account_id) {
+        a.bnb_fees = bnb_fees;
+    }
+    drop(ex);
     Json(
         json!({"accountId": keys.account_id, "apiKey": keys.api_key, "secretKey": keys.secret_key}),
     )

@@ -377,15 +377,13 @@ impl SimVenue {
             let ev = views::order_event(&m, &order_now, exec, Some(info), now);
             self.emit(account, "ORDER_TRADE_UPDATE", ev);
         }
+        let both = [m.margin_asset, "BNB"];
+        let assets = if pay_bnb { &both[..] } else { &both[..1] };
         let upd = views::account_update(
             self,
             account,
             "ORDER",
-            if pay_bnb {
-                &[m.margin_asset, "BNB"][..]
-            } else {
-                &[m.margin_asset][..]
-            },
+            assets,
             &[(&o.symbol, o.position_side)],
             None,
         );

@@ -71,6 +71,16 @@ pub(crate) async fn check(inner: &Inner, role: KeyRole) -> Result<KeyCheck, Exch
                 findings: vec![KeyFinding::TradingProven],
             }),
             Err(e) if e.class() == ErrorClass::Transient => Err(e),
+            // The host does not serve test orders either: nothing is proven.
+            Err(
+                ExchangeError::UnexpectedStatus { .. }
+                | ExchangeError::Rejected {
+                    code: INVALID_PATH, ..
+                },
+            ) => Ok(KeyCheck {
+                verdict: KeyVerdict::CannotVerify,
+                findings: Vec::new(),
+            }),
             Err(e) => Ok(KeyCheck {
                 verdict: KeyVerdict::Refused,
                 findings: vec![KeyFinding::TestOrderRefused {

@@ -11,7 +11,6 @@ use rust_decimal::Decimal;
 
 use crate::domain::Side;
 use crate::engine::{self, Direction, NoticeKind};
-use crate::exchange::events::Execution;
 use crate::exchange::{AccountEvent, OrderOrigin};
 use crate::store::table::fills::Fill as StoredFill;
 
@@ -39,7 +38,8 @@ impl CopyRunner {
                 false
             }
             AccountEvent::Order(u) => {
-                let Execution::Trade(fill) = &u.execution else {
+                // A trade, or the venue's liquidation execution (`x = CALCULATED`).
+                let Some(fill) = u.execution.fill() else {
                     return false;
                 };
                 let o = &u.order;

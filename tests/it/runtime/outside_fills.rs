@@ -149,3 +149,60 @@ async fn a_hand_close_is_shown_as_such_and_counted() {
         "the hand close's profit (about 5) counts for the copy: {realized}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_liquidation_of_the_follower_is_attributed_to_the_copy() {
+    let sim = super::support::sim().await;
+    let base = sim.base();
+    sim.price("BTCUSDT", "50000").await;
+    let lead = sim.usdt("10000").await;
+    // A small follower wallet: its 0.010 BTC copy at 5x is liquidated long before the
+    // leader's position is.
+    let me = sim.usdt("150").await;
+    lead.post(
+        "/fapi/v1/leverage",
+        &[("symbol", "BTCUSDT"), ("leverage", "5")],
+    )
+    .await
+    .ok("leader leverage");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = format!(
+        "{}{}[[copies]]\nname = \"liq\"\nleader = \"lead\"\nfollower = \"me\"\n\
+         mode = \"fixed-ratio\"\nratio = \"0.1\"\n[copies.risk]\nmax_leverage = 5\n\
+         offline_protection = false\n",
+        super::support::account_toml("lead", &base),
+        super::support::account_toml("me", &base)
+    );
+    let config = super::support::write_config(dir.path(), &text);
+    let mut env = super::support::account_env("lead", &lead);
+    env.extend(super::support::account_env("me", &me));
+    let mut engine = super::support::Engine::start(&dir.path().join("data"), &config, &env, &[]);
+    engine
+        .wait_kind(NotifyKind::Watching, None, None, "start")
+        .await;
+    lead.market("BTCUSDT", "BUY", "0.1")
+        .await
+        .ok("leader opens");
+    eventually("the follower holds 0.010", || async {
+        let got = amount(&sim, &me.account_id, "BTCUSDT").await;
+        (got == dec!(0.010))
+            .then_some(())
+            .ok_or(format!("holds {got}"))
+    })
+    .await;
+    sim.price("BTCUSDT", "35000").await;
+    engine
+        .wait_kind(
+            NotifyKind::Notice,
+            Some(NoticeKind::ClosedOutside),
+            Some("liq"),
+            "the liquidation is attributed",
+        )
+        .await;
+    let out = engine.output();
+    assert!(
+        out.contains("the venue liquidated it"),
+        "the notice says the venue liquidated the copy's position:\n{out}"
+    );
+    engine.interrupt();
+}

@@ -33,6 +33,7 @@ mod reconcile;
 mod recovery;
 pub mod repair;
 pub mod start;
+pub mod statements;
 pub mod supervisor;
 mod venue;
 mod venue_faults;

@@ -543,7 +543,8 @@ async fn long_run() {
 /// account's −2.15: the missing 0.320005 is that close's fee 0.300005 and realized −0.02).
 /// Seed 104: a close's fill event is held by a stalled follower stream that is then
 /// dropped; copy −2.52000625 against −3.17, the missing 0.65 being that Sell 0.025
-/// BTCUSDT's fee 0.625 and realized −0.025.
+/// BTCUSDT's fee 0.625 and realized −0.025 (timing-dependent: it failed in three of four
+/// runs, once losing several fills: copy −1.5500075).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "defect: fills of our orders while the follower stream is down never reach the copy's PnL (no userTrades catch-up)"]
 async fn seed_101_fill_while_the_follower_stream_is_down() {

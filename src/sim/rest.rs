@@ -122,7 +122,10 @@ async fn handle(
         }
     };
     let api_key = headers.get("X-MBX-APIKEY").and_then(|v| v.to_str().ok());
-    if let Some((e, retry_after)) = shared.faults.take_rejection(method.as_str(), &path, api_key) {
+    if let Some((e, retry_after)) = shared
+        .faults
+        .take_rejection(method.as_str(), &path, api_key)
+    {
         let mut resp = with_weight(e.into_response(), used);
         if let Some(s) = retry_after {
             resp.headers_mut()

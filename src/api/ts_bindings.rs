@@ -65,6 +65,9 @@ fn render() -> String {
         AdoptedDto::decl(&cfg),
         LeftAloneDto::decl(&cfg),
         RepairDto::decl(&cfg),
+        SymbolPrecisionDto::decl(&cfg),
+        CopyPnlDto::decl(&cfg),
+        CopyActivityDto::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust DTOs in `copydesk::api` by `src/api/ts_bindings.rs`.\n\

@@ -143,7 +143,7 @@ e2e("set-up: a fixed-ratio paper copy of a demo leader no other copy follows", a
   const accounts = await sim.admin("GET", "/admin/v1/accounts");
   paperId = accounts.find((a) => a.label === "paper")?.accountId;
   assert.ok(paperId, "the paper account is on the simulator");
-  for (const [symbol, price] of [["XRPUSDT", "1"], ["DOGEUSDT", "0.1"], ["BTCUSDC", "50000"]]) {
+  for (const [symbol, price] of [["XRPUSDT", "1"], ["DOGEUSDT", "0.1"], ["LINKUSDT", "15"]]) {
     await sim.admin("POST", "/admin/v1/prices", { symbol, price });
   }
   const settings = {
@@ -211,7 +211,7 @@ e2e("pause stops new opens while a leader close is still mirrored; the activity 
   await s.clickRole("button", "Copies");
   await s.clickRole("button", `Pause ${COPY}`);
   await s.byRole("button", `Resume ${COPY}`);
-  await leaderOrder("BTCUSDC", "BUY", "0.01");
+  await leaderOrder("LINKUSDT", "BUY", "10");
   await leaderOrder("XRPUSDT", "SELL", "100");
   await openDetails();
   await until("the mirrored close of XRPUSDT", async () => (await positionRow("XRPUSDT")) === null, 60000);
@@ -219,12 +219,12 @@ e2e("pause stops new opens while a leader close is still mirrored; the activity 
     const p = await paperPositions();
     return !("XRPUSDT" in p) ? p : null;
   });
-  assert.ok(!("BTCUSDC" in onVenue), `the paused copy opened nothing: ${JSON.stringify(onVenue)}`);
+  assert.ok(!("LINKUSDT" in onVenue), `the paused copy opened nothing: ${JSON.stringify(onVenue)}`);
   // The Activity screen, filtered to the skip.
   await s.clickRole("button", "Activity");
-  const skip = await until("the skipped BTCUSDC open in the activity", async () => {
+  const skip = await until("the skipped LINKUSDT open in the activity", async () => {
     const r = await rows("Activity");
-    return r.find((c) => c[1] === COPY && c[2] === "skipped" && c[3] === "BTCUSDC") ?? null;
+    return r.find((c) => c[1] === COPY && c[2] === "skipped" && c[3] === "LINKUSDT") ?? null;
   });
   assert.match(skip[4], /the copy is paused, so it opens and increases nothing/, `the skip's reason: ${skip}`);
   await s.exec(() => {

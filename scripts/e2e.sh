@@ -72,9 +72,7 @@ export COPYDESK_APP_BIN="$APP_BIN" COPYDESK_CLI_BIN="$PKG/usr/bin/copydesk" \
   SCREENSHOT_DIR="${SCREENSHOT_DIR:-$ROOT/docs/screenshots}"
 # One file at a time: each opens the app on the same data directory, and a second
 # instance would hand over to the first and exit.
-# E2E_FILES narrows the run (e.g. `E2E_FILES=e2e/dashboard.test.mjs`) while working on one
-# screen; the default is every file, in name order.
-# shellcheck disable=SC2086
+# E2E_FILES narrows the run (e.g. `E2E_FILES=e2e/shell.test.mjs`); all of e2e/ by default.
 (cd ui && node --test --test-concurrency=1 --test-reporter=spec ${E2E_FILES:-e2e/}) 2>&1 | tee "$OUT/node-test.log"
 rc=${PIPESTATUS[0]}
 # Teardown: every session has ended, so no app may still run.

@@ -1187,6 +1187,18 @@ async fn status_shows_entry_drift_confirmed_stop_and_drawdown_of_a_copy_moving_a
             .ok_or(format!("{c:#?}"))
     })
     .await;
+    // The confirmation is announced, so screens showing "not confirmed yet" re-read.
+    let protected = wait_event(
+        &mut rx,
+        &mut seen,
+        "the stop's confirmation",
+        is(EventKind::Protected, "dd"),
+    )
+    .await;
+    assert!(
+        protected.message.contains("BTCUSDT at 42000.5"),
+        "names the symbol and the stop price: {protected:?}"
+    );
     let s = app.status().await.expect("status reads");
     let c = &s.copies[0];
     let p = c

@@ -144,6 +144,9 @@ describe("PnlChart", () => {
       { time: 5, value: 4 },
     ]);
     expect(screen.getByText("PnL of steady from 0.00 to +4.00 USDT over 3 points; lowest −2.25, highest +4.00.")).toBeTruthy();
+    // A locale Intl accepts, whatever the environment's LANG (C makes the chart throw).
+    const options = vi.mocked(charts.createChart).mock.calls.at(-1)![1] as { localization: { locale: string } };
+    expect(() => new Intl.NumberFormat(options.localization.locale)).not.toThrow();
   });
 
   it("says when there is nothing to draw yet", () => {

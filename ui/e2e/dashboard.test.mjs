@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { Session } from "./webdriver.mjs";
+import { Session, appPids } from "./webdriver.mjs";
 import { Sim } from "./sim.mjs";
 
 const app = process.env.COPYDESK_APP_BIN;
@@ -30,6 +30,9 @@ let paperId;
 before(async () => {
   assert.ok(app && driver && token, "run through scripts/e2e.sh (COPYDESK_APP_BIN, WEBDRIVER_URL, COPYDESK_TEST_ADMIN_TOKEN)");
   await mkdir(shots, { recursive: true });
+  // The previous file's app may still be shutting down (its session's end gives up after
+  // 20 s): a launch meanwhile would hand over to it through the single-instance plugin.
+  for (let i = 0; i < 600 && (await appPids(app)).length > 0; i++) await sleep(200);
   s = await Session.start(driver, app);
 });
 

@@ -53,7 +53,9 @@ function e2e(name, body) {
   });
 }
 
-async function shot(name) {
+/** A picture of the window; `css` (when given) is scrolled to the top first. */
+async function shot(name, css) {
+  if (css) await s.exec((sel) => document.querySelector(sel)?.scrollIntoView({ block: "start" }), css);
   await sleep(400);
   await writeFile(`${shots}/${name}.png`, Buffer.from(await s.screenshot(), "base64"));
 }
@@ -121,7 +123,8 @@ async function leaderOrder(symbol, side, quantity) {
 }
 
 async function positionRow(symbol) {
-  const r = await rows(`Positions of ${COPY}`).catch(() => []);
+  // No table at all when the copy holds nothing: look briefly, `until` asks again.
+  const r = await rows(`Positions of ${COPY}`, 1000).catch(() => []);
   return r.find((cells) => cells[0] === symbol) ?? null;
 }
 
@@ -195,7 +198,7 @@ e2e("closing one position leaves the copy running", async () => {
   await leaderOrder("DOGEUSDT", "BUY", "200");
   await openDetails();
   await until("the copied DOGEUSDT position", async () => (await positionRow("DOGEUSDT"))?.[3] === "100");
-  await shot("11-dashboard-positions");
+  await shot("11-dashboard-positions", `[aria-label="Copy ${COPY}"]`);
   await s.clickRole("button", "Close DOGEUSDT long");
   await s.byRole("alertdialog", "Close DOGEUSDT long?");
   await checkAccessibility("the close-position confirm");
@@ -268,7 +271,7 @@ e2e("the PnL chart draws its line (pixels on the canvas)", async () => {
     return n > 20 ? n : null;
   }, 20000);
   assert.ok(drawn > 20, `the line is drawn: ${drawn} pixels of the line's colours`);
-  await shot("13-dashboard-chart");
+  await shot("13-dashboard-chart", `[aria-label="Copy ${COPY}"]`);
   await checkAccessibility("the PnL chart");
 });
 

@@ -111,6 +111,17 @@ describe("PositionsTable", () => {
     expect(eth.className).toContain("drifted");
   });
 
+  it("reads drift under one lot step as in step, and shortens a long ratio", () => {
+    const s = demoCopy();
+    s.positions = [{ ...s.positions[0], symbol: "ETHUSDT", ratio: "0.0098960910440376051459673429", drift: "-0.0001" }];
+    render(PositionsTable, { status: s, onRelease: vi.fn() });
+    const row = screen.getAllByRole("row")[1];
+    expect(row.textContent).toContain("in step (off by less than one lot step)");
+    expect(row.textContent).toContain("0.00989609");
+    expect(row.textContent).not.toContain("0.0098960910440376");
+    expect(row.className).not.toContain("drifted");
+  });
+
   it("closes one position after a confirm that says the copy keeps running, and shows a refusal on its row", async () => {
     const onRelease = vi.fn(async () => {});
     const s = demoCopy();

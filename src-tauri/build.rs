@@ -30,6 +30,8 @@ const COMMANDS: &[&str] = &[
     "activity",
     "autostart_enabled",
     "autostart_set",
+    "profit_share",
+    "profit_share_set",
 ];
 
 fn main() {

@@ -75,6 +75,8 @@ pub fn builder<R: tauri::Runtime>(
             commands::activity,
             autostart::autostart_enabled,
             autostart::autostart_set,
+            commands::profit_share,
+            commands::profit_share_set,
         ])
 }
 

@@ -534,6 +534,9 @@ pub struct CopyStatusDto {
     /// How many decimals the follower venue's symbols carry (empty when no engine has
     /// read the venue's rules, e.g. a read-only status: show the strings as they are).
     pub precision: Vec<SymbolPrecisionDto>,
+    /// Orders whose outcome is unknown (the venue's answer was lost and a lookup has not
+    /// found them yet); the engine looks each up at every reconciliation until resolved.
+    pub unknown_orders: Vec<UnknownOrderDto>,
 }
 
 /// How many decimals a symbol's prices and quantities carry on the follower's venue.
@@ -564,6 +567,21 @@ pub struct CopyActivityDto {
     pub copy: String,
     pub decisions: Vec<DecisionDto>,
     pub fills: Vec<FillDto>,
+}
+
+/// An order of the copy whose outcome is not known yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct UnknownOrderDto {
+    pub client_order_id: String,
+    pub symbol: String,
+    /// `buy` or `sell`.
+    pub side: String,
+    pub qty: String,
+    /// When its outcome became unknown (local ms).
+    #[cfg_attr(test, ts(type = "number"))]
+    pub since_ms: i64,
 }
 
 /// Latency of a copy's last (up to) 100 copied orders, from their recorded timestamps.

@@ -20,6 +20,7 @@ import type {
   PaperDto,
   PreviewDto,
   PreviewRequest,
+  ProfitShareDto,
   StatusDto,
   StopActionDto,
 } from "./types";
@@ -69,6 +70,12 @@ export interface Backend {
   copyPnl(name: string): Promise<CopyPnlDto>;
   /** Decisions and fills of every copy (or one), newest first. */
   activity(copy: string | null): Promise<CopyActivityDto[]>;
+  /** A copy's profit-share ratio and statements (copy-rules §7), statements due by now
+   * drawn up first. */
+  profitShare(name: string): Promise<ProfitShareDto>;
+  /** Sets a copy's profit-share ratio (`null` or empty: off); rejects with the message on
+   * the `profitShareRatio` field. */
+  setProfitShare(name: string, ratio: string | null): Promise<ProfitShareDto>;
   /** Calls `handler` for each engine event; resolves to a function that stops listening. */
   onEvent(handler: (event: EventDto) => void): Promise<() => void>;
 }
@@ -148,9 +155,14 @@ export function tauriBackend(inv: Invoke = invoke, lis: Listen = listen): Backen
     unlinkPosition: (copy, symbol, side) => call("position_unlink", { copy, symbol, side }),
     copyPnl: (name) => call("copy_pnl", { name }),
     activity: (copy) => call("activity", { copy }),
+    profitShare: (name) => call("profit_share", { name }),
+    setProfitShare: (name, ratio) => call("profit_share_set", { name, ratio }),
     onEvent: (handler) => lis(EVENT_NAME, (e) => handler(e.payload as EventDto)),
   };
 }
 
 /** The part of `Backend` the start-at-login toggle needs. */
 export type AutostartBackend = Pick<Backend, "autostartEnabled" | "setAutostart">;
+
+/** The part of `Backend` the profit-share section needs. */
+export type ProfitShareBackend = Pick<Backend, "profitShare" | "setProfitShare">;

@@ -16,6 +16,7 @@ import type {
   LeaderDetailDto,
   LeaderDto,
   PaperDto,
+  ProfitShareDto,
   StatusDto,
 } from "./types";
 import { compare, isDecimal } from "./decimal";
@@ -92,6 +93,8 @@ export type MockOptions = {
   autostart?: boolean;
   /** PnL points per copy name, for its chart. */
   pnl?: Record<string, EquityPointDto[]>;
+  /** Profit share per copy name (ratio and stored statements). */
+  profitShare?: Record<string, ProfitShareDto>;
 };
 
 /** A mock backend plus handles a test uses to see what was called and to push events. */
@@ -149,6 +152,13 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     ...(opts.keyChecks ?? {}),
   };
   const copies: CopyStatusDto[] = [...(opts.copies ?? [])];
+  const shares: Record<string, ProfitShareDto> = structuredClone(opts.profitShare ?? {});
+  const share = (name: string): ProfitShareDto => {
+    if (!copies.some((c) => c.copy.name === name) && !shares[name])
+      throw err(`No copy named ${name}.`, null, "not_found");
+    shares[name] ??= { copy: name, ratio: null, nextSettlementMs: null, totalPaid: "0", statements: [] };
+    return shares[name];
+  };
   const listeners = new Set<(e: EventDto) => void>();
   const failures = new Map<string, ApiError>();
   const calls: { method: string; args: unknown[] }[] = [];
@@ -316,6 +326,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
           decisions: [],
           fills: [],
           ordersJournaled: 0,
+          unknownOrders: [],
           latency: null,
           precision: [],
         });
@@ -344,6 +355,19 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
         const chosen = copy === null ? copies : copies.filter((c) => c.copy.name === copy);
         if (copy !== null && chosen.length === 0) throw err(`no copy named \`${copy}\``, null, "not_found");
         return chosen.map((c) => ({ copy: c.copy.name, decisions: structuredClone(c.decisions), fills: structuredClone(c.fills) }));
+      }),
+    profitShare: (name) => track("profitShare", [name], () => structuredClone(share(name))),
+    setProfitShare: (name, ratio) =>
+      track("setProfitShare", [name, ratio], () => {
+        const s = share(name);
+        const r = ratio?.trim() ?? "";
+        if (r !== "" && !isDecimal(r))
+          throw err(`\`${r}\` is not a ratio; write a decimal like "0.1" for 10 %, or leave it empty to turn profit share off`, "profitShareRatio");
+        if (r !== "" && (compare(r, "0")! <= 0 || compare(r, "0.3")! > 0))
+          throw err(`${r} is outside the allowed range; set a ratio above 0 and at most 0.3 (30 %), or leave it empty to turn profit share off`, "profitShareRatio");
+        s.ratio = r === "" ? null : r;
+        s.nextSettlementMs = r === "" ? null : Date.UTC(2026, 10, 30);
+        return structuredClone(s);
       }),
     onEvent: async (handler) => {
       listeners.add(handler);
@@ -404,6 +428,7 @@ export function demoCopy(name = "steady", over: Partial<CopyStatusDto["copy"]> =
     ],
     fills: [{ tsMs: t - 119_990, symbol: "BTCUSDT", side: "buy", qty: "0.01", price: "50000.5", delayMs: 12, slippagePct: "0.001" }],
     ordersJournaled: 1,
+    unknownOrders: [],
     latency: null,
     precision: [
       { symbol: "BTCUSDT", priceDp: 1, qtyDp: 3 },

@@ -134,7 +134,7 @@ export type ModifyRequest = { settings: CopySettingsDto, };
 
 export type CopyStateDto = "running" | "paused" | "held" | "stopping" | "stopped";
 
-export type HoldKind = "unreadable_state" | "leader_unreadable" | "journal_write" | "unprotected" | "rate_limit";
+export type HoldKind = "unreadable_state" | "leader_unreadable" | "journal_write" | "unprotected" | "rate_limit" | "stopping";
 
 export type HoldDto = { kind: HoldKind, reason: string, };
 
@@ -170,7 +170,12 @@ latency: LatencyDto | null,
  * How many decimals the follower venue's symbols carry (empty when no engine has
  * read the venue's rules, e.g. a read-only status: show the strings as they are).
  */
-precision: Array<SymbolPrecisionDto>, };
+precision: Array<SymbolPrecisionDto>, 
+/**
+ * Orders whose outcome is unknown (the venue's answer was lost and a lookup has not
+ * found them yet); the engine looks each up at every reconciliation until resolved.
+ */
+unknownOrders: Array<UnknownOrderDto>, };
 
 export type LatencyDto = { orders: number, 
 /**
@@ -181,6 +186,16 @@ engineP50Us: number, engineMaxUs: number,
  * Leader fill → follower fill on the venue's clock, in ms.
  */
 fillDelayP50Ms: number | null, fillDelayMaxMs: number | null, };
+
+export type UnknownOrderDto = { clientOrderId: string, symbol: string, 
+/**
+ * `buy` or `sell`.
+ */
+side: string, qty: string, 
+/**
+ * When its outcome became unknown (local ms).
+ */
+sinceMs: number, };
 
 export type WeightDto = { venue: string, used: number, limit: number, };
 
@@ -220,3 +235,35 @@ export type SymbolPrecisionDto = { symbol: string, priceDp: number, qtyDp: numbe
 export type CopyPnlDto = { copy: string, points: Array<EquityPointDto>, };
 
 export type CopyActivityDto = { copy: string, decisions: Array<DecisionDto>, fills: Array<FillDto>, };
+
+export type StatementKindDto = "weekly" | "stop";
+
+export type StatementOutcomeDto = "settled" | "nothing" | "postponed";
+
+export type StatementDto = { kind: StatementKindDto, periodStartMs: number, periodEndMs: number, ratio: string, realizedPnl: string, fees: string, funding: string, unrealizedPnl: string, 
+/**
+ * realized − fees + funding + unrealized: what the ratio applies to.
+ */
+pnl: string, alreadyPaid: string, owed: string, outcome: StatementOutcomeDto, 
+/**
+ * The formula with its numbers, and the cause when postponed.
+ */
+text: string, computedAtMs: number, 
+/**
+ * Drawn up after its period ended because no engine ran then (caught up at an open).
+ */
+caughtUp: boolean, };
+
+export type ProfitShareDto = { copy: string, 
+/**
+ * `null`: profit share is off for this copy.
+ */
+ratio: string | null, 
+/**
+ * The next weekly settlement while the ratio is on and the copy not stopped.
+ */
+nextSettlementMs: number | null, 
+/**
+ * Sum of the settled statements.
+ */
+totalPaid: string, statements: Array<StatementDto>, };

@@ -237,8 +237,9 @@ e2e("a leader's open is copied with exactly the Smart Sync quantity, and copydes
   assert.ok(order.orderId, `the leader's order was accepted: ${JSON.stringify(order)}`);
   const expected = smartSyncQty(leaderQty, "1000", equity, step);
 
-  // The copied position appears on the copy's card.
+  // The copied position appears in the copy's detail.
   await s.clickRole("button", "Copies");
+  await s.clickRole("button", `Details of ${flow.copyName}`);
   const table = await s.byRole("table", `Positions of ${flow.copyName}`, 60000);
   const row = await s.exec((t, sym) => Array.from(t.querySelectorAll("tbody tr")).map((r) => r.innerText).find((x) => x.includes(sym)) ?? null, { "element-6066-11e4-a52e-4f735466cecf": table }, symbol);
   assert.ok(row, `a ${symbol} row is on the card`);

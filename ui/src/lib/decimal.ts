@@ -103,3 +103,16 @@ export function sign(s: string | null): number {
   if (v === null || v === 0n) return 0;
   return v > 0n ? 1 : -1;
 }
+
+/** A price or quantity with its symbol's precision: exactly `dp` decimals, grouped
+ * ("50,000.5" with dp 2 → "50,000.50"); without a known precision, the string as the core
+ * sent it, grouped. */
+export function precise(s: string | null, dp: number | null): string {
+  if (s === null || !isDecimal(s)) return "—";
+  return group(dp === null ? s : round(s, dp)!);
+}
+
+/** `a − b`, exactly. */
+export function sub(a: string, b: string): string {
+  return fromScaled((toScaled(a) ?? 0n) - (toScaled(b) ?? 0n));
+}

@@ -28,6 +28,13 @@ const COMMANDS: &[&str] = &[
     "export",
     "autostart_enabled",
     "autostart_set",
+    "desktop_settings",
+    "desktop_settings_set",
+    "desktop_state",
+    "quit_request",
+    "quit_preview",
+    "quit_suspend",
+    "quit_close_all",
 ];
 
 fn main() {

@@ -7,9 +7,11 @@ use copydesk::api::{
     LeaderDetailDto, LeaderDto, ModifyRequest, NewAccountRequest, NewCopyRequest, PaperDto,
     PositionModeDto, PreviewDto, PreviewRequest, StatusDto, StopActionDto,
 };
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 
+use crate::desktop::{self, Desktop, DesktopStateDto, QuitPreviewDto};
 use crate::engine::{Engine, EngineStateDto};
+use crate::prefs::{DesktopSettingsChange, DesktopSettingsDto};
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
@@ -184,6 +186,51 @@ pub async fn status(engine: State<'_, Engine>) -> Result<StatusDto, ApiError> {
 #[tracing::instrument(skip_all)]
 pub async fn export(engine: State<'_, Engine>) -> Result<ExportDto, ApiError> {
     engine.app()?.export(None).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn desktop_settings(desktop: State<'_, Desktop>) -> Result<DesktopSettingsDto, ApiError> {
+    desktop.settings()
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn desktop_settings_set(
+    desktop: State<'_, Desktop>,
+    change: DesktopSettingsChange,
+) -> Result<DesktopSettingsDto, ApiError> {
+    desktop.change_settings(&change)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn desktop_state(desktop: State<'_, Desktop>) -> DesktopStateDto {
+    desktop.state()
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn quit_request<R: Runtime>(app: AppHandle<R>) {
+    desktop::request_quit(&app)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn quit_preview<R: Runtime>(app: AppHandle<R>) -> Result<QuitPreviewDto, ApiError> {
+    desktop::quit_preview(&app).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn quit_suspend<R: Runtime>(app: AppHandle<R>) {
+    desktop::exit(&app)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn quit_close_all<R: Runtime>(app: AppHandle<R>) -> Result<(), ApiError> {
+    desktop::quit_close_all(&app).await
 }
 
 #[cfg(test)]

@@ -7,12 +7,14 @@
 //! Modules: `accounts` (keys), `paper` (the embedded simulator), `leaders` (list, detail,
 //! figures), `settings` (validation, preview), `copies` (create, pause, resume, stop,
 //! modify, panic), `status`, `events`, `export`, `venue` (accounts → venues), `dto`,
-//! `keys` (the CLI's one-shot key commands) and `repair` (rebuild a copy's unreadable ledger).
+//! `keys` (the CLI's one-shot key commands), `repair` (rebuild a copy's unreadable ledger)
+//! and `every` (pause, resume or reconcile every copy at once; unguarded positions).
 
 mod accounts;
 mod copies;
 pub mod dto;
 mod error;
+mod every;
 pub mod events;
 mod export;
 pub mod keys;
@@ -35,6 +37,7 @@ use tokio::task::JoinHandle;
 pub use crate::paths;
 pub use dto::*;
 pub use error::{camel_path, ApiError, ErrorCode};
+pub use every::unguarded;
 pub use export::export_dir;
 pub use paper::{demo_account, PaperOptions, PAPER_ACCOUNT, PAPER_USDT};
 pub use portfolios::{public_leaders, replay_public};

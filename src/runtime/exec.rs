@@ -316,16 +316,23 @@ impl CopyRunner {
                 self.journal_write("an order's `rejected` state", |s| {
                     s.journal().mark_rejected(&o.client_id, &msg, now)
                 });
-                self.say(
-                    NotifyLevel::Warning,
-                    NotifyKind::Rejected,
-                    format!(
-                        "{} {:?} {} refused by the venue: {msg}",
-                        o.symbol.name,
-                        o.side,
-                        o.qty.get()
-                    ),
+                let text = format!(
+                    "{} {:?} {} refused by the venue: {msg}",
+                    o.symbol.name,
+                    o.side,
+                    o.qty.get()
                 );
+                if e.class() == ErrorClass::Fatal {
+                    // The key is refused, revoked or lacks a permission: the user must act.
+                    self.say_detail(
+                        NotifyLevel::Error,
+                        NotifyKind::Rejected,
+                        super::notify::NotifyDetail::KeyProblem,
+                        text,
+                    );
+                } else {
+                    self.say(NotifyLevel::Warning, NotifyKind::Rejected, text);
+                }
                 return Decimal::ZERO;
             }
         };
@@ -501,10 +508,20 @@ impl CopyRunner {
                 Ok(())
             }
             ActionKind::StopCopy { stop_action } => {
-                self.stop_requested = Some((*stop_action, reason.to_owned()));
+                // A stop rule announces itself with its notice first (plan_pnl_check); a
+                // stop without one is the user's (plan_stop from stop_copy, which names
+                // its own cause).
+                let cause = self
+                    .stop_cause_seen
+                    .take()
+                    .unwrap_or(super::notify::StopCause::User);
+                self.stop_requested = Some((*stop_action, reason.to_owned(), cause));
                 Ok(())
             }
             ActionKind::Notice(k) => {
+                if let Some(cause) = super::notify::StopCause::of_notice(*k) {
+                    self.stop_cause_seen = Some(cause);
+                }
                 self.tell(
                     NotifyLevel::Warning,
                     NotifyKind::of_notice(*k),

@@ -132,16 +132,21 @@ impl CopyRunner {
         let plan = engine::plan_pnl_check(&self.ctx, &f, figures.pnl(), &check_id);
         if !plan.actions.is_empty() {
             // The reason names the stop and the numbers (PnL and limit), as the notice does.
-            let why = engine::risk::pnl_stop(&self.ctx.settings, figures.pnl())
-                .map(|(_, text)| text)
-                .unwrap_or_else(|| "total stop loss or take profit reached".to_owned());
+            let (cause, why) = engine::risk::pnl_stop(&self.ctx.settings, figures.pnl())
+                .map(|(kind, text)| (super::notify::StopCause::of_notice(kind), text))
+                .unwrap_or_else(|| (None, "total stop loss or take profit reached".to_owned()));
             self.execute(plan, None).await;
             self.ctx.state = engine::CopyState::Stopped;
             let now = self.clock.now_ms();
             self.store_stop(now, &why);
-            self.say(
+            // The stop rule's notice has just been executed with the plan.
+            self.stop_cause_seen = None;
+            self.say_detail(
                 super::notify::NotifyLevel::Warning,
                 super::notify::NotifyKind::Stopped,
+                super::notify::NotifyDetail::Stop {
+                    cause: cause.unwrap_or(super::notify::StopCause::StopLoss),
+                },
                 format!("copy stopped: {why}"),
             );
         }

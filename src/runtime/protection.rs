@@ -120,6 +120,7 @@ impl StopWorker {
                     kind: NotifyKind::Error,
                     notice: None,
                     message: format!("{}: the venue refused it: {e}", job.reason),
+                    detail: None,
                 },
             );
         }

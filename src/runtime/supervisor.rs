@@ -21,7 +21,9 @@ use super::account_state::{SharedAccount, MARK_STALE_MS};
 use super::follower::{market, to_follower};
 use super::hold::{Change, Hold, HoldKind, Holds};
 use super::leader::LeaderTracker;
-use super::notify::{Notification, Notifier, NotifyKind, NotifyLevel, SharedStore};
+use super::notify::{
+    Notification, Notifier, NotifyDetail, NotifyKind, NotifyLevel, SharedStore, StopCause,
+};
 
 /// Books each copy holds, per follower account, so copies of one follower stay apart.
 pub type Registry = Arc<Mutex<BTreeMap<String, BTreeMap<i64, BTreeSet<PositionKey>>>>>;
@@ -40,6 +42,8 @@ pub enum Command {
     Stop(StopAction),
     /// New settings (amounts) from now on; checked against the current ones first.
     Modify(Box<crate::domain::CopySettings>),
+    /// Reconcile now (after the machine woke from sleep), giving the reason.
+    Reconcile(&'static str),
     /// Close or unlink one copied position (`symbol`, `direction`).
     Release {
         symbol: String,
@@ -104,7 +108,9 @@ pub struct CopyRunner {
     /// The engine's holds (copy-rules §1.10): while any is on, the copy plans as paused.
     pub(crate) holds: Holds,
     pub(crate) hold_board: HoldBoard,
-    pub(crate) stop_requested: Option<(StopAction, String)>,
+    pub(crate) stop_requested: Option<(StopAction, String, StopCause)>,
+    /// The stop rule whose notice the plan being executed announced (stop loss, take profit).
+    pub(crate) stop_cause_seen: Option<StopCause>,
     pub(crate) server_offset_ms: i64,
     /// The follower account as its streams keep it, shared with its other copies.
     pub(crate) account: Arc<SharedAccount>,
@@ -184,6 +190,7 @@ impl CopyRunner {
             holds: Holds::default(),
             hold_board: p.hold_board,
             stop_requested: None,
+            stop_cause_seen: None,
             server_offset_ms: 0,
             account: p.account,
             leader_recv_us: None,
@@ -226,6 +233,28 @@ impl CopyRunner {
         notice: Option<crate::engine::NoticeKind>,
         message: String,
     ) {
+        self.send_notification(level, kind, notice, None, message);
+    }
+
+    /// Sends a notification with its typed facts (a fill, a stop).
+    pub(crate) fn say_detail(
+        &self,
+        level: NotifyLevel,
+        kind: NotifyKind,
+        detail: super::notify::NotifyDetail,
+        message: String,
+    ) {
+        self.send_notification(level, kind, None, Some(detail), message);
+    }
+
+    fn send_notification(
+        &self,
+        level: NotifyLevel,
+        kind: NotifyKind,
+        notice: Option<crate::engine::NoticeKind>,
+        detail: Option<super::notify::NotifyDetail>,
+        message: String,
+    ) {
         self.notifier.send(
             Some(self.copy_id),
             Notification {
@@ -235,6 +264,7 @@ impl CopyRunner {
                 kind,
                 notice,
                 message,
+                detail,
             },
         );
     }
@@ -242,9 +272,10 @@ impl CopyRunner {
     /// Puts the copy on an engine hold (announced once, with its reason).
     pub(crate) fn hold(&mut self, kind: HoldKind, reason: String) {
         if self.holds.set(kind, reason.clone(), self.clock.now_ms()) == Change::Started {
-            self.say(
+            self.say_detail(
                 NotifyLevel::Warning,
                 NotifyKind::Held,
+                NotifyDetail::Hold { kind },
                 format!(
                     "copy held ({}): {reason}; opens are skipped, closes still mirrored",
                     kind.as_str()
@@ -527,7 +558,7 @@ impl CopyRunner {
     }
 
     /// Stops the copy with `stop_action`, once.
-    pub(crate) async fn stop_copy(&mut self, action: StopAction, why: &str) {
+    pub(crate) async fn stop_copy(&mut self, action: StopAction, why: &str, cause: StopCause) {
         let Some(snap) = self.follower_snapshot().await else {
             return;
         };
@@ -538,9 +569,10 @@ impl CopyRunner {
         self.ctx.state = CopyState::Stopped;
         let now = self.clock.now_ms();
         self.store_stop(now, why);
-        self.say(
+        self.say_detail(
             NotifyLevel::Warning,
             NotifyKind::Stopped,
+            NotifyDetail::Stop { cause },
             format!("copy stopped: {why}"),
         );
     }
@@ -559,9 +591,9 @@ impl CopyRunner {
     }
 
     pub(crate) async fn handle_stop_request(&mut self) {
-        if let Some((action, why)) = self.stop_requested.take() {
+        if let Some((action, why, cause)) = self.stop_requested.take() {
             if self.ctx.state != CopyState::Stopped {
-                self.stop_copy(action, &why).await;
+                self.stop_copy(action, &why, cause).await;
             }
         }
     }
@@ -668,13 +700,24 @@ impl CopyRunner {
         };
         match &ev {
             AccountEvent::Disconnected(d) => {
-                self.say(
+                self.say_detail(
                     NotifyLevel::Warning,
                     NotifyKind::Disconnected,
+                    NotifyDetail::Stream {
+                        stream: super::notify::StreamRole::Leader,
+                    },
                     format!("leader stream disconnected ({}); reconnecting", d.reason),
                 );
                 return;
             }
+            AccountEvent::Resynced(_) => self.say_detail(
+                NotifyLevel::Info,
+                NotifyKind::Reconnected,
+                NotifyDetail::Stream {
+                    stream: super::notify::StreamRole::Leader,
+                },
+                "leader stream reconnected".into(),
+            ),
             AccountEvent::Failed(f) => {
                 self.say(
                     NotifyLevel::Error,
@@ -767,8 +810,9 @@ impl CopyRunner {
                         self.set_state(CopyState::Running);
                         self.say(NotifyLevel::Info, NotifyKind::Resumed, "copy resumed".into());
                     }
-                    Some(Command::Panic) => self.stop_copy(StopAction::CloseAll, "panic (kill switch)").await,
-                    Some(Command::Stop(action)) => self.stop_copy(action, "stopped by the user").await,
+                    Some(Command::Panic) => self.stop_copy(StopAction::CloseAll, "panic (kill switch)", StopCause::Panic).await,
+                    Some(Command::Stop(action)) => self.stop_copy(action, "stopped by the user", StopCause::User).await,
+                    Some(Command::Reconcile(why)) => self.reconcile(why).await,
                     Some(Command::Modify(settings)) => self.modify(*settings),
                     Some(Command::Release { symbol, direction, how }) => self.release_position(&symbol, direction, how).await,
                     None => {}

@@ -140,12 +140,15 @@ pub async fn run_notifier(
 ) {
     let mut planner = Planner::new();
     loop {
-        let wait = planner
-            .next_deadline()
-            .map(|d| Duration::from_millis(u64::try_from(d - clock.now_ms()).unwrap_or(0)));
+        // Made now, not when first polled: the sleep counts from this moment.
+        let sleep = planner.next_deadline().map(|d| {
+            clock.sleep(Duration::from_millis(
+                u64::try_from(d - clock.now_ms()).unwrap_or(0),
+            ))
+        });
         let deadline = async {
-            match wait {
-                Some(d) => clock.sleep(d).await,
+            match sleep {
+                Some(s) => s.await,
                 None => std::future::pending().await,
             }
         };

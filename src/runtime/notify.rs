@@ -167,6 +167,7 @@ pub enum NotifyDetail {
     #[serde(rename_all = "camelCase")]
     Fill {
         symbol: String,
+        #[cfg_attr(test, ts(type = "\"buy\" | \"sell\""))]
         side: crate::domain::Side,
         #[serde(with = "crate::domain::decimal")]
         #[cfg_attr(test, ts(type = "string"))]

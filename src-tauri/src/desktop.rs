@@ -380,7 +380,17 @@ pub fn exit<R: Runtime>(app: &AppHandle<R>) {
     if let Some(d) = app.try_state::<Desktop>() {
         d.quitting.store(true, Ordering::SeqCst);
     }
-    app.exit(0);
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        if let Some(engine) = app.try_state::<Engine>() {
+            if let Ok(core) = engine.app() {
+                if let Err(e) = core.save_paper().await {
+                    tracing::error!(error = %e.message, "paper state not saved at quit");
+                }
+            }
+        }
+        app.exit(0);
+    });
 }
 
 /// What the quit dialog shows.

@@ -61,6 +61,15 @@ impl App {
         }
     }
 
+    /// Saves paper mode's simulator state now, for a shell that exits without
+    /// [`App::shutdown`] (the simulator also saves once a second after a change).
+    pub async fn save_paper(&self) -> Result<(), ApiError> {
+        match self.paper.lock().await.as_ref() {
+            Some(sim) => super::paper::save_hook(sim),
+            None => Ok(()),
+        }
+    }
+
     /// The positions of running or paused copies that have no confirmed exchange-side
     /// stop, each with the reason.
     pub async fn unguarded(&self) -> Result<Vec<UnguardedDto>, ApiError> {

@@ -119,7 +119,7 @@ pub fn run() {
         opts.paper.admin_token = std::env::var("COPYDESK_TEST_ADMIN_TOKEN").ok();
     }
     let after: AfterSetup<tauri::Wry> = if minimized {
-        install_tray_minimized
+        install_tray
     } else {
         install_tray_and_show
     };
@@ -137,21 +137,7 @@ pub fn run() {
 }
 
 /// `setup`'s last step for a `--minimized` start: the tray and the window's saved place,
-/// the window stays hidden until the tray or the next launch shows it. Without a tray host
-/// nothing would show the hidden window, so it starts minimised instead.
-fn install_tray_minimized(app: &tauri::AppHandle) -> tauri::Result<()> {
-    install_tray(app)?;
-    let tray_host = app
-        .try_state::<desktop::Desktop>()
-        .is_some_and(|d| d.tray_host);
-    if let (false, Some(window)) = (tray_host, app.get_webview_window("main")) {
-        window.show()?;
-        window.minimize()?;
-    }
-    Ok(())
-}
-
-/// The tray and the window's saved place.
+/// the window stays hidden until the tray or the next launch shows it.
 fn install_tray(app: &tauri::AppHandle) -> tauri::Result<()> {
     tray::install(app)?;
     if let Some(window) = app.get_webview_window("main") {

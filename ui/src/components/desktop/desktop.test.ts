@@ -129,3 +129,14 @@ describe("tauriDesktop", () => {
     ]);
   });
 });
+
+describe("ShellNotices, wake and keep-awake", () => {
+  it("says the copies reconcile after a wake, and leaves the keep-awake problem to Settings", async () => {
+    const d = mockDesktop();
+    render(ShellNotices, { desktop: d });
+    await vi.waitFor(() => d.emit({ kind: "woke", message: "Checking your 2 copies against the exchange now" }));
+    expect((await screen.findByTestId("shell-woke")).textContent).toContain("Checking your 2 copies");
+    d.emit({ kind: "inhibitor-problem", message: "no system bus" });
+    expect(screen.queryByTestId("shell-inhibitor-problem")).toBeNull();
+  });
+});

@@ -88,8 +88,14 @@ mod tests {
 
     #[test]
     fn closing_with_copies_hides_to_the_tray_and_notes_it_the_first_time() {
-        assert_eq!(on_close(2, true, true), CloseOutcome::HideToTray { note: true });
-        assert_eq!(on_close(2, true, false), CloseOutcome::HideToTray { note: false });
+        assert_eq!(
+            on_close(2, true, true),
+            CloseOutcome::HideToTray { note: true }
+        );
+        assert_eq!(
+            on_close(2, true, false),
+            CloseOutcome::HideToTray { note: false }
+        );
         let (title, body) = tray_note(2);
         assert_eq!(title, "CopyDesk keeps copying in the tray");
         assert!(body.contains("did not stop your 2 copies"), "{body}");

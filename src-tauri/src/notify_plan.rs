@@ -367,7 +367,10 @@ fn burst_text(copy: &str, g: Group, b: &Burst) -> Desktop {
         },
         (Group::Skips, n) => Desktop {
             category: Category::Skips,
-            title: format!("{copy}: {n} signals skipped in {} s", BURST_WINDOW_MS / 1000),
+            title: format!(
+                "{copy}: {n} signals skipped in {} s",
+                BURST_WINDOW_MS / 1000
+            ),
             body: format!("Latest: {}", b.last),
         },
     }
@@ -412,7 +415,9 @@ mod tests {
     #[test]
     fn one_fill_is_one_notification_when_its_window_ends() {
         let mut p = Planner::new();
-        assert!(p.on_event(1_000, &fill("alpha", "BTCUSDT", Side::Buy, "0.50"), &all).is_empty());
+        assert!(p
+            .on_event(1_000, &fill("alpha", "BTCUSDT", Side::Buy, "0.50"), &all)
+            .is_empty());
         assert_eq!(p.next_deadline(), Some(11_000));
         assert!(p.due(10_999).is_empty(), "the window is still open");
         assert_eq!(
@@ -495,7 +500,10 @@ mod tests {
             }),
             "m",
         );
-        assert_eq!(p.on_event(0, &tp, &none)[0].title, "alpha stopped: take profit reached");
+        assert_eq!(
+            p.on_event(0, &tp, &none)[0].title,
+            "alpha stopped: take profit reached"
+        );
         for (detail, kind, cat) in [
             (
                 Some(NotifyDetail::Hold {
@@ -511,7 +519,11 @@ mod tests {
                 EventKind::Held,
                 Category::RateLimit,
             ),
-            (Some(NotifyDetail::KeyProblem), EventKind::Rejected, Category::KeyProblems),
+            (
+                Some(NotifyDetail::KeyProblem),
+                EventKind::Rejected,
+                Category::KeyProblems,
+            ),
         ] {
             let got = p.on_event(0, &event("alpha", kind, detail, "m"), &none);
             assert_eq!(got.len(), 1, "{cat:?} is shown although every kind is off");
@@ -527,17 +539,30 @@ mod tests {
         p.on_event(0, &fill("alpha", "BTCUSDT", Side::Buy, "1"), &no_fills);
         assert!(p.due(60_000).is_empty(), "fills are off");
         let err = event("alpha", EventKind::Error, None, "boom");
-        assert!(p.on_event(0, &err, &|c: Category| c != Category::Errors).is_empty());
+        assert!(p
+            .on_event(0, &err, &|c: Category| c != Category::Errors)
+            .is_empty());
         assert_eq!(p.on_event(0, &err, &all)[0].title, "alpha: error");
         let refused = event("alpha", EventKind::Rejected, None, "too small");
-        assert_eq!(p.on_event(0, &refused, &all)[0].title, "alpha: order refused");
+        assert_eq!(
+            p.on_event(0, &refused, &all)[0].title,
+            "alpha: order refused"
+        );
     }
 
     #[test]
     fn skipped_signals_are_grouped_too() {
         let mut p = Planner::new();
-        p.on_event(0, &event("alpha", EventKind::Skip, None, "first skip"), &all);
-        p.on_event(1, &event("alpha", EventKind::Skip, None, "second skip"), &all);
+        p.on_event(
+            0,
+            &event("alpha", EventKind::Skip, None, "first skip"),
+            &all,
+        );
+        p.on_event(
+            1,
+            &event("alpha", EventKind::Skip, None, "second skip"),
+            &all,
+        );
         let got = p.due(10_000);
         assert_eq!(got[0].title, "alpha: 2 signals skipped in 10 s");
         assert_eq!(got[0].body, "Latest: second skip");
@@ -554,10 +579,20 @@ mod tests {
                 "follower stream disconnected (eof); reconnecting",
             )
         };
-        let up = |s| event("alpha", EventKind::Reconnected, Some(NotifyDetail::Stream { stream: s }), "up");
+        let up = |s| {
+            event(
+                "alpha",
+                EventKind::Reconnected,
+                Some(NotifyDetail::Stream { stream: s }),
+                "up",
+            )
+        };
         p.on_event(0, &down(StreamRole::Follower), &all);
         p.on_event(2_000, &up(StreamRole::Follower), &all);
-        assert!(p.due(60_000).is_empty(), "back within the grace: nothing to tell");
+        assert!(
+            p.due(60_000).is_empty(),
+            "back within the grace: nothing to tell"
+        );
         p.on_event(10_000, &down(StreamRole::Follower), &all);
         p.on_event(11_000, &down(StreamRole::Follower), &all);
         assert_eq!(p.next_deadline(), Some(15_000), "timed from the first drop");
@@ -578,8 +613,17 @@ mod tests {
     #[test]
     fn routine_events_are_not_notifications() {
         let mut p = Planner::new();
-        for k in [EventKind::Watching, EventKind::Started, EventKind::Paused, EventKind::Reconciled, EventKind::Funding] {
-            assert!(p.on_event(0, &event("a", k, None, "m"), &all).is_empty(), "{k:?}");
+        for k in [
+            EventKind::Watching,
+            EventKind::Started,
+            EventKind::Paused,
+            EventKind::Reconciled,
+            EventKind::Funding,
+        ] {
+            assert!(
+                p.on_event(0, &event("a", k, None, "m"), &all).is_empty(),
+                "{k:?}"
+            );
         }
         assert_eq!(p.next_deadline(), None);
     }

@@ -252,7 +252,11 @@ mod tests {
             assert_eq!(err.code, ErrorCode::InvalidInput, "{err:?}");
             let field = err.field.clone().expect("a field");
             assert!(field.starts_with("notifications."), "{field}");
-            assert!(err.message.contains("cannot be turned off"), "{}", err.message);
+            assert!(
+                err.message.contains("cannot be turned off"),
+                "{}",
+                err.message
+            );
         }
         assert_eq!(
             err_field(&store, Category::RateLimit),

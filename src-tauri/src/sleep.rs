@@ -117,9 +117,9 @@ mod linux {
                 return None;
             }
             let taken = match &self.conn {
-                Ok(conn) => take(conn, &why(live_copies)).await.map_err(|e| {
-                    format!("logind did not grant the sleep inhibitor ({e})")
-                }),
+                Ok(conn) => take(conn, &why(live_copies))
+                    .await
+                    .map_err(|e| format!("logind did not grant the sleep inhibitor ({e})")),
                 Err(e) => Err(e.clone()),
             };
             match taken {
@@ -157,8 +157,11 @@ mod linux {
 
     /// The stream of logind's `PrepareForSleep` signals: `true` going to sleep, `false`
     /// on waking.
-    pub async fn sleep_signals(conn: &zbus::Connection) -> zbus::Result<zbus::proxy::SignalStream<'static>> {
-        let proxy = zbus::Proxy::new_owned(conn.clone(), LOGIND, LOGIND_PATH, LOGIND_MANAGER).await?;
+    pub async fn sleep_signals(
+        conn: &zbus::Connection,
+    ) -> zbus::Result<zbus::proxy::SignalStream<'static>> {
+        let proxy =
+            zbus::Proxy::new_owned(conn.clone(), LOGIND, LOGIND_PATH, LOGIND_MANAGER).await?;
         proxy.receive_signal("PrepareForSleep").await
     }
 
@@ -179,6 +182,9 @@ mod tests {
         assert!(!wanted(0, true), "released when no copy runs");
         assert!(!wanted(3, false), "the user turned it off");
         assert_eq!(why(1), "1 copy is running: sleep would stop copying trades");
-        assert_eq!(why(2), "2 copies are running: sleep would stop copying trades");
+        assert_eq!(
+            why(2),
+            "2 copies are running: sleep would stop copying trades"
+        );
     }
 }

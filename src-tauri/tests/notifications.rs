@@ -124,7 +124,7 @@ async fn a_fill_a_burst_of_fills_and_a_stop_reach_the_desktop_with_their_title_a
     // One fill: shown once its 10 s window ends.
     tx.send(fill("BTCUSDT", Side::Buy, "0.50", "50000.0"))
         .expect("sent");
-    until("the fill is read", || tx.len() == 0).await;
+    until("the fill is read", || tx.is_empty()).await;
     // Time moves a second at a time until the window ends (when exactly is the planner's
     // unit test; here the desktop's words are checked).
     until("the fill's notification", || {
@@ -134,23 +134,28 @@ async fn a_fill_a_burst_of_fills_and_a_stop_reach_the_desktop_with_their_title_a
     .await;
     assert_eq!(
         seen()[0],
-        ("alpha: fill".to_owned(), "Bought 0.5 BTCUSDT at 50000".to_owned()),
+        (
+            "alpha: fill".to_owned(),
+            "Bought 0.5 BTCUSDT at 50000".to_owned()
+        ),
         "a single fill says what was bought, how much and at what price"
     );
 
     // A burst: 12 fills and a skipped signal (off) within the window → one notification.
     for i in 0..12 {
         let side = if i < 8 { Side::Buy } else { Side::Sell };
-        tx.send(fill("BTCUSDT", side, "0.25", "50010")).expect("sent");
+        tx.send(fill("BTCUSDT", side, "0.25", "50010"))
+            .expect("sent");
     }
-    tx.send(fill("ETHUSDT", Side::Sell, "1.5", "3000")).expect("sent");
+    tx.send(fill("ETHUSDT", Side::Sell, "1.5", "3000"))
+        .expect("sent");
     tx.send(event(
         EventKind::Skip,
         NotifyDetail::KeyProblem,
         "skipped: below the minimum",
     ))
     .expect("sent");
-    until("the burst is read", || tx.len() == 0).await;
+    until("the burst is read", || tx.is_empty()).await;
     until("the burst's notification", || {
         clock.advance(1_000);
         seen().len() >= 2
@@ -188,7 +193,14 @@ async fn a_fill_a_burst_of_fills_and_a_stop_reach_the_desktop_with_their_title_a
         clock.advance(1_000);
         tokio::task::yield_now().await;
     }
-    assert_eq!(seen().len(), 3, "the skipped signal (turned off) never showed: {:?}", seen());
+    assert_eq!(
+        seen().len(),
+        3,
+        "the skipped signal (turned off) never showed: {:?}",
+        seen()
+    );
     drop(tx);
-    notifier.await.expect("the notifier ends with its event stream");
+    notifier
+        .await
+        .expect("the notifier ends with its event stream");
 }

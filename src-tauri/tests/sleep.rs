@@ -155,7 +155,10 @@ async fn the_inhibitor_is_held_while_copies_run_released_after_and_a_wake_reconc
             "block".to_owned()
         )
     );
-    assert!(!lock.released.load(Ordering::SeqCst), "held while copies run");
+    assert!(
+        !lock.released.load(Ordering::SeqCst),
+        "held while copies run"
+    );
     nudge(&l.events);
     tokio::task::yield_now().await;
     assert_eq!(locks().len(), 1, "taken once, not again on each event");
@@ -235,13 +238,23 @@ async fn without_logind_the_user_is_told_once_and_settings_show_why() {
     assert_eq!(news, vec![SleepNews::Problem(problem)], "told once");
 
     // No system bus at all: also a problem with its reason.
-    std::env::set_var("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/copydesk-test");
+    std::env::set_var(
+        "DBUS_SYSTEM_BUS_ADDRESS",
+        "unix:path=/nonexistent/copydesk-test",
+    );
     let mut none = Inhibitor::system().await;
     let told = none.update(1, true).await.expect("a new problem");
     assert!(told.starts_with("no system bus"), "{told}");
-    assert!(none.update(1, true).await.is_none(), "the same problem is told once");
+    assert!(
+        none.update(1, true).await.is_none(),
+        "the same problem is told once"
+    );
     assert!(none.update(0, true).await.is_none());
-    assert_eq!(none.state().problem, None, "no problem while nothing is wanted");
+    assert_eq!(
+        none.state().problem,
+        None,
+        "no problem while nothing is wanted"
+    );
 }
 
 #[zbus::interface(name = "org.kde.StatusNotifierWatcher")]
@@ -275,5 +288,8 @@ async fn a_tray_host_is_found_only_when_a_watcher_says_one_is_registered() {
         "a watcher with no host registered: no tray host"
     );
     registered.store(true, Ordering::SeqCst);
-    assert!(tray_host::has_host(&client).await, "a registered host is found");
+    assert!(
+        tray_host::has_host(&client).await,
+        "a registered host is found"
+    );
 }

@@ -134,7 +134,12 @@ mod tests {
         }
     }
 
-    fn copy(name: &str, state: CopyStateDto, offline: bool, positions: Vec<PositionDto>) -> CopyStatusDto {
+    fn copy(
+        name: &str,
+        state: CopyStateDto,
+        offline: bool,
+        positions: Vec<PositionDto>,
+    ) -> CopyStatusDto {
         let mut settings = CopySettings {
             mode: CopyMode::SmartSync,
             investment: Some(1000.into()),
@@ -192,8 +197,18 @@ mod tests {
                     ],
                 ),
                 held,
-                copy("c", CopyStateDto::Running, false, vec![position("SOLUSDT", None, false)]),
-                copy("d", CopyStateDto::Stopped, true, vec![position("DOGEUSDT", None, false)]),
+                copy(
+                    "c",
+                    CopyStateDto::Running,
+                    false,
+                    vec![position("SOLUSDT", None, false)],
+                ),
+                copy(
+                    "d",
+                    CopyStateDto::Stopped,
+                    true,
+                    vec![position("DOGEUSDT", None, false)],
+                ),
             ],
             recent: Vec::new(),
             weight: Vec::new(),
@@ -203,7 +218,11 @@ mod tests {
             .map(|u| (u.copy, u.symbol, u.why))
             .collect();
         let want = [
-            ("a", "ADAUSDT", "the stop at 0.3 is not confirmed by the exchange yet"),
+            (
+                "a",
+                "ADAUSDT",
+                "the stop at 0.3 is not confirmed by the exchange yet",
+            ),
             ("a", "XRPUSDT", "no protective stop is on the exchange yet"),
             ("b", "ETHUSDT", "the venue refused the stop on ETHUSDT"),
             (

@@ -179,9 +179,7 @@ pub enum NotifyDetail {
     /// The copy stopped, and why.
     Stop { cause: StopCause },
     /// The engine put the copy on a hold of this kind.
-    Hold {
-        kind: super::hold::HoldKind,
-    },
+    Hold { kind: super::hold::HoldKind },
     /// The venue refused the follower's key (bad, revoked or lacking a permission).
     KeyProblem,
     /// Which stream a `disconnected` or `reconnected` notification is about.

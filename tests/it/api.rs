@@ -1291,7 +1291,13 @@ async fn pause_all_resume_all_and_close_everything_act_on_every_copy_and_unguard
         })
         .await
         .expect("a copy starts");
-        wait_event(&mut rx, &mut seen, "the copy watches", is(EventKind::Watching, name)).await;
+        wait_event(
+            &mut rx,
+            &mut seen,
+            "the copy watches",
+            is(EventKind::Watching, name),
+        )
+        .await;
     }
     assert_eq!(app.live_copies(), 2);
 
@@ -1343,7 +1349,11 @@ async fn pause_all_resume_all_and_close_everything_act_on_every_copy_and_unguard
     let status = app.status().await.expect("status");
     for c in &status.copies {
         assert_eq!(c.copy.state, CopyStateDto::Stopped, "{}", c.copy.name);
-        assert!(c.positions.is_empty(), "{} holds nothing: {c:#?}", c.copy.name);
+        assert!(
+            c.positions.is_empty(),
+            "{} holds nothing: {c:#?}",
+            c.copy.name
+        );
     }
     app.shutdown().await;
 }

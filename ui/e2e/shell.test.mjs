@@ -88,7 +88,7 @@ e2e("Xvfb has no tray host: with a copy running, closing the window minimises it
   // carry no exchange-side stop (the quit dialog must list them).
   const settings = {
     mode: "fixed-ratio",
-    investment: "1000",
+    investment: null,
     amountPerOrder: null,
     ratio: "0.5",
     copyOngoingPositions: false,

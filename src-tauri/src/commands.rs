@@ -346,4 +346,37 @@ mod tests {
         )
         .expect("1000 passes");
     }
+
+    #[test]
+    fn desktop_settings_refuse_a_safety_kind_over_ipc_and_store_an_optional_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_app, webview) = app(dir.path());
+        let err = invoke(
+            &webview,
+            "desktop_settings_set",
+            serde_json::json!({ "change": { "notifications": { "stops": false } } }),
+        )
+        .expect_err("stops cannot be turned off");
+        assert_eq!(err["code"], "invalid_input", "{err}");
+        assert_eq!(err["field"], "notifications.stops", "{err}");
+        let set = invoke(
+            &webview,
+            "desktop_settings_set",
+            serde_json::json!({ "change": { "notifications": { "fills": false }, "inhibitSleep": false } }),
+        )
+        .expect("fills may be turned off");
+        assert_eq!(set["inhibitSleep"], false, "{set}");
+        let fills = set["notifications"]
+            .as_array()
+            .and_then(|a| a.iter().find(|n| n["kind"] == "fills"))
+            .cloned()
+            .expect("fills listed");
+        assert_eq!(fills["enabled"], false, "{set}");
+        assert!(
+            dir.path().join("desktop.json").exists(),
+            "stored in the data directory"
+        );
+        let state = invoke(&webview, "desktop_state", serde_json::json!({})).expect("state");
+        assert!(state["trayHost"].is_boolean(), "{state}");
+    }
 }

@@ -122,7 +122,7 @@ e2e("Xvfb has no tray host: with a copy running, closing the window minimises it
   // The close request a window manager's close button sends.
   await invoke("plugin:window|close", { label: "main" });
   const notice = await s.waitText('[data-testid="shell-minimised"]', (t) => /minimised instead of closing/.test(t));
-  assert.match(notice, /closing would stop your copies?|closing would stop your \d+ copies/);
+  assert.match(notice, /closing would stop your (copy|\d+ copies)\./);
   assert.match(notice, /use Quit in Settings/);
   // Still running: the engine answers and the copy copies.
   assert.equal((await copyStatus(COPY)).copy.state, "running", "closing did not stop the copy");
@@ -144,7 +144,7 @@ e2e("quit with copies running, suspend: the dialog lists the position without a 
   await s.clickRole("button", "Quit CopyDesk…");
   const dialog = await s.byRole("alertdialog", "Quit CopyDesk?");
   const text = await s.waitPage(/ADAUSDT long \d+ \(e2e-shell\): offline protection is off/);
-  assert.match(text, /copies? (is|are) running/);
+  assert.match(text, /(1 copy is|\d+ copies are) running\. Choose what happens to (it|them)\./);
   assert.match(text, /Suspend/);
   await shot("11-quit-dialog");
   assert.ok(dialog);

@@ -6,7 +6,7 @@
 // copy, so it runs last.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { Session } from "./webdriver.mjs";
 import { Sim } from "./sim.mjs";
 
@@ -22,6 +22,7 @@ let s;
 
 before(async () => {
   assert.ok(app && driver && token, "run through scripts/e2e.sh (COPYDESK_APP_BIN, WEBDRIVER_URL, COPYDESK_TEST_ADMIN_TOKEN)");
+  await mkdir(shots, { recursive: true });
   s = await Session.start(driver, app);
   await s.byRole("heading", "Copies", 60000);
 });

@@ -7,7 +7,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
-import { Session } from "./webdriver.mjs";
+import { Session, appPids } from "./webdriver.mjs";
 import { Sim } from "./sim.mjs";
 
 const app = process.env.COPYDESK_APP_BIN;
@@ -77,8 +77,10 @@ async function shot(name) {
   await writeFile(`${shots}/${name}.png`, Buffer.from(await s.screenshot(), "base64"));
 }
 
-/** Ends the session (the app has quit by itself) and opens the app again. */
+/** Waits until the app has quit by itself (a session's end would kill it, and with it the
+ * quit's last steps), ends the session and opens the app again. */
 async function relaunch() {
+  await until("the app quits by itself", async () => (await appPids(app)).length === 0);
   await s.end(60000);
   s = await Session.start(driver, app);
   await s.byRole("heading", "Copies", 60000);

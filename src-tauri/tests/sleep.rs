@@ -293,3 +293,123 @@ async fn a_tray_host_is_found_only_when_a_watcher_says_one_is_registered() {
         "a registered host is found"
     );
 }
+
+/// The real engine as the sleep loop's copies.
+struct Real(Arc<copydesk::api::App>);
+
+impl Copies for Real {
+    fn live(&self) -> usize {
+        self.0.live_copies()
+    }
+
+    async fn reconcile_all(&self) -> usize {
+        self.0.reconcile_all(sleep::WAKE_REASON).await.len()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_real_paper_copy_the_inhibitor_follows_it_and_a_wake_reconciles_it() {
+    use copydesk::api::{settings, App, AppOptions, CopyModeDto, NewCopyRequest, StopActionDto};
+    let bus = PrivateBus::start();
+    let logind = Logind::default();
+    let server = zbus::connection::Builder::address(bus.address.as_str())
+        .serve_at(sleep::LOGIND_PATH, logind.clone())
+        .name(sleep::LOGIND)
+        .build()
+        .await
+        .expect("the stub logind is on the bus");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut opts = AppOptions::new(dir.path());
+    // Paper keys live in memory only: this keychain service is never written.
+    opts.keychain = copydesk::secrets::Keychain::with_service(format!(
+        "{}.sleep-test.{}",
+        copydesk::paths::APP_IDENTIFIER,
+        std::process::id()
+    ));
+    let app = Arc::new(App::open(opts).await.expect("a paper app opens"));
+    let mut events = app.events();
+    let prefs_dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(prefs::Store::open(prefs_dir.path()));
+    let (state_tx, state) = watch::channel(InhibitState::default());
+    let (_changed, changed_rx) = watch::channel(0);
+    let news = Arc::new(Mutex::new(Vec::new()));
+    let told = news.clone();
+    tokio::spawn(desktop::run_sleep(
+        Real(app.clone()),
+        Inhibitor::on(bus.connect().await),
+        store,
+        changed_rx,
+        app.events(),
+        state_tx,
+        move |n| told.lock().expect("lock").push(n),
+    ));
+    let locks = || logind.locks.lock().expect("lock").clone();
+    until("the loop reports", || state.borrow().enabled).await;
+    assert!(locks().is_empty(), "no copy runs yet");
+
+    let mut s = settings::to_dto(&copydesk::domain::CopySettings {
+        mode: copydesk::domain::CopyMode::FixedRatio,
+        investment: None,
+        amount_per_order: None,
+        ratio: Some("0.5".parse().expect("ratio")),
+        copy_ongoing_positions: false,
+        preset: copydesk::domain::Preset::None,
+        start: Default::default(),
+        risk: Default::default(),
+    });
+    s.mode = CopyModeDto::FixedRatio;
+    app.create_copy(NewCopyRequest {
+        name: "sleepy".into(),
+        leader: "demo-swing".into(),
+        follower: "paper".into(),
+        settings: s,
+    })
+    .await
+    .expect("a paper copy starts");
+    until("the inhibitor is held while the copy runs", || {
+        state.borrow().held && locks().len() == 1
+    })
+    .await;
+    assert_eq!(
+        locks()[0].args.2,
+        "1 copy is running: sleep would stop copying trades"
+    );
+
+    server
+        .emit_signal(
+            None::<&str>,
+            sleep::LOGIND_PATH,
+            sleep::LOGIND_MANAGER,
+            "PrepareForSleep",
+            &(false,),
+        )
+        .await
+        .expect("signal sent");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let e = tokio::time::timeout_at(deadline.into(), events.recv())
+            .await
+            .expect("the copy reconciles after the wake within 60 s")
+            .expect("events flow");
+        if e.kind == EventKind::Reconciled && e.message.contains(sleep::WAKE_REASON) {
+            break;
+        }
+    }
+    until("the user is told", || {
+        news.lock().expect("lock").contains(&SleepNews::Woke(1))
+    })
+    .await;
+
+    app.stop("sleepy", StopActionDto::Keep)
+        .await
+        .expect("the stop is accepted");
+    let lock = locks()[0].clone();
+    until("the inhibitor is released once the copy stopped", || {
+        lock.released.load(Ordering::SeqCst) && !state.borrow().held
+    })
+    .await;
+    // The sleep loop may still hold the App; then the process ends with the test.
+    if let Ok(app) = Arc::try_unwrap(app) {
+        app.shutdown().await;
+    }
+}

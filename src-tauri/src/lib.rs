@@ -112,6 +112,8 @@ pub fn run() {
     // (the engine lock included) is set up.
     let base = tauri::Builder::default().plugin(instance::plugin(&data_dir));
     let tracker = window_state::Tracker::new(data_dir.clone());
+    // Changed below by test (debug) builds only.
+    #[allow(unused_mut)]
     let mut opts = AppOptions::new(data_dir);
     // Test builds only: the end-to-end test drives the embedded simulator's admin API.
     #[cfg(debug_assertions)]

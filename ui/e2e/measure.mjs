@@ -88,6 +88,8 @@ function pss() {
 const starts = [];
 let { s, ms } = await coldStart();
 starts.push(ms);
+// Starting a copy reads both accounts and reconciles before it answers: slow under load.
+await s.cmd("POST", "/timeouts", { script: 300000 });
 
 // Five paper copies, one per demo leader and a second of the first.
 const leaders = (await invoke(s, "leaders_list")).filter((l) => l.source === "demo" && l.copyable);

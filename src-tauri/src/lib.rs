@@ -101,21 +101,8 @@ pub fn builder<R: tauri::Runtime>(
         ])
 }
 
-/// WebKitGTK renders without accelerated compositing unless the user chose otherwise
-/// (`WEBKIT_DISABLE_COMPOSITING_MODE` already set): measured with 5 paper copies, the web
-/// process held 231 MB PSS with it and 76 MB without (docs/benchmarks.md), and these
-/// screens (tables, a canvas chart) need no GPU layers. Set before any thread starts.
-#[cfg(target_os = "linux")]
-fn webkit_defaults() {
-    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
-        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
-    }
-}
-
 /// Starts the desktop app and blocks until it quits.
 pub fn run() {
-    #[cfg(target_os = "linux")]
-    webkit_defaults();
     let data_dir = copydesk::paths::data_dir(None);
     let _log_guard = copydesk::logging::init(&data_dir)
         .map_err(|e| eprintln!("cannot open the log file in {}: {e}", data_dir.display()))

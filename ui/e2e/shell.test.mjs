@@ -100,7 +100,7 @@ e2e("Xvfb has no tray host: with a copy running, closing the window minimises it
     risk: {
       maxLeverage: 5,
       allowedQuoteAssets: ["USDT", "USDC"],
-      symbolAllowlist: ["ADAUSDT"],
+      symbolAllowlist: ["XRPUSDT"],
       symbolBlocklist: [],
       maxPositionNotional: null,
       maxSlippagePct: null,
@@ -138,15 +138,17 @@ e2e("quit with copies running, suspend: the dialog lists the position without a 
   const leaders = await sim.admin("GET", "/admin/v1/demo-leaders");
   const swing = leaders.find((l) => l.style === "swing");
   assert.ok(swing, `a swing demo leader: ${JSON.stringify(leaders.map((l) => l.style))}`);
-  await sim.admin("POST", "/admin/v1/prices", { symbol: "ADAUSDT", price: "10" });
-  const order = await sim.signed(swing, "POST", "/fapi/v1/order", { symbol: "ADAUSDT", side: "BUY", type: "MARKET", quantity: "40" });
+  // XRPUSDT: no demo leader trades it and no other end-to-end test does (app.test.mjs
+  // leaves the swing leader holding ADAUSDT, resume.test.mjs DOGEUSDT).
+  await sim.admin("POST", "/admin/v1/prices", { symbol: "XRPUSDT", price: "1" });
+  const order = await sim.signed(swing, "POST", "/fapi/v1/order", { symbol: "XRPUSDT", side: "BUY", type: "MARKET", quantity: "40" });
   assert.ok(order.orderId, `the leader's order was accepted: ${JSON.stringify(order)}`);
-  await until("the copy holds ADAUSDT", async () => ((await copyStatus(COPY))?.positions ?? []).some((p) => p.symbol === "ADAUSDT"));
+  await until("the copy holds XRPUSDT", async () => ((await copyStatus(COPY))?.positions ?? []).some((p) => p.symbol === "XRPUSDT"));
 
   await s.clickRole("button", "Settings");
   await s.clickRole("button", "Quit CopyDesk…");
   const dialog = await s.byRole("alertdialog", "Quit CopyDesk?");
-  const text = await s.waitPage(/ADAUSDT long \d+ \(e2e-shell\): offline protection is off/);
+  const text = await s.waitPage(/XRPUSDT long [\d.]+ \(e2e-shell\): offline protection is off/);
   assert.match(text, /(1 copy is|\d+ copies are) running\. Choose what happens to (it|them)\./);
   assert.match(text, /Suspend/);
   await shot("11-quit-dialog");
@@ -156,7 +158,7 @@ e2e("quit with copies running, suspend: the dialog lists the position without a 
 
   await until("the copy resumed after the relaunch", async () => {
     const c = await copyStatus(COPY);
-    return c?.copy.state === "running" && c.positions.some((p) => p.symbol === "ADAUSDT");
+    return c?.copy.state === "running" && c.positions.some((p) => p.symbol === "XRPUSDT");
   });
 });
 

@@ -35,6 +35,8 @@ const COMMANDS: &[&str] = &[
     "quit_preview",
     "quit_suspend",
     "quit_close_all",
+    "profit_share",
+    "profit_share_set",
 ];
 
 fn main() {

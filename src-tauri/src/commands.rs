@@ -5,7 +5,7 @@
 use copydesk::api::{
     AccountDto, ApiError, AppInfo, CopyDto, CopySettingsDto, ExportDto, KeyCheckDto,
     LeaderDetailDto, LeaderDto, ModifyRequest, NewAccountRequest, NewCopyRequest, PaperDto,
-    PositionModeDto, PreviewDto, PreviewRequest, StatusDto, StopActionDto,
+    PositionModeDto, PreviewDto, PreviewRequest, ProfitShareDto, StatusDto, StopActionDto,
 };
 use tauri::{AppHandle, Runtime, State};
 
@@ -379,4 +379,20 @@ mod tests {
         let state = invoke(&webview, "desktop_state", serde_json::json!({})).expect("state");
         assert!(state["trayHost"].is_boolean(), "{state}");
     }
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn profit_share(engine: State<'_, Engine>, name: String) -> Result<ProfitShareDto, ApiError> {
+    engine.profit_share(&name)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn profit_share_set(
+    engine: State<'_, Engine>,
+    name: String,
+    ratio: Option<String>,
+) -> Result<ProfitShareDto, ApiError> {
+    engine.app()?.set_profit_share(&name, ratio.as_deref())
 }

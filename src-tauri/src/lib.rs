@@ -98,6 +98,8 @@ pub fn builder<R: tauri::Runtime>(
             commands::quit_preview,
             commands::quit_suspend,
             commands::quit_close_all,
+            commands::profit_share,
+            commands::profit_share_set,
         ])
 }
 

@@ -264,6 +264,8 @@ pub fn category_of(e: &EventDto) -> Option<Category> {
         }),
         (EventKind::Stopped, _) => Some(Category::Stops),
         (EventKind::Held, Some(NotifyDetail::Hold { kind })) => Some(match kind {
+            // Close-all in progress: the `stopped` that follows is the notification.
+            HoldKind::Stopping => return None,
             HoldKind::Unprotected => Category::Unprotected,
             HoldKind::RateLimit => Category::RateLimit,
             HoldKind::UnreadableState | HoldKind::LeaderUnreadable | HoldKind::JournalWrite => {

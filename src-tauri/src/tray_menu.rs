@@ -192,6 +192,7 @@ mod tests {
             fills: Vec::new(),
             orders_journaled: 0,
             latency: None,
+            unknown_orders: Vec::new(),
         }
     }
 

@@ -169,6 +169,7 @@ mod tests {
             fills: Vec::new(),
             orders_journaled: 0,
             latency: None,
+            unknown_orders: Vec::new(),
         }
     }
 

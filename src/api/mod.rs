@@ -6,8 +6,10 @@
 //!
 //! Modules: `accounts` (keys), `paper` (the embedded simulator), `leaders` (list, detail,
 //! figures), `settings` (validation, preview), `copies` (create, pause, resume, stop,
-//! modify, panic), `status`, `events`, `export`, `venue` (accounts → venues), `dto`,
-//! `keys` (the CLI's one-shot key commands), `repair` (rebuild a copy's unreadable ledger)
+//! modify, panic), `paper_feed` (a paper copy of a leader on another venue: the simulator's
+//! prices follow that venue's), `status`, `events`, `export`, `venue` (accounts → venues),
+//! `dto`, `keys` (the CLI's one-shot key commands), `repair` (rebuild a copy's unreadable
+//! ledger), `statements` (a copy's profit-share ratio and statements, with their DTOs)
 //! and `every` (pause, resume or reconcile every copy at once; unguarded positions).
 
 mod accounts;
@@ -20,9 +22,11 @@ mod export;
 pub mod keys;
 mod leaders;
 mod paper;
+mod paper_feed;
 mod portfolios;
 mod repair;
 pub mod settings;
+pub mod statements;
 pub mod status;
 #[cfg(test)]
 mod ts_bindings;
@@ -42,6 +46,7 @@ pub use export::export_dir;
 pub use paper::{demo_account, PaperOptions, PAPER_ACCOUNT, PAPER_USDT};
 pub use portfolios::{public_leaders, replay_public};
 pub use repair::{repair_copy, AdoptedDto, LeftAloneDto, RepairDto};
+pub use statements::{ProfitShareDto, StatementDto, StatementKindDto, StatementOutcomeDto};
 
 use crate::exchange::{Clock, SystemClock};
 use crate::runtime::{EngineOptions, RunConfig, RunOptions, RuntimeHandle};
@@ -88,6 +93,8 @@ pub struct App {
     /// The `copy.toml` of `copydesk run`: its accounts' keys serve stored copies too.
     pub(crate) config: Option<RunConfig>,
     forward: JoinHandle<()>,
+    /// Draws up profit-share statements as their settlements come due.
+    statements_timer: JoinHandle<()>,
 }
 
 /// Facts about this build and where it keeps its data (before any engine opens).
@@ -112,6 +119,13 @@ pub fn status_read_only(data_dir: &Path) -> Result<StatusDto, ApiError> {
         });
     }
     status::read(&Store::open_read_only(&path)?)
+}
+
+/// A copy's stored profit-share statements without the data directory's lock (the
+/// running engine draws them up; this only reads).
+pub fn profit_share_read_only(data_dir: &Path, copy: &str) -> Result<ProfitShareDto, ApiError> {
+    let store = Store::open_read_only(&db_path(data_dir))?;
+    statements::read(&store, copy, crate::store::now_ms())
 }
 
 /// Stored accounts of a data directory without its lock (masked hints only).
@@ -165,6 +179,7 @@ impl App {
                 }
             })
         };
+        let statements_timer = statements_timer(&engine);
         let app = App {
             data_dir: opts.data_dir.clone(),
             keychain: opts.keychain,
@@ -175,6 +190,7 @@ impl App {
             from_open: std::sync::Mutex::new(Some(from_open)),
             config,
             forward,
+            statements_timer,
         };
         if opts.paper.start {
             app.start_paper().await?;
@@ -186,8 +202,27 @@ impl App {
             )?;
             app.engine.add(specs).await?;
         }
+        // Before any copy resumes: the Mondays that passed while no engine ran are settled
+        // on what was stored when it stopped.
+        app.catch_up_statements();
         app.resume_stored().await?;
         Ok(app)
+    }
+
+    /// Draws up every profit-share statement due by now. A failure (an unusable stored
+    /// ratio) is reported as an error event and named again when that copy's statements
+    /// are listed; it does not keep the other copies from running.
+    fn catch_up_statements(&self) {
+        let now = self.engine.clock().now_ms();
+        if let Err(e) = self.with_store(|s| statements::catch_up_all(s, now)) {
+            tracing::error!(error = %e, "profit-share statements not drawn up");
+            self.engine.notify(
+                None,
+                crate::runtime::NotifyLevel::Error,
+                crate::runtime::NotifyKind::Error,
+                format!("profit-share statements not drawn up: {}", e.message),
+            );
+        }
     }
 
     /// Facts about this build, its data directory and paper mode.
@@ -301,17 +336,52 @@ impl App {
             engine,
             paper,
             forward,
+            statements_timer,
             ..
         } = self;
+        // Awaited after the abort: while it draws statements up the timer holds the
+        // database (and with it the directory's lock) until its task is really gone.
+        statements_timer.abort();
+        let _ = statements_timer.await;
         engine.shutdown().await;
         forward.abort();
-        if let Some(sim) = paper.into_inner() {
+        if let Some(mut sim) = paper.into_inner() {
+            sim.feeds.clear();
             if let Err(e) = paper::save_hook(&sim) {
                 tracing::error!(error = %e, "paper state not saved");
             }
             sim.handle.shutdown().await;
         }
     }
+}
+
+/// Every hour, and at each Monday 00:00 UTC, draws up the statements that came due
+/// (a weekly settlement, or a copy that stopped).
+fn statements_timer(engine: &RuntimeHandle) -> JoinHandle<()> {
+    const HOUR_MS: i64 = 3_600_000;
+    let clock = engine.clock();
+    // Weak: the timer never keeps the database (and the directory's lock) alive by itself.
+    let store = Arc::downgrade(&engine.store());
+    tokio::spawn(async move {
+        loop {
+            let now = clock.now_ms();
+            let wait = (crate::engine::figures::next_settlement_ms(now) - now).clamp(1, HOUR_MS);
+            clock
+                .sleep(std::time::Duration::from_millis(wait.unsigned_abs()))
+                .await;
+            let now = clock.now_ms();
+            let Some(store) = store.upgrade() else {
+                return;
+            };
+            let result = match store.lock() {
+                Ok(mut guard) => statements::catch_up_all(guard.store_mut(), now),
+                Err(_) => Err(ApiError::internal("the database lock is poisoned")),
+            };
+            if let Err(e) = result {
+                tracing::error!(error = %e, "profit-share statements not drawn up");
+            }
+        }
+    })
 }
 
 #[cfg(test)]

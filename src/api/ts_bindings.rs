@@ -5,6 +5,7 @@
 use ts_rs::TS;
 
 use super::dto::*;
+use super::statements::{ProfitShareDto, StatementDto, StatementKindDto, StatementOutcomeDto};
 use super::{AdoptedDto, ApiError, ErrorCode, LeftAloneDto, RepairDto};
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/ui/src/lib/generated/api.ts");
@@ -55,6 +56,7 @@ fn render() -> String {
         FillDto::decl(&cfg),
         CopyStatusDto::decl(&cfg),
         LatencyDto::decl(&cfg),
+        UnknownOrderDto::decl(&cfg),
         WeightDto::decl(&cfg),
         StatusDto::decl(&cfg),
         EventLevel::decl(&cfg),
@@ -69,6 +71,10 @@ fn render() -> String {
         AdoptedDto::decl(&cfg),
         LeftAloneDto::decl(&cfg),
         RepairDto::decl(&cfg),
+        StatementKindDto::decl(&cfg),
+        StatementOutcomeDto::decl(&cfg),
+        StatementDto::decl(&cfg),
+        ProfitShareDto::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust DTOs in `copydesk::api` by `src/api/ts_bindings.rs`.\n\

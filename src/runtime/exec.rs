@@ -4,12 +4,13 @@
 //! back to the ledger, and the plan is marked settled. A crash at any point leaves enough
 //! in the database for [`super::recovery`] to finish the plan without doubling an order.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{ActionKind, Ledger, OrderPlan, OrderType, Plan};
+use crate::engine::{ActionKind, Ledger, NoticeKind, OrderIntent, OrderPlan, OrderType, Plan};
 use crate::exchange::{
     ClientOrderId, ErrorClass, MarginChange, OrderKind, OrderReport, OrderRequest, OrderStatus,
     Placement, TimeInForce,
@@ -21,6 +22,19 @@ use super::failpoint;
 use super::hold::HoldKind;
 use super::notify::{NotifyKind, NotifyLevel};
 use super::supervisor::CopyRunner;
+
+/// How long past its receive window the send path keeps looking up an order whose answer
+/// was lost, before leaving it `unknown` to reconciliation.
+const LOOK_UP_MS: i64 = 10_000;
+/// The symbol a set-up action prepares for the orders after it, if it is one.
+fn setup_symbol(kind: &ActionKind) -> Option<&str> {
+    match kind {
+        ActionKind::SetLeverage { symbol, .. } | ActionKind::SetMarginMode { symbol, .. } => {
+            Some(symbol)
+        }
+        _ => None,
+    }
+}
 
 /// A plan whose orders may not all have settled: what recovery needs after a crash.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -79,6 +93,7 @@ impl CopyRunner {
         signal: Option<&crate::domain::LeaderSignal>,
     ) {
         let before = self.ctx.ledger.clone();
+        self.refusals.clear();
         let orders: Vec<OrderPlan> = plan.orders().cloned().collect();
         let now = self.clock.now_ms();
         let inflight = InFlight {
@@ -159,9 +174,25 @@ impl CopyRunner {
         }
         self.ctx.ledger = plan.ledger.clone();
         let mut ledger = plan.ledger.clone();
+        // Books whose close in this plan did not fill: what the close left, by book.
+        let mut failed_closes: std::collections::BTreeMap<crate::engine::PositionKey, Decimal> =
+            Default::default();
+        // Symbols whose set-up (leverage, margin mode) the venue refused in this plan:
+        // their opens and increases are not sent (issue 12 item 8).
+        let mut unset: BTreeMap<String, String> = BTreeMap::new();
         for action in &plan.actions {
             match &action.kind {
-                ActionKind::PlaceOrder(o) => {
+                ActionKind::PlaceOrder(o) if !o.intent.is_closing() => {
+                    if let Some(why) = unset.get(&o.symbol.name).cloned() {
+                        self.skip_unset(o, &why, &mut ledger);
+                        continue;
+                    }
+                    if let Some(left) = failed_closes.get(&o.leader_key) {
+                        // An open after a close that failed would trade against what the
+                        // close left: not sent, and the book keeps the old entry.
+                        self.skip_after_failed_close(o, *left, &before, &mut ledger);
+                        continue;
+                    }
                     if let Some((price, at)) = leader_ref {
                         self.leader_refs.insert(o.client_id.clone(), (price, at));
                     }
@@ -170,18 +201,86 @@ impl CopyRunner {
                         ledger.apply_order_result(&before, o, filled);
                     }
                 }
+                ActionKind::PlaceOrder(o) => {
+                    if let Some((price, at)) = leader_ref {
+                        self.leader_refs.insert(o.client_id.clone(), (price, at));
+                    }
+                    let filled = self.send_order(o).await;
+                    if filled < o.qty.get() {
+                        if o.intent == crate::engine::OrderIntent::Close {
+                            failed_closes.insert(o.leader_key.clone(), o.qty.get() - filled);
+                        }
+                        ledger.apply_order_result(&before, o, filled);
+                    }
+                }
+                ActionKind::CancelProtectiveStop { client_id, .. }
+                    if failed_closes.keys().any(|k| {
+                        before
+                            .positions
+                            .get(k)
+                            .and_then(|p| p.stop.as_ref())
+                            .is_some_and(|s| &s.client_id == client_id)
+                    }) =>
+                {
+                    // The close of its position did not fill: the position keeps its stop
+                    // until a close is confirmed.
+                    tracing::info!(copy = %self.name, stop = %client_id, "protective stop kept: its position's close did not fill");
+                }
                 other => {
                     // A protective stop goes to the stop worker; one the venue refuses comes
                     // back at the next tick (`take_stop_faults`), which takes it out of the
                     // ledger and holds the copy until the next protection pass places it; one it accepted comes back as
                     // placed and is marked confirmed in the ledger.
-                    self.run_action(other, &action.reason).await;
+                    if let Err(e) = self.run_action(other, &action.reason).await {
+                        if let Some(symbol) = setup_symbol(other) {
+                            unset.insert(symbol.to_owned(), format!("{}: {e}", action.reason));
+                        }
+                    }
                 }
             }
         }
         self.sent_in_plan = None;
         self.audit(&plan, signal_id, now);
         self.settle(ledger);
+        for key in failed_closes.keys() {
+            self.close_failed(key);
+        }
+        self.lift_blocks();
+    }
+
+    /// An opening order planned after a close of the same book that did not fill: marked
+    /// in the journal as not sent, and the ledger keeps the entry the close left.
+    fn skip_after_failed_close(
+        &mut self,
+        o: &OrderPlan,
+        left: Decimal,
+        before: &Ledger,
+        ledger: &mut Ledger,
+    ) {
+        let now = self.clock.now_ms();
+        let msg = "not sent: the close before it on the same book did not fill";
+        self.journal_write("an order's `rejected` state", |s| {
+            s.journal().mark_rejected(&o.client_id, msg, now)
+        });
+        ledger.positions.remove(&o.leader_key);
+        if let Some(prev) = before.positions.get(&o.leader_key) {
+            let mut back = prev.clone();
+            if prev.qty > Decimal::ZERO {
+                back.margin = prev.margin * (left / prev.qty).min(Decimal::ONE);
+            }
+            back.qty = left.min(prev.qty);
+            ledger.positions.insert(o.leader_key.clone(), back);
+        }
+        self.say(
+            NotifyLevel::Warning,
+            NotifyKind::Skip,
+            format!(
+                "{} {:?} {} not copied: the close of the position before it did not fill",
+                o.symbol.name,
+                o.side,
+                o.qty.get()
+            ),
+        );
     }
 
     /// Tries the database again while a failed write holds the copy: saving the settled
@@ -303,6 +402,27 @@ impl CopyRunner {
                 tracing::warn!(reason = %reason, "order unconfirmed; looking it up");
                 self.look_up(&o.symbol.name, &o.client_id, sent_at).await
             }
+            // A 429 or 418 is a refusal before the venue acted: nothing was placed. The
+            // copy is held until the venue's wait is over.
+            Err(e) if super::venue_faults::is_rate_limit(&e) => {
+                let now = self.clock.now_ms();
+                let msg = format!("not placed: {e}");
+                self.journal_write("an order's `rejected` state", |s| {
+                    s.journal().mark_rejected(&o.client_id, &msg, now)
+                });
+                self.check_rate_limit();
+                self.say(
+                    NotifyLevel::Warning,
+                    NotifyKind::Rejected,
+                    format!(
+                        "{} {:?} {} not placed: {e}",
+                        o.symbol.name,
+                        o.side,
+                        o.qty.get()
+                    ),
+                );
+                return Decimal::ZERO;
+            }
             Err(e) if e.class() == ErrorClass::Transient => {
                 let now = self.clock.now_ms();
                 self.journal_write("an order's `unknown` state", |s| {
@@ -316,27 +436,54 @@ impl CopyRunner {
                 self.journal_write("an order's `rejected` state", |s| {
                     s.journal().mark_rejected(&o.client_id, &msg, now)
                 });
-                let text = format!(
-                    "{} {:?} {} refused by the venue: {msg}",
-                    o.symbol.name,
-                    o.side,
-                    o.qty.get()
-                );
-                if e.class() == ErrorClass::Fatal {
-                    // The key is refused, revoked or lacks a permission: the user must act.
-                    self.say_detail(
-                        NotifyLevel::Error,
-                        NotifyKind::Rejected,
-                        super::notify::NotifyDetail::KeyProblem,
-                        text,
-                    );
-                } else {
-                    self.say(NotifyLevel::Warning, NotifyKind::Rejected, text);
+                let account = self.follower_account.clone();
+                if self.key_refused(&account, &e) {
+                    return Decimal::ZERO;
                 }
+                if e.venue_code() == Some(super::venue_faults::INSUFFICIENT_MARGIN)
+                    && !o.intent.is_closing()
+                {
+                    self.insufficient_margin(o, &e);
+                    return Decimal::ZERO;
+                }
+                self.refusals
+                    .push(format!("{} refused by the venue: {msg}", o.symbol.name));
+                self.say(
+                    NotifyLevel::Warning,
+                    NotifyKind::Rejected,
+                    format!(
+                        "{} {:?} {} refused by the venue: {msg}",
+                        o.symbol.name,
+                        o.side,
+                        o.qty.get()
+                    ),
+                );
                 return Decimal::ZERO;
             }
         };
         let Some(report) = report else {
+            self.refusals.push(format!(
+                "{}: the order's outcome is unknown and a lookup by its id does not find it",
+                o.symbol.name
+            ));
+            let unknown = self
+                .with_store(|s| s.journal().get(&o.client_id))
+                .ok()
+                .flatten()
+                .is_some_and(|e| e.state == crate::store::table::journal::OrderState::Unknown);
+            if unknown {
+                self.say(
+                    NotifyLevel::Warning,
+                    NotifyKind::Rejected,
+                    format!(
+                        "order {} ({} {:?} {}): outcome unknown (the venue's answer was lost and it cannot be looked up now); counted as not filled, kept in the journal and looked up at every reconciliation",
+                        o.client_id,
+                        o.symbol.name,
+                        o.side,
+                        o.qty.get()
+                    ),
+                );
+            }
             return Decimal::ZERO;
         };
         self.last_report = None;
@@ -429,14 +576,21 @@ impl CopyRunner {
         client_id: &str,
         sent_at: i64,
     ) -> Option<OrderReport> {
-        let give_up = self.clock.now_ms() + 300_000;
+        // Reconciliation goes on looking it up (`unknown`): the signal path does not wait
+        // for a venue that cannot answer.
+        let give_up = sent_at + self.opts.recv_window_ms + LOOK_UP_MS;
         loop {
             let asked_at = self.clock.now_ms();
             match self.follower.ex.query_order(symbol, client_id).await {
                 Ok(Some(r)) => return Some(r),
                 Ok(None) if asked_at > sent_at + self.opts.recv_window_ms => return None,
                 Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "order lookup failed; asking again"),
+                Err(e) => {
+                    if super::venue_faults::is_rate_limit(&e) {
+                        self.check_rate_limit();
+                    }
+                    tracing::warn!(error = %e, "order lookup failed; asking again")
+                }
             }
             if self.clock.now_ms() > give_up {
                 return None;
@@ -445,8 +599,41 @@ impl CopyRunner {
         }
     }
 
-    /// Runs one non-order action; false when the venue refused it.
-    async fn run_action(&mut self, kind: &ActionKind, reason: &str) -> bool {
+    /// An open or increase whose symbol could not be set up: it is not sent, its journal
+    /// row says why, an open leaves the ledger (the leader's book counts as not copied,
+    /// like any skipped open), and the user is told.
+    fn skip_unset(&mut self, o: &OrderPlan, why: &str, ledger: &mut Ledger) {
+        let now = self.clock.now_ms();
+        let msg = format!("not sent: {why}");
+        self.journal_write("an order's `rejected` state", |s| {
+            s.journal().mark_rejected(&o.client_id, &msg, now)
+        });
+        if o.intent == OrderIntent::Open {
+            ledger.positions.remove(&o.leader_key);
+            ledger.not_copied.insert(o.leader_key.clone());
+        } else if let Some(p) = ledger.positions.get_mut(&o.leader_key) {
+            let unfilled = o.qty.get().min(p.qty);
+            if p.qty > Decimal::ZERO {
+                p.margin -= p.margin * (unfilled / p.qty);
+            }
+            p.qty -= unfilled;
+            p.declined += unfilled;
+        }
+        self.tell(
+            NotifyLevel::Warning,
+            NotifyKind::Skip,
+            Some(NoticeKind::SetupFailed),
+            format!(
+                "skipped {} {:?} {}: its set-up failed, so the order was not sent at the follower's old settings ({why})",
+                o.symbol.name,
+                o.side,
+                o.qty.get()
+            ),
+        );
+    }
+
+    /// Runs one non-order action; the venue's refusal when it refused it.
+    async fn run_action(&mut self, kind: &ActionKind, reason: &str) -> Result<(), String> {
         let ex = self.follower.ex.clone();
         let result = match kind {
             ActionKind::PlaceOrder(_) => Ok(()),
@@ -508,14 +695,9 @@ impl CopyRunner {
                 Ok(())
             }
             ActionKind::StopCopy { stop_action } => {
-                // A stop rule announces itself with its notice first (plan_pnl_check); a
-                // stop without one is the user's (plan_stop from stop_copy, which names
-                // its own cause).
-                let cause = self
-                    .stop_cause_seen
-                    .take()
-                    .unwrap_or(super::notify::StopCause::User);
-                self.stop_requested = Some((*stop_action, reason.to_owned(), cause));
+                // The cause (a stop rule's notice, seen just before) stays in
+                // `stop_cause_seen` for the stop's announcement.
+                self.stop_requested = Some((*stop_action, reason.to_owned()));
                 Ok(())
             }
             ActionKind::Notice(k) => {
@@ -534,15 +716,18 @@ impl CopyRunner {
         match result {
             Ok(()) => {
                 tracing::debug!(reason, "action done");
-                true
+                Ok(())
             }
             Err(e) => {
-                self.say(
-                    NotifyLevel::Warning,
-                    NotifyKind::Error,
-                    format!("{reason}: the venue refused it: {e}"),
-                );
-                false
+                let account = self.follower_account.clone();
+                if !self.key_refused(&account, &e) {
+                    self.say(
+                        NotifyLevel::Warning,
+                        NotifyKind::Error,
+                        format!("{reason}: the venue refused it: {e}"),
+                    );
+                }
+                Err(e.to_string())
             }
         }
     }

@@ -42,7 +42,7 @@ impl CopyRunner {
             .commission
             .as_ref()
             .map_or((Decimal::ZERO, "USDT".to_owned()), |m| {
-                (m.amount, m.asset.as_str().to_owned())
+                self.fee_in_quote(&u.order.symbol, m.amount, m.asset.as_str())
             });
         let row = StoredFill {
             copy_id: self.copy_id,
@@ -88,7 +88,12 @@ impl CopyRunner {
             .filter(|(_, f)| f.ts > since)
             .map(|(_, f)| CopyEvent::Fill {
                 realized_pnl: f.realized_pnl,
-                commission: f.fee,
+                // A fee that could not be converted is in another asset, never USDT.
+                commission: if super::fees::counts_as_quote(&f.fee_asset) {
+                    f.fee
+                } else {
+                    Decimal::ZERO
+                },
             })
             .chain(
                 funding
@@ -130,25 +135,23 @@ impl CopyRunner {
         let f = to_follower(snap, Default::default());
         let check_id = format!("pnl:{}", self.clock.now_ms());
         let plan = engine::plan_pnl_check(&self.ctx, &f, figures.pnl(), &check_id);
-        if !plan.actions.is_empty() {
+        if !plan.actions.is_empty() && !self.is_stopping() {
             // The reason names the stop and the numbers (PnL and limit), as the notice does.
             let (cause, why) = engine::risk::pnl_stop(&self.ctx.settings, figures.pnl())
                 .map(|(kind, text)| (super::notify::StopCause::of_notice(kind), text))
                 .unwrap_or_else(|| (None, "total stop loss or take profit reached".to_owned()));
-            self.execute(plan, None).await;
-            self.ctx.state = engine::CopyState::Stopped;
-            let now = self.clock.now_ms();
-            self.store_stop(now, &why);
-            // The stop rule's notice has just been executed with the plan.
-            self.stop_cause_seen = None;
-            self.say_detail(
-                super::notify::NotifyLevel::Warning,
-                super::notify::NotifyKind::Stopped,
-                super::notify::NotifyDetail::Stop {
-                    cause: cause.unwrap_or(super::notify::StopCause::StopLoss),
-                },
-                format!("copy stopped: {why}"),
-            );
+            self.stop_cause_seen = cause.or(Some(super::notify::StopCause::StopLoss));
+            for (kind, text) in plan.notices() {
+                self.tell(
+                    super::notify::NotifyLevel::Warning,
+                    super::notify::NotifyKind::of_notice(kind),
+                    Some(kind),
+                    text.to_owned(),
+                );
+            }
+            // Through the stop itself: with close-all the copy is stopping until flat.
+            let action = self.ctx.settings.risk.stop_action;
+            self.stop_copy(action, &why).await;
         }
     }
 

@@ -8,6 +8,12 @@
 //! Positions move with the fills themselves, not with the balance update that follows
 //! them, so the "position before" of each fill never depends on which of the two events a
 //! venue sends first.
+//!
+//! A stream's socket opens before its snapshot is read, so a change made in between is in
+//! the snapshot and arrives on the socket after it. Every snapshot records the newest venue
+//! time it contains (its positions' and balances' update times); an event at or before it
+//! is already counted and gives no signal. Fills are also remembered by trade id, so one
+//! delivered twice is applied once.
 
 use std::collections::BTreeMap;
 
@@ -29,13 +35,25 @@ pub struct LeaderTracker {
     positions: BTreeMap<PositionKey, Decimal>,
     isolated: BTreeMap<PositionKey, Decimal>,
     unrealized: BTreeMap<PositionKey, Decimal>,
+    /// Entry price and the venue time of the last unrealized PnL per book, for the equity
+    /// at current marks (see `leader_equity`).
+    entry: BTreeMap<PositionKey, (Decimal, i64)>,
+    /// Venue time at which a symbol's last book went flat (see `leader_mode`).
+    flat_since: BTreeMap<String, i64>,
     wallet: BTreeMap<String, Decimal>,
     leverage: BTreeMap<String, u32>,
     margin_mode: BTreeMap<String, MarginMode>,
     pub position_mode: Option<PositionMode>,
     /// Event time of the newest event applied.
     pub last_event_ms: i64,
+    /// Newest venue time the last snapshot contains: events up to it are in it already.
+    covered_until_ms: i64,
+    /// Trade ids of the fills applied lately, oldest first (a bounded memory).
+    seen_trades: std::collections::VecDeque<String>,
 }
+
+/// How many trade ids the tracker remembers against duplicate deliveries.
+const SEEN_TRADES: usize = 4_096;
 
 impl LeaderTracker {
     /// Starts over from a snapshot (at start and after every reconnect).
@@ -43,6 +61,7 @@ impl LeaderTracker {
         self.positions.clear();
         self.isolated.clear();
         self.unrealized.clear();
+        self.entry.clear();
         self.wallet.clear();
         for b in &snap.balances {
             self.wallet
@@ -61,11 +80,26 @@ impl LeaderTracker {
             }
             self.positions.insert(key.clone(), p.signed_quantity);
             self.unrealized.insert(key.clone(), p.unrealized_pnl);
+            if let Some(e) = p.entry_price {
+                self.entry.insert(key.clone(), (e.get(), p.updated_at));
+            }
             if p.margin_mode == MarginMode::Isolated {
                 self.isolated.insert(key, p.margin);
             }
         }
         self.position_mode = Some(snap.position_mode);
+        self.covered_until_ms = snap
+            .positions
+            .iter()
+            .map(|p| p.updated_at)
+            .chain(snap.balances.iter().map(|b| b.updated_at))
+            .max()
+            .unwrap_or(0);
+    }
+
+    /// True for an event the last snapshot already contains.
+    fn covered(&self, venue_ms: i64) -> bool {
+        venue_ms <= self.covered_until_ms
     }
 
     /// Wallet plus unrealized PnL over USDT and USDC, as of the last event applied.
@@ -75,6 +109,61 @@ impl LeaderTracker {
             .filter_map(|a| self.wallet.get(*a))
             .sum();
         wallet + self.unrealized.values().copied().sum::<Decimal>()
+    }
+
+    /// Wallet over USDT and USDC plus every other book's unrealized PnL at `mark`, leaving
+    /// out `skip` (the book the signal opens). `None` when a book has no entry price or no
+    /// current mark.
+    pub fn equity_at_marks(
+        &self,
+        skip: &PositionKey,
+        mark: &dyn Fn(&str) -> Option<Decimal>,
+    ) -> Option<Decimal> {
+        let wallet: Decimal = EQUITY_ASSETS
+            .iter()
+            .filter_map(|a| self.wallet.get(*a))
+            .sum();
+        let mut upnl = Decimal::ZERO;
+        for (key, qty) in self.positions.iter().filter(|(k, _)| *k != skip) {
+            let (entry, _) = self.entry.get(key)?;
+            upnl += *qty * (mark(&key.symbol)? - *entry);
+        }
+        Some(wallet + upnl)
+    }
+
+    /// The stored equity (as of the last account events, leaving out `skip`), and the venue
+    /// time of its oldest unrealized PnL (`None` when no other book is open: the wallet
+    /// alone is current).
+    pub fn stored_equity(&self, skip: &PositionKey) -> (Decimal, Option<i64>) {
+        let wallet: Decimal = EQUITY_ASSETS
+            .iter()
+            .filter_map(|a| self.wallet.get(*a))
+            .sum();
+        let upnl: Decimal = self
+            .unrealized
+            .iter()
+            .filter(|(k, _)| *k != skip)
+            .map(|(_, v)| *v)
+            .sum();
+        let oldest = self
+            .positions
+            .keys()
+            .filter(|k| *k != skip)
+            .map(|k| self.entry.get(k).map_or(i64::MIN, |(_, at)| *at))
+            .min();
+        (wallet + upnl, oldest)
+    }
+
+    /// Venue time at which the symbol's last leader book went flat, when that was seen
+    /// since the start (the margin mode can change only while flat).
+    pub fn flat_since(&self, symbol: &str) -> Option<i64> {
+        self.flat_since.get(symbol).copied()
+    }
+
+    /// The leader's margin mode on a symbol as a fresh read found it (a flat account can
+    /// switch it without an event); the fill's own account update then agrees.
+    pub fn set_margin_mode(&mut self, symbol: &str, mode: MarginMode) {
+        self.margin_mode.insert(symbol.to_owned(), mode);
     }
 
     /// Signed quantity per leader book.
@@ -112,6 +201,16 @@ impl LeaderTracker {
                     return out;
                 };
                 let o = &u.order;
+                let trade = format!("{}:{}", o.symbol, fill.trade_id);
+                let at = u.times.transaction.unwrap_or(u.times.venue);
+                if self.covered(at) || self.seen_trades.contains(&trade) {
+                    tracing::info!(trade, at, covered_until = self.covered_until_ms, "leader fill already counted (in the snapshot, or delivered twice); not applied again");
+                    return out;
+                }
+                if self.seen_trades.len() >= SEEN_TRADES {
+                    self.seen_trades.pop_front();
+                }
+                self.seen_trades.push_back(trade);
                 let key = PositionKey::new(o.symbol.clone(), o.position_side);
                 let before = self.positions.get(&key).copied().unwrap_or_default();
                 let leverage = self.leverage(&o.symbol).unwrap_or(1);
@@ -130,6 +229,13 @@ impl LeaderTracker {
                 if after.is_zero() {
                     self.positions.remove(&key);
                     self.unrealized.remove(&key);
+                    self.entry.remove(&key);
+                    if !self.positions.keys().any(|k| k.symbol == o.symbol) {
+                        self.flat_since.insert(
+                            o.symbol.clone(),
+                            u.times.transaction.unwrap_or(u.times.venue),
+                        );
+                    }
                 } else {
                     self.positions.insert(key, after);
                 }
@@ -145,6 +251,10 @@ impl LeaderTracker {
             }
             AccountEvent::BalancePosition(u) => {
                 self.last_event_ms = self.last_event_ms.max(u.times.venue);
+                // Older than the snapshot: its balances and positions are in it already.
+                if self.covered(u.times.transaction.unwrap_or(u.times.venue)) {
+                    return out;
+                }
                 for b in &u.balances {
                     self.wallet
                         .insert(b.asset.as_str().to_owned(), b.wallet_balance);
@@ -208,8 +318,12 @@ impl LeaderTracker {
                     if p.signed_quantity.is_zero() {
                         self.unrealized.remove(&key);
                         self.isolated.remove(&key);
+                        self.entry.remove(&key);
                     } else {
                         self.unrealized.insert(key.clone(), p.unrealized_pnl);
+                        if let Some(e) = p.entry_price {
+                            self.entry.insert(key.clone(), (e.get(), u.times.venue));
+                        }
                         self.isolated.insert(key, p.isolated_margin);
                     }
                 }

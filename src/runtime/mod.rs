@@ -9,25 +9,38 @@
 //! is resumed as a restart (copy-rules §1.9): no new `t0`, no start actions.
 
 mod account_state;
+mod backoff;
+mod blocked;
 pub mod config;
 mod exec;
+mod executable;
 pub mod failpoint;
+mod fees;
 mod figures;
 mod follower;
 mod follower_events;
 pub mod hold;
+mod key_gate;
 pub mod leader;
+mod leader_equity;
+mod leader_mode;
+mod leader_order_end;
 pub mod leader_poll;
 pub mod leaders;
 pub mod ledger;
 pub mod notify;
+mod outside_fills;
 mod protection;
 mod reconcile;
 mod recovery;
 pub mod repair;
 pub mod start;
+pub mod statements;
+mod stopping;
 pub mod supervisor;
+mod unknown;
 mod venue;
+mod venue_faults;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};

@@ -13,6 +13,11 @@ impl CopyRunner {
     /// One reconciliation pass: leader and follower snapshots against the ledger.
     pub(crate) async fn reconcile(&mut self, why: &str) {
         self.next_reconcile_ms = self.clock.now_ms() + ms(self.opts.reconcile_every);
+        // A stopping copy repairs nothing toward the leader: its stop pass runs instead.
+        if self.is_stopping() {
+            self.stop_pass().await;
+            return;
+        }
         self.sync_time().await;
         let leader = match super::venue::positions(&*self.leader.ex).await {
             Ok(positions) => {
@@ -37,6 +42,9 @@ impl CopyRunner {
                 }
             }
             Err(e) => {
+                if self.key_refused("the leader", &e) {
+                    return;
+                }
                 tracing::warn!(error = %e, "leader snapshot failed");
                 LeaderSnapshot {
                     status: SnapshotStatus::Failed,
@@ -51,6 +59,9 @@ impl CopyRunner {
             return;
         };
         self.guard_open_orders(&snap);
+        self.repair_missing_stops(&snap, why == "start-up");
+        self.resolve_unknown_orders().await;
+        self.report_wrong_modes(&snap);
         let markets = self.ledger_markets().await;
         self.pass += 1;
         let input = ReconcileInput {

@@ -108,8 +108,9 @@ pub struct CopyRunner {
     /// The engine's holds (copy-rules §1.10): while any is on, the copy plans as paused.
     pub(crate) holds: Holds,
     pub(crate) hold_board: HoldBoard,
-    pub(crate) stop_requested: Option<(StopAction, String, StopCause)>,
-    /// The stop rule whose notice the plan being executed announced (stop loss, take profit).
+    pub(crate) stop_requested: Option<(StopAction, String)>,
+    /// Why the copy is being stopped, for the `stopped` announcement: the stop rule whose
+    /// notice a plan announced (stop loss, take profit), or panic / the user.
     pub(crate) stop_cause_seen: Option<StopCause>,
     pub(crate) server_offset_ms: i64,
     /// The follower account as its streams keep it, shared with its other copies.
@@ -137,6 +138,23 @@ pub struct CopyRunner {
     /// A leader snapshot the stream did not confirm, waiting for a second read.
     pub(crate) unconfirmed: Option<BTreeMap<PositionKey, Decimal>>,
     pub(crate) pass: u64,
+    /// When to try protection again while a position has no confirmed stop.
+    pub(crate) stop_retry: super::backoff::Backoff,
+    /// When to try the closes of a stopping copy again.
+    pub(crate) stopping_retry: super::backoff::Backoff,
+    /// Why the venue refused or did not confirm orders of the plan being run, for the
+    /// messages of a stop that could not close everything.
+    pub(crate) refusals: Vec<String>,
+    /// Books whose close could not be executed: the direction of what remains and the
+    /// failed attempts; after the second, opens on the symbol pause until it is gone.
+    pub(crate) blocked: BTreeMap<PositionKey, (engine::Direction, u32)>,
+    /// When to retry the failed closes (by a reconciliation).
+    pub(crate) close_retry: super::backoff::Backoff,
+    /// Copied positions already reported as held in the wrong margin mode.
+    pub(crate) wrong_mode_reported: BTreeSet<PositionKey>,
+    /// Regular orders this copy's protective stops placed when they fired (venue order
+    /// id → the stop's client id), to attribute their fills.
+    pub(crate) stop_triggers: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for CopyRunner {
@@ -205,6 +223,13 @@ impl CopyRunner {
             next_mark_check_ms: 0,
             unconfirmed: None,
             pass: 0,
+            stop_retry: Default::default(),
+            stopping_retry: Default::default(),
+            refusals: Vec::new(),
+            blocked: BTreeMap::new(),
+            close_retry: Default::default(),
+            wrong_mode_reported: BTreeSet::new(),
+            stop_triggers: BTreeMap::new(),
         }
     }
 
@@ -305,7 +330,7 @@ impl CopyRunner {
         }
     }
 
-    fn publish_holds(&self) {
+    pub(crate) fn publish_holds(&self) {
         if let Ok(mut b) = self.hold_board.lock() {
             let list = self.holds.list();
             if list.is_empty() {
@@ -391,6 +416,10 @@ impl CopyRunner {
                     return st.estimate(self.clock.now_ms());
                 }
                 Err(e) => {
+                    let account = self.follower_account.clone();
+                    if self.key_refused(&account, &e) {
+                        return None;
+                    }
                     tracing::warn!(error = %e, "follower snapshot failed; retrying");
                     self.clock.sleep(Duration::from_millis(300)).await;
                 }
@@ -458,7 +487,13 @@ impl CopyRunner {
     }
 
     /// Plans and runs one leader signal.
-    pub(crate) async fn on_signal(&mut self, signal: crate::domain::LeaderSignal) {
+    pub(crate) async fn on_signal(&mut self, mut signal: crate::domain::LeaderSignal) {
+        if self.is_stopping() {
+            self.skip_while_stopping(&signal.symbol.name);
+            return;
+        }
+        self.confirm_leader_mode(&mut signal).await;
+        let equity_note = self.current_equity(&mut signal).await;
         // Margin sync needs the venue's maintenance margin, which no stream carries: the
         // one signal kind that reads the account (see docs/streams.md).
         let snap = if matches!(signal.kind, SignalKind::IsolatedMargin { .. }) {
@@ -471,25 +506,40 @@ impl CopyRunner {
                 NotifyLevel::Error,
                 NotifyKind::Error,
                 format!(
-                    "{} signal not copied: the follower account could not be read",
+                    "{} signal not copied: the follower account could not be read; a reconciliation follows to repair what it changed",
                     signal.symbol
                 ),
             );
+            self.reconcile_soon();
             return;
         };
-        let Some(market) = self.market_of(&signal.symbol.name).await else {
-            self.say(
-                NotifyLevel::Warning,
-                NotifyKind::Skip,
-                format!(
-                    "{} signal not copied: no market data for the symbol",
-                    signal.symbol
-                ),
-            );
-            return;
+        let mut market = match self.market_of(&signal.symbol.name).await {
+            Some(m) => m,
+            // A close needs no price (closes pass no price check): it runs at the leader's
+            // fill price as the reference rather than being dropped.
+            None => match self.closing_reference(&signal) {
+                Some(m) => m,
+                None => {
+                    self.say(
+                        NotifyLevel::Warning,
+                        NotifyKind::Skip,
+                        format!(
+                            "{} signal not copied: no market data for the symbol; a reconciliation follows to repair what it changed",
+                            signal.symbol
+                        ),
+                    );
+                    self.reconcile_soon();
+                    return;
+                }
+            },
         };
+        if let SignalKind::Fill(f) = &signal.kind {
+            self.executable_side(f, &mut market).await;
+        }
         let mut ctx = self.ctx.clone();
-        if self.holds.is_held() && ctx.state == CopyState::Running {
+        if (self.holds.is_held() || self.symbol_blocked(&signal.symbol.name))
+            && ctx.state == CopyState::Running
+        {
             ctx.state = CopyState::Paused;
         }
         let leader_ref = match &signal.kind {
@@ -509,12 +559,47 @@ impl CopyRunner {
         let placed = plan.orders().next().is_some();
         self.execute_signal(plan, leader_ref, Some(&input.signal))
             .await;
+        if let Some(note) = equity_note {
+            self.log_equity(&note, self.signal_row);
+        }
         self.signal_row = None;
         self.leader_recv_us = None;
         if placed {
             self.protect().await;
         }
         self.handle_stop_request().await;
+    }
+
+    /// Market info for a leader fill that shrinks its position, priced at the fill, when
+    /// no market price could be read: the close must not be dropped for want of a price.
+    fn closing_reference(&self, signal: &crate::domain::LeaderSignal) -> Option<MarketInfo> {
+        let SignalKind::Fill(f) = &signal.kind else {
+            return None;
+        };
+        let before = f.position_before;
+        let after = f.position_after();
+        // A flip opens too, and an open needs a real price: it waits for reconciliation.
+        let shrinks = !before.is_zero()
+            && (after.is_zero()
+                || (after.is_sign_negative() == before.is_sign_negative()
+                    && after.abs() < before.abs()));
+        if !shrinks {
+            return None;
+        }
+        let rules = self.rules.get(&signal.symbol.name)?;
+        tracing::warn!(copy = %self.name, symbol = %signal.symbol.name, "no market price; the close runs with the leader's fill price as reference");
+        Some(MarketInfo {
+            symbol: rules.symbol.clone(),
+            filters: rules.filters.clone(),
+            mark_price: f.price,
+            current_price: f.price,
+        })
+    }
+
+    /// Brings the next reconciliation forward (a signal could not be planned).
+    pub(crate) fn reconcile_soon(&mut self) {
+        let soon = self.clock.now_ms() + 1_000;
+        self.next_reconcile_ms = self.next_reconcile_ms.min(soon);
     }
 
     /// Stores a leader signal (once per leader) on `conn` and returns its row, when new.
@@ -557,26 +642,6 @@ impl CopyRunner {
         crate::store::table::signals::Signals::on(conn).record(&row)
     }
 
-    /// Stops the copy with `stop_action`, once.
-    pub(crate) async fn stop_copy(&mut self, action: StopAction, why: &str, cause: StopCause) {
-        let Some(snap) = self.follower_snapshot().await else {
-            return;
-        };
-        let f = to_follower(&snap, self.held_by_others());
-        let stop_id = format!("stop:{}", self.clock.now_ms());
-        let plan = engine::plan_stop(&self.ctx, &f, action, &stop_id, why);
-        self.execute(plan, None).await;
-        self.ctx.state = CopyState::Stopped;
-        let now = self.clock.now_ms();
-        self.store_stop(now, why);
-        self.say_detail(
-            NotifyLevel::Warning,
-            NotifyKind::Stopped,
-            NotifyDetail::Stop { cause },
-            format!("copy stopped: {why}"),
-        );
-    }
-
     /// Stores that the copy stopped. A failure is an error the user sees: a stop that is
     /// not stored would let a restart run the copy again.
     pub(crate) fn store_stop(&self, now: i64, why: &str) {
@@ -591,9 +656,9 @@ impl CopyRunner {
     }
 
     pub(crate) async fn handle_stop_request(&mut self) {
-        if let Some((action, why, cause)) = self.stop_requested.take() {
-            if self.ctx.state != CopyState::Stopped {
-                self.stop_copy(action, &why, cause).await;
+        if let Some((action, why)) = self.stop_requested.take() {
+            if self.ctx.state != CopyState::Stopped && !self.is_stopping() {
+                self.stop_copy(action, &why).await;
             }
         }
     }
@@ -719,6 +784,9 @@ impl CopyRunner {
                 "leader stream reconnected".into(),
             ),
             AccountEvent::Failed(f) => {
+                if self.key_refused("the leader", &f.error) {
+                    return;
+                }
                 self.say(
                     NotifyLevel::Error,
                     NotifyKind::Error,
@@ -735,7 +803,8 @@ impl CopyRunner {
         let resync = matches!(ev, AccountEvent::Resynced(_));
         let rules = self.rules.clone();
         let lookup = move |n: &str| rules.get(n).map(|r| r.symbol.clone());
-        let signals = self.tracker.apply(&ev, &lookup);
+        let mut signals = self.tracker.apply(&ev, &lookup);
+        signals.extend(self.pending_order_end(&ev));
         for s in signals {
             self.on_signal(s).await;
         }
@@ -810,8 +879,14 @@ impl CopyRunner {
                         self.set_state(CopyState::Running);
                         self.say(NotifyLevel::Info, NotifyKind::Resumed, "copy resumed".into());
                     }
-                    Some(Command::Panic) => self.stop_copy(StopAction::CloseAll, "panic (kill switch)", StopCause::Panic).await,
-                    Some(Command::Stop(action)) => self.stop_copy(action, "stopped by the user", StopCause::User).await,
+                    Some(Command::Panic) => {
+                        self.stop_cause_seen = Some(StopCause::Panic);
+                        self.stop_copy(StopAction::CloseAll, "panic (kill switch)").await
+                    }
+                    Some(Command::Stop(action)) => {
+                        self.stop_cause_seen = Some(StopCause::User);
+                        self.stop_copy(action, "stopped by the user").await
+                    }
                     Some(Command::Reconcile(why)) => self.reconcile(why).await,
                     Some(Command::Modify(settings)) => self.modify(*settings),
                     Some(Command::Release { symbol, direction, how }) => self.release_position(&symbol, direction, how).await,
@@ -838,6 +913,7 @@ impl CopyRunner {
                 _ = &mut tick => {
                     tick = self.clock.sleep(Duration::from_millis(500));
                     self.check_weight();
+                    self.check_rate_limit();
                     self.take_stop_faults();
                     if self.holds.has(HoldKind::JournalWrite) {
                         self.probe_journal();
@@ -850,6 +926,9 @@ impl CopyRunner {
                     } else if now >= self.next_mark_check_ms {
                         self.mark_check().await;
                     }
+                    self.retry_protection().await;
+                    self.retry_stopping().await;
+                    self.retry_failed_closes().await;
                     last_tick = self.clock.now_ms();
                 }
             }

@@ -46,6 +46,10 @@ impl fmt::Debug for SecretKey {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Permissions {
     pub futures: bool,
+    /// Futures trading (orders, leverage, margin); false leaves a read-only futures key,
+    /// refused with -2015 on every change.
+    #[serde(default = "yes")]
+    pub trading: bool,
     pub withdrawals: bool,
     pub ip_restricted: bool,
     pub reading: bool,
@@ -53,10 +57,15 @@ pub struct Permissions {
     pub expires_at: Millis,
 }
 
+fn yes() -> bool {
+    true
+}
+
 impl Default for Permissions {
     fn default() -> Self {
         Self {
             futures: true,
+            trading: true,
             withdrawals: false,
             ip_restricted: true,
             reading: true,
@@ -297,6 +306,10 @@ pub struct ListenKey {
 /// ([`super::state`]); the listenKey and the open-order index are not kept there.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Account {
+    /// Fees are paid in BNB from the account's BNB wallet when it holds enough, at the
+    /// BNBUSDT mark (the venue's "BNB burn"); otherwise in the margin asset.
+    #[serde(default)]
+    pub bnb_fees: bool,
     pub id: String,
     pub label: String,
     pub api_key: String,
@@ -595,6 +608,7 @@ mod tests {
     #[test]
     fn the_open_index_follows_status_changes() {
         let mut a = Account {
+            bnb_fees: false,
             id: "a".into(),
             label: String::new(),
             api_key: "k".into(),

@@ -71,6 +71,9 @@ pub(super) fn parse<T: for<'de> Deserialize<'de>>(body: &str) -> Result<T, WireE
 struct PermissionsReq {
     #[serde(default = "yes")]
     futures: bool,
+    /// False: the key reads futures but every change is refused (-2015).
+    #[serde(default = "yes")]
+    trading: bool,
     #[serde(default)]
     withdrawals: bool,
     #[serde(default = "yes")]
@@ -99,6 +102,9 @@ struct CreateAccountReq {
     /// `hmac` (default) or `ed25519`.
     #[serde(default)]
     key_type: Option<String>,
+    /// Pay fees in BNB (from a BNB balance) at the BNBUSDT mark.
+    #[serde(default)]
+    bnb_fees: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,12 +155,15 @@ async fn create_account(
         .permissions
         .map_or_else(Permissions::default, |p| Permissions {
             futures: p.futures,
+            trading: p.trading,
             withdrawals: p.withdrawals,
             ip_restricted: p.ip_restricted,
             reading: true,
             expires_at: p.expires_at,
         });
-    let keys = s.ex().create_account(NewAccount {
+    let bnb_fees = req.bnb_fees;
+    let mut ex = s.ex();
+    let keys = ex.create_account(NewAccount {
         balances: req.balances.into_iter().map(|(k, v)| (k, v.0)).collect(),
         hedge,
         permissions,
@@ -162,6 +171,10 @@ async fn create_account(
         label: req.label,
         key_type,
     });
+    if let Some(a) = ex.accounts.get_mut(&keys.account_id) {
+        a.bnb_fees = bnb_fees;
+    }
+    drop(ex);
     Json(
         json!({"accountId": keys.account_id, "apiKey": keys.api_key, "secretKey": keys.secret_key}),
     )
@@ -287,6 +300,9 @@ struct PriceReq {
     price: Decimal,
     #[serde(default, with = "decimal::option")]
     funding_rate: Option<Decimal>,
+    /// Distance from the mid to the best bid and ask (the book's spread is twice this).
+    #[serde(default, with = "decimal::option")]
+    half_spread: Option<Decimal>,
 }
 
 async fn set_price(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) -> Response {
@@ -306,6 +322,14 @@ async fn set_price(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Strin
     let mut ex = s.ex();
     if let (Some(rate), Some(b)) = (req.funding_rate, ex.books.get_mut(&req.symbol)) {
         b.funding_rate = rate;
+    }
+    if let Some(h) = req.half_spread {
+        if h <= Decimal::ZERO || h > req.price {
+            return WireError::illegal("halfSpread").into_response();
+        }
+        if let Some(b) = ex.books.get_mut(&req.symbol) {
+            b.set_half_spread(h);
+        }
     }
     match ex.set_price(&req.symbol, req.price) {
         Ok(()) => {

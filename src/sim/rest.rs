@@ -66,6 +66,7 @@ fn route(method: &Method, path: &str, params: &Params) -> Option<(Security, u32,
             (S, 1, false)
         }
         ("POST", "/fapi/v1/order" | "/fapi/v1/algoOrder") => (S, 0, true),
+        ("POST", "/fapi/v1/order/test") => (S, 1, false),
         ("PUT", "/fapi/v1/order") => (S, 0, true),
         ("POST", "/fapi/v1/batchOrders") => (S, 5, true),
         ("DELETE", "/fapi/v1/batchOrders") => (S, 1, false),
@@ -120,8 +121,17 @@ async fn handle(
             return resp;
         }
     };
-    if let Some(e) = shared.faults.take_rejection() {
-        return with_weight(e.into_response(), used);
+    let api_key = headers.get("X-MBX-APIKEY").and_then(|v| v.to_str().ok());
+    if let Some((e, retry_after)) = shared
+        .faults
+        .take_rejection(method.as_str(), &path, api_key)
+    {
+        let mut resp = with_weight(e.into_response(), used);
+        if let Some(s) = retry_after {
+            resp.headers_mut()
+                .insert("Retry-After", HeaderValue::from(s));
+        }
+        return resp;
     }
 
     let account = match authenticate(&shared, security, &headers, &params, &raw_query, &raw_body) {
@@ -142,6 +152,10 @@ async fn handle(
         }
     }
 
+    let slow = shared.faults.path_delay_ms(&path);
+    if slow > 0 {
+        tokio::time::sleep(Duration::from_millis(slow)).await;
+    }
     if method == Method::POST
         && path == "/fapi/v1/algoOrder"
         && shared.faults.refuses_conditionals()
@@ -202,6 +216,9 @@ fn authenticate(
         .and_then(|v| v.to_str().ok())
         .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric()))
         .ok_or_else(WireError::invalid_key_format)?;
+    if shared.faults.revoked(key) {
+        return Err(WireError::rejected_key());
+    }
     let (account, secret, perms) = {
         let ex = shared.ex();
         let id = ex.by_api_key.get(key).ok_or_else(WireError::rejected_key)?;
@@ -237,7 +254,16 @@ fn dispatch(
 ) -> WireResult<Value> {
     // The futures permission gates everything on /fapi; apiRestrictions stays readable.
     if let Some(acc) = account {
-        if path.starts_with("/fapi/") && !ex.account(acc)?.permissions.futures {
+        let perm = &ex.account(acc)?.permissions;
+        if path.starts_with("/fapi/") && !perm.futures {
+            return Err(WireError::rejected_key());
+        }
+        // A read-only futures key: every change but its own stream key is refused.
+        if path.starts_with("/fapi/")
+            && method != Method::GET
+            && path != "/fapi/v1/listenKey"
+            && !perm.trading
+        {
             return Err(WireError::rejected_key());
         }
     }
@@ -277,7 +303,7 @@ fn dispatch(
             Ok(json!({
                 "ipRestrict": perm.ip_restricted, "createTime": a.created_at, "enableReading": perm.reading,
                 "enableWithdrawals": perm.withdrawals, "enableInternalTransfer": false, "enableMargin": false,
-                "enableFutures": perm.futures, "permitsUniversalTransfer": false, "enableVanillaOptions": false,
+                "enableFutures": perm.futures && perm.trading, "permitsUniversalTransfer": false, "enableVanillaOptions": false,
                 "enableSpotAndMarginTrading": false, "enablePortfolioMarginTrading": false,
                 "enableFixApiTrade": false, "enableFixReadOnly": false,
                 "tradingAuthorityExpirationTime": perm.expires_at,
@@ -549,6 +575,7 @@ fn account_endpoint(
             }))
         }
         ("POST", "/fapi/v1/order") => orders::place(ex, acc, p),
+        ("POST", "/fapi/v1/order/test") => orders::test(ex, acc, p),
         ("PUT", "/fapi/v1/order") => orders::modify(ex, acc, p),
         ("POST", "/fapi/v1/batchOrders") => orders::place_batch(ex, acc, p),
         ("DELETE", "/fapi/v1/batchOrders") => orders::cancel_batch(ex, acc, p),

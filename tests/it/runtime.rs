@@ -5,22 +5,37 @@
 
 pub(crate) mod support;
 
+mod backwards;
+mod controls;
 mod crash;
 mod demo;
 mod disconnect;
 mod examples;
+mod fees;
 mod funding;
 mod guard;
 mod hot_path;
 mod integrity;
+mod key_check;
+mod leader_equity;
 mod leader_poll;
 mod liquidation;
+mod margin_mode;
+mod marks;
 mod memory_venue;
+mod order_end;
+mod outside_fills;
 mod port;
 mod protection;
 mod refusals;
 mod replay_parity;
 mod reset;
 mod resume;
+mod resync;
+mod setup_actions;
 mod several;
 mod shutdown;
+mod slippage;
+mod stops;
+mod unknown;
+mod venue_faults;

@@ -22,10 +22,19 @@ impl Planner<'_> {
         pending: Option<PendingFills>,
     ) {
         let lk = self.leader_key();
-        if self.ledger.positions.contains_key(&lk) {
-            // A stale entry for a book the leader reports flat: size on top of it.
-            self.increase(f, f.qty.get(), leader_qty, pending);
-            return;
+        if let Some(stale) = self.ledger.positions.get(&lk) {
+            if stale.direction == dir {
+                // A stale entry for a book the leader reports flat: size on top of it.
+                self.increase(f, f.qty.get(), leader_qty, pending);
+                return;
+            }
+            // The leader was flat, so this entry is a close that was not executed (refused,
+            // or its signal lost). Adding to it would trade against the leader: it is
+            // closed first, then the new side opens as after a flip.
+            self.close_all(
+                "a close of the earlier position was not executed and the leader now opens the other way",
+                "close-stale",
+            );
         }
         let input = self.input;
         let name = self.name().to_owned();
@@ -92,6 +101,25 @@ impl Planner<'_> {
             }
         };
         self.ledger.pending.remove(&f.order_id);
+        // In hedge mode another copy may hold the other book of this symbol: its leverage
+        // and margin mode follow that copy (copy-rules §1.8), so an open that needs others
+        // is skipped rather than change them under it.
+        if input.follower.symbol_held_by_other(&name) {
+            let current = input.follower.symbol_configs.get(&name).copied();
+            if current.map(|c| (c.leverage, c.margin_mode)) != Some((sized.leverage, f.margin_mode))
+            {
+                let now = current.map_or("unknown".to_owned(), |c| {
+                    format!("{}x {:?}", c.leverage, c.margin_mode)
+                });
+                return self.skip_open(Skip::new(
+                    NoticeKind::HeldByOtherCopy,
+                    format!(
+                        "skipped {name}: another copy of this follower account holds a {name} position, and the symbol's leverage and margin mode ({now}) follow that copy; this open needs {}x {:?}",
+                        sized.leverage, f.margin_mode
+                    ),
+                ));
+            }
+        }
         self.configure_symbol(f.margin_mode, sized.leverage);
         let why = format!("{}; {}", sized.why, fitted.why.join("; "));
         self.push_order(

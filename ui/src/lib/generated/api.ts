@@ -134,7 +134,7 @@ export type ModifyRequest = { settings: CopySettingsDto, };
 
 export type CopyStateDto = "running" | "paused" | "held" | "stopping" | "stopped";
 
-export type HoldKind = "unreadable_state" | "leader_unreadable" | "journal_write" | "unprotected" | "rate_limit";
+export type HoldKind = "unreadable_state" | "leader_unreadable" | "journal_write" | "unprotected" | "rate_limit" | "stopping";
 
 export type HoldDto = { kind: HoldKind, reason: string, };
 
@@ -156,7 +156,12 @@ export type CopyStatusDto = { copy: CopyDto, figures: CopyFiguresDto, positions:
 /**
  * Where the time went for the copy's recent orders; `null` before the first.
  */
-latency: LatencyDto | null, };
+latency: LatencyDto | null, 
+/**
+ * Orders whose outcome is unknown (the venue's answer was lost and a lookup has not
+ * found them yet); the engine looks each up at every reconciliation until resolved.
+ */
+unknownOrders: Array<UnknownOrderDto>, };
 
 export type LatencyDto = { orders: number, 
 /**
@@ -168,6 +173,16 @@ engineP50Us: number, engineMaxUs: number,
  */
 fillDelayP50Ms: number | null, fillDelayMaxMs: number | null, };
 
+export type UnknownOrderDto = { clientOrderId: string, symbol: string, 
+/**
+ * `buy` or `sell`.
+ */
+side: string, qty: string, 
+/**
+ * When its outcome became unknown (local ms).
+ */
+sinceMs: number, };
+
 export type WeightDto = { venue: string, used: number, limit: number, };
 
 export type StatusDto = { copies: Array<CopyStatusDto>, recent: Array<EventDto>, weight: Array<WeightDto>, };
@@ -176,7 +191,7 @@ export type EventLevel = "info" | "warning" | "error";
 
 export type EventKind = "started" | "watching" | "fill" | "skip" | "rejected" | "paused" | "resumed" | "held" | "released" | "stopping" | "stopped" | "disconnected" | "reconnected" | "reconciled" | "unprotected" | "protected" | "funding" | "weight_wait" | "error" | "notice";
 
-export type NoticeKind = "copy-paused" | "copy-stopped" | "before-start" | "out-of-order" | "too-old" | "slippage" | "quote-not-allowed" | "symbol-filtered" | "held-by-other-copy" | "margin-asset-missing" | "multi-assets-with-isolated" | "position-mode-mismatch" | "no-leader-equity" | "below-minimum" | "pending" | "insufficient-funds" | "amount-above-account-value" | "position-capped" | "not-copied" | "margin-mode-deferred" | "margin-sync-skipped" | "closed-outside" | "lost-open" | "doubtful-snapshot" | "leader-flat-unconfirmed" | "missing-market-data" | "stop-loss" | "take-profit";
+export type NoticeKind = "copy-paused" | "copy-stopped" | "before-start" | "out-of-order" | "too-old" | "slippage" | "quote-not-allowed" | "symbol-filtered" | "held-by-other-copy" | "margin-asset-missing" | "multi-assets-with-isolated" | "position-mode-mismatch" | "no-leader-equity" | "below-minimum" | "pending" | "insufficient-funds" | "amount-above-account-value" | "position-capped" | "not-copied" | "margin-mode-deferred" | "margin-sync-skipped" | "closed-outside" | "lost-open" | "doubtful-snapshot" | "leader-flat-unconfirmed" | "missing-market-data" | "stop-loss" | "take-profit" | "setup-failed" | "key-unverified" | "wrong-margin-mode";
 
 export type StopCause = "stop-loss" | "take-profit" | "panic" | "user";
 
@@ -213,3 +228,35 @@ export type RepairDto = { copy: string,
  * Why the stored ledger could not be used (`None`: it read fine).
  */
 storedError: string | null, adopt: Array<AdoptedDto>, left: Array<LeftAloneDto>, applied: boolean, };
+
+export type StatementKindDto = "weekly" | "stop";
+
+export type StatementOutcomeDto = "settled" | "nothing" | "postponed";
+
+export type StatementDto = { kind: StatementKindDto, periodStartMs: number, periodEndMs: number, ratio: string, realizedPnl: string, fees: string, funding: string, unrealizedPnl: string, 
+/**
+ * realized − fees + funding + unrealized: what the ratio applies to.
+ */
+pnl: string, alreadyPaid: string, owed: string, outcome: StatementOutcomeDto, 
+/**
+ * The formula with its numbers, and the cause when postponed.
+ */
+text: string, computedAtMs: number, 
+/**
+ * Drawn up after its period ended because no engine ran then (caught up at an open).
+ */
+caughtUp: boolean, };
+
+export type ProfitShareDto = { copy: string, 
+/**
+ * `null`: profit share is off for this copy.
+ */
+ratio: string | null, 
+/**
+ * The next weekly settlement while the ratio is on and the copy not stopped.
+ */
+nextSettlementMs: number | null, 
+/**
+ * Sum of the settled statements.
+ */
+totalPaid: string, statements: Array<StatementDto>, };

@@ -258,6 +258,9 @@ pub fn category_of(e: &EventDto) -> Option<Category> {
     match (e.kind, &e.detail) {
         (EventKind::Fill, Some(NotifyDetail::Fill { .. })) => Some(Category::Fills),
         (EventKind::Skip, _) => Some(Category::Skips),
+        (EventKind::Stopped | EventKind::Rejected, Some(NotifyDetail::KeyProblem)) => {
+            Some(Category::KeyProblems)
+        }
         (EventKind::Stopped, Some(NotifyDetail::Stop { cause })) => Some(match cause {
             StopCause::Panic => Category::Panic,
             _ => Category::Stops,
@@ -273,7 +276,6 @@ pub fn category_of(e: &EventDto) -> Option<Category> {
             }
         }),
         (EventKind::Unprotected, _) => Some(Category::Unprotected),
-        (EventKind::Rejected, Some(NotifyDetail::KeyProblem)) => Some(Category::KeyProblems),
         (EventKind::Rejected | EventKind::Error | EventKind::Held, _) => Some(Category::Errors),
         (EventKind::Disconnected, _) => Some(Category::Disconnects),
         _ => None,
@@ -299,6 +301,9 @@ fn title_of(c: Category, copy: &str, e: &EventDto) -> String {
         }
         Category::Panic => format!("Panic: {copy} stopped, positions closed"),
         Category::Unprotected => format!("{copy}: a position has no protective stop"),
+        Category::KeyProblems if e.kind == EventKind::Stopped => {
+            format!("{copy} stopped: the exchange refused the API key")
+        }
         Category::KeyProblems => format!("{copy}: the exchange refused the API key"),
         Category::RateLimit => format!("{copy}: the exchange is limiting requests"),
         Category::Errors => match e.kind {
@@ -526,12 +531,41 @@ mod tests {
                 EventKind::Rejected,
                 Category::KeyProblems,
             ),
+            // A copy the engine stopped because the venue refused its key.
+            (
+                Some(NotifyDetail::KeyProblem),
+                EventKind::Stopped,
+                Category::KeyProblems,
+            ),
         ] {
             let got = p.on_event(0, &event("alpha", kind, detail, "m"), &none);
             assert_eq!(got.len(), 1, "{cat:?} is shown although every kind is off");
             assert_eq!(got[0].category, cat);
             assert!(cat.safety());
         }
+    }
+
+    #[test]
+    fn a_copy_stopped_for_a_refused_key_says_so_in_the_title() {
+        let mut p = Planner::new();
+        let every = |_: Category| true;
+        let message = "copy stopped: the venue refused the API key of `me` (-2015)";
+        let got = p.on_event(
+            0,
+            &event(
+                "alpha",
+                EventKind::Stopped,
+                Some(NotifyDetail::KeyProblem),
+                message,
+            ),
+            &every,
+        );
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            got[0].title,
+            "alpha stopped: the exchange refused the API key"
+        );
+        assert_eq!(got[0].body, message);
     }
 
     #[test]

@@ -183,7 +183,8 @@ pub enum NotifyDetail {
     Stop { cause: StopCause },
     /// The engine put the copy on a hold of this kind.
     Hold { kind: super::hold::HoldKind },
-    /// The venue refused the follower's key (bad, revoked or lacking a permission).
+    /// The venue refused a key of the copy (bad, revoked or lacking a permission): sent with
+    /// the `stopped` of a copy that stopped for it.
     KeyProblem,
     /// Which stream a `disconnected` or `reconnected` notification is about.
     Stream { stream: StreamRole },

@@ -170,6 +170,7 @@ mod tests {
             orders_journaled: 0,
             latency: None,
             unknown_orders: Vec::new(),
+            precision: Vec::new(),
         }
     }
 

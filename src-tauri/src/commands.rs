@@ -4,8 +4,8 @@
 
 use copydesk::api::{
     AccountDto, ApiError, AppInfo, CopyDto, CopySettingsDto, ExportDto, KeyCheckDto,
-    LeaderDetailDto, LeaderDto, ModifyRequest, NewAccountRequest, NewCopyRequest, PaperDto,
-    PositionModeDto, PreviewDto, PreviewRequest, StatusDto, StopActionDto,
+    LeaderAddedDto, LeaderDetailDto, LeaderDto, ModifyRequest, NewAccountRequest, NewCopyRequest,
+    PaperDto, PositionModeDto, PreviewDto, PreviewRequest, StatusDto, StopActionDto,
 };
 use tauri::State;
 
@@ -85,6 +85,15 @@ pub async fn leader_detail(
     id: String,
 ) -> Result<LeaderDetailDto, ApiError> {
     engine.app()?.leader(&id).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn leader_add(
+    engine: State<'_, Engine>,
+    req: NewAccountRequest,
+) -> Result<LeaderAddedDto, ApiError> {
+    engine.app()?.add_leader(req).await
 }
 
 #[tauri::command]

@@ -3,5 +3,4 @@
 
 pub mod figures;
 pub mod history;
-pub mod leader;
 pub mod replay;

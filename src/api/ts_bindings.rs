@@ -25,6 +25,7 @@ fn render() -> String {
         BalanceDto::decl(&cfg),
         PositionModeDto::decl(&cfg),
         KeyCheckDto::decl(&cfg),
+        LeaderAddedDto::decl(&cfg),
         FiguresDto::decl(&cfg),
         LeaderSourceDto::decl(&cfg),
         LeaderDto::decl(&cfg),

@@ -46,6 +46,11 @@ impl fmt::Debug for SecretKey {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Permissions {
     pub futures: bool,
+    /// False for a read-only key: it reads the futures API and opens a user-data stream,
+    /// but every order, leverage, margin or mode change is refused (`-2015`), and
+    /// `apiRestrictions` reports `enableFutures: false`.
+    #[serde(default = "yes")]
+    pub trading: bool,
     pub withdrawals: bool,
     pub ip_restricted: bool,
     pub reading: bool,
@@ -53,10 +58,15 @@ pub struct Permissions {
     pub expires_at: Millis,
 }
 
+fn yes() -> bool {
+    true
+}
+
 impl Default for Permissions {
     fn default() -> Self {
         Self {
             futures: true,
+            trading: true,
             withdrawals: false,
             ip_restricted: true,
             reading: true,

@@ -237,7 +237,13 @@ fn dispatch(
 ) -> WireResult<Value> {
     // The futures permission gates everything on /fapi; apiRestrictions stays readable.
     if let Some(acc) = account {
-        if path.starts_with("/fapi/") && !ex.account(acc)?.permissions.futures {
+        let perm = &ex.account(acc)?.permissions;
+        if path.starts_with("/fapi/") && !perm.futures {
+            return Err(WireError::rejected_key());
+        }
+        // A read-only key reads and streams; anything that changes the account is refused.
+        let changes = *method != Method::GET && !path.ends_with("/listenKey");
+        if path.starts_with("/fapi/") && !perm.trading && changes {
             return Err(WireError::rejected_key());
         }
     }
@@ -277,7 +283,7 @@ fn dispatch(
             Ok(json!({
                 "ipRestrict": perm.ip_restricted, "createTime": a.created_at, "enableReading": perm.reading,
                 "enableWithdrawals": perm.withdrawals, "enableInternalTransfer": false, "enableMargin": false,
-                "enableFutures": perm.futures, "permitsUniversalTransfer": false, "enableVanillaOptions": false,
+                "enableFutures": perm.futures && perm.trading, "permitsUniversalTransfer": false, "enableVanillaOptions": false,
                 "enableSpotAndMarginTrading": false, "enablePortfolioMarginTrading": false,
                 "enableFixApiTrade": false, "enableFixReadOnly": false,
                 "tradingAuthorityExpirationTime": perm.expires_at,

@@ -12,6 +12,7 @@ import type {
   CopySettingsDto,
   EventDto,
   KeyCheckDto,
+  LeaderAddedDto,
   PositionModeDto,
   LeaderDetailDto,
   LeaderDto,
@@ -150,6 +151,19 @@ export class AppStore {
     } catch (e) {
       this.leaderDetailErrors = { ...this.leaderDetailErrors, [id]: toApiError(e) };
     }
+  }
+
+  /** Adds an account leader from its read-only key (checked first; the secret goes to the
+   * keychain in the core and nowhere else). The leader list is re-read when it was added. */
+  async addLeader(req: NewAccountRequest): Promise<LeaderAddedDto> {
+    let r: LeaderAddedDto;
+    try {
+      r = await this.backend.addLeader(req);
+    } catch (e) {
+      throw toApiError(e);
+    }
+    if (r.leaderId) await Promise.all([this.refreshLeaders(), this.refreshAccounts()]);
+    return r;
   }
 
   /** Adds an account (its secret goes to the keychain in the core and nowhere else). */

@@ -68,7 +68,9 @@ positionMode: PositionModeDto | null,
  */
 switchPositionMode: PositionModeDto | null, };
 
-export type FiguresDto = { days: number, roi: string | null, pnl: string | null, maxDrawdown: string | null, sharpe: string | null, sortino: string | null, winRate: string | null, trades: number, };
+export type LeaderAddedDto = { check: KeyCheckDto, leaderId: string | null, };
+
+export type FiguresDto = { days: number, roi: string | null, pnl: string | null, maxDrawdown: string | null, sharpe: string | null, sortino: string | null, winRate: string | null, trades: number, avgHoldMs: number | null, avgLeverage: string | null, maxLeverage: string | null, tradesPerDay: string, topSymbol: string | null, topSymbolShare: string | null, };
 
 export type LeaderSourceDto = "demo" | "account" | "portfolio";
 

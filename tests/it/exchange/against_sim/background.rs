@@ -18,8 +18,8 @@ use super::support::{account, adapter_with, market, start_sim, system_clock};
 
 /// Published by the simulator: budget 400 (80 %), of which background reads get 200.
 const LIMIT: u32 = 500;
-/// A minute boundary, so the first window is whole.
-const T0: i64 = 1_800_000_000_000 - 1_800_000_000_000 % 60_000;
+/// A minute boundary (a multiple of 60,000 ms), so the first window is whole.
+const T0: i64 = 1_800_000_000_000;
 
 /// Waits (hang guard only) until `f` holds.
 async fn until(what: &str, f: impl Fn() -> bool) {

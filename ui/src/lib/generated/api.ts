@@ -70,7 +70,19 @@ switchPositionMode: PositionModeDto | null, };
 
 export type LeaderAddedDto = { check: KeyCheckDto, leaderId: string | null, };
 
-export type FiguresDto = { days: number, roi: string | null, pnl: string | null, maxDrawdown: string | null, sharpe: string | null, sortino: string | null, winRate: string | null, trades: number, avgHoldMs: number | null, avgLeverage: string | null, maxLeverage: string | null, tradesPerDay: string, topSymbol: string | null, topSymbolShare: string | null, };
+export type FiguresDto = { days: number, roi: string | null, pnl: string | null, maxDrawdown: string | null, sharpe: string | null, sortino: string | null, winRate: string | null, trades: number, 
+/**
+ * Average hold time of the window's closed trades, in ms.
+ */
+avgHoldMs: number | null, 
+/**
+ * Average and largest effective leverage of the window's trades (docs/figures.md).
+ */
+avgLeverage: string | null, maxLeverage: string | null, tradesPerDay: string, 
+/**
+ * The most traded symbol and its share of the window's trades, percent.
+ */
+topSymbol: string | null, topSymbolShare: string | null, };
 
 export type LeaderSourceDto = "demo" | "account" | "portfolio";
 

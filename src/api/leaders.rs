@@ -218,15 +218,18 @@ impl super::App {
     }
 
     /// Every leader with its figures; one that cannot be read is listed as not copyable.
+    /// The leaders' histories are read side by side (each at low priority).
     pub async fn leaders(&self) -> Result<Vec<LeaderDto>, ApiError> {
-        let mut out = Vec::new();
-        for r in self.leader_refs().await? {
-            out.push(match self.leader_read(&r).await {
-                Ok(c) => leader_dto(&r, &c),
-                Err(e) => unreadable(&r, &e),
-            });
-        }
-        Ok(out)
+        let refs = self.leader_refs().await?;
+        let reads = futures_util::future::join_all(refs.iter().map(|r| self.leader_read(r))).await;
+        Ok(refs
+            .iter()
+            .zip(reads)
+            .map(|(r, read)| match read {
+                Ok(c) => leader_dto(r, &c),
+                Err(e) => unreadable(r, &e),
+            })
+            .collect())
     }
 
     /// One leader's figures, equity curve and positions.

@@ -362,3 +362,91 @@ async fn a_trading_leader_key_warns_and_a_withdrawing_one_is_refused_and_not_kep
     app.remove_account("trader").await.expect("removed");
     app.shutdown().await;
 }
+
+/// `copydesk leaders add`: the same check and storage from the command line, the key and
+/// secret on stdin, never echoed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_adds_a_read_only_leader_and_refuses_one_that_can_withdraw() {
+    if real_keychain("cli").is_none() {
+        return;
+    }
+    let sim = crate::runtime::support::sim().await;
+    let base = sim.base();
+    let ro = sim
+        .account(json!({"balances": {"USDT": "2500"}, "permissions": {"trading": false}}))
+        .await;
+    let withdrawer = sim
+        .account(json!({"balances": {"USDT": "100"}, "permissions": {"withdrawals": true}}))
+        .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let name = format!("cli-lead-{}", std::process::id());
+    let run = |name: String, c: &Client| {
+        let (dir, base) = (dir.path().to_owned(), base.clone());
+        let input = format!("{}\n{}\n", c.key, c.secret);
+        async move {
+            tokio::task::spawn_blocking(move || {
+                use std::io::Write;
+                let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_copydesk"))
+                    .args(["--data-dir", &dir.display().to_string()])
+                    .args(["leaders", "add", &name, "--endpoint", &base])
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("copydesk runs");
+                child
+                    .stdin
+                    .take()
+                    .expect("stdin")
+                    .write_all(input.as_bytes())
+                    .expect("key and secret written");
+                child.wait_with_output().expect("copydesk ends")
+            })
+            .await
+            .expect("joins")
+        }
+    };
+    let out = run(name.clone(), &ro).await;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("added account leader `{name}`"))
+            && text.contains("the key is read-only")
+            && text.contains("futures equity 2,500 USDT"),
+        "{text}"
+    );
+    let out = run(format!("{name}-w"), &withdrawer).await;
+    let refused = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{refused}");
+    assert!(
+        refused.contains("Enable Withdrawals") && refused.contains("nothing was stored"),
+        "{refused}"
+    );
+    for t in [&text, &refused] {
+        assert!(
+            !t.contains(&ro.secret) && !t.contains(&withdrawer.secret),
+            "no secret echoed: {t}"
+        );
+    }
+    let kc = Keychain::app();
+    assert!(
+        kc.get(&Keychain::entry_name(
+            &format!("{name}-w"),
+            SecretPart::ApiSecret
+        ))
+        .expect("keychain reads")
+        .is_none(),
+        "the refused key is not kept"
+    );
+    for part in [SecretPart::ApiKey, SecretPart::ApiSecret] {
+        let _ = kc.delete(&Keychain::entry_name(&name, part));
+    }
+}

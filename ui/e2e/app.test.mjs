@@ -160,6 +160,8 @@ e2e("the wizard: paper account, a demo leader, Smart Sync 1,000 USDT, stop loss 
   assert.equal(await heading2(), "Step 2 of 5: Leader");
   await s.waitPage(/Pick a leader to copy\./);
   assert.equal(await nextEnabled(), false, "Next waits for a leader");
+  // The leaders' figures are read from their histories (at low priority): wait for the list.
+  await s.byRole("button", /^Choose /, 60000);
   flow.leaderName = await s.exec(() => {
     const card = Array.from(document.querySelectorAll("article")).find((a) => /\bdemo\b/.test(a.querySelector(".source")?.textContent ?? ""));
     return card ? card.getAttribute("aria-label") : null;

@@ -21,7 +21,7 @@ use super::ApiError;
 
 /// How long a leader's figures are served from the cache before its history is read
 /// again.
-pub const FIGURES_TTL_MS: i64 = 10 * 60_000;
+pub const FIGURES_TTL_MS: i64 = 60 * 60_000;
 
 /// A leader as the facade knows it before any figures are read.
 #[derive(Debug, Clone)]

@@ -38,3 +38,6 @@ if [ -x tests/external/run.sh ]; then
   step "third-party clients against the simulator" tests/external/run.sh
 fi
 step "package and end-to-end (debug .deb unpacked and checked, app window under Xvfb via WebDriver)" bash scripts/e2e.sh
+step "package life with real dpkg (install, reinstall, upgrade, remove, purge; the data directory survives)" \
+  bash scripts/dpkg-test.sh "$(package_deb debug)"
+step "make run without a display (paper mode headless, Ctrl-C)" bash scripts/run-test.sh

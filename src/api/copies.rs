@@ -46,6 +46,7 @@ impl super::App {
                 field: Some("follower".into()),
                 ..e
             })?;
+        self.follow_leader_venue(&leader, &follower).await?;
         self.engine
             .add(vec![CopySpec {
                 name: req.name.clone(),
@@ -91,6 +92,8 @@ impl super::App {
                     follower: self.account_spec(&stored.follower).await?,
                     settings: stored.settings.clone(),
                 };
+                self.follow_leader_venue(&spec.leader, &spec.follower)
+                    .await?;
                 self.engine.add(vec![spec]).await.map_err(ApiError::from)
             }
             .await;

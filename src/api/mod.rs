@@ -5,8 +5,10 @@
 //! [`ApiError`] `{code, message, field}`. The contract is `FACADE.md` at the repo's root.
 //!
 //! Modules: `accounts` (keys), `account_leaders` (adding a leader with its read-only
-//! key), `paper` (the embedded simulator), `leaders` (list, detail, figures), `settings` (validation, preview), `copies` (create, pause, resume, stop,
-//! modify, panic), `status`, `events`, `export`, `venue` (accounts → venues), `dto`,
+//! key), `paper` (the embedded simulator), `leaders` (list, detail, figures), `settings`
+//! (validation, preview), `copies` (create, pause, resume, stop, modify, panic),
+//! `paper_feed` (a paper copy of a leader on another venue: the simulator's prices follow
+//! that venue's), `status`, `events`, `export`, `venue` (accounts → venues), `dto`,
 //! `keys` (the CLI's one-shot key commands) and `repair` (rebuild a copy's unreadable ledger).
 
 mod account_leaders;
@@ -19,6 +21,7 @@ mod export;
 pub mod keys;
 mod leaders;
 mod paper;
+mod paper_feed;
 mod portfolios;
 mod repair;
 pub mod settings;
@@ -308,7 +311,8 @@ impl App {
         } = self;
         engine.shutdown().await;
         forward.abort();
-        if let Some(sim) = paper.into_inner() {
+        if let Some(mut sim) = paper.into_inner() {
+            sim.feeds.clear();
             if let Err(e) = paper::save_hook(&sim) {
                 tracing::error!(error = %e, "paper state not saved");
             }

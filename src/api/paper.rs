@@ -65,6 +65,9 @@ pub(crate) struct PaperSim {
     pub keys: HashMap<String, Credentials>,
     /// Demo leaders by account name.
     pub demo: Vec<(String, DemoLeader)>,
+    /// Price feeds by the endpoint of the venue they follow (paper copies of a leader on
+    /// another venue, `paper_feed`).
+    pub feeds: HashMap<String, super::paper_feed::PriceFeed>,
 }
 
 /// A demo leader's account name: `demo-<style>`.
@@ -135,7 +138,12 @@ pub(crate) async fn start_sim(dir: &Path, opts: &PaperOptions) -> Result<PaperSi
         );
         demo.push((name, l));
     }
-    Ok(PaperSim { handle, keys, demo })
+    Ok(PaperSim {
+        handle,
+        keys,
+        demo,
+        feeds: HashMap::new(),
+    })
 }
 
 /// Records the simulator's accounts in the database (endpoint `paper`, no key hint).

@@ -72,8 +72,9 @@ pub(crate) fn foreign_message(found: &[ForeignOrder]) -> String {
 }
 
 impl CopyRunner {
-    /// A follower event: fills of our orders, and orders that carry our prefix but are not
-    /// in our journal (another CopyDesk on the account).
+    /// A follower event: fills of this copy's orders (another copy's on a shared follower
+    /// account are that copy's), and orders that carry our prefix but are not in our journal
+    /// (another CopyDesk on the account).
     pub(crate) async fn on_follower(&mut self, ev: AccountEvent) {
         // The account state every copy of this follower plans from.
         self.account.lock().apply(&ev);
@@ -83,11 +84,17 @@ impl CopyRunner {
                 if !engine::client_id::is_ours(&id) {
                     return;
                 }
-                let known = self
+                // The journal is the whole engine's: an order another copy of this engine
+                // placed on the same follower account is known, but not this copy's.
+                let owner = self
                     .with_store(|s| s.journal().get(&id))
                     .ok()
                     .flatten()
-                    .is_some();
+                    .map(|entry| entry.copy_id);
+                let known = owner.is_some();
+                if owner.is_some_and(|copy| copy != self.copy_id) {
+                    return;
+                }
                 if !known && u.execution == Execution::New && self.ctx.state == CopyState::Running {
                     self.set_state(CopyState::Paused);
                     self.say(

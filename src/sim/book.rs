@@ -25,6 +25,8 @@ pub struct Book {
     pub last_price: Decimal,
     pub funding_rate: Decimal,
     pub update_id: u64,
+    /// A mark set apart from the mid (a followed venue's mark price); `None`: the mid.
+    mark_px: Option<Decimal>,
     half_spread: Decimal,
     level_gap: Decimal,
     level_qty: Decimal,
@@ -38,6 +40,7 @@ impl Book {
             last_price: m.start_price,
             funding_rate: Decimal::new(1, 4),
             update_id: 1,
+            mark_px: None,
             half_spread: m.half_spread,
             level_gap: m.level_gap,
             level_qty: m.level_qty,
@@ -45,12 +48,12 @@ impl Book {
         }
     }
 
-    /// Mark price: the mid of the book.
+    /// Mark price: the mid of the book, unless a mark was set apart ([`Book::set_mark`]).
     pub fn mark(&self) -> Decimal {
-        self.mid
+        self.mark_px.unwrap_or(self.mid)
     }
 
-    /// Moves the book to a new mid (rounded to the tick).
+    /// Moves the book to a new mid (rounded to the tick); the mark follows the mid again.
     pub fn set_mid(&mut self, price: Decimal) {
         let p = crate::domain::filters::round_to_tick(
             price,
@@ -58,7 +61,28 @@ impl Book {
             crate::domain::Rounding::Nearest,
         );
         self.mid = p.max(self.tick);
+        self.mark_px = None;
         self.update_id += 1;
+    }
+
+    /// Puts the best bid and ask at a followed venue's (each rounded to the tick, the ask
+    /// at least a tick above the bid): the mid sits between them, the spread is theirs.
+    /// The mark is left as it is.
+    pub fn set_quote(&mut self, bid: Decimal, ask: Decimal) {
+        let round = |p| {
+            crate::domain::filters::round_to_tick(p, self.tick, crate::domain::Rounding::Nearest)
+                .max(self.tick)
+        };
+        let bid = round(bid);
+        let ask = round(ask).max(bid + self.tick);
+        self.half_spread = (ask - bid) / Decimal::TWO;
+        self.mid = bid + self.half_spread;
+        self.update_id += 1;
+    }
+
+    /// Sets the mark apart from the mid (a followed venue's mark price).
+    pub fn set_mark(&mut self, mark: Decimal) {
+        self.mark_px = Some(mark.max(self.tick));
     }
 
     pub fn best_bid(&self) -> Decimal {
@@ -169,6 +193,38 @@ mod tests {
         assert!(
             big < small,
             "a bigger sell should average lower ({big} vs {small})"
+        );
+    }
+
+    #[test]
+    fn a_followed_quote_sets_bid_ask_and_a_mark_apart() {
+        let mut b = btc();
+        b.set_quote(dec!(61000.1), dec!(61000.4));
+        assert_eq!(b.best_bid(), dec!(61000.1), "the venue's bid");
+        assert_eq!(b.best_ask(), dec!(61000.4), "the venue's ask");
+        assert_eq!(
+            b.mark(),
+            dec!(61000.25),
+            "without a mark of its own, the mid"
+        );
+        b.set_mark(dec!(61003));
+        assert_eq!(
+            b.mark(),
+            dec!(61003),
+            "the venue's mark, apart from the mid"
+        );
+        assert_eq!(b.best_ask(), dec!(61000.4), "a mark does not move the book");
+        b.set_quote(dec!(61001), dec!(61000));
+        assert_eq!(
+            (b.best_bid(), b.best_ask()),
+            (dec!(61001), dec!(61001.1)),
+            "a crossed quote keeps the ask a tick above the bid"
+        );
+        b.set_mid(dec!(50000));
+        assert_eq!(
+            b.mark(),
+            dec!(50000),
+            "a mid set by hand takes the mark back"
         );
     }
 

@@ -480,12 +480,18 @@ impl SimVenue {
             let (t, mid) = (self.clock.now(), b.mid);
             self.tape.price(symbol, t, mid);
         }
+        self.after_move(symbol);
+        Ok(())
+    }
+
+    /// What every price move runs: resting LIMIT fills, conditional orders, liquidations
+    /// and the market streams.
+    pub(crate) fn after_move(&mut self, symbol: &str) {
         self.revision += 1;
         self.fill_resting(symbol);
         self.trigger_algos(symbol);
         self.check_liquidations();
         self.publish_book(symbol);
-        Ok(())
     }
 
     /// Resting LIMIT orders the new book crosses fill in full at their own price, as maker.

@@ -330,6 +330,23 @@ impl SimHandle {
         self.shared.ex().set_price(symbol, price)
     }
 
+    /// Sets a symbol's best bid and ask (the same as a followed venue's book ticker).
+    pub fn set_quote(&self, symbol: &str, bid: Decimal, ask: Decimal) -> WireResult<()> {
+        self.shared.ex().set_quote(symbol, bid, ask)
+    }
+
+    /// A handle that moves this simulator's prices from another task (a price feed).
+    pub fn prices(&self) -> SimPrices {
+        SimPrices {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// The symbols this simulator lists.
+    pub fn symbols(&self) -> Vec<String> {
+        self.shared.ex().symbols.clone()
+    }
+
     /// Advances simulated time and runs what falls due (the same as `POST /admin/v1/clock`).
     pub fn advance_clock(&self, ms: Millis) -> Millis {
         let now = self.shared.clock.advance(ms);
@@ -387,6 +404,30 @@ impl SimHandle {
         if let Err(e) = self.shared.save_if_changed(true) {
             tracing::error!(error = %e, "simulator state not saved at shutdown");
         }
+    }
+}
+
+/// Moves a running simulator's prices from outside: what a price feed that follows another
+/// venue holds. Cloning is cheap; it keeps the model alive, not the server.
+#[derive(Debug, Clone)]
+pub struct SimPrices {
+    shared: Arc<Shared>,
+}
+
+impl SimPrices {
+    /// Sets a symbol's best bid and ask.
+    pub fn set_quote(&self, symbol: &str, bid: Decimal, ask: Decimal) -> WireResult<()> {
+        self.shared.ex().set_quote(symbol, bid, ask)
+    }
+
+    /// Sets a symbol's mark price apart from its book.
+    pub fn set_mark(&self, symbol: &str, mark: Decimal) -> WireResult<()> {
+        self.shared.ex().set_mark(symbol, mark)
+    }
+
+    /// Moves a symbol's mid (and mark) to `price`, keeping its spread.
+    pub fn set_price(&self, symbol: &str, price: Decimal) -> WireResult<()> {
+        self.shared.ex().set_price(symbol, price)
     }
 }
 

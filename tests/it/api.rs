@@ -263,6 +263,35 @@ async fn a_paper_copy_copies_a_demo_leader_and_a_second_copy_does_not_restart_it
             .any(|f| f.symbol == "BTCUSDT" && f.delay_ms.is_some()),
         "the fill is linked to the leader's, with its delay: {c:#?}"
     );
+    // The fill is the first copy's alone: the second copy on the same follower account
+    // neither stores it (its figures would count another copy's fees and PnL) nor reports
+    // it. The second copy's own leader trades next: once the second copy reports that fill,
+    // it has handled the follower's earlier events, the first copy's fill among them.
+    let lead2 = demo_leader(&app, "high-leverage").await;
+    lead2
+        .market("XRPUSDT", "BUY", "100")
+        .await
+        .ok("the second copy's leader opens");
+    wait_event(&mut rx, &mut seen, "the second copy fills", |e| {
+        is(EventKind::Fill, "second")(e) && e.message.contains("XRPUSDT")
+    })
+    .await;
+    let after = app.status().await.expect("status");
+    let second = after
+        .copies
+        .iter()
+        .find(|c| c.copy.name == "second")
+        .expect("second listed");
+    assert!(
+        !second.fills.is_empty() && second.fills.iter().all(|f| f.symbol != "BTCUSDT"),
+        "the second copy stores its own fills only, not the first copy's BTCUSDT: {second:#?}"
+    );
+    assert!(
+        !seen
+            .iter()
+            .any(|e| is(EventKind::Fill, "second")(e) && e.message.contains("BTCUSDT")),
+        "the second copy reported the first copy's fill: {seen:#?}"
+    );
     let json = serde_json::to_value(&status).expect("status serialises");
     assert!(
         json["copies"][0]["copy"]["t0Ms"].is_number(),

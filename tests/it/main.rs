@@ -7,6 +7,7 @@ mod engine;
 mod exchange;
 mod leader_add;
 mod leaders;
+mod paper_copy;
 mod runtime;
 mod secrets;
 mod sim;

@@ -29,6 +29,8 @@ const COMMANDS: &[&str] = &[
     "export",
     "autostart_enabled",
     "autostart_set",
+    "profit_share",
+    "profit_share_set",
 ];
 
 fn main() {

@@ -5,7 +5,8 @@
 use copydesk::api::{
     AccountDto, ApiError, AppInfo, CopyDto, CopySettingsDto, ExportDto, KeyCheckDto,
     LeaderAddedDto, LeaderDetailDto, LeaderDto, ModifyRequest, NewAccountRequest, NewCopyRequest,
-    PaperDto, PositionModeDto, PreviewDto, PreviewRequest, StatusDto, StopActionDto,
+    PaperDto, PositionModeDto, PreviewDto, PreviewRequest, ProfitShareDto, StatusDto,
+    StopActionDto,
 };
 use tauri::State;
 
@@ -308,4 +309,20 @@ mod tests {
         )
         .expect("1000 passes");
     }
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn profit_share(engine: State<'_, Engine>, name: String) -> Result<ProfitShareDto, ApiError> {
+    engine.profit_share(&name)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn profit_share_set(
+    engine: State<'_, Engine>,
+    name: String,
+    ratio: Option<String>,
+) -> Result<ProfitShareDto, ApiError> {
+    engine.app()?.set_profit_share(&name, ratio.as_deref())
 }

@@ -124,6 +124,16 @@ impl Engine {
             Self::Failed { error, .. } => Err(error.clone()),
         }
     }
+
+    /// A copy's profit share; read from the stored data while another engine holds the
+    /// directory (that engine draws the statements up).
+    pub fn profit_share(&self, copy: &str) -> Result<api::ProfitShareDto, ApiError> {
+        match self {
+            Self::Owned(app) => app.profit_share(copy),
+            Self::ReadOnly { data_dir, .. } => api::profit_share_read_only(data_dir, copy),
+            Self::Failed { error, .. } => Err(error.clone()),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -74,6 +74,8 @@ pub fn builder<R: tauri::Runtime>(
             commands::export,
             autostart::autostart_enabled,
             autostart::autostart_set,
+            commands::profit_share,
+            commands::profit_share_set,
         ])
 }
 

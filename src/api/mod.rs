@@ -9,7 +9,8 @@
 //! (validation, preview), `copies` (create, pause, resume, stop, modify, panic),
 //! `paper_feed` (a paper copy of a leader on another venue: the simulator's prices follow
 //! that venue's), `status`, `events`, `export`, `venue` (accounts → venues), `dto`,
-//! `keys` (the CLI's one-shot key commands) and `repair` (rebuild a copy's unreadable ledger).
+//! `keys` (the CLI's one-shot key commands), `repair` (rebuild a copy's unreadable
+//! ledger) and `statements` (a copy's profit-share ratio and statements, with their DTOs).
 
 mod account_leaders;
 mod accounts;
@@ -25,6 +26,7 @@ mod paper_feed;
 mod portfolios;
 mod repair;
 pub mod settings;
+pub mod statements;
 pub mod status;
 #[cfg(test)]
 mod ts_bindings;
@@ -43,6 +45,7 @@ pub use export::export_dir;
 pub use paper::{demo_account, PaperOptions, PAPER_ACCOUNT, PAPER_USDT};
 pub use portfolios::{public_leaders, replay_public};
 pub use repair::{repair_copy, AdoptedDto, LeftAloneDto, RepairDto};
+pub use statements::{ProfitShareDto, StatementDto, StatementKindDto, StatementOutcomeDto};
 
 use crate::exchange::{Clock, SystemClock};
 use crate::runtime::{EngineOptions, RunConfig, RunOptions, RuntimeHandle};
@@ -91,6 +94,8 @@ pub struct App {
     /// Leader figures as last read (`leaders`).
     pub(crate) leader_cache: leaders::FiguresCache,
     forward: JoinHandle<()>,
+    /// Draws up profit-share statements as their settlements come due.
+    statements_timer: JoinHandle<()>,
 }
 
 /// Facts about this build and where it keeps its data (before any engine opens).
@@ -115,6 +120,13 @@ pub fn status_read_only(data_dir: &Path) -> Result<StatusDto, ApiError> {
         });
     }
     status::read(&Store::open_read_only(&path)?)
+}
+
+/// A copy's stored profit-share statements without the data directory's lock (the
+/// running engine draws them up; this only reads).
+pub fn profit_share_read_only(data_dir: &Path, copy: &str) -> Result<ProfitShareDto, ApiError> {
+    let store = Store::open_read_only(&db_path(data_dir))?;
+    statements::read(&store, copy, crate::store::now_ms())
 }
 
 /// Stored accounts of a data directory without its lock (masked hints only).
@@ -168,6 +180,7 @@ impl App {
                 }
             })
         };
+        let statements_timer = statements_timer(&engine);
         let app = App {
             data_dir: opts.data_dir.clone(),
             keychain: opts.keychain,
@@ -179,6 +192,7 @@ impl App {
             config,
             leader_cache: leaders::FiguresCache::default(),
             forward,
+            statements_timer,
         };
         if opts.paper.start {
             app.start_paper().await?;
@@ -190,8 +204,27 @@ impl App {
             )?;
             app.engine.add(specs).await?;
         }
+        // Before any copy resumes: the Mondays that passed while no engine ran are settled
+        // on what was stored when it stopped.
+        app.catch_up_statements();
         app.resume_stored().await?;
         Ok(app)
+    }
+
+    /// Draws up every profit-share statement due by now. A failure (an unusable stored
+    /// ratio) is reported as an error event and named again when that copy's statements
+    /// are listed; it does not keep the other copies from running.
+    fn catch_up_statements(&self) {
+        let now = self.engine.clock().now_ms();
+        if let Err(e) = self.with_store(|s| statements::catch_up_all(s, now)) {
+            tracing::error!(error = %e, "profit-share statements not drawn up");
+            self.engine.notify(
+                None,
+                crate::runtime::NotifyLevel::Error,
+                crate::runtime::NotifyKind::Error,
+                format!("profit-share statements not drawn up: {}", e.message),
+            );
+        }
     }
 
     /// Facts about this build, its data directory and paper mode.
@@ -307,8 +340,13 @@ impl App {
             engine,
             paper,
             forward,
+            statements_timer,
             ..
         } = self;
+        // Awaited after the abort: while it draws statements up the timer holds the
+        // database (and with it the directory's lock) until its task is really gone.
+        statements_timer.abort();
+        let _ = statements_timer.await;
         engine.shutdown().await;
         forward.abort();
         if let Some(mut sim) = paper.into_inner() {
@@ -319,6 +357,35 @@ impl App {
             sim.handle.shutdown().await;
         }
     }
+}
+
+/// Every hour, and at each Monday 00:00 UTC, draws up the statements that came due
+/// (a weekly settlement, or a copy that stopped).
+fn statements_timer(engine: &RuntimeHandle) -> JoinHandle<()> {
+    const HOUR_MS: i64 = 3_600_000;
+    let clock = engine.clock();
+    // Weak: the timer never keeps the database (and the directory's lock) alive by itself.
+    let store = Arc::downgrade(&engine.store());
+    tokio::spawn(async move {
+        loop {
+            let now = clock.now_ms();
+            let wait = (crate::engine::figures::next_settlement_ms(now) - now).clamp(1, HOUR_MS);
+            clock
+                .sleep(std::time::Duration::from_millis(wait.unsigned_abs()))
+                .await;
+            let now = clock.now_ms();
+            let Some(store) = store.upgrade() else {
+                return;
+            };
+            let result = match store.lock() {
+                Ok(mut guard) => statements::catch_up_all(guard.store_mut(), now),
+                Err(_) => Err(ApiError::internal("the database lock is poisoned")),
+            };
+            if let Err(e) = result {
+                tracing::error!(error = %e, "profit-share statements not drawn up");
+            }
+        }
+    })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use ts_rs::TS;
 
 use super::dto::*;
+use super::statements::{ProfitShareDto, StatementDto, StatementKindDto, StatementOutcomeDto};
 use super::{AdoptedDto, ApiError, ErrorCode, LeftAloneDto, RepairDto};
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/ui/src/lib/generated/api.ts");
@@ -66,6 +67,10 @@ fn render() -> String {
         AdoptedDto::decl(&cfg),
         LeftAloneDto::decl(&cfg),
         RepairDto::decl(&cfg),
+        StatementKindDto::decl(&cfg),
+        StatementOutcomeDto::decl(&cfg),
+        StatementDto::decl(&cfg),
+        ProfitShareDto::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust DTOs in `copydesk::api` by `src/api/ts_bindings.rs`.\n\

@@ -26,6 +26,7 @@ mod reconcile;
 mod recovery;
 pub mod repair;
 pub mod start;
+pub mod statements;
 pub mod supervisor;
 mod venue;
 

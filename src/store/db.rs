@@ -219,6 +219,14 @@ impl Store {
     pub fn figures_base(&self) -> super::table::figures_base::FiguresBase<'_> {
         super::table::figures_base::FiguresBase::on(&self.conn)
     }
+    /// Each copy's profit-share ratio over time (schema v6).
+    pub fn profit_share(&self) -> super::table::profit_share::ProfitShare<'_> {
+        super::table::profit_share::ProfitShare::on(&self.conn)
+    }
+    /// Profit-share statements (schema v6).
+    pub fn statements(&self) -> super::table::statements::Statements<'_> {
+        super::table::statements::Statements::on(&self.conn)
+    }
     pub fn audit(&self) -> Audit<'_> {
         Audit::on(&self.conn)
     }

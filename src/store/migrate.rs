@@ -60,6 +60,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "latency per copied order",
         statements: &[table::latency::V5],
     },
+    Migration {
+        version: 6,
+        name: "profit share: ratio per copy and statements",
+        statements: &[table::profit_share::V6, table::statements::V6],
+    },
 ];
 
 /// The version a list of migrations ends at (0 for none).

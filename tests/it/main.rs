@@ -11,4 +11,5 @@ mod paper_copy;
 mod runtime;
 mod secrets;
 mod sim;
+mod statements;
 mod store;

@@ -1,5 +1,6 @@
 //! Terminal text of the facade's DTOs: what each command prints.
 
+use copydesk::api;
 use copydesk::api::keys::KeyInfo;
 use copydesk::api::{AppInfo, EventDto, EventLevel, ExportDto, HoldKind, RepairDto, StatusDto};
 
@@ -65,6 +66,62 @@ pub fn line(e: &EventDto) -> String {
         },
         e.message
     )
+}
+
+/// `copydesk statements COPY`: the ratio, then one line per statement (times UTC).
+pub fn statements(p: &api::ProfitShareDto, as_json: bool) -> String {
+    if as_json {
+        return json(p);
+    }
+    let day = |ms: i64| {
+        time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+            .ok()
+            .and_then(|t| {
+                t.format(time::macros::format_description!(
+                    "[year]-[month]-[day] [hour]:[minute]Z"
+                ))
+                .ok()
+            })
+            .unwrap_or_else(|| ms.to_string())
+    };
+    let mut out = format!(
+        "copy {}: profit share {}, {} USDT paid so far\n",
+        p.copy,
+        p.ratio
+            .as_deref()
+            .map_or("off".to_owned(), |r| format!("ratio {r}")),
+        p.total_paid
+    );
+    if p.statements.is_empty() {
+        out.push_str("no statements yet\n");
+    }
+    for s in &p.statements {
+        let outcome = match s.outcome {
+            api::StatementOutcomeDto::Settled => "owed",
+            api::StatementOutcomeDto::Nothing => "nothing owed",
+            api::StatementOutcomeDto::Postponed => "postponed",
+        };
+        out.push_str(&format!(
+            "{} → {}{}: {outcome} {} USDT (PnL {}, ratio {}, already paid {}){}\n  {}\n",
+            day(s.period_start_ms),
+            day(s.period_end_ms),
+            if s.kind == api::StatementKindDto::Stop {
+                " (stop)"
+            } else {
+                ""
+            },
+            s.owed,
+            s.pnl,
+            s.ratio,
+            s.already_paid,
+            if s.caught_up { " [caught up]" } else { "" },
+            s.text
+        ));
+    }
+    if let Some(next) = p.next_settlement_ms {
+        out.push_str(&format!("next settlement {}\n", day(next)));
+    }
+    out
 }
 
 /// `copydesk bench`: the machine, then one row per figure beside its target.

@@ -69,6 +69,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a copy's profit-share ratio and statements as the engine stored them
+    /// (works while `run` or the app is running; they draw the statements up).
+    Statements {
+        /// The copy's name.
+        copy: String,
+        /// Print JSON (the app's ProfitShareDto, camelCase) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Look after stored copies.
     Copies {
         #[command(subcommand)]
@@ -219,6 +228,9 @@ async fn dispatch(command: Command, dir: PathBuf) -> Result<String, ApiError> {
         Command::Demo => live::demo().await,
         Command::Bench { quick } => bench(quick).await,
         Command::Status { json } => api::status_read_only(&dir).map(|s| format::status(&s, json)),
+        Command::Statements { copy, json } => {
+            api::profit_share_read_only(&dir, &copy).map(|p| format::statements(&p, json))
+        }
         Command::Copies {
             command: CopiesCommand::Repair { name, config, yes },
         } => api::repair_copy(&dir, &config, &name, yes)

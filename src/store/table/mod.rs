@@ -16,8 +16,10 @@ pub mod latency;
 pub mod leader_t0;
 pub mod leaders;
 pub mod notifications;
+pub mod profit_share;
 pub(crate) mod retired;
 pub mod signals;
+pub mod statements;
 
 use rusqlite::{Params, Row, Statement};
 

@@ -179,7 +179,32 @@ async fn funding_is_paid_every_eight_hours_of_simulated_time() {
     s.market("BTCUSDT", "SELL", "1").await.ok("short 1 BTC");
     let before_long = dec(&c.usdt_balance().await["balance"]);
     let before_short = dec(&s.usdt_balance().await["balance"]);
-    sim.advance(8 * 3_600_000).await;
+    // Funding falls on the 8-hour grid of simulated time, wherever the clock started: step to
+    // a minute before the next payment, across it, one hour on (none), then to the one after.
+    let now = sim.public("/fapi/v1/time", "").await.ok("time")["serverTime"]
+        .as_i64()
+        .expect("serverTime");
+    let next = sim
+        .public("/fapi/v1/premiumIndex", "symbol=BTCUSDT")
+        .await
+        .ok("premium index")["nextFundingTime"]
+        .as_i64()
+        .expect("nextFundingTime");
+    assert!(
+        next > now && next - now <= 8 * 3_600_000,
+        "next funding within 8 h"
+    );
+    let fundings = || async {
+        let inc = c
+            .get("/fapi/v1/income", &[("incomeType", "FUNDING_FEE")])
+            .await
+            .ok("income");
+        rows(&inc).len()
+    };
+    // A minute's margin: the simulated clock also runs with wall time between the reads.
+    sim.advance(next - now - 60_000).await;
+    assert_eq!(fundings().await, 0, "nothing paid before the funding time");
+    sim.advance(60_000).await;
     // Rate 0.01 % at mark 50,000: longs pay 5, shorts receive 5.
     assert_eq!(
         dec(&c.usdt_balance().await["balance"]),
@@ -195,14 +220,16 @@ async fn funding_is_paid_every_eight_hours_of_simulated_time() {
         .get("/fapi/v1/income", &[("incomeType", "FUNDING_FEE")])
         .await
         .ok("income");
-    assert_eq!(rows(&inc).len(), 1, "one funding in eight hours");
+    assert_eq!(rows(&inc).len(), 1, "one funding at the funding time");
     assert_eq!(dec(&inc[0]["income"]), dec!(-5), "booked as FUNDING_FEE");
     sim.advance(3_600_000).await;
-    let inc = c
-        .get("/fapi/v1/income", &[("incomeType", "FUNDING_FEE")])
-        .await
-        .ok("income");
-    assert_eq!(rows(&inc).len(), 1, "no second funding one hour later");
+    assert_eq!(fundings().await, 1, "no second funding one hour later");
+    sim.advance(7 * 3_600_000).await;
+    assert_eq!(
+        fundings().await,
+        2,
+        "the next one eight hours after the first"
+    );
 }
 
 #[tokio::test]

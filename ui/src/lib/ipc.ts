@@ -21,6 +21,7 @@ import type {
   PaperDto,
   PreviewDto,
   PreviewRequest,
+  ProfitShareDto,
   StatusDto,
   StopActionDto,
 } from "./types";
@@ -64,6 +65,12 @@ export interface Backend {
   autostartEnabled(): Promise<boolean>;
   /** Turns start at login on or off; resolves to the new state. */
   setAutostart(enabled: boolean): Promise<boolean>;
+  /** A copy's profit-share ratio and statements (copy-rules §7), statements due by now
+   * drawn up first. */
+  profitShare(name: string): Promise<ProfitShareDto>;
+  /** Sets a copy's profit-share ratio (`null` or empty: off); rejects with the message on
+   * the `profitShareRatio` field. */
+  setProfitShare(name: string, ratio: string | null): Promise<ProfitShareDto>;
   /** Calls `handler` for each engine event; resolves to a function that stops listening. */
   onEvent(handler: (event: EventDto) => void): Promise<() => void>;
 }
@@ -140,9 +147,14 @@ export function tauriBackend(inv: Invoke = invoke, lis: Listen = listen): Backen
     engineState: () => call("engine_state"),
     autostartEnabled: () => call("autostart_enabled"),
     setAutostart: (enabled) => call("autostart_set", { enabled }),
+    profitShare: (name) => call("profit_share", { name }),
+    setProfitShare: (name, ratio) => call("profit_share_set", { name, ratio }),
     onEvent: (handler) => lis(EVENT_NAME, (e) => handler(e.payload as EventDto)),
   };
 }
 
 /** The part of `Backend` the start-at-login toggle needs. */
 export type AutostartBackend = Pick<Backend, "autostartEnabled" | "setAutostart">;
+
+/** The part of `Backend` the profit-share section needs. */
+export type ProfitShareBackend = Pick<Backend, "profitShare" | "setProfitShare">;

@@ -16,6 +16,7 @@ import type {
   LeaderDetailDto,
   LeaderDto,
   PaperDto,
+  ProfitShareDto,
   StatusDto,
 } from "./types";
 import { compare, isDecimal } from "./decimal";
@@ -96,6 +97,8 @@ export type MockOptions = {
   engine?: EngineState;
   /** Whether start at login is on at start (default off). */
   autostart?: boolean;
+  /** Profit share per copy name (ratio and stored statements). */
+  profitShare?: Record<string, ProfitShareDto>;
 };
 
 /** A mock backend plus handles a test uses to see what was called and to push events. */
@@ -189,6 +192,13 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   };
   const copies: CopyStatusDto[] = [...(opts.copies ?? [])];
   const leaders: LeaderDto[] = structuredClone(DEMO_LEADERS);
+  const shares: Record<string, ProfitShareDto> = structuredClone(opts.profitShare ?? {});
+  const share = (name: string): ProfitShareDto => {
+    if (!copies.some((c) => c.copy.name === name) && !shares[name])
+      throw err(`No copy named ${name}.`, null, "not_found");
+    shares[name] ??= { copy: name, ratio: null, nextSettlementMs: null, totalPaid: "0", statements: [] };
+    return shares[name];
+  };
   const listeners = new Set<(e: EventDto) => void>();
   const failures = new Map<string, ApiError>();
   const calls: { method: string; args: unknown[] }[] = [];
@@ -403,6 +413,19 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     engineState: () => track("engineState", [], () => structuredClone(engine)),
     autostartEnabled: () => track("autostartEnabled", [], () => autostart),
     setAutostart: (enabled) => track("setAutostart", [enabled], () => (autostart = enabled)),
+    profitShare: (name) => track("profitShare", [name], () => structuredClone(share(name))),
+    setProfitShare: (name, ratio) =>
+      track("setProfitShare", [name, ratio], () => {
+        const s = share(name);
+        const r = ratio?.trim() ?? "";
+        if (r !== "" && !isDecimal(r))
+          throw err(`\`${r}\` is not a ratio; write a decimal like "0.1" for 10 %, or leave it empty to turn profit share off`, "profitShareRatio");
+        if (r !== "" && (compare(r, "0")! <= 0 || compare(r, "0.3")! > 0))
+          throw err(`${r} is outside the allowed range; set a ratio above 0 and at most 0.3 (30 %), or leave it empty to turn profit share off`, "profitShareRatio");
+        s.ratio = r === "" ? null : r;
+        s.nextSettlementMs = r === "" ? null : Date.UTC(2026, 10, 30);
+        return structuredClone(s);
+      }),
     onEvent: async (handler) => {
       listeners.add(handler);
       return () => listeners.delete(handler);

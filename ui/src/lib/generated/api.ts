@@ -214,3 +214,35 @@ export type RepairDto = { copy: string,
  * Why the stored ledger could not be used (`None`: it read fine).
  */
 storedError: string | null, adopt: Array<AdoptedDto>, left: Array<LeftAloneDto>, applied: boolean, };
+
+export type StatementKindDto = "weekly" | "stop";
+
+export type StatementOutcomeDto = "settled" | "nothing" | "postponed";
+
+export type StatementDto = { kind: StatementKindDto, periodStartMs: number, periodEndMs: number, ratio: string, realizedPnl: string, fees: string, funding: string, unrealizedPnl: string, 
+/**
+ * realized − fees + funding + unrealized: what the ratio applies to.
+ */
+pnl: string, alreadyPaid: string, owed: string, outcome: StatementOutcomeDto, 
+/**
+ * The formula with its numbers, and the cause when postponed.
+ */
+text: string, computedAtMs: number, 
+/**
+ * Drawn up after its period ended because no engine ran then (caught up at an open).
+ */
+caughtUp: boolean, };
+
+export type ProfitShareDto = { copy: string, 
+/**
+ * `null`: profit share is off for this copy.
+ */
+ratio: string | null, 
+/**
+ * The next weekly settlement while the ratio is on and the copy not stopped.
+ */
+nextSettlementMs: number | null, 
+/**
+ * Sum of the settled statements.
+ */
+totalPaid: string, statements: Array<StatementDto>, };

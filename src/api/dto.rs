@@ -239,6 +239,8 @@ pub struct LeaderDto {
     /// E.g. `~2 ms, stream`.
     pub expected_delay: String,
     pub equity: Option<String>,
+    /// The leader's history is still being read: its figures follow (list it again).
+    pub figures_pending: bool,
 }
 
 /// One point of an equity curve.

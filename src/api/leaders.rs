@@ -4,7 +4,9 @@
 //! (the same definitions as the CLI's and the simulator's lead-portfolio pages), from the
 //! account's history read by `runtime::leaders::account_leader_report` through a client
 //! that books at low priority on the shared weight budget, and cached for
-//! [`FIGURES_TTL_MS`]: a history read never makes a copy wait.
+//! [`FIGURES_TTL_MS`]: a history read never makes a copy wait. The list answers at once:
+//! a leader whose history is still being read is listed with `figuresPending` (the read
+//! runs in the background and fills the cache); the detail waits for it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -41,34 +43,78 @@ pub(crate) struct CachedLeader {
     pub snap: Arc<AccountSnapshot>,
 }
 
-/// Leader figures by leader id: read once, served until [`FIGURES_TTL_MS`] has passed.
+/// How long a failed history read is reported before it is tried again.
+const RETRY_FAILED_MS: i64 = 60_000;
+
 #[derive(Debug, Default)]
+struct CacheState {
+    by_id: HashMap<String, CachedLeader>,
+    /// Leaders whose history is being read now.
+    reading: std::collections::HashSet<String>,
+    /// The last failed read: when, and the error.
+    failed: HashMap<String, (i64, ApiError)>,
+}
+
+/// Leader figures by leader id: read once, served until [`FIGURES_TTL_MS`] has passed.
+#[derive(Debug, Default, Clone)]
 pub(crate) struct FiguresCache {
-    by_id: std::sync::Mutex<HashMap<String, CachedLeader>>,
+    state: Arc<std::sync::Mutex<CacheState>>,
 }
 
 impl FiguresCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedLeader>> {
-        match self.by_id.lock() {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheState> {
+        match self.state.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         }
     }
 
+    /// Whether a read of `id` runs now.
+    pub fn reading(&self, id: &str) -> bool {
+        self.lock().reading.contains(id)
+    }
+
+    /// Marks a read of `id` as started; false when one runs already.
+    fn start(&self, id: &str) -> bool {
+        self.lock().reading.insert(id.to_owned())
+    }
+
+    fn finish(&self, id: &str, now_ms: i64, result: Result<CachedLeader, ApiError>) {
+        let mut s = self.lock();
+        s.reading.remove(id);
+        match result {
+            Ok(c) => {
+                s.failed.remove(id);
+                s.by_id.insert(id.to_owned(), c);
+            }
+            Err(e) => {
+                s.failed.insert(id.to_owned(), (now_ms, e));
+            }
+        }
+    }
+
+    /// The last read's error, while it is recent.
+    fn failed(&self, id: &str, now_ms: i64) -> Option<ApiError> {
+        self.lock()
+            .failed
+            .get(id)
+            .filter(|(at, _)| now_ms - at < RETRY_FAILED_MS)
+            .map(|(_, e)| e.clone())
+    }
+
     /// The cached read of `id` if it is younger than the TTL at `now_ms`.
     pub fn fresh(&self, id: &str, now_ms: i64) -> Option<CachedLeader> {
         self.lock()
+            .by_id
             .get(id)
             .filter(|c| now_ms - c.read_at_ms < FIGURES_TTL_MS)
             .cloned()
     }
 
-    pub fn put(&self, id: &str, c: CachedLeader) {
-        self.lock().insert(id.to_owned(), c);
-    }
-
     pub fn forget(&self, id: &str) {
-        self.lock().remove(id);
+        let mut s = self.lock();
+        s.by_id.remove(id);
+        s.failed.remove(id);
     }
 }
 
@@ -112,6 +158,23 @@ pub(crate) fn leader_dto(r: &LeaderRef, c: &CachedLeader) -> LeaderDto {
         not_copyable_reason: None,
         expected_delay: "~2 ms, stream".into(),
         equity: Some(c.snap.equity.round_dp(2).normalize().to_string()),
+        figures_pending: false,
+    }
+}
+
+/// A leader whose history is still being read: listed, figures to follow.
+pub(crate) fn pending(r: &LeaderRef) -> LeaderDto {
+    LeaderDto {
+        id: r.id.clone(),
+        name: r.name.clone(),
+        source: r.source,
+        style: r.style.clone(),
+        figures: Vec::new(),
+        copyable: true,
+        not_copyable_reason: None,
+        expected_delay: "~2 ms, stream".into(),
+        equity: None,
+        figures_pending: true,
     }
 }
 
@@ -127,6 +190,7 @@ pub(crate) fn unreadable(r: &LeaderRef, e: &ApiError) -> LeaderDto {
         not_copyable_reason: Some(format!("its account cannot be read now: {}", e.message)),
         expected_delay: "~2 ms, stream".into(),
         equity: None,
+        figures_pending: false,
     }
 }
 
@@ -197,39 +261,85 @@ impl super::App {
         Ok(out)
     }
 
-    /// A leader's figures and account: from the cache while fresh, else read through a
-    /// low-priority client (the copy's requests go first on the shared budget).
-    pub(crate) async fn leader_read(&self, r: &LeaderRef) -> Result<CachedLeader, ApiError> {
-        let now = self.engine.clock().now_ms();
-        if let Some(c) = self.leader_cache.fresh(&r.id, now) {
-            return Ok(c);
-        }
+    /// Starts reading a leader's history in the background (once at a time); the result
+    /// lands in the cache.
+    async fn start_read(&self, r: &LeaderRef) -> Result<(), ApiError> {
         let spec = self.account_spec(&r.id).await?;
-        let ex = super::venue::background_exchange(&spec, &self.engine)?;
-        let (report, snap) =
-            crate::runtime::leaders::account_leader_report(ex.as_ref(), now).await?;
-        let c = CachedLeader {
-            read_at_ms: now,
-            report: Arc::new(report),
-            snap: Arc::new(snap),
-        };
-        self.leader_cache.put(&r.id, c.clone());
-        Ok(c)
+        if !self.leader_cache.start(&r.id) {
+            return Ok(());
+        }
+        let venues = self.engine.venues();
+        let clock = self.engine.clock();
+        let cache = self.leader_cache.clone();
+        let id = r.id.clone();
+        tokio::spawn(async move {
+            let now = clock.now_ms();
+            let result = read(&spec, &venues, &clock, now).await;
+            if let Err(e) = &result {
+                tracing::warn!(leader = %id, error = %e.message, "leader history not read");
+            }
+            cache.finish(&id, now, result);
+        });
+        Ok(())
     }
 
-    /// Every leader with its figures; one that cannot be read is listed as not copyable.
-    /// The leaders' histories are read side by side (each at low priority).
+    /// A leader's figures and account: from the cache while fresh, else read now (joining
+    /// a read already under way).
+    pub(crate) async fn leader_read(&self, r: &LeaderRef) -> Result<CachedLeader, ApiError> {
+        // A background read waits at most a few budget windows; this bounds a lost one.
+        for _ in 0..3_000 {
+            let now = self.engine.clock().now_ms();
+            if let Some(c) = self.leader_cache.fresh(&r.id, now) {
+                return Ok(c);
+            }
+            if !self.leader_cache.reading(&r.id) {
+                let spec = self.account_spec(&r.id).await?;
+                if self.leader_cache.start(&r.id) {
+                    let result =
+                        read(&spec, &self.engine.venues(), &self.engine.clock(), now).await;
+                    self.leader_cache.finish(&r.id, now, result.clone());
+                    return result;
+                }
+            }
+            if let Some(e) = self.leader_cache.failed(&r.id, now) {
+                if !self.leader_cache.reading(&r.id) {
+                    return Err(e);
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        Err(ApiError::new(
+            super::ErrorCode::Exchange,
+            format!(
+                "the history of leader `{}` is still being read after 5 minutes; try again later",
+                r.id
+            ),
+        ))
+    }
+
+    /// Every leader, at once: with its figures when they are cached, else listed with
+    /// `figuresPending` while its history is read in the background; one whose account
+    /// cannot be read is listed as not copyable, with the reason.
     pub async fn leaders(&self) -> Result<Vec<LeaderDto>, ApiError> {
-        let refs = self.leader_refs().await?;
-        let reads = futures_util::future::join_all(refs.iter().map(|r| self.leader_read(r))).await;
-        Ok(refs
-            .iter()
-            .zip(reads)
-            .map(|(r, read)| match read {
-                Ok(c) => leader_dto(r, &c),
-                Err(e) => unreadable(r, &e),
-            })
-            .collect())
+        let mut out = Vec::new();
+        for r in self.leader_refs().await? {
+            let now = self.engine.clock().now_ms();
+            if let Some(c) = self.leader_cache.fresh(&r.id, now) {
+                out.push(leader_dto(&r, &c));
+            } else if let Some(e) = self
+                .leader_cache
+                .failed(&r.id, now)
+                .filter(|_| !self.leader_cache.reading(&r.id))
+            {
+                out.push(unreadable(&r, &e));
+            } else {
+                match self.start_read(&r).await {
+                    Ok(()) => out.push(pending(&r)),
+                    Err(e) => out.push(unreadable(&r, &e)),
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// One leader's figures, equity curve and positions.
@@ -245,8 +355,25 @@ impl super::App {
         let mut c = self.leader_read(&r).await?;
         // Positions are shown as they are now, the figures as cached.
         let spec = self.account_spec(&r.id).await?;
-        let ex = super::venue::background_exchange(&spec, &self.engine)?;
+        let ex =
+            super::venue::background_exchange(&spec, &self.engine.venues(), &self.engine.clock())?;
         c.snap = Arc::new(ex.account().await?);
         Ok(detail(&r, &c))
     }
+}
+
+/// Reads one leader's history and account through a low-priority client.
+async fn read(
+    spec: &crate::runtime::AccountSpec,
+    venues: &Arc<dyn crate::exchange::VenueFactory>,
+    clock: &Arc<dyn crate::exchange::Clock>,
+    now: i64,
+) -> Result<CachedLeader, ApiError> {
+    let ex = super::venue::background_exchange(spec, venues, clock)?;
+    let (report, snap) = crate::runtime::leaders::account_leader_report(ex.as_ref(), now).await?;
+    Ok(CachedLeader {
+        read_at_ms: now,
+        report: Arc::new(report),
+        snap: Arc::new(snap),
+    })
 }

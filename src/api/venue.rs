@@ -92,17 +92,17 @@ pub(crate) fn exchange(
 /// low priority on the shared weight budget, so a copy's requests go first.
 pub(crate) fn background_exchange(
     spec: &AccountSpec,
-    engine: &RuntimeHandle,
+    venues: &Arc<dyn crate::exchange::VenueFactory>,
+    clock: &Arc<dyn crate::exchange::Clock>,
 ) -> Result<Arc<dyn Exchange>, ApiError> {
-    engine
-        .venues()
+    venues
         .connect(crate::exchange::VenueRequest {
             account: &spec.name,
             exchange: &spec.exchange,
             endpoint: spec.connect.as_deref().unwrap_or(&spec.endpoint),
             credentials: Some(spec.credentials.clone()),
             options: crate::exchange::VenueOptions {
-                clock: engine.clock(),
+                clock: clock.clone(),
                 recv_window_ms: 5_000,
                 background: true,
             },

@@ -24,6 +24,12 @@ describe("LeaderCard", () => {
     expect(card.textContent).not.toMatch(/-\d/);
   });
 
+  it("says when its figures are still being read", () => {
+    render(LeaderCard, { leader: { ...DEMO_LEADERS[0], figures: [], figuresPending: true }, days: 30, onSelect: vi.fn() });
+    expect(screen.getByRole("status").textContent).toBe("Reading this leader's history for its figures…");
+    expect(screen.getByRole("article", { name: "Steady Trend" }).textContent).toContain("—");
+  });
+
   it("says why a leader cannot be copied", () => {
     render(LeaderCard, { leader: DEMO_LEADERS[2], days: 30, onSelect: vi.fn() });
     expect(screen.getByText("Not copyable: positions hidden by the leader")).toBeTruthy();

@@ -55,6 +55,7 @@ export const DEMO_LEADERS: LeaderDto[] = [
     notCopyableReason: null,
     expectedDelay: "~2 ms, stream",
     equity: "10000",
+    figuresPending: false,
   },
   {
     id: "demo-scalper",
@@ -66,6 +67,7 @@ export const DEMO_LEADERS: LeaderDto[] = [
     notCopyableReason: null,
     expectedDelay: "~2 ms, stream",
     equity: "5000",
+    figuresPending: false,
   },
   {
     id: "pf-hidden",
@@ -77,6 +79,7 @@ export const DEMO_LEADERS: LeaderDto[] = [
     notCopyableReason: "positions hidden by the leader",
     expectedDelay: "~3 s, polled",
     equity: null,
+    figuresPending: false,
   },
 ];
 
@@ -95,6 +98,8 @@ export type MockOptions = {
   paperRunning?: boolean;
   /** The shell's engine slot (default: running). */
   engine?: EngineState;
+  /** How many leader listings answer with every leader's figures still being read. */
+  pendingListings?: number;
   /** Whether start at login is on at start (default off). */
   autostart?: boolean;
   /** Profit share per copy name (ratio and stored statements). */
@@ -319,7 +324,14 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
         paper.running = true;
         return { ...paper };
       }),
-    leaders: () => track("leaders", [], () => structuredClone(leaders)),
+    leaders: () =>
+      track("leaders", [], () => {
+        if ((opts.pendingListings ?? 0) > 0) {
+          opts.pendingListings! -= 1;
+          return leaders.map((l) => ({ ...structuredClone(l), figures: [], equity: null, figuresPending: true }));
+        }
+        return structuredClone(leaders);
+      }),
     leader: (id) =>
       track("leader", [id], () => {
         const l = leaders.find((x) => x.id === id);
@@ -347,6 +359,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
           notCopyableReason: null,
           expectedDelay: "~2 ms, stream",
           equity: "5000",
+          figuresPending: false,
         });
         accounts.push({
           name: req.name,

@@ -27,6 +27,8 @@ import type {
 export type View = "copies" | "leaders" | "accounts" | "activity" | "settings" | "wizard";
 
 const MAX_EVENTS = 200;
+/** How soon the leaders are listed again while some figures are still being read. */
+export const LEADERS_PENDING_MS = 2000;
 
 export class AppStore {
   readonly backend: Backend;
@@ -52,6 +54,7 @@ export class AppStore {
   #refreshing: Promise<void> | null = null;
   #dirty = false;
   #unlisten: (() => void) | null = null;
+  #pendingTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(backend: Backend) {
     this.backend = backend;
@@ -84,6 +87,7 @@ export class AppStore {
   }
 
   stop(): void {
+    clearTimeout(this.#pendingTimer);
     this.#unlisten?.();
     this.#unlisten = null;
   }
@@ -139,6 +143,12 @@ export class AppStore {
       this.leadersError = null;
     } catch (e) {
       this.leadersError = toApiError(e);
+    }
+    // Figures still being read in the core (its history at low priority): look again
+    // shortly, until every leader has them.
+    clearTimeout(this.#pendingTimer);
+    if (this.leaders?.some((l) => l.figuresPending)) {
+      this.#pendingTimer = setTimeout(() => void this.refreshLeaders(), LEADERS_PENDING_MS);
     }
   }
 

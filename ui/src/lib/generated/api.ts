@@ -90,7 +90,11 @@ export type LeaderDto = { id: string, name: string, source: LeaderSourceDto, sty
 /**
  * E.g. `~2 ms, stream`.
  */
-expectedDelay: string, equity: string | null, };
+expectedDelay: string, equity: string | null, 
+/**
+ * The leader's history is still being read: its figures follow (list it again).
+ */
+figuresPending: boolean, };
 
 export type EquityPointDto = { tsMs: number, value: string, };
 

@@ -549,6 +549,24 @@ pub struct CopyStatusDto {
     pub orders_journaled: u32,
     /// Where the time went for the copy's recent orders; `null` before the first.
     pub latency: Option<LatencyDto>,
+    /// Orders whose outcome is unknown (the venue's answer was lost and a lookup has not
+    /// found them yet); the engine looks each up at every reconciliation until resolved.
+    pub unknown_orders: Vec<UnknownOrderDto>,
+}
+
+/// An order of the copy whose outcome is not known yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct UnknownOrderDto {
+    pub client_order_id: String,
+    pub symbol: String,
+    /// `buy` or `sell`.
+    pub side: String,
+    pub qty: String,
+    /// When its outcome became unknown (local ms).
+    #[cfg_attr(test, ts(type = "number"))]
+    pub since_ms: i64,
 }
 
 /// Latency of a copy's last (up to) 100 copied orders, from their recorded timestamps.

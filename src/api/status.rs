@@ -114,6 +114,11 @@ pub(crate) fn apply_engine(
         kind: h.kind,
         reason: h.reason.clone(),
     }));
+    if let Some(s) = active.iter().find(|h| h.kind == HoldKind::Stopping) {
+        copy.state = CopyStateDto::Stopping;
+        copy.reason = Some(s.reason.clone());
+        return;
+    }
     match copy.state {
         CopyStateDto::Running => {
             copy.state = CopyStateDto::Held;
@@ -274,7 +279,19 @@ pub(crate) fn copy_status(store: &Store, row: &CopyRow) -> Result<CopyStatusDto,
         .collect();
     let all_fills = store.fills().for_copy(row.id)?;
     let positions = match ledger(store, row) {
-        Ok(l) => positions(&l, |p| entry_price(&all_fills, &books, p)),
+        Ok(l) => {
+            // Stopping is stored with the ledger (it outlives a restart).
+            if let Some(s) = &l.stopping {
+                if copy.state != CopyStateDto::Stopped {
+                    copy.state = CopyStateDto::Stopping;
+                    copy.reason = Some(format!(
+                        "stopping ({}): closing the copy's positions until they are flat",
+                        s.reason
+                    ));
+                }
+            }
+            positions(&l, |p| entry_price(&all_fills, &books, p))
+        }
         Err(e) => {
             copy.reason = Some(e.message.clone());
             copy.holds.push(HoldDto {
@@ -321,6 +338,20 @@ pub(crate) fn copy_status(store: &Store, row: &CopyRow) -> Result<CopyStatusDto,
         fills: fills(store, row.id)?,
         orders_journaled: u32::try_from(journal.len()).unwrap_or(u32::MAX),
         latency: latency(&store.latency().recent(row.id, 100)?),
+        unknown_orders: journal
+            .iter()
+            .filter(|e| e.state == crate::store::table::journal::OrderState::Unknown)
+            .map(|e| super::dto::UnknownOrderDto {
+                client_order_id: e.client_order_id.clone(),
+                symbol: e.symbol.clone(),
+                side: match e.side {
+                    Side::Buy => "buy".into(),
+                    Side::Sell => "sell".into(),
+                },
+                qty: show(e.qty),
+                since_ms: e.updated_at,
+            })
+            .collect(),
     })
 }
 

@@ -57,6 +57,7 @@ fn render() -> String {
         FillDto::decl(&cfg),
         CopyStatusDto::decl(&cfg),
         LatencyDto::decl(&cfg),
+        UnknownOrderDto::decl(&cfg),
         WeightDto::decl(&cfg),
         StatusDto::decl(&cfg),
         EventLevel::decl(&cfg),

@@ -176,6 +176,19 @@ pub struct Ledger {
     /// Leader books this copy does not follow (open at `t0`, skipped, or lost); cleared
     /// when the leader's book goes flat.
     pub not_copied: BTreeSet<PositionKey>,
+    /// Set while the copy is stopping with `close-all` (copy-rules §1.10): its closes are
+    /// retried until every position is flat or the user keeps what remains. Stored with
+    /// the ledger, so a restart goes on stopping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopping: Option<Stopping>,
+}
+
+/// Why and since when a copy is stopping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stopping {
+    pub reason: String,
+    /// Local time the stop was asked for, milliseconds since the Unix epoch.
+    pub since_ms: i64,
 }
 
 impl Ledger {

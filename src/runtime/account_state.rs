@@ -421,6 +421,18 @@ impl AccountState {
         self.estimate(now).ok_or(Stale::NoSnapshot)
     }
 
+    /// Local time of the latest change of a position the state knows of: the stream's
+    /// last report of it, or a fill of ours acknowledged since.
+    fn changed_at(&self, symbol: &str, side: PositionSide) -> i64 {
+        let key = (symbol.to_owned(), side);
+        let streamed = self.pos_touched.get(&key).copied().unwrap_or(i64::MIN);
+        self.pending
+            .iter()
+            .filter(|f| f.key == key)
+            .map(|f| f.local_at)
+            .fold(streamed, i64::max)
+    }
+
     /// As [`Self::view`], whether or not the stream is up (right after a REST read).
     pub fn estimate(&self, now: i64) -> Option<AccountSnapshot> {
         let base = self.snap.as_ref()?;
@@ -443,9 +455,12 @@ impl AccountState {
             let Some(mark) = self.mark(&p.symbol, now) else {
                 continue;
             };
-            // A mark older than the snapshot would undo the venue's newer figures.
+            // A mark older than the snapshot would undo the venue's newer figures, and one
+            // older than the position's latest change (our own fill, a stream report)
+            // would price the new position at a price from before it: a stalled market
+            // stream must not make a fresh fill look like a loss.
             let mark_at = self.marks.get(&p.symbol).map_or(0, |(_, at)| *at);
-            if mark_at < base.taken_at {
+            if mark_at < base.taken_at || mark_at < self.changed_at(&p.symbol, p.position_side) {
                 continue;
             }
             p.mark_price = Price::new(mark).ok();

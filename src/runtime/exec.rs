@@ -22,6 +22,10 @@ use super::hold::HoldKind;
 use super::notify::{NotifyKind, NotifyLevel};
 use super::supervisor::CopyRunner;
 
+/// How long past its receive window the send path keeps looking up an order whose answer
+/// was lost, before leaving it `unknown` to reconciliation.
+const LOOK_UP_MS: i64 = 10_000;
+
 /// A plan whose orders may not all have settled: what recovery needs after a crash.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InFlight {
@@ -79,6 +83,7 @@ impl CopyRunner {
         signal: Option<&crate::domain::LeaderSignal>,
     ) {
         let before = self.ctx.ledger.clone();
+        self.refusals.clear();
         let orders: Vec<OrderPlan> = plan.orders().cloned().collect();
         let now = self.clock.now_ms();
         let inflight = InFlight {
@@ -159,16 +164,43 @@ impl CopyRunner {
         }
         self.ctx.ledger = plan.ledger.clone();
         let mut ledger = plan.ledger.clone();
+        // Books whose close in this plan did not fill: what the close left, by book.
+        let mut failed_closes: std::collections::BTreeMap<crate::engine::PositionKey, Decimal> =
+            Default::default();
         for action in &plan.actions {
             match &action.kind {
                 ActionKind::PlaceOrder(o) => {
+                    if !o.intent.is_closing() {
+                        if let Some(left) = failed_closes.get(&o.leader_key) {
+                            // An open after a close that failed would trade against what
+                            // the close left: not sent, and the book keeps the old entry.
+                            self.skip_after_failed_close(o, *left, &before, &mut ledger);
+                            continue;
+                        }
+                    }
                     if let Some((price, at)) = leader_ref {
                         self.leader_refs.insert(o.client_id.clone(), (price, at));
                     }
                     let filled = self.send_order(o).await;
                     if filled < o.qty.get() {
+                        if o.intent == crate::engine::OrderIntent::Close {
+                            failed_closes.insert(o.leader_key.clone(), o.qty.get() - filled);
+                        }
                         ledger.apply_order_result(&before, o, filled);
                     }
+                }
+                ActionKind::CancelProtectiveStop { client_id, .. }
+                    if failed_closes.keys().any(|k| {
+                        before
+                            .positions
+                            .get(k)
+                            .and_then(|p| p.stop.as_ref())
+                            .is_some_and(|s| &s.client_id == client_id)
+                    }) =>
+                {
+                    // The close of its position did not fill: the position keeps its stop
+                    // until a close is confirmed.
+                    tracing::info!(copy = %self.name, stop = %client_id, "protective stop kept: its position's close did not fill");
                 }
                 other => {
                     // A protective stop goes to the stop worker; one the venue refuses comes
@@ -182,6 +214,45 @@ impl CopyRunner {
         self.sent_in_plan = None;
         self.audit(&plan, signal_id, now);
         self.settle(ledger);
+        for key in failed_closes.keys() {
+            self.close_failed(key);
+        }
+        self.lift_blocks();
+    }
+
+    /// An opening order planned after a close of the same book that did not fill: marked
+    /// in the journal as not sent, and the ledger keeps the entry the close left.
+    fn skip_after_failed_close(
+        &mut self,
+        o: &OrderPlan,
+        left: Decimal,
+        before: &Ledger,
+        ledger: &mut Ledger,
+    ) {
+        let now = self.clock.now_ms();
+        let msg = "not sent: the close before it on the same book did not fill";
+        self.journal_write("an order's `rejected` state", |s| {
+            s.journal().mark_rejected(&o.client_id, msg, now)
+        });
+        ledger.positions.remove(&o.leader_key);
+        if let Some(prev) = before.positions.get(&o.leader_key) {
+            let mut back = prev.clone();
+            if prev.qty > Decimal::ZERO {
+                back.margin = prev.margin * (left / prev.qty).min(Decimal::ONE);
+            }
+            back.qty = left.min(prev.qty);
+            ledger.positions.insert(o.leader_key.clone(), back);
+        }
+        self.say(
+            NotifyLevel::Warning,
+            NotifyKind::Skip,
+            format!(
+                "{} {:?} {} not copied: the close of the position before it did not fill",
+                o.symbol.name,
+                o.side,
+                o.qty.get()
+            ),
+        );
     }
 
     /// Tries the database again while a failed write holds the copy: saving the settled
@@ -316,6 +387,8 @@ impl CopyRunner {
                 self.journal_write("an order's `rejected` state", |s| {
                     s.journal().mark_rejected(&o.client_id, &msg, now)
                 });
+                self.refusals
+                    .push(format!("{} refused by the venue: {msg}", o.symbol.name));
                 self.say(
                     NotifyLevel::Warning,
                     NotifyKind::Rejected,
@@ -330,6 +403,28 @@ impl CopyRunner {
             }
         };
         let Some(report) = report else {
+            self.refusals.push(format!(
+                "{}: the order's outcome is unknown and a lookup by its id does not find it",
+                o.symbol.name
+            ));
+            let unknown = self
+                .with_store(|s| s.journal().get(&o.client_id))
+                .ok()
+                .flatten()
+                .is_some_and(|e| e.state == crate::store::table::journal::OrderState::Unknown);
+            if unknown {
+                self.say(
+                    NotifyLevel::Warning,
+                    NotifyKind::Rejected,
+                    format!(
+                        "order {} ({} {:?} {}): outcome unknown (the venue's answer was lost and it cannot be looked up now); counted as not filled, kept in the journal and looked up at every reconciliation",
+                        o.client_id,
+                        o.symbol.name,
+                        o.side,
+                        o.qty.get()
+                    ),
+                );
+            }
             return Decimal::ZERO;
         };
         self.last_report = None;
@@ -422,7 +517,9 @@ impl CopyRunner {
         client_id: &str,
         sent_at: i64,
     ) -> Option<OrderReport> {
-        let give_up = self.clock.now_ms() + 300_000;
+        // Reconciliation goes on looking it up (`unknown`): the signal path does not wait
+        // for a venue that cannot answer.
+        let give_up = sent_at + self.opts.recv_window_ms + LOOK_UP_MS;
         loop {
             let asked_at = self.clock.now_ms();
             match self.follower.ex.query_order(symbol, client_id).await {

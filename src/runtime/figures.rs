@@ -130,20 +130,22 @@ impl CopyRunner {
         let f = to_follower(snap, Default::default());
         let check_id = format!("pnl:{}", self.clock.now_ms());
         let plan = engine::plan_pnl_check(&self.ctx, &f, figures.pnl(), &check_id);
-        if !plan.actions.is_empty() {
+        if !plan.actions.is_empty() && !self.is_stopping() {
             // The reason names the stop and the numbers (PnL and limit), as the notice does.
             let why = engine::risk::pnl_stop(&self.ctx.settings, figures.pnl())
                 .map(|(_, text)| text)
                 .unwrap_or_else(|| "total stop loss or take profit reached".to_owned());
-            self.execute(plan, None).await;
-            self.ctx.state = engine::CopyState::Stopped;
-            let now = self.clock.now_ms();
-            self.store_stop(now, &why);
-            self.say(
-                super::notify::NotifyLevel::Warning,
-                super::notify::NotifyKind::Stopped,
-                format!("copy stopped: {why}"),
-            );
+            for (kind, text) in plan.notices() {
+                self.tell(
+                    super::notify::NotifyLevel::Warning,
+                    super::notify::NotifyKind::of_notice(kind),
+                    Some(kind),
+                    text.to_owned(),
+                );
+            }
+            // Through the stop itself: with close-all the copy is stopping until flat.
+            let action = self.ctx.settings.risk.stop_action;
+            self.stop_copy(action, &why).await;
         }
     }
 

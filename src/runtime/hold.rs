@@ -30,6 +30,9 @@ pub enum HoldKind {
     Unprotected,
     /// The venue asked us to wait (rate limit or ban); lifted when a call succeeds.
     RateLimit,
+    /// The copy is stopping with `close-all`: its closes are retried until every position
+    /// is flat (then the copy is stopped) or the user keeps what remains.
+    Stopping,
 }
 
 impl HoldKind {
@@ -40,6 +43,7 @@ impl HoldKind {
             HoldKind::JournalWrite => "journal_write",
             HoldKind::Unprotected => "unprotected",
             HoldKind::RateLimit => "rate_limit",
+            HoldKind::Stopping => "stopping",
         }
     }
 }

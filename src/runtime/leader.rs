@@ -8,6 +8,12 @@
 //! Positions move with the fills themselves, not with the balance update that follows
 //! them, so the "position before" of each fill never depends on which of the two events a
 //! venue sends first.
+//!
+//! A stream's socket opens before its snapshot is read, so a change made in between is in
+//! the snapshot and arrives on the socket after it. Every snapshot records the newest venue
+//! time it contains (its positions' and balances' update times); an event at or before it
+//! is already counted and gives no signal. Fills are also remembered by trade id, so one
+//! delivered twice is applied once.
 
 use std::collections::BTreeMap;
 
@@ -35,7 +41,14 @@ pub struct LeaderTracker {
     pub position_mode: Option<PositionMode>,
     /// Event time of the newest event applied.
     pub last_event_ms: i64,
+    /// Newest venue time the last snapshot contains: events up to it are in it already.
+    covered_until_ms: i64,
+    /// Trade ids of the fills applied lately, oldest first (a bounded memory).
+    seen_trades: std::collections::VecDeque<String>,
 }
+
+/// How many trade ids the tracker remembers against duplicate deliveries.
+const SEEN_TRADES: usize = 4_096;
 
 impl LeaderTracker {
     /// Starts over from a snapshot (at start and after every reconnect).
@@ -66,6 +79,18 @@ impl LeaderTracker {
             }
         }
         self.position_mode = Some(snap.position_mode);
+        self.covered_until_ms = snap
+            .positions
+            .iter()
+            .map(|p| p.updated_at)
+            .chain(snap.balances.iter().map(|b| b.updated_at))
+            .max()
+            .unwrap_or(0);
+    }
+
+    /// True for an event the last snapshot already contains.
+    fn covered(&self, venue_ms: i64) -> bool {
+        venue_ms <= self.covered_until_ms
     }
 
     /// Wallet plus unrealized PnL over USDT and USDC, as of the last event applied.
@@ -112,6 +137,16 @@ impl LeaderTracker {
                     return out;
                 };
                 let o = &u.order;
+                let trade = format!("{}:{}", o.symbol, fill.trade_id);
+                let at = u.times.transaction.unwrap_or(u.times.venue);
+                if self.covered(at) || self.seen_trades.contains(&trade) {
+                    tracing::info!(trade, at, covered_until = self.covered_until_ms, "leader fill already counted (in the snapshot, or delivered twice); not applied again");
+                    return out;
+                }
+                if self.seen_trades.len() >= SEEN_TRADES {
+                    self.seen_trades.pop_front();
+                }
+                self.seen_trades.push_back(trade);
                 let key = PositionKey::new(o.symbol.clone(), o.position_side);
                 let before = self.positions.get(&key).copied().unwrap_or_default();
                 let leverage = self.leverage(&o.symbol).unwrap_or(1);
@@ -145,6 +180,10 @@ impl LeaderTracker {
             }
             AccountEvent::BalancePosition(u) => {
                 self.last_event_ms = self.last_event_ms.max(u.times.venue);
+                // Older than the snapshot: its balances and positions are in it already.
+                if self.covered(u.times.transaction.unwrap_or(u.times.venue)) {
+                    return out;
+                }
                 for b in &u.balances {
                     self.wallet
                         .insert(b.asset.as_str().to_owned(), b.wallet_balance);

@@ -9,6 +9,8 @@
 //! is resumed as a restart (copy-rules §1.9): no new `t0`, no start actions.
 
 mod account_state;
+mod backoff;
+mod blocked;
 pub mod config;
 mod exec;
 pub mod failpoint;
@@ -27,7 +29,9 @@ mod recovery;
 pub mod repair;
 pub mod start;
 pub mod statements;
+mod stopping;
 pub mod supervisor;
+mod unknown;
 mod venue;
 
 use std::collections::{BTreeMap, HashMap};

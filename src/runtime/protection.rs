@@ -101,7 +101,8 @@ impl StopWorker {
                 .ex
                 .cancel_conditional_blind(symbol, client_id)
                 .await
-                .map(|_| self.account.lock().conditional_gone(client_id)),
+                .map(|_| self.account.lock().conditional_gone(client_id))
+                .map_err(|e| format!("the venue refused it: {e}")),
             _ => Ok(()),
         };
         if let (Ok(()), ActionKind::PlaceProtectiveStop { client_id, .. }) = (&result, &job.kind) {
@@ -119,7 +120,7 @@ impl StopWorker {
                     level: NotifyLevel::Warning,
                     kind: NotifyKind::Error,
                     notice: None,
-                    message: format!("{}: the venue refused it: {e}", job.reason),
+                    message: format!("{}: {e}", job.reason),
                 },
             );
         }
@@ -152,6 +153,24 @@ impl StopWorker {
         }
     }
 
+    /// Whether a lookup by client id finds the stop resting on the venue (and records it).
+    async fn rests(&self, symbol: &str, client_id: &str) -> bool {
+        match self.ex.query_conditional(symbol, client_id).await {
+            Ok(Some(r))
+                if matches!(
+                    r.status,
+                    ConditionalStatus::Sent
+                        | ConditionalStatus::New
+                        | ConditionalStatus::Triggering
+                ) =>
+            {
+                self.account.lock().conditional(&r);
+                true
+            }
+            _ => false,
+        }
+    }
+
     async fn place(
         &self,
         client_id: &str,
@@ -160,12 +179,12 @@ impl StopWorker {
         position_side: crate::domain::PositionSide,
         stop_price: Decimal,
         qty: crate::domain::Quantity,
-    ) -> Result<(), crate::exchange::ExchangeError> {
+    ) -> Result<(), String> {
         let Ok(cid) = ClientOrderId::new(client_id) else {
-            return Ok(());
+            return Err(format!("`{client_id}` is not a valid client order id"));
         };
         let Ok(trigger) = crate::domain::Price::new(stop_price) else {
-            return Ok(());
+            return Err(format!("{stop_price} is not a valid stop price"));
         };
         let now = self.clock.now_ms();
         let copy_id = self.copy_id;
@@ -201,27 +220,21 @@ impl StopWorker {
         };
         match self.ex.place_conditional(&req).await {
             Ok(ConditionalPlacement::Acknowledged(r)) => self.account.lock().conditional(&r),
-            Ok(_) => {}
+            // An answer that was lost proves nothing: the stop is in place only if a
+            // lookup by its client id finds it resting.
+            Ok(ConditionalPlacement::Unconfirmed { reason, .. }) => {
+                if !self.rests(symbol, client_id).await {
+                    return Err(format!(
+                        "its placement was not confirmed ({reason}) and a lookup by its id does not find it on the venue"
+                    ));
+                }
+            }
             Err(e) => {
                 // The same stop may already rest there (placed before a crash, the ledger
                 // not saved yet): stop ids are derived from the stop, so the venue refuses
                 // the copy.
-                let rests = match self.ex.query_conditional(symbol, client_id).await {
-                    Ok(Some(r))
-                        if matches!(
-                            r.status,
-                            ConditionalStatus::Sent
-                                | ConditionalStatus::New
-                                | ConditionalStatus::Triggering
-                        ) =>
-                    {
-                        self.account.lock().conditional(&r);
-                        true
-                    }
-                    _ => false,
-                };
-                if !rests {
-                    return Err(e);
+                if !self.rests(symbol, client_id).await {
+                    return Err(format!("the venue refused it: {e}"));
                 }
             }
         }
@@ -240,35 +253,155 @@ impl CopyRunner {
     /// (copy-rules §1.10), and lifts the hold once every one has.
     pub(crate) fn check_protected(&mut self, follower: &engine::FollowerSnapshot) {
         if !self.ctx.settings.risk.offline_protection {
-            self.release(HoldKind::Unprotected);
+            self.protected();
             return;
         }
-        let bare: Vec<String> = self
-            .ctx
-            .ledger
-            .positions
+        // Only what the follower still holds needs a stop (as the planner decides).
+        let needs = |p: &&engine::LedgerPosition| {
+            !follower
+                .qty_in(&p.follower_key(), p.direction)
+                .min(p.qty)
+                .is_zero()
+        };
+        let positions = &self.ctx.ledger.positions;
+        let bare: Vec<String> = positions
             .values()
-            // Only what the follower still holds needs a stop (as the planner decides).
-            .filter(|p| {
-                p.stop.is_none()
-                    && !follower
-                        .qty_in(&p.follower_key(), p.direction)
-                        .min(p.qty)
-                        .is_zero()
-            })
+            .filter(needs)
+            .filter(|p| p.stop.is_none())
             .map(|p| p.symbol.name.clone())
             .collect();
-        if bare.is_empty() {
-            self.release(HoldKind::Unprotected);
-        } else {
-            self.hold(
-                HoldKind::Unprotected,
-                format!(
-                    "{} without a protective stop on the venue; placing it again at the next pass",
-                    bare.join(", ")
-                ),
+        // A stop sent but not yet answered is not in place yet, nor known missing: the
+        // worker's answer decides at the next tick.
+        let in_flight = positions
+            .values()
+            .filter(needs)
+            .any(|p| p.stop.as_ref().is_some_and(|s| !s.confirmed));
+        if !bare.is_empty() {
+            self.unprotected(
+                &bare,
+                "no protective stop of it is confirmed on the venue",
+                true,
+            );
+        } else if !in_flight {
+            self.protected();
+        }
+    }
+
+    /// Positions without a confirmed stop: the user is told which and why (once per gap),
+    /// protection is tried again with backoff, and with `hold` (the venue refused the stop,
+    /// or none could be planned) the copy is held `unprotected` until every stop rests. A
+    /// stop that is simply being placed again does not hold the copy.
+    pub(crate) fn unprotected(&mut self, symbols: &[String], why: &str, hold: bool) {
+        if !self.ctx.settings.risk.offline_protection {
+            return;
+        }
+        let reason = format!(
+            "{} without a protective stop on the venue: {why}; placing it again",
+            symbols.join(", ")
+        );
+        if !self.stop_retry.pending() && !self.holds.has(HoldKind::Unprotected) {
+            self.say(
+                NotifyLevel::Warning,
+                NotifyKind::Unprotected,
+                format!("unprotected: {reason}"),
             );
         }
+        if hold {
+            self.hold(HoldKind::Unprotected, reason);
+        }
+        let now = self.clock.now_ms();
+        if !self.stop_retry.due(now) {
+            self.stop_retry
+                .failed(now, super::supervisor::ms(self.opts.reconcile_every));
+        }
+    }
+
+    /// Every position carries a confirmed stop (or needs none): the hold lifts and the gap
+    /// is announced closed.
+    fn protected(&mut self) {
+        let gap = self.stop_retry.pending() || self.holds.has(HoldKind::Unprotected);
+        self.stop_retry.clear();
+        if gap {
+            self.say(
+                NotifyLevel::Info,
+                NotifyKind::Protected,
+                "protected: every copied position has its protective stop on the venue".into(),
+            );
+        }
+        self.release(HoldKind::Unprotected);
+    }
+
+    /// A retry of protection is due (a stop was refused, unconfirmed or found missing).
+    pub(crate) async fn retry_protection(&mut self) {
+        let now = self.clock.now_ms();
+        if !self.stop_retry.due(now) {
+            return;
+        }
+        // Scheduled again first: protect() clears it once every stop is in place.
+        self.stop_retry
+            .failed(now, super::supervisor::ms(self.opts.reconcile_every));
+        self.protect().await;
+    }
+
+    /// Reconciliation: a stop the ledger holds as confirmed that is not among the venue's
+    /// open conditional orders was cancelled or expired outside the engine. It leaves the
+    /// ledger, so the protection pass that follows places it again.
+    /// A stop the ledger holds as unconfirmed is confirmed when it rests there; at start-up
+    /// (`after_restart`, when no placement of this run can be in flight) one that does not
+    /// rest is missing too.
+    pub(crate) fn repair_missing_stops(
+        &mut self,
+        snap: &crate::exchange::AccountSnapshot,
+        after_restart: bool,
+    ) {
+        if !self.ctx.settings.risk.offline_protection {
+            return;
+        }
+        let resting: std::collections::BTreeSet<&str> = snap
+            .open_conditionals
+            .iter()
+            .map(|o| o.client_id.as_str())
+            .collect();
+        let held = |p: &engine::LedgerPosition| {
+            snap.positions
+                .iter()
+                .find(|x| x.symbol == p.symbol.name && x.position_side == p.follower_side)
+                .is_some_and(|x| !x.signed_quantity.is_zero())
+        };
+        let mut ledger = self.ctx.ledger.clone();
+        let mut missing = Vec::new();
+        let mut found = false;
+        for p in ledger.positions.values_mut() {
+            if let Some(s) = p.stop.as_mut() {
+                if !s.confirmed && resting.contains(s.client_id.as_str()) {
+                    s.confirmed = true;
+                    found = true;
+                }
+            }
+            let gone = p.stop.as_ref().is_some_and(|s| {
+                (s.confirmed || after_restart) && !resting.contains(s.client_id.as_str())
+            });
+            if gone && held(p) {
+                if let Some(s) = p.stop.take() {
+                    tracing::warn!(copy = %self.name, symbol = %p.symbol.name, stop = %s.client_id, "protective stop missing on the venue");
+                }
+                missing.push(p.symbol.name.clone());
+            }
+        }
+        if missing.is_empty() {
+            if found {
+                self.settle(ledger);
+            }
+            return;
+        }
+        self.settle(ledger);
+        // Placed again by the protection pass that follows; the copy is held only if the
+        // venue refuses it.
+        self.unprotected(
+            &missing,
+            "its stop is no longer among the venue's open orders (cancelled or expired outside the engine)",
+            false,
+        );
     }
 
     /// Brings every position's protective stop up to date.
@@ -344,15 +477,7 @@ impl CopyRunner {
             return;
         }
         self.settle(ledger);
-        if self.ctx.settings.risk.offline_protection {
-            self.hold(
-                HoldKind::Unprotected,
-                format!(
-                    "{} without a protective stop on the venue; placing it again at the next pass",
-                    bare.join(", ")
-                ),
-            );
-        }
+        self.unprotected(&bare, "the venue did not accept its stop", true);
     }
 
     /// Hands a stop job to the worker, or runs it here when no worker runs (before the

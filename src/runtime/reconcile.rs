@@ -13,6 +13,11 @@ impl CopyRunner {
     /// One reconciliation pass: leader and follower snapshots against the ledger.
     pub(crate) async fn reconcile(&mut self, why: &str) {
         self.next_reconcile_ms = self.clock.now_ms() + ms(self.opts.reconcile_every);
+        // A stopping copy repairs nothing toward the leader: its stop pass runs instead.
+        if self.is_stopping() {
+            self.stop_pass().await;
+            return;
+        }
         self.sync_time().await;
         let leader = match super::venue::positions(&*self.leader.ex).await {
             Ok(positions) => {
@@ -51,6 +56,8 @@ impl CopyRunner {
             return;
         };
         self.guard_open_orders(&snap);
+        self.repair_missing_stops(&snap, why == "start-up");
+        self.resolve_unknown_orders().await;
         let markets = self.ledger_markets().await;
         self.pass += 1;
         let input = ReconcileInput {

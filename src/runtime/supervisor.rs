@@ -131,6 +131,18 @@ pub struct CopyRunner {
     /// A leader snapshot the stream did not confirm, waiting for a second read.
     pub(crate) unconfirmed: Option<BTreeMap<PositionKey, Decimal>>,
     pub(crate) pass: u64,
+    /// When to try protection again while a position has no confirmed stop.
+    pub(crate) stop_retry: super::backoff::Backoff,
+    /// When to try the closes of a stopping copy again.
+    pub(crate) stopping_retry: super::backoff::Backoff,
+    /// Why the venue refused or did not confirm orders of the plan being run, for the
+    /// messages of a stop that could not close everything.
+    pub(crate) refusals: Vec<String>,
+    /// Books whose close could not be executed: the direction of what remains and the
+    /// failed attempts; after the second, opens on the symbol pause until it is gone.
+    pub(crate) blocked: BTreeMap<PositionKey, (engine::Direction, u32)>,
+    /// When to retry the failed closes (by a reconciliation).
+    pub(crate) close_retry: super::backoff::Backoff,
 }
 
 impl std::fmt::Debug for CopyRunner {
@@ -198,6 +210,11 @@ impl CopyRunner {
             next_mark_check_ms: 0,
             unconfirmed: None,
             pass: 0,
+            stop_retry: Default::default(),
+            stopping_retry: Default::default(),
+            refusals: Vec::new(),
+            blocked: BTreeMap::new(),
+            close_retry: Default::default(),
         }
     }
 
@@ -274,7 +291,7 @@ impl CopyRunner {
         }
     }
 
-    fn publish_holds(&self) {
+    pub(crate) fn publish_holds(&self) {
         if let Ok(mut b) = self.hold_board.lock() {
             let list = self.holds.list();
             if list.is_empty() {
@@ -428,6 +445,10 @@ impl CopyRunner {
 
     /// Plans and runs one leader signal.
     pub(crate) async fn on_signal(&mut self, signal: crate::domain::LeaderSignal) {
+        if self.is_stopping() {
+            self.skip_while_stopping(&signal.symbol.name);
+            return;
+        }
         // Margin sync needs the venue's maintenance margin, which no stream carries: the
         // one signal kind that reads the account (see docs/streams.md).
         let snap = if matches!(signal.kind, SignalKind::IsolatedMargin { .. }) {
@@ -440,25 +461,37 @@ impl CopyRunner {
                 NotifyLevel::Error,
                 NotifyKind::Error,
                 format!(
-                    "{} signal not copied: the follower account could not be read",
+                    "{} signal not copied: the follower account could not be read; a reconciliation follows to repair what it changed",
                     signal.symbol
                 ),
             );
+            self.reconcile_soon();
             return;
         };
-        let Some(market) = self.market_of(&signal.symbol.name).await else {
-            self.say(
-                NotifyLevel::Warning,
-                NotifyKind::Skip,
-                format!(
-                    "{} signal not copied: no market data for the symbol",
-                    signal.symbol
-                ),
-            );
-            return;
+        let market = match self.market_of(&signal.symbol.name).await {
+            Some(m) => m,
+            // A close needs no price (closes pass no price check): it runs at the leader's
+            // fill price as the reference rather than being dropped.
+            None => match self.closing_reference(&signal) {
+                Some(m) => m,
+                None => {
+                    self.say(
+                        NotifyLevel::Warning,
+                        NotifyKind::Skip,
+                        format!(
+                            "{} signal not copied: no market data for the symbol; a reconciliation follows to repair what it changed",
+                            signal.symbol
+                        ),
+                    );
+                    self.reconcile_soon();
+                    return;
+                }
+            },
         };
         let mut ctx = self.ctx.clone();
-        if self.holds.is_held() && ctx.state == CopyState::Running {
+        if (self.holds.is_held() || self.symbol_blocked(&signal.symbol.name))
+            && ctx.state == CopyState::Running
+        {
             ctx.state = CopyState::Paused;
         }
         let leader_ref = match &signal.kind {
@@ -484,6 +517,38 @@ impl CopyRunner {
             self.protect().await;
         }
         self.handle_stop_request().await;
+    }
+
+    /// Market info for a leader fill that shrinks its position, priced at the fill, when
+    /// no market price could be read: the close must not be dropped for want of a price.
+    fn closing_reference(&self, signal: &crate::domain::LeaderSignal) -> Option<MarketInfo> {
+        let SignalKind::Fill(f) = &signal.kind else {
+            return None;
+        };
+        let before = f.position_before;
+        let after = f.position_after();
+        // A flip opens too, and an open needs a real price: it waits for reconciliation.
+        let shrinks = !before.is_zero()
+            && (after.is_zero()
+                || (after.is_sign_negative() == before.is_sign_negative()
+                    && after.abs() < before.abs()));
+        if !shrinks {
+            return None;
+        }
+        let rules = self.rules.get(&signal.symbol.name)?;
+        tracing::warn!(copy = %self.name, symbol = %signal.symbol.name, "no market price; the close runs with the leader's fill price as reference");
+        Some(MarketInfo {
+            symbol: rules.symbol.clone(),
+            filters: rules.filters.clone(),
+            mark_price: f.price,
+            current_price: f.price,
+        })
+    }
+
+    /// Brings the next reconciliation forward (a signal could not be planned).
+    pub(crate) fn reconcile_soon(&mut self) {
+        let soon = self.clock.now_ms() + 1_000;
+        self.next_reconcile_ms = self.next_reconcile_ms.min(soon);
     }
 
     /// Stores a leader signal (once per leader) on `conn` and returns its row, when new.
@@ -526,25 +591,6 @@ impl CopyRunner {
         crate::store::table::signals::Signals::on(conn).record(&row)
     }
 
-    /// Stops the copy with `stop_action`, once.
-    pub(crate) async fn stop_copy(&mut self, action: StopAction, why: &str) {
-        let Some(snap) = self.follower_snapshot().await else {
-            return;
-        };
-        let f = to_follower(&snap, self.held_by_others());
-        let stop_id = format!("stop:{}", self.clock.now_ms());
-        let plan = engine::plan_stop(&self.ctx, &f, action, &stop_id, why);
-        self.execute(plan, None).await;
-        self.ctx.state = CopyState::Stopped;
-        let now = self.clock.now_ms();
-        self.store_stop(now, why);
-        self.say(
-            NotifyLevel::Warning,
-            NotifyKind::Stopped,
-            format!("copy stopped: {why}"),
-        );
-    }
-
     /// Stores that the copy stopped. A failure is an error the user sees: a stop that is
     /// not stored would let a restart run the copy again.
     pub(crate) fn store_stop(&self, now: i64, why: &str) {
@@ -560,7 +606,7 @@ impl CopyRunner {
 
     pub(crate) async fn handle_stop_request(&mut self) {
         if let Some((action, why)) = self.stop_requested.take() {
-            if self.ctx.state != CopyState::Stopped {
+            if self.ctx.state != CopyState::Stopped && !self.is_stopping() {
                 self.stop_copy(action, &why).await;
             }
         }
@@ -806,6 +852,9 @@ impl CopyRunner {
                     } else if now >= self.next_mark_check_ms {
                         self.mark_check().await;
                     }
+                    self.retry_protection().await;
+                    self.retry_stopping().await;
+                    self.retry_failed_closes().await;
                     last_tick = self.clock.now_ms();
                 }
             }

@@ -1,6 +1,7 @@
 //! Injected faults for resilience tests: drop or stall user-data sockets, add latency to
-//! every REST answer, delay order acknowledgements, reject the next N requests with a
-//! chosen code and status, and shift the server clock requests are checked against.
+//! every REST answer, delay order acknowledgements, reject the next N requests (all, or
+//! those of one path and method) with a chosen code and status, stall market-data sockets,
+//! and shift the server clock requests are checked against.
 
 use std::sync::Mutex;
 
@@ -34,6 +35,12 @@ pub struct FaultRequest {
     /// Shift of the server clock (what `/fapi/v1/time` reports and timestamps are checked
     /// against).
     pub clock_shift_ms: Option<i64>,
+    /// Market-data sockets (mark price, book ticker) send nothing while true: the last
+    /// mark a client received goes stale while prices move on.
+    pub stall_market_streams: Option<bool>,
+    /// Requests to one path wait this long after they are counted and before they are
+    /// served (what they read is the state after the wait); `ms` 0 lifts it.
+    pub slow_path: Option<SlowPath>,
     /// Clears every fault first.
     #[serde(default)]
     pub clear: bool,
@@ -49,6 +56,23 @@ pub struct RejectNext {
     pub status: u16,
     #[serde(default)]
     pub msg: Option<String>,
+    /// Only requests to this path are refused (e.g. `/fapi/v1/algoOrder`); others pass.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Only requests of this HTTP method are refused (with `path`, e.g. `POST`).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Only requests signed with this API key are refused (one account's orders).
+    #[serde(default)]
+    pub api_key: Option<String>,
+}
+
+/// A delay for one REST path (`slowPath`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlowPath {
+    pub path: String,
+    pub ms: u64,
 }
 
 fn default_code() -> i64 {
@@ -67,6 +91,8 @@ struct State {
     ack_delay_ms: u64,
     reject: Option<RejectNext>,
     refuse_conditionals: bool,
+    market_stall: bool,
+    slow_path: Option<(String, u64)>,
 }
 
 #[derive(Debug)]
@@ -89,6 +115,7 @@ impl FaultRequest {
     /// Refuses settings that would make the simulator unusable rather than faulty.
     pub fn validate(&self) -> Result<(), String> {
         if self.latency_ms.is_some_and(|l| l > MAX_DELAY_MS)
+            || self.slow_path.as_ref().is_some_and(|s| s.ms > MAX_DELAY_MS)
             || self.ack_delay_ms.is_some_and(|l| l > MAX_DELAY_MS)
         {
             return Err(format!(
@@ -149,6 +176,12 @@ impl Faults {
         if let Some(r) = req.refuse_conditionals {
             st.refuse_conditionals = r;
         }
+        if let Some(m) = req.stall_market_streams {
+            st.market_stall = m;
+        }
+        if let Some(s) = &req.slow_path {
+            st.slow_path = (s.ms > 0).then(|| (s.path.clone(), s.ms));
+        }
         drop(st);
         if req.drop_user_streams {
             self.drop_tx.send_modify(|g| *g += 1);
@@ -173,17 +206,44 @@ impl Faults {
         self.lock().ack_delay_ms
     }
 
+    /// How long a request to `path` waits before it is served.
+    pub fn path_delay_ms(&self, path: &str) -> u64 {
+        match &self.lock().slow_path {
+            Some((p, ms)) if p == path => *ms,
+            _ => 0,
+        }
+    }
+
+    /// Whether market-data sockets hold back their events now.
+    pub fn market_stalled(&self) -> bool {
+        self.lock().market_stall
+    }
+
     /// Whether new conditional orders are refused now.
     pub fn refuses_conditionals(&self) -> bool {
         self.lock().refuse_conditionals
     }
 
-    /// Takes one injected rejection, if any are left.
-    pub fn take_rejection(&self) -> Option<WireError> {
+    /// Takes one injected rejection for a request of `method` to `path` with `api_key`, if
+    /// any are left and the rejection's filters match it.
+    pub fn take_rejection(
+        &self,
+        method: &str,
+        path: &str,
+        api_key: Option<&str>,
+    ) -> Option<WireError> {
         let mut st = self.lock();
         let r = st.reject.as_mut()?;
         if r.count == 0 {
             st.reject = None;
+            return None;
+        }
+        if r.path.as_deref().is_some_and(|p| p != path)
+            || r.api_key.as_deref().is_some_and(|k| Some(k) != api_key)
+            || r.method
+                .as_deref()
+                .is_some_and(|m| !m.eq_ignore_ascii_case(method))
+        {
             return None;
         }
         r.count -= 1;

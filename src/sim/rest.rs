@@ -120,7 +120,11 @@ async fn handle(
             return resp;
         }
     };
-    if let Some(e) = shared.faults.take_rejection() {
+    if let Some(e) = shared.faults.take_rejection(
+        method.as_str(),
+        &path,
+        headers.get("X-MBX-APIKEY").and_then(|v| v.to_str().ok()),
+    ) {
         return with_weight(e.into_response(), used);
     }
 
@@ -142,6 +146,10 @@ async fn handle(
         }
     }
 
+    let slow = shared.faults.path_delay_ms(&path);
+    if slow > 0 {
+        tokio::time::sleep(Duration::from_millis(slow)).await;
+    }
     if method == Method::POST
         && path == "/fapi/v1/algoOrder"
         && shared.faults.refuses_conditionals()

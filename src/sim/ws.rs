@@ -296,7 +296,9 @@ async fn run_market(
             },
             ev = rx.recv() => match ev {
                 Ok(ev) => {
-                    if !streams.contains(&ev.stream) {
+                    // A stalled market socket drops what it would send: marks are sent
+                    // again every second, so what matters is that none arrives.
+                    if !streams.contains(&ev.stream) || shared.faults.market_stalled() {
                         continue;
                     }
                     let body = if combined {

@@ -591,6 +591,53 @@ fn flip_closes_then_opens_the_other_side() {
 }
 
 #[test]
+fn a_leader_open_from_flat_never_adds_to_a_stale_entry_of_the_other_direction() {
+    // The follower's close of its long 0.010 was refused: the ledger still holds it while
+    // the leader is flat. The leader now sells 0.1 from flat (a new short).
+    let (c, f) = copied_btc(dec!(0.010), dec!(0.1), MarginMode::Cross);
+    let sig = fill(
+        symbol("BTC", "USDT"),
+        Side::Sell,
+        dec!(0.1),
+        dec!(50000),
+        dec!(0),
+        5,
+        Some(dec!(10000)),
+        "reopen",
+    );
+    let p = plan(&input(c, sig, f, btc_market(dec!(50000))));
+    let orders: Vec<_> = p.orders().collect();
+    assert!(
+        orders.iter().all(|o| o.side == Side::Sell),
+        "nothing is bought while the leader sells: {:#?}",
+        p.actions
+    );
+    assert_eq!(
+        orders.first().map(|o| (o.intent, o.qty.get())),
+        Some((OrderIntent::Close, dec!(0.010))),
+        "the stale long is closed first: {:#?}",
+        p.actions
+    );
+    assert_eq!(
+        orders.get(1).map(|o| (o.intent, o.qty.get())),
+        Some((OrderIntent::Open, dec!(0.010))),
+        "then the short opens as sized by the mode: {:#?}",
+        p.actions
+    );
+    let pos = p
+        .ledger
+        .positions
+        .values()
+        .next()
+        .expect("the new position");
+    assert_eq!(
+        pos.direction,
+        Direction::Short,
+        "the ledger holds the short"
+    );
+}
+
+#[test]
 fn increase_adds_delta_times_k() {
     let (c, f) = copied_btc(dec!(0.010), dec!(0.1), MarginMode::Cross);
     // k = 0.1; leader adds 0.05 → 0.005.

@@ -5,6 +5,8 @@
 
 pub(crate) mod support;
 
+mod backwards;
+mod controls;
 mod crash;
 mod demo;
 mod disconnect;
@@ -15,6 +17,7 @@ mod hot_path;
 mod integrity;
 mod leader_poll;
 mod liquidation;
+mod marks;
 mod memory_venue;
 mod port;
 mod protection;
@@ -22,5 +25,8 @@ mod refusals;
 mod replay_parity;
 mod reset;
 mod resume;
+mod resync;
 mod several;
 mod shutdown;
+mod stops;
+mod unknown;

@@ -22,10 +22,19 @@ impl Planner<'_> {
         pending: Option<PendingFills>,
     ) {
         let lk = self.leader_key();
-        if self.ledger.positions.contains_key(&lk) {
-            // A stale entry for a book the leader reports flat: size on top of it.
-            self.increase(f, f.qty.get(), leader_qty, pending);
-            return;
+        if let Some(stale) = self.ledger.positions.get(&lk) {
+            if stale.direction == dir {
+                // A stale entry for a book the leader reports flat: size on top of it.
+                self.increase(f, f.qty.get(), leader_qty, pending);
+                return;
+            }
+            // The leader was flat, so this entry is a close that was not executed (refused,
+            // or its signal lost). Adding to it would trade against the leader: it is
+            // closed first, then the new side opens as after a flip.
+            self.close_all(
+                "a close of the earlier position was not executed and the leader now opens the other way",
+                "close-stale",
+            );
         }
         let input = self.input;
         let name = self.name().to_owned();

@@ -42,6 +42,7 @@ function copyStatus(name: string, over: Partial<CopyStatusDto["copy"]> = {}, pos
     decisions: [],
     fills: [],
     ordersJournaled: 0,
+    unknownOrders: [],
     latency: null,
   };
 }

@@ -412,6 +412,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
           decisions: [],
           fills: [],
           ordersJournaled: 0,
+          unknownOrders: [],
           latency: null,
         });
         return copy;

@@ -152,7 +152,7 @@ export type ModifyRequest = { settings: CopySettingsDto, };
 
 export type CopyStateDto = "running" | "paused" | "held" | "stopping" | "stopped";
 
-export type HoldKind = "unreadable_state" | "leader_unreadable" | "journal_write" | "unprotected" | "rate_limit";
+export type HoldKind = "unreadable_state" | "leader_unreadable" | "journal_write" | "unprotected" | "rate_limit" | "stopping";
 
 export type HoldDto = { kind: HoldKind, reason: string, };
 
@@ -174,7 +174,12 @@ export type CopyStatusDto = { copy: CopyDto, figures: CopyFiguresDto, positions:
 /**
  * Where the time went for the copy's recent orders; `null` before the first.
  */
-latency: LatencyDto | null, };
+latency: LatencyDto | null, 
+/**
+ * Orders whose outcome is unknown (the venue's answer was lost and a lookup has not
+ * found them yet); the engine looks each up at every reconciliation until resolved.
+ */
+unknownOrders: Array<UnknownOrderDto>, };
 
 export type LatencyDto = { orders: number, 
 /**
@@ -185,6 +190,16 @@ engineP50Us: number, engineMaxUs: number,
  * Leader fill → follower fill on the venue's clock, in ms.
  */
 fillDelayP50Ms: number | null, fillDelayMaxMs: number | null, };
+
+export type UnknownOrderDto = { clientOrderId: string, symbol: string, 
+/**
+ * `buy` or `sell`.
+ */
+side: string, qty: string, 
+/**
+ * When its outcome became unknown (local ms).
+ */
+sinceMs: number, };
 
 export type WeightDto = { venue: string, used: number, limit: number, };
 

@@ -1,0 +1,128 @@
+//! Protective stops that are not in place (issue 12, item 1): a stop is in place only when
+//! the venue confirmed it or a lookup by its client id finds it; a stop the venue lost, or
+//! that someone cancelled behind the engine's back, is placed again (with backoff between
+//! tries, and at every reconciliation), and every gap is shown as `unprotected` and
+//! notified. Assertions read the simulator's own algo orders.
+
+use copydesk::runtime::NotifyKind;
+use rust_decimal_macros::dec;
+use serde_json::{json, Value};
+
+use super::support::{amount, eventually, Pair, Sim};
+
+const COPY: &str = "[[copies]]\nname = \"guarded\"\nleader = \"lead\"\nfollower = \"me\"\n\
+    mode = \"fixed-ratio\"\nratio = \"0.1\"\n";
+
+/// The follower's resting algo orders, as the simulator holds them.
+async fn algo_orders(sim: &Sim, account: &str) -> Vec<Value> {
+    sim.admin_account(account).await["openAlgoOrders"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Waits until the follower holds `qty` BTC with exactly one resting stop; returns its id.
+async fn one_stop(p: &Pair, qty: rust_decimal::Decimal, what: &str) -> String {
+    eventually(what, || async {
+        let got = amount(&p.sim, &p.me.account_id, "BTCUSDT").await;
+        let algos = algo_orders(&p.sim, &p.me.account_id).await;
+        (got == qty && algos.len() == 1)
+            .then_some(())
+            .ok_or(format!("holds {got} with {} algo orders", algos.len()))
+    })
+    .await;
+    algo_orders(&p.sim, &p.me.account_id).await[0]["clientAlgoId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_cancelled_behind_the_engines_back_is_placed_again_at_the_next_reconciliation() {
+    let p = Pair::new("100000", "[engine]\nreconcile_secs = 2\n\n", COPY).await;
+    let mut engine = p.start().await;
+    p.lead
+        .market("BTCUSDT", "BUY", "0.5")
+        .await
+        .ok("leader opens");
+    let first = one_stop(&p, dec!(0.050), "the copy opens with its stop").await;
+    // Someone (the user on the venue's site, a venue clean-up) cancels the stop.
+    p.me.delete(
+        "/fapi/v1/algoOrder",
+        &[("symbol", "BTCUSDT"), ("clientAlgoId", &first)],
+    )
+    .await
+    .ok("the stop is cancelled outside the engine");
+    assert!(
+        algo_orders(&p.sim, &p.me.account_id).await.is_empty(),
+        "the venue holds no stop for the position now"
+    );
+    engine
+        .wait_kind(
+            NotifyKind::Unprotected,
+            None,
+            Some("guarded"),
+            "the missing stop is announced",
+        )
+        .await;
+    one_stop(
+        &p,
+        dec!(0.050),
+        "the next reconciliation places the stop again",
+    )
+    .await;
+    engine
+        .wait_kind(
+            NotifyKind::Protected,
+            None,
+            Some("guarded"),
+            "the end of the gap is announced",
+        )
+        .await;
+    engine.interrupt();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_whose_placement_is_unconfirmed_and_not_found_is_placed_again_with_backoff() {
+    // Reconciliation an hour apart: only the retry with backoff can place the stop.
+    let p = Pair::new("100000", "[engine]\nreconcile_secs = 3600\n\n", COPY).await;
+    let mut engine = p.start().await;
+    // The fault: the stop's placement answers 503 "send status unknown" and never lands.
+    p.sim
+        .admin(
+            reqwest::Method::POST,
+            "/admin/v1/faults",
+            Some(json!({"rejectNext": {"count": 1, "status": 503, "code": -1007,
+                "msg": "Timeout waiting for response from backend server. Send status unknown; execution status unknown.",
+                "path": "/fapi/v1/algoOrder", "method": "POST"}})),
+        )
+        .await
+        .ok("the next stop placement gets an unknown outcome");
+    p.lead
+        .market("BTCUSDT", "BUY", "0.5")
+        .await
+        .ok("leader opens");
+    engine
+        .wait_kind(
+            NotifyKind::Unprotected,
+            None,
+            Some("guarded"),
+            "a stop whose placement was not confirmed is not counted as placed",
+        )
+        .await;
+    assert!(
+        engine.output().contains("(unprotected)"),
+        "the copy is held unprotected, with the reason:\n{}",
+        engine.output()
+    );
+    one_stop(&p, dec!(0.050), "the retry places the stop").await;
+    engine
+        .wait_kind(
+            NotifyKind::Protected,
+            None,
+            Some("guarded"),
+            "the end of the gap is announced",
+        )
+        .await;
+    engine.interrupt();
+}

@@ -123,6 +123,8 @@ describe("EquityChart locale", () => {
     render(EquityChart, { points: [{ tsMs: 1000, value: "1" }] });
     const opts = createChart.mock.calls[0][1] as { localization?: { locale?: string } };
     expect(opts.localization?.locale).toBe("en-US");
+    const fmt = (opts.localization as { priceFormatter?: (p: number) => string }).priceFormatter!;
+    expect(fmt(-98621.4)).toBe("−98,621.40");
     expect(() => new Intl.DateTimeFormat(opts.localization?.locale)).not.toThrow();
     lang.mockReturnValue("de-DE");
     render(EquityChart, { points: [{ tsMs: 1000, value: "1" }] });

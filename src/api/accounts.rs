@@ -136,20 +136,57 @@ pub(crate) fn findings(
         }
     };
     let futures_off = has(&|f| matches!(f, KeyFinding::FuturesDisabled));
-    out.push(perm(
-        K::Futures,
-        futures_off,
-        "futures are enabled for the key",
-        "futures are not enabled for the key",
-        "edit the key on the exchange and tick “Enable Futures”",
-    ));
-    out.push(perm(
-        K::Trade,
-        futures_off || has(&|f| matches!(f, KeyFinding::ReadingDisabled)),
-        "the key can read and trade futures",
-        "the key cannot trade futures",
-        "edit the key on the exchange and enable reading and futures trading",
-    ));
+    let test_refused = check.findings.iter().find_map(|f| {
+        if let KeyFinding::TestOrderRefused { message, .. } = f {
+            Some(message)
+        } else {
+            None
+        }
+    });
+    let proven = has(&|f| matches!(f, KeyFinding::TradingProven));
+    if let Some(message) = test_refused {
+        let fix = Some("edit the key on the exchange and enable futures trading");
+        out.push(finding(
+            K::Futures,
+            Fail,
+            format!("a test order was refused: {message}"),
+            fix,
+        ));
+        out.push(finding(
+            K::Trade,
+            Fail,
+            format!("the key cannot trade futures: a test order was refused: {message}"),
+            fix,
+        ));
+    } else if proven {
+        out.push(finding(
+            K::Futures,
+            Pass,
+            "a futures test order was accepted",
+            None,
+        ));
+        out.push(finding(
+            K::Trade,
+            Pass,
+            "the key can trade futures: a test order was accepted (nothing was placed)",
+            None,
+        ));
+    } else {
+        out.push(perm(
+            K::Futures,
+            futures_off,
+            "futures are enabled for the key",
+            "futures are not enabled for the key",
+            "edit the key on the exchange and tick “Enable Futures”",
+        ));
+        out.push(perm(
+            K::Trade,
+            futures_off || has(&|f| matches!(f, KeyFinding::ReadingDisabled)),
+            "the key can read and trade futures",
+            "the key cannot trade futures",
+            "edit the key on the exchange and enable reading and futures trading",
+        ));
+    }
     out.push(perm(
         K::Withdrawals,
         has(&|f| matches!(f, KeyFinding::WithdrawalsEnabled)),

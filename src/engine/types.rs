@@ -452,6 +452,13 @@ pub enum NoticeKind {
     MissingMarketData,
     StopLoss,
     TakeProfit,
+    /// An open or increase not sent because its symbol's set-up (leverage, margin mode)
+    /// was refused.
+    SetupFailed,
+    /// A key permission the venue cannot show (demo environment): "cannot verify".
+    KeyUnverified,
+    /// A copied position the venue holds in another margin mode than the leader's.
+    WrongMarginMode,
 }
 
 /// One thing the runtime must do.

@@ -103,4 +103,10 @@ pub struct WeightUsage {
     /// Waits longer than a second.
     pub long_waits: u64,
     pub longest_wait_ms: u64,
+    /// Local time (ms) until which the venue told us to wait after a 429, when that is
+    /// still ahead; 0 otherwise.
+    pub paused_until_ms: i64,
+    /// Local time (ms) until which the venue banned this address (418), when that is still
+    /// ahead; 0 otherwise.
+    pub banned_until_ms: i64,
 }

@@ -167,6 +167,26 @@ pub trait Exchange: Send + Sync + fmt::Debug {
     /// What the request-weight budget this account shares with the others on its address
     /// has used and made wait.
     fn weight(&self) -> WeightUsage;
+
+    /// A symbol's best bid and ask read now (`None` where the venue has no such read), for
+    /// the price checks of a plan when the book stream has none yet.
+    fn book_ticker<'a>(
+        &'a self,
+        symbol: &'a str,
+    ) -> BoxFuture<'a, ExResult<Option<(crate::domain::Price, crate::domain::Price)>>> {
+        let _ = symbol;
+        Box::pin(async { Ok(None) })
+    }
+
+    /// A symbol's leverage and margin mode read now (`None` where the venue has no such
+    /// read): what a flat account switched without an event.
+    fn symbol_setting<'a>(
+        &'a self,
+        symbol: &'a str,
+    ) -> BoxFuture<'a, ExResult<Option<crate::exchange::SymbolSetting>>> {
+        let _ = symbol;
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// A running private stream. Dropping it stops the stream task.

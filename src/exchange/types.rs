@@ -519,6 +519,12 @@ pub enum KeyFinding {
     LeaderKeyCanTrade,
     /// The venue refused the key outright (bad key, IP not allowed, no permission).
     KeyRejected { code: Option<i64>, message: String },
+    /// Where the key's flags cannot be read: a test order was accepted, so the key can
+    /// trade futures (the other permissions stay unverified).
+    TradingProven,
+    /// Where the key's flags cannot be read: the venue refused a test order, so the key
+    /// cannot trade futures.
+    TestOrderRefused { code: Option<i64>, message: String },
 }
 
 impl KeyFinding {
@@ -528,8 +534,10 @@ impl KeyFinding {
             KeyFinding::WithdrawalsEnabled
             | KeyFinding::FuturesDisabled
             | KeyFinding::ReadingDisabled
-            | KeyFinding::KeyRejected { .. } => true,
-            KeyFinding::NoIpRestriction
+            | KeyFinding::KeyRejected { .. }
+            | KeyFinding::TestOrderRefused { .. } => true,
+            KeyFinding::TradingProven
+            | KeyFinding::NoIpRestriction
             | KeyFinding::ExpiresSoon { .. }
             | KeyFinding::LeaderKeyCanTrade => false,
         }

@@ -400,6 +400,12 @@ impl AccountState {
         }
     }
 
+    /// The best bid and ask the book stream delivered for a symbol (kept while the stream
+    /// is connected; a book ticker is sent on every change).
+    pub fn book(&self, symbol: &str) -> Option<(Decimal, Decimal)> {
+        self.books.get(symbol).map(|(b, a, _)| (*b, *a))
+    }
+
     /// The price a market order would meet: the mid of the best bid and ask when the book
     /// stream has them, else the mark.
     pub fn current(&self, symbol: &str, now: i64) -> Option<Decimal> {

@@ -4,12 +4,13 @@
 //! back to the ledger, and the plan is marked settled. A crash at any point leaves enough
 //! in the database for [`super::recovery`] to finish the plan without doubling an order.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{ActionKind, Ledger, OrderPlan, OrderType, Plan};
+use crate::engine::{ActionKind, Ledger, NoticeKind, OrderIntent, OrderPlan, OrderType, Plan};
 use crate::exchange::{
     ClientOrderId, ErrorClass, MarginChange, OrderKind, OrderReport, OrderRequest, OrderStatus,
     Placement, TimeInForce,
@@ -25,6 +26,15 @@ use super::supervisor::CopyRunner;
 /// How long past its receive window the send path keeps looking up an order whose answer
 /// was lost, before leaving it `unknown` to reconciliation.
 const LOOK_UP_MS: i64 = 10_000;
+/// The symbol a set-up action prepares for the orders after it, if it is one.
+fn setup_symbol(kind: &ActionKind) -> Option<&str> {
+    match kind {
+        ActionKind::SetLeverage { symbol, .. } | ActionKind::SetMarginMode { symbol, .. } => {
+            Some(symbol)
+        }
+        _ => None,
+    }
+}
 
 /// A plan whose orders may not all have settled: what recovery needs after a crash.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -167,17 +177,31 @@ impl CopyRunner {
         // Books whose close in this plan did not fill: what the close left, by book.
         let mut failed_closes: std::collections::BTreeMap<crate::engine::PositionKey, Decimal> =
             Default::default();
+        // Symbols whose set-up (leverage, margin mode) the venue refused in this plan:
+        // their opens and increases are not sent (issue 12 item 8).
+        let mut unset: BTreeMap<String, String> = BTreeMap::new();
         for action in &plan.actions {
             match &action.kind {
-                ActionKind::PlaceOrder(o) => {
-                    if !o.intent.is_closing() {
-                        if let Some(left) = failed_closes.get(&o.leader_key) {
-                            // An open after a close that failed would trade against what
-                            // the close left: not sent, and the book keeps the old entry.
-                            self.skip_after_failed_close(o, *left, &before, &mut ledger);
-                            continue;
-                        }
+                ActionKind::PlaceOrder(o) if !o.intent.is_closing() => {
+                    if let Some(why) = unset.get(&o.symbol.name).cloned() {
+                        self.skip_unset(o, &why, &mut ledger);
+                        continue;
                     }
+                    if let Some(left) = failed_closes.get(&o.leader_key) {
+                        // An open after a close that failed would trade against what the
+                        // close left: not sent, and the book keeps the old entry.
+                        self.skip_after_failed_close(o, *left, &before, &mut ledger);
+                        continue;
+                    }
+                    if let Some((price, at)) = leader_ref {
+                        self.leader_refs.insert(o.client_id.clone(), (price, at));
+                    }
+                    let filled = self.send_order(o).await;
+                    if filled < o.qty.get() {
+                        ledger.apply_order_result(&before, o, filled);
+                    }
+                }
+                ActionKind::PlaceOrder(o) => {
                     if let Some((price, at)) = leader_ref {
                         self.leader_refs.insert(o.client_id.clone(), (price, at));
                     }
@@ -207,7 +231,11 @@ impl CopyRunner {
                     // back at the next tick (`take_stop_faults`), which takes it out of the
                     // ledger and holds the copy until the next protection pass places it; one it accepted comes back as
                     // placed and is marked confirmed in the ledger.
-                    self.run_action(other, &action.reason).await;
+                    if let Err(e) = self.run_action(other, &action.reason).await {
+                        if let Some(symbol) = setup_symbol(other) {
+                            unset.insert(symbol.to_owned(), format!("{}: {e}", action.reason));
+                        }
+                    }
                 }
             }
         }
@@ -374,6 +402,27 @@ impl CopyRunner {
                 tracing::warn!(reason = %reason, "order unconfirmed; looking it up");
                 self.look_up(&o.symbol.name, &o.client_id, sent_at).await
             }
+            // A 429 or 418 is a refusal before the venue acted: nothing was placed. The
+            // copy is held until the venue's wait is over.
+            Err(e) if super::venue_faults::is_rate_limit(&e) => {
+                let now = self.clock.now_ms();
+                let msg = format!("not placed: {e}");
+                self.journal_write("an order's `rejected` state", |s| {
+                    s.journal().mark_rejected(&o.client_id, &msg, now)
+                });
+                self.check_rate_limit();
+                self.say(
+                    NotifyLevel::Warning,
+                    NotifyKind::Rejected,
+                    format!(
+                        "{} {:?} {} not placed: {e}",
+                        o.symbol.name,
+                        o.side,
+                        o.qty.get()
+                    ),
+                );
+                return Decimal::ZERO;
+            }
             Err(e) if e.class() == ErrorClass::Transient => {
                 let now = self.clock.now_ms();
                 self.journal_write("an order's `unknown` state", |s| {
@@ -387,6 +436,16 @@ impl CopyRunner {
                 self.journal_write("an order's `rejected` state", |s| {
                     s.journal().mark_rejected(&o.client_id, &msg, now)
                 });
+                let account = self.follower_account.clone();
+                if self.key_refused(&account, &e) {
+                    return Decimal::ZERO;
+                }
+                if e.venue_code() == Some(super::venue_faults::INSUFFICIENT_MARGIN)
+                    && !o.intent.is_closing()
+                {
+                    self.insufficient_margin(o, &e);
+                    return Decimal::ZERO;
+                }
                 self.refusals
                     .push(format!("{} refused by the venue: {msg}", o.symbol.name));
                 self.say(
@@ -526,7 +585,12 @@ impl CopyRunner {
                 Ok(Some(r)) => return Some(r),
                 Ok(None) if asked_at > sent_at + self.opts.recv_window_ms => return None,
                 Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "order lookup failed; asking again"),
+                Err(e) => {
+                    if super::venue_faults::is_rate_limit(&e) {
+                        self.check_rate_limit();
+                    }
+                    tracing::warn!(error = %e, "order lookup failed; asking again")
+                }
             }
             if self.clock.now_ms() > give_up {
                 return None;
@@ -535,8 +599,41 @@ impl CopyRunner {
         }
     }
 
-    /// Runs one non-order action; false when the venue refused it.
-    async fn run_action(&mut self, kind: &ActionKind, reason: &str) -> bool {
+    /// An open or increase whose symbol could not be set up: it is not sent, its journal
+    /// row says why, an open leaves the ledger (the leader's book counts as not copied,
+    /// like any skipped open), and the user is told.
+    fn skip_unset(&mut self, o: &OrderPlan, why: &str, ledger: &mut Ledger) {
+        let now = self.clock.now_ms();
+        let msg = format!("not sent: {why}");
+        self.journal_write("an order's `rejected` state", |s| {
+            s.journal().mark_rejected(&o.client_id, &msg, now)
+        });
+        if o.intent == OrderIntent::Open {
+            ledger.positions.remove(&o.leader_key);
+            ledger.not_copied.insert(o.leader_key.clone());
+        } else if let Some(p) = ledger.positions.get_mut(&o.leader_key) {
+            let unfilled = o.qty.get().min(p.qty);
+            if p.qty > Decimal::ZERO {
+                p.margin -= p.margin * (unfilled / p.qty);
+            }
+            p.qty -= unfilled;
+            p.declined += unfilled;
+        }
+        self.tell(
+            NotifyLevel::Warning,
+            NotifyKind::Skip,
+            Some(NoticeKind::SetupFailed),
+            format!(
+                "skipped {} {:?} {}: its set-up failed, so the order was not sent at the follower's old settings ({why})",
+                o.symbol.name,
+                o.side,
+                o.qty.get()
+            ),
+        );
+    }
+
+    /// Runs one non-order action; the venue's refusal when it refused it.
+    async fn run_action(&mut self, kind: &ActionKind, reason: &str) -> Result<(), String> {
         let ex = self.follower.ex.clone();
         let result = match kind {
             ActionKind::PlaceOrder(_) => Ok(()),
@@ -614,15 +711,18 @@ impl CopyRunner {
         match result {
             Ok(()) => {
                 tracing::debug!(reason, "action done");
-                true
+                Ok(())
             }
             Err(e) => {
-                self.say(
-                    NotifyLevel::Warning,
-                    NotifyKind::Error,
-                    format!("{reason}: the venue refused it: {e}"),
-                );
-                false
+                let account = self.follower_account.clone();
+                if !self.key_refused(&account, &e) {
+                    self.say(
+                        NotifyLevel::Warning,
+                        NotifyKind::Error,
+                        format!("{reason}: the venue refused it: {e}"),
+                    );
+                }
+                Err(e.to_string())
             }
         }
     }

@@ -42,7 +42,7 @@ impl CopyRunner {
             .commission
             .as_ref()
             .map_or((Decimal::ZERO, "USDT".to_owned()), |m| {
-                (m.amount, m.asset.as_str().to_owned())
+                self.fee_in_quote(&u.order.symbol, m.amount, m.asset.as_str())
             });
         let row = StoredFill {
             copy_id: self.copy_id,
@@ -88,7 +88,12 @@ impl CopyRunner {
             .filter(|(_, f)| f.ts > since)
             .map(|(_, f)| CopyEvent::Fill {
                 realized_pnl: f.realized_pnl,
-                commission: f.fee,
+                // A fee that could not be converted is in another asset, never USDT.
+                commission: if super::fees::counts_as_quote(&f.fee_asset) {
+                    f.fee
+                } else {
+                    Decimal::ZERO
+                },
             })
             .chain(
                 funding

@@ -76,8 +76,17 @@ impl CopyRunner {
     /// account are that copy's), and orders that carry our prefix but are not in our journal
     /// (another CopyDesk on the account).
     pub(crate) async fn on_follower(&mut self, ev: AccountEvent) {
+        // Fills of orders we did not place, on a book this copy holds, count for it (read
+        // before the account state applies the event: the share is of the position
+        // before the fill).
+        let outside = self.attribute_outside(&ev);
         // The account state every copy of this follower plans from.
         self.account.lock().apply(&ev);
+        if outside && self.ctx.state != CopyState::Stopped {
+            if let Some(snap) = self.follower_snapshot().await {
+                self.check_figures(&snap).await;
+            }
+        }
         match ev {
             AccountEvent::Order(u) => {
                 let id = u.order.client_id.clone();
@@ -146,6 +155,10 @@ impl CopyRunner {
             ),
             AccountEvent::Resynced(_) => self.reconcile("follower reconnect").await,
             AccountEvent::Failed(f) => {
+                let account = self.follower_account.clone();
+                if self.key_refused(&account, &f.error) {
+                    return;
+                }
                 self.set_state(CopyState::Paused);
                 self.say(
                     NotifyLevel::Error,

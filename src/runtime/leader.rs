@@ -35,6 +35,11 @@ pub struct LeaderTracker {
     positions: BTreeMap<PositionKey, Decimal>,
     isolated: BTreeMap<PositionKey, Decimal>,
     unrealized: BTreeMap<PositionKey, Decimal>,
+    /// Entry price and the venue time of the last unrealized PnL per book, for the equity
+    /// at current marks (see `leader_equity`).
+    entry: BTreeMap<PositionKey, (Decimal, i64)>,
+    /// Venue time at which a symbol's last book went flat (see `leader_mode`).
+    flat_since: BTreeMap<String, i64>,
     wallet: BTreeMap<String, Decimal>,
     leverage: BTreeMap<String, u32>,
     margin_mode: BTreeMap<String, MarginMode>,
@@ -56,6 +61,7 @@ impl LeaderTracker {
         self.positions.clear();
         self.isolated.clear();
         self.unrealized.clear();
+        self.entry.clear();
         self.wallet.clear();
         for b in &snap.balances {
             self.wallet
@@ -74,6 +80,9 @@ impl LeaderTracker {
             }
             self.positions.insert(key.clone(), p.signed_quantity);
             self.unrealized.insert(key.clone(), p.unrealized_pnl);
+            if let Some(e) = p.entry_price {
+                self.entry.insert(key.clone(), (e.get(), p.updated_at));
+            }
             if p.margin_mode == MarginMode::Isolated {
                 self.isolated.insert(key, p.margin);
             }
@@ -100,6 +109,61 @@ impl LeaderTracker {
             .filter_map(|a| self.wallet.get(*a))
             .sum();
         wallet + self.unrealized.values().copied().sum::<Decimal>()
+    }
+
+    /// Wallet over USDT and USDC plus every other book's unrealized PnL at `mark`, leaving
+    /// out `skip` (the book the signal opens). `None` when a book has no entry price or no
+    /// current mark.
+    pub fn equity_at_marks(
+        &self,
+        skip: &PositionKey,
+        mark: &dyn Fn(&str) -> Option<Decimal>,
+    ) -> Option<Decimal> {
+        let wallet: Decimal = EQUITY_ASSETS
+            .iter()
+            .filter_map(|a| self.wallet.get(*a))
+            .sum();
+        let mut upnl = Decimal::ZERO;
+        for (key, qty) in self.positions.iter().filter(|(k, _)| *k != skip) {
+            let (entry, _) = self.entry.get(key)?;
+            upnl += *qty * (mark(&key.symbol)? - *entry);
+        }
+        Some(wallet + upnl)
+    }
+
+    /// The stored equity (as of the last account events, leaving out `skip`), and the venue
+    /// time of its oldest unrealized PnL (`None` when no other book is open: the wallet
+    /// alone is current).
+    pub fn stored_equity(&self, skip: &PositionKey) -> (Decimal, Option<i64>) {
+        let wallet: Decimal = EQUITY_ASSETS
+            .iter()
+            .filter_map(|a| self.wallet.get(*a))
+            .sum();
+        let upnl: Decimal = self
+            .unrealized
+            .iter()
+            .filter(|(k, _)| *k != skip)
+            .map(|(_, v)| *v)
+            .sum();
+        let oldest = self
+            .positions
+            .keys()
+            .filter(|k| *k != skip)
+            .map(|k| self.entry.get(k).map_or(i64::MIN, |(_, at)| *at))
+            .min();
+        (wallet + upnl, oldest)
+    }
+
+    /// Venue time at which the symbol's last leader book went flat, when that was seen
+    /// since the start (the margin mode can change only while flat).
+    pub fn flat_since(&self, symbol: &str) -> Option<i64> {
+        self.flat_since.get(symbol).copied()
+    }
+
+    /// The leader's margin mode on a symbol as a fresh read found it (a flat account can
+    /// switch it without an event); the fill's own account update then agrees.
+    pub fn set_margin_mode(&mut self, symbol: &str, mode: MarginMode) {
+        self.margin_mode.insert(symbol.to_owned(), mode);
     }
 
     /// Signed quantity per leader book.
@@ -165,6 +229,13 @@ impl LeaderTracker {
                 if after.is_zero() {
                     self.positions.remove(&key);
                     self.unrealized.remove(&key);
+                    self.entry.remove(&key);
+                    if !self.positions.keys().any(|k| k.symbol == o.symbol) {
+                        self.flat_since.insert(
+                            o.symbol.clone(),
+                            u.times.transaction.unwrap_or(u.times.venue),
+                        );
+                    }
                 } else {
                     self.positions.insert(key, after);
                 }
@@ -247,8 +318,12 @@ impl LeaderTracker {
                     if p.signed_quantity.is_zero() {
                         self.unrealized.remove(&key);
                         self.isolated.remove(&key);
+                        self.entry.remove(&key);
                     } else {
                         self.unrealized.insert(key.clone(), p.unrealized_pnl);
+                        if let Some(e) = p.entry_price {
+                            self.entry.insert(key.clone(), (e.get(), u.times.venue));
+                        }
                         self.isolated.insert(key, p.isolated_margin);
                     }
                 }

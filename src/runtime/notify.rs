@@ -113,14 +113,17 @@ impl NotifyKind {
             | NoticeKind::NotCopied
             | NoticeKind::MarginSyncSkipped
             | NoticeKind::LostOpen
-            | NoticeKind::MissingMarketData => NotifyKind::Skip,
+            | NoticeKind::MissingMarketData
+            | NoticeKind::SetupFailed => NotifyKind::Skip,
             NoticeKind::Pending
             | NoticeKind::MarginModeDeferred
             | NoticeKind::ClosedOutside
             | NoticeKind::DoubtfulSnapshot
             | NoticeKind::LeaderFlatUnconfirmed
             | NoticeKind::StopLoss
-            | NoticeKind::TakeProfit => NotifyKind::Notice,
+            | NoticeKind::TakeProfit
+            | NoticeKind::KeyUnverified
+            | NoticeKind::WrongMarginMode => NotifyKind::Notice,
         }
     }
 }

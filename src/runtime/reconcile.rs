@@ -42,6 +42,9 @@ impl CopyRunner {
                 }
             }
             Err(e) => {
+                if self.key_refused("the leader", &e) {
+                    return;
+                }
                 tracing::warn!(error = %e, "leader snapshot failed");
                 LeaderSnapshot {
                     status: SnapshotStatus::Failed,
@@ -58,6 +61,7 @@ impl CopyRunner {
         self.guard_open_orders(&snap);
         self.repair_missing_stops(&snap, why == "start-up");
         self.resolve_unknown_orders().await;
+        self.report_wrong_modes(&snap);
         let markets = self.ledger_markets().await;
         self.pass += 1;
         let input = ReconcileInput {

@@ -163,6 +163,8 @@ pub(crate) fn open_venue(
 /// A copy whose accounts were read and whose settings passed the set-up checks.
 pub(crate) struct Checked {
     pub spec: CopySpec,
+    /// Key permissions the venue could not show, announced at the start.
+    unverified: Vec<String>,
     leader: Venue,
     pub(crate) follower: Venue,
     rules: BTreeMap<String, SymbolRules>,
@@ -224,6 +226,11 @@ pub(crate) async fn check_setup(
         copy: spec.name.clone(),
         message,
     };
+    // Both keys first: a key that can withdraw, or a follower key that cannot trade
+    // futures, is refused before anything is read or started.
+    let keys = super::key_gate::check(&leader, &spec.leader.name, &follower, &spec.follower.name)
+        .await
+        .map_err(setup)?;
     let rules = follower
         .ex
         .symbol_rules()
@@ -254,7 +261,7 @@ pub(crate) async fn check_setup(
         })?;
     let used = reserved.entry(spec.follower.name.clone()).or_default();
     let ctx = crate::domain::settings::SetupContext {
-        follower_can_trade_futures: true,
+        follower_can_trade_futures: keys.follower_can_trade_futures,
         follower_account_value: fsnap.equity,
         follower_free_balance: fsnap.available - *used,
         follower_position_mode: fsnap.position_mode,
@@ -279,6 +286,7 @@ pub(crate) async fn check_setup(
         leader_stream,
         follower_stream,
         offset_ms,
+        unverified: keys.unverified,
     })
 }
 
@@ -516,6 +524,7 @@ pub(crate) fn spawn_supervisor(
         lsnap,
         leader_stream,
         follower_stream,
+        unverified,
         ..
     } = c;
     let mut runner = CopyRunner::new(RunnerParts {
@@ -540,6 +549,14 @@ pub(crate) fn spawn_supervisor(
             NotifyLevel::Error,
             NotifyKind::Paused,
             follower_events::foreign_message(&p.foreign),
+        );
+    }
+    for note in unverified {
+        runner.tell(
+            NotifyLevel::Warning,
+            NotifyKind::Notice,
+            Some(crate::engine::NoticeKind::KeyUnverified),
+            format!("cannot verify: {note}"),
         );
     }
     runner.tracker.reset(&lsnap);

@@ -143,6 +143,11 @@ pub struct CopyRunner {
     pub(crate) blocked: BTreeMap<PositionKey, (engine::Direction, u32)>,
     /// When to retry the failed closes (by a reconciliation).
     pub(crate) close_retry: super::backoff::Backoff,
+    /// Copied positions already reported as held in the wrong margin mode.
+    pub(crate) wrong_mode_reported: BTreeSet<PositionKey>,
+    /// Regular orders this copy's protective stops placed when they fired (venue order
+    /// id → the stop's client id), to attribute their fills.
+    pub(crate) stop_triggers: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for CopyRunner {
@@ -215,6 +220,8 @@ impl CopyRunner {
             refusals: Vec::new(),
             blocked: BTreeMap::new(),
             close_retry: Default::default(),
+            wrong_mode_reported: BTreeSet::new(),
+            stop_triggers: BTreeMap::new(),
         }
     }
 
@@ -377,6 +384,10 @@ impl CopyRunner {
                     return st.estimate(self.clock.now_ms());
                 }
                 Err(e) => {
+                    let account = self.follower_account.clone();
+                    if self.key_refused(&account, &e) {
+                        return None;
+                    }
                     tracing::warn!(error = %e, "follower snapshot failed; retrying");
                     self.clock.sleep(Duration::from_millis(300)).await;
                 }
@@ -444,11 +455,13 @@ impl CopyRunner {
     }
 
     /// Plans and runs one leader signal.
-    pub(crate) async fn on_signal(&mut self, signal: crate::domain::LeaderSignal) {
+    pub(crate) async fn on_signal(&mut self, mut signal: crate::domain::LeaderSignal) {
         if self.is_stopping() {
             self.skip_while_stopping(&signal.symbol.name);
             return;
         }
+        self.confirm_leader_mode(&mut signal).await;
+        let equity_note = self.current_equity(&mut signal).await;
         // Margin sync needs the venue's maintenance margin, which no stream carries: the
         // one signal kind that reads the account (see docs/streams.md).
         let snap = if matches!(signal.kind, SignalKind::IsolatedMargin { .. }) {
@@ -468,7 +481,7 @@ impl CopyRunner {
             self.reconcile_soon();
             return;
         };
-        let market = match self.market_of(&signal.symbol.name).await {
+        let mut market = match self.market_of(&signal.symbol.name).await {
             Some(m) => m,
             // A close needs no price (closes pass no price check): it runs at the leader's
             // fill price as the reference rather than being dropped.
@@ -488,6 +501,9 @@ impl CopyRunner {
                 }
             },
         };
+        if let SignalKind::Fill(f) = &signal.kind {
+            self.executable_side(f, &mut market).await;
+        }
         let mut ctx = self.ctx.clone();
         if (self.holds.is_held() || self.symbol_blocked(&signal.symbol.name))
             && ctx.state == CopyState::Running
@@ -511,6 +527,9 @@ impl CopyRunner {
         let placed = plan.orders().next().is_some();
         self.execute_signal(plan, leader_ref, Some(&input.signal))
             .await;
+        if let Some(note) = equity_note {
+            self.log_equity(&note, self.signal_row);
+        }
         self.signal_row = None;
         self.leader_recv_us = None;
         if placed {
@@ -722,6 +741,9 @@ impl CopyRunner {
                 return;
             }
             AccountEvent::Failed(f) => {
+                if self.key_refused("the leader", &f.error) {
+                    return;
+                }
                 self.say(
                     NotifyLevel::Error,
                     NotifyKind::Error,
@@ -738,7 +760,8 @@ impl CopyRunner {
         let resync = matches!(ev, AccountEvent::Resynced(_));
         let rules = self.rules.clone();
         let lookup = move |n: &str| rules.get(n).map(|r| r.symbol.clone());
-        let signals = self.tracker.apply(&ev, &lookup);
+        let mut signals = self.tracker.apply(&ev, &lookup);
+        signals.extend(self.pending_order_end(&ev));
         for s in signals {
             self.on_signal(s).await;
         }
@@ -840,6 +863,7 @@ impl CopyRunner {
                 _ = &mut tick => {
                     tick = self.clock.sleep(Duration::from_millis(500));
                     self.check_weight();
+                    self.check_rate_limit();
                     self.take_stop_faults();
                     if self.holds.has(HoldKind::JournalWrite) {
                         self.probe_journal();

@@ -46,9 +46,8 @@ impl fmt::Debug for SecretKey {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Permissions {
     pub futures: bool,
-    /// False for a read-only key: it reads the futures API and opens a user-data stream,
-    /// but every order, leverage, margin or mode change is refused (`-2015`), and
-    /// `apiRestrictions` reports `enableFutures: false`.
+    /// Futures trading (orders, leverage, margin); false leaves a read-only futures key,
+    /// refused with -2015 on every change.
     #[serde(default = "yes")]
     pub trading: bool,
     pub withdrawals: bool,
@@ -307,6 +306,10 @@ pub struct ListenKey {
 /// ([`super::state`]); the listenKey and the open-order index are not kept there.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Account {
+    /// Fees are paid in BNB from the account's BNB wallet when it holds enough, at the
+    /// BNBUSDT mark (the venue's "BNB burn"); otherwise in the margin asset.
+    #[serde(default)]
+    pub bnb_fees: bool,
     pub id: String,
     pub label: String,
     pub api_key: String,
@@ -605,6 +608,7 @@ mod tests {
     #[test]
     fn the_open_index_follows_status_changes() {
         let mut a = Account {
+            bnb_fees: false,
             id: "a".into(),
             label: String::new(),
             api_key: "k".into(),

@@ -72,7 +72,7 @@ pub(super) fn parse<T: for<'de> Deserialize<'de>>(body: &str) -> Result<T, WireE
 struct PermissionsReq {
     #[serde(default = "yes")]
     futures: bool,
-    /// `false`: a read-only key (reads, no orders or account changes).
+    /// False: the key reads futures but every change is refused (-2015).
     #[serde(default = "yes")]
     trading: bool,
     #[serde(default)]
@@ -103,6 +103,9 @@ struct CreateAccountReq {
     /// `hmac` (default) or `ed25519`.
     #[serde(default)]
     key_type: Option<String>,
+    /// Pay fees in BNB (from a BNB balance) at the BNBUSDT mark.
+    #[serde(default)]
+    bnb_fees: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -159,7 +162,9 @@ async fn create_account(
             reading: true,
             expires_at: p.expires_at,
         });
-    let keys = s.ex().create_account(NewAccount {
+    let bnb_fees = req.bnb_fees;
+    let mut ex = s.ex();
+    let keys = ex.create_account(NewAccount {
         balances: req.balances.into_iter().map(|(k, v)| (k, v.0)).collect(),
         hedge,
         permissions,
@@ -167,6 +172,10 @@ async fn create_account(
         label: req.label,
         key_type,
     });
+    if let Some(a) = ex.accounts.get_mut(&keys.account_id) {
+        a.bnb_fees = bnb_fees;
+    }
+    drop(ex);
     Json(
         json!({"accountId": keys.account_id, "apiKey": keys.api_key, "secretKey": keys.secret_key}),
     )
@@ -323,6 +332,9 @@ struct PriceReq {
     price: Decimal,
     #[serde(default, with = "decimal::option")]
     funding_rate: Option<Decimal>,
+    /// Distance from the mid to the best bid and ask (the book's spread is twice this).
+    #[serde(default, with = "decimal::option")]
+    half_spread: Option<Decimal>,
 }
 
 async fn set_price(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) -> Response {
@@ -342,6 +354,14 @@ async fn set_price(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Strin
     let mut ex = s.ex();
     if let (Some(rate), Some(b)) = (req.funding_rate, ex.books.get_mut(&req.symbol)) {
         b.funding_rate = rate;
+    }
+    if let Some(h) = req.half_spread {
+        if h <= Decimal::ZERO || h > req.price {
+            return WireError::illegal("halfSpread").into_response();
+        }
+        if let Some(b) = ex.books.get_mut(&req.symbol) {
+            b.set_half_spread(h);
+        }
     }
     match ex.set_price(&req.symbol, req.price) {
         Ok(()) => {

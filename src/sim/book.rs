@@ -53,6 +53,17 @@ impl Book {
         self.mark_px.unwrap_or(self.mid)
     }
 
+    /// Sets the distance from the mid to the best bid and ask (rounded to the tick, at
+    /// least one tick).
+    pub fn set_half_spread(&mut self, half: Decimal) {
+        let h = crate::domain::filters::round_to_tick(
+            half,
+            self.tick,
+            crate::domain::Rounding::Nearest,
+        );
+        self.half_spread = h.max(self.tick);
+    }
+
     /// Moves the book to a new mid (rounded to the tick); the mark follows the mid again.
     pub fn set_mid(&mut self, price: Decimal) {
         let p = crate::domain::filters::round_to_tick(

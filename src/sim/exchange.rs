@@ -312,6 +312,7 @@ impl SimVenue {
         let (secret, verifier) = new_key(req.key_type);
         let now = self.now();
         let account = Account {
+            bnb_fees: false,
             id: id.clone(),
             label: req.label,
             api_key: api_key.clone(),

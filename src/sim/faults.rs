@@ -41,6 +41,9 @@ pub struct FaultRequest {
     /// Requests to one path wait this long after they are counted and before they are
     /// served (what they read is the state after the wait); `ms` 0 lifts it.
     pub slow_path: Option<SlowPath>,
+    /// Revokes this API key: every request signed with it is refused with `-2015` until
+    /// the faults are cleared (a key deleted or expired while in use).
+    pub revoke_api_key: Option<String>,
     /// Clears every fault first.
     #[serde(default)]
     pub clear: bool,
@@ -65,6 +68,10 @@ pub struct RejectNext {
     /// Only requests signed with this API key are refused (one account's orders).
     #[serde(default)]
     pub api_key: Option<String>,
+    /// Seconds sent in a `Retry-After` header with each refusal (as the venue does with
+    /// 429 and 418).
+    #[serde(default)]
+    pub retry_after_s: Option<u32>,
 }
 
 /// A delay for one REST path (`slowPath`).
@@ -93,6 +100,7 @@ struct State {
     refuse_conditionals: bool,
     market_stall: bool,
     slow_path: Option<(String, u64)>,
+    revoked: std::collections::HashSet<String>,
 }
 
 #[derive(Debug)]
@@ -182,6 +190,9 @@ impl Faults {
         if let Some(s) = &req.slow_path {
             st.slow_path = (s.ms > 0).then(|| (s.path.clone(), s.ms));
         }
+        if let Some(k) = &req.revoke_api_key {
+            st.revoked.insert(k.clone());
+        }
         drop(st);
         if req.drop_user_streams {
             self.drop_tx.send_modify(|g| *g += 1);
@@ -214,6 +225,11 @@ impl Faults {
         }
     }
 
+    /// Whether an API key was revoked.
+    pub fn revoked(&self, api_key: &str) -> bool {
+        self.lock().revoked.contains(api_key)
+    }
+
     /// Whether market-data sockets hold back their events now.
     pub fn market_stalled(&self) -> bool {
         self.lock().market_stall
@@ -225,13 +241,14 @@ impl Faults {
     }
 
     /// Takes one injected rejection for a request of `method` to `path` with `api_key`, if
-    /// any are left and the rejection's filters match it.
+    /// any are left and the rejection's filters match it, with the `Retry-After` seconds to
+    /// send along.
     pub fn take_rejection(
         &self,
         method: &str,
         path: &str,
         api_key: Option<&str>,
-    ) -> Option<WireError> {
+    ) -> Option<(WireError, Option<u32>)> {
         let mut st = self.lock();
         let r = st.reject.as_mut()?;
         if r.count == 0 {
@@ -252,7 +269,7 @@ impl Faults {
             .msg
             .clone()
             .unwrap_or_else(|| "Request throttled by system-level protection. Reduce-only/close-position orders are exempt. Please try again.".to_owned());
-        Some(WireError::new(status, r.code, msg))
+        Some((WireError::new(status, r.code, msg), r.retry_after_s))
     }
 
     /// Changes whenever user-data sockets must be dropped.

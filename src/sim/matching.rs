@@ -283,12 +283,36 @@ impl SimVenue {
         let realized = apply_to_position(&mut pos, o.side, fill, cfg.leverage);
         pos.update_time = now;
         let fee = (fill.price * fill.qty * fee_rate).round_dp(8);
+        // BNB fees: paid from the BNB wallet at the BNBUSDT mark when it holds enough.
+        let bnb_mark = self
+            .books
+            .get("BNBUSDT")
+            .map_or(Decimal::ZERO, |b| b.mark());
+        let fee_bnb = if bnb_mark > Decimal::ZERO {
+            (fee / bnb_mark).round_dp(8)
+        } else {
+            Decimal::ZERO
+        };
+        let pay_bnb = a.bnb_fees
+            && m.margin_asset == "USDT"
+            && fee_bnb > Decimal::ZERO
+            && a.wallet("BNB") >= fee_bnb;
+        let (fee_paid, fee_asset) = if pay_bnb {
+            (fee_bnb, "BNB")
+        } else {
+            (fee, m.margin_asset)
+        };
 
         let Some(a) = self.accounts.get_mut(account) else {
             return Decimal::ZERO;
         };
         a.positions.insert(key, pos);
-        a.credit(m.margin_asset, realized - fee);
+        if pay_bnb {
+            a.credit(m.margin_asset, realized);
+            a.credit("BNB", -fee_bnb);
+        } else {
+            a.credit(m.margin_asset, realized - fee);
+        }
         a.update_time = now;
         if let Some(o) = a.orders.get_mut(&order_id) {
             o.executed_qty += fill.qty;
@@ -309,8 +333,8 @@ impl SimVenue {
             position_side: o.position_side,
             price: fill.price,
             qty: fill.qty,
-            commission: fee,
-            commission_asset: m.margin_asset.to_owned(),
+            commission: fee_paid,
+            commission_asset: fee_asset.to_owned(),
             realized_pnl: realized,
             maker,
             time: now,
@@ -331,8 +355,8 @@ impl SimVenue {
             account,
             &o.symbol,
             "COMMISSION",
-            -fee,
-            m.margin_asset,
+            -fee_paid,
+            fee_asset,
             trade_id.to_string(),
             now,
         );
@@ -344,7 +368,8 @@ impl SimVenue {
             let info = FillInfo {
                 price: fill.price,
                 qty: fill.qty,
-                commission: fee,
+                commission: fee_paid,
+                commission_asset: fee_asset,
                 trade_id,
                 maker,
                 realized,
@@ -352,11 +377,13 @@ impl SimVenue {
             let ev = views::order_event(&m, &order_now, exec, Some(info), now);
             self.emit(account, "ORDER_TRADE_UPDATE", ev);
         }
+        let both = [m.margin_asset, "BNB"];
+        let assets = if pay_bnb { &both[..] } else { &both[..1] };
         let upd = views::account_update(
             self,
             account,
             "ORDER",
-            &[m.margin_asset],
+            assets,
             &[(&o.symbol, o.position_side)],
             None,
         );

@@ -187,6 +187,29 @@ pub fn place(ex: &mut SimVenue, acc: &str, p: &Params) -> WireResult<Value> {
     Ok(views::order(&m, &ack, false))
 }
 
+/// `POST /fapi/v1/order/test`: the checks of a new order (symbol, side, type, quantity
+/// and price filters), nothing placed; `{}` when they pass.
+pub fn test(ex: &mut SimVenue, acc: &str, p: &Params) -> WireResult<Value> {
+    ex.account(acc)?;
+    let symbol = p.req("symbol")?.to_owned();
+    let m = ex.market(&symbol)?.clone();
+    let side = side(p)?;
+    let market = match p.req("type")? {
+        "LIMIT" => false,
+        "MARKET" => true,
+        _ => return Err(WireError::bad(-1116, "Invalid orderType.")),
+    };
+    position_side(p)?;
+    check_qty(&m, p.req_decimal("quantity")?, market)?;
+    if !market {
+        tif(p)?;
+        let price = p.req_decimal("price")?;
+        check_price(&m, price, "price")?;
+        check_percent(side, price, ex.mark(&symbol))?;
+    }
+    Ok(serde_json::json!({}))
+}
+
 /// `POST /fapi/v1/algoOrder`.
 pub fn place_algo(ex: &mut SimVenue, acc: &str, p: &Params) -> WireResult<Value> {
     if p.req("algoType")? != "CONDITIONAL" {

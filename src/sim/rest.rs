@@ -66,6 +66,7 @@ fn route(method: &Method, path: &str, params: &Params) -> Option<(Security, u32,
             (S, 1, false)
         }
         ("POST", "/fapi/v1/order" | "/fapi/v1/algoOrder") => (S, 0, true),
+        ("POST", "/fapi/v1/order/test") => (S, 1, false),
         ("PUT", "/fapi/v1/order") => (S, 0, true),
         ("POST", "/fapi/v1/batchOrders") => (S, 5, true),
         ("DELETE", "/fapi/v1/batchOrders") => (S, 1, false),
@@ -120,12 +121,17 @@ async fn handle(
             return resp;
         }
     };
-    if let Some(e) = shared.faults.take_rejection(
-        method.as_str(),
-        &path,
-        headers.get("X-MBX-APIKEY").and_then(|v| v.to_str().ok()),
-    ) {
-        return with_weight(e.into_response(), used);
+    let api_key = headers.get("X-MBX-APIKEY").and_then(|v| v.to_str().ok());
+    if let Some((e, retry_after)) = shared
+        .faults
+        .take_rejection(method.as_str(), &path, api_key)
+    {
+        let mut resp = with_weight(e.into_response(), used);
+        if let Some(s) = retry_after {
+            resp.headers_mut()
+                .insert("Retry-After", HeaderValue::from(s));
+        }
+        return resp;
     }
 
     let account = match authenticate(&shared, security, &headers, &params, &raw_query, &raw_body) {
@@ -210,6 +216,9 @@ fn authenticate(
         .and_then(|v| v.to_str().ok())
         .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric()))
         .ok_or_else(WireError::invalid_key_format)?;
+    if shared.faults.revoked(key) {
+        return Err(WireError::rejected_key());
+    }
     let (account, secret, perms) = {
         let ex = shared.ex();
         let id = ex.by_api_key.get(key).ok_or_else(WireError::rejected_key)?;
@@ -249,9 +258,12 @@ fn dispatch(
         if path.starts_with("/fapi/") && !perm.futures {
             return Err(WireError::rejected_key());
         }
-        // A read-only key reads and streams; anything that changes the account is refused.
-        let changes = *method != Method::GET && !path.ends_with("/listenKey");
-        if path.starts_with("/fapi/") && !perm.trading && changes {
+        // A read-only futures key: every change but its own stream key is refused.
+        if path.starts_with("/fapi/")
+            && method != Method::GET
+            && path != "/fapi/v1/listenKey"
+            && !perm.trading
+        {
             return Err(WireError::rejected_key());
         }
     }
@@ -563,6 +575,7 @@ fn account_endpoint(
             }))
         }
         ("POST", "/fapi/v1/order") => orders::place(ex, acc, p),
+        ("POST", "/fapi/v1/order/test") => orders::test(ex, acc, p),
         ("PUT", "/fapi/v1/order") => orders::modify(ex, acc, p),
         ("POST", "/fapi/v1/batchOrders") => orders::place_batch(ex, acc, p),
         ("DELETE", "/fapi/v1/batchOrders") => orders::cancel_batch(ex, acc, p),

@@ -1276,3 +1276,54 @@ async fn status_shows_entry_drift_confirmed_stop_and_drawdown_of_a_copy_moving_a
     .await;
     app.shutdown().await;
 }
+
+/// Issue 12 item 11, through the app: the full key check runs when a copy starts, so a
+/// follower key that can withdraw is refused by `create_copy` before anything starts,
+/// with the account and the fix named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_refuses_a_copy_whose_follower_key_can_withdraw() {
+    let Some(kc) = real_keychain("withdraw-key") else {
+        return;
+    };
+    let sim = crate::runtime::support::sim().await;
+    let base = sim.base();
+    let lead = sim.usdt("10000").await;
+    let me = sim
+        .account(serde_json::json!({"balances": {"USDT": "10000"},
+            "permissions": {"withdrawals": true}}))
+        .await;
+    sim.price("BTCUSDT", "50000").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut o = AppOptions::new(dir.path());
+    o.keychain = kc.clone();
+    o.paper.start = false;
+    let app = App::open(o).await.expect("the app opens");
+    for (name, c) in [("lead", &lead), ("me", &me)] {
+        app.add_account(NewAccountRequest {
+            name: name.into(),
+            exchange: "binance-usdm".into(),
+            environment: api::Environment::Custom,
+            endpoint: Some(base.clone()),
+            api_key: c.key.clone(),
+            api_secret: c.secret.clone(),
+            passphrase: None,
+        })
+        .await
+        .expect("the account is added");
+    }
+    let e = app
+        .create_copy(NewCopyRequest {
+            name: "risky".into(),
+            leader: "lead".into(),
+            follower: "me".into(),
+            settings: ratio("0.5"),
+        })
+        .await
+        .expect_err("a follower key that can withdraw is refused");
+    assert!(
+        e.message.contains("`me`") && e.message.contains("withdraw"),
+        "the refusal names the account and the permission: {e:?}"
+    );
+    assert!(app.running().is_empty(), "nothing started");
+    app.shutdown().await;
+}

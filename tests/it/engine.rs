@@ -1855,3 +1855,73 @@ fn default_slippage_caps_by_pair() {
         }
     }
 }
+
+/// Issue 12 item 15: in hedge mode, a second copy's open of a symbol whose other book
+/// another copy holds never changes that symbol's leverage or margin mode (they follow the
+/// copy that holds it, copy-rules §1.8): an open that needs other settings is skipped; one
+/// that needs the same opens without set-up actions.
+#[test]
+fn hedge_mode_open_never_changes_the_leverage_of_a_symbol_another_copy_holds() {
+    let mut f = follower(dec!(10000));
+    f.position_mode = PositionMode::Hedge;
+    f.held_by_other_copies
+        .insert(PositionKey::new("BTCUSDT", PositionSide::Long));
+    f.symbol_configs.insert(
+        "BTCUSDT".into(),
+        copydesk::engine::SymbolConfig {
+            leverage: 10,
+            margin_mode: MarginMode::Cross,
+        },
+    );
+    let mut sig = fill(
+        symbol("BTC", "USDT"),
+        Side::Sell,
+        dec!(0.1),
+        dec!(50000),
+        dec!(0),
+        5,
+        Some(dec!(10000)),
+        "hedge-open",
+    );
+    sig.position_side = PositionSide::Short;
+    let p = plan(&input(
+        copy(smart_sync(dec!(1000))),
+        sig.clone(),
+        f.clone(),
+        btc_market(dec!(50000)),
+    ));
+    assert_eq!(
+        leverage_set(&p),
+        None,
+        "no leverage change: {:#?}",
+        p.actions
+    );
+    assert_eq!(
+        p.orders().count(),
+        0,
+        "the open is skipped: {:#?}",
+        p.actions
+    );
+    assert!(
+        p.notices()
+            .any(|(k, text)| k == NoticeKind::HeldByOtherCopy && text.contains("10x")),
+        "the notice names the other copy's settings: {:#?}",
+        p.actions
+    );
+    // Same settings as the holding copy: the open goes, with no set-up action.
+    f.symbol_configs.insert(
+        "BTCUSDT".into(),
+        copydesk::engine::SymbolConfig {
+            leverage: 5,
+            margin_mode: MarginMode::Cross,
+        },
+    );
+    let p = plan(&input(
+        copy(smart_sync(dec!(1000))),
+        sig,
+        f,
+        btc_market(dec!(50000)),
+    ));
+    assert_eq!(leverage_set(&p), None, "nothing to set: {:#?}", p.actions);
+    assert_eq!(only_order(&p).position_side, PositionSide::Short);
+}

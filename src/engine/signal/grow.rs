@@ -101,6 +101,25 @@ impl Planner<'_> {
             }
         };
         self.ledger.pending.remove(&f.order_id);
+        // In hedge mode another copy may hold the other book of this symbol: its leverage
+        // and margin mode follow that copy (copy-rules §1.8), so an open that needs others
+        // is skipped rather than change them under it.
+        if input.follower.symbol_held_by_other(&name) {
+            let current = input.follower.symbol_configs.get(&name).copied();
+            if current.map(|c| (c.leverage, c.margin_mode)) != Some((sized.leverage, f.margin_mode))
+            {
+                let now = current.map_or("unknown".to_owned(), |c| {
+                    format!("{}x {:?}", c.leverage, c.margin_mode)
+                });
+                return self.skip_open(Skip::new(
+                    NoticeKind::HeldByOtherCopy,
+                    format!(
+                        "skipped {name}: another copy of this follower account holds a {name} position, and the symbol's leverage and margin mode ({now}) follow that copy; this open needs {}x {:?}",
+                        sized.leverage, f.margin_mode
+                    ),
+                ));
+            }
+        }
         self.configure_symbol(f.margin_mode, sized.leverage);
         let why = format!("{}; {}", sized.why, fitted.why.join("; "));
         self.push_order(

@@ -3,7 +3,8 @@
 //! describes the account. One signed futures call proves the key works at all; when the
 //! futures API refuses it, the key's flags are still read so the user learns why (e.g.
 //! futures not enabled). Where the environment has no wallet API (demo), the answer is
-//! "cannot verify" and the user confirms the permissions by hand.
+//! "cannot verify" and the user confirms the permissions by hand, except a follower's
+//! trading permission, which a test order (`POST /fapi/v1/order/test`) proves.
 
 use reqwest::Method;
 
@@ -16,6 +17,10 @@ use super::Inner;
 
 /// The venue's code for a path it does not serve.
 const INVALID_PATH: i64 = -5000;
+
+/// The order a test order describes: the smallest market buy of the most liquid symbol.
+const TEST_SYMBOL: &str = "BTCUSDT";
+const TEST_QTY: &str = "0.001";
 
 /// Trading permission ending within this window earns a warning.
 const EXPIRY_WARNING_MS: Millis = 14 * 24 * 3600 * 1000;
@@ -58,11 +63,53 @@ pub(crate) async fn check(inner: &Inner, role: KeyRole) -> Result<KeyCheck, Exch
             findings: vec![rejected],
         }),
         (None, Some(r)) => Ok(judge(&r, role, inner.raw.clock().now_ms())),
+        // No wallet API: a follower key proves it can trade futures with a test order
+        // (validated by the venue, never placed); the rest stays "cannot verify".
+        (None, None) if role == KeyRole::Follower => match test_order(inner).await {
+            Ok(()) => Ok(KeyCheck {
+                verdict: KeyVerdict::CannotVerify,
+                findings: vec![KeyFinding::TradingProven],
+            }),
+            Err(e) if e.class() == ErrorClass::Transient => Err(e),
+            // The host does not serve test orders either: nothing is proven.
+            Err(
+                ExchangeError::UnexpectedStatus { .. }
+                | ExchangeError::Rejected {
+                    code: INVALID_PATH, ..
+                },
+            ) => Ok(KeyCheck {
+                verdict: KeyVerdict::CannotVerify,
+                findings: Vec::new(),
+            }),
+            Err(e) => Ok(KeyCheck {
+                verdict: KeyVerdict::Refused,
+                findings: vec![KeyFinding::TestOrderRefused {
+                    code: e.venue_code(),
+                    message: e.to_string(),
+                }],
+            }),
+        },
         (None, None) => Ok(KeyCheck {
             verdict: KeyVerdict::CannotVerify,
             findings: Vec::new(),
         }),
     }
+}
+
+/// `POST /fapi/v1/order/test`: the venue checks a minimal market order as it would a real
+/// one (key, permission, parameters) and places nothing.
+async fn test_order(inner: &Inner) -> Result<(), ExchangeError> {
+    inner
+        .raw
+        .send(
+            &Call::new(Method::POST, "/fapi/v1/order/test", Security::Signed, 1)
+                .param("symbol", TEST_SYMBOL)
+                .param("side", "BUY")
+                .param("type", "MARKET")
+                .param("quantity", TEST_QTY),
+        )
+        .await
+        .map(|_| ())
 }
 
 /// The key's flags from the wallet API; `None` when this host cannot tell.

@@ -128,6 +128,16 @@ impl WeightLimiter {
             waited_ms: s.waited_ms,
             long_waits: s.long_waits,
             longest_wait_ms: s.longest_wait_ms,
+            paused_until_ms: if s.paused_until > now {
+                s.paused_until
+            } else {
+                0
+            },
+            banned_until_ms: if s.banned_until > now {
+                s.banned_until
+            } else {
+                0
+            },
         }
     }
 

@@ -572,6 +572,48 @@ impl Exchange for BinanceUsdm {
         Box::pin(self.inner.quote(symbol))
     }
 
+    fn book_ticker<'a>(
+        &'a self,
+        symbol: &'a str,
+    ) -> BoxFuture<'a, ExResult<Option<(Price, Price)>>> {
+        Box::pin(async move {
+            let t: parse::BookTickerRest = self
+                .inner
+                .get(
+                    Call::new(
+                        Method::GET,
+                        "/fapi/v1/ticker/bookTicker",
+                        Security::Public,
+                        2,
+                    )
+                    .param("symbol", symbol),
+                )
+                .await?;
+            Ok(Price::new(t.bid_price)
+                .ok()
+                .zip(Price::new(t.ask_price).ok()))
+        })
+    }
+
+    fn symbol_setting<'a>(
+        &'a self,
+        symbol: &'a str,
+    ) -> BoxFuture<'a, ExResult<Option<crate::exchange::SymbolSetting>>> {
+        Box::pin(async move {
+            let rows: Vec<RawSymbolConfig> = self
+                .inner
+                .get(
+                    Call::new(Method::GET, "/fapi/v1/symbolConfig", Security::Signed, 5)
+                        .param("symbol", symbol),
+                )
+                .await?;
+            rows.into_iter()
+                .find(|r| r.symbol == symbol)
+                .map(|r| map::symbol_setting("GET /fapi/v1/symbolConfig", r))
+                .transpose()
+        })
+    }
+
     fn sync_time(&self) -> BoxFuture<'_, ExResult<Millis>> {
         Box::pin(async move {
             self.inner.raw.sync_time().await?;

@@ -615,3 +615,13 @@ pub struct WsListenKeyExpired {
     #[serde(default)]
     pub listen_key: String,
 }
+
+/// `GET /fapi/v1/ticker/bookTicker` for one symbol.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookTickerRest {
+    #[serde(with = "crate::domain::decimal")]
+    pub bid_price: Decimal,
+    #[serde(with = "crate::domain::decimal")]
+    pub ask_price: Decimal,
+}

@@ -446,6 +446,34 @@ async fn key_check_cannot_verify_where_the_host_has_no_wallet_api() {
         KeyVerdict::CannotVerify,
         "the venue's invalid-path code (-5000) also means cannot verify: {c:?}"
     );
+    assert!(
+        c.findings.is_empty(),
+        "a host without test orders proves nothing either: {c:?}"
+    );
+    // Where the host takes test orders, a follower key proves it can trade; the rest stays
+    // unverified.
+    venue.script(Method::POST, "/fapi/v1/order/test", Scripted::ok("{}"));
+    let c = ex.check_key(KeyRole::Follower).await.expect("check");
+    assert_eq!(
+        (c.verdict, c.findings.clone()),
+        (KeyVerdict::CannotVerify, vec![KeyFinding::TradingProven]),
+        "an accepted test order proves trading, nothing more: {c:?}"
+    );
+    venue.script(
+        Method::POST,
+        "/fapi/v1/order/test",
+        Scripted::error(
+            401,
+            -2015,
+            "Invalid API-key, IP, or permissions for action.",
+        ),
+    );
+    let c = ex.check_key(KeyRole::Follower).await.expect("check");
+    assert_eq!(
+        c.verdict,
+        KeyVerdict::Refused,
+        "a refused test order refuses a follower key: {c:?}"
+    );
     // A key the futures API refuses, on a host that cannot say why.
     venue.script(
         Method::GET,

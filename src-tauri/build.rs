@@ -27,6 +27,8 @@ const COMMANDS: &[&str] = &[
     "position_unlink",
     "status",
     "export",
+    "copy_pnl",
+    "activity",
     "autostart_enabled",
     "autostart_set",
     "profit_share",

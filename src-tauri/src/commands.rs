@@ -8,6 +8,7 @@ use copydesk::api::{
     PaperDto, PositionModeDto, PreviewDto, PreviewRequest, ProfitShareDto, StatusDto,
     StopActionDto,
 };
+use copydesk::api::{CopyActivityDto, CopyPnlDto};
 use tauri::State;
 
 use crate::engine::{Engine, EngineStateDto};
@@ -188,6 +189,21 @@ pub async fn position_unlink(
 #[tracing::instrument(skip_all)]
 pub async fn status(engine: State<'_, Engine>) -> Result<StatusDto, ApiError> {
     engine.status().await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn copy_pnl(engine: State<'_, Engine>, name: String) -> Result<CopyPnlDto, ApiError> {
+    engine.app()?.copy_pnl(&name).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn activity(
+    engine: State<'_, Engine>,
+    copy: Option<String>,
+) -> Result<Vec<CopyActivityDto>, ApiError> {
+    engine.app()?.activity(copy.as_deref()).await
 }
 
 #[tauri::command]

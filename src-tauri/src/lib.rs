@@ -72,6 +72,8 @@ pub fn builder<R: tauri::Runtime>(
             commands::position_unlink,
             commands::status,
             commands::export,
+            commands::copy_pnl,
+            commands::activity,
             autostart::autostart_enabled,
             autostart::autostart_set,
             commands::profit_share,

@@ -515,9 +515,13 @@ pub struct CopyFiguresDto {
 pub struct DecisionDto {
     #[cfg_attr(test, ts(type = "number"))]
     pub ts_ms: i64,
+    /// The engine's action (`place-order`, `set-leverage`, `place-protective-stop`, …), or
+    /// `skip` for a leader change the engine did not copy (its reason in `notice`).
     pub kind: String,
     pub symbol: Option<String>,
     pub reason: String,
+    /// The engine's typed reason for a `skip` or a `notice`, else `null`.
+    pub notice: Option<crate::engine::NoticeKind>,
 }
 
 /// One follower fill.
@@ -549,9 +553,42 @@ pub struct CopyStatusDto {
     pub orders_journaled: u32,
     /// Where the time went for the copy's recent orders; `null` before the first.
     pub latency: Option<LatencyDto>,
+    /// How many decimals the follower venue's symbols carry (empty when no engine has
+    /// read the venue's rules, e.g. a read-only status: show the strings as they are).
+    pub precision: Vec<SymbolPrecisionDto>,
     /// Orders whose outcome is unknown (the venue's answer was lost and a lookup has not
     /// found them yet); the engine looks each up at every reconciliation until resolved.
     pub unknown_orders: Vec<UnknownOrderDto>,
+}
+
+/// How many decimals a symbol's prices and quantities carry on the follower's venue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct SymbolPrecisionDto {
+    pub symbol: String,
+    pub price_dp: u32,
+    pub qty_dp: u32,
+}
+
+/// A copy's PnL over time (realized − fees + funding + unrealized at mark), one point per
+/// stored figure point since the figures' baseline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct CopyPnlDto {
+    pub copy: String,
+    pub points: Vec<EquityPointDto>,
+}
+
+/// One copy's decisions and fills for the Activity screen, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct CopyActivityDto {
+    pub copy: String,
+    pub decisions: Vec<DecisionDto>,
+    pub fills: Vec<FillDto>,
 }
 
 /// An order of the copy whose outcome is not known yet.

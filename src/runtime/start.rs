@@ -176,6 +176,15 @@ pub(crate) struct Checked {
     offset_ms: i64,
 }
 
+impl Checked {
+    /// The display precision of every symbol the follower's venue lists.
+    pub(crate) fn precisions(&self) -> impl Iterator<Item = (String, super::SymbolPrecision)> + '_ {
+        self.rules
+            .iter()
+            .map(|(name, r)| (name.clone(), super::SymbolPrecision::of(&r.filters)))
+    }
+}
+
 /// Opens an account's stream and waits for its first snapshot.
 async fn first_snapshot(
     venue: &Venue,

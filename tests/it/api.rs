@@ -1216,6 +1216,18 @@ async fn status_shows_entry_drift_confirmed_stop_and_drawdown_of_a_copy_moving_a
             .ok_or(format!("{c:#?}"))
     })
     .await;
+    // The confirmation is announced, so screens showing "not confirmed yet" re-read.
+    let protected = wait_event(
+        &mut rx,
+        &mut seen,
+        "the stop's confirmation",
+        is(EventKind::Protected, "dd"),
+    )
+    .await;
+    assert!(
+        protected.message.contains("BTCUSDT at 42000.5"),
+        "names the symbol and the stop price: {protected:?}"
+    );
     let s = app.status().await.expect("status reads");
     let c = &s.copies[0];
     let p = c
@@ -1259,6 +1271,57 @@ async fn status_shows_entry_drift_confirmed_stop_and_drawdown_of_a_copy_moving_a
             .ok_or(format!("{f:#?}"))
     })
     .await;
+    // The chart's series: the flat start, then the copy's PnL after costs at the fall.
+    let pnl = app.copy_pnl("dd").await.expect("the PnL series reads");
+    assert_eq!(pnl.copy, "dd");
+    assert_eq!(
+        pnl.points.first().map(|p| p.value.as_str()),
+        Some("0"),
+        "the series starts flat: {pnl:#?}"
+    );
+    assert!(
+        pnl.points.iter().any(|p| p.value == "-1.12750125"),
+        "the fall (−1.0025 unrealized − 0.12500125 fee) is a point of the series: {pnl:#?}"
+    );
+    assert!(
+        pnl.points.windows(2).all(|w| w[0].ts_ms <= w[1].ts_ms),
+        "oldest first: {pnl:#?}"
+    );
+    let err = app
+        .copy_pnl("no-such-copy")
+        .await
+        .expect_err("an unknown copy has no series");
+    assert_eq!(err.code, ErrorCode::NotFound, "{err:?}");
+    // Prices and quantities with the venue's precision: BTCUSDT ticks 0.1 and steps 0.001.
+    let s = app.status().await.expect("status reads");
+    let btc = s.copies[0]
+        .precision
+        .iter()
+        .find(|p| p.symbol == "BTCUSDT")
+        .unwrap_or_else(|| panic!("BTCUSDT's precision is in the status: {:#?}", s.copies[0]));
+    assert_eq!((btc.price_dp, btc.qty_dp), (1, 3), "{btc:?}");
+    // The Activity screen's read: the open decision and the fill with its delay.
+    let activity = app.activity(Some("dd")).await.expect("activity reads");
+    assert_eq!(activity.len(), 1, "one copy asked for: {activity:#?}");
+    assert!(
+        activity[0]
+            .fills
+            .iter()
+            .any(|f| f.symbol == "BTCUSDT" && f.delay_ms.is_some()),
+        "the copied fill with its delay versus the leader's: {activity:#?}"
+    );
+    assert!(
+        activity[0]
+            .decisions
+            .iter()
+            .any(|d| d.symbol.as_deref() == Some("BTCUSDT")),
+        "the decision on BTCUSDT with its reason: {activity:#?}"
+    );
+    let err = app
+        .activity(Some("no-such-copy"))
+        .await
+        .expect_err("an unknown copy has no activity");
+    assert_eq!(err.code, ErrorCode::NotFound, "{err:?}");
     set_price(&app, "BTCUSDT", "50100").await;
     until("a recovery keeps the deepest fall", || async {
         let s = app.status().await.map_err(|e| e.message)?;
@@ -1274,6 +1337,38 @@ async fn status_shows_entry_drift_confirmed_stop_and_drawdown_of_a_copy_moving_a
             .ok_or(format!("{:#?}", c.figures))
     })
     .await;
+
+    // Paused, the leader's increase is skipped: the Activity screen lists it as a skip on
+    // BTCUSDT (the symbol from the leader signal it answers) with the engine's reason.
+    app.pause("dd").await.expect("pause is accepted");
+    wait_event(&mut rx, &mut seen, "the pause", is(EventKind::Paused, "dd")).await;
+    lead.market("BTCUSDT", "BUY", "0.01")
+        .await
+        .ok("leader adds to BTC");
+    until("the skipped increase in the activity", || async {
+        let a = app.activity(Some("dd")).await.map_err(|e| e.message)?;
+        a[0].decisions
+            .iter()
+            .any(|d| d.kind == "skip" && d.symbol.as_deref() == Some("BTCUSDT"))
+            .then_some(())
+            .ok_or(format!("{a:#?}"))
+    })
+    .await;
+    let activity = app.activity(Some("dd")).await.expect("activity reads");
+    let skip = activity[0]
+        .decisions
+        .iter()
+        .find(|d| d.kind == "skip" && d.symbol.as_deref() == Some("BTCUSDT"))
+        .expect("the skip is listed");
+    assert_eq!(
+        skip.notice,
+        Some(copydesk::engine::NoticeKind::CopyPaused),
+        "{skip:#?}"
+    );
+    assert!(
+        skip.reason.contains("paused"),
+        "the reason says why: {skip:#?}"
+    );
     app.shutdown().await;
 }
 

@@ -11,6 +11,7 @@ mod crash;
 mod demo;
 mod disconnect;
 mod examples;
+mod fault_matrix;
 mod fees;
 mod funding;
 mod guard;

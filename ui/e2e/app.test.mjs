@@ -264,8 +264,9 @@ e2e("a leader's open is copied with exactly the Smart Sync quantity, and copydes
   assert.ok(order.orderId, `the leader's order was accepted: ${JSON.stringify(order)}`);
   const expected = smartSyncQty(leaderQty, "1000", equity, step);
 
-  // The copied position appears on the copy's card.
+  // The copied position appears in the copy's detail.
   await s.clickRole("button", "Copies");
+  await s.clickRole("button", `Details of ${flow.copyName}`);
   const table = await s.byRole("table", `Positions of ${flow.copyName}`, 60000);
   const row = await s.exec((t, sym) => Array.from(t.querySelectorAll("tbody tr")).map((r) => r.innerText).find((x) => x.includes(sym)) ?? null, { "element-6066-11e4-a52e-4f735466cecf": table }, symbol);
   assert.ok(row, `a ${symbol} row is on the card`);
@@ -343,7 +344,7 @@ e2e("an account leader is added from its read-only key and listed with its figur
   // The detail waits for the leader's history, read at low priority: while the demo
   // leaders' histories take this minute's background share, it waits for the next one.
   await s.byRole("heading", "fund: last 30 days", 120000);
-  await shot("10-leaders-account-leader");
+  await shot("14-leaders-account-leader");
   await checkAccessibility("Leaders, account leader added");
 });
 

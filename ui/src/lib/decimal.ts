@@ -135,3 +135,16 @@ export function duration(ms: number | null | undefined): string {
   if (h < 24) return `${num(h.toFixed(1), 1)} h`;
   return `${num((h / 24).toFixed(1), 1)} d`;
 }
+
+/** A price or quantity with its symbol's precision: exactly `dp` decimals, grouped
+ * ("50,000.5" with dp 2 → "50,000.50"); without a known precision, the string as the core
+ * sent it, grouped. */
+export function precise(s: string | null, dp: number | null): string {
+  if (s === null || !isDecimal(s)) return "—";
+  return group(dp === null ? s : round(s, dp)!);
+}
+
+/** `a − b`, exactly. */
+export function sub(a: string, b: string): string {
+  return fromScaled((toScaled(a) ?? 0n) - (toScaled(b) ?? 0n));
+}

@@ -105,6 +105,23 @@ describe("tauriBackend", () => {
     expect(calls[14][1]).toEqual({ name: "c", action: "keep" });
   });
 
+  it("maps the dashboard's position, chart and activity calls to their commands", async () => {
+    const { calls, inv } = recording();
+    const b = tauriBackend(inv, vi.fn());
+    await b.closePosition("c", "BTCUSDT", "long");
+    await b.unlinkPosition("c", "ETHUSDT", "short");
+    await b.copyPnl("c");
+    await b.activity(null);
+    await b.activity("c");
+    expect(calls).toEqual([
+      ["position_close", { copy: "c", symbol: "BTCUSDT", side: "long" }],
+      ["position_unlink", { copy: "c", symbol: "ETHUSDT", side: "short" }],
+      ["copy_pnl", { name: "c" }],
+      ["activity", { copy: null }],
+      ["activity", { copy: "c" }],
+    ]);
+  });
+
   it("rejects with an ApiError carrying the field the core named", async () => {
     const inv = vi.fn(async () => {
       throw { code: "invalid_input", message: "At least 100 USDT for Smart Sync.", field: "investment" };

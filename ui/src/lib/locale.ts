@@ -1,14 +1,15 @@
-// The locale tag handed to code that formats with `Intl` explicitly (the equity chart's
-// time axis). WebKitGTK reports the process locale as `navigator.language`, which is "C"
-// under a bare `LANG=C` (servers, containers, the end-to-end run): not a language tag, so
-// `Intl` throws and lightweight-charts stops drawing. An invalid tag falls back to en-US.
+// The locale handed to libraries that format with `Intl` themselves (lightweight-charts).
+// A POSIX environment with LANG=C gives the web view `navigator.language === "C"`, which
+// `Intl` refuses with a RangeError: the chart then throws while painting and stays blank.
 
-/** `tag` (default: the web view's language) if `Intl` accepts it, else "en-US". */
-export function safeLocale(tag: string | undefined = globalThis.navigator?.language): string {
-  if (!tag) return "en-US";
+/** `lang` when `Intl` accepts it as a language tag, else `en-US`. */
+export function chartLocale(lang: string | undefined = globalThis.navigator?.language): string {
   try {
-    return Intl.getCanonicalLocales(tag)[0] ?? "en-US";
+    return (lang && Intl.getCanonicalLocales(lang)[0]) || "en-US";
   } catch {
     return "en-US";
   }
 }
+
+/** The same, under the name the leader screens use. */
+export const safeLocale = chartLocale;

@@ -8,6 +8,7 @@ import type {
   AppInfo,
   CopySettingsDto,
   CopyStatusDto,
+  EquityPointDto,
   EventDto,
   FiguresDto,
   KeyCheckDto,
@@ -102,6 +103,8 @@ export type MockOptions = {
   pendingListings?: number;
   /** Whether start at login is on at start (default off). */
   autostart?: boolean;
+  /** PnL points per copy name, for its chart. */
+  pnl?: Record<string, EquityPointDto[]>;
   /** Profit share per copy name (ratio and stored statements). */
   profitShare?: Record<string, ProfitShareDto>;
 };
@@ -414,6 +417,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
           ordersJournaled: 0,
           unknownOrders: [],
           latency: null,
+          precision: [],
         });
         return copy;
       }),
@@ -427,6 +431,20 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     engineState: () => track("engineState", [], () => structuredClone(engine)),
     autostartEnabled: () => track("autostartEnabled", [], () => autostart),
     setAutostart: (enabled) => track("setAutostart", [enabled], () => (autostart = enabled)),
+    closePosition: (copy, symbol, side) => track("closePosition", [copy, symbol, side], () => release(copy, symbol, side, "close")),
+    unlinkPosition: (copy, symbol, side) => track("unlinkPosition", [copy, symbol, side], () => release(copy, symbol, side, "unlink")),
+    copyPnl: (name) =>
+      track("copyPnl", [name], () => {
+        const c = copies.find((x) => x.copy.name === name);
+        if (!c) throw err(`no copy named \`${name}\``, null, "not_found");
+        return { copy: name, points: structuredClone(opts.pnl?.[name] ?? []) };
+      }),
+    activity: (copy) =>
+      track("activity", [copy], () => {
+        const chosen = copy === null ? copies : copies.filter((c) => c.copy.name === copy);
+        if (copy !== null && chosen.length === 0) throw err(`no copy named \`${copy}\``, null, "not_found");
+        return chosen.map((c) => ({ copy: c.copy.name, decisions: structuredClone(c.decisions), fills: structuredClone(c.fills) }));
+      }),
     profitShare: (name) => track("profitShare", [name], () => structuredClone(share(name))),
     setProfitShare: (name, ratio) =>
       track("setProfitShare", [name, ratio], () => {
@@ -446,6 +464,20 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     },
   };
 
+  function release(copy: string, symbol: string, side: string, how: "close" | "unlink") {
+    const c = copies.find((x) => x.copy.name === copy);
+    const i = c?.positions.findIndex((p) => p.symbol === symbol && p.side === side) ?? -1;
+    if (!c || i < 0) throw err(`copy \`${copy}\` holds no ${side} ${symbol} position`, null, "not_found");
+    c.positions.splice(i, 1);
+    c.decisions.unshift({
+      tsMs: Date.now(),
+      kind: how === "close" ? "place-order" : "cancel-protective-stop",
+      symbol,
+      reason: how === "close" ? "closed by you" : "unlinked by you: kept open as your own",
+      notice: null,
+    });
+  }
+
   function setState(name: string, state: CopyStatusDto["copy"]["state"]) {
     const c = copies.find((x) => x.copy.name === name);
     if (!c) throw err(`No copy named ${name}.`, null, "not_found");
@@ -453,4 +485,43 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   }
 
   return backend;
+}
+
+/** A running paper copy of Steady Trend as the dashboard tests see it: a BTC long in step
+ * with the leader (stop confirmed on the exchange), an ETH short that drifted (its stop not
+ * confirmed yet), an open and a skipped signal with their reasons, and a fill with its delay
+ * and slippage against the leader's fill. */
+export function demoCopy(name = "steady", over: Partial<CopyStatusDto["copy"]> = {}): CopyStatusDto {
+  const t = Date.UTC(2026, 10, 30, 6, 0, 0);
+  return {
+    copy: {
+      name,
+      leader: "demo-steady",
+      follower: PAPER_ACCOUNT,
+      paper: true,
+      settings: { mode: "smart-sync", investment: "1000", amountPerOrder: null, ratio: null, copyOngoingPositions: false, preset: "none", start: { cleanSlate: false, resetFigures: false, singleAssetMode: false }, risk: { maxLeverage: 5, allowedQuoteAssets: ["USDT", "USDC"], symbolAllowlist: [], symbolBlocklist: [], maxPositionNotional: null, maxSlippagePct: null, slippageAction: "skip", maxSignalAgeSecs: 60, totalStopLoss: null, takeProfitTotal: null, stopAction: "close-all", offlineProtection: true, closeIndependentTrades: false, maxFollowerAccountValue: null } },
+      state: "running",
+      reason: null,
+      holds: [],
+      t0Ms: t - 3_600_000,
+      ...over,
+    },
+    figures: { realizedPnl: "12.5", unrealizedPnl: "-2.25", fees: "0.8", funding: "-0.1", roi: "1.025", maxDrawdown: "4.75" },
+    positions: [
+      { symbol: "BTCUSDT", side: "long", leaderQty: "0.1", followerQty: "0.010", ratio: "0.1", entryPrice: "50000.5", margin: "100.0001", leverage: 5, stopPrice: "42000.5", stopConfirmed: true, drift: null },
+      { symbol: "ETHUSDT", side: "short", leaderQty: "2", followerQty: "0.19", ratio: "0.1", entryPrice: "3000.25", margin: "57.0047", leverage: 10, stopPrice: "3450.3", stopConfirmed: false, drift: "-0.01" },
+    ],
+    decisions: [
+      { tsMs: t - 60_000, kind: "skip", symbol: "DOGEUSDT", reason: "below the minimum order of 5 USDT: 0.8 USDT at this investment", notice: "below-minimum" },
+      { tsMs: t - 120_000, kind: "place-order", symbol: "BTCUSDT", reason: "open Long 0.010 BTCUSDT: leader quantity 0.1 × ratio 0.1", notice: null },
+    ],
+    fills: [{ tsMs: t - 119_990, symbol: "BTCUSDT", side: "buy", qty: "0.01", price: "50000.5", delayMs: 12, slippagePct: "0.001" }],
+    ordersJournaled: 1,
+    unknownOrders: [],
+    latency: null,
+    precision: [
+      { symbol: "BTCUSDT", priceDp: 1, qtyDp: 3 },
+      { symbol: "ETHUSDT", priceDp: 2, qtyDp: 3 },
+    ],
+  };
 }

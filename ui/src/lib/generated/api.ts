@@ -166,7 +166,16 @@ ratio: string, entryPrice: string | null, margin: string, leverage: number, stop
 
 export type CopyFiguresDto = { realizedPnl: string | null, unrealizedPnl: string | null, fees: string | null, funding: string | null, roi: string | null, maxDrawdown: string | null, };
 
-export type DecisionDto = { tsMs: number, kind: string, symbol: string | null, reason: string, };
+export type DecisionDto = { tsMs: number, 
+/**
+ * The engine's action (`place-order`, `set-leverage`, `place-protective-stop`, …), or
+ * `skip` for a leader change the engine did not copy (its reason in `notice`).
+ */
+kind: string, symbol: string | null, reason: string, 
+/**
+ * The engine's typed reason for a `skip` or a `notice`, else `null`.
+ */
+notice: NoticeKind | null, };
 
 export type FillDto = { tsMs: number, symbol: string, side: string, qty: string, price: string, delayMs: number | null, slippagePct: string | null, };
 
@@ -175,6 +184,11 @@ export type CopyStatusDto = { copy: CopyDto, figures: CopyFiguresDto, positions:
  * Where the time went for the copy's recent orders; `null` before the first.
  */
 latency: LatencyDto | null, 
+/**
+ * How many decimals the follower venue's symbols carry (empty when no engine has
+ * read the venue's rules, e.g. a read-only status: show the strings as they are).
+ */
+precision: Array<SymbolPrecisionDto>, 
 /**
  * Orders whose outcome is unknown (the venue's answer was lost and a lookup has not
  * found them yet); the engine looks each up at every reconciliation until resolved.
@@ -233,6 +247,12 @@ export type RepairDto = { copy: string,
  * Why the stored ledger could not be used (`None`: it read fine).
  */
 storedError: string | null, adopt: Array<AdoptedDto>, left: Array<LeftAloneDto>, applied: boolean, };
+
+export type SymbolPrecisionDto = { symbol: string, priceDp: number, qtyDp: number, };
+
+export type CopyPnlDto = { copy: string, points: Array<EquityPointDto>, };
+
+export type CopyActivityDto = { copy: string, decisions: Array<DecisionDto>, fills: Array<FillDto>, };
 
 export type StatementKindDto = "weekly" | "stop";
 

@@ -31,6 +31,13 @@ const COMMANDS: &[&str] = &[
     "activity",
     "autostart_enabled",
     "autostart_set",
+    "desktop_settings",
+    "desktop_settings_set",
+    "desktop_state",
+    "quit_request",
+    "quit_preview",
+    "quit_suspend",
+    "quit_close_all",
     "profit_share",
     "profit_share_set",
 ];

@@ -675,6 +675,11 @@ pub struct EventDto {
     /// `null`.
     pub notice: Option<crate::engine::NoticeKind>,
     pub message: String,
+    /// Typed facts of a fill (symbol, side, quantity, price) or a stop (its cause);
+    /// absent for the other kinds.
+    #[cfg_attr(test, ts(optional))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<crate::runtime::notify::NotifyDetail>,
 }
 
 /// What `export` wrote.
@@ -687,4 +692,17 @@ pub struct ExportDto {
     pub copies: u32,
     pub fills: u32,
     pub figures: u32,
+}
+
+/// A copied position that no confirmed exchange-side stop guards, and why: what the quit
+/// dialog lists before the user suspends copying.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct UnguardedDto {
+    pub copy: String,
+    pub symbol: String,
+    pub side: String,
+    pub qty: String,
+    pub why: String,
 }

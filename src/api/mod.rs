@@ -10,7 +10,8 @@
 //! `paper_feed` (a paper copy of a leader on another venue: the simulator's prices follow
 //! that venue's), `status`, `events`, `export`, `venue` (accounts → venues), `dto`,
 //! `keys` (the CLI's one-shot key commands), `repair` (rebuild a copy's unreadable
-//! ledger) and `statements` (a copy's profit-share ratio and statements, with their DTOs).
+//! ledger), `statements` (a copy's profit-share ratio and statements, with their DTOs)
+//! and `every` (pause, resume or reconcile every copy at once; unguarded positions).
 
 mod account_leaders;
 mod accounts;
@@ -18,6 +19,7 @@ mod copies;
 pub mod dto;
 mod error;
 pub mod events;
+mod every;
 mod export;
 pub mod keys;
 mod leaders;
@@ -41,6 +43,7 @@ use tokio::task::JoinHandle;
 pub use crate::paths;
 pub use dto::*;
 pub use error::{camel_path, ApiError, ErrorCode};
+pub use every::unguarded;
 pub use export::export_dir;
 pub use paper::{demo_account, PaperOptions, PAPER_ACCOUNT, PAPER_USDT};
 pub use portfolios::{public_leaders, replay_public};

@@ -288,6 +288,7 @@ impl RuntimeHandle {
                 kind,
                 notice: None,
                 message,
+                detail: None,
             },
         );
     }
@@ -362,6 +363,26 @@ impl RuntimeHandle {
             Some(tx) => tx.send(c).await.is_ok(),
             None => false,
         }
+    }
+
+    /// Sends `c` to every running copy; the names of those that took it.
+    pub async fn command_all(&self, c: impl Fn() -> Command) -> Vec<String> {
+        let all: Vec<(String, mpsc::Sender<Command>)> = self
+            .running
+            .lock()
+            .map(|r| {
+                r.iter()
+                    .map(|(name, c)| (name.clone(), c.commands.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut took = Vec::new();
+        for (name, tx) in all {
+            if tx.send(c()).await.is_ok() {
+                took.push(name);
+            }
+        }
+        took
     }
 
     /// The kill switch: every copy stops with `close-all`.

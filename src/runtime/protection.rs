@@ -121,6 +121,7 @@ impl StopWorker {
                     kind: NotifyKind::Error,
                     notice: None,
                     message: format!("{}: {e}", job.reason),
+                    detail: None,
                 },
             );
         }

@@ -230,13 +230,26 @@ async fn a_paper_copy_copies_a_demo_leader_and_a_second_copy_does_not_restart_it
     lead.market("BTCUSDT", "BUY", "0.01")
         .await
         .ok("the demo leader opens");
-    wait_event(
+    let fill = wait_event(
         &mut rx,
         &mut seen,
         "the first copy fills",
         is(EventKind::Fill, "first"),
     )
     .await;
+    assert_eq!(
+        fill.detail,
+        Some(copydesk::runtime::notify::NotifyDetail::Fill {
+            symbol: "BTCUSDT".into(),
+            side: copydesk::domain::Side::Buy,
+            qty: dec!(0.005),
+            price: match &fill.detail {
+                Some(copydesk::runtime::notify::NotifyDetail::Fill { price, .. }) => *price,
+                _ => Decimal::ZERO,
+            },
+        }),
+        "the fill event carries its typed facts for the desktop notification: {fill:#?}"
+    );
     wait_position(&app, "first", "BTCUSDT", dec!(0.005)).await;
     let started_first = seen
         .iter()
@@ -368,13 +381,20 @@ async fn stored_copies_resume_at_open_as_a_restart() {
         .expect("stop is accepted");
     let mut rx = app.events();
     let mut seen = Vec::new();
-    wait_event(
+    let stop = wait_event(
         &mut rx,
         &mut seen,
         "the stop",
         is(EventKind::Stopped, "kept"),
     )
     .await;
+    assert_eq!(
+        stop.detail,
+        Some(copydesk::runtime::notify::NotifyDetail::Stop {
+            cause: copydesk::runtime::notify::StopCause::User
+        }),
+        "the stop event says the user stopped it"
+    );
     app.shutdown().await;
 
     let app = App::open(paper_opts(dir.path(), "resume"))
@@ -1369,6 +1389,96 @@ async fn status_shows_entry_drift_confirmed_stop_and_drawdown_of_a_copy_moving_a
         skip.reason.contains("paused"),
         "the reason says why: {skip:#?}"
     );
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_all_resume_all_and_close_everything_act_on_every_copy_and_unguarded_lists_positions_without_a_stop(
+) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = App::open(paper_opts(dir.path(), "every"))
+        .await
+        .expect("the app opens");
+    let mut rx = app.events();
+    let mut seen = Vec::new();
+    let mut bare = ratio("0.5");
+    bare.risk.offline_protection = false;
+    for (name, leader, settings) in [
+        ("guarded", "demo-scalper", ratio("0.5")),
+        ("bare", "demo-swing", bare),
+    ] {
+        app.create_copy(NewCopyRequest {
+            name: name.into(),
+            leader: leader.into(),
+            follower: "paper".into(),
+            settings,
+        })
+        .await
+        .expect("a copy starts");
+        wait_event(
+            &mut rx,
+            &mut seen,
+            "the copy watches",
+            is(EventKind::Watching, name),
+        )
+        .await;
+    }
+    assert_eq!(app.live_copies(), 2);
+
+    let mut paused = app.pause_all().await;
+    paused.sort();
+    assert_eq!(paused, ["bare", "guarded"], "both copies are told to pause");
+    for name in ["bare", "guarded"] {
+        wait_event(&mut rx, &mut seen, "paused", is(EventKind::Paused, name)).await;
+    }
+    assert_eq!(app.resume_all().await.len(), 2);
+    for name in ["bare", "guarded"] {
+        wait_event(&mut rx, &mut seen, "resumed", is(EventKind::Resumed, name)).await;
+    }
+    assert_eq!(app.reconcile_all("resume from sleep").await.len(), 2);
+    for name in ["bare", "guarded"] {
+        wait_event(&mut rx, &mut seen, "reconciled after the wake", |e| {
+            is(EventKind::Reconciled, name)(e) && e.message.contains("resume from sleep")
+        })
+        .await;
+    }
+
+    // The swing leader opens ADAUSDT (no demo leader trades it): the bare copy holds it
+    // with no exchange-side stop, and says why.
+    let lead = demo_leader(&app, "swing").await;
+    lead.market("ADAUSDT", "BUY", "100")
+        .await
+        .ok("the demo leader opens");
+    wait_position(&app, "bare", "ADAUSDT", dec!(50)).await;
+    // (The scalper leader trades on its own: the guarded copy's stops may be on their way.)
+    let unguarded = app.unguarded().await.expect("status reads");
+    assert_eq!(
+        unguarded
+            .iter()
+            .filter(|u| u.copy == "bare")
+            .map(|u| (u.copy.as_str(), u.symbol.as_str(), u.why.as_str()))
+            .collect::<Vec<_>>(),
+        [(
+            "bare",
+            "ADAUSDT",
+            "offline protection is off for this copy, so no stop is placed on the exchange"
+        )],
+        "the bare copy's position lacks a stop, and says why: {unguarded:#?}"
+    );
+
+    app.close_everything(Duration::from_secs(60))
+        .await
+        .expect("every copy stops");
+    assert_eq!(app.live_copies(), 0, "no copy runs after close everything");
+    let status = app.status().await.expect("status");
+    for c in &status.copies {
+        assert_eq!(c.copy.state, CopyStateDto::Stopped, "{}", c.copy.name);
+        assert!(
+            c.positions.is_empty(),
+            "{} holds nothing: {c:#?}",
+            c.copy.name
+        );
+    }
     app.shutdown().await;
 }
 

@@ -225,12 +225,25 @@ export type EventKind = "started" | "watching" | "fill" | "skip" | "rejected" | 
 
 export type NoticeKind = "copy-paused" | "copy-stopped" | "before-start" | "out-of-order" | "too-old" | "slippage" | "quote-not-allowed" | "symbol-filtered" | "held-by-other-copy" | "margin-asset-missing" | "multi-assets-with-isolated" | "position-mode-mismatch" | "no-leader-equity" | "below-minimum" | "pending" | "insufficient-funds" | "amount-above-account-value" | "position-capped" | "not-copied" | "margin-mode-deferred" | "margin-sync-skipped" | "closed-outside" | "lost-open" | "doubtful-snapshot" | "leader-flat-unconfirmed" | "missing-market-data" | "stop-loss" | "take-profit" | "setup-failed" | "key-unverified" | "wrong-margin-mode";
 
+export type StopCause = "stop-loss" | "take-profit" | "panic" | "user";
+
+export type StreamRole = "leader" | "follower";
+
+export type EventDetail = { "type": "fill", symbol: string, side: "buy" | "sell", qty: string, price: string, } | { "type": "stop", cause: StopCause, } | { "type": "hold", kind: HoldKind, } | { "type": "keyProblem" } | { "type": "stream", stream: StreamRole, };
+
+export type UnguardedDto = { copy: string, symbol: string, side: string, qty: string, why: string, };
+
 export type EventDto = { tsMs: number, copy: string | null, level: EventLevel, kind: EventKind, 
 /**
  * The engine's reason for a `skip` or a `notice` (e.g. `held-by-other-copy`), else
  * `null`.
  */
-notice: NoticeKind | null, message: string, };
+notice: NoticeKind | null, message: string, 
+/**
+ * Typed facts of a fill (symbol, side, quantity, price) or a stop (its cause);
+ * absent for the other kinds.
+ */
+detail?: EventDetail, };
 
 export type ExportDto = { dir: string, files: Array<string>, copies: number, fills: number, figures: number, };
 

@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "paper_start",
     "leaders_list",
     "leader_detail",
+    "leader_add",
     "settings_validate",
     "sizing_preview",
     "copy_create",

@@ -4,8 +4,9 @@
 
 use copydesk::api::{
     AccountDto, ApiError, AppInfo, CopyDto, CopySettingsDto, ExportDto, KeyCheckDto,
-    LeaderDetailDto, LeaderDto, ModifyRequest, NewAccountRequest, NewCopyRequest, PaperDto,
-    PositionModeDto, PreviewDto, PreviewRequest, ProfitShareDto, StatusDto, StopActionDto,
+    LeaderAddedDto, LeaderDetailDto, LeaderDto, ModifyRequest, NewAccountRequest, NewCopyRequest,
+    PaperDto, PositionModeDto, PreviewDto, PreviewRequest, ProfitShareDto, StatusDto,
+    StopActionDto,
 };
 use copydesk::api::{CopyActivityDto, CopyPnlDto};
 use tauri::{AppHandle, Runtime, State};
@@ -88,6 +89,15 @@ pub async fn leader_detail(
     id: String,
 ) -> Result<LeaderDetailDto, ApiError> {
     engine.app()?.leader(&id).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn leader_add(
+    engine: State<'_, Engine>,
+    req: NewAccountRequest,
+) -> Result<LeaderAddedDto, ApiError> {
+    engine.app()?.add_leader(req).await
 }
 
 #[tauri::command]

@@ -77,6 +77,7 @@ pub fn builder<R: tauri::Runtime>(
             commands::paper_start,
             commands::leaders_list,
             commands::leader_detail,
+            commands::leader_add,
             commands::settings_validate,
             commands::sizing_preview,
             commands::copy_create,

@@ -190,6 +190,7 @@ mod tests {
             positions: Vec::new(),
             decisions: Vec::new(),
             fills: Vec::new(),
+            precision: Vec::new(),
             orders_journaled: 0,
             latency: None,
             unknown_orders: Vec::new(),

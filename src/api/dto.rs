@@ -152,6 +152,16 @@ pub struct KeyCheckDto {
     pub switch_position_mode: Option<PositionModeDto>,
 }
 
+/// An account leader added from its key: the key check (as a leader key) and, when it
+/// passed, the new leader's id. Nothing is stored when the check failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct LeaderAddedDto {
+    pub check: KeyCheckDto,
+    pub leader_id: Option<String>,
+}
+
 /// An account's position mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
@@ -192,6 +202,16 @@ pub struct FiguresDto {
     pub sortino: Option<String>,
     pub win_rate: Option<String>,
     pub trades: u32,
+    /// Average hold time of the window's closed trades, in ms.
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub avg_hold_ms: Option<i64>,
+    /// Average and largest effective leverage of the window's trades (docs/figures.md).
+    pub avg_leverage: Option<String>,
+    pub max_leverage: Option<String>,
+    pub trades_per_day: String,
+    /// The most traded symbol and its share of the window's trades, percent.
+    pub top_symbol: Option<String>,
+    pub top_symbol_share: Option<String>,
 }
 
 /// Where a leader comes from.
@@ -219,6 +239,8 @@ pub struct LeaderDto {
     /// E.g. `~2 ms, stream`.
     pub expected_delay: String,
     pub equity: Option<String>,
+    /// The leader's history is still being read: its figures follow (list it again).
+    pub figures_pending: bool,
 }
 
 /// One point of an equity curve.

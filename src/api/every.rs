@@ -167,6 +167,7 @@ mod tests {
             positions,
             decisions: Vec::new(),
             fills: Vec::new(),
+            precision: Vec::new(),
             orders_journaled: 0,
             latency: None,
             unknown_orders: Vec::new(),

@@ -26,6 +26,7 @@ fn render() -> String {
         BalanceDto::decl(&cfg),
         PositionModeDto::decl(&cfg),
         KeyCheckDto::decl(&cfg),
+        LeaderAddedDto::decl(&cfg),
         FiguresDto::decl(&cfg),
         LeaderSourceDto::decl(&cfg),
         LeaderDto::decl(&cfg),

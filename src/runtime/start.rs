@@ -153,6 +153,7 @@ pub(crate) fn open_venue(
                 clock: clock.clone(),
                 // The resend rule waits out the same window the venue applies.
                 recv_window_ms: u64::try_from(recv_window_ms).unwrap_or(5_000),
+                background: false,
             },
         })
         .map_err(|e| err(e.to_string()))?;

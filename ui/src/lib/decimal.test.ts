@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { add, compare, group, isDecimal, money, percentOf, precise, round, sign, signed, sub } from "./decimal";
+import { add, compare, duration, group, isDecimal, money, num, pct, percentOf, precise, round, sign, signed, signedPct, sub } from "./decimal";
 
 describe("decimal strings", () => {
   it("recognises plain decimals only", () => {
@@ -37,6 +37,20 @@ describe("decimal strings", () => {
     expect(percentOf("1000", "10000")).toBe("10.0");
     expect(percentOf("1", "3", 2)).toBe("33.33");
     expect(percentOf("1", "0")).toBeNull();
+  });
+
+  it("formats every figure with the typographic minus and grouping", () => {
+    expect(num("-11.5123")).toBe("−11.51");
+    expect(num("1234.5")).toBe("1,234.50");
+    expect(num("-0.001")).toBe("0.00");
+    expect(num(null)).toBe("—");
+    expect(pct("44")).toBe("44.00 %");
+    expect(pct("-8.544", 1)).toBe("−8.5 %");
+    expect(signedPct("2.654")).toBe("+2.65 %");
+    expect(signedPct("-8.54")).toBe("−8.54 %");
+    expect(duration(45 * 60_000)).toBe("45 min");
+    expect(duration(3.5 * 3_600_000)).toBe("3.5 h");
+    expect(duration(50 * 3_600_000)).toBe("2.1 d");
   });
 });
 

@@ -68,6 +68,7 @@ describe("tauriBackend", () => {
     await b.autostartEnabled();
     await b.setAutostart(true);
     await b.setPositionMode("main", "hedge");
+    await b.addLeader({ name: "fund", exchange: "binance-usdm", environment: "mainnet", endpoint: null, apiKey: "k", apiSecret: "s", passphrase: null });
     expect(calls.map(([c]) => c)).toEqual([
       "app_info",
       "accounts_list",
@@ -92,7 +93,9 @@ describe("tauriBackend", () => {
       "autostart_enabled",
       "autostart_set",
       "account_set_position_mode",
+      "leader_add",
     ]);
+    expect(calls[23][1]).toEqual({ req: expect.objectContaining({ name: "fund", environment: "mainnet" }) });
     expect(calls[22][1]).toEqual({ name: "main", mode: "hedge" });
     expect(calls[21][1]).toEqual({ enabled: true });
     expect(calls[2][1]).toEqual({ req: expect.objectContaining({ name: "main", apiSecret: "s" }) });

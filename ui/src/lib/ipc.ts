@@ -11,6 +11,7 @@ import type {
   EventDto,
   ExportDto,
   KeyCheckDto,
+  LeaderAddedDto,
   PositionModeDto,
   LeaderDetailDto,
   LeaderDto,
@@ -44,6 +45,9 @@ export interface Backend {
   startPaper(): Promise<PaperDto>;
   leaders(): Promise<LeaderDto[]>;
   leader(id: string): Promise<LeaderDetailDto>;
+  /** Adds an account leader from its read-only key: the key check, and the leader's id
+   * when it passed (nothing is kept otherwise). The secret goes to the keychain only. */
+  addLeader(req: NewAccountRequest): Promise<LeaderAddedDto>;
   /** Resolves when the settings are valid; rejects with the first bad field's `ApiError`. */
   validateSettings(settings: CopySettingsDto): Promise<void>;
   preview(req: PreviewRequest): Promise<PreviewDto>;
@@ -138,6 +142,7 @@ export function tauriBackend(inv: Invoke = invoke, lis: Listen = listen): Backen
     startPaper: () => call("paper_start"),
     leaders: () => call("leaders_list"),
     leader: (id) => call("leader_detail", { id }),
+    addLeader: (req) => call("leader_add", { req }),
     validateSettings: (settings) => call("settings_validate", { settings }),
     preview: (req) => call("sizing_preview", { req }),
     createCopy: (req) => call("copy_create", { req }),

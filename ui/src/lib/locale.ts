@@ -10,3 +10,6 @@ export function chartLocale(lang: string | undefined = globalThis.navigator?.lan
     return "en-US";
   }
 }
+
+/** The same, under the name the leader screens use. */
+export const safeLocale = chartLocale;

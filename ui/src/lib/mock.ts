@@ -12,6 +12,7 @@ import type {
   EventDto,
   FiguresDto,
   KeyCheckDto,
+  LeaderAddedDto,
   PositionModeDto,
   LeaderDetailDto,
   LeaderDto,
@@ -35,6 +36,12 @@ function figures(roi: [string, string, string], sharpe: [string, string, string]
     sortino: sharpe[i],
     winRate: String(50 + i * 5),
     trades: 10 * (i + 1),
+    avgHoldMs: 3_600_000 * (i + 2),
+    avgLeverage: "4.5",
+    maxLeverage: "10",
+    tradesPerDay: String((10 * (i + 1)) / days),
+    topSymbol: "BTCUSDT",
+    topSymbolShare: "60",
   }));
 }
 
@@ -49,6 +56,7 @@ export const DEMO_LEADERS: LeaderDto[] = [
     notCopyableReason: null,
     expectedDelay: "~2 ms, stream",
     equity: "10000",
+    figuresPending: false,
   },
   {
     id: "demo-scalper",
@@ -60,6 +68,7 @@ export const DEMO_LEADERS: LeaderDto[] = [
     notCopyableReason: null,
     expectedDelay: "~2 ms, stream",
     equity: "5000",
+    figuresPending: false,
   },
   {
     id: "pf-hidden",
@@ -71,6 +80,7 @@ export const DEMO_LEADERS: LeaderDto[] = [
     notCopyableReason: "positions hidden by the leader",
     expectedDelay: "~3 s, polled",
     equity: null,
+    figuresPending: false,
   },
 ];
 
@@ -89,6 +99,8 @@ export type MockOptions = {
   paperRunning?: boolean;
   /** The shell's engine slot (default: running). */
   engine?: EngineState;
+  /** How many leader listings answer with every leader's figures still being read. */
+  pendingListings?: number;
   /** Whether start at login is on at start (default off). */
   autostart?: boolean;
   /** PnL points per copy name, for its chart. */
@@ -130,6 +142,41 @@ export function passingKeyCheck(account: string, balance = "10000"): KeyCheckDto
   };
 }
 
+/** The mock's leader key check: a key containing "withdraw" can withdraw (refused), one
+ * containing "trade" can trade (a warning), any other is read-only. */
+export function leaderKeyCheck(account: string, apiKey: string, balance = "5000"): KeyCheckDto {
+  const withdraw = apiKey.includes("withdraw");
+  const trade = apiKey.includes("trade");
+  return {
+    account,
+    ok: !withdraw,
+    findings: [
+      { check: "valid", status: "pass", message: "the exchange accepts the key", fix: null },
+      trade
+        ? {
+            check: "trade",
+            status: "warn",
+            message: "the key can trade; a read-only key is enough to follow a leader",
+            fix: "on the exchange's API management page, untick “Enable Futures” and spot trading for this key, or create a key with only “Enable Reading”",
+          }
+        : { check: "trade", status: "pass", message: "the key is read-only", fix: null },
+      withdraw
+        ? {
+            check: "withdrawals",
+            status: "fail",
+            message: "the key can withdraw funds; CopyDesk only reads a leader's account, and a key that can withdraw must not be kept on this computer",
+            fix: "edit the key on the exchange and untick “Enable Withdrawals” (and trading), or create a read-only key",
+          }
+        : { check: "withdrawals", status: "pass", message: "withdrawals are off", fix: null },
+      { check: "ipRestriction", status: "pass", message: "the key is restricted to trusted IPs", fix: null },
+      { check: "balances", status: "pass", message: "futures equity 5,000 USDT, 5,000 USDT available", fix: null },
+    ],
+    balances: [{ asset: "USDT", wallet: balance, available: balance }],
+    positionMode: "one-way",
+    switchPositionMode: null,
+  };
+}
+
 export function createMockBackend(opts: MockOptions = {}): MockBackend {
   const balance = opts.paperBalance ?? "10000";
   const engine: EngineState = opts.engine ?? { mode: "running", message: null };
@@ -152,6 +199,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     ...(opts.keyChecks ?? {}),
   };
   const copies: CopyStatusDto[] = [...(opts.copies ?? [])];
+  const leaders: LeaderDto[] = structuredClone(DEMO_LEADERS);
   const shares: Record<string, ProfitShareDto> = structuredClone(opts.profitShare ?? {});
   const share = (name: string): ProfitShareDto => {
     if (!copies.some((c) => c.copy.name === name) && !shares[name])
@@ -279,12 +327,53 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
         paper.running = true;
         return { ...paper };
       }),
-    leaders: () => track("leaders", [], () => structuredClone(DEMO_LEADERS)),
+    leaders: () =>
+      track("leaders", [], () => {
+        if ((opts.pendingListings ?? 0) > 0) {
+          opts.pendingListings! -= 1;
+          return leaders.map((l) => ({ ...structuredClone(l), figures: [], equity: null, figuresPending: true }));
+        }
+        return structuredClone(leaders);
+      }),
     leader: (id) =>
       track("leader", [id], () => {
-        const l = DEMO_LEADERS.find((x) => x.id === id);
+        const l = leaders.find((x) => x.id === id);
         if (!l) throw err(`No leader ${id}.`, null, "not_found");
         return detail(structuredClone(l));
+      }),
+    addLeader: (req) =>
+      track("addLeader", [{ ...req, apiSecret: "(hidden)" }], (): LeaderAddedDto => {
+        if (req.name.trim() === "") throw err("Name the leader, e.g. fund-main.", "name");
+        if (accounts.some((a) => a.name === req.name) || leaders.some((l) => l.id === req.name))
+          throw err(`an account or leader named \`${req.name}\` exists; choose another name`, "name", "conflict");
+        if (req.environment === "custom" && !req.endpoint)
+          throw err("a custom environment needs its base URL, like http://127.0.0.1:8790", "endpoint");
+        if (req.apiKey.trim() === "") throw err("api key is empty", "apiKey");
+        if (req.apiSecret.trim() === "") throw err("api secret is empty", "apiSecret");
+        const check = leaderKeyCheck(req.name, req.apiKey);
+        if (!check.ok) return { check, leaderId: null };
+        leaders.push({
+          id: req.name,
+          name: req.name,
+          source: "account",
+          style: null,
+          figures: figures(["1.0", "4.0", "9.0"], ["1.2", "-0.4", "1.5"]),
+          copyable: true,
+          notCopyableReason: null,
+          expectedDelay: "~2 ms, stream",
+          equity: "5000",
+          figuresPending: false,
+        });
+        accounts.push({
+          name: req.name,
+          exchange: req.exchange,
+          environment: req.environment,
+          endpoint: req.endpoint,
+          keyHint: `…${req.apiKey.slice(-4)}`,
+          paper: false,
+          createdAtMs: 1,
+        });
+        return { check, leaderId: req.name };
       }),
     validateSettings: (settings) => track("validateSettings", [settings], () => validate(settings)),
     preview: (req) =>

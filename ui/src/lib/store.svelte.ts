@@ -12,6 +12,7 @@ import type {
   CopySettingsDto,
   EventDto,
   KeyCheckDto,
+  LeaderAddedDto,
   PositionModeDto,
   LeaderDetailDto,
   LeaderDto,
@@ -27,6 +28,8 @@ import type { CopyActivityDto, CopyPnlDto, CopyStatusDto, ExportDto, ModifyReque
 export type View = "copies" | "leaders" | "accounts" | "activity" | "settings" | "wizard";
 
 const MAX_EVENTS = 200;
+/** How soon the leaders are listed again while some figures are still being read. */
+export const LEADERS_PENDING_MS = 2000;
 
 export class AppStore {
   readonly backend: Backend;
@@ -63,6 +66,7 @@ export class AppStore {
   #refreshing: Promise<void> | null = null;
   #dirty = false;
   #unlisten: (() => void) | null = null;
+  #pendingTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(backend: Backend) {
     this.backend = backend;
@@ -95,6 +99,7 @@ export class AppStore {
   }
 
   stop(): void {
+    clearTimeout(this.#pendingTimer);
     this.#unlisten?.();
     this.#unlisten = null;
   }
@@ -243,6 +248,12 @@ export class AppStore {
     } catch (e) {
       this.leadersError = toApiError(e);
     }
+    // Figures still being read in the core (its history at low priority): look again
+    // shortly, until every leader has them.
+    clearTimeout(this.#pendingTimer);
+    if (this.leaders?.some((l) => l.figuresPending)) {
+      this.#pendingTimer = setTimeout(() => void this.refreshLeaders(), LEADERS_PENDING_MS);
+    }
   }
 
   async loadLeader(id: string): Promise<void> {
@@ -254,6 +265,19 @@ export class AppStore {
     } catch (e) {
       this.leaderDetailErrors = { ...this.leaderDetailErrors, [id]: toApiError(e) };
     }
+  }
+
+  /** Adds an account leader from its read-only key (checked first; the secret goes to the
+   * keychain in the core and nowhere else). The leader list is re-read when it was added. */
+  async addLeader(req: NewAccountRequest): Promise<LeaderAddedDto> {
+    let r: LeaderAddedDto;
+    try {
+      r = await this.backend.addLeader(req);
+    } catch (e) {
+      throw toApiError(e);
+    }
+    if (r.leaderId) await Promise.all([this.refreshLeaders(), this.refreshAccounts()]);
+    return r;
   }
 
   /** Adds an account (its secret goes to the keychain in the core and nowhere else). */

@@ -68,7 +68,21 @@ positionMode: PositionModeDto | null,
  */
 switchPositionMode: PositionModeDto | null, };
 
-export type FiguresDto = { days: number, roi: string | null, pnl: string | null, maxDrawdown: string | null, sharpe: string | null, sortino: string | null, winRate: string | null, trades: number, };
+export type LeaderAddedDto = { check: KeyCheckDto, leaderId: string | null, };
+
+export type FiguresDto = { days: number, roi: string | null, pnl: string | null, maxDrawdown: string | null, sharpe: string | null, sortino: string | null, winRate: string | null, trades: number, 
+/**
+ * Average hold time of the window's closed trades, in ms.
+ */
+avgHoldMs: number | null, 
+/**
+ * Average and largest effective leverage of the window's trades (docs/figures.md).
+ */
+avgLeverage: string | null, maxLeverage: string | null, tradesPerDay: string, 
+/**
+ * The most traded symbol and its share of the window's trades, percent.
+ */
+topSymbol: string | null, topSymbolShare: string | null, };
 
 export type LeaderSourceDto = "demo" | "account" | "portfolio";
 
@@ -76,7 +90,11 @@ export type LeaderDto = { id: string, name: string, source: LeaderSourceDto, sty
 /**
  * E.g. `~2 ms, stream`.
  */
-expectedDelay: string, equity: string | null, };
+expectedDelay: string, equity: string | null, 
+/**
+ * The leader's history is still being read: its figures follow (list it again).
+ */
+figuresPending: boolean, };
 
 export type EquityPointDto = { tsMs: number, value: string, };
 

@@ -171,7 +171,6 @@ mod tests {
             orders_journaled: 0,
             latency: None,
             unknown_orders: Vec::new(),
-            precision: Vec::new(),
         }
     }
 

@@ -53,6 +53,9 @@ pub struct AccountState {
     marks: HashMap<String, (Decimal, i64)>,
     books: HashMap<String, (Decimal, Decimal, i64)>,
     marks_up: bool,
+    /// Whether the book-ticker socket is connected (a book kept from a read is only as
+    /// current as the stream that would report its change).
+    books_up: bool,
     watched: BTreeSet<String>,
     watcher: Option<mpsc::UnboundedSender<String>>,
 }
@@ -349,12 +352,15 @@ impl AccountState {
             MarketEvent::Connected { what, .. } => {
                 if *what == "marks" {
                     self.marks_up = true;
+                } else {
+                    self.books_up = true;
                 }
             }
             MarketEvent::Disconnected { what, .. } => {
                 if *what == "marks" {
                     self.marks_up = false;
                 } else {
+                    self.books_up = false;
                     self.books.clear();
                 }
             }
@@ -397,6 +403,20 @@ impl AccountState {
         match self.marks.get(symbol) {
             None => format!("the mark-price stream has sent no mark for {symbol} yet"),
             Some((_, at)) => format!("the last mark for {symbol} is {} ms old", now - at),
+        }
+    }
+
+    /// A book ticker read over REST on a symbol's first signal, before its stream delivered
+    /// one: the symbol's book stream is asked for, and while the book socket is connected
+    /// the read is kept like a streamed ticker (the stream sends one on every change, so
+    /// it stands until the stream replaces it or disconnects). Without this, a venue whose
+    /// book does not move sends nothing and every signal read the book again.
+    pub fn book_read(&mut self, symbol: &str, bid: Decimal, ask: Decimal, received_ms: i64) {
+        self.want_book(symbol);
+        if self.books_up {
+            self.books
+                .entry(symbol.to_owned())
+                .or_insert((bid, ask, received_ms));
         }
     }
 

@@ -1,8 +1,9 @@
 //! The price an order would actually get (issue 12 item 7): the slippage guard compares
 //! the leader's fill with the executable side of the book — the best ask for a buy, the
 //! best bid for a sell — from the book-ticker stream, or from a fresh read of the book
-//! ticker when the stream has none for the symbol yet (the first signal on a symbol). Only
-//! when neither answers does it fall back to the mark, and the log says so.
+//! ticker when the stream has none for the symbol yet (the first signal on a symbol; the
+//! read is then kept and the symbol's book stream asked for, so later signals read nothing).
+//! Only when neither answers does it fall back to the mark, and the log says so.
 
 use rust_decimal::Decimal;
 
@@ -36,7 +37,13 @@ impl CopyRunner {
         let (price, source) = match streamed {
             Some((bid, ask)) => (Some(pick(bid, ask)), "book-ticker stream"),
             None => match self.follower.ex.book_ticker(&name).await {
-                Ok(Some((bid, ask))) => (Some(pick(bid.get(), ask.get())), "book ticker read"),
+                Ok(Some((bid, ask))) => {
+                    let now = self.clock.now_ms();
+                    self.account
+                        .lock()
+                        .book_read(&name, bid.get(), ask.get(), now);
+                    (Some(pick(bid.get(), ask.get())), "book ticker read")
+                }
                 Ok(None) | Err(_) => (None, "mark (no book available)"),
             },
         };

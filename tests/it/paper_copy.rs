@@ -133,7 +133,8 @@ async fn follower_qty(app: &App, copy: &str) -> Option<Decimal> {
 
 /// A decision skipping a signal below the symbol's minimum.
 fn below_minimum(d: &api::DecisionDto) -> bool {
-    d.kind == "notice" && d.reason.contains("minimum")
+    // A skip the planner reports as a notice is listed as a `skip` with its typed reason.
+    d.kind == "skip" && d.notice == Some(copydesk::engine::NoticeKind::BelowMinimum)
 }
 
 /// The copy's first fill on `side`, once status lists it.

@@ -185,6 +185,20 @@ async fn a_minute_of_signals_costs_writes_only_and_never_waits_for_weight() {
         "`me` has two copies but is read once per pass like `you` with one \
          (one snapshot per follower account): me {me_reads}, you {you_reads}\n{table}"
     );
+    // The slippage guard's best bid/ask comes from the book-ticker stream; a symbol's first
+    // signals on an account may read it before the stream has it (the simulator's book does
+    // not move, so its stream sends nothing; a read is kept once the book socket is up) —
+    // at most twice per account and symbol (me: BTC, ETH; you: BTC), never once per signal
+    // (it was 243 reads, one per signal, before reads were kept).
+    let book_reads: u64 = rows
+        .iter()
+        .filter(|r| r["path"] == "/fapi/v1/ticker/bookTicker")
+        .map(|r| r["count"].as_u64().unwrap_or(0))
+        .sum();
+    assert!(
+        book_reads <= 6,
+        "book-ticker reads ({book_reads}): at most two per account and symbol:\n{table}"
+    );
     assert!(
         rows.iter().all(|r| r["path"] != "/fapi/v1/premiumIndex"),
         "no mark-price reads: prices come from the market streams:\n{table}"

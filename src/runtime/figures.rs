@@ -1,5 +1,6 @@
-//! A copy's money figures as the runtime keeps them: every fill of our orders is stored,
-//! and after fills, at each reconciliation and at each mark check the copy's PnL
+//! A copy's money figures as the runtime keeps them: every fill of our orders is stored
+//! (from the follower's stream, or from the venue's trade history when the stream lost it:
+//! see `fill_catchup`), and after fills, at each reconciliation and at each mark check the copy's PnL
 //! (realized − fees + unrealized at mark of the positions it holds) is recorded as a figure
 //! point and checked against `total_stop_loss` / `take_profit_total`, which stop the copy
 //! with its `stop_action`.
@@ -38,7 +39,13 @@ use super::supervisor::{CopyRunner, MARK_CHECK_MS};
 impl CopyRunner {
     /// Stores one fill of an order of ours.
     pub(crate) fn record_fill(&self, u: &OrderUpdate, fill: &Fill) {
-        self.store_fill(&u.order.client_id, &u.order.symbol, u.order.side, fill, u.times.venue);
+        self.store_fill(
+            &u.order.client_id,
+            &u.order.symbol,
+            u.order.side,
+            fill,
+            u.times.venue,
+        );
     }
 
     /// Stores one fill of the order `client_id` of ours, from the stream or from the

@@ -68,8 +68,7 @@ impl CopyRunner {
             return 0;
         }
         // Per symbol: the earliest such order's time and the orders by venue order id.
-        let mut by_symbol: BTreeMap<String, (i64, HashMap<String, JournalEntry>)> =
-            BTreeMap::new();
+        let mut by_symbol: BTreeMap<String, (i64, HashMap<String, JournalEntry>)> = BTreeMap::new();
         for e in missing {
             let slot = by_symbol
                 .entry(e.symbol.clone())
@@ -126,7 +125,10 @@ impl CopyRunner {
             }
         }
         if recovered > 0 {
-            tracing::info!(recovered, "fills the follower stream missed recovered from trade history");
+            tracing::info!(
+                recovered,
+                "fills the follower stream missed recovered from trade history"
+            );
         }
         recovered
     }

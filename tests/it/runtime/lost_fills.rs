@@ -64,12 +64,16 @@ async fn a_close_filled_while_the_follower_stream_is_lost_counts_in_the_copy_pnl
         .ok("leader opens");
     eventually("the open is copied", || async {
         let got = amount(&p.sim, &p.me.account_id, "BTCUSDT").await;
-        (got == dec!(0.05)).then_some(()).ok_or(format!("follower holds {got}"))
+        (got == dec!(0.05))
+            .then_some(())
+            .ok_or(format!("follower holds {got}"))
     })
     .await;
     // The follower's stream holds its events: the close's fill is never delivered.
     let key = p.me.listen_key().await;
-    fault(json!({"stallListenKey": key})).await.ok("follower stalled");
+    fault(json!({"stallListenKey": key}))
+        .await
+        .ok("follower stalled");
     p.sim.price("BTCUSDT", "50100").await;
     p.lead
         .market("BTCUSDT", "SELL", "0.5")
@@ -77,12 +81,18 @@ async fn a_close_filled_while_the_follower_stream_is_lost_counts_in_the_copy_pnl
         .ok("leader closes");
     eventually("the close is copied", || async {
         let got = amount(&p.sim, &p.me.account_id, "BTCUSDT").await;
-        got.is_zero().then_some(()).ok_or(format!("follower holds {got}"))
+        got.is_zero()
+            .then_some(())
+            .ok_or(format!("follower holds {got}"))
     })
     .await;
     // Dropped while stalled: the held events go with the socket.
-    fault(json!({"dropUserStreams": true})).await.ok("streams dropped");
-    fault(json!({"unstallListenKey": key})).await.ok("follower released");
+    fault(json!({"dropUserStreams": true}))
+        .await
+        .ok("streams dropped");
+    fault(json!({"unstallListenKey": key}))
+        .await
+        .ok("follower released");
     engine
         .wait_line("after follower reconnect", "a resync after the reconnect")
         .await;

@@ -4,7 +4,7 @@
 # display, checks single-instance behaviour of the unpacked app (scripts/instance-test.sh),
 # then starts tauri-driver (which drives WebKitWebDriver) and runs ui/e2e/ against the
 # unpacked app's real window: first start in paper mode, the copy wizard, a copied trade,
-# start at login. Screenshots of each screen go to docs/screenshots/ (README shows them).
+# the dashboard (positions, close, pause, activity, chart, panic), start at login. Screenshots of each screen go to docs/screenshots/ (README shows them).
 # Teardown checks that no app process is left behind, so a leftover instance never
 # swallows the next launch.
 set -uo pipefail
@@ -72,7 +72,8 @@ export COPYDESK_APP_BIN="$APP_BIN" COPYDESK_CLI_BIN="$PKG/usr/bin/copydesk" \
   SCREENSHOT_DIR="${SCREENSHOT_DIR:-$ROOT/docs/screenshots}"
 # One file at a time: each opens the app on the same data directory, and a second
 # instance would hand over to the first and exit.
-(cd ui && node --test --test-concurrency=1 --test-reporter=spec e2e/) 2>&1 | tee "$OUT/node-test.log"
+# E2E_FILES narrows the run (e.g. `E2E_FILES=e2e/shell.test.mjs`); all of e2e/ by default.
+(cd ui && node --test --test-concurrency=1 --test-reporter=spec ${E2E_FILES:-e2e/}) 2>&1 | tee "$OUT/node-test.log"
 rc=${PIPESTATUS[0]}
 # Teardown: every session has ended, so no app may still run.
 for _ in $(seq 100); do [ -z "$(leftovers)" ] && break; sleep 0.1; done

@@ -4,12 +4,16 @@
 
 use copydesk::api::{
     AccountDto, ApiError, AppInfo, CopyDto, CopySettingsDto, ExportDto, KeyCheckDto,
-    LeaderDetailDto, LeaderDto, ModifyRequest, NewAccountRequest, NewCopyRequest, PaperDto,
-    PositionModeDto, PreviewDto, PreviewRequest, ProfitShareDto, StatusDto, StopActionDto,
+    LeaderAddedDto, LeaderDetailDto, LeaderDto, ModifyRequest, NewAccountRequest, NewCopyRequest,
+    PaperDto, PositionModeDto, PreviewDto, PreviewRequest, ProfitShareDto, StatusDto,
+    StopActionDto,
 };
-use tauri::State;
+use copydesk::api::{CopyActivityDto, CopyPnlDto};
+use tauri::{AppHandle, Runtime, State};
 
+use crate::desktop::{self, Desktop, DesktopStateDto, QuitPreviewDto};
 use crate::engine::{Engine, EngineStateDto};
+use crate::prefs::{DesktopSettingsChange, DesktopSettingsDto};
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
@@ -85,6 +89,15 @@ pub async fn leader_detail(
     id: String,
 ) -> Result<LeaderDetailDto, ApiError> {
     engine.app()?.leader(&id).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn leader_add(
+    engine: State<'_, Engine>,
+    req: NewAccountRequest,
+) -> Result<LeaderAddedDto, ApiError> {
+    engine.app()?.add_leader(req).await
 }
 
 #[tauri::command]
@@ -182,8 +195,68 @@ pub async fn status(engine: State<'_, Engine>) -> Result<StatusDto, ApiError> {
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
+pub async fn copy_pnl(engine: State<'_, Engine>, name: String) -> Result<CopyPnlDto, ApiError> {
+    engine.app()?.copy_pnl(&name).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn activity(
+    engine: State<'_, Engine>,
+    copy: Option<String>,
+) -> Result<Vec<CopyActivityDto>, ApiError> {
+    engine.app()?.activity(copy.as_deref()).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
 pub async fn export(engine: State<'_, Engine>) -> Result<ExportDto, ApiError> {
     engine.app()?.export(None).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn desktop_settings(desktop: State<'_, Desktop>) -> Result<DesktopSettingsDto, ApiError> {
+    desktop.settings()
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn desktop_settings_set(
+    desktop: State<'_, Desktop>,
+    change: DesktopSettingsChange,
+) -> Result<DesktopSettingsDto, ApiError> {
+    desktop.change_settings(&change)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn desktop_state(desktop: State<'_, Desktop>) -> DesktopStateDto {
+    desktop.state()
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn quit_request<R: Runtime>(app: AppHandle<R>) {
+    desktop::request_quit(&app)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn quit_preview<R: Runtime>(app: AppHandle<R>) -> Result<QuitPreviewDto, ApiError> {
+    desktop::quit_preview(&app).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn quit_suspend<R: Runtime>(app: AppHandle<R>) {
+    desktop::exit(&app)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn quit_close_all<R: Runtime>(app: AppHandle<R>) -> Result<(), ApiError> {
+    desktop::quit_close_all(&app).await
 }
 
 #[cfg(test)]
@@ -298,6 +371,39 @@ mod tests {
             serde_json::json!({ "settings": settings }),
         )
         .expect("1000 passes");
+    }
+
+    #[test]
+    fn desktop_settings_refuse_a_safety_kind_over_ipc_and_store_an_optional_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_app, webview) = app(dir.path());
+        let err = invoke(
+            &webview,
+            "desktop_settings_set",
+            serde_json::json!({ "change": { "notifications": { "stops": false } } }),
+        )
+        .expect_err("stops cannot be turned off");
+        assert_eq!(err["code"], "invalid_input", "{err}");
+        assert_eq!(err["field"], "notifications.stops", "{err}");
+        let set = invoke(
+            &webview,
+            "desktop_settings_set",
+            serde_json::json!({ "change": { "notifications": { "fills": false }, "inhibitSleep": false } }),
+        )
+        .expect("fills may be turned off");
+        assert_eq!(set["inhibitSleep"], false, "{set}");
+        let fills = set["notifications"]
+            .as_array()
+            .and_then(|a| a.iter().find(|n| n["kind"] == "fills"))
+            .cloned()
+            .expect("fills listed");
+        assert_eq!(fills["enabled"], false, "{set}");
+        assert!(
+            dir.path().join("desktop.json").exists(),
+            "stored in the data directory"
+        );
+        let state = invoke(&webview, "desktop_state", serde_json::json!({})).expect("state");
+        assert!(state["trayHost"].is_boolean(), "{state}");
     }
 }
 

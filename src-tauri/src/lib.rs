@@ -1,16 +1,26 @@
 //! CopyDesk desktop shell: builds the Tauri app, wires the tray, the plugins (one instance
-//! per data directory, notifications, start at login) and the commands. Logic lives in
+//! per data directory, notifications, start at login), the desktop loops (notifications,
+//! sleep inhibitor, tray title: `desktop`) and the commands. Logic lives in
 //! the `copydesk` core; commands are one-line calls into its `api::App` (see [`commands`]),
 //! opened in `setup` on Tauri's async runtime as the managed [`engine::Engine`] (read-only
 //! while another engine holds the data directory). The App's events are forwarded to the
 //! web view as `copydesk://event`.
 
 mod autostart;
+pub mod close;
 mod commands;
+pub mod desktop;
 pub mod engine;
 pub mod instance;
+pub mod notify_plan;
+pub mod prefs;
+pub mod sleep;
 mod tray;
+pub mod tray_host;
+pub mod tray_menu;
 mod window_state;
+
+use std::sync::Arc;
 
 use copydesk::api::{App, AppOptions};
 use tauri::{Emitter, Manager};
@@ -30,6 +40,11 @@ pub fn builder<R: tauri::Runtime>(
 ) -> tauri::Builder<R> {
     autostart::register(base.plugin(tauri_plugin_notification::init()))
         .setup(move |app| {
+            let tray_host = tauri::async_runtime::block_on(tray_host::detect());
+            app.manage(desktop::Desktop::new(
+                Arc::new(prefs::Store::open(&opts.data_dir)),
+                tray_host,
+            ));
             let engine = tauri::async_runtime::block_on(engine::open(opts.clone()));
             match &engine {
                 engine::Engine::Owned(core) => forward_events(app.handle(), core),
@@ -44,6 +59,9 @@ pub fn builder<R: tauri::Runtime>(
                 }
             }
             app.manage(engine);
+            if let Ok(core) = app.state::<engine::Engine>().app() {
+                desktop::start(app.handle(), core);
+            }
             after(app.handle())?;
             Ok(())
         })
@@ -59,6 +77,7 @@ pub fn builder<R: tauri::Runtime>(
             commands::paper_start,
             commands::leaders_list,
             commands::leader_detail,
+            commands::leader_add,
             commands::settings_validate,
             commands::sizing_preview,
             commands::copy_create,
@@ -71,8 +90,17 @@ pub fn builder<R: tauri::Runtime>(
             commands::position_unlink,
             commands::status,
             commands::export,
+            commands::copy_pnl,
+            commands::activity,
             autostart::autostart_enabled,
             autostart::autostart_set,
+            commands::desktop_settings,
+            commands::desktop_settings_set,
+            commands::desktop_state,
+            commands::quit_request,
+            commands::quit_preview,
+            commands::quit_suspend,
+            commands::quit_close_all,
             commands::profit_share,
             commands::profit_share_set,
         ])
@@ -89,6 +117,8 @@ pub fn run() {
     // (the engine lock included) is set up.
     let base = tauri::Builder::default().plugin(instance::plugin(&data_dir));
     let tracker = window_state::Tracker::new(data_dir.clone());
+    // Changed below by test (debug) builds only.
+    #[allow(unused_mut)]
     let mut opts = AppOptions::new(data_dir);
     // Test builds only: the end-to-end test drives the embedded simulator's admin API.
     #[cfg(debug_assertions)]
@@ -101,7 +131,10 @@ pub fn run() {
         install_tray_and_show
     };
     let result = builder(base, opts, after)
-        .on_window_event(move |window, event| tracker.on_event(window, event))
+        .on_window_event(move |window, event| {
+            tracker.on_event(window, event);
+            desktop::on_window_event(window, event);
+        })
         .run(tauri::generate_context!());
     if let Err(e) = result {
         tracing::error!(error = %e, "the desktop app stopped with an error");

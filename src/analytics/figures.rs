@@ -7,14 +7,13 @@
 
 use std::collections::BTreeMap;
 
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, MathematicalOps};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::decimal;
 use crate::engine::figures::{max_drawdown, Drawdown};
 
 use super::history::{AccountHistory, PricePath, Trade, Walker};
-use super::leader::{sharpe, sortino};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -82,6 +81,51 @@ pub struct Report {
     pub equity_curve: Vec<EquityPoint>,
     /// Every trade of the history, oldest first.
     pub trades: Vec<Trade>,
+}
+
+fn mean(xs: &[Decimal]) -> Option<Decimal> {
+    (!xs.is_empty()).then(|| xs.iter().sum::<Decimal>() / Decimal::from(xs.len()))
+}
+
+fn annualise(ratio: Decimal) -> Option<Decimal> {
+    Decimal::from(365).sqrt().map(|s| ratio * s)
+}
+
+/// Mean of daily returns over their sample standard deviation, × √365 (copy-rules §7,
+/// risk-free rate 0); `None` with fewer than two returns or no variation.
+pub fn sharpe(returns: &[Decimal]) -> Option<Decimal> {
+    if returns.len() < 2 {
+        return None;
+    }
+    let m = mean(returns)?;
+    let n1 = Decimal::from(returns.len() - 1);
+    let var = returns.iter().map(|r| (r - m) * (r - m)).sum::<Decimal>() / n1;
+    let sd = var.sqrt()?;
+    if sd.is_zero() {
+        return None;
+    }
+    annualise(m / sd)
+}
+
+/// Like [`sharpe`], over the downside deviation: the root of the summed squared negative
+/// returns over n − 1 (the same sample convention); `None` without a losing day.
+pub fn sortino(returns: &[Decimal]) -> Option<Decimal> {
+    if returns.len() < 2 {
+        return None;
+    }
+    let m = mean(returns)?;
+    let n1 = Decimal::from(returns.len() - 1);
+    let down = returns
+        .iter()
+        .map(|r| r.min(&Decimal::ZERO))
+        .map(|r| r * r)
+        .sum::<Decimal>()
+        / n1;
+    let dd = down.sqrt()?;
+    if dd.is_zero() {
+        return None;
+    }
+    annualise(m / dd)
 }
 
 /// Daily samples: equity and the flows since the previous sample.
@@ -223,6 +267,31 @@ mod tests {
     use super::*;
     use crate::domain::{PositionSide, Side};
     use rust_decimal_macros::dec;
+
+    #[test]
+    fn sharpe_is_mean_over_sample_sd_times_root_365() {
+        // Returns 1 %, 3 %: mean 2 %, sample sd √0.0002 ≈ 0.014142; 2/1.4142 × 19.105 ≈ 27.02.
+        let s = sharpe(&[dec!(0.01), dec!(0.03)]).expect("defined");
+        assert_eq!(s.round_dp(2), dec!(27.02), "Sharpe of 1 % and 3 % days");
+        assert_eq!(sharpe(&[dec!(0.01)]), None, "one return has no deviation");
+        assert_eq!(
+            sharpe(&[dec!(0.01), dec!(0.01)]),
+            None,
+            "no variation, no ratio"
+        );
+    }
+
+    #[test]
+    fn sortino_uses_only_the_downside() {
+        // Returns 3 %, −1 %: mean 1 %, downside √(0.0001 / 1) = 1 % → 1 × √365 ≈ 19.10.
+        let s = sortino(&[dec!(0.03), dec!(-0.01)]).expect("defined");
+        assert_eq!(s.round_dp(2), dec!(19.10), "Sortino of 3 % and −1 % days");
+        assert_eq!(
+            sortino(&[dec!(0.01), dec!(0.02)]),
+            None,
+            "no losing day, no downside"
+        );
+    }
 
     const END: i64 = 100 * DAY_MS;
     const H: i64 = 3_600_000;

@@ -4,6 +4,5 @@
 
 pub mod figures;
 pub mod history;
-pub mod leader;
 pub mod replay;
 pub mod statements;

@@ -241,31 +241,7 @@ pub(crate) fn findings(
     );
     match account {
         Some(a) => {
-            let usdt: Decimal = a
-                .balances
-                .iter()
-                .filter(|b| b.asset.as_str() == "USDT")
-                .map(|b| b.available_balance)
-                .sum();
-            out.push(if a.equity > Decimal::ZERO {
-                finding(
-                    K::Balances,
-                    Pass,
-                    format!(
-                        "futures equity {}, {} USDT available",
-                        a.equity.round_dp(2),
-                        usdt.round_dp(2)
-                    ),
-                    None,
-                )
-            } else {
-                finding(
-                    K::Balances,
-                    Warn,
-                    "the futures wallet is empty",
-                    Some("transfer USDT into the USDⓈ-M futures wallet"),
-                )
-            });
+            out.push(balances_finding(a));
             out.push(match switch_to(a.position_mode) {
                 Some(_) => finding(
                     K::PositionMode,
@@ -297,6 +273,58 @@ pub(crate) fn findings(
         }
     }
     out
+}
+
+/// A decimal as the app writes amounts: rounded to `dp` places, trailing zeros dropped,
+/// thousands separated ("5,000", "1,234.5"), a minus as "−".
+pub(crate) fn grouped(d: Decimal, dp: u32) -> String {
+    let t = d.round_dp(dp).normalize().to_string();
+    let (sign, t) = match t.strip_prefix('-') {
+        Some(rest) => ("−", rest),
+        None => ("", t.as_str()),
+    };
+    let (int, frac) = t.split_once('.').map_or((t, None), |(i, f)| (i, Some(f)));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{out}.{f}"),
+        None => format!("{sign}{out}"),
+    }
+}
+
+/// The balances finding of a key check: equity and available USDT, formatted as the app
+/// shows amounts.
+pub(crate) fn balances_finding(a: &crate::exchange::AccountSnapshot) -> KeyFindingDto {
+    let usdt: Decimal = a
+        .balances
+        .iter()
+        .filter(|b| b.asset.as_str() == "USDT")
+        .map(|b| b.available_balance)
+        .sum();
+    if a.equity > Decimal::ZERO {
+        finding(
+            KeyCheckKind::Balances,
+            FindingStatus::Pass,
+            format!(
+                "futures equity {} USDT, {} USDT available",
+                grouped(a.equity, 2),
+                grouped(usdt, 2)
+            ),
+            None,
+        )
+    } else {
+        finding(
+            KeyCheckKind::Balances,
+            FindingStatus::Warn,
+            "the futures wallet is empty",
+            Some("transfer USDT into the USDⓈ-M futures wallet"),
+        )
+    }
 }
 
 /// The position mode a key check offers to switch to (copy-rules §1.1): a hedge-mode

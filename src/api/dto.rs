@@ -152,6 +152,16 @@ pub struct KeyCheckDto {
     pub switch_position_mode: Option<PositionModeDto>,
 }
 
+/// An account leader added from its key: the key check (as a leader key) and, when it
+/// passed, the new leader's id. Nothing is stored when the check failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct LeaderAddedDto {
+    pub check: KeyCheckDto,
+    pub leader_id: Option<String>,
+}
+
 /// An account's position mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
@@ -192,6 +202,16 @@ pub struct FiguresDto {
     pub sortino: Option<String>,
     pub win_rate: Option<String>,
     pub trades: u32,
+    /// Average hold time of the window's closed trades, in ms.
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub avg_hold_ms: Option<i64>,
+    /// Average and largest effective leverage of the window's trades (docs/figures.md).
+    pub avg_leverage: Option<String>,
+    pub max_leverage: Option<String>,
+    pub trades_per_day: String,
+    /// The most traded symbol and its share of the window's trades, percent.
+    pub top_symbol: Option<String>,
+    pub top_symbol_share: Option<String>,
 }
 
 /// Where a leader comes from.
@@ -219,6 +239,8 @@ pub struct LeaderDto {
     /// E.g. `~2 ms, stream`.
     pub expected_delay: String,
     pub equity: Option<String>,
+    /// The leader's history is still being read: its figures follow (list it again).
+    pub figures_pending: bool,
 }
 
 /// One point of an equity curve.
@@ -493,9 +515,13 @@ pub struct CopyFiguresDto {
 pub struct DecisionDto {
     #[cfg_attr(test, ts(type = "number"))]
     pub ts_ms: i64,
+    /// The engine's action (`place-order`, `set-leverage`, `place-protective-stop`, …), or
+    /// `skip` for a leader change the engine did not copy (its reason in `notice`).
     pub kind: String,
     pub symbol: Option<String>,
     pub reason: String,
+    /// The engine's typed reason for a `skip` or a `notice`, else `null`.
+    pub notice: Option<crate::engine::NoticeKind>,
 }
 
 /// One follower fill.
@@ -527,9 +553,42 @@ pub struct CopyStatusDto {
     pub orders_journaled: u32,
     /// Where the time went for the copy's recent orders; `null` before the first.
     pub latency: Option<LatencyDto>,
+    /// How many decimals the follower venue's symbols carry (empty when no engine has
+    /// read the venue's rules, e.g. a read-only status: show the strings as they are).
+    pub precision: Vec<SymbolPrecisionDto>,
     /// Orders whose outcome is unknown (the venue's answer was lost and a lookup has not
     /// found them yet); the engine looks each up at every reconciliation until resolved.
     pub unknown_orders: Vec<UnknownOrderDto>,
+}
+
+/// How many decimals a symbol's prices and quantities carry on the follower's venue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct SymbolPrecisionDto {
+    pub symbol: String,
+    pub price_dp: u32,
+    pub qty_dp: u32,
+}
+
+/// A copy's PnL over time (realized − fees + funding + unrealized at mark), one point per
+/// stored figure point since the figures' baseline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct CopyPnlDto {
+    pub copy: String,
+    pub points: Vec<EquityPointDto>,
+}
+
+/// One copy's decisions and fills for the Activity screen, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct CopyActivityDto {
+    pub copy: String,
+    pub decisions: Vec<DecisionDto>,
+    pub fills: Vec<FillDto>,
 }
 
 /// An order of the copy whose outcome is not known yet.
@@ -616,6 +675,11 @@ pub struct EventDto {
     /// `null`.
     pub notice: Option<crate::engine::NoticeKind>,
     pub message: String,
+    /// Typed facts of a fill (symbol, side, quantity, price) or a stop (its cause);
+    /// absent for the other kinds.
+    #[cfg_attr(test, ts(optional))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<crate::runtime::notify::NotifyDetail>,
 }
 
 /// What `export` wrote.
@@ -628,4 +692,17 @@ pub struct ExportDto {
     pub copies: u32,
     pub fills: u32,
     pub figures: u32,
+}
+
+/// A copied position that no confirmed exchange-side stop guards, and why: what the quit
+/// dialog lists before the user suspends copying.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct UnguardedDto {
+    pub copy: String,
+    pub symbol: String,
+    pub side: String,
+    pub qty: String,
+    pub why: String,
 }

@@ -24,6 +24,7 @@ pub fn event_of(n: &Notification) -> EventDto {
         kind: n.kind,
         notice: n.notice,
         message: n.message.clone(),
+        detail: n.detail.clone(),
     }
 }
 
@@ -48,6 +49,7 @@ pub fn stored_event(n: &StoredNotification, copy: Option<String>) -> EventDto {
         kind: stored_kind(&n.kind),
         notice: None,
         message: n.message.clone(),
+        detail: None,
     }
 }
 
@@ -85,6 +87,7 @@ mod tests {
             kind: NotifyKind::Skip,
             notice: Some(NoticeKind::BelowMinimum),
             message: "m".into(),
+            detail: None,
         };
         let e = event_of(&n);
         assert_eq!(e.tag(), "skip:below-minimum");

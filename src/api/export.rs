@@ -24,12 +24,40 @@ impl super::App {
         export_dir(&self.data_dir, out.as_deref())
     }
 
+    /// A copy's PnL over time for its chart (at most 500 points).
+    pub async fn copy_pnl(&self, copy: &str) -> Result<super::dto::CopyPnlDto, ApiError> {
+        self.with_store(|s| super::status::pnl_series(s, copy, 500))
+    }
+
+    /// Decisions (with their reasons) and fills (with delay and slippage) of every copy, or
+    /// of one, newest first: up to 500 of each per copy.
+    pub async fn activity(
+        &self,
+        copy: Option<&str>,
+    ) -> Result<Vec<super::dto::CopyActivityDto>, ApiError> {
+        self.with_store(|s| super::status::activity(s, copy, 500))
+    }
+
     /// Every copy's status and the recent events.
     pub async fn status(&self) -> Result<super::dto::StatusDto, ApiError> {
         let mut status = self.with_store(|s| super::status::read(s))?;
         let (holds, refused) = (self.engine.holds(), self.engine.refused());
         for c in &mut status.copies {
             super::status::apply_engine(&mut c.copy, &holds, &refused);
+            c.precision = self
+                .engine
+                .precision(&c.copy.follower)
+                .into_iter()
+                .filter(|(symbol, _)| {
+                    c.positions.iter().any(|p| &p.symbol == symbol)
+                        || c.fills.iter().any(|f| &f.symbol == symbol)
+                })
+                .map(|(symbol, p)| super::dto::SymbolPrecisionDto {
+                    symbol,
+                    price_dp: p.price_dp,
+                    qty_dp: p.qty_dp,
+                })
+                .collect();
         }
         status.weight = self
             .engine

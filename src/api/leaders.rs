@@ -1,21 +1,29 @@
-//! Leaders the user can copy: the embedded simulator's demo leaders and the accounts named
-//! as leaders of stored copies, with the figures `analytics::leader` computes over 7, 30
-//! and 90 days from the leader's income history (daily equity rebuilt backwards from the
-//! current equity; closed trades from realized PnL records).
+//! Leaders the user can copy: the embedded simulator's demo leaders, the account leaders
+//! the user added with a read-only key (`account_leaders`) and the accounts named as
+//! leaders of stored copies. Their figures are `analytics::figures` over 7, 30 and 90 days
+//! (the same definitions as the CLI's and the simulator's lead-portfolio pages), from the
+//! account's history read by `runtime::leaders::account_leader_report` through a client
+//! that books at low priority on the shared weight budget, and cached for
+//! [`FIGURES_TTL_MS`]: a history read never makes a copy wait. The list answers at once:
+//! a leader whose history is still being read is listed with `figuresPending` (the read
+//! runs in the background and fills the cache); the detail waits for it.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-use crate::analytics::leader::{leader_figures, LeaderFigures, Window};
-use crate::exchange::{Exchange, IncomeKind, IncomeQuery};
+use crate::analytics::figures::{Figures, Report};
+use crate::exchange::AccountSnapshot;
 
 use super::dto::{
     EquityPointDto, FiguresDto, LeaderDetailDto, LeaderDto, LeaderPositionDto, LeaderSourceDto,
 };
 use super::ApiError;
 
-const DAY_MS: i64 = 24 * 3_600_000;
+/// How long a leader's figures are served from the cache before its history is read
+/// again.
+pub const FIGURES_TTL_MS: i64 = 60 * 60_000;
 
 /// A leader as the facade knows it before any figures are read.
 #[derive(Debug, Clone)]
@@ -27,112 +35,147 @@ pub(crate) struct LeaderRef {
     pub style: Option<String>,
 }
 
-/// Daily equity (oldest first, ending now) and closed-trade PnLs over 90 days.
-async fn history(
-    ex: &dyn Exchange,
-    now: i64,
-) -> Result<(Vec<Decimal>, Vec<(i64, Decimal)>, Decimal), ApiError> {
-    let snap = ex.account().await?;
-    let start = now - 90 * DAY_MS;
-    let mut records = Vec::new();
-    // The income endpoint answers at most 1,000 records per call, newest window first.
-    let mut from = start;
-    loop {
-        let page = ex
-            .income(&IncomeQuery {
-                start: Some(from),
-                end: Some(now),
-                limit: Some(1000),
-                ..IncomeQuery::default()
-            })
-            .await?;
-        let n = page.len();
-        let last = page.iter().map(|r| r.time).max();
-        records.extend(page);
-        match last {
-            Some(t) if n == 1000 && t + 1 > from => from = t + 1,
-            _ => break,
+/// One leader's figures and account as last read.
+#[derive(Debug, Clone)]
+pub(crate) struct CachedLeader {
+    pub read_at_ms: i64,
+    pub report: Arc<Report>,
+    pub snap: Arc<AccountSnapshot>,
+}
+
+/// How long a failed history read is reported before it is tried again.
+const RETRY_FAILED_MS: i64 = 60_000;
+
+#[derive(Debug, Default)]
+struct CacheState {
+    by_id: HashMap<String, CachedLeader>,
+    /// Leaders whose history is being read now.
+    reading: std::collections::HashSet<String>,
+    /// The last failed read: when, and the error.
+    failed: HashMap<String, (i64, ApiError)>,
+}
+
+/// Leader figures by leader id: read once, served until [`FIGURES_TTL_MS`] has passed.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct FiguresCache {
+    state: Arc<std::sync::Mutex<CacheState>>,
+}
+
+impl FiguresCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheState> {
+        match self.state.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
         }
     }
-    let mut daily = vec![Decimal::ZERO; 91];
-    let mut trades = Vec::new();
-    for r in &records {
-        if matches!(r.kind, IncomeKind::Transfer) {
-            continue;
-        }
-        let day = usize::try_from((now - r.time).max(0) / DAY_MS)
-            .unwrap_or(90)
-            .min(90);
-        daily[day] += r.amount.amount;
-        if matches!(r.kind, IncomeKind::RealizedPnl) {
-            trades.push((r.time, r.amount.amount));
+
+    /// Whether a read of `id` runs now.
+    pub fn reading(&self, id: &str) -> bool {
+        self.lock().reading.contains(id)
+    }
+
+    /// Marks a read of `id` as started; false when one runs already.
+    fn start(&self, id: &str) -> bool {
+        self.lock().reading.insert(id.to_owned())
+    }
+
+    fn finish(&self, id: &str, now_ms: i64, result: Result<CachedLeader, ApiError>) {
+        let mut s = self.lock();
+        s.reading.remove(id);
+        match result {
+            Ok(c) => {
+                s.failed.remove(id);
+                s.by_id.insert(id.to_owned(), c);
+            }
+            Err(e) => {
+                s.failed.insert(id.to_owned(), (now_ms, e));
+            }
         }
     }
-    // Equity at the end of each day, walking back from today's.
-    let mut curve = Vec::with_capacity(91);
-    let mut equity = snap.equity;
-    for change in &daily {
-        curve.push(equity);
-        equity -= *change;
+
+    /// The last read's error, while it is recent.
+    fn failed(&self, id: &str, now_ms: i64) -> Option<ApiError> {
+        self.lock()
+            .failed
+            .get(id)
+            .filter(|(at, _)| now_ms - at < RETRY_FAILED_MS)
+            .map(|(_, e)| e.clone())
     }
-    curve.reverse();
-    Ok((curve, trades, snap.equity))
+
+    /// The cached read of `id` if it is younger than the TTL at `now_ms`.
+    pub fn fresh(&self, id: &str, now_ms: i64) -> Option<CachedLeader> {
+        self.lock()
+            .by_id
+            .get(id)
+            .filter(|c| now_ms - c.read_at_ms < FIGURES_TTL_MS)
+            .cloned()
+    }
+
+    pub fn forget(&self, id: &str) {
+        let mut s = self.lock();
+        s.by_id.remove(id);
+        s.failed.remove(id);
+    }
+}
+
+fn text(d: Decimal) -> String {
+    d.round_dp(4).normalize().to_string()
 }
 
 fn opt(d: Option<Decimal>) -> Option<String> {
-    d.map(|d| d.round_dp(4).normalize().to_string())
+    d.map(text)
 }
 
-fn figures_dto(days: u32, f: &LeaderFigures) -> FiguresDto {
+/// One window's figures for the UI (decimals as strings, percent values: 25.5 = 25.5 %).
+pub(crate) fn figures_dto(f: &Figures) -> FiguresDto {
     FiguresDto {
-        days,
+        days: f.days,
         roi: opt(f.roi_pct),
-        pnl: opt(Some(f.pnl)),
-        max_drawdown: opt(Some(f.max_drawdown.pct)),
+        pnl: Some(text(f.pnl)),
+        max_drawdown: Some(text(f.max_drawdown.pct)),
         sharpe: opt(f.sharpe),
         sortino: opt(f.sortino),
         win_rate: opt(f.win_rate_pct),
-        trades: u32::try_from(f.trade_count).unwrap_or(u32::MAX),
+        trades: u32::try_from(f.trades).unwrap_or(u32::MAX),
+        avg_hold_ms: f.avg_hold_ms,
+        avg_leverage: opt(f.avg_leverage),
+        max_leverage: opt(f.max_leverage),
+        trades_per_day: text(f.trades_per_day),
+        top_symbol: f.top_symbol.as_ref().map(|t| t.symbol.clone()),
+        top_symbol_share: f.top_symbol.as_ref().map(|t| text(t.share_pct)),
     }
 }
 
-/// A leader with its figures, read from its venue.
-pub(crate) async fn leader_dto(
-    r: &LeaderRef,
-    ex: &Arc<dyn Exchange>,
-    now: i64,
-) -> Result<(LeaderDto, Vec<Decimal>), ApiError> {
-    let (curve, trades, equity) = history(ex.as_ref(), now).await?;
-    let figures = [
-        (7u32, Window::Days7),
-        (30, Window::Days30),
-        (90, Window::Days90),
-    ]
-    .iter()
-    .map(|(days, w)| {
-        let since = now - i64::from(*days) * DAY_MS;
-        let closed: Vec<Decimal> = trades
-            .iter()
-            .filter(|(t, _)| *t >= since)
-            .map(|(_, p)| *p)
-            .collect();
-        figures_dto(*days, &leader_figures(&curve, &closed, *w))
-    })
-    .collect();
-    Ok((
-        LeaderDto {
-            id: r.id.clone(),
-            name: r.name.clone(),
-            source: r.source,
-            style: r.style.clone(),
-            figures,
-            copyable: true,
-            not_copyable_reason: None,
-            expected_delay: "~2 ms, stream".into(),
-            equity: Some(equity.round_dp(2).normalize().to_string()),
-        },
-        curve,
-    ))
+/// A leader with its figures.
+pub(crate) fn leader_dto(r: &LeaderRef, c: &CachedLeader) -> LeaderDto {
+    LeaderDto {
+        id: r.id.clone(),
+        name: r.name.clone(),
+        source: r.source,
+        style: r.style.clone(),
+        figures: c.report.figures.iter().map(figures_dto).collect(),
+        copyable: true,
+        not_copyable_reason: None,
+        expected_delay: "~2 ms, stream".into(),
+        equity: Some(c.snap.equity.round_dp(2).normalize().to_string()),
+        figures_pending: false,
+    }
+}
+
+/// A leader whose history is still being read: listed, figures to follow.
+pub(crate) fn pending(r: &LeaderRef) -> LeaderDto {
+    LeaderDto {
+        id: r.id.clone(),
+        name: r.name.clone(),
+        source: r.source,
+        style: r.style.clone(),
+        figures: Vec::new(),
+        copyable: true,
+        not_copyable_reason: None,
+        expected_delay: "~2 ms, stream".into(),
+        equity: None,
+        figures_pending: true,
+    }
 }
 
 /// A leader that could not be read: listed, not copyable, with the reason.
@@ -147,27 +190,23 @@ pub(crate) fn unreadable(r: &LeaderRef, e: &ApiError) -> LeaderDto {
         not_copyable_reason: Some(format!("its account cannot be read now: {}", e.message)),
         expected_delay: "~2 ms, stream".into(),
         equity: None,
+        figures_pending: false,
     }
 }
 
 /// A leader's detail: figures, daily equity curve and open positions.
-pub(crate) async fn detail(
-    r: &LeaderRef,
-    ex: &Arc<dyn Exchange>,
-    now: i64,
-) -> Result<LeaderDetailDto, ApiError> {
-    let (leader, curve) = leader_dto(r, ex, now).await?;
-    let snap = ex.account().await?;
-    let n = i64::try_from(curve.len()).unwrap_or(0);
-    let equity_curve = curve
+pub(crate) fn detail(r: &LeaderRef, c: &CachedLeader) -> LeaderDetailDto {
+    let equity_curve = c
+        .report
+        .equity_curve
         .iter()
-        .enumerate()
-        .map(|(i, v)| EquityPointDto {
-            ts_ms: now - (n - 1 - i64::try_from(i).unwrap_or(0)) * DAY_MS,
-            value: v.round_dp(2).normalize().to_string(),
+        .map(|p| EquityPointDto {
+            ts_ms: p.ts_ms,
+            value: p.value.round_dp(2).normalize().to_string(),
         })
         .collect();
-    let positions = snap
+    let positions = c
+        .snap
         .positions
         .iter()
         .filter(|p| !p.signed_quantity.is_zero())
@@ -184,16 +223,16 @@ pub(crate) async fn detail(
             margin_mode: format!("{:?}", p.margin_mode).to_lowercase(),
         })
         .collect();
-    Ok(LeaderDetailDto {
-        leader,
+    LeaderDetailDto {
+        leader: leader_dto(r, c),
         equity_curve,
         positions,
-    })
+    }
 }
 
 impl super::App {
-    /// Every leader the app knows: demo leaders of paper mode, then account leaders of
-    /// stored copies.
+    /// Every leader the app knows: demo leaders of paper mode, then account leaders (added
+    /// by the user, or leaders of stored copies).
     pub(crate) async fn leader_refs(&self) -> Result<Vec<LeaderRef>, ApiError> {
         let mut out = Vec::new();
         if let Some(sim) = self.paper.lock().await.as_ref() {
@@ -222,21 +261,83 @@ impl super::App {
         Ok(out)
     }
 
-    /// Every leader with its figures; one that cannot be read is listed as not copyable.
+    /// Starts reading a leader's history in the background (once at a time); the result
+    /// lands in the cache.
+    async fn start_read(&self, r: &LeaderRef) -> Result<(), ApiError> {
+        let spec = self.account_spec(&r.id).await?;
+        if !self.leader_cache.start(&r.id) {
+            return Ok(());
+        }
+        let venues = self.engine.venues();
+        let clock = self.engine.clock();
+        let cache = self.leader_cache.clone();
+        let id = r.id.clone();
+        tokio::spawn(async move {
+            let now = clock.now_ms();
+            let result = read(&spec, &venues, &clock, now).await;
+            if let Err(e) = &result {
+                tracing::warn!(leader = %id, error = %e.message, "leader history not read");
+            }
+            cache.finish(&id, now, result);
+        });
+        Ok(())
+    }
+
+    /// A leader's figures and account: from the cache while fresh, else read now (joining
+    /// a read already under way).
+    pub(crate) async fn leader_read(&self, r: &LeaderRef) -> Result<CachedLeader, ApiError> {
+        // A background read waits at most a few budget windows; this bounds a lost one.
+        for _ in 0..3_000 {
+            let now = self.engine.clock().now_ms();
+            if let Some(c) = self.leader_cache.fresh(&r.id, now) {
+                return Ok(c);
+            }
+            if !self.leader_cache.reading(&r.id) {
+                let spec = self.account_spec(&r.id).await?;
+                if self.leader_cache.start(&r.id) {
+                    let result =
+                        read(&spec, &self.engine.venues(), &self.engine.clock(), now).await;
+                    self.leader_cache.finish(&r.id, now, result.clone());
+                    return result;
+                }
+            }
+            if let Some(e) = self.leader_cache.failed(&r.id, now) {
+                if !self.leader_cache.reading(&r.id) {
+                    return Err(e);
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        Err(ApiError::new(
+            super::ErrorCode::Exchange,
+            format!(
+                "the history of leader `{}` is still being read after 5 minutes; try again later",
+                r.id
+            ),
+        ))
+    }
+
+    /// Every leader, at once: with its figures when they are cached, else listed with
+    /// `figuresPending` while its history is read in the background; one whose account
+    /// cannot be read is listed as not copyable, with the reason.
     pub async fn leaders(&self) -> Result<Vec<LeaderDto>, ApiError> {
-        let now = self.engine.clock().now_ms();
         let mut out = Vec::new();
         for r in self.leader_refs().await? {
-            let read = async {
-                let spec = self.account_spec(&r.id).await?;
-                let ex = super::venue::exchange(&spec, &self.engine)?;
-                leader_dto(&r, &ex, now).await
+            let now = self.engine.clock().now_ms();
+            if let Some(c) = self.leader_cache.fresh(&r.id, now) {
+                out.push(leader_dto(&r, &c));
+            } else if let Some(e) = self
+                .leader_cache
+                .failed(&r.id, now)
+                .filter(|_| !self.leader_cache.reading(&r.id))
+            {
+                out.push(unreadable(&r, &e));
+            } else {
+                match self.start_read(&r).await {
+                    Ok(()) => out.push(pending(&r)),
+                    Err(e) => out.push(unreadable(&r, &e)),
+                }
             }
-            .await;
-            out.push(match read {
-                Ok((dto, _)) => dto,
-                Err(e) => unreadable(&r, &e),
-            });
         }
         Ok(out)
     }
@@ -251,8 +352,28 @@ impl super::App {
             .ok_or_else(|| {
                 ApiError::not_found(format!("no leader `{id}`; list the leaders for their ids"))
             })?;
+        let mut c = self.leader_read(&r).await?;
+        // Positions are shown as they are now, the figures as cached.
         let spec = self.account_spec(&r.id).await?;
-        let ex = super::venue::exchange(&spec, &self.engine)?;
-        detail(&r, &ex, self.engine.clock().now_ms()).await
+        let ex =
+            super::venue::background_exchange(&spec, &self.engine.venues(), &self.engine.clock())?;
+        c.snap = Arc::new(ex.account().await?);
+        Ok(detail(&r, &c))
     }
+}
+
+/// Reads one leader's history and account through a low-priority client.
+async fn read(
+    spec: &crate::runtime::AccountSpec,
+    venues: &Arc<dyn crate::exchange::VenueFactory>,
+    clock: &Arc<dyn crate::exchange::Clock>,
+    now: i64,
+) -> Result<CachedLeader, ApiError> {
+    let ex = super::venue::background_exchange(spec, venues, clock)?;
+    let (report, snap) = crate::runtime::leaders::account_leader_report(ex.as_ref(), now).await?;
+    Ok(CachedLeader {
+        read_at_ms: now,
+        report: Arc::new(report),
+        snap: Arc::new(snap),
+    })
 }

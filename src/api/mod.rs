@@ -4,18 +4,22 @@
 //! with camelCase names and decimals as strings; errors cross as one serialisable
 //! [`ApiError`] `{code, message, field}`. The contract is `FACADE.md` at the repo's root.
 //!
-//! Modules: `accounts` (keys), `paper` (the embedded simulator), `leaders` (list, detail,
-//! figures), `settings` (validation, preview), `copies` (create, pause, resume, stop,
-//! modify, panic), `paper_feed` (a paper copy of a leader on another venue: the simulator's
-//! prices follow that venue's), `status`, `events`, `export`, `venue` (accounts → venues),
-//! `dto`, `keys` (the CLI's one-shot key commands), `repair` (rebuild a copy's unreadable
-//! ledger) and `statements` (a copy's profit-share ratio and statements, with their DTOs).
+//! Modules: `accounts` (keys), `account_leaders` (adding a leader with its read-only
+//! key), `paper` (the embedded simulator), `leaders` (list, detail, figures), `settings`
+//! (validation, preview), `copies` (create, pause, resume, stop, modify, panic),
+//! `paper_feed` (a paper copy of a leader on another venue: the simulator's prices follow
+//! that venue's), `status`, `events`, `export`, `venue` (accounts → venues), `dto`,
+//! `keys` (the CLI's one-shot key commands), `repair` (rebuild a copy's unreadable
+//! ledger), `statements` (a copy's profit-share ratio and statements, with their DTOs)
+//! and `every` (pause, resume or reconcile every copy at once; unguarded positions).
 
+mod account_leaders;
 mod accounts;
 mod copies;
 pub mod dto;
 mod error;
 pub mod events;
+mod every;
 mod export;
 pub mod keys;
 mod leaders;
@@ -39,6 +43,7 @@ use tokio::task::JoinHandle;
 pub use crate::paths;
 pub use dto::*;
 pub use error::{camel_path, ApiError, ErrorCode};
+pub use every::unguarded;
 pub use export::export_dir;
 pub use paper::{demo_account, PaperOptions, PAPER_ACCOUNT, PAPER_USDT};
 pub use portfolios::{public_leaders, replay_public};
@@ -89,6 +94,8 @@ pub struct App {
     from_open: std::sync::Mutex<Option<broadcast::Receiver<EventDto>>>,
     /// The `copy.toml` of `copydesk run`: its accounts' keys serve stored copies too.
     pub(crate) config: Option<RunConfig>,
+    /// Leader figures as last read (`leaders`).
+    pub(crate) leader_cache: leaders::FiguresCache,
     forward: JoinHandle<()>,
     /// Draws up profit-share statements as their settlements come due.
     statements_timer: JoinHandle<()>,
@@ -186,6 +193,7 @@ impl App {
             events,
             from_open: std::sync::Mutex::new(Some(from_open)),
             config,
+            leader_cache: leaders::FiguresCache::default(),
             forward,
             statements_timer,
         };
@@ -224,10 +232,12 @@ impl App {
 
     /// Facts about this build, its data directory and paper mode.
     pub async fn info(&self) -> AppInfo {
-        let live = self
-            .accounts()
-            .await
-            .is_ok_and(|a| a.iter().any(|a| !a.paper && a.key_hint.is_some()));
+        // A leader's read-only key trades nothing: only a key that can follow makes it live.
+        let leader_only = self.leader_only_accounts().unwrap_or_default();
+        let live = self.accounts().await.is_ok_and(|a| {
+            a.iter()
+                .any(|a| !a.paper && a.key_hint.is_some() && !leader_only.contains(&a.name))
+        });
         AppInfo {
             mode: if live { "live" } else { "paper" }.into(),
             paper: self.paper().await,

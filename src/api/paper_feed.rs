@@ -206,6 +206,7 @@ impl super::App {
                     kind,
                     notice: None,
                     message,
+                    detail: None,
                 },
             );
         });

@@ -9,16 +9,17 @@ use std::collections::{BTreeMap, HashMap};
 use rust_decimal::Decimal;
 
 use crate::domain::{CopySettings, PositionSide, Side};
+use crate::engine::NoticeKind;
 use crate::engine::{Ledger, LedgerPosition};
 use crate::runtime::hold::{Hold, HoldKind};
-use crate::runtime::Refused;
+use crate::runtime::{NotifyKind, Refused};
 use crate::store::table::copies::{CopyRow, CopyState as StoredState};
 use crate::store::table::fills::Fill;
 use crate::store::Store;
 
 use super::dto::{
-    CopyDto, CopyFiguresDto, CopyStateDto, CopyStatusDto, DecisionDto, FillDto, HoldDto,
-    PositionDto, StatusDto,
+    CopyActivityDto, CopyDto, CopyFiguresDto, CopyPnlDto, CopyStateDto, CopyStatusDto, DecisionDto,
+    EquityPointDto, FillDto, HoldDto, PositionDto, StatusDto,
 };
 use super::ApiError;
 
@@ -215,12 +216,12 @@ fn max_drawdown(
     Ok((!equity.is_empty()).then(|| show(crate::engine::figures::max_drawdown(&equity).amount)))
 }
 
-/// Fills with their delay and slippage versus the leader fill they copy (when the journal
-/// links them to a leader signal).
-fn fills(store: &Store, copy_id: i64) -> Result<Vec<FillDto>, ApiError> {
+/// The newest `limit` fills with their delay and slippage versus the leader fill they copy
+/// (when the journal links them to a leader signal), newest first.
+fn fills(store: &Store, copy_id: i64, limit: usize) -> Result<Vec<FillDto>, ApiError> {
     let mut all = store.fills().for_copy(copy_id)?;
     all.sort_by_key(|(id, f)| std::cmp::Reverse((f.ts, *id)));
-    all.truncate(FILLS);
+    all.truncate(limit);
     let mut signals: HashMap<i64, Option<crate::store::table::signals::Signal>> = HashMap::new();
     let mut out = Vec::new();
     for (_, f) in all {
@@ -315,29 +316,15 @@ pub(crate) fn copy_status(store: &Store, row: &CopyRow) -> Result<CopyStatusDto,
         roi: fig.as_ref().map(|f| show(f.roi)),
         max_drawdown: max_drawdown(store, row.id, investment)?,
     };
-    let decisions = store
-        .audit()
-        .for_copy(row.id, DECISIONS)?
-        .into_iter()
-        .map(|d| DecisionDto {
-            ts_ms: d.ts,
-            symbol: d
-                .detail
-                .as_deref()
-                .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
-                .and_then(|v| v["symbol"].as_str().map(str::to_owned)),
-            kind: d.action,
-            reason: d.reason,
-        })
-        .collect();
     Ok(CopyStatusDto {
         copy,
         figures,
         positions,
-        decisions,
-        fills: fills(store, row.id)?,
+        decisions: decisions(store, row.id, DECISIONS)?,
+        fills: fills(store, row.id, FILLS)?,
         orders_journaled: u32::try_from(journal.len()).unwrap_or(u32::MAX),
         latency: latency(&store.latency().recent(row.id, 100)?),
+        precision: Vec::new(),
         unknown_orders: journal
             .iter()
             .filter(|e| e.state == crate::store::table::journal::OrderState::Unknown)
@@ -352,6 +339,119 @@ pub(crate) fn copy_status(store: &Store, row: &CopyRow) -> Result<CopyStatusDto,
                 since_ms: e.updated_at,
             })
             .collect(),
+    })
+}
+
+/// A copy's newest `limit` decisions with their reasons, newest first. A notice the engine
+/// reports as a skip (a leader change not copied) reads as kind `skip` with its typed
+/// reason in `notice`; the symbol comes from the decision's detail or, when the detail
+/// names none (a notice), from the leader signal it answered.
+fn decisions(store: &Store, copy_id: i64, limit: u32) -> Result<Vec<DecisionDto>, ApiError> {
+    let mut signals: HashMap<i64, Option<String>> = HashMap::new();
+    store
+        .audit()
+        .for_copy(copy_id, limit)?
+        .into_iter()
+        .map(|d| {
+            let detail = d
+                .detail
+                .as_deref()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
+            let notice = detail
+                .as_ref()
+                .and_then(|v| v.get("notice"))
+                .and_then(|n| serde_json::from_value::<NoticeKind>(n.clone()).ok());
+            let mut symbol = detail.as_ref().and_then(symbol_of);
+            if symbol.is_none() {
+                if let Some(id) = d.signal_id {
+                    symbol = match signals.get(&id) {
+                        Some(s) => s.clone(),
+                        None => {
+                            let s = store.signals().get(id)?.map(|s| s.symbol);
+                            signals.insert(id, s.clone());
+                            s
+                        }
+                    };
+                }
+            }
+            let kind = match notice.map(NotifyKind::of_notice) {
+                Some(NotifyKind::Skip) => "skip".to_owned(),
+                _ => d.action,
+            };
+            Ok(DecisionDto {
+                ts_ms: d.ts,
+                kind,
+                symbol,
+                reason: d.reason,
+                notice,
+            })
+        })
+        .collect()
+}
+
+/// The symbol an action's detail names: `{"<action>": {"symbol": "BTCUSDT" | {"name": …}}}`.
+fn symbol_of(detail: &serde_json::Value) -> Option<String> {
+    let inner = detail.as_object()?.values().next()?;
+    match inner.get("symbol")? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        v => v.get("name")?.as_str().map(str::to_owned),
+    }
+}
+
+/// Every copy's (or one copy's) newest `limit` decisions and fills, for the Activity
+/// screen; an unknown copy name is an error naming it.
+pub(crate) fn activity(
+    store: &Store,
+    copy: Option<&str>,
+    limit: u32,
+) -> Result<Vec<CopyActivityDto>, ApiError> {
+    let rows: Vec<CopyRow> = match copy {
+        Some(name) => vec![store
+            .copies()
+            .by_name(name)?
+            .ok_or_else(|| ApiError::not_found(format!("no copy named `{name}`")))?],
+        None => store.copies().list()?,
+    };
+    rows.iter()
+        .map(|r| {
+            Ok(CopyActivityDto {
+                copy: r.name.clone(),
+                decisions: decisions(store, r.id, limit)?,
+                fills: fills(store, r.id, usize::try_from(limit).unwrap_or(usize::MAX))?,
+            })
+        })
+        .collect()
+}
+
+/// A copy's PnL after costs at each stored figure point since the figures' baseline (what
+/// its drawdown is measured on), oldest first; at most `max` points, evenly thinned with
+/// the last point always kept.
+pub(crate) fn pnl_series(store: &Store, name: &str, max: usize) -> Result<CopyPnlDto, ApiError> {
+    let row = store
+        .copies()
+        .by_name(name)?
+        .ok_or_else(|| ApiError::not_found(format!("no copy named `{name}`")))?;
+    let since = store.figures_base().since(row.id)?.unwrap_or(i64::MIN);
+    let series = store.figures().series(row.id, since)?;
+    let n = series.len();
+    let stride = n.div_ceil(max.max(1)).max(1);
+    let points = series
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % stride == 0 || *i + 1 == n)
+        .map(|(_, f)| EquityPointDto {
+            ts_ms: f.ts,
+            value: show(crate::engine::risk::copy_pnl(
+                f.realized_pnl,
+                f.fees,
+                f.funding,
+                f.unrealized_pnl,
+            )),
+        })
+        .collect();
+    Ok(CopyPnlDto {
+        copy: row.name,
+        points,
     })
 }
 

@@ -87,3 +87,25 @@ pub(crate) fn exchange(
         .map(|v| v.ex)
         .map_err(Into::into)
 }
+
+/// A venue client for background reads (a leader's history for its figures): it books at
+/// low priority on the shared weight budget, so a copy's requests go first.
+pub(crate) fn background_exchange(
+    spec: &AccountSpec,
+    venues: &Arc<dyn crate::exchange::VenueFactory>,
+    clock: &Arc<dyn crate::exchange::Clock>,
+) -> Result<Arc<dyn Exchange>, ApiError> {
+    venues
+        .connect(crate::exchange::VenueRequest {
+            account: &spec.name,
+            exchange: &spec.exchange,
+            endpoint: spec.connect.as_deref().unwrap_or(&spec.endpoint),
+            credentials: Some(spec.credentials.clone()),
+            options: crate::exchange::VenueOptions {
+                clock: clock.clone(),
+                recv_window_ms: 5_000,
+                background: true,
+            },
+        })
+        .map_err(|e| ApiError::new(ErrorCode::Exchange, format!("account `{}`: {e}", spec.name)))
+}

@@ -18,6 +18,9 @@ pub struct VenueOptions {
     /// The receive window (ms) the venue applies to signed requests; the runtime's resend
     /// rule waits out the same window.
     pub recv_window_ms: u64,
+    /// Low priority on the shared request budget: reads that must never make a copy wait
+    /// (a leader's history for its figures).
+    pub background: bool,
 }
 
 impl Default for VenueOptions {
@@ -25,6 +28,7 @@ impl Default for VenueOptions {
         Self {
             clock: Arc::new(SystemClock),
             recv_window_ms: 5_000,
+            background: false,
         }
     }
 }
@@ -108,6 +112,7 @@ impl VenueFactory for DefaultVenues {
                         clock: Some(request.options.clock),
                         http: HttpConfig {
                             recv_window_ms: request.options.recv_window_ms,
+                            background: request.options.background,
                             ..HttpConfig::default()
                         },
                         ..Options::default()

@@ -695,10 +695,15 @@ impl CopyRunner {
                 Ok(())
             }
             ActionKind::StopCopy { stop_action } => {
+                // The cause (a stop rule's notice, seen just before) stays in
+                // `stop_cause_seen` for the stop's announcement.
                 self.stop_requested = Some((*stop_action, reason.to_owned()));
                 Ok(())
             }
             ActionKind::Notice(k) => {
+                if let Some(cause) = super::notify::StopCause::of_notice(*k) {
+                    self.stop_cause_seen = Some(cause);
+                }
                 self.tell(
                     NotifyLevel::Warning,
                     NotifyKind::of_notice(*k),

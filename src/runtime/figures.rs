@@ -163,9 +163,10 @@ impl CopyRunner {
         let plan = engine::plan_pnl_check(&self.ctx, &f, figures.pnl(), &check_id);
         if !plan.actions.is_empty() && !self.is_stopping() {
             // The reason names the stop and the numbers (PnL and limit), as the notice does.
-            let why = engine::risk::pnl_stop(&self.ctx.settings, figures.pnl())
-                .map(|(_, text)| text)
-                .unwrap_or_else(|| "total stop loss or take profit reached".to_owned());
+            let (cause, why) = engine::risk::pnl_stop(&self.ctx.settings, figures.pnl())
+                .map(|(kind, text)| (super::notify::StopCause::of_notice(kind), text))
+                .unwrap_or_else(|| (None, "total stop loss or take profit reached".to_owned()));
+            self.stop_cause_seen = cause.or(Some(super::notify::StopCause::StopLoss));
             for (kind, text) in plan.notices() {
                 self.tell(
                     super::notify::NotifyLevel::Warning,

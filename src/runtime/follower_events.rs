@@ -132,9 +132,15 @@ impl CopyRunner {
                         }
                         _ => ("n/a".into(), "n/a".into()),
                     };
-                    self.say(
+                    self.say_detail(
                         NotifyLevel::Info,
                         NotifyKind::Fill,
+                        super::notify::NotifyDetail::Fill {
+                            symbol: u.order.symbol.clone(),
+                            side: u.order.side,
+                            qty: fill.quantity.get(),
+                            price: fill.price.get(),
+                        },
                         format!(
                             "copied: {:?} {} {} at {} (delay {delay}, slippage vs leader {slip})",
                             u.order.side,
@@ -148,12 +154,25 @@ impl CopyRunner {
             AccountEvent::BalancePosition(u) if u.reason == BalanceReason::FundingFee => {
                 self.on_funding().await
             }
-            AccountEvent::Disconnected(d) => self.say(
+            AccountEvent::Disconnected(d) => self.say_detail(
                 NotifyLevel::Warning,
                 NotifyKind::Disconnected,
+                super::notify::NotifyDetail::Stream {
+                    stream: super::notify::StreamRole::Follower,
+                },
                 format!("follower stream disconnected ({}); reconnecting", d.reason),
             ),
-            AccountEvent::Resynced(_) => self.reconcile("follower reconnect").await,
+            AccountEvent::Resynced(_) => {
+                self.say_detail(
+                    NotifyLevel::Info,
+                    NotifyKind::Reconnected,
+                    super::notify::NotifyDetail::Stream {
+                        stream: super::notify::StreamRole::Follower,
+                    },
+                    "follower stream reconnected".into(),
+                );
+                self.reconcile("follower reconnect").await
+            }
             AccountEvent::Failed(f) => {
                 let account = self.follower_account.clone();
                 if self.key_refused(&account, &f.error) {

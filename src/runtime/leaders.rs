@@ -439,6 +439,78 @@ pub async fn account_history(
     })
 }
 
+/// The symbols an account traded over the last `days` (every fill books a commission in
+/// its income history) and those it holds now: what [`account_history`] reads trades for,
+/// since the venue's trade list needs a symbol.
+pub async fn traded_symbols(
+    ex: &dyn crate::exchange::Exchange,
+    snap: &crate::exchange::AccountSnapshot,
+    days: u32,
+    now_ms: i64,
+) -> Result<Vec<String>, crate::exchange::ExchangeError> {
+    use crate::exchange::{IncomeKind, IncomeQuery};
+    let mut symbols: std::collections::BTreeSet<String> = snap
+        .positions
+        .iter()
+        .filter(|p| !p.signed_quantity.is_zero())
+        .map(|p| p.symbol.clone())
+        .collect();
+    let mut from = now_ms - i64::from(days) * DAY_MS;
+    loop {
+        let page = ex
+            .income(&IncomeQuery {
+                symbol: None,
+                kind: Some(IncomeKind::Commission),
+                start: Some(from),
+                end: Some(now_ms),
+                limit: Some(1000),
+            })
+            .await?;
+        let full = page.len() >= 1000;
+        let last = page.last().map(|r| r.time);
+        symbols.extend(page.into_iter().filter_map(|r| r.symbol));
+        match (full, last) {
+            (true, Some(t)) if t + 1 > from => from = t + 1,
+            _ => break,
+        }
+    }
+    symbols.retain(|s| !s.is_empty());
+    Ok(symbols.into_iter().collect())
+}
+
+/// An account leader's figures for 7, 30 and 90 days and its daily equity curve, read
+/// through the port: today's account, the symbols it traded, their `userTrades` in 7-day
+/// windows, funding and transfers ([`account_history`]), fed to
+/// `analytics::figures::report`. The port has no price history, so an open position is
+/// valued at its entry on every day but the last, where its mark price counts. Give it a
+/// client that books at low priority: it is never needed to copy.
+pub async fn account_leader_report(
+    ex: &dyn crate::exchange::Exchange,
+    now_ms: i64,
+) -> Result<
+    (
+        crate::analytics::figures::Report,
+        crate::exchange::AccountSnapshot,
+    ),
+    crate::exchange::ExchangeError,
+> {
+    let days = crate::analytics::figures::WINDOWS[crate::analytics::figures::WINDOWS.len() - 1] + 1;
+    let snap = ex.account().await?;
+    let symbols = traded_symbols(ex, &snap, days, now_ms).await?;
+    let history = account_history(ex, &symbols, days, now_ms).await?;
+    let mut prices = PricePath::default();
+    for p in snap
+        .positions
+        .iter()
+        .filter(|p| !p.signed_quantity.is_zero())
+    {
+        if let Some(mark) = p.mark_price {
+            prices.insert(&p.symbol, vec![(now_ms, mark.get())]);
+        }
+    }
+    Ok((crate::analytics::figures::report(&history, &prices), snap))
+}
+
 /// A copy's own history (the follower side) in the figures' form: its fills and funding from
 /// the store, starting from its investment, so `analytics::figures::report` gives the copy
 /// the same figures as a leader. Fills are taken as one-way (`BOTH`) books.

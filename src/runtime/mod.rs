@@ -137,6 +137,27 @@ pub struct RuntimeHandle {
     /// One state per follower account, kept by its streams and shared by its copies
     /// (copies added later join the state and market feed of an account in use).
     accounts: Mutex<HashMap<String, FollowerAccount>>,
+    /// Display precision of each follower account's symbols, from the venue's rules read
+    /// at each copy's start: (account, symbol) → precision.
+    precision: Mutex<BTreeMap<(String, String), SymbolPrecision>>,
+}
+
+/// How many decimals a symbol's prices and quantities carry on its venue (from its tick
+/// and step sizes), so screens show them as the venue does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SymbolPrecision {
+    pub price_dp: u32,
+    pub qty_dp: u32,
+}
+
+impl SymbolPrecision {
+    /// The decimals of the tick size and the step size (`0.10` → 1, `1` → 0).
+    pub fn of(filters: &crate::domain::SymbolFilters) -> Self {
+        Self {
+            price_dp: filters.tick_size.normalize().scale(),
+            qty_dp: filters.step_size.normalize().scale(),
+        }
+    }
 }
 
 /// A follower account in use: its shared state and the venue its market feed reads.
@@ -167,6 +188,7 @@ impl RuntimeHandle {
             holds: Arc::new(Mutex::new(BTreeMap::new())),
             refused: Mutex::new(Vec::new()),
             accounts: Mutex::new(HashMap::new()),
+            precision: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -267,6 +289,7 @@ impl RuntimeHandle {
                 kind,
                 notice: None,
                 message,
+                detail: None,
             },
         );
     }
@@ -301,6 +324,20 @@ impl RuntimeHandle {
         }
     }
 
+    /// The display precision of a follower account's symbols, as far as a copy on that
+    /// account has read them in this engine (empty before any start).
+    pub fn precision(&self, account: &str) -> BTreeMap<String, SymbolPrecision> {
+        self.precision
+            .lock()
+            .map(|p| {
+                p.iter()
+                    .filter(|((a, _), _)| a == account)
+                    .map(|((_, sym), v)| (sym.clone(), *v))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Names of the running copies.
     pub fn copies(&self) -> Vec<String> {
         self.running
@@ -327,6 +364,26 @@ impl RuntimeHandle {
             Some(tx) => tx.send(c).await.is_ok(),
             None => false,
         }
+    }
+
+    /// Sends `c` to every running copy; the names of those that took it.
+    pub async fn command_all(&self, c: impl Fn() -> Command) -> Vec<String> {
+        let all: Vec<(String, mpsc::Sender<Command>)> = self
+            .running
+            .lock()
+            .map(|r| {
+                r.iter()
+                    .map(|(name, c)| (name.clone(), c.commands.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut took = Vec::new();
+        for (name, tx) in all {
+            if tx.send(c()).await.is_ok() {
+                took.push(name);
+            }
+        }
+        took
     }
 
     /// The kill switch: every copy stops with `close-all`.
@@ -376,6 +433,11 @@ impl RuntimeHandle {
             };
             if let Ok(mut r) = self.refused.lock() {
                 r.retain(|x| x.copy != c.spec.name);
+            }
+            if let Ok(mut p) = self.precision.lock() {
+                for (symbol, precision) in c.precisions() {
+                    p.insert((c.spec.follower.name.clone(), symbol), precision);
+                }
             }
             let account = self.follower_account(&c.spec.follower.name, &c.follower.ex);
             account.lock().resynced(c.fsnap.clone());

@@ -134,6 +134,71 @@ impl std::fmt::Display for NotifyKind {
     }
 }
 
+/// Why a copy stopped, for a [`NotifyKind::Stopped`] notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "kebab-case")]
+pub enum StopCause {
+    /// The copy's total stop loss was reached.
+    StopLoss,
+    /// The copy's take profit was reached.
+    TakeProfit,
+    /// The kill switch stopped every copy with close-all.
+    Panic,
+    /// The user stopped this copy.
+    User,
+}
+
+impl StopCause {
+    /// The cause a stop rule's notice names; `None` for the other notices.
+    pub fn of_notice(n: NoticeKind) -> Option<StopCause> {
+        match n {
+            NoticeKind::StopLoss => Some(StopCause::StopLoss),
+            NoticeKind::TakeProfit => Some(StopCause::TakeProfit),
+            _ => None,
+        }
+    }
+}
+
+/// The typed facts of a notification that a shell groups or words itself (desktop
+/// notifications); the message says the same in prose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "EventDetail"))]
+#[serde(rename_all = "camelCase", tag = "type")]
+pub enum NotifyDetail {
+    /// A follower fill: `qty` of `symbol` bought or sold at `price` (decimals as strings).
+    #[serde(rename_all = "camelCase")]
+    Fill {
+        symbol: String,
+        #[cfg_attr(test, ts(type = "\"buy\" | \"sell\""))]
+        side: crate::domain::Side,
+        #[serde(with = "crate::domain::decimal")]
+        #[cfg_attr(test, ts(type = "string"))]
+        qty: rust_decimal::Decimal,
+        #[serde(with = "crate::domain::decimal")]
+        #[cfg_attr(test, ts(type = "string"))]
+        price: rust_decimal::Decimal,
+    },
+    /// The copy stopped, and why.
+    Stop { cause: StopCause },
+    /// The engine put the copy on a hold of this kind.
+    Hold { kind: super::hold::HoldKind },
+    /// The venue refused a key of the copy (bad, revoked or lacking a permission): sent with
+    /// the `stopped` of a copy that stopped for it.
+    KeyProblem,
+    /// Which stream a `disconnected` or `reconnected` notification is about.
+    Stream { stream: StreamRole },
+}
+
+/// A copy's two streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "kebab-case")]
+pub enum StreamRole {
+    Leader,
+    Follower,
+}
+
 /// One notification, as the app and the CLI receive it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -148,6 +213,10 @@ pub struct Notification {
     /// The engine's reason, for a [`NotifyKind::Skip`] or [`NotifyKind::Notice`].
     pub notice: Option<NoticeKind>,
     pub message: String,
+    /// Typed facts for a fill or a stop; `None` for the rest.
+    #[cfg_attr(test, ts(optional))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<NotifyDetail>,
 }
 
 impl Notification {

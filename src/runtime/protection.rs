@@ -121,6 +121,7 @@ impl StopWorker {
                     kind: NotifyKind::Error,
                     notice: None,
                     message: format!("{}: {e}", job.reason),
+                    detail: None,
                 },
             );
         }
@@ -453,13 +454,16 @@ impl CopyRunner {
             return;
         }
         let mut ledger = self.ctx.ledger.clone();
-        let mut confirmed = false;
+        let mut newly_confirmed = Vec::new();
         for p in ledger.positions.values_mut() {
             if let Some(s) = p.stop.as_mut().filter(|s| placed.contains(&s.client_id)) {
-                confirmed |= !s.confirmed;
+                if !s.confirmed {
+                    newly_confirmed.push(format!("{} at {}", p.symbol.name, s.stop_price));
+                }
                 s.confirmed = true;
             }
         }
+        let confirmed = !newly_confirmed.is_empty();
         let mut bare = Vec::new();
         for p in ledger.positions.values_mut() {
             if p.stop
@@ -473,6 +477,15 @@ impl CopyRunner {
         if bare.is_empty() {
             if confirmed {
                 self.settle(ledger);
+                // Screens showing "not confirmed yet" re-read on this event.
+                self.say(
+                    NotifyLevel::Info,
+                    NotifyKind::Protected,
+                    format!(
+                        "protective stop confirmed by the venue: {}",
+                        newly_confirmed.join(", ")
+                    ),
+                );
             }
             return;
         }

@@ -153,6 +153,7 @@ pub(crate) fn open_venue(
                 clock: clock.clone(),
                 // The resend rule waits out the same window the venue applies.
                 recv_window_ms: u64::try_from(recv_window_ms).unwrap_or(5_000),
+                background: false,
             },
         })
         .map_err(|e| err(e.to_string()))?;
@@ -173,6 +174,15 @@ pub(crate) struct Checked {
     follower_stream: EventStream,
     /// Venue time minus local time, for `t0`.
     offset_ms: i64,
+}
+
+impl Checked {
+    /// The display precision of every symbol the follower's venue lists.
+    pub(crate) fn precisions(&self) -> impl Iterator<Item = (String, super::SymbolPrecision)> + '_ {
+        self.rules
+            .iter()
+            .map(|(name, r)| (name.clone(), super::SymbolPrecision::of(&r.filters)))
+    }
 }
 
 /// Opens an account's stream and waits for its first snapshot.

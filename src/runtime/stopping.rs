@@ -216,9 +216,14 @@ impl CopyRunner {
         self.ctx.state = CopyState::Stopped;
         let now = self.clock.now_ms();
         self.store_stop(now, why);
-        self.say(
+        let cause = self
+            .stop_cause_seen
+            .take()
+            .unwrap_or(super::notify::StopCause::User);
+        self.say_detail(
             NotifyLevel::Warning,
             NotifyKind::Stopped,
+            super::notify::NotifyDetail::Stop { cause },
             format!("copy stopped: {why}"),
         );
     }

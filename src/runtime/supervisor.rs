@@ -21,7 +21,9 @@ use super::account_state::{SharedAccount, MARK_STALE_MS};
 use super::follower::{market, to_follower};
 use super::hold::{Change, Hold, HoldKind, Holds};
 use super::leader::LeaderTracker;
-use super::notify::{Notification, Notifier, NotifyKind, NotifyLevel, SharedStore};
+use super::notify::{
+    Notification, Notifier, NotifyDetail, NotifyKind, NotifyLevel, SharedStore, StopCause,
+};
 
 /// Books each copy holds, per follower account, so copies of one follower stay apart.
 pub type Registry = Arc<Mutex<BTreeMap<String, BTreeMap<i64, BTreeSet<PositionKey>>>>>;
@@ -40,6 +42,8 @@ pub enum Command {
     Stop(StopAction),
     /// New settings (amounts) from now on; checked against the current ones first.
     Modify(Box<crate::domain::CopySettings>),
+    /// Reconcile now (after the machine woke from sleep), giving the reason.
+    Reconcile(&'static str),
     /// Close or unlink one copied position (`symbol`, `direction`).
     Release {
         symbol: String,
@@ -105,6 +109,9 @@ pub struct CopyRunner {
     pub(crate) holds: Holds,
     pub(crate) hold_board: HoldBoard,
     pub(crate) stop_requested: Option<(StopAction, String)>,
+    /// Why the copy is being stopped, for the `stopped` announcement: the stop rule whose
+    /// notice a plan announced (stop loss, take profit), or panic / the user.
+    pub(crate) stop_cause_seen: Option<StopCause>,
     pub(crate) server_offset_ms: i64,
     /// The follower account as its streams keep it, shared with its other copies.
     pub(crate) account: Arc<SharedAccount>,
@@ -201,6 +208,7 @@ impl CopyRunner {
             holds: Holds::default(),
             hold_board: p.hold_board,
             stop_requested: None,
+            stop_cause_seen: None,
             server_offset_ms: 0,
             account: p.account,
             leader_recv_us: None,
@@ -250,6 +258,28 @@ impl CopyRunner {
         notice: Option<crate::engine::NoticeKind>,
         message: String,
     ) {
+        self.send_notification(level, kind, notice, None, message);
+    }
+
+    /// Sends a notification with its typed facts (a fill, a stop).
+    pub(crate) fn say_detail(
+        &self,
+        level: NotifyLevel,
+        kind: NotifyKind,
+        detail: super::notify::NotifyDetail,
+        message: String,
+    ) {
+        self.send_notification(level, kind, None, Some(detail), message);
+    }
+
+    fn send_notification(
+        &self,
+        level: NotifyLevel,
+        kind: NotifyKind,
+        notice: Option<crate::engine::NoticeKind>,
+        detail: Option<super::notify::NotifyDetail>,
+        message: String,
+    ) {
         self.notifier.send(
             Some(self.copy_id),
             Notification {
@@ -259,6 +289,7 @@ impl CopyRunner {
                 kind,
                 notice,
                 message,
+                detail,
             },
         );
     }
@@ -266,9 +297,10 @@ impl CopyRunner {
     /// Puts the copy on an engine hold (announced once, with its reason).
     pub(crate) fn hold(&mut self, kind: HoldKind, reason: String) {
         if self.holds.set(kind, reason.clone(), self.clock.now_ms()) == Change::Started {
-            self.say(
+            self.say_detail(
                 NotifyLevel::Warning,
                 NotifyKind::Held,
+                NotifyDetail::Hold { kind },
                 format!(
                     "copy held ({}): {reason}; opens are skipped, closes still mirrored",
                     kind.as_str()
@@ -733,13 +765,24 @@ impl CopyRunner {
         };
         match &ev {
             AccountEvent::Disconnected(d) => {
-                self.say(
+                self.say_detail(
                     NotifyLevel::Warning,
                     NotifyKind::Disconnected,
+                    NotifyDetail::Stream {
+                        stream: super::notify::StreamRole::Leader,
+                    },
                     format!("leader stream disconnected ({}); reconnecting", d.reason),
                 );
                 return;
             }
+            AccountEvent::Resynced(_) => self.say_detail(
+                NotifyLevel::Info,
+                NotifyKind::Reconnected,
+                NotifyDetail::Stream {
+                    stream: super::notify::StreamRole::Leader,
+                },
+                "leader stream reconnected".into(),
+            ),
             AccountEvent::Failed(f) => {
                 if self.key_refused("the leader", &f.error) {
                     return;
@@ -836,8 +879,15 @@ impl CopyRunner {
                         self.set_state(CopyState::Running);
                         self.say(NotifyLevel::Info, NotifyKind::Resumed, "copy resumed".into());
                     }
-                    Some(Command::Panic) => self.stop_copy(StopAction::CloseAll, "panic (kill switch)").await,
-                    Some(Command::Stop(action)) => self.stop_copy(action, "stopped by the user").await,
+                    Some(Command::Panic) => {
+                        self.stop_cause_seen = Some(StopCause::Panic);
+                        self.stop_copy(StopAction::CloseAll, "panic (kill switch)").await
+                    }
+                    Some(Command::Stop(action)) => {
+                        self.stop_cause_seen = Some(StopCause::User);
+                        self.stop_copy(action, "stopped by the user").await
+                    }
+                    Some(Command::Reconcile(why)) => self.reconcile(why).await,
                     Some(Command::Modify(settings)) => self.modify(*settings),
                     Some(Command::Release { symbol, direction, how }) => self.release_position(&symbol, direction, how).await,
                     None => {}

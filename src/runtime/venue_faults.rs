@@ -119,9 +119,10 @@ impl CopyRunner {
         self.ctx.state = CopyState::Stopped;
         self.stop_requested = None;
         self.store_stop(self.clock.now_ms(), &why);
-        self.say(
+        self.say_detail(
             NotifyLevel::Error,
             NotifyKind::Stopped,
+            super::notify::NotifyDetail::KeyProblem,
             format!("copy stopped: {why}"),
         );
         true

@@ -37,6 +37,7 @@ pub fn router() -> Router<Arc<Shared>> {
         )
         .route("/admin/v1/accounts/{id}", get(get_account))
         .route("/admin/v1/accounts/{id}/transfer", post(transfer))
+        .route("/admin/v1/accounts/{id}/permissions", post(set_permissions))
         .route("/admin/v1/prices", post(set_price))
         .route("/admin/v1/clock", post(clock).get(get_clock))
         .route("/admin/v1/faults", post(faults))
@@ -290,6 +291,37 @@ async fn transfer(
         }
         Err(e) => e.into_response(),
     }
+}
+
+/// Edits an account's key permissions, as its owner would on the API management page
+/// (the same body as `permissions` of a new account).
+async fn set_permissions(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
+    if let Err(e) = check_token(&s, &headers) {
+        return e.into_response();
+    }
+    let p: PermissionsReq = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let mut ex = s.ex();
+    let Some(a) = ex.accounts.get_mut(&id) else {
+        return WireError::new(StatusCode::NOT_FOUND, -1102, format!("No account {id}."))
+            .into_response();
+    };
+    a.permissions = Permissions {
+        futures: p.futures,
+        trading: p.trading,
+        withdrawals: p.withdrawals,
+        ip_restricted: p.ip_restricted,
+        reading: true,
+        expires_at: p.expires_at,
+    };
+    Json(json!({"accountId": id})).into_response()
 }
 
 #[derive(Debug, Deserialize)]

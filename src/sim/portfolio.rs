@@ -172,6 +172,33 @@ fn account_report(ex: &SimVenue, a: &Account) -> Report {
     report(&h, &prices)
 }
 
+/// A portfolio's copiers and assets under management: not modelled (no one copies on the
+/// simulator), so plausible values are derived from the account id, the same on every
+/// read: 12 to 287 current copiers of 300, a larger all-time count, and 400 to 2,900 USDT
+/// copied per copier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Social {
+    pub copiers: u64,
+    pub total_copiers: u64,
+    pub favorites: u64,
+    pub aum: Decimal,
+}
+
+pub fn social(account_id: &str) -> Social {
+    // FNV-1a: stable across runs and platforms.
+    let h = account_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let copiers = 12 + h % 276;
+    let per_copier = 400 + (h >> 16) % 2_501;
+    Social {
+        copiers,
+        total_copiers: copiers + (h >> 32) % 900,
+        favorites: copiers * 3 + (h >> 8) % 50,
+        aum: Decimal::from(copiers * per_copier),
+    }
+}
+
 fn range_days(s: Option<&str>) -> Option<u32> {
     match s.unwrap_or("30D") {
         "7D" => Some(7),
@@ -314,11 +341,12 @@ async fn list(
         .map(|a| {
             let r = account_report(&ex, a);
             let f = window(&r, days);
+            let so = social(&a.id);
             let key = match req.data_type.as_deref().unwrap_or("ROI") {
                 "PNL" => f.map(|f| f.pnl),
                 "MDD" => f.map(|f| f.max_drawdown.pct),
                 "WIN_RATE" => f.and_then(|f| f.win_rate_pct),
-                "AUM" => Some(Decimal::ZERO),
+                "AUM" => Some(so.aum),
                 _ => f.and_then(|f| f.roi_pct),
             }
             .unwrap_or(Decimal::MIN);
@@ -326,7 +354,7 @@ async fn list(
                 "leadPortfolioId": portfolio_id(&a.id), "nickname": a.label, "avatarUrl": "",
                 "roi": num(f.and_then(|f| f.roi_pct)), "pnl": num(f.map(|f| f.pnl)),
                 "mdd": num(f.map(|f| f.max_drawdown.pct)), "winRate": num(f.and_then(|f| f.win_rate_pct)),
-                "aum": 0, "currentCopyCount": 0, "maxCopyCount": 300,
+                "aum": json_number(so.aum), "currentCopyCount": so.copiers, "maxCopyCount": 300,
                 "sharpRatio": f.and_then(|f| f.sharpe).map(|d| d.round_dp(4).to_string()),
                 "tradeCount": f.map_or(0, |f| f.trades),
                 "avgHoldingTime": f.and_then(|f| f.avg_hold_ms),
@@ -371,14 +399,16 @@ async fn detail(
         return refused("000002", "portfolio not found");
     };
     let last_trade = a.trades.last().map_or(0, |t| t.time);
+    let so = social(&a.id);
     ok(json!({
         "leadPortfolioId": portfolio_id(&a.id), "nickname": a.label, "description": "",
         "avatarUrl": "", "status": "ACTIVE", "retired": false,
         "positionShow": !ex.portfolio.hidden.contains(&a.id),
-        "currentCopyCount": 0, "maxCopyCount": 300, "totalCopyCount": 0, "favoriteCount": 0,
+        "currentCopyCount": so.copiers, "maxCopyCount": 300,
+        "totalCopyCount": so.total_copiers, "favoriteCount": so.favorites,
         "marginBalance": views::money(margin_balance(&ex, a)),
         "walletBalanceAmount": views::money(POOLED.iter().map(|x| a.wallet(x)).sum()),
-        "aumAmount": 0, "copierPnl": 0, "profitSharingRate": "0",
+        "aumAmount": json_number(so.aum), "copierPnl": 0, "profitSharingRate": "0",
         "fixedAmountMinCopyUsd": 10.0, "lastTradeTime": last_trade,
     }))
 }

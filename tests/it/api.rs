@@ -230,13 +230,26 @@ async fn a_paper_copy_copies_a_demo_leader_and_a_second_copy_does_not_restart_it
     lead.market("BTCUSDT", "BUY", "0.01")
         .await
         .ok("the demo leader opens");
-    wait_event(
+    let fill = wait_event(
         &mut rx,
         &mut seen,
         "the first copy fills",
         is(EventKind::Fill, "first"),
     )
     .await;
+    assert_eq!(
+        fill.detail,
+        Some(copydesk::runtime::notify::NotifyDetail::Fill {
+            symbol: "BTCUSDT".into(),
+            side: copydesk::domain::Side::Buy,
+            qty: dec!(0.005),
+            price: match &fill.detail {
+                Some(copydesk::runtime::notify::NotifyDetail::Fill { price, .. }) => *price,
+                _ => Decimal::ZERO,
+            },
+        }),
+        "the fill event carries its typed facts for the desktop notification: {fill:#?}"
+    );
     wait_position(&app, "first", "BTCUSDT", dec!(0.005)).await;
     let started_first = seen
         .iter()
@@ -368,13 +381,20 @@ async fn stored_copies_resume_at_open_as_a_restart() {
         .expect("stop is accepted");
     let mut rx = app.events();
     let mut seen = Vec::new();
-    wait_event(
+    let stop = wait_event(
         &mut rx,
         &mut seen,
         "the stop",
         is(EventKind::Stopped, "kept"),
     )
     .await;
+    assert_eq!(
+        stop.detail,
+        Some(copydesk::runtime::notify::NotifyDetail::Stop {
+            cause: copydesk::runtime::notify::StopCause::User
+        }),
+        "the stop event says the user stopped it"
+    );
     app.shutdown().await;
 
     let app = App::open(paper_opts(dir.path(), "resume"))
@@ -1216,6 +1236,18 @@ async fn status_shows_entry_drift_confirmed_stop_and_drawdown_of_a_copy_moving_a
             .ok_or(format!("{c:#?}"))
     })
     .await;
+    // The confirmation is announced, so screens showing "not confirmed yet" re-read.
+    let protected = wait_event(
+        &mut rx,
+        &mut seen,
+        "the stop's confirmation",
+        is(EventKind::Protected, "dd"),
+    )
+    .await;
+    assert!(
+        protected.message.contains("BTCUSDT at 42000.5"),
+        "names the symbol and the stop price: {protected:?}"
+    );
     let s = app.status().await.expect("status reads");
     let c = &s.copies[0];
     let p = c
@@ -1259,6 +1291,57 @@ async fn status_shows_entry_drift_confirmed_stop_and_drawdown_of_a_copy_moving_a
             .ok_or(format!("{f:#?}"))
     })
     .await;
+    // The chart's series: the flat start, then the copy's PnL after costs at the fall.
+    let pnl = app.copy_pnl("dd").await.expect("the PnL series reads");
+    assert_eq!(pnl.copy, "dd");
+    assert_eq!(
+        pnl.points.first().map(|p| p.value.as_str()),
+        Some("0"),
+        "the series starts flat: {pnl:#?}"
+    );
+    assert!(
+        pnl.points.iter().any(|p| p.value == "-1.12750125"),
+        "the fall (−1.0025 unrealized − 0.12500125 fee) is a point of the series: {pnl:#?}"
+    );
+    assert!(
+        pnl.points.windows(2).all(|w| w[0].ts_ms <= w[1].ts_ms),
+        "oldest first: {pnl:#?}"
+    );
+    let err = app
+        .copy_pnl("no-such-copy")
+        .await
+        .expect_err("an unknown copy has no series");
+    assert_eq!(err.code, ErrorCode::NotFound, "{err:?}");
+    // Prices and quantities with the venue's precision: BTCUSDT ticks 0.1 and steps 0.001.
+    let s = app.status().await.expect("status reads");
+    let btc = s.copies[0]
+        .precision
+        .iter()
+        .find(|p| p.symbol == "BTCUSDT")
+        .unwrap_or_else(|| panic!("BTCUSDT's precision is in the status: {:#?}", s.copies[0]));
+    assert_eq!((btc.price_dp, btc.qty_dp), (1, 3), "{btc:?}");
+    // The Activity screen's read: the open decision and the fill with its delay.
+    let activity = app.activity(Some("dd")).await.expect("activity reads");
+    assert_eq!(activity.len(), 1, "one copy asked for: {activity:#?}");
+    assert!(
+        activity[0]
+            .fills
+            .iter()
+            .any(|f| f.symbol == "BTCUSDT" && f.delay_ms.is_some()),
+        "the copied fill with its delay versus the leader's: {activity:#?}"
+    );
+    assert!(
+        activity[0]
+            .decisions
+            .iter()
+            .any(|d| d.symbol.as_deref() == Some("BTCUSDT")),
+        "the decision on BTCUSDT with its reason: {activity:#?}"
+    );
+    let err = app
+        .activity(Some("no-such-copy"))
+        .await
+        .expect_err("an unknown copy has no activity");
+    assert_eq!(err.code, ErrorCode::NotFound, "{err:?}");
     set_price(&app, "BTCUSDT", "50100").await;
     until("a recovery keeps the deepest fall", || async {
         let s = app.status().await.map_err(|e| e.message)?;
@@ -1274,6 +1357,128 @@ async fn status_shows_entry_drift_confirmed_stop_and_drawdown_of_a_copy_moving_a
             .ok_or(format!("{:#?}", c.figures))
     })
     .await;
+
+    // Paused, the leader's increase is skipped: the Activity screen lists it as a skip on
+    // BTCUSDT (the symbol from the leader signal it answers) with the engine's reason.
+    app.pause("dd").await.expect("pause is accepted");
+    wait_event(&mut rx, &mut seen, "the pause", is(EventKind::Paused, "dd")).await;
+    lead.market("BTCUSDT", "BUY", "0.01")
+        .await
+        .ok("leader adds to BTC");
+    until("the skipped increase in the activity", || async {
+        let a = app.activity(Some("dd")).await.map_err(|e| e.message)?;
+        a[0].decisions
+            .iter()
+            .any(|d| d.kind == "skip" && d.symbol.as_deref() == Some("BTCUSDT"))
+            .then_some(())
+            .ok_or(format!("{a:#?}"))
+    })
+    .await;
+    let activity = app.activity(Some("dd")).await.expect("activity reads");
+    let skip = activity[0]
+        .decisions
+        .iter()
+        .find(|d| d.kind == "skip" && d.symbol.as_deref() == Some("BTCUSDT"))
+        .expect("the skip is listed");
+    assert_eq!(
+        skip.notice,
+        Some(copydesk::engine::NoticeKind::CopyPaused),
+        "{skip:#?}"
+    );
+    assert!(
+        skip.reason.contains("paused"),
+        "the reason says why: {skip:#?}"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_all_resume_all_and_close_everything_act_on_every_copy_and_unguarded_lists_positions_without_a_stop(
+) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = App::open(paper_opts(dir.path(), "every"))
+        .await
+        .expect("the app opens");
+    let mut rx = app.events();
+    let mut seen = Vec::new();
+    let mut bare = ratio("0.5");
+    bare.risk.offline_protection = false;
+    for (name, leader, settings) in [
+        ("guarded", "demo-scalper", ratio("0.5")),
+        ("bare", "demo-swing", bare),
+    ] {
+        app.create_copy(NewCopyRequest {
+            name: name.into(),
+            leader: leader.into(),
+            follower: "paper".into(),
+            settings,
+        })
+        .await
+        .expect("a copy starts");
+        wait_event(
+            &mut rx,
+            &mut seen,
+            "the copy watches",
+            is(EventKind::Watching, name),
+        )
+        .await;
+    }
+    assert_eq!(app.live_copies(), 2);
+
+    let mut paused = app.pause_all().await;
+    paused.sort();
+    assert_eq!(paused, ["bare", "guarded"], "both copies are told to pause");
+    for name in ["bare", "guarded"] {
+        wait_event(&mut rx, &mut seen, "paused", is(EventKind::Paused, name)).await;
+    }
+    assert_eq!(app.resume_all().await.len(), 2);
+    for name in ["bare", "guarded"] {
+        wait_event(&mut rx, &mut seen, "resumed", is(EventKind::Resumed, name)).await;
+    }
+    assert_eq!(app.reconcile_all("resume from sleep").await.len(), 2);
+    for name in ["bare", "guarded"] {
+        wait_event(&mut rx, &mut seen, "reconciled after the wake", |e| {
+            is(EventKind::Reconciled, name)(e) && e.message.contains("resume from sleep")
+        })
+        .await;
+    }
+
+    // The swing leader opens ADAUSDT (no demo leader trades it): the bare copy holds it
+    // with no exchange-side stop, and says why.
+    let lead = demo_leader(&app, "swing").await;
+    lead.market("ADAUSDT", "BUY", "100")
+        .await
+        .ok("the demo leader opens");
+    wait_position(&app, "bare", "ADAUSDT", dec!(50)).await;
+    // (The scalper leader trades on its own: the guarded copy's stops may be on their way.)
+    let unguarded = app.unguarded().await.expect("status reads");
+    assert_eq!(
+        unguarded
+            .iter()
+            .filter(|u| u.copy == "bare")
+            .map(|u| (u.copy.as_str(), u.symbol.as_str(), u.why.as_str()))
+            .collect::<Vec<_>>(),
+        [(
+            "bare",
+            "ADAUSDT",
+            "offline protection is off for this copy, so no stop is placed on the exchange"
+        )],
+        "the bare copy's position lacks a stop, and says why: {unguarded:#?}"
+    );
+
+    app.close_everything(Duration::from_secs(60))
+        .await
+        .expect("every copy stops");
+    assert_eq!(app.live_copies(), 0, "no copy runs after close everything");
+    let status = app.status().await.expect("status");
+    for c in &status.copies {
+        assert_eq!(c.copy.state, CopyStateDto::Stopped, "{}", c.copy.name);
+        assert!(
+            c.positions.is_empty(),
+            "{} holds nothing: {c:#?}",
+            c.copy.name
+        );
+    }
     app.shutdown().await;
 }
 

@@ -5,6 +5,7 @@ mod api;
 mod cli;
 mod engine;
 mod exchange;
+mod leader_add;
 mod leaders;
 mod paper_copy;
 mod runtime;

@@ -16,6 +16,7 @@ vi.mock("lightweight-charts", () => {
   return {
     createChart: vi.fn(() => chart),
     AreaSeries: "Area",
+    BaselineSeries: "Baseline",
     ColorType: { Solid: "solid" },
     __chart: chart,
     __series: series,

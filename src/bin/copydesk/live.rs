@@ -215,3 +215,75 @@ pub async fn sim(args: copydesk::sim::cli::SimArgs) -> Result<String, ApiError> 
     handle.shutdown().await;
     Ok("copydesk sim stopped".to_owned())
 }
+
+/// `copydesk leaders add`: opens the data directory (its lock: not while another engine
+/// runs), reads the key and secret, and adds the account leader through the facade.
+pub async fn add_leader(
+    dir: &Path,
+    name: &str,
+    exchange: &str,
+    endpoint: &str,
+    json: bool,
+) -> Result<String, ApiError> {
+    let mut opts = AppOptions::new(dir);
+    opts.program = "copydesk leaders add".into();
+    opts.paper.start = false;
+    // Lock first, so nobody types a secret into a command that will be refused.
+    let app = App::open(opts).await?;
+    let result = async {
+        let (key, secret) = crate::input::credentials()?;
+        let (environment, endpoint) = match endpoint {
+            "mainnet" => (api::Environment::Mainnet, None),
+            "demo" => (api::Environment::Demo, None),
+            url => (api::Environment::Custom, Some(url.to_owned())),
+        };
+        app.add_leader(api::NewAccountRequest {
+            name: name.to_owned(),
+            exchange: exchange.to_owned(),
+            environment,
+            endpoint,
+            api_key: key.expose().to_owned(),
+            api_secret: secret.expose().to_owned(),
+            passphrase: None,
+        })
+        .await
+    }
+    .await;
+    app.shutdown().await;
+    let added = result?;
+    if json {
+        return Ok(serde_json::to_string_pretty(&added).unwrap_or_default());
+    }
+    let mut out: Vec<String> = added
+        .check
+        .findings
+        .iter()
+        .map(|f| {
+            let mut l = format!(
+                "{:<8} {:?}: {}",
+                format!("{:?}", f.status).to_lowercase(),
+                f.check,
+                f.message
+            );
+            if let Some(fix) = &f.fix {
+                l.push_str(&format!("\n         what to do: {fix}"));
+            }
+            l
+        })
+        .collect();
+    match &added.leader_id {
+        Some(id) => out.push(format!(
+            "added account leader `{id}`: its key is in the keychain"
+        )),
+        None => {
+            return Err(ApiError::field(
+                "apiKey",
+                format!(
+                    "{}\nthe leader key was refused; nothing was stored",
+                    out.join("\n")
+                ),
+            ))
+        }
+    }
+    Ok(out.join("\n"))
+}

@@ -83,8 +83,12 @@ enum Command {
         #[command(subcommand)]
         command: CopiesCommand,
     },
-    /// List public lead portfolios with their 7/30/90-day figures.
+    /// List public lead portfolios with their 7/30/90-day figures; `leaders add` adds an
+    /// account leader from its read-only key.
+    #[command(args_conflicts_with_subcommands = true)]
     Leaders {
+        #[command(subcommand)]
+        command: Option<LeadersCommand>,
         /// Base URL of the lead-portfolio pages and market data (default: Binance's); a
         /// simulator serves both.
         #[arg(long)]
@@ -138,6 +142,27 @@ enum KeysCommand {
     },
     /// Delete an account's key and secret from the keychain.
     Remove { name: String },
+}
+
+/// `copydesk leaders …`
+#[derive(Debug, Clone, Subcommand)]
+enum LeadersCommand {
+    /// Add an account leader: its API key and secret (two lines on stdin, or a prompt
+    /// without echo) are checked as a read-only leader key and kept in the keychain only
+    /// when the check passes (a key that can withdraw is refused).
+    Add {
+        /// The leader's name.
+        name: String,
+        /// Where the leader's account is: `mainnet`, `demo` or a URL (a simulator, a proxy).
+        #[arg(long, default_value = "mainnet")]
+        endpoint: String,
+        /// The leader's exchange.
+        #[arg(long, default_value = "binance-usdm")]
+        exchange: String,
+        /// Print the key check as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `copydesk copies …`
@@ -211,7 +236,21 @@ async fn dispatch(command: Command, dir: PathBuf) -> Result<String, ApiError> {
         } => api::repair_copy(&dir, &config, &name, yes)
             .await
             .map(|r| format::repair(&r)),
-        Command::Leaders { endpoint, json } => api::public_leaders(endpoint.as_deref())
+        Command::Leaders {
+            command:
+                Some(LeadersCommand::Add {
+                    name,
+                    endpoint,
+                    exchange,
+                    json,
+                }),
+            ..
+        } => live::add_leader(&dir, &name, &exchange, &endpoint, json).await,
+        Command::Leaders {
+            command: None,
+            endpoint,
+            json,
+        } => api::public_leaders(endpoint.as_deref())
             .await
             .map(|l| portfolios::leaders(&l, json)),
         Command::Replay {

@@ -34,6 +34,9 @@ pub struct HttpConfig {
     /// orders are paced below them).
     pub orders_per_10s: u32,
     pub orders_per_minute: u32,
+    /// Book weight at low priority (`WeightLimiter::acquire_background`): for reads that
+    /// must never make a copy wait, such as a leader's trade history.
+    pub background: bool,
 }
 
 impl Default for HttpConfig {
@@ -44,6 +47,7 @@ impl Default for HttpConfig {
             time_resync_every: Duration::from_secs(600),
             orders_per_10s: 300,
             orders_per_minute: 1200,
+            background: false,
         }
     }
 }
@@ -253,7 +257,11 @@ impl RawClient {
             self.orders_10s.acquire(1).await?;
             self.orders_1m.acquire(1).await?;
         }
-        self.limiter.acquire(call.weight).await?;
+        if self.config.background {
+            self.limiter.acquire_background(call.weight).await?;
+        } else {
+            self.limiter.acquire(call.weight).await?;
+        }
         let mut url = call.base.clone().unwrap_or_else(|| self.base.clone());
         url.set_path(call.path);
         let mut encoded = {

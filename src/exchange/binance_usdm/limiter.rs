@@ -4,6 +4,11 @@
 //! before the limit is reached (the budget is below the venue's limit), the venue's own
 //! count from `X-MBX-USED-WEIGHT-1M` corrects ours, a `429` pauses everyone until the
 //! venue's `Retry-After`, and a `418` ban makes every request fail at once until it lifts.
+//!
+//! Background reads (an account leader's trade history for its figures) book on the same
+//! limiter at low priority ([`WeightLimiter::acquire_background`]): they use at most
+//! [`BACKGROUND_PERCENT`] of the budget per window and stand aside whenever a copy's
+//! request is waiting, so a history fetch never takes the weight a copy needs.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -22,6 +27,12 @@ const BUDGET_PERCENT: u32 = 80;
 /// Default ban length when a `418` comes without `Retry-After` (the shortest ban).
 const DEFAULT_BAN: Duration = Duration::from_secs(120);
 
+/// Share of the budget background reads may use per window; the rest stays for copies.
+pub const BACKGROUND_PERCENT: u32 = 50;
+/// How long a background read stands aside while a copy's request waits, before it looks
+/// again.
+const BACKGROUND_YIELD: Duration = Duration::from_millis(50);
+
 /// A wait longer than this is worth telling the user about.
 pub const LONG_WAIT_MS: Millis = 1_000;
 
@@ -35,6 +46,11 @@ struct State {
     waited_ms: u64,
     long_waits: u64,
     longest_wait_ms: u64,
+    /// Foreground (copy) requests waiting for room now.
+    foreground_waiting: u32,
+    /// Background reads waiting for room now, and how often one had to wait.
+    background_waiting: u32,
+    background_waits: u64,
 }
 
 /// Shared request-weight budget for one venue host.
@@ -145,7 +161,75 @@ impl WeightLimiter {
         result
     }
 
+    /// Like [`WeightLimiter::acquire`] at low priority: books `weight` only while this
+    /// window's use stays within [`BACKGROUND_PERCENT`] of the budget and no foreground
+    /// request is waiting. Its waits are counted apart ([`WeightLimiter::background_waits`])
+    /// and never in [`WeightLimiter::usage`], which reports what copies waited.
+    pub async fn acquire_background(&self, weight: u32) -> Result<(), ExchangeError> {
+        let mut counted = false;
+        let result = loop {
+            let wait = {
+                let mut s = self.lock();
+                let now = self.clock.now_ms();
+                if s.banned_until > now {
+                    break Err(ExchangeError::Banned {
+                        retry_after: ms_to_duration(s.banned_until - now),
+                    });
+                }
+                roll(&mut s, now, self.window_ms);
+                let share = (self.budget().saturating_mul(BACKGROUND_PERCENT) / 100).max(1);
+                if s.paused_until > now {
+                    s.paused_until - now
+                } else if s.foreground_waiting > 0 {
+                    duration_to_ms(BACKGROUND_YIELD)
+                } else if s.used.saturating_add(weight) <= share || (s.used == 0 && weight > share)
+                {
+                    s.used = s.used.saturating_add(weight);
+                    if counted {
+                        s.background_waiting -= 1;
+                    }
+                    return Ok(());
+                } else {
+                    (s.window + 1) * self.window_ms - now
+                }
+            };
+            {
+                let mut s = self.lock();
+                if !counted {
+                    counted = true;
+                    s.background_waiting += 1;
+                    s.background_waits += 1;
+                }
+            }
+            self.clock.sleep(ms_to_duration(wait.max(1))).await;
+        };
+        if counted {
+            self.lock().background_waiting -= 1;
+        }
+        result
+    }
+
+    /// Background reads waiting for room now (tests watch a history fetch stand aside).
+    pub fn background_waiting(&self) -> u32 {
+        self.lock().background_waiting
+    }
+
+    /// How many background reads had to wait since the start.
+    pub fn background_waits(&self) -> u64 {
+        self.lock().background_waits
+    }
+
     async fn acquire_inner(&self, weight: u32, waited: &mut bool) -> Result<(), ExchangeError> {
+        // Counted while it waits, so background reads stand aside for it.
+        struct Waiting<'a>(&'a WeightLimiter, bool);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                if self.1 {
+                    self.0.lock().foreground_waiting -= 1;
+                }
+            }
+        }
+        let mut mark = Waiting(self, false);
         loop {
             let wait = {
                 let mut s = self.lock();
@@ -174,6 +258,10 @@ impl WeightLimiter {
                 }
             };
             *waited = true;
+            if !mark.1 {
+                mark.1 = true;
+                self.lock().foreground_waiting += 1;
+            }
             self.clock.sleep(ms_to_duration(wait.max(1))).await;
         }
     }

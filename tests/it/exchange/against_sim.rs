@@ -6,6 +6,7 @@
 
 mod support;
 
+mod background;
 mod ed25519;
 mod events;
 mod hedge;

@@ -215,6 +215,33 @@ async fn lead_portfolios_are_listed_and_described() {
         })
         .expect("the scalper is listed");
     let demo_id = demo["leadPortfolioId"].as_str().expect("id").to_owned();
+    // Demo leaders have plausible copiers and assets under management, not zeros.
+    let copiers = demo["currentCopyCount"].as_u64().expect("copiers");
+    let aum = demo["aum"].as_f64().expect("aum");
+    assert!(
+        (1..=300).contains(&copiers) && aum >= 400.0 * copiers as f64,
+        "some copiers (of at most 300), each copying at least 400 USDT: {demo}"
+    );
+    let described = data(
+        bapi_get(
+            &sim,
+            &format!("/friendly/future/copy-trade/lead-portfolio/detail?portfolioId={demo_id}"),
+        )
+        .await,
+        "detail",
+    );
+    assert_eq!(
+        (
+            described["currentCopyCount"].as_u64(),
+            described["aumAmount"].as_f64()
+        ),
+        (Some(copiers), Some(aum)),
+        "the detail says the same as the list: {described}"
+    );
+    assert!(
+        described["totalCopyCount"].as_u64() >= Some(copiers),
+        "all-time copiers include today's: {described}"
+    );
     let perf = data(
         bapi_get(
             &sim,

@@ -4,6 +4,8 @@ import { fireEvent, render, screen, within } from "@testing-library/svelte";
 import { describe, expect, it, vi } from "vitest";
 import * as charts from "lightweight-charts";
 import { DEMO_LEADERS, createMockBackend } from "../lib/mock";
+import { AppStore } from "../lib/store.svelte";
+import AddLeaderForm from "./AddLeaderForm.svelte";
 import EquityChart from "./EquityChart.svelte";
 import LeaderCard from "./LeaderCard.svelte";
 import LeaderDetail from "./LeaderDetail.svelte";
@@ -17,7 +19,15 @@ describe("LeaderCard", () => {
     const card = screen.getByRole("article", { name: "Fast Scalper" });
     expect(card.textContent).toContain("−4.00 %");
     expect(card.textContent).toContain("ROI 90D");
-    expect(card.textContent).toContain("Sharpe-0.3");
+    // Every number through one formatter: a negative Sharpe has the typographic minus.
+    expect(card.textContent).toContain("Sharpe−0.30");
+    expect(card.textContent).not.toMatch(/-\d/);
+  });
+
+  it("says when its figures are still being read", () => {
+    render(LeaderCard, { leader: { ...DEMO_LEADERS[0], figures: [], figuresPending: true }, days: 30, onSelect: vi.fn() });
+    expect(screen.getByRole("status").textContent).toBe("Reading this leader's history for its figures…");
+    expect(screen.getByRole("article", { name: "Steady Trend" }).textContent).toContain("—");
   });
 
   it("says why a leader cannot be copied", () => {
@@ -102,5 +112,97 @@ describe("LeaderDetail and EquityChart", () => {
     expect(row.textContent).toContain("BTCUSDT");
     expect(row.textContent).toContain("50,000");
     expect(row.textContent).toContain("5x");
+  });
+});
+
+describe("EquityChart locale", () => {
+  it("gives the chart a locale Intl accepts when the web view reports C", () => {
+    const lang = vi.spyOn(navigator, "language", "get").mockReturnValue("C");
+    const createChart = vi.mocked(charts.createChart);
+    createChart.mockClear();
+    render(EquityChart, { points: [{ tsMs: 1000, value: "1" }] });
+    const opts = createChart.mock.calls[0][1] as { localization?: { locale?: string } };
+    expect(opts.localization?.locale).toBe("en-US");
+    const fmt = (opts.localization as { priceFormatter?: (p: number) => string }).priceFormatter!;
+    expect(fmt(-98621.4)).toBe("−98,621.40");
+    expect(() => new Intl.DateTimeFormat(opts.localization?.locale)).not.toThrow();
+    lang.mockReturnValue("de-DE");
+    render(EquityChart, { points: [{ tsMs: 1000, value: "1" }] });
+    expect((createChart.mock.calls[1][1] as { localization?: { locale?: string } }).localization?.locale).toBe("de-DE");
+    lang.mockRestore();
+  });
+});
+
+describe("LeaderDetail figures", () => {
+  it("shows Sortino, trades, hold time, leverage and the top symbol, numbers formatted", async () => {
+    const detail = await createMockBackend().leader("demo-scalper");
+    render(LeaderDetail, { detail, days: 90 });
+    expect(screen.getByRole("group", { name: "Sharpe" }).textContent).toContain("−0.30");
+    expect(screen.getByRole("group", { name: "Sortino" }).textContent).toContain("−0.30");
+    expect(screen.getByRole("group", { name: "ROI" }).textContent).toContain("−4.00 %");
+    expect(screen.getByRole("group", { name: "Average hold" }).textContent).toContain("4.0 h");
+    expect(screen.getByRole("group", { name: "Leverage" }).textContent).toContain("4.5x avg, 10.0x max");
+    expect(screen.getByRole("group", { name: "Top symbol" }).textContent).toContain("BTCUSDT (60 %)");
+  });
+});
+
+describe("AddLeaderForm", () => {
+  async function setup() {
+    const b = createMockBackend();
+    const store = new AppStore(b);
+    await store.start();
+    const onAdded = vi.fn();
+    render(AddLeaderForm, { store, onAdded });
+    await fireEvent.click(screen.getByRole("button", { name: "Add an account leader…" }));
+    return { b, store, onAdded };
+  }
+  const type = (label: string, value: string) => fireEvent.input(screen.getByLabelText(label), { target: { value } });
+
+  it("adds a read-only leader: the check says read-only, the list has it, the secret is cleared", async () => {
+    const { b, store, onAdded } = await setup();
+    await type("Leader name", "fund");
+    await type("Leader API key", "readonlykey1234");
+    await type("Leader API secret", "s3cret-value");
+    await fireEvent.click(screen.getByRole("button", { name: "Check the key and add the leader" }));
+    await screen.findByText("Leader fund added: it is in the list above with its figures.");
+    expect(onAdded).toHaveBeenCalledWith("fund");
+    expect(screen.getByText("Read-only")).toBeTruthy();
+    expect(screen.getByText("the key is read-only")).toBeTruthy();
+    expect(store.leaders?.some((l) => l.id === "fund" && l.source === "account")).toBe(true);
+    expect((screen.getByLabelText("Leader API secret") as HTMLInputElement).value).toBe("");
+    const call = b.calls.find((c) => c.method === "addLeader")!;
+    expect(call.args[0]).toMatchObject({ name: "fund", environment: "mainnet", apiKey: "readonlykey1234" });
+  });
+
+  it("warns about a trading key and refuses one that can withdraw, keeping nothing", async () => {
+    const { store, onAdded } = await setup();
+    await type("Leader name", "friend");
+    await type("Leader API key", "tradekey");
+    await type("Leader API secret", "x");
+    await fireEvent.click(screen.getByRole("button", { name: "Check the key and add the leader" }));
+    await screen.findByText("the key can trade; a read-only key is enough to follow a leader");
+    expect(onAdded).toHaveBeenCalledWith("friend");
+
+    await type("Leader name", "risky");
+    await type("Leader API key", "withdrawkey");
+    await type("Leader API secret", "x");
+    await fireEvent.click(screen.getByRole("button", { name: "Check the key and add the leader" }));
+    await screen.findByText("Nothing was stored: change the key as the check says, then add it again.");
+    expect(screen.getByText(/untick “Enable Withdrawals”/)).toBeTruthy();
+    expect(store.leaders?.some((l) => l.id === "risky")).toBe(false);
+    expect(onAdded).toHaveBeenCalledTimes(1);
+  });
+
+  it("shows the core's message under the field it names", async () => {
+    await setup();
+    await type("Leader name", "fund");
+    await type("Leader API key", "k");
+    await fireEvent.click(screen.getByRole("button", { name: "Check the key and add the leader" }));
+    const field = await screen.findByText("api secret is empty");
+    expect(screen.getByLabelText("Leader API secret").getAttribute("aria-describedby") ?? "").toContain(field.id || "");
+    await fireEvent.click(screen.getByLabelText(/Custom endpoint/));
+    await type("Leader API secret", "s");
+    await fireEvent.click(screen.getByRole("button", { name: "Check the key and add the leader" }));
+    await screen.findByText("a custom environment needs its base URL, like http://127.0.0.1:8790");
   });
 });

@@ -25,7 +25,7 @@ function copyStatus(name: string, over: Partial<CopyStatusDto["copy"]> = {}, pos
       t0Ms: 1,
       ...over,
     },
-    figures: { realizedPnl: "10", unrealizedPnl: "2.5", fees: "-0.4", funding: "0.1", roi: "1.25", maxDrawdown: "0.5" },
+    figures: { realizedPnl: "10", unrealizedPnl: "2.5", fees: "0.4", funding: "0.1", roi: "1.25", maxDrawdown: "0.5" },
     positions: Array.from({ length: positions }, (_, i) => ({
       symbol: `SYM${i}USDT`,
       side: "long" as const,
@@ -44,6 +44,7 @@ function copyStatus(name: string, over: Partial<CopyStatusDto["copy"]> = {}, pos
     ordersJournaled: 0,
     unknownOrders: [],
     latency: null,
+    precision: [],
   };
 }
 
@@ -122,9 +123,10 @@ describe("CopyCard", () => {
     const card = screen.getByRole("article", { name: "Copy steady" });
     expect(card.textContent).toContain("Steady Trend → paper · Smart Sync 1,000 USDT");
     expect(screen.getByRole("status").textContent).toBe("running");
-    expect(screen.getByLabelText("PnL: +12.50 USDT")).toBeTruthy();
+    // After costs: 10 realized + 2.5 unrealized + 0.1 funding − 0.4 fees.
+    expect(screen.getByLabelText("PnL: +12.20 USDT")).toBeTruthy();
     expect(card.textContent).toContain("PAPER");
-    expect(screen.getByRole("table", { name: "Positions of steady" }).textContent).toContain("0.010");
+    expect(card.textContent).toContain("Positions1");
     await fireEvent.click(screen.getByRole("button", { name: "Pause steady" }));
     expect(onAction).toHaveBeenCalledWith("steady", "pause");
   });

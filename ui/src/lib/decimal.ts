@@ -103,3 +103,48 @@ export function sign(s: string | null): number {
   if (v === null || v === 0n) return 0;
   return v > 0n ? 1 : -1;
 }
+
+/** A number for display: rounded to `dp` places, thousands separated, a minus as "−"
+ * ("−11.51", "1,234.50"); "—" when there is none. Every figure on screen goes through
+ * this (or `money`, `signed`, `pct`), never through `round` alone, whose ASCII "-" is
+ * for computing. */
+export function num(s: string | null | undefined, dp = 2): string {
+  if (s == null || !isDecimal(s)) return "—";
+  const r = round(s, dp)!;
+  return group(toScaled(r) === 0n ? r.replace(/^-/, "") : r);
+}
+
+/** A percentage for display ("44.00 %", "−8.54 %"); "—" when there is none. */
+export function pct(s: string | null | undefined, dp = 2): string {
+  const n = num(s, dp);
+  return n === "—" ? n : `${n} %`;
+}
+
+/** A signed percentage ("+2.65 %", "−8.54 %"): the sign in text, never colour alone. */
+export function signedPct(s: string | null | undefined, dp = 2): string {
+  if (s == null || !isDecimal(s)) return "—";
+  return `${signed(s, dp)} %`;
+}
+
+/** A duration in milliseconds, in the largest unit that fits ("45 min", "3.5 h", "2.1 d"). */
+export function duration(ms: number | null | undefined): string {
+  if (ms == null || !Number.isFinite(ms) || ms < 0) return "—";
+  const min = ms / 60_000;
+  if (min < 60) return `${Math.round(min)} min`;
+  const h = min / 60;
+  if (h < 24) return `${num(h.toFixed(1), 1)} h`;
+  return `${num((h / 24).toFixed(1), 1)} d`;
+}
+
+/** A price or quantity with its symbol's precision: exactly `dp` decimals, grouped
+ * ("50,000.5" with dp 2 → "50,000.50"); without a known precision, the string as the core
+ * sent it, grouped. */
+export function precise(s: string | null, dp: number | null): string {
+  if (s === null || !isDecimal(s)) return "—";
+  return group(dp === null ? s : round(s, dp)!);
+}
+
+/** `a − b`, exactly. */
+export function sub(a: string, b: string): string {
+  return fromScaled((toScaled(a) ?? 0n) - (toScaled(b) ?? 0n));
+}

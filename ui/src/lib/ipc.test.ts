@@ -68,6 +68,7 @@ describe("tauriBackend", () => {
     await b.autostartEnabled();
     await b.setAutostart(true);
     await b.setPositionMode("main", "hedge");
+    await b.addLeader({ name: "fund", exchange: "binance-usdm", environment: "mainnet", endpoint: null, apiKey: "k", apiSecret: "s", passphrase: null });
     expect(calls.map(([c]) => c)).toEqual([
       "app_info",
       "accounts_list",
@@ -92,7 +93,9 @@ describe("tauriBackend", () => {
       "autostart_enabled",
       "autostart_set",
       "account_set_position_mode",
+      "leader_add",
     ]);
+    expect(calls[23][1]).toEqual({ req: expect.objectContaining({ name: "fund", environment: "mainnet" }) });
     expect(calls[22][1]).toEqual({ name: "main", mode: "hedge" });
     expect(calls[21][1]).toEqual({ enabled: true });
     expect(calls[2][1]).toEqual({ req: expect.objectContaining({ name: "main", apiSecret: "s" }) });
@@ -100,6 +103,23 @@ describe("tauriBackend", () => {
     expect(calls[9][1]).toEqual({ settings });
     expect(calls[10][1]).toEqual({ req: { leader: "demo-1", follower: "paper", settings } });
     expect(calls[14][1]).toEqual({ name: "c", action: "keep" });
+  });
+
+  it("maps the dashboard's position, chart and activity calls to their commands", async () => {
+    const { calls, inv } = recording();
+    const b = tauriBackend(inv, vi.fn());
+    await b.closePosition("c", "BTCUSDT", "long");
+    await b.unlinkPosition("c", "ETHUSDT", "short");
+    await b.copyPnl("c");
+    await b.activity(null);
+    await b.activity("c");
+    expect(calls).toEqual([
+      ["position_close", { copy: "c", symbol: "BTCUSDT", side: "long" }],
+      ["position_unlink", { copy: "c", symbol: "ETHUSDT", side: "short" }],
+      ["copy_pnl", { name: "c" }],
+      ["activity", { copy: null }],
+      ["activity", { copy: "c" }],
+    ]);
   });
 
   it("rejects with an ApiError carrying the field the core named", async () => {

@@ -11,6 +11,7 @@ import type {
   EventDto,
   ExportDto,
   KeyCheckDto,
+  LeaderAddedDto,
   PositionModeDto,
   LeaderDetailDto,
   LeaderDto,
@@ -24,6 +25,7 @@ import type {
   StatusDto,
   StopActionDto,
 } from "./types";
+import type { CopyActivityDto, CopyPnlDto } from "./types";
 
 /** The shell's engine slot: `running` (this window runs the engine), `readOnly` (another
  * engine, e.g. `copydesk run`, holds the data directory: `message` names it) or `failed`
@@ -43,6 +45,9 @@ export interface Backend {
   startPaper(): Promise<PaperDto>;
   leaders(): Promise<LeaderDto[]>;
   leader(id: string): Promise<LeaderDetailDto>;
+  /** Adds an account leader from its read-only key: the key check, and the leader's id
+   * when it passed (nothing is kept otherwise). The secret goes to the keychain only. */
+  addLeader(req: NewAccountRequest): Promise<LeaderAddedDto>;
   /** Resolves when the settings are valid; rejects with the first bad field's `ApiError`. */
   validateSettings(settings: CopySettingsDto): Promise<void>;
   preview(req: PreviewRequest): Promise<PreviewDto>;
@@ -61,6 +66,14 @@ export interface Backend {
   autostartEnabled(): Promise<boolean>;
   /** Turns start at login on or off; resolves to the new state. */
   setAutostart(enabled: boolean): Promise<boolean>;
+  /** Market-closes a copy's share of one position (`side`: long / short); the copy runs on. */
+  closePosition(copy: string, symbol: string, side: string): Promise<void>;
+  /** Stops managing one position and leaves it open as the user's own. */
+  unlinkPosition(copy: string, symbol: string, side: string): Promise<void>;
+  /** A copy's PnL over time, for its chart. */
+  copyPnl(name: string): Promise<CopyPnlDto>;
+  /** Decisions and fills of every copy (or one), newest first. */
+  activity(copy: string | null): Promise<CopyActivityDto[]>;
   /** A copy's profit-share ratio and statements (copy-rules §7), statements due by now
    * drawn up first. */
   profitShare(name: string): Promise<ProfitShareDto>;
@@ -129,6 +142,7 @@ export function tauriBackend(inv: Invoke = invoke, lis: Listen = listen): Backen
     startPaper: () => call("paper_start"),
     leaders: () => call("leaders_list"),
     leader: (id) => call("leader_detail", { id }),
+    addLeader: (req) => call("leader_add", { req }),
     validateSettings: (settings) => call("settings_validate", { settings }),
     preview: (req) => call("sizing_preview", { req }),
     createCopy: (req) => call("copy_create", { req }),
@@ -142,6 +156,10 @@ export function tauriBackend(inv: Invoke = invoke, lis: Listen = listen): Backen
     engineState: () => call("engine_state"),
     autostartEnabled: () => call("autostart_enabled"),
     setAutostart: (enabled) => call("autostart_set", { enabled }),
+    closePosition: (copy, symbol, side) => call("position_close", { copy, symbol, side }),
+    unlinkPosition: (copy, symbol, side) => call("position_unlink", { copy, symbol, side }),
+    copyPnl: (name) => call("copy_pnl", { name }),
+    activity: (copy) => call("activity", { copy }),
     profitShare: (name) => call("profit_share", { name }),
     setProfitShare: (name, ratio) => call("profit_share_set", { name, ratio }),
     onEvent: (handler) => lis(EVENT_NAME, (e) => handler(e.payload as EventDto)),

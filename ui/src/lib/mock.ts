@@ -8,9 +8,11 @@ import type {
   AppInfo,
   CopySettingsDto,
   CopyStatusDto,
+  EquityPointDto,
   EventDto,
   FiguresDto,
   KeyCheckDto,
+  LeaderAddedDto,
   PositionModeDto,
   LeaderDetailDto,
   LeaderDto,
@@ -34,6 +36,12 @@ function figures(roi: [string, string, string], sharpe: [string, string, string]
     sortino: sharpe[i],
     winRate: String(50 + i * 5),
     trades: 10 * (i + 1),
+    avgHoldMs: 3_600_000 * (i + 2),
+    avgLeverage: "4.5",
+    maxLeverage: "10",
+    tradesPerDay: String((10 * (i + 1)) / days),
+    topSymbol: "BTCUSDT",
+    topSymbolShare: "60",
   }));
 }
 
@@ -48,6 +56,7 @@ export const DEMO_LEADERS: LeaderDto[] = [
     notCopyableReason: null,
     expectedDelay: "~2 ms, stream",
     equity: "10000",
+    figuresPending: false,
   },
   {
     id: "demo-scalper",
@@ -59,6 +68,7 @@ export const DEMO_LEADERS: LeaderDto[] = [
     notCopyableReason: null,
     expectedDelay: "~2 ms, stream",
     equity: "5000",
+    figuresPending: false,
   },
   {
     id: "pf-hidden",
@@ -70,6 +80,7 @@ export const DEMO_LEADERS: LeaderDto[] = [
     notCopyableReason: "positions hidden by the leader",
     expectedDelay: "~3 s, polled",
     equity: null,
+    figuresPending: false,
   },
 ];
 
@@ -88,8 +99,12 @@ export type MockOptions = {
   paperRunning?: boolean;
   /** The shell's engine slot (default: running). */
   engine?: EngineState;
+  /** How many leader listings answer with every leader's figures still being read. */
+  pendingListings?: number;
   /** Whether start at login is on at start (default off). */
   autostart?: boolean;
+  /** PnL points per copy name, for its chart. */
+  pnl?: Record<string, EquityPointDto[]>;
   /** Profit share per copy name (ratio and stored statements). */
   profitShare?: Record<string, ProfitShareDto>;
 };
@@ -127,6 +142,41 @@ export function passingKeyCheck(account: string, balance = "10000"): KeyCheckDto
   };
 }
 
+/** The mock's leader key check: a key containing "withdraw" can withdraw (refused), one
+ * containing "trade" can trade (a warning), any other is read-only. */
+export function leaderKeyCheck(account: string, apiKey: string, balance = "5000"): KeyCheckDto {
+  const withdraw = apiKey.includes("withdraw");
+  const trade = apiKey.includes("trade");
+  return {
+    account,
+    ok: !withdraw,
+    findings: [
+      { check: "valid", status: "pass", message: "the exchange accepts the key", fix: null },
+      trade
+        ? {
+            check: "trade",
+            status: "warn",
+            message: "the key can trade; a read-only key is enough to follow a leader",
+            fix: "on the exchange's API management page, untick “Enable Futures” and spot trading for this key, or create a key with only “Enable Reading”",
+          }
+        : { check: "trade", status: "pass", message: "the key is read-only", fix: null },
+      withdraw
+        ? {
+            check: "withdrawals",
+            status: "fail",
+            message: "the key can withdraw funds; CopyDesk only reads a leader's account, and a key that can withdraw must not be kept on this computer",
+            fix: "edit the key on the exchange and untick “Enable Withdrawals” (and trading), or create a read-only key",
+          }
+        : { check: "withdrawals", status: "pass", message: "withdrawals are off", fix: null },
+      { check: "ipRestriction", status: "pass", message: "the key is restricted to trusted IPs", fix: null },
+      { check: "balances", status: "pass", message: "futures equity 5,000 USDT, 5,000 USDT available", fix: null },
+    ],
+    balances: [{ asset: "USDT", wallet: balance, available: balance }],
+    positionMode: "one-way",
+    switchPositionMode: null,
+  };
+}
+
 export function createMockBackend(opts: MockOptions = {}): MockBackend {
   const balance = opts.paperBalance ?? "10000";
   const engine: EngineState = opts.engine ?? { mode: "running", message: null };
@@ -149,6 +199,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     ...(opts.keyChecks ?? {}),
   };
   const copies: CopyStatusDto[] = [...(opts.copies ?? [])];
+  const leaders: LeaderDto[] = structuredClone(DEMO_LEADERS);
   const shares: Record<string, ProfitShareDto> = structuredClone(opts.profitShare ?? {});
   const share = (name: string): ProfitShareDto => {
     if (!copies.some((c) => c.copy.name === name) && !shares[name])
@@ -276,12 +327,53 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
         paper.running = true;
         return { ...paper };
       }),
-    leaders: () => track("leaders", [], () => structuredClone(DEMO_LEADERS)),
+    leaders: () =>
+      track("leaders", [], () => {
+        if ((opts.pendingListings ?? 0) > 0) {
+          opts.pendingListings! -= 1;
+          return leaders.map((l) => ({ ...structuredClone(l), figures: [], equity: null, figuresPending: true }));
+        }
+        return structuredClone(leaders);
+      }),
     leader: (id) =>
       track("leader", [id], () => {
-        const l = DEMO_LEADERS.find((x) => x.id === id);
+        const l = leaders.find((x) => x.id === id);
         if (!l) throw err(`No leader ${id}.`, null, "not_found");
         return detail(structuredClone(l));
+      }),
+    addLeader: (req) =>
+      track("addLeader", [{ ...req, apiSecret: "(hidden)" }], (): LeaderAddedDto => {
+        if (req.name.trim() === "") throw err("Name the leader, e.g. fund-main.", "name");
+        if (accounts.some((a) => a.name === req.name) || leaders.some((l) => l.id === req.name))
+          throw err(`an account or leader named \`${req.name}\` exists; choose another name`, "name", "conflict");
+        if (req.environment === "custom" && !req.endpoint)
+          throw err("a custom environment needs its base URL, like http://127.0.0.1:8790", "endpoint");
+        if (req.apiKey.trim() === "") throw err("api key is empty", "apiKey");
+        if (req.apiSecret.trim() === "") throw err("api secret is empty", "apiSecret");
+        const check = leaderKeyCheck(req.name, req.apiKey);
+        if (!check.ok) return { check, leaderId: null };
+        leaders.push({
+          id: req.name,
+          name: req.name,
+          source: "account",
+          style: null,
+          figures: figures(["1.0", "4.0", "9.0"], ["1.2", "-0.4", "1.5"]),
+          copyable: true,
+          notCopyableReason: null,
+          expectedDelay: "~2 ms, stream",
+          equity: "5000",
+          figuresPending: false,
+        });
+        accounts.push({
+          name: req.name,
+          exchange: req.exchange,
+          environment: req.environment,
+          endpoint: req.endpoint,
+          keyHint: `…${req.apiKey.slice(-4)}`,
+          paper: false,
+          createdAtMs: 1,
+        });
+        return { check, leaderId: req.name };
       }),
     validateSettings: (settings) => track("validateSettings", [settings], () => validate(settings)),
     preview: (req) =>
@@ -325,6 +417,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
           ordersJournaled: 0,
           unknownOrders: [],
           latency: null,
+          precision: [],
         });
         return copy;
       }),
@@ -338,6 +431,20 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     engineState: () => track("engineState", [], () => structuredClone(engine)),
     autostartEnabled: () => track("autostartEnabled", [], () => autostart),
     setAutostart: (enabled) => track("setAutostart", [enabled], () => (autostart = enabled)),
+    closePosition: (copy, symbol, side) => track("closePosition", [copy, symbol, side], () => release(copy, symbol, side, "close")),
+    unlinkPosition: (copy, symbol, side) => track("unlinkPosition", [copy, symbol, side], () => release(copy, symbol, side, "unlink")),
+    copyPnl: (name) =>
+      track("copyPnl", [name], () => {
+        const c = copies.find((x) => x.copy.name === name);
+        if (!c) throw err(`no copy named \`${name}\``, null, "not_found");
+        return { copy: name, points: structuredClone(opts.pnl?.[name] ?? []) };
+      }),
+    activity: (copy) =>
+      track("activity", [copy], () => {
+        const chosen = copy === null ? copies : copies.filter((c) => c.copy.name === copy);
+        if (copy !== null && chosen.length === 0) throw err(`no copy named \`${copy}\``, null, "not_found");
+        return chosen.map((c) => ({ copy: c.copy.name, decisions: structuredClone(c.decisions), fills: structuredClone(c.fills) }));
+      }),
     profitShare: (name) => track("profitShare", [name], () => structuredClone(share(name))),
     setProfitShare: (name, ratio) =>
       track("setProfitShare", [name, ratio], () => {
@@ -357,6 +464,20 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     },
   };
 
+  function release(copy: string, symbol: string, side: string, how: "close" | "unlink") {
+    const c = copies.find((x) => x.copy.name === copy);
+    const i = c?.positions.findIndex((p) => p.symbol === symbol && p.side === side) ?? -1;
+    if (!c || i < 0) throw err(`copy \`${copy}\` holds no ${side} ${symbol} position`, null, "not_found");
+    c.positions.splice(i, 1);
+    c.decisions.unshift({
+      tsMs: Date.now(),
+      kind: how === "close" ? "place-order" : "cancel-protective-stop",
+      symbol,
+      reason: how === "close" ? "closed by you" : "unlinked by you: kept open as your own",
+      notice: null,
+    });
+  }
+
   function setState(name: string, state: CopyStatusDto["copy"]["state"]) {
     const c = copies.find((x) => x.copy.name === name);
     if (!c) throw err(`No copy named ${name}.`, null, "not_found");
@@ -364,4 +485,43 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   }
 
   return backend;
+}
+
+/** A running paper copy of Steady Trend as the dashboard tests see it: a BTC long in step
+ * with the leader (stop confirmed on the exchange), an ETH short that drifted (its stop not
+ * confirmed yet), an open and a skipped signal with their reasons, and a fill with its delay
+ * and slippage against the leader's fill. */
+export function demoCopy(name = "steady", over: Partial<CopyStatusDto["copy"]> = {}): CopyStatusDto {
+  const t = Date.UTC(2026, 10, 30, 6, 0, 0);
+  return {
+    copy: {
+      name,
+      leader: "demo-steady",
+      follower: PAPER_ACCOUNT,
+      paper: true,
+      settings: { mode: "smart-sync", investment: "1000", amountPerOrder: null, ratio: null, copyOngoingPositions: false, preset: "none", start: { cleanSlate: false, resetFigures: false, singleAssetMode: false }, risk: { maxLeverage: 5, allowedQuoteAssets: ["USDT", "USDC"], symbolAllowlist: [], symbolBlocklist: [], maxPositionNotional: null, maxSlippagePct: null, slippageAction: "skip", maxSignalAgeSecs: 60, totalStopLoss: null, takeProfitTotal: null, stopAction: "close-all", offlineProtection: true, closeIndependentTrades: false, maxFollowerAccountValue: null } },
+      state: "running",
+      reason: null,
+      holds: [],
+      t0Ms: t - 3_600_000,
+      ...over,
+    },
+    figures: { realizedPnl: "12.5", unrealizedPnl: "-2.25", fees: "0.8", funding: "-0.1", roi: "1.025", maxDrawdown: "4.75" },
+    positions: [
+      { symbol: "BTCUSDT", side: "long", leaderQty: "0.1", followerQty: "0.010", ratio: "0.1", entryPrice: "50000.5", margin: "100.0001", leverage: 5, stopPrice: "42000.5", stopConfirmed: true, drift: null },
+      { symbol: "ETHUSDT", side: "short", leaderQty: "2", followerQty: "0.19", ratio: "0.1", entryPrice: "3000.25", margin: "57.0047", leverage: 10, stopPrice: "3450.3", stopConfirmed: false, drift: "-0.01" },
+    ],
+    decisions: [
+      { tsMs: t - 60_000, kind: "skip", symbol: "DOGEUSDT", reason: "below the minimum order of 5 USDT: 0.8 USDT at this investment", notice: "below-minimum" },
+      { tsMs: t - 120_000, kind: "place-order", symbol: "BTCUSDT", reason: "open Long 0.010 BTCUSDT: leader quantity 0.1 × ratio 0.1", notice: null },
+    ],
+    fills: [{ tsMs: t - 119_990, symbol: "BTCUSDT", side: "buy", qty: "0.01", price: "50000.5", delayMs: 12, slippagePct: "0.001" }],
+    ordersJournaled: 1,
+    unknownOrders: [],
+    latency: null,
+    precision: [
+      { symbol: "BTCUSDT", priceDp: 1, qtyDp: 3 },
+      { symbol: "ETHUSDT", priceDp: 2, qtyDp: 3 },
+    ],
+  };
 }

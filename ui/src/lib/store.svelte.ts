@@ -12,6 +12,7 @@ import type {
   CopySettingsDto,
   EventDto,
   KeyCheckDto,
+  LeaderAddedDto,
   PositionModeDto,
   LeaderDetailDto,
   LeaderDto,
@@ -22,10 +23,13 @@ import type {
   StatusDto,
   StopActionDto,
 } from "./types";
+import type { CopyActivityDto, CopyPnlDto, CopyStatusDto, ExportDto, ModifyRequest } from "./types";
 
 export type View = "copies" | "leaders" | "accounts" | "activity" | "settings" | "wizard";
 
 const MAX_EVENTS = 200;
+/** How soon the leaders are listed again while some figures are still being read. */
+export const LEADERS_PENDING_MS = 2000;
 
 export class AppStore {
   readonly backend: Backend;
@@ -47,10 +51,22 @@ export class AppStore {
   view = $state<View>("copies");
   /** The most recent action failure not tied to a field (shown where the action was). */
   actionError = $state<ApiError | null>(null);
+  /** The copy whose detail is open on the Copies screen, if any. */
+  selected = $state<string | null>(null);
+  /** Each copy's PnL series (loaded when its chart is shown, re-read on events). */
+  pnl = $state<Record<string, CopyPnlDto>>({});
+  /** Decisions and fills of every copy (loaded by the Activity screen and copy details). */
+  activity = $state<CopyActivityDto[] | null>(null);
+  activityError = $state<ApiError | null>(null);
+  /** What the last export wrote. */
+  exported = $state<ExportDto | null>(null);
+  /** The failure of the last position close or unlink, with the row it was about. */
+  positionError = $state<{ key: string; error: ApiError } | null>(null);
 
   #refreshing: Promise<void> | null = null;
   #dirty = false;
   #unlisten: (() => void) | null = null;
+  #pendingTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(backend: Backend) {
     this.backend = backend;
@@ -83,6 +99,7 @@ export class AppStore {
   }
 
   stop(): void {
+    clearTimeout(this.#pendingTimer);
     this.#unlisten?.();
     this.#unlisten = null;
   }
@@ -91,6 +108,29 @@ export class AppStore {
     this.events = [e, ...this.events].slice(0, MAX_EVENTS);
     this.lastEventMs = e.tsMs;
     void this.refreshStatus();
+    // What is on screen besides the status follows the same event (no polling).
+    if (this.activity !== null) void this.#reread("activity", () => this.loadActivity());
+    for (const name of Object.keys(this.pnl)) void this.#reread(`pnl:${name}`, () => this.loadPnl(name));
+  }
+
+  #inFlight = new Map<string, Promise<void>>();
+  #again = new Set<string>();
+
+  /** Runs `read` now, or once more after the read in flight for `key` ends (coalesced). */
+  #reread(key: string, read: () => Promise<void>): Promise<void> {
+    const running = this.#inFlight.get(key);
+    if (running) {
+      this.#again.add(key);
+      return running;
+    }
+    const p = (async () => {
+      do {
+        this.#again.delete(key);
+        await read();
+      } while (this.#again.has(key));
+    })().finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, p);
+    return p;
   }
 
   /** Re-reads the status; calls that arrive during a read coalesce into one more read. */
@@ -118,6 +158,75 @@ export class AppStore {
     return this.#refreshing;
   }
 
+  /** Reads a copy's PnL series for its chart. */
+  async loadPnl(name: string): Promise<void> {
+    try {
+      const p = await this.backend.copyPnl(name);
+      this.pnl = { ...this.pnl, [name]: p };
+    } catch (e) {
+      this.actionError = toApiError(e);
+    }
+  }
+
+  /** Reads every copy's decisions and fills for the Activity screen. */
+  async loadActivity(): Promise<void> {
+    try {
+      this.activity = await this.backend.activity(null);
+      this.activityError = null;
+    } catch (e) {
+      this.activityError = toApiError(e);
+    }
+  }
+
+  /** Exports copies, fills and figures; the result (where the files went) is kept. */
+  async exportData(): Promise<void> {
+    this.actionError = null;
+    try {
+      this.exported = await this.backend.exportData();
+    } catch (e) {
+      this.actionError = toApiError(e);
+    }
+  }
+
+  /** New amounts for a copy: null when the core took them, else its complaint (with the
+   * field it names, e.g. `settings.investment`). */
+  async modifyCopy(name: string, req: ModifyRequest): Promise<ApiError | null> {
+    try {
+      await this.backend.modify(name, req);
+    } catch (e) {
+      return toApiError(e);
+    }
+    await this.refreshStatus();
+    return null;
+  }
+
+  /** Closes or unlinks one position of a copy; a failure is kept with the row's key. */
+  async positionAction(copy: string, symbol: string, side: string, how: "close" | "unlink"): Promise<void> {
+    this.positionError = null;
+    try {
+      if (how === "close") await this.backend.closePosition(copy, symbol, side);
+      else await this.backend.unlinkPosition(copy, symbol, side);
+    } catch (e) {
+      this.positionError = { key: `${copy}/${symbol}/${side}`, error: toApiError(e) };
+    }
+    await this.refreshStatus();
+  }
+
+  /** A copy's status by name. */
+  copyStatus(name: string): CopyStatusDto | undefined {
+    return this.status?.copies.find((c) => c.copy.name === name);
+  }
+
+  /** Decimals of a symbol's prices and quantities on a copy's follower venue, when known. */
+  precisionOf(name: string, symbol: string): { priceDp: number | null; qtyDp: number | null } {
+    for (const c of this.status?.copies ?? []) {
+      if (c.copy.name !== name) continue;
+      const p = c.precision.find((x) => x.symbol === symbol);
+      if (p) return { priceDp: p.priceDp, qtyDp: p.qtyDp };
+    }
+    return { priceDp: null, qtyDp: null };
+  }
+
   /** Resolves once no status read is in flight (for tests and for actions that must see
    * the effect of an event). */
   idle(): Promise<void> {
@@ -139,6 +248,12 @@ export class AppStore {
     } catch (e) {
       this.leadersError = toApiError(e);
     }
+    // Figures still being read in the core (its history at low priority): look again
+    // shortly, until every leader has them.
+    clearTimeout(this.#pendingTimer);
+    if (this.leaders?.some((l) => l.figuresPending)) {
+      this.#pendingTimer = setTimeout(() => void this.refreshLeaders(), LEADERS_PENDING_MS);
+    }
   }
 
   async loadLeader(id: string): Promise<void> {
@@ -150,6 +265,19 @@ export class AppStore {
     } catch (e) {
       this.leaderDetailErrors = { ...this.leaderDetailErrors, [id]: toApiError(e) };
     }
+  }
+
+  /** Adds an account leader from its read-only key (checked first; the secret goes to the
+   * keychain in the core and nowhere else). The leader list is re-read when it was added. */
+  async addLeader(req: NewAccountRequest): Promise<LeaderAddedDto> {
+    let r: LeaderAddedDto;
+    try {
+      r = await this.backend.addLeader(req);
+    } catch (e) {
+      throw toApiError(e);
+    }
+    if (r.leaderId) await Promise.all([this.refreshLeaders(), this.refreshAccounts()]);
+    return r;
   }
 
   /** Adds an account (its secret goes to the keychain in the core and nowhere else). */

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { AppStore } from "./store.svelte";
+import { describe, expect, it, vi } from "vitest";
+import { AppStore, LEADERS_PENDING_MS } from "./store.svelte";
 import { createMockBackend } from "./mock";
 import { defaultSettings } from "./settings";
 
@@ -68,5 +68,26 @@ describe("AppStore", () => {
     await s.start();
     await s.copyAction("nope", "pause");
     expect(s.actionError?.code).toBe("not_found");
+  });
+
+  it("lists the leaders again while their figures are being read, then stops", async () => {
+    vi.useFakeTimers();
+    try {
+      const b = createMockBackend({ pendingListings: 2 });
+      const s = new AppStore(b);
+      await s.start();
+      const reads = () => b.calls.filter((c) => c.method === "leaders").length;
+      expect(s.leaders?.every((l) => l.figuresPending && l.figures.length === 0)).toBe(true);
+      await vi.advanceTimersByTimeAsync(LEADERS_PENDING_MS);
+      expect(reads()).toBe(2);
+      await vi.advanceTimersByTimeAsync(LEADERS_PENDING_MS);
+      expect(reads()).toBe(3);
+      expect(s.leaders?.every((l) => !l.figuresPending && l.figures.length === 3)).toBe(true);
+      await vi.advanceTimersByTimeAsync(LEADERS_PENDING_MS * 5);
+      expect(reads()).toBe(3);
+      s.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -45,6 +45,8 @@ export class WizardState {
   /** The account the copy will trade, once its key check has run. */
   follower = $state<string | null>(null);
   busy = $state<"" | "adding" | "checking" | "validating" | "starting">("");
+  /** The newest settings check; an older one's answer is dropped. */
+  private validation = 0;
 
   // Leader
   leaderId = $state<string | null>(null);
@@ -201,12 +203,17 @@ export class WizardState {
   async validate(): Promise<StepName | null> {
     const s = this.settings();
     if (!s) return "Risk";
-    this.clearErrors(["mode", "investment", "amountPerOrder", "ratio", "copyOngoingPositions", "preset", "start", "risk."]);
-    this.stepError = null;
+    // Checks overlap (a field's blur and the settle timer): the messages change only when
+    // an answer arrives, and only the newest check's answer counts, so a field's message
+    // never blinks away (and Next never turns on) while a check of the same value runs.
+    const ticket = ++this.validation;
     const e = await this.store.validate(s);
-    if (!e) return null;
-    this.setError(e);
-    return stepOfField(e.field);
+    if (ticket === this.validation) {
+      this.clearErrors(["mode", "investment", "amountPerOrder", "ratio", "copyOngoingPositions", "preset", "start", "risk."]);
+      this.stepError = null;
+      if (e) this.setError(e);
+    }
+    return e ? stepOfField(e.field) : null;
   }
 
   /** The live preview of the sizing (runs after the inputs settle; not a polling loop). */

@@ -97,6 +97,29 @@ async fn each_key_permission_case_gets_its_verdict() {
         c.findings
     );
 
+    let read_only = Permissions {
+        trading: false,
+        ..good.clone()
+    };
+    let c = check(&sim, read_only.clone(), KeyRole::Leader).await;
+    assert_eq!(
+        (c.verdict, c.findings.clone()),
+        (KeyVerdict::Accepted, vec![]),
+        "a read-only key is what a leader needs: accepted without warnings"
+    );
+    let c = check(&sim, good.clone(), KeyRole::Leader).await;
+    assert_eq!(
+        (c.verdict, c.findings.clone()),
+        (KeyVerdict::Accepted, vec![KeyFinding::LeaderKeyCanTrade]),
+        "a leader key that can trade is accepted with the warning"
+    );
+    let c = check(&sim, read_only, KeyRole::Follower).await;
+    assert_eq!(
+        (c.verdict, c.findings.clone()),
+        (KeyVerdict::Refused, vec![KeyFinding::FuturesDisabled]),
+        "a read-only key cannot follow"
+    );
+
     let c = check(
         &sim,
         Permissions {

@@ -226,6 +226,42 @@ describe("ModeStep start actions", () => {
   });
 });
 
+describe("WizardState.validate", () => {
+  it("keeps a field's message while a second check of the same value runs, and drops a stale answer", async () => {
+    const b = createMockBackend();
+    const inner = b.validateSettings;
+    // Answers are held back until the test lets them through, one by one.
+    const held: (() => void)[] = [];
+    b.validateSettings = (settings) =>
+      new Promise((resolve, reject) => held.push(() => inner(settings).then(resolve, reject)));
+    const { wiz } = await setup(b);
+    wiz.follower = "paper";
+    wiz.leaderId = "demo-steady";
+    wiz.step = 2;
+    wiz.investment = "50";
+    const first = wiz.validate();
+    held.shift()!();
+    expect(await first).toBe("Mode");
+    const message = wiz.errors["investment"];
+    expect(message).toMatch(/100/);
+    // The settle timer checks the same value again: until its answer comes, the message
+    // stays and Next stays off.
+    const second = wiz.validate();
+    expect(wiz.errors["investment"]).toBe(message);
+    expect(wiz.blocker).toBe(message);
+    // Meanwhile the user types a good amount; its check answers first, then the stale one.
+    wiz.investment = "1000";
+    const third = wiz.validate();
+    held[1]();
+    expect(await third).toBeNull();
+    expect(wiz.errors["investment"]).toBeUndefined();
+    held[0]();
+    expect(await second).toBe("Mode");
+    expect(wiz.errors["investment"]).toBeUndefined();
+    expect(wiz.blocker).toBeNull();
+  });
+});
+
 describe("RiskStep", () => {
   it("warns when the copy would hold more than 5 % of the capital", async () => {
     const { wiz } = await setup();

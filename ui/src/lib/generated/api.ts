@@ -68,7 +68,21 @@ positionMode: PositionModeDto | null,
  */
 switchPositionMode: PositionModeDto | null, };
 
-export type FiguresDto = { days: number, roi: string | null, pnl: string | null, maxDrawdown: string | null, sharpe: string | null, sortino: string | null, winRate: string | null, trades: number, };
+export type LeaderAddedDto = { check: KeyCheckDto, leaderId: string | null, };
+
+export type FiguresDto = { days: number, roi: string | null, pnl: string | null, maxDrawdown: string | null, sharpe: string | null, sortino: string | null, winRate: string | null, trades: number, 
+/**
+ * Average hold time of the window's closed trades, in ms.
+ */
+avgHoldMs: number | null, 
+/**
+ * Average and largest effective leverage of the window's trades (docs/figures.md).
+ */
+avgLeverage: string | null, maxLeverage: string | null, tradesPerDay: string, 
+/**
+ * The most traded symbol and its share of the window's trades, percent.
+ */
+topSymbol: string | null, topSymbolShare: string | null, };
 
 export type LeaderSourceDto = "demo" | "account" | "portfolio";
 
@@ -76,7 +90,11 @@ export type LeaderDto = { id: string, name: string, source: LeaderSourceDto, sty
 /**
  * E.g. `~2 ms, stream`.
  */
-expectedDelay: string, equity: string | null, };
+expectedDelay: string, equity: string | null, 
+/**
+ * The leader's history is still being read: its figures follow (list it again).
+ */
+figuresPending: boolean, };
 
 export type EquityPointDto = { tsMs: number, value: string, };
 
@@ -148,7 +166,16 @@ ratio: string, entryPrice: string | null, margin: string, leverage: number, stop
 
 export type CopyFiguresDto = { realizedPnl: string | null, unrealizedPnl: string | null, fees: string | null, funding: string | null, roi: string | null, maxDrawdown: string | null, };
 
-export type DecisionDto = { tsMs: number, kind: string, symbol: string | null, reason: string, };
+export type DecisionDto = { tsMs: number, 
+/**
+ * The engine's action (`place-order`, `set-leverage`, `place-protective-stop`, …), or
+ * `skip` for a leader change the engine did not copy (its reason in `notice`).
+ */
+kind: string, symbol: string | null, reason: string, 
+/**
+ * The engine's typed reason for a `skip` or a `notice`, else `null`.
+ */
+notice: NoticeKind | null, };
 
 export type FillDto = { tsMs: number, symbol: string, side: string, qty: string, price: string, delayMs: number | null, slippagePct: string | null, };
 
@@ -157,6 +184,11 @@ export type CopyStatusDto = { copy: CopyDto, figures: CopyFiguresDto, positions:
  * Where the time went for the copy's recent orders; `null` before the first.
  */
 latency: LatencyDto | null, 
+/**
+ * How many decimals the follower venue's symbols carry (empty when no engine has
+ * read the venue's rules, e.g. a read-only status: show the strings as they are).
+ */
+precision: Array<SymbolPrecisionDto>, 
 /**
  * Orders whose outcome is unknown (the venue's answer was lost and a lookup has not
  * found them yet); the engine looks each up at every reconciliation until resolved.
@@ -193,12 +225,25 @@ export type EventKind = "started" | "watching" | "fill" | "skip" | "rejected" | 
 
 export type NoticeKind = "copy-paused" | "copy-stopped" | "before-start" | "out-of-order" | "too-old" | "slippage" | "quote-not-allowed" | "symbol-filtered" | "held-by-other-copy" | "margin-asset-missing" | "multi-assets-with-isolated" | "position-mode-mismatch" | "no-leader-equity" | "below-minimum" | "pending" | "insufficient-funds" | "amount-above-account-value" | "position-capped" | "not-copied" | "margin-mode-deferred" | "margin-sync-skipped" | "closed-outside" | "lost-open" | "doubtful-snapshot" | "leader-flat-unconfirmed" | "missing-market-data" | "stop-loss" | "take-profit" | "setup-failed" | "key-unverified" | "wrong-margin-mode";
 
+export type StopCause = "stop-loss" | "take-profit" | "panic" | "user";
+
+export type StreamRole = "leader" | "follower";
+
+export type EventDetail = { "type": "fill", symbol: string, side: "buy" | "sell", qty: string, price: string, } | { "type": "stop", cause: StopCause, } | { "type": "hold", kind: HoldKind, } | { "type": "keyProblem" } | { "type": "stream", stream: StreamRole, };
+
+export type UnguardedDto = { copy: string, symbol: string, side: string, qty: string, why: string, };
+
 export type EventDto = { tsMs: number, copy: string | null, level: EventLevel, kind: EventKind, 
 /**
  * The engine's reason for a `skip` or a `notice` (e.g. `held-by-other-copy`), else
  * `null`.
  */
-notice: NoticeKind | null, message: string, };
+notice: NoticeKind | null, message: string, 
+/**
+ * Typed facts of a fill (symbol, side, quantity, price) or a stop (its cause);
+ * absent for the other kinds.
+ */
+detail?: EventDetail, };
 
 export type ExportDto = { dir: string, files: Array<string>, copies: number, fills: number, figures: number, };
 
@@ -215,6 +260,12 @@ export type RepairDto = { copy: string,
  * Why the stored ledger could not be used (`None`: it read fine).
  */
 storedError: string | null, adopt: Array<AdoptedDto>, left: Array<LeftAloneDto>, applied: boolean, };
+
+export type SymbolPrecisionDto = { symbol: string, priceDp: number, qtyDp: number, };
+
+export type CopyPnlDto = { copy: string, points: Array<EquityPointDto>, };
+
+export type CopyActivityDto = { copy: string, decisions: Array<DecisionDto>, fills: Array<FillDto>, };
 
 export type StatementKindDto = "weekly" | "stop";
 

@@ -1,5 +1,6 @@
-//! A copy's money figures as the runtime keeps them: every fill of our orders is stored,
-//! and after fills, at each reconciliation and at each mark check the copy's PnL
+//! A copy's money figures as the runtime keeps them: every fill of our orders is stored
+//! (from the follower's stream, or from the venue's trade history when the stream lost it:
+//! see `fill_catchup`), and after fills, at each reconciliation and at each mark check the copy's PnL
 //! (realized − fees + unrealized at mark of the positions it holds) is recorded as a figure
 //! point and checked against `total_stop_loss` / `take_profit_total`, which stop the copy
 //! with its `stop_action`.
@@ -38,27 +39,52 @@ use super::supervisor::{CopyRunner, MARK_CHECK_MS};
 impl CopyRunner {
     /// Stores one fill of an order of ours.
     pub(crate) fn record_fill(&self, u: &OrderUpdate, fill: &Fill) {
+        self.store_fill(
+            &u.order.client_id,
+            &u.order.symbol,
+            u.order.side,
+            fill,
+            u.times.venue,
+        );
+    }
+
+    /// Stores one fill of the order `client_id` of ours, from the stream or from the
+    /// venue's trade history (see `fill_catchup`): the fills table keeps one row per
+    /// (copy, symbol, venue trade id), so a fill seen both ways counts once. True when the
+    /// row is new.
+    pub(crate) fn store_fill(
+        &self,
+        client_id: &str,
+        symbol: &str,
+        side: crate::domain::Side,
+        fill: &Fill,
+        ts: i64,
+    ) -> bool {
         let (fee, fee_asset) = fill
             .commission
             .as_ref()
             .map_or((Decimal::ZERO, "USDT".to_owned()), |m| {
-                self.fee_in_quote(&u.order.symbol, m.amount, m.asset.as_str())
+                self.fee_in_quote(symbol, m.amount, m.asset.as_str())
             });
         let row = StoredFill {
             copy_id: self.copy_id,
-            client_order_id: Some(u.order.client_id.clone()),
+            client_order_id: Some(client_id.to_owned()),
             venue_trade_id: fill.trade_id.clone(),
-            symbol: u.order.symbol.clone(),
-            side: u.order.side,
+            symbol: symbol.to_owned(),
+            side,
             qty: fill.quantity.get(),
             price: fill.price.get(),
             fee,
             fee_asset,
             realized_pnl: fill.realized_pnl,
-            ts: u.times.venue,
+            ts,
         };
-        if let Err(e) = self.with_store(|s| s.fills().record(&row)) {
-            tracing::warn!(error = %e, "fill not stored");
+        match self.with_store(|s| s.fills().record(&row)) {
+            Ok(id) => id.is_some(),
+            Err(e) => {
+                tracing::warn!(error = %e, "fill not stored");
+                false
+            }
         }
     }
 

@@ -17,6 +17,7 @@ mod executable;
 pub mod failpoint;
 mod fees;
 mod figures;
+mod fill_catchup;
 mod follower;
 mod follower_events;
 pub mod hold;

@@ -61,6 +61,9 @@ impl CopyRunner {
         self.guard_open_orders(&snap);
         self.repair_missing_stops(&snap, why == "start-up");
         self.resolve_unknown_orders().await;
+        // Fills of our orders the stream lost (it was down when they filled) are read
+        // from the venue's trade history before the figures are recorded.
+        self.catch_up_fills().await;
         self.report_wrong_modes(&snap);
         let markets = self.ledger_markets().await;
         self.pass += 1;

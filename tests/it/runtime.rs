@@ -21,6 +21,7 @@ mod key_check;
 mod leader_equity;
 mod leader_poll;
 mod liquidation;
+mod lost_fills;
 mod margin_mode;
 mod marks;
 mod memory_venue;

@@ -537,22 +537,21 @@ async fn long_run() {
     }
 }
 
-/// Seeds 101 and 104 find a real defect: a reconciliation's repair close fills while the follower's
-/// user stream is down (dropped at the last step), and the copy's figures store fills only
-/// from that stream, so the fill never reaches the copy's PnL (copy −1.829995 against the
-/// account's −2.15: the missing 0.320005 is that close's fee 0.300005 and realized −0.02).
-/// Seed 104: a close's fill event is held by a stalled follower stream that is then
-/// dropped; copy −2.52000625 against −3.17, the missing 0.65 being that Sell 0.025
-/// BTCUSDT's fee 0.625 and realized −0.025 (timing-dependent: it failed in three of four
-/// runs, once losing several fills: copy −1.5500075).
+/// Seeds 101 and 104 found a real defect, now fixed (`runtime/fill_catchup.rs`): a
+/// reconciliation's repair close fills while the follower's user stream is down (dropped at
+/// the last step), and the copy's figures stored fills only from that stream, so the fill
+/// never reached the copy's PnL (copy −1.829995 against the account's −2.15: the missing
+/// 0.320005 was that close's fee 0.300005 and realized −0.02). Seed 104: a close's fill
+/// event is held by a stalled follower stream that is then dropped (copy −2.52000625
+/// against −3.17, the missing 0.65 being that Sell 0.025 BTCUSDT's fee 0.625 and realized
+/// −0.025). Reconciliation now reads the venue's trade history for orders the journal says
+/// filled whose fills are not all stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "defect: fills of our orders while the follower stream is down never reach the copy's PnL (no userTrades catch-up)"]
 async fn seed_101_fill_while_the_follower_stream_is_down() {
     run_seed(101).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "defect: a fill event lost with a stalled and dropped follower stream never reaches the copy's PnL (no userTrades catch-up)"]
 async fn seed_104_fill_event_lost_with_a_dropped_stream() {
     run_seed(104).await;
 }

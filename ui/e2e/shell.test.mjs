@@ -138,9 +138,17 @@ e2e("quit with copies running, suspend: the dialog lists the position without a 
   const leaders = await sim.admin("GET", "/admin/v1/demo-leaders");
   const swing = leaders.find((l) => l.style === "swing");
   assert.ok(swing, `a swing demo leader: ${JSON.stringify(leaders.map((l) => l.style))}`);
-  // XRPUSDT: no demo leader trades it and no other end-to-end test does (app.test.mjs
-  // leaves the swing leader holding ADAUSDT, resume.test.mjs DOGEUSDT).
+  // XRPUSDT: no demo leader trades it on its own, but the dashboard test may have traded it
+  // as this same leader; flatten the leader first, so its buy below opens from flat (an
+  // increase of a position the copy did not copy is rightly not copied).
   await sim.admin("POST", "/admin/v1/prices", { symbol: "XRPUSDT", price: "1" });
+  for (const p of await sim.signed(swing, "GET", "/fapi/v3/positionRisk", { symbol: "XRPUSDT" })) {
+    const amt = Number(p.positionAmt);
+    if (amt === 0) continue;
+    const close = { symbol: "XRPUSDT", side: amt > 0 ? "SELL" : "BUY", type: "MARKET", quantity: String(Math.abs(amt)) };
+    if (p.positionSide && p.positionSide !== "BOTH") close.positionSide = p.positionSide;
+    await sim.signed(swing, "POST", "/fapi/v1/order", close);
+  }
   const order = await sim.signed(swing, "POST", "/fapi/v1/order", { symbol: "XRPUSDT", side: "BUY", type: "MARKET", quantity: "40" });
   assert.ok(order.orderId, `the leader's order was accepted: ${JSON.stringify(order)}`);
   await until("the copy holds XRPUSDT", async () => ((await copyStatus(COPY))?.positions ?? []).some((p) => p.symbol === "XRPUSDT"));

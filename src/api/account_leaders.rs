@@ -14,7 +14,7 @@ use crate::runtime::AccountSpec;
 use crate::secrets::keys;
 use crate::store::table::leaders::{LeaderSource, NewLeader};
 
-use super::accounts::{balances_finding, check_request};
+use super::accounts::{balances_finding, check_request, ip_restriction_finding};
 use super::dto::{
     BalanceDto, FindingStatus, KeyCheckDto, KeyCheckKind, KeyFindingDto, LeaderAddedDto,
     NewAccountRequest,
@@ -93,28 +93,7 @@ pub(crate) fn leader_findings(
     } else {
         finding(K::Withdrawals, Pass, "withdrawals are off", None)
     });
-    out.push(if has(&|f| matches!(f, KeyFinding::NoIpRestriction)) {
-        finding(
-            K::IpRestriction,
-            Warn,
-            "the key works from any IP address",
-            Some("edit the key on the exchange and restrict it to this machine's IP address"),
-        )
-    } else if unverified {
-        finding(
-            K::IpRestriction,
-            Unknown,
-            "cannot be read on this exchange",
-            confirm,
-        )
-    } else {
-        finding(
-            K::IpRestriction,
-            Pass,
-            "the key is restricted to trusted IPs",
-            None,
-        )
-    });
+    out.push(ip_restriction_finding(check, unverified, confirm));
     out.push(match account {
         Some(a) => balances_finding(a),
         None => finding(K::Balances, Unknown, "the account could not be read", None),

@@ -96,6 +96,41 @@ fn finding(
     }
 }
 
+/// Whether the key is limited to trusted IPs (the same finding for follower and leader keys).
+pub(crate) fn ip_restriction_finding(
+    check: &KeyCheck,
+    unverified: bool,
+    confirm: Option<&str>,
+) -> KeyFindingDto {
+    use KeyCheckKind as K;
+    if check
+        .findings
+        .iter()
+        .any(|f| matches!(f, KeyFinding::NoIpRestriction))
+    {
+        finding(
+            K::IpRestriction,
+            FindingStatus::Warn,
+            "the key works from any IP address",
+            Some("edit the key on the exchange and restrict it to this machine's IP address"),
+        )
+    } else if unverified {
+        finding(
+            K::IpRestriction,
+            FindingStatus::Unknown,
+            "cannot be read on this exchange",
+            confirm,
+        )
+    } else {
+        finding(
+            K::IpRestriction,
+            FindingStatus::Pass,
+            "the key is restricted to trusted IPs",
+            None,
+        )
+    }
+}
+
 /// Every property of a key as a finding, from the adapter's check (and the account read
 /// when it succeeded).
 pub(crate) fn findings(
@@ -194,28 +229,7 @@ pub(crate) fn findings(
         "the key can withdraw funds; a copier never needs that",
         "edit the key on the exchange and untick “Enable Withdrawals”",
     ));
-    out.push(if has(&|f| matches!(f, KeyFinding::NoIpRestriction)) {
-        finding(
-            K::IpRestriction,
-            Warn,
-            "the key works from any IP address",
-            Some("edit the key on the exchange and restrict it to this machine's IP address"),
-        )
-    } else if unverified {
-        finding(
-            K::IpRestriction,
-            Unknown,
-            "cannot be read on this exchange",
-            confirm,
-        )
-    } else {
-        finding(
-            K::IpRestriction,
-            Pass,
-            "the key is restricted to trusted IPs",
-            None,
-        )
-    });
+    out.push(ip_restriction_finding(check, unverified, confirm));
     out.push(
         match check.findings.iter().find_map(|f| {
             if let KeyFinding::ExpiresSoon { at } = f {

@@ -42,6 +42,7 @@ pub mod supervisor;
 mod unknown;
 mod venue;
 mod venue_faults;
+mod writer;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -140,6 +141,8 @@ pub struct RuntimeHandle {
     /// Display precision of each follower account's symbols, from the venue's rules read
     /// at each copy's start: (account, symbol) → precision.
     precision: Mutex<BTreeMap<(String, String), SymbolPrecision>>,
+    /// Whether the writer task (`writer::run`) runs: started with the first copy.
+    writer: std::sync::atomic::AtomicBool,
 }
 
 /// How many decimals a symbol's prices and quantities carry on its venue (from its tick
@@ -189,6 +192,25 @@ impl RuntimeHandle {
             refused: Mutex::new(Vec::new()),
             accounts: Mutex::new(HashMap::new()),
             precision: Mutex::new(BTreeMap::new()),
+            writer: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Starts the writer that makes the copies' writes after a send durable in batches
+    /// (once; at the first add, inside the runtime).
+    fn start_writer(&self) {
+        if self
+            .writer
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
+        let Ok(durability) = self.store.lock().map(|g| g.store().durability()) else {
+            return;
+        };
+        let task = tokio::spawn(writer::run(durability, self.stop_rx.clone()));
+        if let Ok(mut t) = self.tasks.lock() {
+            t.push(task);
         }
     }
 
@@ -402,6 +424,7 @@ impl RuntimeHandle {
     /// running are not touched. Nothing starts when one of them is refused.
     pub async fn add(&self, specs: Vec<CopySpec>) -> Result<Vec<String>, RuntimeError> {
         let _one_at_a_time = self.adding.lock().await;
+        self.start_writer();
         for s in &specs {
             if self.is_running(&s.name) {
                 return Err(RuntimeError::AlreadyRunning {
@@ -493,6 +516,13 @@ impl RuntimeHandle {
             .unwrap_or_default();
         for t in tasks {
             let _ = t.await;
+        }
+        // What the copies wrote after the writer's last batch.
+        let durability = self.store.lock().map(|g| g.store().durability());
+        if let Ok(d) = durability {
+            if let Err(e) = d.sync_all().await {
+                tracing::error!(error = %e, "the database's write-ahead log could not be synced at shutdown");
+            }
         }
     }
 }

@@ -14,6 +14,7 @@ mod examples;
 mod fault_matrix;
 mod fees;
 mod funding;
+mod group_commit;
 mod guard;
 mod hot_path;
 mod integrity;

@@ -160,7 +160,9 @@ impl CopyRunner {
         if record || engine::risk::pnl_stop(&self.ctx.settings, figures.pnl()).is_some() {
             // A point describes, it does not decide: committed without an `fsync`, made
             // durable by the writer's next batch.
-            self.note_after_send("a figures point", |s| s.figures().record(&point).map(|_| ()));
+            self.note_after_send("a figures point", |s| {
+                s.figures().record(&point).map(|_| ())
+            });
         }
         let f = to_follower(snap, Default::default());
         let check_id = format!("pnl:{}", self.clock.now_ms());

@@ -268,7 +268,10 @@ impl Notifier {
                 // Committed without an `fsync`; the engine's writer makes it durable with
                 // the next batch (`runtime::writer`).
                 s.store_mut()
-                    .relaxed(|s| s.notifications().push(n.ts_ms, copy_id, level, kind, &message))
+                    .relaxed(|s| {
+                        s.notifications()
+                            .push(n.ts_ms, copy_id, level, kind, &message)
+                    })
                     .map_err(|e| e.to_string())
             });
         if let Err(e) = stored {

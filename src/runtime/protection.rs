@@ -24,8 +24,8 @@ use crate::exchange::{
     ClientOrderId, ConditionalKind, ConditionalOrderRequest, ConditionalPlacement, ConditionalSize,
     ConditionalStatus, Exchange, TriggerPrice,
 };
-use crate::store::table::journal::{OrderType as JournalType, PlannedOrder};
 use crate::store::group_commit::Durability;
+use crate::store::table::journal::{OrderType as JournalType, PlannedOrder};
 use crate::store::StoreError;
 
 use super::account_state::SharedAccount;

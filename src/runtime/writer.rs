@@ -78,8 +78,9 @@ impl CopyRunner {
         what: &str,
         f: impl FnOnce(&mut Store) -> Result<T, StoreError>,
     ) -> Option<T> {
-        let (v, seq, durability) =
-            self.journal_write(what, |s| s.relaxed(f).map(|(v, seq)| (v, seq, s.durability())))?;
+        let (v, seq, durability) = self.journal_write(what, |s| {
+            s.relaxed(f).map(|(v, seq)| (v, seq, s.durability()))
+        })?;
         match durability.sync_through(seq).await {
             Ok(()) => Some(v),
             Err(e) => {

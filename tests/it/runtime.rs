@@ -42,3 +42,4 @@ mod slippage;
 mod stops;
 mod unknown;
 mod venue_faults;
+mod weight_status;

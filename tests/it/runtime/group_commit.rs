@@ -47,7 +47,10 @@ async fn waiting_writers_share_one_sync() {
     }
     let after = durability.counts();
     assert_eq!(after.relaxed - before.relaxed, 8, "eight relaxed commits");
-    assert_eq!(after.full, before.full, "no commit with an fsync of its own");
+    assert_eq!(
+        after.full, before.full,
+        "no commit with an fsync of its own"
+    );
     assert_eq!(after.syncs - before.syncs, 1, "one sync covers all eight");
     assert!(seqs.iter().all(|&s| durability.is_durable(s)));
     // Already covered: no further sync.
@@ -193,7 +196,9 @@ async fn the_signal_path_commits_without_an_fsync_under_the_lock() {
     let mut held = Decimal::ZERO;
     for i in 0..SIGNALS {
         let side = if i % 2 == 0 { "BUY" } else { "SELL" };
-        lead.market("BTCUSDT", side, "0.5").await.ok("leader trades");
+        lead.market("BTCUSDT", side, "0.5")
+            .await
+            .ok("leader trades");
         held = if i % 2 == 0 { dec!(0.050) } else { dec!(0) };
         for f in &followers {
             eventually("the signal is copied", || async {

@@ -206,6 +206,14 @@ impl RuntimeHandle {
         let Ok(durability) = self.store.lock().map(|g| g.store().durability()) else {
             return;
         };
+        if failpoint::power_cut_armed() {
+            let d = durability.clone();
+            failpoint::before_abort(move || {
+                if let Err(e) = d.power_cut() {
+                    tracing::error!(error = %e, "simulated power cut failed");
+                }
+            });
+        }
         let task = tokio::spawn(writer::run(durability, self.stop_rx.clone()));
         // The request weight, for `status` read beside this engine (`weight_file`).
         let dir = self.store.lock().map(|g| g.dir().to_path_buf());

@@ -52,6 +52,9 @@ pub struct Durability {
     /// Every relaxed commit up to this number is durable.
     synced: AtomicU64,
     syncs: AtomicU64,
+    /// Length of the WAL file when the last group sync began: what a power cut keeps of
+    /// it at least (see [`Durability::power_cut`]).
+    synced_len: AtomicU64,
     full_commits: AtomicU64,
     relaxed_commits: AtomicU64,
     /// Set while a relaxed write runs, so the commit hook can tell the two kinds apart.
@@ -72,6 +75,7 @@ impl Durability {
             committed: AtomicU64::new(0),
             synced: AtomicU64::new(0),
             syncs: AtomicU64::new(0),
+            synced_len: AtomicU64::new(0),
             full_commits: AtomicU64::new(0),
             relaxed_commits: AtomicU64::new(0),
             relaxed_now: AtomicBool::new(false),
@@ -144,7 +148,8 @@ impl Durability {
         let synced = tokio::task::spawn_blocking(move || sync_file(&wal))
             .await
             .map_err(std::io::Error::other)?;
-        synced?;
+        let len = synced?;
+        self.synced_len.store(len, Ordering::SeqCst);
         self.syncs.fetch_add(1, Ordering::Relaxed);
         self.synced.fetch_max(upto, Ordering::SeqCst);
         Ok(())
@@ -155,18 +160,35 @@ impl Durability {
         self.sync_through(self.committed()).await
     }
 
+    /// Test hook for the power-cut test (`COPYDESK_POWER_CUT`, see `runtime::failpoint`):
+    /// cuts the WAL back to its length when the last group sync began, dropping what no
+    /// group sync covered, as a power loss could. Exact while no checkpoint restarted the
+    /// WAL since and no `FULL` commit followed that sync (a `FULL` commit after it is
+    /// dropped too, which a power loss would not do); the engine's signal path makes none.
+    pub fn power_cut(&self) -> std::io::Result<()> {
+        let len = self.synced_len.load(Ordering::SeqCst);
+        let f = std::fs::OpenOptions::new().write(true).open(&self.wal)?;
+        f.set_len(len)?;
+        f.sync_all()
+    }
+
     /// Waits until a relaxed commit is made (or was made since the last wait).
     pub async fn wait_dirty(&self) {
         self.dirty.notified().await
     }
 }
 
-/// `fdatasync` of the WAL. No WAL file means the last connection checkpointed it into the
-/// database file (which a checkpoint syncs) and removed it: nothing is left to sync.
-fn sync_file(path: &Path) -> std::io::Result<()> {
+/// `fdatasync` of the WAL; its length when the sync began. No WAL file means the last
+/// connection checkpointed it into the database file (which a checkpoint syncs) and removed
+/// it: nothing is left to sync.
+fn sync_file(path: &Path) -> std::io::Result<u64> {
     match std::fs::File::open(path) {
-        Ok(f) => f.sync_data(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Ok(f) => {
+            let len = f.metadata()?.len();
+            f.sync_data()?;
+            Ok(len)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
         Err(e) => Err(e),
     }
 }

@@ -29,6 +29,7 @@ mod memory_venue;
 mod order_end;
 mod outside_fills;
 mod port;
+mod power_cut;
 mod protection;
 mod refusals;
 mod replay_parity;

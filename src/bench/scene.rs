@@ -466,6 +466,7 @@ pub fn plan_input() -> PlanInput {
             state: CopyState::Running,
             t0_ms: t0,
             ledger: Ledger::default(),
+            held: None,
         },
         signal: LeaderSignal {
             id: "sig-1".into(),

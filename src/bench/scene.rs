@@ -155,6 +155,7 @@ impl Scene {
                     leader: format!("lead{l}"),
                     follower: format!("me{f}"),
                     settings: settings(),
+                    profit_share_ratio: None,
                 })
                 .collect(),
             engine: EngineConfig::default(),

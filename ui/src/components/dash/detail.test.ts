@@ -39,6 +39,10 @@ describe("Profit share tab", () => {
     await fireEvent.click(screen.getByRole("button", { name: "Details of steady" }));
     await fireEvent.click(screen.getByRole("tab", { name: "Profit share" }));
     expect((await screen.findByTestId("share-ratio")).textContent).toBe("10 %");
+    // The tab names its panel by an id without spaces (an id list splits on them).
+    const tab = screen.getByRole("tab", { name: "Profit share" });
+    expect(tab.id).toBe("tab-steady-Profit-share");
+    expect(document.getElementById(tab.getAttribute("aria-controls")!)?.getAttribute("aria-labelledby")).toBe(tab.id);
     const input = screen.getByLabelText("Profit-share ratio");
     await fireEvent.input(input, { target: { value: "0.5" } });
     await fireEvent.click(screen.getByRole("button", { name: "Save ratio" }));

@@ -105,55 +105,52 @@ impl CopyRunner {
         // Committed without an `fsync` under the database lock, then made durable by a
         // group sync (shared with other copies committing at the same time) before any
         // order leaves (`runtime::writer`).
-        let written = self.with_store(|s| {
+        let written = self.commit_before_send(|s| {
             let ledger = serde_json::to_string(&plan.ledger).unwrap_or_default();
             let inflight = serde_json::to_string(&inflight).unwrap_or_default();
-            let (id, seq) = s.relaxed(|s| {
-                s.transaction(|tx| {
-                    let signal_id = match signal {
-                        Some(sig) => self.store_signal_on(tx, sig)?,
-                        None => self.signal_row,
+            s.transaction(|tx| {
+                let signal_id = match signal {
+                    Some(sig) => self.store_signal_on(tx, sig)?,
+                    None => self.signal_row,
+                };
+                let j = crate::store::table::journal::Journal::on(tx);
+                for (leg, o) in orders.iter().enumerate() {
+                    let (kind, price) = match o.order_type {
+                        OrderType::Market => (JournalType::Market, None),
+                        OrderType::IocLimit { price } => (JournalType::Limit, Some(price)),
                     };
-                    let j = crate::store::table::journal::Journal::on(tx);
-                    for (leg, o) in orders.iter().enumerate() {
-                        let (kind, price) = match o.order_type {
-                            OrderType::Market => (JournalType::Market, None),
-                            OrderType::IocLimit { price } => (JournalType::Limit, Some(price)),
-                        };
-                        let row = PlannedOrder {
-                            client_order_id: &o.client_id,
-                            copy_id,
-                            signal_id,
-                            leg: u32::try_from(leg).unwrap_or(u32::MAX),
-                            symbol: &o.symbol.name,
-                            side: o.side,
-                            position_side: o.position_side,
-                            order_type: kind,
-                            qty: o.qty.get(),
-                            price,
-                            reduce_only: o.reduce_only,
-                            at: now,
-                        };
-                        match j.record_planned(&row) {
-                            Ok(_) => {
-                                if leg == 0 {
-                                    j.mark_sent(&o.client_id, now)?;
-                                }
-                            }
-                            Err(StoreError::Conflict { .. }) => {}
-                            Err(e) => return Err(e),
-                        }
-                    }
-                    crate::store::table::copy_ledger::CopyLedgers::on(tx).save(
+                    let row = PlannedOrder {
+                        client_order_id: &o.client_id,
                         copy_id,
-                        &ledger,
-                        (!orders.is_empty()).then_some(inflight.as_str()),
-                        now,
-                    )?;
-                    Ok(signal_id)
-                })
-            })?;
-            Ok((id, seq, s.durability()))
+                        signal_id,
+                        leg: u32::try_from(leg).unwrap_or(u32::MAX),
+                        symbol: &o.symbol.name,
+                        side: o.side,
+                        position_side: o.position_side,
+                        order_type: kind,
+                        qty: o.qty.get(),
+                        price,
+                        reduce_only: o.reduce_only,
+                        at: now,
+                    };
+                    match j.record_planned(&row) {
+                        Ok(_) => {
+                            if leg == 0 {
+                                j.mark_sent(&o.client_id, now)?;
+                            }
+                        }
+                        Err(StoreError::Conflict { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                crate::store::table::copy_ledger::CopyLedgers::on(tx).save(
+                    copy_id,
+                    &ledger,
+                    (!orders.is_empty()).then_some(inflight.as_str()),
+                    now,
+                )?;
+                Ok(signal_id)
+            })
         });
         let signal_id = match written {
             Ok((id, seq, durability)) => {

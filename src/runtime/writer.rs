@@ -70,6 +70,19 @@ impl CopyRunner {
         }
     }
 
+    /// The journal commit before a send: committed without an `fsync` under the database
+    /// lock; returns what `f` returned, the sequence number to sync through before the
+    /// send, and the durability state to sync with.
+    pub(crate) fn commit_before_send<T>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    ) -> Result<(T, u64, Arc<Durability>), StoreError> {
+        self.with_store(|s| {
+            let (v, seq) = s.relaxed(f)?;
+            Ok((v, seq, s.durability()))
+        })
+    }
+
     /// A write that must be durable before an order leaves: committed, then made durable
     /// by a group sync it may share with other copies'. `None` when either failed (the
     /// copy is then held, as for any journal write that failed).

@@ -151,6 +151,7 @@ async fn the_signal_path_commits_without_an_fsync_under_the_lock() {
                 "mode = \"fixed-ratio\"\nratio = \"0.1\"\n[risk]\nmax_leverage = 5\n",
             )
             .expect("settings"),
+            profit_share_ratio: None,
         });
         followers.push(c);
     }

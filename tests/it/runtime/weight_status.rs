@@ -44,6 +44,7 @@ async fn status_beside_a_running_engine_shows_its_request_weight() {
                 "mode = \"fixed-ratio\"\nratio = \"0.1\"\n[risk]\nmax_leverage = 5\n",
             )
             .expect("settings"),
+            profit_share_ratio: None,
         }],
         engine: EngineConfig::default(),
     };

@@ -15,6 +15,7 @@ mod fault_matrix;
 mod fees;
 mod funding;
 mod guard;
+mod hedge;
 mod hot_path;
 mod integrity;
 mod key_check;

@@ -10,6 +10,7 @@ mod controls;
 mod crash;
 mod demo;
 mod disconnect;
+mod dropped_signal;
 mod examples;
 mod fault_matrix;
 mod fees;

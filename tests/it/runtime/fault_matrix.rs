@@ -1,8 +1,9 @@
 //! The fault matrix (issue 12): a scripted leader session (opens, an increase, partial and
 //! full closes, a flip, a margin add) runs while faults drawn from a fixed seed hit the
 //! follower's side of the venue (refused orders and stops, 503 "send status unknown",
-//! delayed acks, dropped and stalled user streams, stalled market streams, latency); then
-//! the faults lift and the session ends fault-free. Every assertion reads the simulator's
+//! delayed acks, dropped and stalled user streams, stalled market streams, latency, 429
+//! then 418 with `Retry-After`, `-1021` clock skew, an expired listen key); then the faults
+//! lift and the session ends fault-free. Every assertion reads the simulator's
 //! own account, order, algo-order and income state; the engine's printed lines are read
 //! only to check that each long gap in protection was announced `unprotected`.
 //!
@@ -10,9 +11,13 @@
 //! - never backwards, never oversized: at every sample the follower holds, per symbol, the
 //!   leader's side and at most `ratio ×` its size (reconciliation never opens, so a lost
 //!   open may leave it smaller, copy-rules §5);
-//! - after the faults lift, every follower position gets a resting venue-side stop, every
-//!   resting stop belongs to a position, and a gap that lasted longer than [`LONG_GAP`] was
-//!   notified `unprotected`;
+//! - after the faults lift, every follower position gets a resting venue-side stop, and
+//!   every resting stop belongs to a position;
+//! - every gap in protection longer than the normal fill → stop window under the drawn
+//!   delays (see [`STOP_WINDOW_SLACK`]) was notified `unprotected` naming its symbol (seed 3
+//!   found a second symbol's refused stop never named while another symbol's gap was
+//!   already announced);
+//! - the leader's margin add is copied as a follower margin transfer (asserted in seed 1);
 //! - the leader's fault-free closes bring the follower exactly flat (its target);
 //! - nothing was sent twice: the follower's client order ids are unique, and its traded
 //!   volume per symbol is at most `ratio ×` the leader's;

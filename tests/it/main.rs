@@ -6,6 +6,7 @@ mod cli;
 mod engine;
 mod exchange;
 mod leader_add;
+mod leader_figures;
 mod leaders;
 mod paper_copy;
 mod runtime;

@@ -8,6 +8,7 @@ mod exchange;
 mod leader_add;
 mod leader_figures;
 mod leaders;
+mod measure_figures;
 mod paper_copy;
 mod runtime;
 mod secrets;

@@ -10,6 +10,7 @@ use copydesk::secrets::Keychain;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement for docs/benchmarks.md, not a test"]
+#[allow(clippy::print_stdout)] // its output is the measurement
 async fn measure_open_to_demo_leader_figures() {
     let rounds: usize = std::env::var("ROUNDS")
         .ok()

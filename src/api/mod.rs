@@ -5,7 +5,8 @@
 //! [`ApiError`] `{code, message, field}`. The contract is `FACADE.md` at the repo's root.
 //!
 //! Modules: `accounts` (keys), `account_leaders` (adding a leader with its read-only
-//! key), `paper` (the embedded simulator), `leaders` (list, detail, figures), `settings`
+//! key), `paper` (the embedded simulator), `leaders` (list, detail, figures; the figures
+//! cache kept in the data directory is `figures_file`), `settings`
 //! (validation, preview), `copies` (create, pause, resume, stop, modify, panic),
 //! `paper_feed` (a paper copy of a leader on another venue: the simulator's prices follow
 //! that venue's), `status`, `events`, `export`, `venue` (accounts → venues), `dto`,

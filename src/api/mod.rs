@@ -46,7 +46,7 @@ pub use crate::paths;
 pub use dto::*;
 pub use error::{camel_path, ApiError, ErrorCode};
 pub use every::unguarded;
-pub use export::export_dir;
+pub use export::{export_dir, ACTIVITY_MAX, ACTIVITY_PAGE};
 pub use paper::{demo_account, PaperOptions, PAPER_ACCOUNT, PAPER_USDT};
 pub use portfolios::{public_leaders, replay_public};
 pub use repair::{repair_copy, AdoptedDto, LeftAloneDto, RepairDto};
@@ -132,6 +132,27 @@ pub fn status_read_only(data_dir: &Path) -> Result<StatusDto, ApiError> {
 pub fn profit_share_read_only(data_dir: &Path, copy: &str) -> Result<ProfitShareDto, ApiError> {
     let store = Store::open_read_only(&db_path(data_dir))?;
     statements::read(&store, copy, crate::store::now_ms())
+}
+
+/// Sets (or with `None`, empty or `off`, turns off) a copy's profit-share ratio while no
+/// engine runs (`copydesk statements COPY --set-ratio R`): the ratio is checked first (its
+/// field named), then the data directory's lock is taken, which is refused, naming the
+/// holder, while the app or `copydesk run` holds it (set it there, or in `copy.toml`).
+pub fn set_profit_share_offline(
+    data_dir: &Path,
+    copy: &str,
+    ratio: Option<&str>,
+) -> Result<ProfitShareDto, ApiError> {
+    let ratio = ratio.filter(|r| !r.trim().eq_ignore_ascii_case("off"));
+    let parsed = statements::parse_ratio(ratio)?;
+    if !db_path(data_dir).exists() {
+        return Err(ApiError::not_found(format!(
+            "no copy named `{copy}`: {} holds no CopyDesk data",
+            data_dir.display()
+        )));
+    }
+    let mut data = DataDir::open(data_dir, "copydesk statements --set-ratio")?;
+    statements::set_stored(data.store_mut(), copy, parsed, crate::store::now_ms())
 }
 
 /// Stored accounts of a data directory without its lock (masked hints only).
@@ -224,6 +245,7 @@ impl App {
                 &crate::runtime::KeySource::Config(&app.keychain),
             )?;
             app.engine.add(specs).await?;
+            app.apply_config_ratios(config)?;
         }
         // Before any copy resumes: the Mondays that passed while no engine ran are settled
         // on what was stored when it stopped.

@@ -1337,6 +1337,24 @@ async fn status_shows_entry_drift_confirmed_stop_and_drawdown_of_a_copy_moving_a
             .any(|d| d.symbol.as_deref() == Some("BTCUSDT")),
         "the decision on BTCUSDT with its reason: {activity:#?}"
     );
+    // Paged: a page of one is the newest decision and the newest fill, and a larger
+    // page lists what the first one left out.
+    let one = app
+        .activity_page(Some("dd"), 1)
+        .await
+        .expect("a page of one reads");
+    assert!(
+        one[0].decisions.len() == 1 && one[0].fills.len() <= 1,
+        "one of each at most: {one:#?}"
+    );
+    assert_eq!(
+        one[0].decisions[0], activity[0].decisions[0],
+        "the page holds the newest decision"
+    );
+    assert!(
+        activity[0].decisions.len() > 1,
+        "the full list has more than the page of one: {activity:#?}"
+    );
     let err = app
         .activity(Some("no-such-copy"))
         .await

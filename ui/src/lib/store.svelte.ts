@@ -2,6 +2,7 @@
 // (on start and after each action) and by the `copydesk://event` stream (which triggers a
 // status refresh: no polling loop). Components read it and call its actions; none fetches
 // on its own.
+import { untrack } from "svelte";
 import type { Backend, EngineState } from "./ipc";
 import { toApiError } from "./ipc";
 import { isLive } from "./mode";
@@ -29,6 +30,9 @@ import type { CopyActivityDto, CopyPnlDto, CopyStatusDto, ExportDto, ModifyReque
 export type View = "copies" | "leaders" | "accounts" | "activity" | "settings" | "wizard";
 
 const MAX_EVENTS = 200;
+/** How many of each copy's newest decisions and fills the activity lists first; "load
+ * more" asks for this many more each time. */
+export const ACTIVITY_PAGE = 500;
 
 export class AppStore {
   readonly backend: Backend;
@@ -59,6 +63,10 @@ export class AppStore {
   /** Decisions and fills of every copy (loaded by the Activity screen and copy details). */
   activity = $state<CopyActivityDto[] | null>(null);
   activityError = $state<ApiError | null>(null);
+  /** How many newest decisions and fills per copy the activity asks for (paged). */
+  activityLimit = $state(ACTIVITY_PAGE);
+  /** When the status was last read (local ms), for "updated N s ago". */
+  statusAtMs = $state<number | null>(null);
   /** What the last export wrote. */
   exported = $state<ExportDto | null>(null);
   /** The failure of the last position close or unlink, with the row it was about. */
@@ -150,6 +158,7 @@ export class AppStore {
         try {
           const s = await this.backend.status();
           this.status = s;
+          this.statusAtMs = Date.now();
           this.statusError = null;
           if (this.events.length === 0 && s.recent.length > 0) {
             this.events = [...s.recent].sort((a, b) => b.tsMs - a.tsMs).slice(0, MAX_EVENTS);
@@ -176,10 +185,38 @@ export class AppStore {
   /** Reads every copy's decisions and fills for the Activity screen. */
   async loadActivity(): Promise<void> {
     try {
-      this.activity = await this.backend.activity(null);
+      // Untracked: a screen's effect that reads the activity must not read it again when
+      // "load more" changes the page size (that re-read is `loadMoreActivity`'s).
+      this.activity = await this.backend.activity(null, untrack(() => this.activityLimit));
       this.activityError = null;
     } catch (e) {
       this.activityError = toApiError(e);
+    }
+  }
+
+  /** Some copy has more (older) decisions or fills than the activity holds now. */
+  get activityHasMore(): boolean {
+    return (this.activity ?? []).some((a) => a.decisions.length >= this.activityLimit || a.fills.length >= this.activityLimit);
+  }
+
+  /** Asks for the next page of older decisions and fills. */
+  loadMoreActivity(): Promise<void> {
+    this.activityLimit += ACTIVITY_PAGE;
+    return this.#reread("activity", () => this.loadActivity());
+  }
+
+  /** When a copy was last heard of: its newest event, else the last status read. */
+  updatedAt(name: string): number | null {
+    const e = this.events.find((x) => x.copy === name);
+    return e ? e.tsMs : this.statusAtMs;
+  }
+
+  /** Reads the PnL series of every copy not read yet (the cards' sparklines); the event
+   * stream keeps them current like an open chart's. */
+  loadSparklines(): void {
+    for (const c of this.status?.copies ?? []) {
+      const name = c.copy.name;
+      if (!(name in this.pnl)) void this.#reread(`pnl:${name}`, () => this.loadPnl(name));
     }
   }
 

@@ -118,7 +118,15 @@ export type TotalStopLossDto = { kind: StopLossKind, value: string, };
 
 export type RiskDto = { maxLeverage: number, allowedQuoteAssets: Array<string>, symbolAllowlist: Array<string>, symbolBlocklist: Array<string>, maxPositionNotional: string | null, maxSlippagePct: string | null, slippageAction: SlippageActionDto, maxSignalAgeSecs: number, totalStopLoss: TotalStopLossDto | null, takeProfitTotal: string | null, stopAction: StopActionDto, offlineProtection: boolean, closeIndependentTrades: boolean, maxFollowerAccountValue: string | null, };
 
-export type CopySettingsDto = { mode: CopyModeDto, investment: string | null, amountPerOrder: string | null, ratio: string | null, copyOngoingPositions: boolean, preset: PresetDto, start: StartActionsDto, risk: RiskDto, };
+export type CopySettingsDto = { mode: CopyModeDto, investment: string | null, amountPerOrder: string | null, ratio: string | null, copyOngoingPositions: boolean, preset: PresetDto, start: StartActionsDto, risk: RiskDto, 
+/**
+ * The profit-share ratio to start the copy with (copy-rules §7), optional: above 0
+ * and at most 0.3; absent or empty: off. Checked with the settings (its field is
+ * `profitShareRatio`) and stored beside them by `create_copy`; a copy's settings as
+ * read back leave it out (its ratio is `profit_share`'s, changed by
+ * `profit_share_set`).
+ */
+profitShareRatio?: string, };
 
 export type PreviewRequest = { leader: string, follower: string, settings: CopySettingsDto, };
 

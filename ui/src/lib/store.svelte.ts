@@ -112,8 +112,8 @@ export class AppStore {
   }
 
   onEvent(e: EventDto): void {
-    // A leader's figures were read in the core (or could not be): list the leaders again,
-    // and the open detail of that leader. Not about a copy: the status stays as it is.
+    // A leader's figures were read in the core (or could not be): list the leaders again
+    // (an open detail waited for the same read). Not about a copy: the status stays.
     if (e.kind === "leader_figures") {
       if (this.leaders !== null) void this.#reread("leaders", () => this.refreshLeaders());
       return;

@@ -66,6 +66,7 @@ impl Rig {
                 leader: "lead".into(),
                 follower: "me".into(),
                 settings,
+                profit_share_ratio: None,
             }],
             engine: EngineConfig::default(),
         };

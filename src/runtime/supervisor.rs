@@ -140,6 +140,8 @@ pub struct CopyRunner {
     pub(crate) pass: u64,
     /// When to try protection again while a position has no confirmed stop.
     pub(crate) stop_retry: super::backoff::Backoff,
+    /// Symbols named `unprotected` in the current gap in protection (see `protection`).
+    pub(crate) unprotected_named: std::collections::BTreeSet<String>,
     /// When to try the closes of a stopping copy again.
     pub(crate) stopping_retry: super::backoff::Backoff,
     /// Why the venue refused or did not confirm orders of the plan being run, for the
@@ -155,6 +157,9 @@ pub struct CopyRunner {
     /// Regular orders this copy's protective stops placed when they fired (venue order
     /// id → the stop's client id), to attribute their fills.
     pub(crate) stop_triggers: BTreeMap<String, String>,
+    /// Quantity of each ledger position that fills of orders not ours closed and that was
+    /// announced since the last reconciliation, which then repairs the ledger quietly.
+    pub(crate) outside_announced: BTreeMap<PositionKey, Decimal>,
 }
 
 impl std::fmt::Debug for CopyRunner {
@@ -224,12 +229,14 @@ impl CopyRunner {
             unconfirmed: None,
             pass: 0,
             stop_retry: Default::default(),
+            unprotected_named: Default::default(),
             stopping_retry: Default::default(),
             refusals: Vec::new(),
             blocked: BTreeMap::new(),
             close_retry: Default::default(),
             wrong_mode_reported: BTreeSet::new(),
             stop_triggers: BTreeMap::new(),
+            outside_announced: BTreeMap::new(),
         }
     }
 
@@ -537,10 +544,20 @@ impl CopyRunner {
             self.executable_side(f, &mut market).await;
         }
         let mut ctx = self.ctx.clone();
-        if (self.holds.is_held() || self.symbol_blocked(&signal.symbol.name))
-            && ctx.state == CopyState::Running
-        {
-            ctx.state = CopyState::Paused;
+        if ctx.state == CopyState::Running {
+            // An engine hold is not the user's pause: the skip says which it is.
+            let held = self.holds.opens_held_because().or_else(|| {
+                self.symbol_blocked(&signal.symbol.name).then(|| {
+                    format!(
+                        "the copy is holding opens on {} because a close on it could not be executed; they resume once it is closed",
+                        signal.symbol.name
+                    )
+                })
+            });
+            if held.is_some() {
+                ctx.state = CopyState::Paused;
+                ctx.held = held;
+            }
         }
         let leader_ref = match &signal.kind {
             SignalKind::Fill(f) => Some((f.price.get(), signal.event_time_ms)),

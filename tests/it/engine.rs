@@ -94,6 +94,7 @@ fn copy(settings: CopySettings) -> CopyContext {
         state: CopyState::Running,
         t0_ms: T0,
         ledger: Ledger::default(),
+        held: None,
     }
 }
 
@@ -730,6 +731,17 @@ fn every_skip_notice_names_its_cause() {
             i.copy.state = CopyState::Paused
         }),
         (
+            "held, not paused",
+            NoticeKind::CopyPaused,
+            "holding opens because a position has no exchange-side stop",
+            |i| {
+                i.copy.state = CopyState::Paused;
+                i.copy.held = Some(
+                    "the copy is holding opens because a position has no exchange-side stop".into(),
+                );
+            },
+        ),
+        (
             "too old",
             NoticeKind::TooOld,
             "max_signal_age_secs 60",
@@ -1026,6 +1038,67 @@ fn partial_fills_of_one_leader_order_accumulate_until_the_minimum() {
         "the ledger knows the leader's whole 0.2"
     );
     assert_eq!(pos.k, dec!(0.01), "k = 0.002 / 0.2");
+}
+
+/// A fixed-amount copy's pending open is the amount, once: the order's later fills (and
+/// its end, a fill of no quantity that completes it) add to the leader quantity it stands
+/// for, never another amount.
+#[test]
+fn pending_fills_of_a_fixed_amount_copy_count_the_amount_once() {
+    // 60 USDT at 1x is 0.0012 BTC at 50,000, below the 0.002 minimum.
+    let s = CopySettings {
+        amount_per_order: Some(dec!(60)),
+        ..settings(CopyMode::FixedAmount)
+    };
+    let mut c = copy(s);
+    let mut placed = Vec::new();
+    for (n, (q, last)) in [(dec!(0.5), false), (dec!(0.3), false), (dec!(0), true)]
+        .into_iter()
+        .enumerate()
+    {
+        let before = [dec!(0), dec!(0.5), dec!(0.8)][n];
+        let mut sig = fill(
+            symbol("BTC", "USDT"),
+            Side::Buy,
+            q,
+            dec!(50000),
+            before,
+            1,
+            None,
+            &format!("f{n}"),
+        );
+        if let SignalKind::Fill(f) = &mut sig.kind {
+            f.order_id = "one-order".into();
+            f.order_final = last;
+        }
+        let p = plan(&input(
+            c.clone(),
+            sig,
+            follower(dec!(5000)),
+            btc_market(dec!(50000)),
+        ));
+        if !last {
+            let text = p.notice(NoticeKind::Pending).expect("the fill waits");
+            assert!(
+                text.contains("0.0012 BTCUSDT"),
+                "pending holds the amount once: {text}"
+            );
+        }
+        placed.extend(p.orders().map(|o| o.qty.get()));
+        c.ledger = p.ledger;
+    }
+    assert_eq!(
+        placed,
+        vec![dec!(0.002)],
+        "the amount's 0.0012 is raised to the minimum once, at the order's end"
+    );
+    let pos = c
+        .ledger
+        .positions
+        .get(&PositionKey::new("BTCUSDT", PositionSide::Both))
+        .expect("the open is copied");
+    assert_eq!(pos.leader_qty, dec!(0.8), "the leader's whole 0.8");
+    assert_eq!(pos.k, dec!(0.0025), "k = 0.002 / 0.8");
 }
 
 #[test]
@@ -1436,6 +1509,16 @@ mod reconciliation {
         status: SnapshotStatus,
         leader: &[(&str, Decimal)],
     ) -> Plan {
+        rec_announced(c, f, status, leader, BTreeMap::new())
+    }
+
+    fn rec_announced(
+        c: CopyContext,
+        f: FollowerSnapshot,
+        status: SnapshotStatus,
+        leader: &[(&str, Decimal)],
+        announced_outside: BTreeMap<PositionKey, Decimal>,
+    ) -> Plan {
         let mut market = BTreeMap::new();
         market.insert("BTCUSDT".to_owned(), btc_market(dec!(50000)));
         market.insert("ETHUSDT".to_owned(), eth_market(dec!(2500)));
@@ -1451,6 +1534,7 @@ mod reconciliation {
             },
             follower: f,
             market,
+            announced_outside,
         })
     }
 
@@ -1501,6 +1585,49 @@ mod reconciliation {
         assert!(p.ledger.positions.is_empty(), "marked ended");
         let text = p.notice(NoticeKind::ClosedOutside).expect("told");
         assert!(text.contains("without an order of ours"), "{text}");
+        assert_eq!(
+            p.notice(NoticeKind::LostOpen),
+            None,
+            "the leader's position was copied, then ended outside: not a lost open"
+        );
+    }
+
+    #[test]
+    fn a_close_already_announced_from_its_fills_is_repaired_without_a_second_notice() {
+        let (c, mut f) = copied_btc(dec!(0.010), dec!(0.1), MarginMode::Cross);
+        f.positions.clear();
+        let key = c
+            .ledger
+            .positions
+            .keys()
+            .next()
+            .expect("a copied position")
+            .clone();
+        let p = rec_announced(
+            c.clone(),
+            f.clone(),
+            SnapshotStatus::Confirmed,
+            &[("BTCUSDT", dec!(0.1))],
+            BTreeMap::from([(key.clone(), dec!(0.010))]),
+        );
+        assert!(p.ledger.positions.is_empty(), "still marked ended");
+        assert_eq!(
+            p.notice(NoticeKind::ClosedOutside),
+            None,
+            "the hand close was announced from its fill; reconciliation says nothing more"
+        );
+        // A fill that covered only part of the shrink leaves the rest unexplained: told.
+        let p = rec_announced(
+            c,
+            f,
+            SnapshotStatus::Confirmed,
+            &[("BTCUSDT", dec!(0.1))],
+            BTreeMap::from([(key, dec!(0.004))]),
+        );
+        assert!(
+            p.notice(NoticeKind::ClosedOutside).is_some(),
+            "a shrink beyond what was announced is told"
+        );
     }
 
     #[test]

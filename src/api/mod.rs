@@ -5,7 +5,8 @@
 //! [`ApiError`] `{code, message, field}`. The contract is `FACADE.md` at the repo's root.
 //!
 //! Modules: `accounts` (keys), `account_leaders` (adding a leader with its read-only
-//! key), `paper` (the embedded simulator), `leaders` (list, detail, figures), `settings`
+//! key), `paper` (the embedded simulator), `leaders` (list, detail, figures; the figures
+//! cache kept in the data directory is `figures_file`), `settings`
 //! (validation, preview), `copies` (create, pause, resume, stop, modify, panic),
 //! `paper_feed` (a paper copy of a leader on another venue: the simulator's prices follow
 //! that venue's), `status`, `events`, `export`, `venue` (accounts → venues), `dto`,
@@ -21,6 +22,7 @@ mod error;
 pub mod events;
 mod every;
 mod export;
+mod figures_file;
 pub mod keys;
 mod leaders;
 mod paper;
@@ -221,6 +223,22 @@ impl App {
             })
         };
         let statements_timer = statements_timer(&engine);
+        let (leader_cache, cache_error) =
+            leaders::FiguresCache::with_file(figures_file::path(&opts.data_dir));
+        if let Some(e) = cache_error {
+            tracing::warn!(error = %e, "leader figures cache not read; the leaders are read again");
+            let _ = events.send(EventDto {
+                ts_ms: engine.clock().now_ms(),
+                copy: None,
+                level: EventLevel::Warning,
+                kind: crate::runtime::NotifyKind::LeaderFigures,
+                notice: None,
+                message: format!(
+                    "the saved leader figures were not read ({e}); the leaders' histories are read again and the file rewritten"
+                ),
+                detail: None,
+            });
+        }
         let app = App {
             data_dir: opts.data_dir.clone(),
             keychain: opts.keychain,
@@ -230,7 +248,7 @@ impl App {
             events,
             from_open: std::sync::Mutex::new(Some(from_open)),
             config,
-            leader_cache: leaders::FiguresCache::default(),
+            leader_cache,
             forward,
             statements_timer,
         };

@@ -230,12 +230,12 @@ async fn a_paper_copy_copies_a_demo_leader_and_a_second_copy_does_not_restart_it
     lead.market("BTCUSDT", "BUY", "0.01")
         .await
         .ok("the demo leader opens");
-    let fill = wait_event(
-        &mut rx,
-        &mut seen,
-        "the first copy fills",
-        is(EventKind::Fill, "first"),
-    )
+    // Its strategy's own trade (one at the simulator's first tick, which under load may
+    // come after the copy started) is copied too: wait for the BTCUSDT fill.
+    let fill = wait_event(&mut rx, &mut seen, "the first copy fills", |e| {
+        is(EventKind::Fill, "first")(e)
+            && matches!(&e.detail, Some(copydesk::runtime::notify::NotifyDetail::Fill { symbol, .. }) if symbol == "BTCUSDT")
+    })
     .await;
     assert_eq!(
         fill.detail,

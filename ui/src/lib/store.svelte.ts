@@ -5,6 +5,7 @@
 import { untrack } from "svelte";
 import type { Backend, EngineState } from "./ipc";
 import { toApiError } from "./ipc";
+import { isLive } from "./mode";
 import type {
   AccountDto,
   ApiError,
@@ -32,8 +33,6 @@ const MAX_EVENTS = 200;
 /** How many of each copy's newest decisions and fills the activity lists first; "load
  * more" asks for this many more each time. */
 export const ACTIVITY_PAGE = 500;
-/** How soon the leaders are listed again while some figures are still being read. */
-export const LEADERS_PENDING_MS = 2000;
 
 export class AppStore {
   readonly backend: Backend;
@@ -43,6 +42,8 @@ export class AppStore {
   /** The shell's engine slot: read-only while another engine holds the data directory. */
   engine = $state<EngineState | null>(null);
   accounts = $state<AccountDto[]>([]);
+  /** The accounts have been read at least once (`accounts` is the core's list). */
+  accountsRead = $state(false);
   leaders = $state<LeaderDto[] | null>(null);
   leadersError = $state<ApiError | null>(null);
   leaderDetails = $state<Record<string, LeaderDetailDto>>({});
@@ -74,7 +75,6 @@ export class AppStore {
   #refreshing: Promise<void> | null = null;
   #dirty = false;
   #unlisten: (() => void) | null = null;
-  #pendingTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(backend: Backend) {
     this.backend = backend;
@@ -107,12 +107,17 @@ export class AppStore {
   }
 
   stop(): void {
-    clearTimeout(this.#pendingTimer);
     this.#unlisten?.();
     this.#unlisten = null;
   }
 
   onEvent(e: EventDto): void {
+    // A leader's figures were read in the core (or could not be): list the leaders again
+    // (an open detail waited for the same read). Not about a copy: the status stays.
+    if (e.kind === "leader_figures") {
+      if (this.leaders !== null) void this.#reread("leaders", () => this.refreshLeaders());
+      return;
+    }
     this.events = [e, ...this.events].slice(0, MAX_EVENTS);
     this.lastEventMs = e.tsMs;
     void this.refreshStatus();
@@ -273,6 +278,7 @@ export class AppStore {
   async refreshAccounts(): Promise<void> {
     try {
       this.accounts = await this.backend.accounts();
+      this.accountsRead = true;
     } catch (e) {
       this.actionError = toApiError(e);
     }
@@ -285,12 +291,8 @@ export class AppStore {
     } catch (e) {
       this.leadersError = toApiError(e);
     }
-    // Figures still being read in the core (its history at low priority): look again
-    // shortly, until every leader has them.
-    clearTimeout(this.#pendingTimer);
-    if (this.leaders?.some((l) => l.figuresPending)) {
-      this.#pendingTimer = setTimeout(() => void this.refreshLeaders(), LEADERS_PENDING_MS);
-    }
+    // Figures still being read in the core (a history at low priority) arrive with the
+    // core's `leader_figures` event, which lists again (onEvent): no polling.
   }
 
   async loadLeader(id: string): Promise<void> {
@@ -438,9 +440,17 @@ export class AppStore {
     return (this.status?.copies ?? []).filter((c) => c.copy.state !== "stopped");
   }
 
-  /** Paper mode is on screen when the app runs in paper mode. */
+  /** Paper is on screen unless real money is in play (lib/mode.ts): a copy that follows a
+   * real account, or with no copy running, an account that can follow with real money
+   * (an account that only leads cannot). */
   get isPaper(): boolean {
-    return this.info?.mode === "paper";
+    if (this.info === null) return false;
+    return !isLive({
+      info: this.info,
+      accounts: this.accountsRead ? this.accounts : null,
+      leaders: this.leaders,
+      copies: this.status?.copies ?? null,
+    });
   }
 
   account(name: string): AccountDto | undefined {

@@ -25,6 +25,7 @@ pub mod keys;
 mod leaders;
 mod paper;
 mod paper_feed;
+mod portfolio_leaders;
 mod portfolios;
 mod repair;
 pub mod settings;
@@ -96,6 +97,8 @@ pub struct App {
     pub(crate) config: Option<RunConfig>,
     /// Leader figures as last read (`leaders`).
     pub(crate) leader_cache: leaders::FiguresCache,
+    /// Public portfolio lists as last read (`portfolio_leaders`).
+    pub(crate) portfolio_cache: portfolio_leaders::PortfolioCache,
     forward: JoinHandle<()>,
     /// Draws up profit-share statements as their settlements come due.
     statements_timer: JoinHandle<()>,
@@ -194,6 +197,7 @@ impl App {
             from_open: std::sync::Mutex::new(Some(from_open)),
             config,
             leader_cache: leaders::FiguresCache::default(),
+            portfolio_cache: portfolio_leaders::PortfolioCache::default(),
             forward,
             statements_timer,
         };

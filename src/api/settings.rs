@@ -351,10 +351,13 @@ impl super::App {
             field: e.field.map(|f| format!("settings.{f}")),
             ..e
         })?;
-        let leader = self.account_spec(&req.leader).await.map_err(|e| ApiError {
-            field: Some("leader".into()),
-            ..e
-        })?;
+        let leader = self
+            .preview_account(&req.leader)
+            .await
+            .map_err(|e| ApiError {
+                field: Some("leader".into()),
+                ..e
+            })?;
         let leader = super::venue::exchange(&leader, &self.engine)?;
         let follower = match self.account_spec(&req.follower).await {
             Ok(spec) => match super::venue::exchange(&spec, &self.engine) {

@@ -19,7 +19,14 @@ impl CopyRunner {
             return;
         }
         self.sync_time().await;
-        let leader = match super::venue::positions(&*self.leader.ex).await {
+        let venue = self.leader.venue().map(|v| v.ex.clone());
+        let leader = match venue {
+            // A polled leader: its last good read, or nothing to act on.
+            None => match self.polled_snapshot() {
+                Some(s) => s,
+                None => return,
+            },
+            Some(ex) => match super::venue::positions(&*ex).await {
             Ok(positions) => {
                 // A snapshot is confirmed by the stream (both agree) or by a second read
                 // that finds the same; otherwise the stream may simply not have delivered
@@ -51,6 +58,7 @@ impl CopyRunner {
                     positions: BTreeMap::new(),
                 }
             }
+            },
         };
         if leader.status != SnapshotStatus::Failed {
             self.release(super::hold::HoldKind::LeaderUnreadable);

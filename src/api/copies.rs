@@ -92,11 +92,9 @@ impl super::App {
                         ..self.portfolio_spec(&p.endpoint, &p.portfolio_id).await?
                     }),
                     (None, Some(a)) => LeaderSpec::Account(self.account_spec(a).await?),
-                    (None, None) => {
-                        return Err(ApiError::not_found(
-                            "its leader is neither an account nor a public portfolio CopyDesk can read",
-                        ))
-                    }
+                    (None, None) => return Err(ApiError::not_found(
+                        "its leader is neither an account nor a public portfolio CopyDesk can read",
+                    )),
                 };
                 let spec = CopySpec {
                     name: stored.name.clone(),

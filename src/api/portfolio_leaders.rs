@@ -259,7 +259,10 @@ impl super::App {
                 continue;
             }
             let url = match self.portfolio_spec(&endpoint, &pid).await {
-                Ok(spec) => spec.client().map(|c| c.base().to_owned()).unwrap_or_default(),
+                Ok(spec) => spec
+                    .client()
+                    .map(|c| c.base().to_owned())
+                    .unwrap_or_default(),
                 Err(_) => continue,
             };
             out.push(Known {
@@ -298,7 +301,11 @@ impl super::App {
         {
             let mut st = cache.lock();
             let stale = st.by_url.get(url).is_none_or(|l| {
-                let ttl = if l.result.is_ok() { LIST_TTL_MS } else { RETRY_MS };
+                let ttl = if l.result.is_ok() {
+                    LIST_TTL_MS
+                } else {
+                    RETRY_MS
+                };
                 now - l.at_ms >= ttl
             });
             if !stale || !st.reading.insert(url.to_owned()) {
@@ -360,8 +367,7 @@ impl super::App {
                 None => dto.figures_pending = true,
                 Some(Err(e)) => {
                     dto.copyable = false;
-                    dto.not_copyable_reason =
-                        Some(format!("its source cannot be read now: {e}"));
+                    dto.not_copyable_reason = Some(format!("its source cannot be read now: {e}"));
                 }
                 Some(Ok(ranges)) => {
                     for (days, list) in &ranges {
@@ -483,9 +489,12 @@ mod tests {
             "an unknown endpoint is refused"
         );
         assert!(
-            store_name("https://example.invalid/a/very/long/path/that/goes/on/and/on", "1")
-                .chars()
-                .count()
+            store_name(
+                "https://example.invalid/a/very/long/path/that/goes/on/and/on",
+                "1"
+            )
+            .chars()
+            .count()
                 <= 64,
             "the stored name fits the leaders table"
         );

@@ -428,19 +428,32 @@ max_signal_age_secs = 60
             "[[copies]]",
             "[[leaders]]\nname = \"whale\"\nportfolio = \"3800000000000000001\"\nendpoint = \"binance\"\n\n[[copies]]",
         );
-        let c = parse(&text.replace("leader = \"lead\"", "leader = \"whale\""), "copy.toml")
-            .expect("a [[leaders]] portfolio is a copy's leader");
+        let c = parse(
+            &text.replace("leader = \"lead\"", "leader = \"whale\""),
+            "copy.toml",
+        )
+        .expect("a [[leaders]] portfolio is a copy's leader");
         assert_eq!(
             c.portfolio_leader("whale").map(|l| l.portfolio.as_str()),
             Some("3800000000000000001"),
             "the portfolio id is kept"
         );
-        let e = refused(&text.replace("portfolio = \"3800000000000000001\"", "portfolio = \"abc\""));
-        assert!(e.message.contains("portfolio id"), "a bad id names the fix: {e}");
+        let e =
+            refused(&text.replace("portfolio = \"3800000000000000001\"", "portfolio = \"abc\""));
+        assert!(
+            e.message.contains("portfolio id"),
+            "a bad id names the fix: {e}"
+        );
         let e = refused(&text.replace("endpoint = \"binance\"\n\n", "endpoint = \"mainnet\"\n\n"));
-        assert!(e.message.contains("binance"), "a bad endpoint names the choices: {e}");
+        assert!(
+            e.message.contains("binance"),
+            "a bad endpoint names the choices: {e}"
+        );
         let e = refused(&text.replace("follower = \"me\"", "follower = \"whale\""));
-        assert!(e.message.contains("follower"), "a portfolio cannot follow: {e}");
+        assert!(
+            e.message.contains("follower"),
+            "a portfolio cannot follow: {e}"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! the leader's positions as last read (never flat) and is told once per cause; the first
 //! good read lifts the hold. An open and close inside one interval is logged as missed.
 
-use crate::engine::{LeaderSnapshot, SnapshotStatus};
+use crate::engine::{LeaderSnapshot, NoticeKind, SnapshotStatus};
 
 use super::hold::HoldKind;
 use super::leader_poll::{Copyable, PollNote};
@@ -22,17 +22,21 @@ impl CopyRunner {
         if report.positions.is_some() {
             pl.positions = report.positions.clone();
         }
-        let mut problem: Option<String> = None;
+        let mut problem: Option<(String, NoticeKind)> = None;
         let mut said = Vec::new();
         for note in &report.outcome.notes {
             let (message, fails) = describe(note);
-            match note {
-                PollNote::RowMissing { .. } => {
+            match (note, notice_of(note)) {
+                (PollNote::RowMissing { .. }, _) | (_, None) => {
                     tracing::warn!(copy = %self.name, "{message}");
                 }
-                PollNote::Missed { .. } => said.push((NotifyLevel::Warning, NotifyKind::Skip, message)),
-                PollNote::Baseline { .. } => said.push((NotifyLevel::Info, NotifyKind::Notice, message)),
-                _ if fails => problem = Some(message),
+                (PollNote::Missed { .. }, Some(n)) => {
+                    said.push((NotifyLevel::Warning, NotifyKind::Skip, Some(n), message))
+                }
+                (PollNote::Baseline { .. }, Some(n)) => {
+                    said.push((NotifyLevel::Info, NotifyKind::Notice, Some(n), message))
+                }
+                (_, Some(n)) if fails => problem = Some((message, n)),
                 _ => {}
             }
         }
@@ -40,9 +44,15 @@ impl CopyRunner {
         pl.readable = readable;
         let was = pl.problem.clone();
         match &problem {
-            Some(p) if was.as_deref() != Some(p.as_str()) => {
-                pl.problem = Some(p.clone());
-                said.push((NotifyLevel::Warning, NotifyKind::Notice, p.clone()));
+            // One announcement per cause (a 429's retry time changes at every poll).
+            Some((p, n)) if was.as_deref() != Some(format!("{n:?}").as_str()) => {
+                pl.problem = Some(format!("{n:?}"));
+                said.push((
+                    NotifyLevel::Warning,
+                    NotifyKind::Notice,
+                    Some(*n),
+                    p.clone(),
+                ));
             }
             Some(_) => {}
             None if readable && was.is_some() => {
@@ -50,17 +60,18 @@ impl CopyRunner {
                 said.push((
                     NotifyLevel::Info,
                     NotifyKind::Notice,
+                    None,
                     "the lead portfolio reads again; changes since the last good read are copied now".to_owned(),
                 ));
             }
             None => {}
         }
         tracing::debug!(copy = %self.name, next_ms = report.next_wait.as_millis() as u64, readable, "lead portfolio polled");
-        for (level, kind, message) in said {
-            self.say(level, kind, message);
+        for (level, kind, notice, message) in said {
+            self.tell(level, kind, notice, message);
         }
         match problem {
-            Some(p) => self.hold(HoldKind::LeaderUnreadable, p),
+            Some((p, _)) => self.hold(HoldKind::LeaderUnreadable, p),
             None if readable => self.release(HoldKind::LeaderUnreadable),
             None => {}
         }
@@ -88,4 +99,18 @@ impl CopyRunner {
             },
         })
     }
+}
+
+/// The engine notice a poll note is reported with (`None`: logged only).
+fn notice_of(note: &PollNote) -> Option<NoticeKind> {
+    Some(match note {
+        PollNote::Baseline { .. } => NoticeKind::LeaderBaseline,
+        PollNote::Hidden => NoticeKind::LeaderHidden,
+        PollNote::FormatChanged(_) => NoticeKind::LeaderFormatChanged,
+        PollNote::RateLimited { .. } => NoticeKind::LeaderRateLimited,
+        PollNote::GeoBlocked => NoticeKind::LeaderGeoBlocked,
+        PollNote::ReadFailed(_) | PollNote::EmptyRead => NoticeKind::LeaderReadFailed,
+        PollNote::Missed { .. } => NoticeKind::MissedInInterval,
+        PollNote::RowMissing { .. } => return None,
+    })
 }

@@ -173,17 +173,24 @@ pub struct PollReport {
 pub(crate) fn books(rows: &[PortfolioPosition]) -> BTreeMap<PositionKey, Decimal> {
     rows.iter()
         .filter(|p| !p.amount.is_zero())
-        .map(|p| (PositionKey::new(p.symbol.clone(), p.position_side), p.amount))
+        .map(|p| {
+            (
+                PositionKey::new(p.symbol.clone(), p.position_side),
+                p.amount,
+            )
+        })
         .collect()
 }
 
 /// What a copy reads its leader from while it runs.
+#[derive(Debug)]
 pub enum LeaderFeed {
     Stream(EventStream),
     Polled(mpsc::Receiver<PollReport>),
 }
 
 /// One item of a leader feed.
+#[derive(Debug)]
 pub enum LeaderItem {
     Event(AccountEvent),
     Poll(Box<PollReport>),

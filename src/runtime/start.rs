@@ -297,9 +297,9 @@ pub(crate) async fn check_setup(
     // start spends of the venue's per-address budget.
     let (leader, lsnap, lview, leader_feed, read) = match (&spec.leader, leader_venue) {
         (LeaderSpec::Account(a), Some(venue)) => {
-            let (stream, lsnap) = first_snapshot(&venue, &a.name).await.map_err(|m| {
-                setup(format!("cannot read the leader account `{}`: {m}", a.name))
-            })?;
+            let (stream, lsnap) = first_snapshot(&venue, &a.name)
+                .await
+                .map_err(|m| setup(format!("cannot read the leader account `{}`: {m}", a.name)))?;
             let view = LeaderView::of_account(&lsnap);
             (
                 LeaderSide::Account(venue),
@@ -310,10 +310,9 @@ pub(crate) async fn check_setup(
             )
         }
         (LeaderSpec::Portfolio(p), _) => {
-            let (poller, view, read) =
-                first_portfolio_read(p, opts, ctx_in.restart, ctx_in.budget)
-                    .await
-                    .map_err(setup)?;
+            let (poller, view, read) = first_portfolio_read(p, opts, ctx_in.restart, ctx_in.budget)
+                .await
+                .map_err(setup)?;
             (
                 LeaderSide::portfolio(&p.portfolio_id, &view, read),
                 None,
@@ -660,6 +659,7 @@ pub(crate) fn spawn_supervisor(
         follower,
         rules,
         lsnap,
+        lview,
         leader_feed,
         follower_stream,
         unverified,
@@ -720,6 +720,24 @@ pub(crate) fn spawn_supervisor(
             spec.follower.name
         ),
     );
+    if let LeaderSide::Portfolio(pl) = &runner.leader {
+        if pl.readable {
+            let note = super::leader_poll::PollNote::Baseline {
+                open: lview.books.len(),
+            };
+            runner.tell(
+                NotifyLevel::Info,
+                NotifyKind::Notice,
+                Some(crate::engine::NoticeKind::LeaderBaseline),
+                super::leader_source::describe(&note).0,
+            );
+        } else {
+            runner.hold(
+                super::hold::HoldKind::LeaderUnreadable,
+                "the lead portfolio could not be read at the start; its first good read is the baseline".into(),
+            );
+        }
+    }
     let stop = engine.stop_rx.clone();
     let task = tokio::spawn(async move {
         if let Some(plan) = plan {

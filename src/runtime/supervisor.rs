@@ -104,11 +104,7 @@ pub struct PolledLeader {
 }
 
 impl LeaderSide {
-    pub(crate) fn portfolio(
-        id: &str,
-        view: &super::leader_source::LeaderView,
-        read: bool,
-    ) -> Self {
+    pub(crate) fn portfolio(id: &str, view: &super::leader_source::LeaderView, read: bool) -> Self {
         LeaderSide::Portfolio(PolledLeader {
             portfolio_id: id.to_owned(),
             positions: read.then(|| {

@@ -291,6 +291,6 @@ pub(crate) fn describe(note: &PollNote) -> (String, bool) {
 /// leader is polled at when `followed` share the budget (`~4 s, polled`).
 pub fn polled_delay(per_minute: u32, followed: usize) -> (Duration, String) {
     let every = super::leader_poll::poll_interval(per_minute, followed.max(1));
-    let secs = every.as_millis().div_ceil(1000);
+    let secs = (every.as_millis() + 500) / 1000;
     (every, format!("~{secs} s, polled"))
 }

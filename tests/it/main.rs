@@ -8,6 +8,7 @@ mod exchange;
 mod leader_add;
 mod leaders;
 mod paper_copy;
+mod portfolio_app;
 mod runtime;
 mod secrets;
 mod sim;

@@ -495,7 +495,7 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
 #[test]
 fn a_failing_migration_rolls_back_and_keeps_the_data() {
     const BROKEN_V2: Migration = Migration {
-        version: 7,
+        version: 8,
         name: "test: broken",
         statements: &["CREATE TABLE half_done (id INTEGER) STRICT;
                        ALTER TABLE no_such_table ADD COLUMN x TEXT;"],
@@ -514,7 +514,7 @@ fn a_failing_migration_rolls_back_and_keeps_the_data() {
     list.push(BROKEN_V2);
     let err = Store::open_with(&path, &list).expect_err("broken step fails");
     assert!(
-        matches!(err, StoreError::Migration { version: 7, .. }),
+        matches!(err, StoreError::Migration { version: 8, .. }),
         "reported as a failed upgrade to v3: {err}"
     );
     assert!(
@@ -524,7 +524,7 @@ fn a_failing_migration_rolls_back_and_keeps_the_data() {
     let store = Store::open(&path).expect("still a sound v1 database");
     assert_eq!(
         store.version(),
-        6,
+        7,
         "version unchanged after the failed step"
     );
     assert!(
@@ -556,8 +556,8 @@ fn newer_database_is_refused_and_left_byte_identical() {
         matches!(
             err,
             StoreError::TooNew {
-                found: 7,
-                supported: 6,
+                found: 8,
+                supported: 7,
                 ..
             }
         ),

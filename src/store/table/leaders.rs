@@ -87,18 +87,26 @@ impl<'c> Leaders<'c> {
                 key: l.name.to_owned(),
             });
         }
-        self.conn.execute(
-            "INSERT INTO leaders (name, source, account, portfolio_id, endpoint, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                l.name,
-                l.source,
-                l.account,
-                l.portfolio_id,
-                l.endpoint,
-                l.created_at
-            ],
-        )?;
+        match l.endpoint {
+            Some(endpoint) => self.conn.execute(
+                "INSERT INTO leaders (name, source, account, portfolio_id, endpoint, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    l.name,
+                    l.source,
+                    l.account,
+                    l.portfolio_id,
+                    endpoint,
+                    l.created_at
+                ],
+            )?,
+            // Without an endpoint the statement is the one every schema version takes.
+            None => self.conn.execute(
+                "INSERT INTO leaders (name, source, account, portfolio_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![l.name, l.source, l.account, l.portfolio_id, l.created_at],
+            )?,
+        };
         Ok(self.conn.last_insert_rowid())
     }
 

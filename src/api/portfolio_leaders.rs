@@ -203,13 +203,13 @@ impl super::App {
 
     /// The account a preview reads a leader's recent opens from: the leader's own, or for a
     /// paper-mode lead portfolio the simulator account behind it (its order history is the
-    /// same trades). Other public portfolios have no preview yet.
+    /// same trades). `None` for other public portfolios: no preview yet.
     pub(crate) async fn preview_account(
         &self,
         id: &str,
-    ) -> Result<crate::runtime::AccountSpec, ApiError> {
+    ) -> Result<Option<crate::runtime::AccountSpec>, ApiError> {
         let Some(parsed) = parse_leader_id(id) else {
-            return self.account_spec(id).await;
+            return self.account_spec(id).await.map(Some);
         };
         let (endpoint, pid) = parsed?;
         let account = if endpoint == PAPER_ENDPOINT {
@@ -225,11 +225,8 @@ impl super::App {
             None
         };
         match account {
-            Some(name) => self.account_spec(&name).await,
-            None => Err(ApiError::new(
-                ErrorCode::InvalidInput,
-                format!("no preview for public portfolio {pid} yet: it needs the portfolio's order history, which the preview does not read; the copy itself works"),
-            )),
+            Some(name) => self.account_spec(&name).await.map(Some),
+            None => Ok(None),
         }
     }
 

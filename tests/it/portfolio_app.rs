@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use copydesk::api::{
     self, App, AppOptions, CopyModeDto, CopySettingsDto, EventDto, EventKind, LeaderDto,
-    LeaderSourceDto, NewCopyRequest, PaperOptions,
+    LeaderSourceDto, NewCopyRequest, PaperOptions, PreviewRequest,
 };
 use copydesk::paths::APP_IDENTIFIER;
 use copydesk::secrets::Keychain;
@@ -232,6 +232,19 @@ async fn paper_mode_lists_lead_portfolios_and_copies_one_across_a_restart() {
     assert!(
         refused.message.contains("hides its positions"),
         "the refusal says why: {refused:?}"
+    );
+
+    let preview = app
+        .preview(PreviewRequest {
+            leader: swing_id.clone(),
+            follower: "paper".into(),
+            settings: ratio("1"),
+        })
+        .await
+        .expect("a paper portfolio has a sizing preview (from the simulator account behind it)");
+    assert!(
+        !preview.sentence.is_empty(),
+        "the preview says what it found"
     );
 
     let mut rx = app.events();

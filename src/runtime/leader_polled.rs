@@ -88,16 +88,23 @@ impl CopyRunner {
         let LeaderSide::Portfolio(pl) = &self.leader else {
             return None;
         };
-        Some(match (&pl.positions, pl.readable) {
-            (Some(p), true) => LeaderSnapshot {
-                status: SnapshotStatus::Confirmed,
-                positions: p.clone(),
-            },
-            _ => LeaderSnapshot {
-                status: SnapshotStatus::Failed,
-                positions: Default::default(),
-            },
-        })
+        Some(snapshot_of(pl))
+    }
+}
+
+/// A polled leader's snapshot for reconciliation: confirmed only while its last poll read
+/// well; a failed, hidden or empty read, or no good read since the start, is a failed
+/// snapshot, on which reconciliation closes nothing (never "flat").
+pub(crate) fn snapshot_of(pl: &super::supervisor::PolledLeader) -> LeaderSnapshot {
+    match (&pl.positions, pl.readable) {
+        (Some(p), true) => LeaderSnapshot {
+            status: SnapshotStatus::Confirmed,
+            positions: p.clone(),
+        },
+        _ => LeaderSnapshot {
+            status: SnapshotStatus::Failed,
+            positions: Default::default(),
+        },
     }
 }
 
@@ -113,4 +120,45 @@ fn notice_of(note: &PollNote) -> Option<NoticeKind> {
         PollNote::Missed { .. } => NoticeKind::MissedInInterval,
         PollNote::RowMissing { .. } => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::PositionSide;
+    use crate::engine::PositionKey;
+    use crate::runtime::supervisor::PolledLeader;
+    use rust_decimal_macros::dec;
+
+    fn leader(readable: bool, read: bool) -> PolledLeader {
+        PolledLeader {
+            portfolio_id: "1".into(),
+            positions: read.then(|| {
+                [(PositionKey::new("ETHUSDT", PositionSide::Both), dec!(1))]
+                    .into_iter()
+                    .collect()
+            }),
+            readable,
+            problem: None,
+        }
+    }
+
+    #[test]
+    fn a_failed_poll_is_a_failed_snapshot_never_a_flat_one() {
+        let good = snapshot_of(&leader(true, true));
+        assert_eq!(good.status, SnapshotStatus::Confirmed, "a good read");
+        assert_eq!(good.positions.len(), 1, "its one position");
+        let failed = snapshot_of(&leader(false, true));
+        assert_eq!(
+            failed.status,
+            SnapshotStatus::Failed,
+            "a 429, 403, hidden or empty read after a good one is not confirmed"
+        );
+        let never = snapshot_of(&leader(true, false));
+        assert_eq!(
+            never.status,
+            SnapshotStatus::Failed,
+            "no good read since the start: nothing to close on"
+        );
+    }
 }

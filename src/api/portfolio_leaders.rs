@@ -110,6 +110,18 @@ impl PortfolioCache {
     fn get(&self, url: &str) -> Option<Listing> {
         self.lock().by_url.get(url).cloned()
     }
+
+    /// A portfolio's nickname as its source's list last gave it.
+    fn nickname(&self, url: &str, pid: &str) -> Option<String> {
+        let st = self.lock();
+        let ranges = st.by_url.get(url)?.result.as_ref().ok()?;
+        ranges
+            .values()
+            .flatten()
+            .find(|s| s.id == pid)
+            .map(|s| s.nickname.clone())
+            .filter(|n| !n.trim().is_empty())
+    }
 }
 
 /// Reads the three ranges of a source's list.
@@ -180,12 +192,25 @@ impl super::App {
         } else {
             None
         };
-        Ok(PortfolioSpec {
+        let mut spec = PortfolioSpec {
             name: store_name(endpoint, pid),
             portfolio_id: pid.to_owned(),
             endpoint: endpoint.to_owned(),
             connect,
-        })
+        };
+        // The name the user knows it by, when the list has been read: "<nickname>
+        // (portfolio <id>)", so the copy's card names the trader, not only digits.
+        if let Some(n) = spec
+            .client()
+            .ok()
+            .and_then(|c| self.portfolio_cache.nickname(c.base(), pid))
+        {
+            let suffix = format!(" (portfolio {pid})");
+            let room = 64usize.saturating_sub(suffix.chars().count());
+            let short: String = n.trim().chars().take(room).collect();
+            spec.name = format!("{short}{suffix}");
+        }
+        Ok(spec)
     }
 
     /// A copy's leader from a leader id of `leaders()`: a public portfolio, or an account.

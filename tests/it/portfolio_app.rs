@@ -249,14 +249,21 @@ async fn paper_mode_lists_lead_portfolios_and_copies_one_across_a_restart() {
 
     let mut rx = app.events();
     let mut seen = Vec::new();
-    app.create_copy(NewCopyRequest {
-        name: "pf".into(),
-        leader: swing_id.clone(),
-        follower: "paper".into(),
-        settings: ratio("1"),
-    })
-    .await
-    .expect("a copy of a public portfolio starts");
+    let copy = app
+        .create_copy(NewCopyRequest {
+            name: "pf".into(),
+            leader: swing_id.clone(),
+            follower: "paper".into(),
+            settings: ratio("1"),
+        })
+        .await
+        .expect("a copy of a public portfolio starts");
+    let suffix = format!(" (portfolio {})", portfolio_id(&swing.account_id));
+    assert!(
+        copy.leader.starts_with("Demo swing") && copy.leader.ends_with(&suffix),
+        "the copy names its leader by the portfolio's nickname and id: {}",
+        copy.leader
+    );
     wait_event(&mut rx, &mut seen, "the copy watches", |e| {
         e.kind == EventKind::Watching && e.copy.as_deref() == Some("pf")
     })

@@ -88,6 +88,7 @@ fn smart_sync_open() -> PlanInput {
             state: CopyState::Running,
             t0_ms: T0,
             ledger: Ledger::default(),
+            held: None,
         },
         signal: LeaderSignal {
             id: "sig-1".into(),

@@ -204,8 +204,15 @@ pub async fn copy_pnl(engine: State<'_, Engine>, name: String) -> Result<CopyPnl
 pub async fn activity(
     engine: State<'_, Engine>,
     copy: Option<String>,
+    limit: Option<u32>,
 ) -> Result<Vec<CopyActivityDto>, ApiError> {
-    engine.app()?.activity(copy.as_deref()).await
+    engine
+        .app()?
+        .activity_page(
+            copy.as_deref(),
+            limit.unwrap_or(copydesk::api::ACTIVITY_PAGE),
+        )
+        .await
 }
 
 #[tauri::command]

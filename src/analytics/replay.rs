@@ -485,6 +485,7 @@ pub fn replay(input: &ReplayInput) -> ReplayReport {
             state: CopyState::Running,
             t0_ms: input.start_ms,
             ledger: Ledger::default(),
+            held: None,
         },
         wallet: input.follower_wallet,
         positions: BTreeMap::new(),

@@ -18,6 +18,9 @@ impl super::App {
             field: e.field.map(|f| format!("settings.{f}")),
             ..e
         })?;
+        // Checked by `validate` above; its value is stored once the copy exists.
+        let profit_share =
+            super::statements::parse_ratio(req.settings.profit_share_ratio.as_deref())?;
         if self
             .with_store(|s| Ok(s.copies().by_name(&req.name)?))?
             .is_some()
@@ -58,6 +61,9 @@ impl super::App {
                 settings,
             }])
             .await?;
+        if let Some(ratio) = profit_share {
+            self.set_profit_share(&req.name, Some(&ratio.to_string()))?;
+        }
         self.copy(&req.name).await
     }
 
@@ -179,7 +185,18 @@ impl super::App {
                 ..ApiError::invalid(errs.to_string())
             })?;
         }
-        self.send(copy, Command::Modify(Box::new(settings))).await
+        self.send(copy, Command::Modify(Box::new(settings))).await?;
+        // A ratio sent with new settings is set as `profit_share_set` would; absent, the
+        // copy keeps its ratio (its settings as read back carry none).
+        if let Some(ratio) = req
+            .settings
+            .profit_share_ratio
+            .as_deref()
+            .filter(|r| !r.trim().is_empty())
+        {
+            self.set_profit_share(copy, Some(ratio))?;
+        }
+        Ok(())
     }
 
     /// The kill switch: every copy stops with `close-all`.

@@ -382,6 +382,14 @@ pub struct CopySettingsDto {
     pub preset: PresetDto,
     pub start: StartActionsDto,
     pub risk: RiskDto,
+    /// The profit-share ratio to start the copy with (copy-rules §7), optional: above 0
+    /// and at most 0.3; absent or empty: off. Checked with the settings (its field is
+    /// `profitShareRatio`) and stored beside them by `create_copy`; a copy's settings as
+    /// read back leave it out (its ratio is `profit_share`'s, changed by
+    /// `profit_share_set`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub profit_share_ratio: Option<String>,
 }
 
 /// A sizing preview request.

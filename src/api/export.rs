@@ -6,6 +6,11 @@ use std::path::{Path, PathBuf};
 use super::dto::ExportDto;
 use super::ApiError;
 
+/// Decisions and fills per copy the activity lists first (one page).
+pub const ACTIVITY_PAGE: u32 = 500;
+/// The most per copy one activity read returns.
+pub const ACTIVITY_MAX: u32 = 20_000;
+
 /// Exports a data directory; works with or without an engine holding it.
 pub fn export_dir(data_dir: &Path, out: Option<&Path>) -> Result<ExportDto, ApiError> {
     let r = crate::store::export_data_dir(data_dir, out)?;
@@ -35,7 +40,19 @@ impl super::App {
         &self,
         copy: Option<&str>,
     ) -> Result<Vec<super::dto::CopyActivityDto>, ApiError> {
-        self.with_store(|s| super::status::activity(s, copy, 500))
+        self.activity_page(copy, ACTIVITY_PAGE).await
+    }
+
+    /// As [`App::activity`], with each copy's newest `limit` decisions and fills (the
+    /// screens' "load more" asks for the next page by a larger limit); `limit` is kept
+    /// within 1..=[`ACTIVITY_MAX`].
+    pub async fn activity_page(
+        &self,
+        copy: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<super::dto::CopyActivityDto>, ApiError> {
+        let limit = limit.clamp(1, ACTIVITY_MAX);
+        self.with_store(|s| super::status::activity(s, copy, limit))
     }
 
     /// Every copy's status and the recent events.

@@ -6,7 +6,11 @@
 //! that books at low priority on the shared weight budget, and cached for
 //! [`FIGURES_TTL_MS`]: a history read never makes a copy wait. The list answers at once:
 //! a leader whose history is still being read is listed with `figuresPending` (the read
-//! runs in the background and fills the cache); the detail waits for it.
+//! runs in the background and fills the cache, then the facade sends a
+//! `leader_figures` event so the app lists again); the detail waits for it. A demo leader's
+//! figures come from the embedded simulator in-process (what its lead-portfolio pages
+//! serve), so they are there on the first list. Account leaders' figures are kept in the
+//! data directory (`figures_file`), so a second start lists them at once.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,9 +19,11 @@ use rust_decimal::Decimal;
 
 use crate::analytics::figures::{Figures, Report};
 use crate::exchange::AccountSnapshot;
+use crate::runtime::NotifyKind;
 
 use super::dto::{
-    EquityPointDto, FiguresDto, LeaderDetailDto, LeaderDto, LeaderPositionDto, LeaderSourceDto,
+    EquityPointDto, EventDto, EventLevel, FiguresDto, LeaderDetailDto, LeaderDto,
+    LeaderPositionDto, LeaderSourceDto,
 };
 use super::ApiError;
 
@@ -35,12 +41,13 @@ pub(crate) struct LeaderRef {
     pub style: Option<String>,
 }
 
-/// One leader's figures and account as last read.
+/// One leader's figures and equity as last read.
 #[derive(Debug, Clone)]
 pub(crate) struct CachedLeader {
     pub read_at_ms: i64,
     pub report: Arc<Report>,
-    pub snap: Arc<AccountSnapshot>,
+    /// The account's equity (margin balance) when it was read.
+    pub equity: Decimal,
 }
 
 /// How long a failed history read is reported before it is tried again.
@@ -53,15 +60,61 @@ struct CacheState {
     reading: std::collections::HashSet<String>,
     /// The last failed read: when, and the error.
     failed: HashMap<String, (i64, ApiError)>,
+    /// Reads that are not saved to the file (demo leaders', read in-process).
+    memory_only: std::collections::HashSet<String>,
 }
 
 /// Leader figures by leader id: read once, served until [`FIGURES_TTL_MS`] has passed.
+/// With a file (`figures_file`), every read that lands is saved there too.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct FiguresCache {
     state: Arc<std::sync::Mutex<CacheState>>,
+    file: Option<Arc<std::path::Path>>,
+    saving: Arc<std::sync::Mutex<()>>,
 }
 
 impl FiguresCache {
+    /// A cache kept in `file`, starting with the reads saved there; with the error when
+    /// the file cannot be read (its leaders are then read again, and the file rewritten).
+    pub fn with_file(file: std::path::PathBuf) -> (Self, Option<String>) {
+        let (saved, error) = match super::figures_file::load(&file) {
+            Ok(saved) => (saved, None),
+            Err(e) => (HashMap::new(), Some(e)),
+        };
+        let cache = Self {
+            state: Arc::default(),
+            file: Some(Arc::from(file.as_path())),
+            saving: Arc::default(),
+        };
+        cache.lock().by_id.extend(saved);
+        (cache, error)
+    }
+
+    /// Puts a read in the cache that is not saved (a demo leader's, read in-process).
+    fn put(&self, id: &str, c: CachedLeader) {
+        let mut s = self.lock();
+        s.by_id.insert(id.to_owned(), c);
+        s.memory_only.insert(id.to_owned());
+    }
+
+    /// Writes the saved reads to the file (one writer at a time, so the last read wins).
+    fn save(&self) {
+        let Some(file) = &self.file else { return };
+        let _one = match self.saving.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let entries: HashMap<String, CachedLeader> = {
+            let s = self.lock();
+            s.by_id
+                .iter()
+                .filter(|(id, _)| !s.memory_only.contains(*id))
+                .map(|(id, c)| (id.clone(), c.clone()))
+                .collect()
+        };
+        super::figures_file::save(file, &entries);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, CacheState> {
         match self.state.lock() {
             Ok(g) => g,
@@ -85,12 +138,16 @@ impl FiguresCache {
         match result {
             Ok(c) => {
                 s.failed.remove(id);
+                s.memory_only.remove(id);
                 s.by_id.insert(id.to_owned(), c);
             }
             Err(e) => {
                 s.failed.insert(id.to_owned(), (now_ms, e));
+                return;
             }
         }
+        drop(s);
+        self.save();
     }
 
     /// The last read's error, while it is recent.
@@ -113,8 +170,12 @@ impl FiguresCache {
 
     pub fn forget(&self, id: &str) {
         let mut s = self.lock();
-        s.by_id.remove(id);
+        let had = s.by_id.remove(id).is_some();
         s.failed.remove(id);
+        drop(s);
+        if had {
+            self.save();
+        }
     }
 }
 
@@ -157,7 +218,7 @@ pub(crate) fn leader_dto(r: &LeaderRef, c: &CachedLeader) -> LeaderDto {
         copyable: true,
         not_copyable_reason: None,
         expected_delay: "~2 ms, stream".into(),
-        equity: Some(c.snap.equity.round_dp(2).normalize().to_string()),
+        equity: Some(c.equity.round_dp(2).normalize().to_string()),
         figures_pending: false,
         delay_note: None,
     }
@@ -197,8 +258,8 @@ pub(crate) fn unreadable(r: &LeaderRef, e: &ApiError) -> LeaderDto {
     }
 }
 
-/// A leader's detail: figures, daily equity curve and open positions.
-pub(crate) fn detail(r: &LeaderRef, c: &CachedLeader) -> LeaderDetailDto {
+/// A leader's detail: figures, daily equity curve and its open positions now (`snap`).
+pub(crate) fn detail(r: &LeaderRef, c: &CachedLeader, snap: &AccountSnapshot) -> LeaderDetailDto {
     let equity_curve = c
         .report
         .equity_curve
@@ -208,8 +269,7 @@ pub(crate) fn detail(r: &LeaderRef, c: &CachedLeader) -> LeaderDetailDto {
             value: p.value.round_dp(2).normalize().to_string(),
         })
         .collect();
-    let positions = c
-        .snap
+    let positions = snap
         .positions
         .iter()
         .filter(|p| !p.signed_quantity.is_zero())
@@ -274,6 +334,7 @@ impl super::App {
         let venues = self.engine.venues();
         let clock = self.engine.clock();
         let cache = self.leader_cache.clone();
+        let events = self.events.clone();
         let id = r.id.clone();
         tokio::spawn(async move {
             let now = clock.now_ms();
@@ -281,9 +342,34 @@ impl super::App {
             if let Err(e) = &result {
                 tracing::warn!(leader = %id, error = %e.message, "leader history not read");
             }
+            let event = figures_event(&id, clock.now_ms(), result.as_ref().err());
             cache.finish(&id, now, result);
+            // After the cache has it: a list on this event finds the figures.
+            let _ = events.send(event);
         });
         Ok(())
+    }
+
+    /// A demo leader's figures, read from the embedded simulator in-process and cached;
+    /// `None` for a leader that is not one of its demo leaders (or paper mode is off).
+    async fn demo_figures(&self, r: &LeaderRef) -> Option<CachedLeader> {
+        if r.source != LeaderSourceDto::Demo {
+            return None;
+        }
+        let now = self.engine.clock().now_ms();
+        let (report, equity) = {
+            let guard = self.paper.lock().await;
+            let sim = guard.as_ref()?;
+            let (_, demo) = sim.demo.iter().find(|(name, _)| *name == r.id)?;
+            sim.handle.lead_figures(&demo.account_id)?
+        };
+        let c = CachedLeader {
+            read_at_ms: now,
+            report: Arc::new(report),
+            equity,
+        };
+        self.leader_cache.put(&r.id, c.clone());
+        Some(c)
     }
 
     /// A leader's figures and account: from the cache while fresh, else read now (joining
@@ -293,6 +379,9 @@ impl super::App {
         for _ in 0..3_000 {
             let now = self.engine.clock().now_ms();
             if let Some(c) = self.leader_cache.fresh(&r.id, now) {
+                return Ok(c);
+            }
+            if let Some(c) = self.demo_figures(r).await {
                 return Ok(c);
             }
             if !self.leader_cache.reading(&r.id) {
@@ -336,6 +425,8 @@ impl super::App {
             let now = self.engine.clock().now_ms();
             if let Some(c) = self.leader_cache.fresh(&r.id, now) {
                 out.push(leader_dto(&r, &c));
+            } else if let Some(c) = self.demo_figures(&r).await {
+                out.push(leader_dto(&r, &c));
             } else if let Some(e) = self
                 .leader_cache
                 .failed(&r.id, now)
@@ -365,13 +456,13 @@ impl super::App {
             .ok_or_else(|| {
                 ApiError::not_found(format!("no leader `{id}`; list the leaders for their ids"))
             })?;
-        let mut c = self.leader_read(&r).await?;
+        let c = self.leader_read(&r).await?;
         // Positions are shown as they are now, the figures as cached.
         let spec = self.account_spec(&r.id).await?;
         let ex =
             super::venue::background_exchange(&spec, &self.engine.venues(), &self.engine.clock())?;
-        c.snap = Arc::new(ex.account().await?);
-        Ok(detail(&r, &c))
+        let snap = ex.account().await?;
+        Ok(detail(&r, &c, &snap))
     }
 }
 
@@ -387,6 +478,33 @@ async fn read(
     Ok(CachedLeader {
         read_at_ms: now,
         report: Arc::new(report),
-        snap: Arc::new(snap),
+        equity: snap.equity,
     })
+}
+
+/// The facade's event for a finished background read of leader `id`: its figures are in
+/// the cache, or (`failed`) the list now shows it as not copyable, with the reason.
+fn figures_event(id: &str, ts_ms: i64, failed: Option<&ApiError>) -> EventDto {
+    let (level, message) = match failed {
+        None => (
+            EventLevel::Info,
+            format!("figures of leader `{id}` are ready"),
+        ),
+        Some(e) => (
+            EventLevel::Warning,
+            format!(
+                "the history of leader `{id}` could not be read: {}",
+                e.message
+            ),
+        ),
+    };
+    EventDto {
+        ts_ms,
+        copy: None,
+        level,
+        kind: NotifyKind::LeaderFigures,
+        notice: None,
+        message,
+        detail: None,
+    }
 }

@@ -5,7 +5,8 @@
 //! [`ApiError`] `{code, message, field}`. The contract is `FACADE.md` at the repo's root.
 //!
 //! Modules: `accounts` (keys), `account_leaders` (adding a leader with its read-only
-//! key), `paper` (the embedded simulator), `leaders` (list, detail, figures), `settings`
+//! key), `paper` (the embedded simulator), `leaders` (list, detail, figures; the figures
+//! cache kept in the data directory is `figures_file`), `settings`
 //! (validation, preview), `copies` (create, pause, resume, stop, modify, panic),
 //! `paper_feed` (a paper copy of a leader on another venue: the simulator's prices follow
 //! that venue's), `status`, `events`, `export`, `venue` (accounts → venues), `dto`,
@@ -21,6 +22,7 @@ mod error;
 pub mod events;
 mod every;
 mod export;
+mod figures_file;
 pub mod keys;
 mod leaders;
 mod paper;
@@ -45,7 +47,7 @@ pub use crate::paths;
 pub use dto::*;
 pub use error::{camel_path, ApiError, ErrorCode};
 pub use every::unguarded;
-pub use export::export_dir;
+pub use export::{export_dir, ACTIVITY_MAX, ACTIVITY_PAGE};
 pub use paper::{demo_account, PaperOptions, PAPER_ACCOUNT, PAPER_USDT};
 pub use portfolios::{public_leaders, replay_public};
 pub use repair::{repair_copy, AdoptedDto, LeftAloneDto, RepairDto};
@@ -135,6 +137,27 @@ pub fn profit_share_read_only(data_dir: &Path, copy: &str) -> Result<ProfitShare
     statements::read(&store, copy, crate::store::now_ms())
 }
 
+/// Sets (or with `None`, empty or `off`, turns off) a copy's profit-share ratio while no
+/// engine runs (`copydesk statements COPY --set-ratio R`): the ratio is checked first (its
+/// field named), then the data directory's lock is taken, which is refused, naming the
+/// holder, while the app or `copydesk run` holds it (set it there, or in `copy.toml`).
+pub fn set_profit_share_offline(
+    data_dir: &Path,
+    copy: &str,
+    ratio: Option<&str>,
+) -> Result<ProfitShareDto, ApiError> {
+    let ratio = ratio.filter(|r| !r.trim().eq_ignore_ascii_case("off"));
+    let parsed = statements::parse_ratio(ratio)?;
+    if !db_path(data_dir).exists() {
+        return Err(ApiError::not_found(format!(
+            "no copy named `{copy}`: {} holds no CopyDesk data",
+            data_dir.display()
+        )));
+    }
+    let mut data = DataDir::open(data_dir, "copydesk statements --set-ratio")?;
+    statements::set_stored(data.store_mut(), copy, parsed, crate::store::now_ms())
+}
+
 /// Stored accounts of a data directory without its lock (masked hints only).
 pub fn accounts_read_only(data_dir: &Path) -> Result<Vec<AccountDto>, ApiError> {
     let path = db_path(data_dir);
@@ -187,6 +210,22 @@ impl App {
             })
         };
         let statements_timer = statements_timer(&engine);
+        let (leader_cache, cache_error) =
+            leaders::FiguresCache::with_file(figures_file::path(&opts.data_dir));
+        if let Some(e) = cache_error {
+            tracing::warn!(error = %e, "leader figures cache not read; the leaders are read again");
+            let _ = events.send(EventDto {
+                ts_ms: engine.clock().now_ms(),
+                copy: None,
+                level: EventLevel::Warning,
+                kind: crate::runtime::NotifyKind::LeaderFigures,
+                notice: None,
+                message: format!(
+                    "the saved leader figures were not read ({e}); the leaders' histories are read again and the file rewritten"
+                ),
+                detail: None,
+            });
+        }
         let app = App {
             data_dir: opts.data_dir.clone(),
             keychain: opts.keychain,
@@ -196,7 +235,7 @@ impl App {
             events,
             from_open: std::sync::Mutex::new(Some(from_open)),
             config,
-            leader_cache: leaders::FiguresCache::default(),
+            leader_cache,
             portfolio_cache: portfolio_leaders::PortfolioCache::default(),
             forward,
             statements_timer,
@@ -210,6 +249,7 @@ impl App {
                 &crate::runtime::KeySource::Config(&app.keychain),
             )?;
             app.engine.add(specs).await?;
+            app.apply_config_ratios(config)?;
         }
         // Before any copy resumes: the Mondays that passed while no engine ran are settled
         // on what was stored when it stopped.

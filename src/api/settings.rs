@@ -176,12 +176,15 @@ pub fn to_dto(s: &CopySettings) -> CopySettingsDto {
             close_independent_trades: r.close_independent_trades,
             max_follower_account_value: show(r.max_follower_account_value),
         },
+        profit_share_ratio: None,
     }
 }
 
 /// Parses and validates settings; the first refusal names its field as a camelCase path.
+/// The profit-share ratio that may come with them is checked too (`profitShareRatio`).
 pub fn validate(s: &CopySettingsDto) -> Result<CopySettings, ApiError> {
     let settings = to_domain(s)?;
+    super::statements::parse_ratio(s.profit_share_ratio.as_deref())?;
     settings.validate().map_err(|errs| {
         let first = errs.0.first();
         let field = first.map(|e| camel_path(e.field));
@@ -444,5 +447,15 @@ mod tests {
         d.risk.max_slippage_pct = Some("lots".into());
         let e = validate(&d).expect_err("a non-number refused");
         assert_eq!(e.field.as_deref(), Some("risk.maxSlippagePct"), "{e:?}");
+
+        let mut d = dto();
+        d.profit_share_ratio = Some("0.5".into());
+        let e = validate(&d).expect_err("a ratio above 0.3 refused");
+        assert_eq!(e.field.as_deref(), Some("profitShareRatio"), "{e:?}");
+        assert!(e.message.contains("at most 0.3"), "the fix: {}", e.message);
+        d.profit_share_ratio = Some("0.3".into());
+        validate(&d).expect("0.3 is allowed");
+        d.profit_share_ratio = Some(String::new());
+        validate(&d).expect("empty is off");
     }
 }

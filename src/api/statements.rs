@@ -191,6 +191,21 @@ pub fn read(store: &Store, copy: &str, now: i64) -> Result<ProfitShareDto, ApiEr
     })
 }
 
+/// Sets a checked ratio (or `None`: off) on a stored copy from `now`, after the statements
+/// due under the old one are drawn up.
+pub(crate) fn set_stored(
+    store: &mut Store,
+    copy: &str,
+    ratio: Option<Decimal>,
+    now: i64,
+) -> Result<ProfitShareDto, ApiError> {
+    let row = named(store, copy)?;
+    // Statements due under the old ratio are drawn up before it changes.
+    catch_up_copy(store, row.id, now).map_err(api_error)?;
+    store.profit_share().set(row.id, ratio, now)?;
+    read(store, copy, now)
+}
+
 impl super::App {
     /// Sets (or with `None` / empty, turns off) a copy's profit-share ratio from now on.
     /// Statements due before the change keep the ratio that was in force.
@@ -201,12 +216,30 @@ impl super::App {
     ) -> Result<ProfitShareDto, ApiError> {
         let ratio = parse_ratio(ratio)?;
         let now = self.engine.clock().now_ms();
+        self.with_store(|s| set_stored(s, copy, ratio, now))
+    }
+
+    /// The `profit_share_ratio` of each copy of a `copy.toml` (checked when it was
+    /// parsed): set where it differs from the copy's ratio, after the statements due
+    /// under the old one are drawn up. A copy whose entry has none keeps its ratio.
+    pub(crate) fn apply_config_ratios(
+        &self,
+        config: &crate::runtime::RunConfig,
+    ) -> Result<(), ApiError> {
+        let now = self.engine.clock().now_ms();
         self.with_store(|s| {
-            let row = named(s, copy)?;
-            // Statements due under the old ratio are drawn up before it changes.
-            catch_up_copy(s, row.id, now).map_err(api_error)?;
-            s.profit_share().set(row.id, ratio, now)?;
-            read(s, copy, now)
+            for c in &config.copies {
+                let Some(ratio) = c.profit_share_ratio else {
+                    continue;
+                };
+                let row = named(s, &c.name)?;
+                if s.profit_share().current(row.id)? == Some(ratio) {
+                    continue;
+                }
+                catch_up_copy(s, row.id, now).map_err(api_error)?;
+                s.profit_share().set(row.id, Some(ratio), now)?;
+            }
+            Ok(())
         })
     }
 

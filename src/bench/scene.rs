@@ -156,6 +156,7 @@ impl Scene {
                     leader: format!("lead{l}"),
                     follower: format!("me{f}"),
                     settings: settings(),
+                    profit_share_ratio: None,
                 })
                 .collect(),
             engine: EngineConfig::default(),
@@ -468,6 +469,7 @@ pub fn plan_input() -> PlanInput {
             state: CopyState::Running,
             t0_ms: t0,
             ledger: Ledger::default(),
+            held: None,
         },
         signal: LeaderSignal {
             id: "sig-1".into(),

@@ -198,6 +198,7 @@ fn open_input(s: &Scenario, side: Side) -> PlanInput {
             },
             t0_ms: T0,
             ledger,
+            held: None,
         },
         signal: LeaderSignal {
             id: "sig-1".into(),
@@ -394,7 +395,7 @@ proptest! {
         let mut markets = BTreeMap::new();
         markets.insert("BTCUSDT".to_owned(), market(dec!(50000), dec!(50000)));
         let mut input = ReconcileInput {
-            copy: CopyContext { id: "c".into(), settings, state: CopyState::Running, t0_ms: T0, ledger },
+            copy: CopyContext { id: "c".into(), settings, state: CopyState::Running, t0_ms: T0, ledger, held: None },
             pass_id: "pass-1".into(),
             leader: LeaderSnapshot {
                 status: if confirmed { SnapshotStatus::Confirmed } else { SnapshotStatus::Unconfirmed },
@@ -402,6 +403,7 @@ proptest! {
             },
             follower: f,
             market: markets,
+            announced_outside: BTreeMap::new(),
         };
         let first = reconcile(&input);
         prop_assert_eq!(&first, &reconcile(&input), "reconciliation is deterministic");

@@ -49,6 +49,11 @@ pub struct ReconcileInput {
     pub leader: LeaderSnapshot,
     pub follower: FollowerSnapshot,
     pub market: BTreeMap<String, MarketInfo>,
+    /// Per ledger position, the quantity the runtime already announced as closed by fills
+    /// of orders not ours (a hand close, a fired stop, a liquidation): a shrink it covers
+    /// is repaired without a second `closed-outside` notice.
+    #[serde(with = "entries", default)]
+    pub announced_outside: BTreeMap<PositionKey, Decimal>,
 }
 
 /// Plans the repairs of one reconciliation pass.
@@ -105,16 +110,23 @@ pub fn reconcile(input: &ReconcileInput) -> Plan {
         let actual = f.qty_in(&fkey, pos.direction);
         let leg = format!("reconcile:{}:{:?}", lk.symbol, lk.side);
         let order_id = client_id(&input.copy.id, &input.pass_id, &leg);
+        // The shrink was announced when its fills arrived: one notice per close.
+        let announced = input
+            .announced_outside
+            .get(&lk)
+            .is_some_and(|q| pos.qty - actual <= *q + step);
         if actual < pos.qty {
             if actual.is_zero() {
-                out.notice(
-                    NoticeKind::ClosedOutside,
-                    format!(
-                        "{name}: the copied {} vanished without an order of ours (closed by hand, \
-                         liquidated or auto-deleveraged); marked ended, not restored",
-                        show(pos.qty)
-                    ),
-                );
+                if !announced {
+                    out.notice(
+                        NoticeKind::ClosedOutside,
+                        format!(
+                            "{name}: the copied {} vanished without an order of ours (closed by hand, \
+                             liquidated or auto-deleveraged); marked ended, not restored",
+                            show(pos.qty)
+                        ),
+                    );
+                }
                 if let Some(stop) = &pos.stop {
                     out.push(
                         ActionKind::CancelProtectiveStop {
@@ -125,16 +137,21 @@ pub fn reconcile(input: &ReconcileInput) -> Plan {
                     );
                 }
                 ledger.positions.remove(&lk);
+                // The leader's book was copied and ended outside: not a lost open (the
+                // pass must not call it "never opened"), and not reopened.
+                ledger.not_copied.insert(lk.clone());
                 continue;
             }
-            out.notice(
-                NoticeKind::ClosedOutside,
-                format!(
-                    "{name}: the copied position shrank from {} to {} without an order of ours; not restored",
-                    show(pos.qty),
-                    show(actual)
-                ),
-            );
+            if !announced {
+                out.notice(
+                    NoticeKind::ClosedOutside,
+                    format!(
+                        "{name}: the copied position shrank from {} to {} without an order of ours; not restored",
+                        show(pos.qty),
+                        show(actual)
+                    ),
+                );
+            }
             pos.margin = pos.margin * actual / pos.qty;
             pos.declined += pos.qty - actual;
             pos.qty = actual;

@@ -42,7 +42,12 @@ pub fn check_exposure(c: &ExposureCheck<'_>) -> Result<OrderType, Skip> {
         CopyState::Paused => {
             return Err(Skip::new(
                 NoticeKind::CopyPaused,
-                format!("skipped {name}: the copy is paused, so it opens and increases nothing"),
+                match &c.copy.held {
+                    Some(why) => format!("skipped {name}: {why}"),
+                    None => format!(
+                        "skipped {name}: the copy is paused, so it opens and increases nothing"
+                    ),
+                },
             ))
         }
         CopyState::Stopped => {

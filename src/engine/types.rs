@@ -243,6 +243,10 @@ pub struct CopyContext {
     /// Start time, milliseconds since the Unix epoch.
     pub t0_ms: i64,
     pub ledger: Ledger,
+    /// Why opens are held when the engine, not the user, holds them (`state` is then
+    /// `Paused`): the planner words its skips with it instead of "the copy is paused".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
 }
 
 /// Balance of one margin asset on the follower.

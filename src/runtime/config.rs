@@ -81,7 +81,13 @@ pub struct CopyConfig {
     pub leader: String,
     pub follower: String,
     pub settings: CopySettings,
+    /// `profit_share_ratio` (copy-rules §7): set on the copy when the file is applied;
+    /// absent, the copy keeps the ratio it has (set in the app, or none).
+    pub profit_share_ratio: Option<Decimal>,
 }
+
+/// The largest profit-share ratio a copy may carry (30 %), as the facade checks it.
+pub const MAX_PROFIT_SHARE_RATIO: Decimal = crate::engine::figures::MAX_PROFIT_SHARE_RATIO;
 
 /// A refused configuration: where, what, and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -115,6 +121,8 @@ struct CopyEntry {
     start: StartActions,
     #[serde(default)]
     risk: RiskSettings,
+    #[serde(with = "decimal::option", default)]
+    profit_share_ratio: Option<Decimal>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,6 +154,7 @@ impl CopyEntry {
                 start: self.start,
                 risk: self.risk,
             },
+            profit_share_ratio: self.profit_share_ratio,
         }
     }
 }
@@ -299,6 +308,17 @@ pub fn parse_with(
         }
         if let Err(e) = c.settings.validate() {
             return Err(err(Some(line), format!("copy `{}`: {e}", c.name)));
+        }
+        if let Some(r) = c.profit_share_ratio {
+            if r <= Decimal::ZERO || r > MAX_PROFIT_SHARE_RATIO {
+                return Err(err(
+                    Some(line),
+                    format!(
+                        "copy `{}`: profit_share_ratio = \"{r}\" is outside the allowed range; set a ratio above 0 and at most 0.3 (30 %), like \"0.1\", or remove the key",
+                        c.name
+                    ),
+                ));
+            }
         }
         copies.push(c);
     }
@@ -454,6 +474,35 @@ max_signal_age_secs = 60
             e.message.contains("follower"),
             "a portfolio cannot follow: {e}"
         );
+    }
+
+    #[test]
+    fn a_profit_share_ratio_is_read_and_checked_with_its_key() {
+        let ok = parse(
+            &GOOD.replace(
+                "copy_ongoing_positions = false",
+                "copy_ongoing_positions = false\nprofit_share_ratio = \"0.1\"",
+            ),
+            "copy.toml",
+        )
+        .expect("0.1 is allowed");
+        assert_eq!(ok.copies[0].profit_share_ratio, Some(Decimal::new(1, 1)));
+        for bad in ["\"0.5\"", "\"0\"", "\"-0.1\""] {
+            let e = refused(&GOOD.replace(
+                "copy_ongoing_positions = false",
+                &format!("copy_ongoing_positions = false\nprofit_share_ratio = {bad}"),
+            ));
+            assert!(
+                e.message.contains("profit_share_ratio") && e.message.contains("at most 0.3"),
+                "names the key and the fix for {bad}: {e}"
+            );
+            assert!(e.line.is_some(), "names the line: {e}");
+        }
+        let e = refused(&GOOD.replace(
+            "copy_ongoing_positions = false",
+            "copy_ongoing_positions = false\nprofit_share_ratio = 0.1",
+        ));
+        assert!(e.message.contains("string"), "a float is refused: {e}");
     }
 
     #[test]

@@ -110,6 +110,37 @@ impl Holds {
         self.0.contains_key(&kind)
     }
 
+    /// Why opens are held, for the planner's skip notices: a sentence naming the hold
+    /// (a stopping copy first, else the first hold in kind order); `None` when not held.
+    /// A hold is not a pause, so a skip during one must not read "the copy is paused".
+    pub fn opens_held_because(&self) -> Option<String> {
+        let hold = self
+            .0
+            .get(&HoldKind::Stopping)
+            .or_else(|| self.0.values().next())?;
+        let why = match hold.kind {
+            HoldKind::Unprotected => {
+                "the copy is holding opens because a position has no exchange-side stop; opens and increases resume once the stop is on the venue"
+            }
+            HoldKind::UnreadableState => {
+                "the copy is holding opens because its stored state could not be read; they resume after the next reconciliation"
+            }
+            HoldKind::LeaderUnreadable => {
+                "the copy is holding opens because the leader could not be read; they resume after the next good read"
+            }
+            HoldKind::JournalWrite => {
+                "the copy is holding opens because a journal write failed; they resume once a write succeeds"
+            }
+            HoldKind::RateLimit => {
+                "the copy is holding opens because the venue asked it to wait (rate limit); they resume when a call succeeds"
+            }
+            HoldKind::Stopping => {
+                "the copy is stopping, so it opens and increases nothing"
+            }
+        };
+        Some(why.to_owned())
+    }
+
     /// The holds, in a stable order.
     pub fn list(&self) -> Vec<Hold> {
         self.0.values().cloned().collect()

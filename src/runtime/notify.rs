@@ -60,6 +60,9 @@ pub enum NotifyKind {
     Error,
     /// An engine notice that is not a skip; `notice` says which.
     Notice,
+    /// A leader's figures were read (or their read failed): the leader list has changed.
+    /// Sent by the facade (`api::leaders`), not by a copy, and not stored.
+    LeaderFigures,
 }
 
 impl NotifyKind {
@@ -86,6 +89,7 @@ impl NotifyKind {
             NotifyKind::WeightWait => "weight_wait",
             NotifyKind::Error => "error",
             NotifyKind::Notice => "notice",
+            NotifyKind::LeaderFigures => "leader_figures",
         }
     }
 

@@ -46,13 +46,13 @@ impl CopyRunner {
                 if engine::client_id::is_ours(&o.client_id) {
                     return false;
                 }
-                let Some(pos) = self
+                let Some((key, pos)) = self
                     .ctx
                     .ledger
                     .positions
-                    .values()
-                    .find(|p| p.symbol.name == o.symbol && p.follower_side == o.position_side)
-                    .cloned()
+                    .iter()
+                    .find(|(_, p)| p.symbol.name == o.symbol && p.follower_side == o.position_side)
+                    .map(|(k, p)| (k.clone(), p.clone()))
                 else {
                     return false;
                 };
@@ -143,6 +143,9 @@ impl CopyRunner {
                         row.fee_asset
                     ),
                 );
+                // Reconciliation will find the position shrunk: it repairs the ledger
+                // without announcing the same close a second time.
+                *self.outside_announced.entry(key).or_default() += ours_qty;
                 true
             }
             _ => false,

@@ -81,6 +81,7 @@ impl CopyRunner {
             leader,
             follower: to_follower(&snap, self.held_by_others()),
             market: markets,
+            announced_outside: std::mem::take(&mut self.outside_announced),
         };
         let plan = engine::reconcile(&input);
         let repairs = plan.orders().count();

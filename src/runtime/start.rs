@@ -589,6 +589,7 @@ pub(crate) fn persist_copy(
                 state,
                 t0_ms: t0,
                 ledger,
+                held: None,
             },
             fresh,
             foreign: foreign.clone(),

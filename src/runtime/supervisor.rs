@@ -206,6 +206,9 @@ pub struct CopyRunner {
     /// Regular orders this copy's protective stops placed when they fired (venue order
     /// id → the stop's client id), to attribute their fills.
     pub(crate) stop_triggers: BTreeMap<String, String>,
+    /// Quantity of each ledger position that fills of orders not ours closed and that was
+    /// announced since the last reconciliation, which then repairs the ledger quietly.
+    pub(crate) outside_announced: BTreeMap<PositionKey, Decimal>,
 }
 
 impl std::fmt::Debug for CopyRunner {
@@ -281,6 +284,7 @@ impl CopyRunner {
             close_retry: Default::default(),
             wrong_mode_reported: BTreeSet::new(),
             stop_triggers: BTreeMap::new(),
+            outside_announced: BTreeMap::new(),
         }
     }
 
@@ -588,10 +592,20 @@ impl CopyRunner {
             self.executable_side(f, &mut market).await;
         }
         let mut ctx = self.ctx.clone();
-        if (self.holds.is_held() || self.symbol_blocked(&signal.symbol.name))
-            && ctx.state == CopyState::Running
-        {
-            ctx.state = CopyState::Paused;
+        if ctx.state == CopyState::Running {
+            // An engine hold is not the user's pause: the skip says which it is.
+            let held = self.holds.opens_held_because().or_else(|| {
+                self.symbol_blocked(&signal.symbol.name).then(|| {
+                    format!(
+                        "the copy is holding opens on {} because a close on it could not be executed; they resume once it is closed",
+                        signal.symbol.name
+                    )
+                })
+            });
+            if held.is_some() {
+                ctx.state = CopyState::Paused;
+                ctx.held = held;
+            }
         }
         let leader_ref = match &signal.kind {
             SignalKind::Fill(f) => Some((f.price.get(), signal.event_time_ms)),

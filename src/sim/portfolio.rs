@@ -176,6 +176,14 @@ fn account_report(ex: &SimVenue, a: &Account) -> Report {
     report(&h, &prices)
 }
 
+/// A lead account's figures and its margin balance now, read in-process: what its pages
+/// serve, without a request (the app's paper mode lists its demo leaders from this).
+/// `None` when there is no such lead account.
+pub fn lead_figures(ex: &SimVenue, account_id: &str) -> Option<(Report, Decimal)> {
+    let a = ex.accounts.get(account_id).filter(|a| a.lead_portfolio)?;
+    Some((account_report(ex, a), margin_balance(ex, a)))
+}
+
 /// A portfolio's copiers and assets under management: not modelled (no one copies on the
 /// simulator), so plausible values are derived from the account id, the same on every
 /// read: 12 to 287 current copiers of 300, a larger all-time count, and 400 to 2,900 USDT

@@ -320,6 +320,16 @@ impl SimHandle {
         self.shared.demo.clone()
     }
 
+    /// A lead account's 7/30/90-day figures and equity curve with its margin balance now,
+    /// in-process (the same figures its lead-portfolio pages serve); `None` for an account
+    /// that is not a lead portfolio.
+    pub fn lead_figures(
+        &self,
+        account_id: &str,
+    ) -> Option<(crate::analytics::figures::Report, Decimal)> {
+        super::portfolio::lead_figures(&self.shared.ex(), account_id)
+    }
+
     /// Creates an account in-process (the same as `POST /admin/v1/accounts`).
     pub fn create_account(&self, req: NewAccount) -> AccountKeys {
         self.shared.ex().create_account(req)

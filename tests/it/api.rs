@@ -230,12 +230,12 @@ async fn a_paper_copy_copies_a_demo_leader_and_a_second_copy_does_not_restart_it
     lead.market("BTCUSDT", "BUY", "0.01")
         .await
         .ok("the demo leader opens");
-    let fill = wait_event(
-        &mut rx,
-        &mut seen,
-        "the first copy fills",
-        is(EventKind::Fill, "first"),
-    )
+    // Its strategy's own trade (one at the simulator's first tick, which under load may
+    // come after the copy started) is copied too: wait for the BTCUSDT fill.
+    let fill = wait_event(&mut rx, &mut seen, "the first copy fills", |e| {
+        is(EventKind::Fill, "first")(e)
+            && matches!(&e.detail, Some(copydesk::runtime::notify::NotifyDetail::Fill { symbol, .. }) if symbol == "BTCUSDT")
+    })
     .await;
     assert_eq!(
         fill.detail,
@@ -1336,6 +1336,24 @@ async fn status_shows_entry_drift_confirmed_stop_and_drawdown_of_a_copy_moving_a
             .iter()
             .any(|d| d.symbol.as_deref() == Some("BTCUSDT")),
         "the decision on BTCUSDT with its reason: {activity:#?}"
+    );
+    // Paged: a page of one is the newest decision and the newest fill, and a larger
+    // page lists what the first one left out.
+    let one = app
+        .activity_page(Some("dd"), 1)
+        .await
+        .expect("a page of one reads");
+    assert!(
+        one[0].decisions.len() == 1 && one[0].fills.len() <= 1,
+        "one of each at most: {one:#?}"
+    );
+    assert_eq!(
+        one[0].decisions[0], activity[0].decisions[0],
+        "the page holds the newest decision"
+    );
+    assert!(
+        activity[0].decisions.len() > 1,
+        "the full list has more than the page of one: {activity:#?}"
     );
     let err = app
         .activity(Some("no-such-copy"))

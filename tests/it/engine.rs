@@ -94,6 +94,7 @@ fn copy(settings: CopySettings) -> CopyContext {
         state: CopyState::Running,
         t0_ms: T0,
         ledger: Ledger::default(),
+        held: None,
     }
 }
 
@@ -729,6 +730,17 @@ fn every_skip_notice_names_its_cause() {
         ("paused", NoticeKind::CopyPaused, "paused", |i| {
             i.copy.state = CopyState::Paused
         }),
+        (
+            "held, not paused",
+            NoticeKind::CopyPaused,
+            "holding opens because a position has no exchange-side stop",
+            |i| {
+                i.copy.state = CopyState::Paused;
+                i.copy.held = Some(
+                    "the copy is holding opens because a position has no exchange-side stop".into(),
+                );
+            },
+        ),
         (
             "too old",
             NoticeKind::TooOld,
@@ -1436,6 +1448,16 @@ mod reconciliation {
         status: SnapshotStatus,
         leader: &[(&str, Decimal)],
     ) -> Plan {
+        rec_announced(c, f, status, leader, BTreeMap::new())
+    }
+
+    fn rec_announced(
+        c: CopyContext,
+        f: FollowerSnapshot,
+        status: SnapshotStatus,
+        leader: &[(&str, Decimal)],
+        announced_outside: BTreeMap<PositionKey, Decimal>,
+    ) -> Plan {
         let mut market = BTreeMap::new();
         market.insert("BTCUSDT".to_owned(), btc_market(dec!(50000)));
         market.insert("ETHUSDT".to_owned(), eth_market(dec!(2500)));
@@ -1451,6 +1473,7 @@ mod reconciliation {
             },
             follower: f,
             market,
+            announced_outside,
         })
     }
 
@@ -1501,6 +1524,49 @@ mod reconciliation {
         assert!(p.ledger.positions.is_empty(), "marked ended");
         let text = p.notice(NoticeKind::ClosedOutside).expect("told");
         assert!(text.contains("without an order of ours"), "{text}");
+        assert_eq!(
+            p.notice(NoticeKind::LostOpen),
+            None,
+            "the leader's position was copied, then ended outside: not a lost open"
+        );
+    }
+
+    #[test]
+    fn a_close_already_announced_from_its_fills_is_repaired_without_a_second_notice() {
+        let (c, mut f) = copied_btc(dec!(0.010), dec!(0.1), MarginMode::Cross);
+        f.positions.clear();
+        let key = c
+            .ledger
+            .positions
+            .keys()
+            .next()
+            .expect("a copied position")
+            .clone();
+        let p = rec_announced(
+            c.clone(),
+            f.clone(),
+            SnapshotStatus::Confirmed,
+            &[("BTCUSDT", dec!(0.1))],
+            BTreeMap::from([(key.clone(), dec!(0.010))]),
+        );
+        assert!(p.ledger.positions.is_empty(), "still marked ended");
+        assert_eq!(
+            p.notice(NoticeKind::ClosedOutside),
+            None,
+            "the hand close was announced from its fill; reconciliation says nothing more"
+        );
+        // A fill that covered only part of the shrink leaves the rest unexplained: told.
+        let p = rec_announced(
+            c,
+            f,
+            SnapshotStatus::Confirmed,
+            &[("BTCUSDT", dec!(0.1))],
+            BTreeMap::from([(key, dec!(0.004))]),
+        );
+        assert!(
+            p.notice(NoticeKind::ClosedOutside).is_some(),
+            "a shrink beyond what was announced is told"
+        );
     }
 
     #[test]

@@ -476,3 +476,91 @@ async fn the_cli_adds_a_read_only_leader_and_refuses_one_that_can_withdraw() {
         let _ = kc.delete(&Keychain::entry_name(&name, part));
     }
 }
+
+/// An account leader's figures: listed as pending at first, then the facade's
+/// `leader_figures` event says they are in (the app lists again on it, no polling); the
+/// next start lists them at once from the data directory, without reading the history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_leaders_figures_arrive_by_event_and_are_there_at_the_next_start() {
+    let Some(kc) = real_keychain("figures-event") else {
+        return;
+    };
+    let sim = crate::runtime::support::sim().await;
+    let base = sim.base();
+    sim.price("BTCUSDT", "50000").await;
+    let lead = sim.usdt("5000").await;
+    lead.market("BTCUSDT", "BUY", "0.1")
+        .await
+        .ok("the leader opens");
+    sim.price("BTCUSDT", "51000").await;
+    lead.market("BTCUSDT", "SELL", "0.1")
+        .await
+        .ok("the leader closes");
+    permissions(&sim, &lead, json!({"trading": false})).await;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = open(dir.path(), &kc).await;
+    let mut rx = app.events();
+    app.add_leader(request("fund", &base, &lead))
+        .await
+        .expect("the leader is added");
+    let first = app.leaders().await.expect("leaders list");
+    assert!(
+        first.iter().any(|l| l.id == "fund" && l.figures_pending),
+        "listed at once, figures to follow: {first:#?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let event = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Ok(e)) if e.kind == api::EventKind::LeaderFigures => break e,
+            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            other => panic!("the leader_figures event arrives: {other:?}"),
+        }
+    };
+    assert_eq!(
+        (event.level, event.copy.as_deref()),
+        (api::EventLevel::Info, None),
+        "{event:?}"
+    );
+    assert!(
+        event.message.contains("`fund`"),
+        "names the leader: {event:?}"
+    );
+    // On the event, one list has the figures: nothing is pending any more.
+    let after = app.leaders().await.expect("leaders list");
+    let l = after.iter().find(|l| l.id == "fund").expect("still listed");
+    assert!(!l.figures_pending && l.copyable, "{l:#?}");
+    assert_eq!(
+        l.figures.iter().find(|f| f.days == 7).map(|f| f.trades),
+        Some(1),
+        "its one round trip: {l:#?}"
+    );
+    app.shutdown().await;
+
+    // The next start: the saved figures are listed at once. The leader's key is now
+    // refused by the venue, so a list that read the history again could not show them.
+    permissions(&sim, &lead, json!({"futures": false})).await;
+    let app = open(dir.path(), &kc).await;
+    let again = app.leaders().await.expect("leaders list");
+    let l = again
+        .iter()
+        .find(|l| l.id == "fund")
+        .expect("listed after the restart");
+    assert!(
+        !l.figures_pending && l.copyable && l.figures.len() == 3,
+        "the saved figures are listed at once: {l:#?}"
+    );
+    assert_eq!(
+        l.figures.iter().find(|f| f.days == 7).map(|f| f.trades),
+        Some(1),
+        "{l:#?}"
+    );
+    app.shutdown().await;
+    for (path, bytes) in data_files(dir.path()) {
+        assert!(
+            !contains(&bytes, &lead.secret) && !contains(&bytes, &lead.key),
+            "no key material in {path}"
+        );
+    }
+}

@@ -370,3 +370,154 @@ async fn a_copy_stopped_while_the_app_was_closed_gets_its_stop_statement_and_no_
     );
     app.shutdown().await;
 }
+
+/// The app in paper mode (the embedded simulator with its demo leaders).
+async fn open_paper(dir: &std::path::Path) -> App {
+    let mut o = AppOptions::new(dir);
+    o.keychain = Keychain::with_service(format!(
+        "{APP_IDENTIFIER}.it.statements.paper.{}",
+        std::process::id()
+    ));
+    o.paper = api::PaperOptions {
+        start: true,
+        admin_token: Some("statements-admin-token".into()),
+        demo_speed: 1,
+    };
+    App::open(o).await.expect("the app opens in paper mode")
+}
+
+fn fixed_ratio(profit_share: Option<&str>) -> api::CopySettingsDto {
+    let settings: copydesk::domain::CopySettings =
+        toml::from_str("mode = \"fixed-ratio\"\nratio = \"0.5\"").expect("settings");
+    let mut s = api::settings::to_dto(&settings);
+    s.profit_share_ratio = profit_share.map(str::to_owned);
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_is_created_with_its_ratio_and_a_bad_one_is_refused_on_its_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = open_paper(dir.path()).await;
+    // Checked with the settings, on its own field, before anything is created.
+    for bad in ["0.31", "0", "ten"] {
+        let e = app
+            .validate_settings(&fixed_ratio(Some(bad)))
+            .expect_err("refused");
+        assert_eq!(e.code, ErrorCode::InvalidInput, "{e:?}");
+        assert_eq!(e.field.as_deref(), Some("profitShareRatio"), "{bad}: {e:?}");
+        let e = app
+            .create_copy(api::NewCopyRequest {
+                name: "refused".into(),
+                leader: "demo-swing".into(),
+                follower: "paper".into(),
+                settings: fixed_ratio(Some(bad)),
+            })
+            .await
+            .expect_err("a copy with a bad ratio is not created");
+        assert_eq!(
+            e.field.as_deref(),
+            Some("settings.profitShareRatio"),
+            "{bad}: {e:?}"
+        );
+    }
+    assert!(
+        app.profit_share("refused").is_err(),
+        "the refused copy does not exist"
+    );
+    app.create_copy(api::NewCopyRequest {
+        name: "shared".into(),
+        leader: "demo-swing".into(),
+        follower: "paper".into(),
+        settings: fixed_ratio(Some(" 0.15 ")),
+    })
+    .await
+    .expect("the copy starts");
+    let share = app.profit_share("shared").expect("profit share reads");
+    assert_eq!(share.ratio.as_deref(), Some("0.15"), "{share:?}");
+    assert!(
+        share.next_settlement_ms.is_some(),
+        "a weekly settlement is due: {share:?}"
+    );
+    // Without a ratio, profit share is off.
+    app.create_copy(api::NewCopyRequest {
+        name: "plain".into(),
+        leader: "demo-swing".into(),
+        follower: "paper".into(),
+        settings: fixed_ratio(None),
+    })
+    .await
+    .expect("the copy starts");
+    assert_eq!(app.profit_share("plain").expect("reads").ratio, None);
+    app.shutdown().await;
+}
+
+fn copydesk(dir: &std::path::Path) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_copydesk"));
+    c.arg("--data-dir").arg(dir);
+    c
+}
+
+#[test]
+fn the_cli_sets_a_ratio_and_refuses_a_bad_one_naming_the_flag_or_the_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    seed(dir.path());
+    let out = copydesk(dir.path())
+        .args(["statements", COPY, "--set-ratio", "0.5"])
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a bad ratio fails: {out:?}");
+    assert!(
+        err.contains("--set-ratio") && err.contains("at most 0.3"),
+        "names the flag and the fix: {err}"
+    );
+    let out = copydesk(dir.path())
+        .args(["statements", COPY, "--set-ratio", "0.2", "--json"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "a good ratio is set: {out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["ratio"], "0.2", "{v}");
+    let out = copydesk(dir.path())
+        .args(["statements", COPY, "--json"])
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["ratio"], "0.2", "stored: {v}");
+    let out = copydesk(dir.path())
+        .args(["statements", COPY, "--set-ratio", "off", "--json"])
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["ratio"], serde_json::Value::Null, "turned off: {v}");
+
+    // In copy.toml: a bad ratio stops `run` before anything starts, naming key and line.
+    let config = dir.path().join("copy.toml");
+    std::fs::write(
+        &config,
+        "[[accounts]]\nname = \"lead\"\nexchange = \"binance-usdm\"\nendpoint = \"demo\"\n\
+         api_key = { env = \"NO_SUCH_LEAD_KEY\" }\napi_secret = { env = \"NO_SUCH_LEAD_SECRET\" }\n\
+         [[accounts]]\nname = \"me\"\nexchange = \"binance-usdm\"\nendpoint = \"demo\"\n\
+         api_key = { env = \"NO_SUCH_ME_KEY\" }\napi_secret = { env = \"NO_SUCH_ME_SECRET\" }\n\
+         [[copies]]\nname = \"toml-copy\"\nleader = \"lead\"\nfollower = \"me\"\n\
+         mode = \"fixed-ratio\"\nratio = \"0.1\"\nprofit_share_ratio = \"0.45\"\n",
+    )
+    .expect("config written");
+    let out = copydesk(dir.path())
+        .arg("run")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a bad ratio in copy.toml fails: {out:?}"
+    );
+    assert!(
+        err.contains("profit_share_ratio")
+            && err.contains("at most 0.3")
+            && err.contains(", line "),
+        "names the key, its line and the fix: {err}"
+    );
+}

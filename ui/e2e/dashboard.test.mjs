@@ -275,6 +275,24 @@ e2e("the PnL chart draws its line (pixels on the canvas)", async () => {
   await checkAccessibility("the PnL chart");
 });
 
+e2e("the card shows its PnL sparkline and age; profit share is a tab of the copy detail", async () => {
+  await openDetails("Profit share");
+  // The card: a sparkline whose label says the curve in words, and how long ago it was updated.
+  await s.byRole("img", new RegExp(`^PnL of ${COPY} over time: `));
+  await s.waitText(`[aria-label="Copy ${COPY}"] [data-testid="updated"]`, (t) => /updated (just now|\d+ (s|min) ago)/.test(t));
+  await s.byRole("heading", `Profit share · ${COPY}`);
+  await s.fill("Profit-share ratio", "0.5");
+  await s.clickRole("button", "Save ratio");
+  await s.waitPage(/0\.5 is outside the allowed range; set a ratio above 0 and at most 0\.3/);
+  await s.fill("Profit-share ratio", "0.1");
+  await s.clickRole("button", "Save ratio");
+  await s.waitText('[data-testid="share-ratio"]', (t) => t.trim() === "10 %");
+  const stored = await invoke("profit_share", { name: COPY });
+  assert.equal(stored.ratio, "0.1", "the core stored the ratio set in the tab");
+  await shot("17-dashboard-profit-share", `[aria-label="Copy ${COPY}"]`);
+  await checkAccessibility("the profit-share tab");
+});
+
 e2e("panic stops every copy and leaves no position on the simulator's account", async () => {
   await leaderOrder("XRPUSDT", "BUY", "100");
   await openDetails();

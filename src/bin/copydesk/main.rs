@@ -77,6 +77,10 @@ enum Command {
         /// Print JSON (the app's ProfitShareDto, camelCase) instead of text.
         #[arg(long)]
         json: bool,
+        /// Set the copy's profit-share ratio first (above 0, at most 0.3; `off` turns it
+        /// off). Needs the data directory: refused while the app or `run` holds it.
+        #[arg(long, value_name = "RATIO")]
+        set_ratio: Option<String>,
     },
     /// Look after stored copies.
     Copies {
@@ -228,9 +232,25 @@ async fn dispatch(command: Command, dir: PathBuf) -> Result<String, ApiError> {
         Command::Demo => live::demo().await,
         Command::Bench { quick } => bench(quick).await,
         Command::Status { json } => api::status_read_only(&dir).map(|s| format::status(&s, json)),
-        Command::Statements { copy, json } => {
-            api::profit_share_read_only(&dir, &copy).map(|p| format::statements(&p, json))
-        }
+        Command::Statements {
+            copy,
+            json,
+            set_ratio: None,
+        } => api::profit_share_read_only(&dir, &copy).map(|p| format::statements(&p, json)),
+        Command::Statements {
+            copy,
+            json,
+            set_ratio: Some(ratio),
+        } => api::set_profit_share_offline(&dir, &copy, Some(&ratio))
+            .map(|p| format::statements(&p, json))
+            // The facade names its field; on the command line that is the flag.
+            .map_err(|e| match e.field.as_deref() {
+                Some(api::statements::RATIO_FIELD) => api::ApiError {
+                    message: format!("--set-ratio: {}", e.message),
+                    ..e
+                },
+                _ => e,
+            }),
         Command::Copies {
             command: CopiesCommand::Repair { name, config, yes },
         } => api::repair_copy(&dir, &config, &name, yes)

@@ -140,7 +140,10 @@ impl Planner<'_> {
             if input.copy.state == CopyState::Paused {
                 self.out.notice(
                     NoticeKind::CopyPaused,
-                    format!("margin not added on {name}: the copy is paused"),
+                    match &input.copy.held {
+                        Some(why) => format!("margin not added on {name}: {why}"),
+                        None => format!("margin not added on {name}: the copy is paused"),
+                    },
                 );
                 return;
             }

@@ -206,3 +206,68 @@ async fn a_liquidation_of_the_follower_is_attributed_to_the_copy() {
     );
     engine.interrupt();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_hand_close_is_announced_once() {
+    // Reconciliation every second: it finds the position gone right after the fill.
+    let p = Pair::new(
+        "10000",
+        "[engine]\nreconcile_secs = 1\n\n",
+        "[[copies]]\nname = \"once\"\nleader = \"lead\"\nfollower = \"me\"\n\
+         mode = \"smart-sync\"\ninvestment = \"1000\"\n[copies.risk]\nmax_leverage = 5\n",
+    )
+    .await;
+    p.leader_leverage("BTCUSDT", "5").await;
+    let mut engine = p.start().await;
+    p.lead
+        .market("BTCUSDT", "BUY", "0.1")
+        .await
+        .ok("leader opens");
+    holds_with_stop(&p).await;
+    p.me.post(
+        "/fapi/v1/order",
+        &[
+            ("symbol", "BTCUSDT"),
+            ("side", "SELL"),
+            ("type", "MARKET"),
+            ("quantity", "0.010"),
+            ("reduceOnly", "true"),
+        ],
+    )
+    .await
+    .ok("the user closes the whole position by hand");
+    engine
+        .wait_kind(
+            NotifyKind::Notice,
+            Some(NoticeKind::ClosedOutside),
+            Some("once"),
+            "the hand close is shown",
+        )
+        .await;
+    // A reconciliation then ends the position in the ledger (status lists none).
+    eventually("reconciliation ends the copied position", || async {
+        let v = status(&p);
+        let n = v["copies"][0]["positions"]
+            .as_array()
+            .map_or(usize::MAX, Vec::len);
+        (n == 0).then_some(()).ok_or(format!("{n} positions: {v}"))
+    })
+    .await;
+    engine.interrupt();
+    let out = engine.output();
+    let head = super::support::head(
+        NotifyKind::Notice,
+        Some(NoticeKind::ClosedOutside),
+        Some("once"),
+    );
+    assert_eq!(
+        out.matches(&head).count(),
+        1,
+        "one hand close, one notice (the fill's, naming the hand close):\n{out}"
+    );
+    assert!(out.contains("closed by hand"), "{out}");
+    assert!(
+        !out.contains("never opened"),
+        "a position the copy opened and the user closed is not a lost open:\n{out}"
+    );
+}

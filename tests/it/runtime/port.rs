@@ -45,6 +45,7 @@ fn config() -> RunConfig {
             leader: "lead".into(),
             follower: "me".into(),
             settings,
+            profit_share_ratio: None,
         }],
         engine: EngineConfig::default(),
     }

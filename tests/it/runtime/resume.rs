@@ -59,6 +59,7 @@ async fn a_local_clock_jump_reconciles_and_copying_goes_on() {
             leader: "lead".into(),
             follower: "me".into(),
             settings,
+            profit_share_ratio: None,
         }],
         engine: EngineConfig::default(),
     };

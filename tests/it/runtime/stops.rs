@@ -4,6 +4,7 @@
 //! tries, and at every reconciliation), and every gap is shown as `unprotected` and
 //! notified. Assertions read the simulator's own algo orders.
 
+use copydesk::engine::NoticeKind;
 use copydesk::runtime::NotifyKind;
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
@@ -125,4 +126,69 @@ async fn a_stop_whose_placement_is_unconfirmed_and_not_found_is_placed_again_wit
         )
         .await;
     engine.interrupt();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_skip_while_held_unprotected_says_why_not_that_the_copy_is_paused() {
+    // Reconciliation an hour apart, and the venue refuses every stop for a while: the copy
+    // stays held `unprotected` while the leader adds.
+    let p = Pair::new("100000", "[engine]\nreconcile_secs = 3600\n\n", COPY).await;
+    let mut engine = p.start().await;
+    p.sim
+        .admin(
+            reqwest::Method::POST,
+            "/admin/v1/faults",
+            Some(
+                json!({"rejectNext": {"count": 100, "status": 400, "code": -4045,
+                "msg": "Reach max stop order limit.",
+                "path": "/fapi/v1/algoOrder", "method": "POST"}}),
+            ),
+        )
+        .await
+        .ok("stop placements are refused");
+    p.lead
+        .market("BTCUSDT", "BUY", "0.5")
+        .await
+        .ok("leader opens");
+    engine
+        .wait_kind(
+            NotifyKind::Held,
+            None,
+            Some("guarded"),
+            "the refused stop holds the copy",
+        )
+        .await;
+    p.lead
+        .market("BTCUSDT", "BUY", "0.5")
+        .await
+        .ok("leader adds while the copy is held");
+    engine
+        .wait_kind(
+            NotifyKind::Skip,
+            Some(NoticeKind::CopyPaused),
+            Some("guarded"),
+            "the increase is skipped",
+        )
+        .await;
+    engine.interrupt();
+    let out = engine.output();
+    let head = super::support::head(
+        NotifyKind::Skip,
+        Some(NoticeKind::CopyPaused),
+        Some("guarded"),
+    );
+    let skip = out.lines().find(|l| l.contains(&head)).unwrap_or_default();
+    assert!(
+        skip.contains("holding opens because a position has no exchange-side stop"),
+        "the skip names the hold and its cause: {skip}\n{out}"
+    );
+    assert!(
+        !skip.contains("the copy is paused"),
+        "a hold is not the user's pause: {skip}"
+    );
+    assert_eq!(
+        amount(&p.sim, &p.me.account_id, "BTCUSDT").await,
+        dec!(0.050),
+        "the increase was not copied"
+    );
 }

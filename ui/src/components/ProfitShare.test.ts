@@ -1,9 +1,11 @@
 // The profit-share section on the mock backend: statements as the core reports them
-// (copy-rules §7 numbers), the ratio field with the core's message, and its hook in Settings.
+// (copy-rules §7 numbers), the ratio field with the core's message, and its tab in the copy
+// detail.
 import { cleanup, fireEvent, render, screen, within } from "@testing-library/svelte";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import ProfitShare from "./ProfitShare.svelte";
 import SettingsView from "../views/SettingsView.svelte";
+import CopiesView from "../views/CopiesView.svelte";
 import { createMockBackend } from "../lib/mock";
 import { defaultSettings } from "../lib/settings";
 import { AppStore } from "../lib/store.svelte";
@@ -112,13 +114,18 @@ describe("ProfitShare", () => {
     expect(screen.queryByText(/No statements yet/)).toBeNull();
   });
 
-  it("sits in Settings for each copy", async () => {
+  it("sits in the copy detail as a tab, no longer in Settings", async () => {
     const b = createMockBackend({ profitShare: { steady: SHARE } });
     const store = new AppStore(b);
     await store.start();
     await b.createCopy({ name: "steady", leader: "demo-steady", follower: "paper", settings: defaultSettings() });
     await store.refreshStatus();
-    render(SettingsView, { store });
+    const settings = render(SettingsView, { store });
+    expect(screen.queryByRole("heading", { name: "Profit share · steady" })).toBeNull();
+    settings.unmount();
+    render(CopiesView, { store });
+    await fireEvent.click(screen.getByRole("button", { name: "Details of steady" }));
+    await fireEvent.click(screen.getByRole("tab", { name: "Profit share" }));
     expect(await screen.findByRole("heading", { name: "Profit share · steady" })).toBeTruthy();
     expect(await screen.findAllByTestId("statement")).toHaveLength(4);
   });

@@ -115,6 +115,42 @@ describe("LeaderDetail and EquityChart", () => {
   });
 });
 
+describe("LeaderDetail range", () => {
+  it("switches the figures and the equity curve between 7, 30 and 90 days", async () => {
+    const base = await createMockBackend().leader("demo-steady");
+    const DAY = 86_400_000;
+    // The core's curve: 91 daily points (the last 90 days and today).
+    const detail = { ...base, equityCurve: Array.from({ length: 91 }, (_, i) => ({ tsMs: Date.UTC(2026, 8, 1) + i * DAY, value: String(10000 + i) })) };
+    const series = (charts as unknown as { __series: { setData: ReturnType<typeof vi.fn> } }).__series;
+    series.setData.mockClear();
+    render(LeaderDetail, { detail });
+    const lastData = () => series.setData.mock.calls[series.setData.mock.calls.length - 1][0] as { value: number }[];
+    expect(screen.getByRole("heading", { name: "Steady Trend: last 30 days" })).toBeTruthy();
+    expect(screen.getByRole("group", { name: "ROI" }).textContent).toContain("+8.40 %");
+    expect(lastData()).toHaveLength(31);
+
+    await fireEvent.click(screen.getByRole("radio", { name: "7D" }));
+    expect(screen.getByRole("heading", { name: "Steady Trend: last 7 days" })).toBeTruthy();
+    expect(screen.getByRole("group", { name: "ROI" }).textContent).toContain("+2.10 %");
+    expect(lastData().map((p) => p.value)).toEqual([10083, 10084, 10085, 10086, 10087, 10088, 10089, 10090]);
+    expect(screen.getByText(/equity over the last 7 days from 10,083 USDT to 10,090 USDT over 8 points/)).toBeTruthy();
+
+    await fireEvent.click(screen.getByRole("radio", { name: "90D" }));
+    expect(screen.getByRole("group", { name: "ROI" }).textContent).toContain("+21.00 %");
+    expect(lastData()).toHaveLength(91);
+  });
+});
+
+describe("EquityChart time axis", () => {
+  it("fixes both edges, so the chart keeps the first month's label inside the axis", () => {
+    const createChart = vi.mocked(charts.createChart);
+    createChart.mockClear();
+    render(EquityChart, { points: [{ tsMs: Date.UTC(2026, 8, 1), value: "1" }, { tsMs: Date.UTC(2026, 10, 30), value: "2" }] });
+    const opts = createChart.mock.calls[0][1] as { timeScale?: { fixLeftEdge?: boolean; fixRightEdge?: boolean } };
+    expect(opts.timeScale).toMatchObject({ fixLeftEdge: true, fixRightEdge: true });
+  });
+});
+
 describe("EquityChart locale", () => {
   it("gives the chart a locale Intl accepts when the web view reports C", () => {
     const lang = vi.spyOn(navigator, "language", "get").mockReturnValue("C");

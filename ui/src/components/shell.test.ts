@@ -1,7 +1,8 @@
 // The frame around every screen: mode badge, engine state, panic, sidebar, copy cards.
 import { fireEvent, render, screen } from "@testing-library/svelte";
 import { describe, expect, it, vi } from "vitest";
-import { createMockBackend } from "../lib/mock";
+import { tick } from "svelte";
+import { createMockBackend, DEMO_LEADERS } from "../lib/mock";
 import { defaultSettings } from "../lib/settings";
 import { AppStore } from "../lib/store.svelte";
 import type { CopyStatusDto } from "../lib/types";
@@ -10,6 +11,8 @@ import EngineState from "./EngineState.svelte";
 import PanicButton from "./PanicButton.svelte";
 import Sidebar from "./Sidebar.svelte";
 import TopBar from "./TopBar.svelte";
+
+const MAIN = { name: "main", exchange: "binance-usdm", environment: "mainnet" as const, endpoint: null, keyHint: "…a1b2", paper: false, createdAtMs: 1 };
 
 function copyStatus(name: string, over: Partial<CopyStatusDto["copy"]> = {}, positions = 0): CopyStatusDto {
   return {
@@ -95,12 +98,60 @@ describe("TopBar", () => {
   });
 
   it("says LIVE in live mode, with a small PAPER badge while paper runs alongside", async () => {
-    const store = new AppStore(createMockBackend({ mode: "live" }));
+    const store = new AppStore(createMockBackend({ mode: "live", accounts: [MAIN] }));
     await store.start();
     render(TopBar, { store });
     expect(screen.getByText("LIVE")).toBeTruthy();
     expect(screen.getByText("PAPER")).toBeTruthy();
     expect(screen.queryByText("Paper trading: simulated money, no real orders.")).toBeNull();
+  });
+});
+
+describe("TopBar with a leader-only account", () => {
+  const leaderKey = {
+    name: "fund",
+    exchange: "binance-usdm",
+    environment: "custom" as const,
+    endpoint: "http://127.0.0.1:8790",
+    apiKey: "ro-key-1234",
+    apiSecret: "ro-secret",
+    passphrase: null,
+  };
+
+  it("stays PAPER when a read-only leader on a custom endpoint is added and every copy is paper", async () => {
+    const b = createMockBackend({ copies: [copyStatus("steady")] });
+    const store = new AppStore(b);
+    await store.start();
+    render(TopBar, { store });
+    const added = await store.addLeader(leaderKey);
+    expect(added.leaderId).toBe("fund");
+    // The leader's account is a real (not paper) account with a key hint: it only leads.
+    expect(store.accounts.find((a) => a.name === "fund")).toMatchObject({ paper: false, keyHint: "…1234" });
+    await tick();
+    expect(screen.queryByText("LIVE")).toBeNull();
+    expect(screen.getAllByText("PAPER")).toHaveLength(1);
+    expect(screen.getByText("Paper trading: simulated money, no real orders.")).toBeTruthy();
+  });
+
+  it("stays PAPER with only a leader-only account and no copy, even when the core said live at start", async () => {
+    const leaderAccount = { name: "fund", exchange: "binance-usdm", environment: "custom" as const, endpoint: "http://127.0.0.1:8790", keyHint: "…1234", paper: false, createdAtMs: 1 };
+    const b = createMockBackend({ mode: "live", accounts: [leaderAccount] });
+    const store = new AppStore(b);
+    await store.start();
+    // The mock lists account leaders it added itself; this one was stored before the start.
+    store.leaders = [...(store.leaders ?? []), { ...DEMO_LEADERS[0], id: "fund", name: "fund", source: "account" }];
+    render(TopBar, { store });
+    expect(screen.queryByText("LIVE")).toBeNull();
+    expect(screen.getByText("PAPER")).toBeTruthy();
+  });
+
+  it("lights LIVE when a copy follows a real account, the leader's account notwithstanding", async () => {
+    const b = createMockBackend({ accounts: [MAIN], copies: [copyStatus("real", { follower: "main", paper: false })] });
+    const store = new AppStore(b);
+    await store.start();
+    await store.addLeader(leaderKey);
+    render(TopBar, { store });
+    expect(screen.getByText("LIVE")).toBeTruthy();
   });
 });
 

@@ -113,12 +113,14 @@ describe("tauriBackend", () => {
     await b.copyPnl("c");
     await b.activity(null);
     await b.activity("c");
+    await b.activity(null, 1000);
     expect(calls).toEqual([
       ["position_close", { copy: "c", symbol: "BTCUSDT", side: "long" }],
       ["position_unlink", { copy: "c", symbol: "ETHUSDT", side: "short" }],
       ["copy_pnl", { name: "c" }],
-      ["activity", { copy: null }],
-      ["activity", { copy: "c" }],
+      ["activity", { copy: null, limit: null }],
+      ["activity", { copy: "c", limit: null }],
+      ["activity", { copy: null, limit: 1000 }],
     ]);
   });
 

@@ -73,7 +73,8 @@ export interface Backend {
   /** A copy's PnL over time, for its chart. */
   copyPnl(name: string): Promise<CopyPnlDto>;
   /** Decisions and fills of every copy (or one), newest first. */
-  activity(copy: string | null): Promise<CopyActivityDto[]>;
+  /** Each copy's newest `limit` decisions and fills (500 when not given). */
+  activity(copy: string | null, limit?: number): Promise<CopyActivityDto[]>;
   /** A copy's profit-share ratio and statements (copy-rules §7), statements due by now
    * drawn up first. */
   profitShare(name: string): Promise<ProfitShareDto>;
@@ -159,7 +160,7 @@ export function tauriBackend(inv: Invoke = invoke, lis: Listen = listen): Backen
     closePosition: (copy, symbol, side) => call("position_close", { copy, symbol, side }),
     unlinkPosition: (copy, symbol, side) => call("position_unlink", { copy, symbol, side }),
     copyPnl: (name) => call("copy_pnl", { name }),
-    activity: (copy) => call("activity", { copy }),
+    activity: (copy, limit) => call("activity", { copy, limit: limit ?? null }),
     profitShare: (name) => call("profit_share", { name }),
     setProfitShare: (name, ratio) => call("profit_share_set", { name, ratio }),
     onEvent: (handler) => lis(EVENT_NAME, (e) => handler(e.payload as EventDto)),

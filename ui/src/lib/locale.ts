@@ -13,3 +13,10 @@ export function chartLocale(lang: string | undefined = globalThis.navigator?.lan
 
 /** The same, under the name the leader screens use. */
 export const safeLocale = chartLocale;
+
+/** Time-scale options for lightweight-charts that keep the first and last time labels
+ * inside the axis. The chart centres a label on its point; with `fitContent` the first
+ * point sits at the left edge, so its label ("Sep") lost its first letters ("ep"). With
+ * both edges fixed the chart moves an edge label inward by the part that would overflow
+ * (and the user cannot scroll past the data, which these charts never need). */
+export const EDGE_LABELS_INSIDE = { fixLeftEdge: true, fixRightEdge: true } as const;

@@ -274,6 +274,11 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     }
     if (s.risk.allowedQuoteAssets.length === 0)
       throw err("Allow at least one quote asset (USDT or USDC).", "risk.allowedQuoteAssets");
+    const r = s.profitShareRatio?.trim() ?? "";
+    if (r !== "" && !isDecimal(r))
+      throw err(`\`${r}\` is not a ratio; write a decimal like "0.1" for 10 %, or leave it empty to turn profit share off`, "profitShareRatio");
+    if (r !== "" && (compare(r, "0")! <= 0 || compare(r, "0.3")! > 0))
+      throw err(`${r} is outside the allowed range; set a ratio above 0 and at most 0.3 (30 %), or leave it empty to turn profit share off`, "profitShareRatio");
   };
 
   const detail = (l: LeaderDto): LeaderDetailDto => ({
@@ -437,6 +442,9 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
           latency: null,
           precision: [],
         });
+        // The core stores the ratio beside the settings (its profit share from now on).
+        const ratio = req.settings.profitShareRatio?.trim();
+        if (ratio) share(req.name).ratio = ratio;
         return copy;
       }),
     pause: (name) => track("pause", [name], () => setState(name, "paused")),
@@ -457,11 +465,13 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
         if (!c) throw err(`no copy named \`${name}\``, null, "not_found");
         return { copy: name, points: structuredClone(opts.pnl?.[name] ?? []) };
       }),
-    activity: (copy) =>
-      track("activity", [copy], () => {
+    activity: (copy, limit) =>
+      track("activity", limit === undefined ? [copy] : [copy, limit], () => {
         const chosen = copy === null ? copies : copies.filter((c) => c.copy.name === copy);
         if (copy !== null && chosen.length === 0) throw err(`no copy named \`${copy}\``, null, "not_found");
-        return chosen.map((c) => ({ copy: c.copy.name, decisions: structuredClone(c.decisions), fills: structuredClone(c.fills) }));
+        // As the core: the newest `limit` of each (the fixtures list newest first).
+        const n = limit ?? 500;
+        return chosen.map((c) => ({ copy: c.copy.name, decisions: structuredClone(c.decisions.slice(0, n)), fills: structuredClone(c.fills.slice(0, n)) }));
       }),
     profitShare: (name) => track("profitShare", [name], () => structuredClone(share(name))),
     setProfitShare: (name, ratio) =>

@@ -58,6 +58,7 @@ export type StepName = (typeof STEPS)[number];
 export function stepOfField(field: string | null): StepName {
   if (!field) return "Review";
   if (field.startsWith("risk.")) return "Risk";
+  if (field === "profitShareRatio") return "Risk";
   if (["apiKey", "apiSecret", "passphrase", "endpoint", "environment", "exchange", "follower", "account"].includes(field))
     return "Account";
   if (field === "leader") return "Leader";

@@ -2,8 +2,10 @@
 // (on start and after each action) and by the `copydesk://event` stream (which triggers a
 // status refresh: no polling loop). Components read it and call its actions; none fetches
 // on its own.
+import { untrack } from "svelte";
 import type { Backend, EngineState } from "./ipc";
 import { toApiError } from "./ipc";
+import { isLive } from "./mode";
 import type {
   AccountDto,
   ApiError,
@@ -28,8 +30,9 @@ import type { CopyActivityDto, CopyPnlDto, CopyStatusDto, ExportDto, ModifyReque
 export type View = "copies" | "leaders" | "accounts" | "activity" | "settings" | "wizard";
 
 const MAX_EVENTS = 200;
-/** How soon the leaders are listed again while some figures are still being read. */
-export const LEADERS_PENDING_MS = 2000;
+/** How many of each copy's newest decisions and fills the activity lists first; "load
+ * more" asks for this many more each time. */
+export const ACTIVITY_PAGE = 500;
 
 export class AppStore {
   readonly backend: Backend;
@@ -39,6 +42,8 @@ export class AppStore {
   /** The shell's engine slot: read-only while another engine holds the data directory. */
   engine = $state<EngineState | null>(null);
   accounts = $state<AccountDto[]>([]);
+  /** The accounts have been read at least once (`accounts` is the core's list). */
+  accountsRead = $state(false);
   leaders = $state<LeaderDto[] | null>(null);
   leadersError = $state<ApiError | null>(null);
   leaderDetails = $state<Record<string, LeaderDetailDto>>({});
@@ -58,6 +63,10 @@ export class AppStore {
   /** Decisions and fills of every copy (loaded by the Activity screen and copy details). */
   activity = $state<CopyActivityDto[] | null>(null);
   activityError = $state<ApiError | null>(null);
+  /** How many newest decisions and fills per copy the activity asks for (paged). */
+  activityLimit = $state(ACTIVITY_PAGE);
+  /** When the status was last read (local ms), for "updated N s ago". */
+  statusAtMs = $state<number | null>(null);
   /** What the last export wrote. */
   exported = $state<ExportDto | null>(null);
   /** The failure of the last position close or unlink, with the row it was about. */
@@ -66,7 +75,6 @@ export class AppStore {
   #refreshing: Promise<void> | null = null;
   #dirty = false;
   #unlisten: (() => void) | null = null;
-  #pendingTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(backend: Backend) {
     this.backend = backend;
@@ -99,12 +107,17 @@ export class AppStore {
   }
 
   stop(): void {
-    clearTimeout(this.#pendingTimer);
     this.#unlisten?.();
     this.#unlisten = null;
   }
 
   onEvent(e: EventDto): void {
+    // A leader's figures were read in the core (or could not be): list the leaders again
+    // (an open detail waited for the same read). Not about a copy: the status stays.
+    if (e.kind === "leader_figures") {
+      if (this.leaders !== null) void this.#reread("leaders", () => this.refreshLeaders());
+      return;
+    }
     this.events = [e, ...this.events].slice(0, MAX_EVENTS);
     this.lastEventMs = e.tsMs;
     void this.refreshStatus();
@@ -145,6 +158,7 @@ export class AppStore {
         try {
           const s = await this.backend.status();
           this.status = s;
+          this.statusAtMs = Date.now();
           this.statusError = null;
           if (this.events.length === 0 && s.recent.length > 0) {
             this.events = [...s.recent].sort((a, b) => b.tsMs - a.tsMs).slice(0, MAX_EVENTS);
@@ -171,10 +185,38 @@ export class AppStore {
   /** Reads every copy's decisions and fills for the Activity screen. */
   async loadActivity(): Promise<void> {
     try {
-      this.activity = await this.backend.activity(null);
+      // Untracked: a screen's effect that reads the activity must not read it again when
+      // "load more" changes the page size (that re-read is `loadMoreActivity`'s).
+      this.activity = await this.backend.activity(null, untrack(() => this.activityLimit));
       this.activityError = null;
     } catch (e) {
       this.activityError = toApiError(e);
+    }
+  }
+
+  /** Some copy has more (older) decisions or fills than the activity holds now. */
+  get activityHasMore(): boolean {
+    return (this.activity ?? []).some((a) => a.decisions.length >= this.activityLimit || a.fills.length >= this.activityLimit);
+  }
+
+  /** Asks for the next page of older decisions and fills. */
+  loadMoreActivity(): Promise<void> {
+    this.activityLimit += ACTIVITY_PAGE;
+    return this.#reread("activity", () => this.loadActivity());
+  }
+
+  /** When a copy was last heard of: its newest event, else the last status read. */
+  updatedAt(name: string): number | null {
+    const e = this.events.find((x) => x.copy === name);
+    return e ? e.tsMs : this.statusAtMs;
+  }
+
+  /** Reads the PnL series of every copy not read yet (the cards' sparklines); the event
+   * stream keeps them current like an open chart's. */
+  loadSparklines(): void {
+    for (const c of this.status?.copies ?? []) {
+      const name = c.copy.name;
+      if (!(name in this.pnl)) void this.#reread(`pnl:${name}`, () => this.loadPnl(name));
     }
   }
 
@@ -236,6 +278,7 @@ export class AppStore {
   async refreshAccounts(): Promise<void> {
     try {
       this.accounts = await this.backend.accounts();
+      this.accountsRead = true;
     } catch (e) {
       this.actionError = toApiError(e);
     }
@@ -248,12 +291,8 @@ export class AppStore {
     } catch (e) {
       this.leadersError = toApiError(e);
     }
-    // Figures still being read in the core (its history at low priority): look again
-    // shortly, until every leader has them.
-    clearTimeout(this.#pendingTimer);
-    if (this.leaders?.some((l) => l.figuresPending)) {
-      this.#pendingTimer = setTimeout(() => void this.refreshLeaders(), LEADERS_PENDING_MS);
-    }
+    // Figures still being read in the core (a history at low priority) arrive with the
+    // core's `leader_figures` event, which lists again (onEvent): no polling.
   }
 
   async loadLeader(id: string): Promise<void> {
@@ -401,9 +440,17 @@ export class AppStore {
     return (this.status?.copies ?? []).filter((c) => c.copy.state !== "stopped");
   }
 
-  /** Paper mode is on screen when the app runs in paper mode. */
+  /** Paper is on screen unless real money is in play (lib/mode.ts): a copy that follows a
+   * real account, or with no copy running, an account that can follow with real money
+   * (an account that only leads cannot). */
   get isPaper(): boolean {
-    return this.info?.mode === "paper";
+    if (this.info === null) return false;
+    return !isLive({
+      info: this.info,
+      accounts: this.accountsRead ? this.accounts : null,
+      leaders: this.leaders,
+      copies: this.status?.copies ?? null,
+    });
   }
 
   account(name: string): AccountDto | undefined {

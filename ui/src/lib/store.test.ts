@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { AppStore, LEADERS_PENDING_MS } from "./store.svelte";
+import { AppStore } from "./store.svelte";
 import { createMockBackend } from "./mock";
 import { defaultSettings } from "./settings";
 
@@ -70,24 +70,30 @@ describe("AppStore", () => {
     expect(s.actionError?.code).toBe("not_found");
   });
 
-  it("lists the leaders again while their figures are being read, then stops", async () => {
+  it("lists the leaders again when the core says a leader's figures are in, and never on a timer", async () => {
     vi.useFakeTimers();
     try {
-      const b = createMockBackend({ pendingListings: 2 });
+      const b = createMockBackend({ pendingListings: 1 });
       const s = new AppStore(b);
       await s.start();
       const reads = () => b.calls.filter((c) => c.method === "leaders").length;
+      const statusReads = () => b.calls.filter((c) => c.method === "status").length;
       expect(s.leaders?.every((l) => l.figuresPending && l.figures.length === 0)).toBe(true);
-      await vi.advanceTimersByTimeAsync(LEADERS_PENDING_MS);
+      // Nothing lists again while the figures are read: no polling.
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(reads()).toBe(1);
+      const before = statusReads();
+      b.emit({ tsMs: 1, copy: null, level: "info", kind: "leader_figures", notice: null, message: "figures of leader `demo-steady` are ready" });
+      await vi.advanceTimersByTimeAsync(0);
       expect(reads()).toBe(2);
-      await vi.advanceTimersByTimeAsync(LEADERS_PENDING_MS);
-      expect(reads()).toBe(3);
       expect(s.leaders?.every((l) => !l.figuresPending && l.figures.length === 3)).toBe(true);
-      await vi.advanceTimersByTimeAsync(LEADERS_PENDING_MS * 5);
-      expect(reads()).toBe(3);
+      // Not a copy's event: the status is not re-read and the event is not listed.
+      expect(statusReads()).toBe(before);
+      expect(s.events.some((e) => e.kind === "leader_figures")).toBe(false);
       s.stop();
     } finally {
       vi.useRealTimers();
     }
   });
+
 });

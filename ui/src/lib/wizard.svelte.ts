@@ -87,6 +87,9 @@ export class WizardState {
   // Review
   copyName = $state("");
 
+  /** The profit-share ratio as typed (Risk step, optional; empty: off). */
+  profitShareRatio = $state("");
+
   /** The core's message per field (`investment`, `risk.maxLeverage`, `apiSecret`, …). */
   errors = $state<Record<string, string>>({});
   /** A failure that belongs to no field (shown in the step, above its buttons). */
@@ -182,6 +185,7 @@ export class WizardState {
         closeIndependentTrades: this.risk.closeIndependentTrades,
         maxFollowerAccountValue: opt(this.risk.maxFollowerAccountValue),
       },
+      ...(opt(this.profitShareRatio) === null ? {} : { profitShareRatio: this.profitShareRatio.trim() }),
     };
   }
 
@@ -209,7 +213,7 @@ export class WizardState {
     const ticket = ++this.validation;
     const e = await this.store.validate(s);
     if (ticket === this.validation) {
-      this.clearErrors(["mode", "investment", "amountPerOrder", "ratio", "copyOngoingPositions", "preset", "start", "risk."]);
+      this.clearErrors(["mode", "investment", "amountPerOrder", "ratio", "copyOngoingPositions", "preset", "start", "risk.", "profitShareRatio"]);
       this.stepError = null;
       if (e) this.setError(e);
     }
@@ -256,7 +260,7 @@ export class WizardState {
         return null;
       }
       case "Risk": {
-        const e = Object.entries(this.errors).find(([k]) => k.startsWith("risk."));
+        const e = Object.entries(this.errors).find(([k]) => k.startsWith("risk.") || k === "profitShareRatio");
         return e ? e[1] : null;
       }
       case "Review":

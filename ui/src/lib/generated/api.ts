@@ -124,7 +124,15 @@ export type TotalStopLossDto = { kind: StopLossKind, value: string, };
 
 export type RiskDto = { maxLeverage: number, allowedQuoteAssets: Array<string>, symbolAllowlist: Array<string>, symbolBlocklist: Array<string>, maxPositionNotional: string | null, maxSlippagePct: string | null, slippageAction: SlippageActionDto, maxSignalAgeSecs: number, totalStopLoss: TotalStopLossDto | null, takeProfitTotal: string | null, stopAction: StopActionDto, offlineProtection: boolean, closeIndependentTrades: boolean, maxFollowerAccountValue: string | null, };
 
-export type CopySettingsDto = { mode: CopyModeDto, investment: string | null, amountPerOrder: string | null, ratio: string | null, copyOngoingPositions: boolean, preset: PresetDto, start: StartActionsDto, risk: RiskDto, };
+export type CopySettingsDto = { mode: CopyModeDto, investment: string | null, amountPerOrder: string | null, ratio: string | null, copyOngoingPositions: boolean, preset: PresetDto, start: StartActionsDto, risk: RiskDto, 
+/**
+ * The profit-share ratio to start the copy with (copy-rules §7), optional: above 0
+ * and at most 0.3; absent or empty: off. Checked with the settings (its field is
+ * `profitShareRatio`) and stored beside them by `create_copy`; a copy's settings as
+ * read back leave it out (its ratio is `profit_share`'s, changed by
+ * `profit_share_set`).
+ */
+profitShareRatio?: string, };
 
 export type PreviewRequest = { leader: string, follower: string, settings: CopySettingsDto, };
 
@@ -227,7 +235,7 @@ export type StatusDto = { copies: Array<CopyStatusDto>, recent: Array<EventDto>,
 
 export type EventLevel = "info" | "warning" | "error";
 
-export type EventKind = "started" | "watching" | "fill" | "skip" | "rejected" | "paused" | "resumed" | "held" | "released" | "stopping" | "stopped" | "disconnected" | "reconnected" | "reconciled" | "unprotected" | "protected" | "funding" | "weight_wait" | "error" | "notice";
+export type EventKind = "started" | "watching" | "fill" | "skip" | "rejected" | "paused" | "resumed" | "held" | "released" | "stopping" | "stopped" | "disconnected" | "reconnected" | "reconciled" | "unprotected" | "protected" | "funding" | "weight_wait" | "error" | "notice" | "leader_figures";
 
 export type NoticeKind = "copy-paused" | "copy-stopped" | "before-start" | "out-of-order" | "too-old" | "slippage" | "quote-not-allowed" | "symbol-filtered" | "held-by-other-copy" | "margin-asset-missing" | "multi-assets-with-isolated" | "position-mode-mismatch" | "no-leader-equity" | "below-minimum" | "pending" | "insufficient-funds" | "amount-above-account-value" | "position-capped" | "not-copied" | "margin-mode-deferred" | "margin-sync-skipped" | "closed-outside" | "lost-open" | "doubtful-snapshot" | "leader-flat-unconfirmed" | "missing-market-data" | "stop-loss" | "take-profit" | "setup-failed" | "key-unverified" | "wrong-margin-mode" | "leader-rate-limited" | "leader-geo-blocked" | "leader-hidden" | "leader-format-changed" | "leader-read-failed" | "missed-in-interval" | "leader-baseline";
 

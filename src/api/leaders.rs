@@ -352,7 +352,7 @@ impl super::App {
 
     /// A demo leader's figures, read from the embedded simulator in-process and cached;
     /// `None` for a leader that is not one of its demo leaders (or paper mode is off).
-    async fn demo_figures(&self, r: &LeaderRef) -> Option<CachedLeader> {
+    pub(crate) async fn demo_figures(&self, r: &LeaderRef) -> Option<CachedLeader> {
         if r.source != LeaderSourceDto::Demo {
             return None;
         }

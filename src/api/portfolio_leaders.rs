@@ -168,6 +168,9 @@ struct Known {
     url: String,
     pid: String,
     name: String,
+    /// For a paper-mode portfolio: the demo leader behind it (its account name and
+    /// simulator account id), whose figures and hidden flag are read in-process.
+    demo: Option<(String, String)>,
 }
 
 const HIDDEN: &str = "this portfolio hides its positions, so they cannot be copied";
@@ -180,6 +183,7 @@ impl super::App {
         endpoint: &str,
         pid: &str,
     ) -> Result<PortfolioSpec, ApiError> {
+        let mut nickname = None;
         let connect = if endpoint == PAPER_ENDPOINT {
             let paper = self.paper.lock().await;
             let sim = paper.as_ref().ok_or_else(|| {
@@ -188,6 +192,12 @@ impl super::App {
                     "this leader is a paper-mode lead portfolio and paper mode is not running; start paper mode",
                 )
             })?;
+            let behind = crate::sim::portfolio::account_of(pid);
+            nickname = sim
+                .demo
+                .iter()
+                .find(|(_, l)| Some(&l.account_id) == behind.as_ref())
+                .map(|(_, l)| l.label.clone());
             Some(sim.handle.base_url())
         } else {
             None
@@ -200,11 +210,12 @@ impl super::App {
         };
         // The name the user knows it by, when the list has been read: "<nickname>
         // (portfolio <id>)", so the copy's card names the trader, not only digits.
-        if let Some(n) = spec
-            .client()
-            .ok()
-            .and_then(|c| self.portfolio_cache.nickname(c.base(), pid))
-        {
+        let nickname = nickname.or_else(|| {
+            spec.client()
+                .ok()
+                .and_then(|c| self.portfolio_cache.nickname(c.base(), pid))
+        });
+        if let Some(n) = nickname {
             let suffix = format!(" (portfolio {pid})");
             let room = 64usize.saturating_sub(suffix.chars().count());
             let short: String = n.trim().chars().take(room).collect();
@@ -261,12 +272,13 @@ impl super::App {
         let mut out = Vec::new();
         if let Some(sim) = self.paper.lock().await.as_ref() {
             let url = sim.handle.base_url();
-            for (_, l) in &sim.demo {
+            for (demo_name, l) in &sim.demo {
                 out.push(Known {
                     endpoint: PAPER_ENDPOINT.to_owned(),
                     url: url.clone(),
                     pid: crate::sim::portfolio::portfolio_id(&l.account_id),
                     name: l.label.clone(),
+                    demo: Some((demo_name.clone(), l.account_id.clone())),
                 });
             }
         }
@@ -292,6 +304,7 @@ impl super::App {
                 url,
                 pid,
                 name: l.name,
+                demo: None,
             });
         }
         Ok(out)
@@ -385,6 +398,42 @@ impl super::App {
                 figures_pending: false,
                 delay_note: Some(note),
             };
+            // A paper-mode portfolio: the figures its pages serve, read in-process (the
+            // demo leader's, cached), so the first list has them.
+            if let Some((demo_name, account_id)) = &k.demo {
+                let r = super::leaders::LeaderRef {
+                    id: demo_name.clone(),
+                    name: k.name.clone(),
+                    source: LeaderSourceDto::Demo,
+                    style: None,
+                };
+                let now = self.engine.clock().now_ms();
+                let cached = match self.leader_cache.fresh(demo_name, now) {
+                    Some(c) => Some(c),
+                    None => self.demo_figures(&r).await,
+                };
+                if let Some(c) = cached {
+                    dto.figures = c
+                        .report
+                        .figures
+                        .iter()
+                        .map(super::leaders::figures_dto)
+                        .collect();
+                    dto.equity = Some(c.equity.round_dp(2).normalize().to_string());
+                    let hidden = self
+                        .paper
+                        .lock()
+                        .await
+                        .as_ref()
+                        .is_some_and(|sim| sim.handle.positions_hidden(account_id));
+                    if hidden {
+                        dto.copyable = false;
+                        dto.not_copyable_reason = Some(HIDDEN.to_owned());
+                    }
+                    out.push(dto);
+                    continue;
+                }
+            }
             match self.portfolio_cache.get(&k.url).map(|l| l.result) {
                 None => dto.figures_pending = true,
                 Some(Err(e)) => {

@@ -93,12 +93,19 @@ impl CopyRunner {
         self.figures_and_stops(snap, true).await;
     }
 
-    /// Computes the copy's figures, stores them as a point when `record` (mark checks do
-    /// not, or the table would grow by one row every few seconds), and applies the stops.
-    async fn figures_and_stops(&mut self, snap: &AccountSnapshot, record: bool) {
+    /// Records the copy's figures from a follower snapshot without applying the PnL
+    /// stops (a stopping copy's last figures).
+    pub(crate) fn record_figures(&self, snap: &AccountSnapshot) {
+        self.figures(snap, true);
+    }
+
+    /// Computes the copy's figures and stores them as a point when `record` (mark checks
+    /// do not, or the table would grow by one row every few seconds) or when they cross a
+    /// PnL stop. Returns the copy's PnL; None when its fills cannot be read.
+    fn figures(&self, snap: &AccountSnapshot, record: bool) -> Option<Decimal> {
         let id = self.copy_id;
         let Ok(fills) = self.with_store(|s| s.fills().for_copy(id)) else {
-            return;
+            return None;
         };
         let funding = self
             .with_store(|s| s.copy_funding().for_copy(id))
@@ -158,12 +165,20 @@ impl CopyRunner {
         if record || engine::risk::pnl_stop(&self.ctx.settings, figures.pnl()).is_some() {
             let _ = self.with_store(|s| s.figures().record(&point));
         }
+        Some(figures.pnl())
+    }
+
+    /// Computes and stores the copy's figures (see `figures`) and applies the PnL stops.
+    async fn figures_and_stops(&mut self, snap: &AccountSnapshot, record: bool) {
+        let Some(pnl) = self.figures(snap, record) else {
+            return;
+        };
         let f = to_follower(snap, Default::default());
         let check_id = format!("pnl:{}", self.clock.now_ms());
-        let plan = engine::plan_pnl_check(&self.ctx, &f, figures.pnl(), &check_id);
+        let plan = engine::plan_pnl_check(&self.ctx, &f, pnl, &check_id);
         if !plan.actions.is_empty() && !self.is_stopping() {
             // The reason names the stop and the numbers (PnL and limit), as the notice does.
-            let (cause, why) = engine::risk::pnl_stop(&self.ctx.settings, figures.pnl())
+            let (cause, why) = engine::risk::pnl_stop(&self.ctx.settings, pnl)
                 .map(|(kind, text)| (super::notify::StopCause::of_notice(kind), text))
                 .unwrap_or_else(|| (None, "total stop loss or take profit reached".to_owned()));
             self.stop_cause_seen = cause.or(Some(super::notify::StopCause::StopLoss));

@@ -4,7 +4,7 @@
 //! finalised by the minimum-size rule (raised to the minimum within `min_bump_factor`, or
 //! skipped with a notice) instead of waiting for fills that will never come.
 
-use crate::domain::{CopyMode, LeaderFill, LeaderSignal, Price, Quantity, SignalKind};
+use crate::domain::{LeaderFill, LeaderSignal, Price, Quantity, SignalKind};
 use crate::engine::PositionKey;
 use crate::exchange::events::Execution;
 use crate::exchange::AccountEvent;
@@ -13,16 +13,13 @@ use super::supervisor::CopyRunner;
 
 impl CopyRunner {
     /// The signal that finalises the pending fills of a leader order this event ends, if
-    /// it ends one. Fixed-amount copies size every fill at the whole amount, so their
-    /// pending fills are finalised only by a real last fill (see docs/what-happens-when.md).
+    /// it ends one. A fixed-amount copy's pending quantity is the amount (its later fills
+    /// do not add another), so it is finalised the same way.
     pub(crate) fn pending_order_end(&self, ev: &AccountEvent) -> Option<LeaderSignal> {
         let AccountEvent::Order(u) = ev else {
             return None;
         };
         if !matches!(u.execution, Execution::Canceled | Execution::Expired) {
-            return None;
-        }
-        if self.ctx.settings.mode == CopyMode::FixedAmount {
             return None;
         }
         let o = &u.order;

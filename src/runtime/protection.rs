@@ -288,10 +288,11 @@ impl CopyRunner {
         }
     }
 
-    /// Positions without a confirmed stop: the user is told which and why (once per gap),
-    /// protection is tried again with backoff, and with `hold` (the venue refused the stop,
-    /// or none could be planned) the copy is held `unprotected` until every stop rests. A
-    /// stop that is simply being placed again does not hold the copy.
+    /// Positions without a confirmed stop: the user is told which and why (once per gap,
+    /// and again when a symbol not named yet in the gap joins it), protection is tried
+    /// again with backoff, and with `hold` (the venue refused the stop, or none could be
+    /// planned) the copy is held `unprotected` until every stop rests. A stop that is
+    /// simply being placed again does not hold the copy.
     pub(crate) fn unprotected(&mut self, symbols: &[String], why: &str, hold: bool) {
         if !self.ctx.settings.risk.offline_protection {
             return;
@@ -300,7 +301,10 @@ impl CopyRunner {
             "{} without a protective stop on the venue: {why}; placing it again",
             symbols.join(", ")
         );
-        if !self.stop_retry.pending() && !self.holds.has(HoldKind::Unprotected) {
+        let in_gap = self.stop_retry.pending() || self.holds.has(HoldKind::Unprotected);
+        let unnamed = symbols.iter().any(|s| !self.unprotected_named.contains(s));
+        self.unprotected_named.extend(symbols.iter().cloned());
+        if !in_gap || unnamed {
             self.say(
                 NotifyLevel::Warning,
                 NotifyKind::Unprotected,
@@ -322,6 +326,7 @@ impl CopyRunner {
     fn protected(&mut self) {
         let gap = self.stop_retry.pending() || self.holds.has(HoldKind::Unprotected);
         self.stop_retry.clear();
+        self.unprotected_named.clear();
         if gap {
             self.say(
                 NotifyLevel::Info,

@@ -9,7 +9,9 @@
 //! cancelled, only once its close is confirmed by the venue; a close that failed keeps the
 //! position and its stop, and the user is told which position remains and why. Passes are
 //! retried with backoff. While stopping, leader signals are not copied (each is listed) and
-//! reconciliation repairs nothing: the pass is what runs in its place.
+//! reconciliation repairs nothing: the pass is what runs in its place, so it also settles
+//! orders of unknown outcome and catches up fills the stream lost, and the copy's last
+//! figures are recorded before it stops.
 //!
 //! This module owns that state machine; it never opens and never cancels anything the
 //! engine did not create.
@@ -132,6 +134,9 @@ impl CopyRunner {
             );
             return;
         };
+        // A close of an earlier pass whose answer was lost is settled first (reconciliation,
+        // which does this for a running copy, does not run while stopping).
+        self.resolve_unknown_orders().await;
         let f = to_follower(&snap, self.held_by_others());
         let stop_id = format!("stop:{now}");
         let planned = engine::plan_stop(&self.ctx, &f, StopAction::CloseAll, &stop_id, &why);
@@ -157,7 +162,13 @@ impl CopyRunner {
                     .await;
             }
         }
+        // Fills of the closes whose stream event was lost (the stream down or stalled) are
+        // read from the venue's trade history, so they count in the copy's PnL; a close
+        // whose event is merely still queued is read too and stored once.
+        self.catch_up_fills().await;
         if self.ctx.ledger.positions.is_empty() {
+            // The copy's last figures, with every close counted (nothing of it is open).
+            self.record_figures(&snap);
             let mut ledger = self.ctx.ledger.clone();
             ledger.stopping = None;
             ledger.pending.clear();

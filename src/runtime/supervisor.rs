@@ -191,6 +191,8 @@ pub struct CopyRunner {
     pub(crate) pass: u64,
     /// When to try protection again while a position has no confirmed stop.
     pub(crate) stop_retry: super::backoff::Backoff,
+    /// Symbols named `unprotected` in the current gap in protection (see `protection`).
+    pub(crate) unprotected_named: std::collections::BTreeSet<String>,
     /// When to try the closes of a stopping copy again.
     pub(crate) stopping_retry: super::backoff::Backoff,
     /// Why the venue refused or did not confirm orders of the plan being run, for the
@@ -278,6 +280,7 @@ impl CopyRunner {
             unconfirmed: None,
             pass: 0,
             stop_retry: Default::default(),
+            unprotected_named: Default::default(),
             stopping_retry: Default::default(),
             refusals: Vec::new(),
             blocked: BTreeMap::new(),

@@ -1040,6 +1040,67 @@ fn partial_fills_of_one_leader_order_accumulate_until_the_minimum() {
     assert_eq!(pos.k, dec!(0.01), "k = 0.002 / 0.2");
 }
 
+/// A fixed-amount copy's pending open is the amount, once: the order's later fills (and
+/// its end, a fill of no quantity that completes it) add to the leader quantity it stands
+/// for, never another amount.
+#[test]
+fn pending_fills_of_a_fixed_amount_copy_count_the_amount_once() {
+    // 60 USDT at 1x is 0.0012 BTC at 50,000, below the 0.002 minimum.
+    let s = CopySettings {
+        amount_per_order: Some(dec!(60)),
+        ..settings(CopyMode::FixedAmount)
+    };
+    let mut c = copy(s);
+    let mut placed = Vec::new();
+    for (n, (q, last)) in [(dec!(0.5), false), (dec!(0.3), false), (dec!(0), true)]
+        .into_iter()
+        .enumerate()
+    {
+        let before = [dec!(0), dec!(0.5), dec!(0.8)][n];
+        let mut sig = fill(
+            symbol("BTC", "USDT"),
+            Side::Buy,
+            q,
+            dec!(50000),
+            before,
+            1,
+            None,
+            &format!("f{n}"),
+        );
+        if let SignalKind::Fill(f) = &mut sig.kind {
+            f.order_id = "one-order".into();
+            f.order_final = last;
+        }
+        let p = plan(&input(
+            c.clone(),
+            sig,
+            follower(dec!(5000)),
+            btc_market(dec!(50000)),
+        ));
+        if !last {
+            let text = p.notice(NoticeKind::Pending).expect("the fill waits");
+            assert!(
+                text.contains("0.0012 BTCUSDT"),
+                "pending holds the amount once: {text}"
+            );
+        }
+        placed.extend(p.orders().map(|o| o.qty.get()));
+        c.ledger = p.ledger;
+    }
+    assert_eq!(
+        placed,
+        vec![dec!(0.002)],
+        "the amount's 0.0012 is raised to the minimum once, at the order's end"
+    );
+    let pos = c
+        .ledger
+        .positions
+        .get(&PositionKey::new("BTCUSDT", PositionSide::Both))
+        .expect("the open is copied");
+    assert_eq!(pos.leader_qty, dec!(0.8), "the leader's whole 0.8");
+    assert_eq!(pos.k, dec!(0.0025), "k = 0.002 / 0.8");
+}
+
 #[test]
 fn fixed_amount_above_account_value_is_skipped_before_the_open() {
     let s = CopySettings {

@@ -72,8 +72,15 @@ impl Planner<'_> {
         };
         let (mut raw, mut margin, mut lead_total) = (sized.raw_qty, sized.margin, fill_qty);
         if let Some(p) = &pending {
-            raw += p.raw_qty;
-            margin += p.margin;
+            // A fixed amount is per copied position: the pending copy of the order's first
+            // fill already is the whole amount, and later fills (or the order's end) only
+            // add to the leader quantity it stands for.
+            if settings.mode == CopyMode::FixedAmount {
+                (raw, margin) = (p.raw_qty, p.margin);
+            } else {
+                raw += p.raw_qty;
+                margin += p.margin;
+            }
             lead_total += p.leader_qty;
         }
         if self.hold_pending(f, &lk, true, raw, margin, lead_total) {

@@ -537,3 +537,108 @@ async fn a_panic_that_cannot_read_the_follower_says_so_and_closes_once_it_can() 
     );
     handle.shutdown().await;
 }
+
+/// Fills of a stopping copy's closes whose stream event is lost still reach its PnL: the
+/// follower's stream holds its events while the stop closes the position, then drops
+/// them; the stop pass reads the close's fill from the venue's trade history before the
+/// copy stops (issue 12, fill catch-up). The check reads the simulator's income records.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_copys_close_whose_fill_event_is_lost_counts_in_its_pnl() {
+    let rig = Rig::new("100000", RATIO, Duration::from_secs(2)).await;
+    let (handle, mut notes) = rig.start().await;
+    rig.lead
+        .market("BTCUSDT", "BUY", "0.5")
+        .await
+        .ok("leader opens");
+    rig.holds("BTCUSDT", dec!(0.050), "the open is copied")
+        .await;
+    let key = rig.me.listen_key().await;
+    rig.faults(json!({"stallListenKey": key})).await;
+    rig.sim.price("BTCUSDT", "50100").await;
+    assert!(
+        handle
+            .command(NAME, Command::Stop(StopAction::CloseAll))
+            .await,
+        "the stop is sent"
+    );
+    notes
+        .wait(NotifyKind::Stopped, "", "the copy closes and stops")
+        .await;
+    assert_eq!(rig.follower("BTCUSDT").await, dec!(0), "flat at the stop");
+    // The held events go with the socket.
+    rig.faults(json!({"dropUserStreams": true})).await;
+    rig.faults(json!({"unstallListenKey": key})).await;
+    let want = super::lost_fills::account_pnl_of(&rig.me).await;
+    eventually("the copy's PnL equals the account's income", || async {
+        let got = super::lost_fills::copy_pnl_at(rig.dir.path())?;
+        (got == want)
+            .then_some(())
+            .ok_or(format!("copy PnL {got}, account {want}"))
+    })
+    .await;
+    handle.shutdown().await;
+}
+
+/// The same when the stop's close is journaled with nothing filled: its answer is lost
+/// (the venue answers after the client's timeout) and every lookup fails, so the close's
+/// outcome is unknown and the copy stays stopping; its fill event is lost with the stream.
+/// The next stop pass looks the close up (reconciliation, which resolves unknown orders
+/// for a running copy, does not run while stopping), finds it filled, and reads its fill
+/// from the venue's trade history before the copy stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_copys_close_of_unknown_outcome_counts_in_its_pnl() {
+    let rig = Rig::new("100000", RATIO, Duration::from_secs(2)).await;
+    let (handle, mut notes) = rig.start().await;
+    rig.lead
+        .market("BTCUSDT", "BUY", "0.5")
+        .await
+        .ok("leader opens");
+    rig.holds("BTCUSDT", dec!(0.050), "the open is copied")
+        .await;
+    eventually("the position carries its stop", || async {
+        let n = rig.stops().await;
+        (n == 1).then_some(()).ok_or(format!("{n} stops"))
+    })
+    .await;
+    let key = rig.me.listen_key().await;
+    rig.faults(json!({"stallListenKey": key})).await;
+    // The close fills, but its answer comes after the client's 10 s timeout, and every
+    // lookup of it is refused.
+    rig.faults(
+        json!({"ackDelayMs": 11_000, "rejectNext": {"count": 1_000_000,
+        "status": 503, "code": -1008, "msg": "Server is currently overloaded",
+        "path": "/fapi/v1/order", "method": "GET", "apiKey": rig.me.key}}),
+    )
+    .await;
+    rig.sim.price("BTCUSDT", "50100").await;
+    assert!(
+        handle
+            .command(NAME, Command::Stop(StopAction::CloseAll))
+            .await,
+        "the stop is sent"
+    );
+    notes
+        .wait(
+            NotifyKind::Stopping,
+            "still open",
+            "the close's outcome is unknown: the copy stays stopping",
+        )
+        .await;
+    assert_eq!(rig.follower("BTCUSDT").await, dec!(0), "the close filled");
+    // The held events go with the socket; then the venue answers again.
+    rig.faults(json!({"dropUserStreams": true})).await;
+    rig.faults(json!({"clear": true})).await;
+    rig.faults(json!({"unstallListenKey": key})).await;
+    notes
+        .wait(NotifyKind::Stopped, "", "the next pass finds it closed")
+        .await;
+    let want = super::lost_fills::account_pnl_of(&rig.me).await;
+    eventually("the copy's PnL equals the account's income", || async {
+        let got = super::lost_fills::copy_pnl_at(rig.dir.path())?;
+        (got == want)
+            .then_some(())
+            .ok_or(format!("copy PnL {got}, account {want}"))
+    })
+    .await;
+    handle.shutdown().await;
+}

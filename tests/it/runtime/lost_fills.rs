@@ -9,16 +9,21 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
 
-use super::support::{amount, dec as jdec, eventually, Pair};
+use super::support::{amount, dec as jdec, eventually, Client, Pair};
 
 const COPY: &str = "[[copies]]\nname = \"lost\"\nleader = \"lead\"\nfollower = \"me\"\n\
     mode = \"fixed-ratio\"\nratio = \"0.1\"\n";
 
 /// The copy's PnL (realized − fees + funding + unrealized) from `copydesk status --json`.
 fn copy_pnl(p: &Pair) -> Result<Decimal, String> {
+    copy_pnl_at(&p.data())
+}
+
+/// The same for the (first) copy of the data directory `data`.
+pub(crate) fn copy_pnl_at(data: &std::path::Path) -> Result<Decimal, String> {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_copydesk"))
         .arg("--data-dir")
-        .arg(p.data())
+        .arg(data)
         .args(["status", "--json"])
         .output()
         .map_err(|e| e.to_string())?;
@@ -34,10 +39,15 @@ fn copy_pnl(p: &Pair) -> Result<Decimal, String> {
 
 /// The follower account's realized PnL − commissions + funding on BTCUSDT, per the venue.
 async fn account_pnl(p: &Pair) -> Decimal {
-    let income =
-        p.me.get("/fapi/v1/income", &[("limit", "1000")])
-            .await
-            .ok("the follower's income");
+    account_pnl_of(&p.me).await
+}
+
+/// The same for the account `me`.
+pub(crate) async fn account_pnl_of(me: &Client) -> Decimal {
+    let income = me
+        .get("/fapi/v1/income", &[("limit", "1000")])
+        .await
+        .ok("the follower's income");
     income
         .as_array()
         .into_iter()

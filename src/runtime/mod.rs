@@ -27,6 +27,8 @@ mod leader_equity;
 mod leader_mode;
 mod leader_order_end;
 pub mod leader_poll;
+mod leader_polled;
+pub mod leader_source;
 pub mod leaders;
 pub mod ledger;
 pub mod notify;
@@ -144,6 +146,9 @@ pub struct RuntimeHandle {
     precision: Mutex<BTreeMap<(String, String), SymbolPrecision>>,
     /// Whether the writer task (`writer::run`) runs: started with the first copy.
     writer: std::sync::atomic::AtomicBool,
+    /// The request budget of the public lead-portfolio source, shared by every public
+    /// leader this engine follows.
+    pub(crate) poll_budget: Arc<leader_poll::PollBudget>,
 }
 
 /// How many decimals a symbol's prices and quantities carry on its venue (from its tick
@@ -183,7 +188,6 @@ impl RuntimeHandle {
             notifier,
             from_start: Mutex::new(Some(from_start)),
             registry: Arc::new(Mutex::new(BTreeMap::new())),
-            opts,
             running: Mutex::new(BTreeMap::new()),
             adding: tokio::sync::Mutex::new(()),
             stop,
@@ -194,6 +198,8 @@ impl RuntimeHandle {
             accounts: Arc::new(Mutex::new(HashMap::new())),
             precision: Mutex::new(BTreeMap::new()),
             writer: std::sync::atomic::AtomicBool::new(false),
+            poll_budget: leader_poll::PollBudget::new(opts.engine.portfolio_per_minute),
+            opts,
         }
     }
 
@@ -229,6 +235,12 @@ impl RuntimeHandle {
             t.push(task);
             t.extend(published);
         }
+    }
+
+    /// The request budget every public lead portfolio this engine follows shares: how
+    /// many are followed, and the poll interval that follows from it.
+    pub fn poll_budget(&self) -> Arc<leader_poll::PollBudget> {
+        self.poll_budget.clone()
     }
 
     /// The database this engine writes (one writer connection per process).
@@ -447,7 +459,17 @@ impl RuntimeHandle {
         }
         let mut checked = Vec::new();
         for spec in specs {
-            checked.push(start::check_setup(spec, &self.opts, &mut reserved).await?);
+            let restart = self
+                .store
+                .lock()
+                .ok()
+                .and_then(|g| g.store().copies().by_name(&spec.name).ok().flatten())
+                .is_some_and(|r| r.t0.is_some());
+            let extras = start::SetupExtras {
+                restart,
+                budget: &self.poll_budget,
+            };
+            checked.push(start::check_setup(spec, &self.opts, &mut reserved, extras).await?);
         }
         let mut names = Vec::new();
         for c in checked {

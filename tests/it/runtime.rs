@@ -31,6 +31,7 @@ mod memory_venue;
 mod order_end;
 mod outside_fills;
 mod port;
+mod portfolio_copy;
 mod power_cut;
 mod protection;
 mod refusals;

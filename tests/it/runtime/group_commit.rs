@@ -157,6 +157,7 @@ async fn the_signal_path_commits_without_an_fsync_under_the_lock() {
     }
     let config = RunConfig {
         accounts,
+        leaders: Vec::new(),
         copies,
         engine: EngineConfig::default(),
     };

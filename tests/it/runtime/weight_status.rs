@@ -36,6 +36,7 @@ async fn status_beside_a_running_engine_shows_its_request_weight() {
     sim.price("BTCUSDT", "50000").await;
     let config = RunConfig {
         accounts: vec![account("lead", &base), account("me", &base)],
+        leaders: Vec::new(),
         copies: vec![CopyConfig {
             name: "w".into(),
             leader: "lead".into(),

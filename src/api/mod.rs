@@ -127,7 +127,23 @@ pub fn status_read_only(data_dir: &Path) -> Result<StatusDto, ApiError> {
             weight: Vec::new(),
         });
     }
-    status::read(&Store::open_read_only(&path)?)
+    let mut status = status::read(&Store::open_read_only(&path)?)?;
+    // The weight a running engine beside this reader publishes (none when none runs).
+    let published = crate::runtime::weight_file::read(data_dir, crate::store::now_ms())
+        .map_err(|message| ApiError::new(ErrorCode::Storage, message))?;
+    status.weight = published
+        .map(|p| {
+            p.accounts
+                .into_iter()
+                .map(|a| WeightDto {
+                    venue: a.account,
+                    used: a.used,
+                    limit: a.limit,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(status)
 }
 
 /// A copy's stored profit-share statements without the data directory's lock (the

@@ -276,6 +276,19 @@ impl Scene {
         resp.json().await.map_err(|e| e.to_string())
     }
 
+    /// The engine's commit and sync counters (`store::group_commit`).
+    pub fn commit_counts(&self) -> crate::store::group_commit::CommitCounts {
+        self.handle
+            .as_ref()
+            .and_then(|h| {
+                h.store()
+                    .lock()
+                    .ok()
+                    .map(|g| g.store().durability().counts())
+            })
+            .unwrap_or_default()
+    }
+
     pub async fn reset_requests(&self) -> Result<(), String> {
         self.admin(reqwest::Method::DELETE, "/admin/v1/requests", None)
             .await

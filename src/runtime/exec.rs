@@ -102,7 +102,10 @@ impl CopyRunner {
         };
         let copy_id = self.copy_id;
         let first_sent = orders.first().map(|o| o.client_id.clone());
-        let written = self.with_store(|s| {
+        // Committed without an `fsync` under the database lock, then made durable by a
+        // group sync (shared with other copies committing at the same time) before any
+        // order leaves (`runtime::writer`).
+        let written = self.commit_before_send(|s| {
             let ledger = serde_json::to_string(&plan.ledger).unwrap_or_default();
             let inflight = serde_json::to_string(&inflight).unwrap_or_default();
             s.transaction(|tx| {
@@ -150,7 +153,13 @@ impl CopyRunner {
             })
         });
         let signal_id = match written {
-            Ok(id) => id,
+            Ok((id, seq, durability)) => {
+                if let Err(e) = durability.sync_through(seq).await {
+                    self.not_durable(&orders, before, &e);
+                    return;
+                }
+                id
+            }
             Err(e) => {
                 tracing::error!(copy = %self.name, error = %e, "journal write failed; plan not run");
                 self.say(
@@ -241,7 +250,7 @@ impl CopyRunner {
         }
         self.sent_in_plan = None;
         self.audit(&plan, signal_id, now);
-        self.settle(ledger);
+        self.settle_after_send(ledger);
         for key in failed_closes.keys() {
             self.close_failed(key);
         }
@@ -299,7 +308,7 @@ impl CopyRunner {
         if plan.actions.is_empty() {
             return;
         }
-        let _ = self.with_store(|s| {
+        self.note_after_send("the plan's audit rows", |s| {
             s.transaction(|tx| {
                 let audit = crate::store::table::audit::Audit::on(tx);
                 for a in &plan.actions {
@@ -382,9 +391,10 @@ impl CopyRunner {
             self.sent_in_plan = None;
             self.committed_us
         } else {
-            self.journal_write("an order's `sent` state", |s| {
+            self.write_durable("an order's `sent` state", |s| {
                 s.journal().mark_sent(&o.client_id, sent_at)
-            });
+            })
+            .await;
             crate::exchange::clock::wall_us()
         };
         let written_us = crate::exchange::clock::wall_us();
@@ -396,7 +406,7 @@ impl CopyRunner {
             Ok(Placement::Acknowledged(r)) => Some(r),
             Ok(Placement::Unconfirmed { reason, .. }) => {
                 let now = self.clock.now_ms();
-                self.journal_write("an order's `unknown` state", |s| {
+                self.write_after_send("an order's `unknown` state", |s| {
                     s.journal().mark_unknown(&o.client_id, now)
                 });
                 tracing::warn!(reason = %reason, "order unconfirmed; looking it up");
@@ -407,7 +417,7 @@ impl CopyRunner {
             Err(e) if super::venue_faults::is_rate_limit(&e) => {
                 let now = self.clock.now_ms();
                 let msg = format!("not placed: {e}");
-                self.journal_write("an order's `rejected` state", |s| {
+                self.write_after_send("an order's `rejected` state", |s| {
                     s.journal().mark_rejected(&o.client_id, &msg, now)
                 });
                 self.check_rate_limit();
@@ -425,7 +435,7 @@ impl CopyRunner {
             }
             Err(e) if e.class() == ErrorClass::Transient => {
                 let now = self.clock.now_ms();
-                self.journal_write("an order's `unknown` state", |s| {
+                self.write_after_send("an order's `unknown` state", |s| {
                     s.journal().mark_unknown(&o.client_id, now)
                 });
                 self.look_up(&o.symbol.name, &o.client_id, sent_at).await
@@ -433,7 +443,7 @@ impl CopyRunner {
             Err(e) => {
                 let now = self.clock.now_ms();
                 let msg = e.to_string();
-                self.journal_write("an order's `rejected` state", |s| {
+                self.write_after_send("an order's `rejected` state", |s| {
                     s.journal().mark_rejected(&o.client_id, &msg, now)
                 });
                 let account = self.follower_account.clone();
@@ -532,9 +542,7 @@ impl CopyRunner {
             follower_fill_ms: None,
             ts: self.clock.now_ms(),
         };
-        if let Err(e) = self.with_store(|s| s.latency().record(&row)) {
-            tracing::debug!(error = %e, "latency not stored");
-        }
+        self.note_after_send("a latency row", |s| s.latency().record(&row));
     }
 
     /// Writes an order report to the journal.
@@ -542,7 +550,7 @@ impl CopyRunner {
         let now = self.clock.now_ms();
         let id = r.client_id.clone();
         let filled = r.filled_quantity.get();
-        self.journal_write("an order's outcome", |s| {
+        self.write_after_send("an order's outcome", |s| {
             let j = s.journal();
             // Acked may already be recorded (or passed): only a database failure matters.
             match j.mark_acked(&id, &r.venue_order_id, now) {

@@ -122,7 +122,7 @@ impl CopyRunner {
                     if known {
                         self.record_fill(&u, fill);
                         let at = u.times.transaction.unwrap_or(u.times.venue);
-                        let _ = self.with_store(|s| s.latency().fill(&id, at));
+                        self.note_after_send("a latency row's fill", |s| s.latency().fill(&id, at));
                     }
                     let (delay, slip) = match self.leader_refs.get(&id) {
                         Some((price, at)) if !price.is_zero() => {

@@ -44,6 +44,8 @@ pub mod supervisor;
 mod unknown;
 mod venue;
 mod venue_faults;
+pub mod weight_file;
+mod writer;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -138,10 +140,12 @@ pub struct RuntimeHandle {
     refused: Mutex<Vec<Refused>>,
     /// One state per follower account, kept by its streams and shared by its copies
     /// (copies added later join the state and market feed of an account in use).
-    accounts: Mutex<HashMap<String, FollowerAccount>>,
+    accounts: Arc<Mutex<HashMap<String, FollowerAccount>>>,
     /// Display precision of each follower account's symbols, from the venue's rules read
     /// at each copy's start: (account, symbol) → precision.
     precision: Mutex<BTreeMap<(String, String), SymbolPrecision>>,
+    /// Whether the writer task (`writer::run`) runs: started with the first copy.
+    writer: std::sync::atomic::AtomicBool,
     /// The request budget of the public lead-portfolio source, shared by every public
     /// leader this engine follows.
     pub(crate) poll_budget: Arc<leader_poll::PollBudget>,
@@ -191,10 +195,45 @@ impl RuntimeHandle {
             tasks: Mutex::new(Vec::new()),
             holds: Arc::new(Mutex::new(BTreeMap::new())),
             refused: Mutex::new(Vec::new()),
-            accounts: Mutex::new(HashMap::new()),
+            accounts: Arc::new(Mutex::new(HashMap::new())),
             precision: Mutex::new(BTreeMap::new()),
+            writer: std::sync::atomic::AtomicBool::new(false),
             poll_budget: leader_poll::PollBudget::new(opts.engine.portfolio_per_minute),
             opts,
+        }
+    }
+
+    /// Starts the writer that makes the copies' writes after a send durable in batches
+    /// (once; at the first add, inside the runtime).
+    fn start_writer(&self) {
+        if self.writer.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        let Ok(durability) = self.store.lock().map(|g| g.store().durability()) else {
+            return;
+        };
+        if failpoint::power_cut_armed() {
+            let d = durability.clone();
+            failpoint::before_abort(move || {
+                if let Err(e) = d.power_cut() {
+                    tracing::error!(error = %e, "simulated power cut failed");
+                }
+            });
+        }
+        let task = tokio::spawn(writer::run(durability, self.stop_rx.clone()));
+        // The request weight, for `status` read beside this engine (`weight_file`).
+        let dir = self.store.lock().map(|g| g.dir().to_path_buf());
+        let accounts = self.accounts.clone();
+        let published = dir.ok().map(|dir| {
+            tokio::spawn(weight_file::publish(
+                dir,
+                move || weights_of(&accounts),
+                self.stop_rx.clone(),
+            ))
+        });
+        if let Ok(mut t) = self.tasks.lock() {
+            t.push(task);
+            t.extend(published);
         }
     }
 
@@ -253,17 +292,7 @@ impl RuntimeHandle {
 
     /// The request weight each follower account in use has spent of its venue's budget.
     pub fn weights(&self) -> Vec<(String, crate::exchange::WeightUsage)> {
-        self.accounts
-            .lock()
-            .map(|a| {
-                let mut w: Vec<_> = a
-                    .iter()
-                    .map(|(name, f)| (name.clone(), f.venue.weight()))
-                    .collect();
-                w.sort_by(|x, y| x.0.cmp(&y.0));
-                w
-            })
-            .unwrap_or_default()
+        weights_of(&self.accounts)
     }
 
     /// Notifications: the first call gets every one since the engine was made (the
@@ -414,6 +443,7 @@ impl RuntimeHandle {
     /// running are not touched. Nothing starts when one of them is refused.
     pub async fn add(&self, specs: Vec<CopySpec>) -> Result<Vec<String>, RuntimeError> {
         let _one_at_a_time = self.adding.lock().await;
+        self.start_writer();
         for s in &specs {
             if self.is_running(&s.name) {
                 return Err(RuntimeError::AlreadyRunning {
@@ -516,7 +546,31 @@ impl RuntimeHandle {
         for t in tasks {
             let _ = t.await;
         }
+        // What the copies wrote after the writer's last batch.
+        let durability = self.store.lock().map(|g| g.store().durability());
+        if let Ok(d) = durability {
+            if let Err(e) = d.sync_all().await {
+                tracing::error!(error = %e, "the database's write-ahead log could not be synced at shutdown");
+            }
+        }
     }
+}
+
+/// The request weight of each follower account in `accounts`, by name.
+fn weights_of(
+    accounts: &Mutex<HashMap<String, FollowerAccount>>,
+) -> Vec<(String, crate::exchange::WeightUsage)> {
+    accounts
+        .lock()
+        .map(|a| {
+            let mut w: Vec<_> = a
+                .iter()
+                .map(|(name, f)| (name.clone(), f.venue.weight()))
+                .collect();
+            w.sort_by(|x, y| x.0.cmp(&y.0));
+            w
+        })
+        .unwrap_or_default()
 }
 
 /// Where account keys come from.

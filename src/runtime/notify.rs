@@ -275,10 +275,14 @@ impl Notifier {
             .store
             .lock()
             .map_err(|_| "the database lock is poisoned".to_owned())
-            .and_then(|s| {
-                s.store()
-                    .notifications()
-                    .push(n.ts_ms, copy_id, level, kind, &message)
+            .and_then(|mut s| {
+                // Committed without an `fsync`; the engine's writer makes it durable with
+                // the next batch (`runtime::writer`).
+                s.store_mut()
+                    .relaxed(|s| {
+                        s.notifications()
+                            .push(n.ts_ms, copy_id, level, kind, &message)
+                    })
                     .map_err(|e| e.to_string())
             });
         if let Err(e) = stored {

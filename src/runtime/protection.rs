@@ -24,6 +24,7 @@ use crate::exchange::{
     ClientOrderId, ConditionalKind, ConditionalOrderRequest, ConditionalPlacement, ConditionalSize,
     ConditionalStatus, Exchange, TriggerPrice,
 };
+use crate::store::group_commit::Durability;
 use crate::store::table::journal::{OrderType as JournalType, PlannedOrder};
 use crate::store::StoreError;
 
@@ -133,24 +134,33 @@ impl StopWorker {
         }
     }
 
-    /// Writes a stop's journal row; a failure is reported to the copy, which holds.
+    /// Writes a stop's journal row (committed without an `fsync`; see `runtime::writer`);
+    /// a failure is reported to the copy, which holds. What to sync through to make it
+    /// durable, when it was written.
     fn journal_write(
         &self,
         what: &str,
         f: impl FnOnce(&mut crate::store::Store) -> Result<(), StoreError>,
-    ) {
+    ) -> Option<(u64, Arc<Durability>)> {
         let result = match self.store.lock() {
-            Ok(mut g) => f(g.store_mut()),
+            Ok(mut g) => {
+                let s = g.store_mut();
+                s.relaxed(f).map(|((), seq)| (seq, s.durability()))
+            }
             Err(_) => Err(StoreError::Invalid {
                 field: "store",
                 message: "the database lock is poisoned".into(),
             }),
         };
-        if let Err(e) = result {
-            tracing::error!(copy = %self.name, what, error = %e, "journal write failed");
-            self.fault(StopFault::Journal(format!(
-                "{what} could not be written: {e}"
-            )));
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::error!(copy = %self.name, what, error = %e, "journal write failed");
+                self.fault(StopFault::Journal(format!(
+                    "{what} could not be written: {e}"
+                )));
+                None
+            }
         }
     }
 
@@ -189,7 +199,7 @@ impl StopWorker {
         };
         let now = self.clock.now_ms();
         let copy_id = self.copy_id;
-        self.journal_write("a protective stop's journal row", |s| {
+        let planned = self.journal_write("a protective stop's journal row", |s| {
             match s.journal().record_planned(&PlannedOrder {
                 client_order_id: client_id,
                 copy_id,
@@ -208,6 +218,16 @@ impl StopWorker {
                 Err(e) => Err(e),
             }
         });
+        // Durable before the stop is sent, like an order's row (a group sync, outside the
+        // database lock).
+        if let Some((seq, durability)) = planned {
+            if let Err(e) = durability.sync_through(seq).await {
+                tracing::error!(copy = %self.name, error = %e, "journal sync failed");
+                self.fault(StopFault::Journal(format!(
+                    "a protective stop's journal row could not be made durable: {e}"
+                )));
+            }
+        }
         let req = ConditionalOrderRequest {
             client_id: cid,
             symbol: symbol.to_owned(),
@@ -481,7 +501,9 @@ impl CopyRunner {
         }
         if bare.is_empty() {
             if confirmed {
-                self.settle(ledger);
+                // Lost at a power cut, the next reconciliation finds the stop resting and
+                // confirms it again.
+                self.settle_after_send(ledger);
                 // Screens showing "not confirmed yet" re-read on this event.
                 self.say(
                     NotifyLevel::Info,

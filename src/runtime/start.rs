@@ -273,7 +273,13 @@ pub(crate) async fn check_setup(
     // Both keys first: a key that can withdraw, or a follower key that cannot trade
     // futures, is refused before anything is read or started. A public portfolio has no key.
     let leader_venue = match &spec.leader {
-        LeaderSpec::Account(a) => Some(open_venue(a, &*opts.venues, &opts.clock, recv)?),
+        LeaderSpec::Account(a) => {
+            let leader = open_venue(a, &*opts.venues, &opts.clock, recv)?;
+            // The leader's resting orders are never read (fills and positions are copied):
+            // its snapshots, at start and at every resync, leave them out (80 of 100 weight).
+            leader.ex.positions_only();
+            Some(leader)
+        }
         LeaderSpec::Portfolio(_) => None,
     };
     let keys = match &leader_venue {

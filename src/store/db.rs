@@ -11,6 +11,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use super::backup;
 use super::error::StoreError;
+use super::group_commit::Durability;
 use super::migrate::{self, Migration, APPLICATION_ID, MIGRATIONS};
 use super::table::{
     accounts::Accounts, audit::Audit, copies::Copies, copy_ledger::CopyLedgers,
@@ -28,6 +29,8 @@ pub struct Store {
     path: PathBuf,
     version: u32,
     backup: Option<PathBuf>,
+    /// Which relaxed commits are durable; counts commits of each kind.
+    durability: std::sync::Arc<Durability>,
 }
 
 /// What a read-only look at an existing file found.
@@ -87,11 +90,13 @@ impl Store {
                 }
             })?;
         }
+        let durability = watch_commits(&conn, path);
         Ok(Self {
             conn,
             path: path.to_path_buf(),
             version: latest,
             backup,
+            durability,
         })
     }
 
@@ -119,11 +124,13 @@ impl Store {
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(|e| classify(path, e))?;
         conn.busy_timeout(Duration::from_secs(5))?;
+        let durability = watch_commits(&conn, path);
         Ok(Self {
             conn,
             path: path.to_path_buf(),
             version: found.version,
             backup: None,
+            durability,
         })
     }
 
@@ -157,6 +164,32 @@ impl Store {
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
+    }
+
+    /// Runs `f` with `synchronous = NORMAL`: its commits reach the WAL (visible to every
+    /// reader, safe from a process crash) without an `fsync` under the database lock, and
+    /// become durable at the next group sync ([`Durability::sync_through`], run by the
+    /// engine's writer or by the next journal commit before a send). Returns what `f`
+    /// returned and the sequence number to sync through. Only for writes whose loss at a
+    /// power cut is recovered from the journal and the venue (see `docs/storage.md`).
+    pub fn relaxed<T>(
+        &mut self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    ) -> Result<(T, u64), StoreError> {
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        self.durability.set_relaxed(true);
+        let out = f(self);
+        self.durability.set_relaxed(false);
+        let back = self.conn.pragma_update(None, "synchronous", "FULL");
+        let seq = self.durability.note_relaxed();
+        let out = out?;
+        back?;
+        Ok((out, seq))
+    }
+
+    /// Which relaxed commits are durable, and the commit counters.
+    pub fn durability(&self) -> std::sync::Arc<Durability> {
+        self.durability.clone()
     }
 
     /// `PRAGMA integrity_check`: `["ok"]` for a sound database, else the problems found.
@@ -230,6 +263,17 @@ impl Store {
     pub fn audit(&self) -> Audit<'_> {
         Audit::on(&self.conn)
     }
+}
+
+/// Counts every commit of `conn` (full or relaxed) in a new [`Durability`] of `path`.
+fn watch_commits(conn: &Connection, path: &Path) -> std::sync::Arc<Durability> {
+    let durability = Durability::new(path);
+    let hook = durability.clone();
+    conn.commit_hook(Some(move || {
+        hook.on_commit();
+        false
+    }));
+    durability
 }
 
 /// WAL for concurrent readers and crash safety; `synchronous = FULL` because a journal row

@@ -4,6 +4,8 @@
 //!   is newer, back up, migrate) in WAL mode; tables are reached through typed handles.
 //! - [`DataDir`] is what an engine opens: the data directory's lock plus its database.
 //! - [`export()`] writes copies, fills and figures as JSON and CSV.
+//! - [`group_commit`] makes many relaxed commits durable with one `fsync` outside the
+//!   database lock ([`Store::relaxed`]).
 //! - [`private`] keeps the data directory 0700 and its files 0600 on Unix.
 //!
 //! Decimals are stored as TEXT and read back exactly; times are UTC milliseconds. Nothing
@@ -14,6 +16,7 @@ mod data_dir;
 mod db;
 mod error;
 mod export;
+pub mod group_commit;
 mod lock;
 pub mod migrate;
 pub mod private;

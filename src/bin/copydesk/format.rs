@@ -150,6 +150,12 @@ pub fn status(s: &StatusDto, as_json: bool) -> String {
     if s.copies.is_empty() {
         out.push_str("no copies yet; start one with `copydesk run --config copy.toml`\n");
     }
+    for w in &s.weight {
+        out.push_str(&format!(
+            "request weight {}: {} of {} this minute\n",
+            w.venue, w.used, w.limit
+        ));
+    }
     for c in &s.copies {
         let state = serde_json::to_value(c.copy.state)
             .ok()

@@ -69,6 +69,8 @@ pub(crate) struct Inner {
     pub(crate) endpoints: Endpoints,
     pub(crate) stream: StreamConfig,
     rules: Mutex<RulesCache>,
+    /// Snapshots leave out open orders and algo orders (`Exchange::positions_only`).
+    positions_only: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -109,6 +111,7 @@ impl BinanceUsdm {
                 endpoints,
                 stream: options.stream,
                 rules: Mutex::new(RulesCache::default()),
+                positions_only: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -287,26 +290,35 @@ impl Inner {
             .filter(|p| !p.position_amt.is_zero())
             .map(|p| map::position("GET /fapi/v3/positionRisk", p, &settings))
             .collect::<ExResult<Vec<_>>>()?;
-        let orders: Vec<RawOrder> = self
-            .get(Call::new(
+        let positions_only = self
+            .positions_only
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let orders: Vec<RawOrder> = if positions_only {
+            Vec::new()
+        } else {
+            self.get(Call::new(
                 Method::GET,
                 "/fapi/v1/openOrders",
                 Security::Signed,
                 40,
             ))
-            .await?;
+            .await?
+        };
         let open_orders = orders
             .into_iter()
             .map(|o| map::order("GET /fapi/v1/openOrders", o))
             .collect::<ExResult<Vec<_>>>()?;
-        let algos: Vec<RawAlgoOrder> = self
-            .get(Call::new(
+        let algos: Vec<RawAlgoOrder> = if positions_only {
+            Vec::new()
+        } else {
+            self.get(Call::new(
                 Method::GET,
                 "/fapi/v1/openAlgoOrders",
                 Security::Signed,
                 40,
             ))
-            .await?;
+            .await?
+        };
         let open_conditionals = algos
             .into_iter()
             .map(|o| map::algo_order("GET /fapi/v1/openAlgoOrders", o))
@@ -915,6 +927,12 @@ impl Exchange for BinanceUsdm {
 
     fn subscribe(&self) -> BoxFuture<'_, ExResult<EventStream>> {
         Box::pin(async move { Ok(ws::spawn(self.inner.clone())) })
+    }
+
+    fn positions_only(&self) {
+        self.inner
+            .positions_only
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn check_key(&self, role: KeyRole) -> BoxFuture<'_, ExResult<KeyCheck>> {

@@ -1,0 +1,154 @@
+//! The engine's writer: what the copies write after a send is committed at once (visible,
+//! safe from a process crash) but made durable in batches, one `fsync` for everything that
+//! piled up while the last one ran (`store::group_commit`). The journal commit before a
+//! send is made durable before the order leaves, through the same group sync, so copies
+//! answering one leader signal share one `fsync`.
+//!
+//! What a power cut can take from an unsynced batch, and how it comes back:
+//! - an order's `acked` / `filled` / `unknown` / `rejected` mark: the row stays `sent`;
+//!   recovery and reconciliation look it up by its client id and record the outcome;
+//! - the settled ledger: the ledger and plan in flight of the journal commit before the
+//!   send stay, and recovery finishes the plan from the venue's answers;
+//! - audit rows and latency rows: lost (they describe, they do not decide);
+//! - a protective stop's `acked` mark: reconciliation finds the stop resting by its id.
+//!
+//! The WAL is written in order, so a power cut keeps a prefix of the commits: a later
+//! durable journal commit makes every earlier batch durable with it.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::engine::{Ledger, OrderPlan};
+use crate::store::group_commit::Durability;
+use crate::store::{Store, StoreError};
+
+use super::hold::HoldKind;
+use super::notify::{NotifyKind, NotifyLevel};
+use super::supervisor::CopyRunner;
+
+/// Makes the relaxed commits durable whenever some are waiting and the writer is free;
+/// a last sync at shutdown.
+pub(crate) async fn run(durability: Arc<Durability>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            () = durability.wait_dirty() => {}
+        }
+        if let Err(e) = durability.sync_all().await {
+            tracing::error!(error = %e, "the database's write-ahead log could not be synced");
+        }
+        if *stop.borrow() {
+            break;
+        }
+    }
+    if let Err(e) = durability.sync_all().await {
+        tracing::error!(error = %e, "the database's write-ahead log could not be synced at shutdown");
+    }
+}
+
+impl CopyRunner {
+    /// A write made after a send: committed now, made durable by the writer's next batch.
+    /// Failures hold the copy as [`CopyRunner::journal_write`] does.
+    pub(crate) fn write_after_send<T>(
+        &mut self,
+        what: &str,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    ) -> Option<T> {
+        self.journal_write(what, |s| s.relaxed(f).map(|(v, _)| v))
+    }
+
+    /// As [`CopyRunner::write_after_send`], for writes whose failure is only logged
+    /// (latency rows, audit rows).
+    pub(crate) fn note_after_send(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut Store) -> Result<(), StoreError>,
+    ) {
+        if let Err(e) = self.with_store(|s| s.relaxed(f)) {
+            tracing::debug!(copy = %self.name, what, error = %e, "not stored");
+        }
+    }
+
+    /// The journal commit before a send: committed without an `fsync` under the database
+    /// lock; returns what `f` returned, the sequence number to sync through before the
+    /// send, and the durability state to sync with.
+    pub(crate) fn commit_before_send<T>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    ) -> Result<(T, u64, Arc<Durability>), StoreError> {
+        self.with_store(|s| {
+            let (v, seq) = s.relaxed(f)?;
+            Ok((v, seq, s.durability()))
+        })
+    }
+
+    /// A write that must be durable before an order leaves: committed, then made durable
+    /// by a group sync it may share with other copies'. `None` when either failed (the
+    /// copy is then held, as for any journal write that failed).
+    pub(crate) async fn write_durable<T>(
+        &mut self,
+        what: &str,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    ) -> Option<T> {
+        let (v, seq, durability) = self.journal_write(what, |s| {
+            s.relaxed(f).map(|(v, seq)| (v, seq, s.durability()))
+        })?;
+        match durability.sync_through(seq).await {
+            Ok(()) => Some(v),
+            Err(e) => {
+                tracing::error!(copy = %self.name, what, error = %e, "journal sync failed");
+                self.hold(
+                    HoldKind::JournalWrite,
+                    format!("{what} could not be made durable: {e}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Stores the ledger as settled after a plan's sends (a write after the send: at a
+    /// power cut before the writer's sync, the plan in flight stays and recovery finishes
+    /// it).
+    pub(crate) fn settle_after_send(&mut self, ledger: Ledger) {
+        self.ctx.ledger = ledger;
+        let json = serde_json::to_string(&self.ctx.ledger).unwrap_or_default();
+        let now = self.clock.now_ms();
+        let id = self.copy_id;
+        if self
+            .write_after_send("the copy's ledger", |s| {
+                s.copy_ledgers().save(id, &json, None, now)
+            })
+            .is_none()
+        {
+            self.say(
+                NotifyLevel::Error,
+                NotifyKind::Error,
+                "the copy's ledger could not be saved; it is kept in memory and saved again when the database accepts writes".into(),
+            );
+        }
+        self.publish_held();
+    }
+
+    /// The journal commit before a send was written but could not be made durable: no
+    /// order of the plan is sent, each is marked as not sent, the ledger stays as before
+    /// the plan, and the copy is held.
+    pub(crate) fn not_durable(&mut self, orders: &[OrderPlan], before: Ledger, e: &std::io::Error) {
+        tracing::error!(copy = %self.name, error = %e, "journal sync failed; plan not run");
+        let now = self.clock.now_ms();
+        let msg = format!("not sent: the journal could not be made durable: {e}");
+        for o in orders {
+            let _ = self.with_store(|s| s.journal().mark_rejected(&o.client_id, &msg, now));
+        }
+        self.settle(before);
+        self.say(
+            NotifyLevel::Error,
+            NotifyKind::Error,
+            format!("plan not run: the journal could not be made durable: {e}"),
+        );
+        self.hold(
+            HoldKind::JournalWrite,
+            format!("the journal could not be made durable: {e}"),
+        );
+    }
+}

@@ -1,0 +1,242 @@
+//! Group commit (issue 11): the journal commit before a send is durable before the order
+//! leaves, copies answering one leader signal can share its `fsync`, and everything a
+//! copy writes after the send is committed without an `fsync` under the database lock and
+//! made durable by the engine's writer in batches. Counts only, never timings: commits of
+//! each kind come from the connection's commit hook, syncs from the group-commit counter.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use copydesk::exchange::Credentials;
+use copydesk::runtime::config::{AccountConfig, CopyConfig, EngineConfig, RunConfig};
+use copydesk::runtime::{start_keys, EngineOptions, KeySource, RunOptions};
+use copydesk::secrets::SecretSource;
+use copydesk::store::table::notifications::Level;
+use copydesk::store::{DataDir, Store};
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
+use super::support::{amount, eventually, sim};
+
+/// Relaxed commits made before any sync are all covered by the first sync, however many
+/// callers wait for it at once: one `fsync` for all of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_writers_share_one_sync() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(&dir.path().join("db.sqlite3")).expect("open");
+    let durability = store.durability();
+    let before = durability.counts();
+    let mut seqs = Vec::new();
+    for i in 0..8 {
+        let ((), seq) = store
+            .relaxed(|s| {
+                s.notifications()
+                    .push(i, None, Level::Info, "fill", "row")
+                    .map(|_| ())
+            })
+            .expect("relaxed write");
+        assert!(!durability.is_durable(seq), "not durable before a sync");
+        seqs.push(seq);
+    }
+    let waits = seqs.iter().map(|&seq| {
+        let d = durability.clone();
+        tokio::spawn(async move { d.sync_through(seq).await })
+    });
+    for w in waits.collect::<Vec<_>>() {
+        w.await.expect("task").expect("sync");
+    }
+    let after = durability.counts();
+    assert_eq!(after.relaxed - before.relaxed, 8, "eight relaxed commits");
+    assert_eq!(
+        after.full, before.full,
+        "no commit with an fsync of its own"
+    );
+    assert_eq!(after.syncs - before.syncs, 1, "one sync covers all eight");
+    assert!(seqs.iter().all(|&s| durability.is_durable(s)));
+    // Already covered: no further sync.
+    durability.sync_through(seqs[3]).await.expect("sync");
+    assert_eq!(durability.counts().syncs, after.syncs);
+    // A commit after the sync is not covered by it.
+    let ((), next) = store
+        .relaxed(|s| {
+            s.notifications()
+                .push(9, None, Level::Info, "fill", "row")
+                .map(|_| ())
+        })
+        .expect("relaxed write");
+    assert!(!durability.is_durable(next));
+    durability.sync_all().await.expect("sync");
+    assert!(durability.is_durable(next));
+    assert_eq!(durability.counts().syncs, after.syncs + 1);
+    // The rows are there, read back through a second connection.
+    drop(store);
+    let ro = Store::open_read_only(&dir.path().join("db.sqlite3")).expect("read only");
+    let n: i64 = ro
+        .conn()
+        .query_row("SELECT COUNT(*) FROM notifications", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(n, 9);
+}
+
+/// A commit made with `synchronous = FULL` (the default) is counted as such, and a failed
+/// relaxed write leaves the connection at `FULL`.
+#[test]
+fn the_connection_stays_full_outside_relaxed_writes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(&dir.path().join("db.sqlite3")).expect("open");
+    let d = store.durability();
+    let before = d.counts();
+    store
+        .notifications()
+        .push(1, None, Level::Info, "fill", "row")
+        .expect("write");
+    assert_eq!(d.counts().full, before.full + 1);
+    let failed = store.relaxed(|s| {
+        s.conn()
+            .execute("INSERT INTO no_such_table VALUES (1)", [])
+            .map_err(Into::into)
+    });
+    assert!(failed.is_err());
+    let sync: i64 = store
+        .conn()
+        .query_row("PRAGMA synchronous", [], |r| r.get(0))
+        .expect("pragma");
+    assert_eq!(sync, 2, "back to FULL after a failed relaxed write");
+}
+
+fn account(name: &str, base: &str) -> AccountConfig {
+    AccountConfig {
+        name: name.into(),
+        exchange: "binance-usdm".into(),
+        endpoint: base.into(),
+        api_key: SecretSource::Env("UNUSED".into()),
+        api_secret: SecretSource::Env("UNUSED".into()),
+        api_passphrase: None,
+    }
+}
+
+/// One leader copied by three copies on three follower accounts, in process: while it
+/// trades, no write of the signal path commits with an `fsync` of its own under the
+/// database lock (the journal commit before each send is made durable by a group sync,
+/// the writes after it by the writer), and when the copies are done every commit is
+/// durable. Fewer syncs than the copies' relaxed commits: they are shared.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_signal_path_commits_without_an_fsync_under_the_lock() {
+    const FOLLOWERS: usize = 3;
+    const SIGNALS: usize = 6;
+    let sim = sim().await;
+    let base = sim.base();
+    let lead = sim.usdt("1000000").await;
+    sim.price("BTCUSDT", "50000").await;
+    let mut accounts = vec![account("lead", &base)];
+    let mut keys = HashMap::from([(
+        "lead".to_owned(),
+        Credentials::new(lead.key.clone(), lead.secret.clone()),
+    )]);
+    let mut followers = Vec::new();
+    let mut copies = Vec::new();
+    for i in 0..FOLLOWERS {
+        let c = sim.usdt("100000").await;
+        let name = format!("f{i}");
+        accounts.push(account(&name, &base));
+        keys.insert(
+            name.clone(),
+            Credentials::new(c.key.clone(), c.secret.clone()),
+        );
+        copies.push(CopyConfig {
+            name: format!("copy{i}"),
+            leader: "lead".into(),
+            follower: name,
+            settings: toml::from_str(
+                "mode = \"fixed-ratio\"\nratio = \"0.1\"\n[risk]\nmax_leverage = 5\n",
+            )
+            .expect("settings"),
+            profit_share_ratio: None,
+        });
+        followers.push(c);
+    }
+    let config = RunConfig {
+        accounts,
+        leaders: Vec::new(),
+        copies,
+        engine: EngineConfig::default(),
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = DataDir::open(dir.path(), "group commit test").expect("data dir");
+    let opts = RunOptions {
+        engine: EngineOptions {
+            // No reconciliation pass inside the counted stretch: it writes figures.
+            reconcile_every: Duration::from_secs(3600),
+            ..EngineOptions::default()
+        },
+        ..RunOptions::default()
+    };
+    let handle = start_keys(&config, data, opts, &KeySource::Given(&keys))
+        .await
+        .expect("runtime starts");
+    let mut rx = handle.subscribe();
+    let mut watching = 0;
+    while watching < FOLLOWERS {
+        let n = tokio::time::timeout(Duration::from_secs(60), rx.recv())
+            .await
+            .expect("copies start within 60 s")
+            .expect("notification");
+        if n.kind == copydesk::runtime::NotifyKind::Watching {
+            watching += 1;
+        }
+    }
+    let durability = handle.store().lock().expect("store").store().durability();
+    // Start-up done and synced: count from here.
+    eventually("start-up writes are durable", || async {
+        (!durability.pending())
+            .then_some(())
+            .ok_or_else(|| "pending".to_owned())
+    })
+    .await;
+    let before = durability.counts();
+
+    let mut held = Decimal::ZERO;
+    for i in 0..SIGNALS {
+        let side = if i % 2 == 0 { "BUY" } else { "SELL" };
+        lead.market("BTCUSDT", side, "0.5")
+            .await
+            .ok("leader trades");
+        held = if i % 2 == 0 { dec!(0.050) } else { dec!(0) };
+        for f in &followers {
+            eventually("the signal is copied", || async {
+                let got = amount(&sim, &f.account_id, "BTCUSDT").await;
+                (got == held).then_some(()).ok_or(format!("holds {got}"))
+            })
+            .await;
+        }
+    }
+    // The copies' last writes (settled ledger, fill rows) follow the fill: wait for them
+    // to be made durable by the writer.
+    eventually("every write after the sends is durable", || async {
+        let c = durability.counts();
+        (c.relaxed > before.relaxed && !durability.pending())
+            .then_some(())
+            .ok_or(format!("{c:?}"))
+    })
+    .await;
+    let after = durability.counts();
+    let relaxed = after.relaxed - before.relaxed;
+    let syncs = after.syncs - before.syncs;
+    let journal_commits = FOLLOWERS * SIGNALS;
+    assert_eq!(
+        after.full - before.full,
+        0,
+        "no commit with an fsync of its own on the signal path: {before:?} → {after:?}"
+    );
+    assert!(
+        relaxed >= (journal_commits * 3) as u64,
+        "each copied signal commits its journal row and at least its outcome and ledger \
+         ({relaxed} relaxed commits for {journal_commits} copied signals)"
+    );
+    assert!(
+        syncs <= relaxed,
+        "a sync runs only for commits not yet durable ({syncs} syncs for {relaxed} relaxed commits)"
+    );
+    assert_eq!(held, dec!(0));
+    handle.shutdown().await;
+}

@@ -95,18 +95,66 @@ impl std::fmt::Display for Stale {
 
 impl AccountState {
     /// A snapshot read after the stream (re)connected: the stream is current from here.
+    ///
+    /// A fill of ours acknowledged while the snapshot was being read may or may not be in
+    /// it (the order and the read race at the venue, and an acknowledgement can arrive
+    /// late): the venue's clock decides, see [`Self::in_snapshot`]. A fill the snapshot
+    /// does not hold stays pending until the stream reports it (the socket was open
+    /// before the read, so it will); dropping it would show the position without it, and
+    /// reconciliation would take the difference for a close made outside.
     pub fn resynced(&mut self, snap: AccountSnapshot) {
+        let kept: Vec<PendingFill> = self
+            .pending
+            .iter()
+            .filter(|f| !self.in_snapshot(&snap, f))
+            .cloned()
+            .collect();
         self.stream_up = true;
         self.pos_as_of.clear();
         self.bal_as_of.clear();
         self.pos_touched.clear();
-        self.pending.clear();
+        self.pending = kept;
         self.replace(snap);
+    }
+
+    /// Whether a snapshot already holds one of our fills, by venue time: the position's
+    /// row was last changed at or after the fill's transaction time (both on the venue's
+    /// clock, so the local times of the read and the acknowledgement do not matter). A
+    /// position the snapshot does not list (the venue lists open positions only) holds
+    /// the fill only if the fill left it flat, as this state saw the position.
+    fn in_snapshot(&self, snap: &AccountSnapshot, f: &PendingFill) -> bool {
+        let row = snap
+            .positions
+            .iter()
+            .find(|p| p.symbol == f.key.0 && p.position_side == f.key.1);
+        match row {
+            Some(p) if p.updated_at > 0 => p.updated_at >= f.at,
+            _ => self.quantity_after(f).is_zero(),
+        }
+    }
+
+    /// A position's quantity as this state sees it right after one of our pending fills.
+    fn quantity_after(&self, f: &PendingFill) -> Decimal {
+        let before = self
+            .snap
+            .as_ref()
+            .and_then(|s| {
+                s.positions
+                    .iter()
+                    .find(|p| p.symbol == f.key.0 && p.position_side == f.key.1)
+            })
+            .map_or(Decimal::ZERO, |p| p.signed_quantity);
+        self.pending
+            .iter()
+            .filter(|x| x.key == f.key && x.at <= f.at)
+            .map(|x| x.signed_qty)
+            .fold(before, |a, q| a + q)
     }
 
     /// A snapshot read by reconciliation (or while the stream is down) that started at
     /// local time `read_started`. Positions the stream changed since then keep the
-    /// stream's newer value, and fills acknowledged since then stay pending.
+    /// stream's newer value, and fills acknowledged since then stay pending unless the
+    /// read holds them.
     pub fn refreshed(&mut self, mut snap: AccountSnapshot, read_started: i64) {
         if let Some(old) = &self.snap {
             for (key, at) in &self.pos_touched {
@@ -127,7 +175,15 @@ impl AccountState {
                 }
             }
         }
-        self.pending.retain(|p| p.local_at >= read_started);
+        // A fill acknowledged before the read started is in it; one acknowledged since
+        // may be too (its acknowledgement can lag the fill): the venue's clock decides.
+        let kept: Vec<PendingFill> = self
+            .pending
+            .iter()
+            .filter(|f| f.local_at >= read_started && !self.in_snapshot(&snap, f))
+            .cloned()
+            .collect();
+        self.pending = kept;
         self.replace(snap);
     }
 
@@ -629,5 +685,133 @@ pub(crate) async fn feed_markets(
                 None => break,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Seed 203 of the fault matrix's long run: a repair fill acknowledged while the
+    //! follower's resync snapshot was being read, then the resync applied.
+    use super::*;
+    use crate::domain::{Asset, PositionMode, Quantity, Side};
+    use crate::exchange::{OrderOrigin, OrderStatus, ReportedOrderType};
+    use rust_decimal_macros::dec;
+
+    fn row(qty: Decimal, updated_at: i64) -> PositionSnapshot {
+        PositionSnapshot {
+            symbol: "BTCUSDT".into(),
+            position_side: PositionSide::Both,
+            signed_quantity: qty,
+            entry_price: Price::new(dec!(60000)).ok(),
+            mark_price: None,
+            unrealized_pnl: Decimal::ZERO,
+            liquidation_price: None,
+            margin_mode: MarginMode::Cross,
+            leverage: 5,
+            margin: Decimal::ZERO,
+            maintenance_margin: Decimal::ZERO,
+            notional: Decimal::ZERO,
+            margin_asset: Asset::new("USDT").unwrap(),
+            updated_at,
+        }
+    }
+
+    fn snap(positions: Vec<PositionSnapshot>, taken_at: i64) -> AccountSnapshot {
+        AccountSnapshot {
+            balances: Vec::new(),
+            equity: dec!(10000),
+            available: dec!(10000),
+            positions,
+            symbol_settings: Vec::new(),
+            open_orders: Vec::new(),
+            open_conditionals: Vec::new(),
+            position_mode: PositionMode::OneWay,
+            multi_assets: false,
+            taken_at,
+        }
+    }
+
+    fn ack(side: Side, qty: Decimal, venue_at: i64) -> OrderReport {
+        OrderReport {
+            client_id: "cd-repair".into(),
+            venue_order_id: "7".into(),
+            symbol: "BTCUSDT".into(),
+            side,
+            position_side: PositionSide::Both,
+            order_type: ReportedOrderType::Market,
+            status: OrderStatus::Filled,
+            origin: OrderOrigin::Client,
+            price: None,
+            quantity: Quantity::new(qty).unwrap(),
+            filled_quantity: Quantity::new(qty).unwrap(),
+            average_price: Price::new(dec!(60000)).ok(),
+            reduce_only: false,
+            updated_at: venue_at,
+        }
+    }
+
+    fn qty(st: &AccountState, now: i64) -> Decimal {
+        st.view(now)
+            .unwrap()
+            .positions
+            .iter()
+            .find(|p| p.symbol == "BTCUSDT")
+            .map_or(Decimal::ZERO, |p| p.signed_quantity)
+    }
+
+    /// The state before: 0.05 from an earlier snapshot, the stream then dropped.
+    fn dropped() -> AccountState {
+        let mut st = AccountState::default();
+        st.resynced(snap(vec![row(dec!(0.05), 1_000)], 1_000));
+        st.stream_down();
+        st
+    }
+
+    #[test]
+    fn a_fill_after_the_resync_read_counts_until_the_stream_reports_it() {
+        let mut st = dropped();
+        // The repair fill executes at venue time 5_000 and is acknowledged at 5_010 local…
+        st.own_fill(&ack(Side::Buy, dec!(0.03), 5_000), 5_010);
+        // …after the resync read found 0.05 (last changed at 1_000), which lands later.
+        st.resynced(snap(vec![row(dec!(0.05), 1_000)], 5_020));
+        assert_eq!(qty(&st, 5_030), dec!(0.08));
+    }
+
+    #[test]
+    fn a_fill_the_resync_read_holds_is_not_counted_twice() {
+        let mut st = dropped();
+        st.own_fill(&ack(Side::Buy, dec!(0.03), 5_000), 5_010);
+        st.resynced(snap(vec![row(dec!(0.08), 5_000)], 5_020));
+        assert_eq!(qty(&st, 5_030), dec!(0.08));
+    }
+
+    #[test]
+    fn a_close_the_resync_read_holds_leaves_the_position_flat() {
+        let mut st = dropped();
+        st.own_fill(&ack(Side::Sell, dec!(0.05), 5_000), 5_010);
+        // The venue lists open positions only: the closed one is absent.
+        st.resynced(snap(Vec::new(), 5_020));
+        assert_eq!(qty(&st, 5_030), Decimal::ZERO);
+    }
+
+    #[test]
+    fn an_open_the_resync_read_missed_counts() {
+        let mut st = AccountState::default();
+        st.resynced(snap(Vec::new(), 1_000));
+        st.stream_down();
+        st.own_fill(&ack(Side::Buy, dec!(0.02), 5_000), 5_010);
+        st.resynced(snap(Vec::new(), 5_020));
+        assert_eq!(qty(&st, 5_030), dec!(0.02));
+    }
+
+    #[test]
+    fn a_late_acknowledgement_of_a_fill_a_refresh_holds_is_not_counted_twice() {
+        let mut st = AccountState::default();
+        st.resynced(snap(vec![row(dec!(0.05), 1_000)], 1_000));
+        // The read starts at 4_000 local and sees the fill of venue time 3_900, whose
+        // acknowledgement is held back and recorded only at 4_500.
+        st.own_fill(&ack(Side::Buy, dec!(0.03), 3_900), 4_500);
+        st.refreshed(snap(vec![row(dec!(0.08), 3_900)], 4_600), 4_000);
+        assert_eq!(qty(&st, 4_700), dec!(0.08));
     }
 }

@@ -96,13 +96,59 @@ impl std::fmt::Display for Stale {
 impl AccountState {
     /// A snapshot read after the stream (re)connected: the stream is current from here.
     ///
+    /// The resync's read may be older than what this state already holds: while the
+    /// stream was down, signals and reconciliations read the account over REST, and one
+    /// of those reads can finish after a fill of ours that the resync's read (started
+    /// earlier, delivered later) does not hold. A position this state holds at a later
+    /// venue time than the snapshot's row keeps this state's row; taking the older one
+    /// would show the position without that fill, and reconciliation would take the
+    /// difference for a close made outside (seed 203 of the fault matrix's long run).
+    ///
     /// A fill of ours acknowledged while the snapshot was being read may or may not be in
     /// it (the order and the read race at the venue, and an acknowledgement can arrive
     /// late): the venue's clock decides, see [`Self::in_snapshot`]. A fill the snapshot
     /// does not hold stays pending until the stream reports it (the socket was open
-    /// before the read, so it will); dropping it would show the position without it, and
-    /// reconciliation would take the difference for a close made outside.
-    pub fn resynced(&mut self, snap: AccountSnapshot) {
+    /// before the read, so it will).
+    pub fn resynced(&mut self, mut snap: AccountSnapshot) {
+        let mut newer = Vec::new();
+        if let Some(old) = &self.snap {
+            let read_newest = newest(&snap);
+            let held_newest = newest(old);
+            for p in &old.positions {
+                let same = |x: &PositionSnapshot| {
+                    x.symbol == p.symbol && x.position_side == p.position_side
+                };
+                let read_at = snap
+                    .positions
+                    .iter()
+                    .find(|x| same(x))
+                    .map(|x| x.updated_at);
+                // An open position the read does not list is older than this state's
+                // row only if nothing in the read is as new (a close moves the wallet).
+                let stale = match read_at {
+                    Some(t) => t < p.updated_at,
+                    None => !p.signed_quantity.is_zero() && read_newest < p.updated_at,
+                };
+                if stale {
+                    snap.positions.retain(|x| !same(x));
+                    snap.positions.push(p.clone());
+                    newer.push(((p.symbol.clone(), p.position_side), p.updated_at));
+                }
+            }
+            // A position the read shows open from before this state saw it flat.
+            snap.positions.retain(|x| {
+                let held = old
+                    .positions
+                    .iter()
+                    .find(|h| h.symbol == x.symbol && h.position_side == x.position_side);
+                let flat_since = match held {
+                    Some(h) if h.signed_quantity.is_zero() => h.updated_at,
+                    Some(_) => return true,
+                    None => held_newest,
+                };
+                x.signed_quantity.is_zero() || x.updated_at >= flat_since
+            });
+        }
         let kept: Vec<PendingFill> = self
             .pending
             .iter()
@@ -113,6 +159,8 @@ impl AccountState {
         self.pos_as_of.clear();
         self.bal_as_of.clear();
         self.pos_touched.clear();
+        // Stream reports older than a row kept from this state are stale.
+        self.pos_as_of.extend(newer);
         self.pending = kept;
         self.replace(snap);
     }
@@ -203,6 +251,14 @@ impl AccountState {
     /// The user-data stream dropped: reads go to the venue until it resyncs.
     pub fn stream_down(&mut self) {
         self.stream_up = false;
+    }
+
+    /// Whether a fill of ours was acknowledged and the stream has not reported it yet:
+    /// the state then holds it only by the acknowledgement, and reconciliation, which
+    /// takes a position smaller than the copy's for a close made outside, reads the
+    /// venue instead (a read started after the acknowledgement holds the fill).
+    pub fn awaits_own_fills(&self) -> bool {
+        !self.pending.is_empty()
     }
 
     pub fn stream_is_up(&self) -> bool {
@@ -578,6 +634,14 @@ impl AccountState {
     }
 }
 
+/// The newest venue time a snapshot holds (a position's or a balance's last change): the
+/// venue had reached at least this when it was read.
+fn newest(s: &AccountSnapshot) -> i64 {
+    let positions = s.positions.iter().map(|p| p.updated_at);
+    let balances = s.balances.iter().map(|b| b.updated_at);
+    positions.chain(balances).max().unwrap_or(0)
+}
+
 /// A position after a fill of `signed` at `price`: the entry averages on an increase,
 /// stays on a reduction and restarts on a flip.
 fn add_fill(pos: &mut PositionSnapshot, signed: Decimal, price: Decimal) {
@@ -802,6 +866,56 @@ mod tests {
         st.own_fill(&ack(Side::Buy, dec!(0.02), 5_000), 5_010);
         st.resynced(snap(Vec::new(), 5_020));
         assert_eq!(qty(&st, 5_030), dec!(0.02));
+    }
+
+    #[test]
+    fn a_resync_read_older_than_a_refresh_does_not_undo_a_fill_of_ours() {
+        // Seed 203: the stream is down; a repair fills at venue time 5_000, a signal's
+        // REST read then holds it (0.08) and drops the pending fill; the resync's read,
+        // started before the fill and delivered after, still says 0.05.
+        let mut st = dropped();
+        st.own_fill(&ack(Side::Buy, dec!(0.03), 5_000), 5_010);
+        st.refreshed(snap(vec![row(dec!(0.08), 5_000)], 5_030), 5_015);
+        st.resynced(snap(vec![row(dec!(0.05), 1_000)], 5_040));
+        assert_eq!(qty(&st, 5_050), dec!(0.08));
+    }
+
+    #[test]
+    fn a_resync_read_from_before_an_open_of_ours_does_not_hide_it() {
+        let mut st = AccountState::default();
+        st.resynced(snap(Vec::new(), 1_000));
+        st.stream_down();
+        st.own_fill(&ack(Side::Buy, dec!(0.02), 5_000), 5_010);
+        st.refreshed(snap(vec![row(dec!(0.02), 5_000)], 5_030), 5_015);
+        st.resynced(snap(Vec::new(), 5_040));
+        assert_eq!(qty(&st, 5_050), dec!(0.02));
+    }
+
+    #[test]
+    fn a_resync_read_from_before_a_close_of_ours_does_not_reopen_it() {
+        let mut st = dropped();
+        st.own_fill(&ack(Side::Sell, dec!(0.05), 5_000), 5_010);
+        // The refresh no longer lists the position; its wallet moved at the close.
+        let mut after = snap(Vec::new(), 5_030);
+        after.balances.push(crate::exchange::Balance {
+            asset: Asset::new("USDT").unwrap(),
+            wallet_balance: dec!(10000),
+            unrealized_pnl: Decimal::ZERO,
+            margin_balance: dec!(10000),
+            available_balance: dec!(10000),
+            updated_at: 5_000,
+        });
+        st.refreshed(after, 5_015);
+        st.resynced(snap(vec![row(dec!(0.05), 1_000)], 5_040));
+        assert_eq!(qty(&st, 5_050), Decimal::ZERO);
+    }
+
+    #[test]
+    fn a_newer_resync_read_replaces_what_the_state_held() {
+        let mut st = dropped();
+        // Closed by hand at venue time 6_000 while the stream was down.
+        st.resynced(snap(vec![row(dec!(0.02), 6_000)], 6_100));
+        assert_eq!(qty(&st, 6_200), dec!(0.02));
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub mod sleep;
 mod tray;
 pub mod tray_host;
 pub mod tray_menu;
+#[cfg(target_os = "linux")]
+pub mod webkit_env;
 mod window_state;
 
 use std::sync::Arc;
@@ -108,10 +110,15 @@ pub fn builder<R: tauri::Runtime>(
 
 /// Starts the desktop app and blocks until it quits.
 pub fn run() {
+    // First, while this is the only thread (it sets an environment variable).
+    #[cfg(target_os = "linux")]
+    let rendering = webkit_env::apply();
     let data_dir = copydesk::paths::data_dir(None);
     let _log_guard = copydesk::logging::init(&data_dir)
         .map_err(|e| eprintln!("cannot open the log file in {}: {e}", data_dir.display()))
         .ok();
+    #[cfg(target_os = "linux")]
+    tracing::info!(?rendering, "WebKit rendering");
     let minimized = instance::wants_minimized(&std::env::args().collect::<Vec<_>>());
     // The single-instance plugin goes first: a second launch exits before anything else
     // (the engine lock included) is set up.

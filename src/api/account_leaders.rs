@@ -196,6 +196,7 @@ impl super::App {
             source: LeaderSource::Account,
             account: Some(name),
             portfolio_id: None,
+            endpoint: None,
             created_at: now,
         })?;
         drop(guard);

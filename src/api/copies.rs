@@ -3,6 +3,7 @@
 //! amounts, panic; and the status of one copy.
 
 use crate::domain::StopAction;
+use crate::runtime::leader_source::{LeaderSpec, PortfolioSpec};
 use crate::runtime::{Command, CopySpec, NotifyKind, NotifyLevel};
 use crate::secrets::keys;
 
@@ -38,7 +39,7 @@ impl super::App {
                 "the follower must be another account than the leader",
             ));
         }
-        let leader = self.account_spec(&req.leader).await.map_err(|e| ApiError {
+        let leader = self.leader_spec(&req.leader).await.map_err(|e| ApiError {
             field: Some("leader".into()),
             ..e
         })?;
@@ -49,7 +50,9 @@ impl super::App {
                 field: Some("follower".into()),
                 ..e
             })?;
-        self.follow_leader_venue(&leader, &follower).await?;
+        if let LeaderSpec::Account(a) = &leader {
+            self.follow_leader_venue(a, &follower).await?;
+        }
         self.engine
             .add(vec![CopySpec {
                 name: req.name.clone(),
@@ -89,17 +92,25 @@ impl super::App {
             }
             let name = stored.name.clone();
             let result = async {
-                let leader_account = stored.leader_account.clone().ok_or_else(|| {
-                    ApiError::not_found("its leader is not an account CopyDesk can read")
-                })?;
+                let leader = match (&stored.leader_portfolio, &stored.leader_account) {
+                    (Some(p), _) => LeaderSpec::Portfolio(PortfolioSpec {
+                        name: p.name.clone(),
+                        ..self.portfolio_spec(&p.endpoint, &p.portfolio_id).await?
+                    }),
+                    (None, Some(a)) => LeaderSpec::Account(self.account_spec(a).await?),
+                    (None, None) => return Err(ApiError::not_found(
+                        "its leader is neither an account nor a public portfolio CopyDesk can read",
+                    )),
+                };
                 let spec = CopySpec {
                     name: stored.name.clone(),
-                    leader: self.account_spec(&leader_account).await?,
+                    leader,
                     follower: self.account_spec(&stored.follower).await?,
                     settings: stored.settings.clone(),
                 };
-                self.follow_leader_venue(&spec.leader, &spec.follower)
-                    .await?;
+                if let LeaderSpec::Account(a) = &spec.leader {
+                    self.follow_leader_venue(a, &spec.follower).await?;
+                }
                 self.engine.add(vec![spec]).await.map_err(ApiError::from)
             }
             .await;

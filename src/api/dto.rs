@@ -241,6 +241,12 @@ pub struct LeaderDto {
     pub equity: Option<String>,
     /// The leader's history is still being read: its figures follow (list it again).
     pub figures_pending: bool,
+    /// For a public portfolio: how its poll interval (the copy delay) is set, e.g. "polled
+    /// every 4.1 s: about 20 requests a minute per address, shared by every public leader
+    /// followed". Absent for streamed leaders.
+    #[cfg_attr(test, ts(optional))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_note: Option<String>,
 }
 
 /// One point of an equity curve.

@@ -220,6 +220,7 @@ pub(crate) fn leader_dto(r: &LeaderRef, c: &CachedLeader) -> LeaderDto {
         expected_delay: "~2 ms, stream".into(),
         equity: Some(c.equity.round_dp(2).normalize().to_string()),
         figures_pending: false,
+        delay_note: None,
     }
 }
 
@@ -236,6 +237,7 @@ pub(crate) fn pending(r: &LeaderRef) -> LeaderDto {
         expected_delay: "~2 ms, stream".into(),
         equity: None,
         figures_pending: true,
+        delay_note: None,
     }
 }
 
@@ -252,6 +254,7 @@ pub(crate) fn unreadable(r: &LeaderRef, e: &ApiError) -> LeaderDto {
         expected_delay: "~2 ms, stream".into(),
         equity: None,
         figures_pending: false,
+        delay_note: None,
     }
 }
 
@@ -349,7 +352,7 @@ impl super::App {
 
     /// A demo leader's figures, read from the embedded simulator in-process and cached;
     /// `None` for a leader that is not one of its demo leaders (or paper mode is off).
-    async fn demo_figures(&self, r: &LeaderRef) -> Option<CachedLeader> {
+    pub(crate) async fn demo_figures(&self, r: &LeaderRef) -> Option<CachedLeader> {
         if r.source != LeaderSourceDto::Demo {
             return None;
         }
@@ -408,8 +411,15 @@ impl super::App {
 
     /// Every leader, at once: with its figures when they are cached, else listed with
     /// `figuresPending` while its history is read in the background; one whose account
-    /// cannot be read is listed as not copyable, with the reason.
+    /// cannot be read is listed as not copyable, with the reason. Public lead portfolios
+    /// follow (`portfolio_leaders`), with the copy delay polling implies.
     pub async fn leaders(&self) -> Result<Vec<LeaderDto>, ApiError> {
+        let mut out = self.account_leaders().await?;
+        out.extend(self.portfolio_leaders().await?);
+        Ok(out)
+    }
+
+    async fn account_leaders(&self) -> Result<Vec<LeaderDto>, ApiError> {
         let mut out = Vec::new();
         for r in self.leader_refs().await? {
             let now = self.engine.clock().now_ms();
@@ -435,6 +445,9 @@ impl super::App {
 
     /// One leader's figures, equity curve and positions.
     pub async fn leader(&self, id: &str) -> Result<LeaderDetailDto, ApiError> {
+        if super::portfolio_leaders::parse_leader_id(id).is_some() {
+            return self.portfolio_detail(id).await;
+        }
         let r = self
             .leader_refs()
             .await?

@@ -27,6 +27,7 @@ pub mod keys;
 mod leaders;
 mod paper;
 mod paper_feed;
+mod portfolio_leaders;
 mod portfolios;
 mod repair;
 pub mod settings;
@@ -98,6 +99,8 @@ pub struct App {
     pub(crate) config: Option<RunConfig>,
     /// Leader figures as last read (`leaders`).
     pub(crate) leader_cache: leaders::FiguresCache,
+    /// Public portfolio lists as last read (`portfolio_leaders`).
+    pub(crate) portfolio_cache: portfolio_leaders::PortfolioCache,
     forward: JoinHandle<()>,
     /// Draws up profit-share statements as their settlements come due.
     statements_timer: JoinHandle<()>,
@@ -233,6 +236,7 @@ impl App {
             from_open: std::sync::Mutex::new(Some(from_open)),
             config,
             leader_cache,
+            portfolio_cache: portfolio_leaders::PortfolioCache::default(),
             forward,
             statements_timer,
         };

@@ -354,10 +354,24 @@ impl super::App {
             field: e.field.map(|f| format!("settings.{f}")),
             ..e
         })?;
-        let leader = self.account_spec(&req.leader).await.map_err(|e| ApiError {
-            field: Some("leader".into()),
-            ..e
-        })?;
+        let leader = self
+            .preview_account(&req.leader)
+            .await
+            .map_err(|e| ApiError {
+                field: Some("leader".into()),
+                ..e
+            })?;
+        let Some(leader) = leader else {
+            return Ok(PreviewDto {
+                last_open: None,
+                follower_qty: None,
+                sentence: "no preview for this public portfolio yet (it would need the portfolio's order history); the copy itself sizes each change as it is seen".into(),
+                considered_opens: 0,
+                skipped_below_min: 0,
+                follower_open_positions: None,
+                follower_open_orders: None,
+            });
+        };
         let leader = super::venue::exchange(&leader, &self.engine)?;
         let follower = match self.account_spec(&req.follower).await {
             Ok(spec) => match super::venue::exchange(&spec, &self.engine) {

@@ -147,6 +147,7 @@ impl Scene {
         }
         let config = RunConfig {
             accounts,
+            leaders: Vec::new(),
             copies: copies
                 .iter()
                 .enumerate()
@@ -376,6 +377,7 @@ pub fn seed_copy(store: &mut Store) -> Result<i64, String> {
                     source: crate::store::table::leaders::LeaderSource::Account,
                     account: None,
                     portfolio_id: None,
+                    endpoint: None,
                     created_at: now,
                 },
             )?;

@@ -463,6 +463,20 @@ pub enum NoticeKind {
     KeyUnverified,
     /// A copied position the venue holds in another margin mode than the leader's.
     WrongMarginMode,
+    /// A public lead portfolio's source refused for too many requests (HTTP 429).
+    LeaderRateLimited,
+    /// A public lead portfolio's source is geo-blocked from this address (HTTP 403).
+    LeaderGeoBlocked,
+    /// A public lead portfolio hides its positions: nothing can be copied.
+    LeaderHidden,
+    /// A public lead portfolio's answer changed its format; nothing is guessed from it.
+    LeaderFormatChanged,
+    /// A public lead portfolio could not be read (network, refusal, an empty list).
+    LeaderReadFailed,
+    /// A public lead portfolio opened and closed inside one poll interval: missed.
+    MissedInInterval,
+    /// A public lead portfolio's first good read: positions open in it are not copied.
+    LeaderBaseline,
 }
 
 /// One thing the runtime must do.

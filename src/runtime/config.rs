@@ -18,6 +18,8 @@ use crate::secrets::SecretSource;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunConfig {
     pub accounts: Vec<AccountConfig>,
+    /// Public lead portfolios a copy's `leader` may name instead of an account.
+    pub leaders: Vec<PortfolioLeaderConfig>,
     pub copies: Vec<CopyConfig>,
     pub engine: EngineConfig,
 }
@@ -30,6 +32,9 @@ pub struct EngineConfig {
     pub recv_window_ms: u32,
     /// Seconds between periodic reconciliations (default 30).
     pub reconcile_secs: u32,
+    /// Requests a minute the public lead-portfolio source allows per address, shared by
+    /// every public leader followed (default 20, as reported for Binance's pages).
+    pub portfolio_requests_per_minute: u32,
 }
 
 impl Default for EngineConfig {
@@ -37,8 +42,20 @@ impl Default for EngineConfig {
         Self {
             recv_window_ms: 5_000,
             reconcile_secs: 30,
+            portfolio_requests_per_minute: crate::runtime::leader_poll::DEFAULT_PER_MINUTE,
         }
     }
+}
+
+/// A public lead portfolio to follow (`[[leaders]]`): polled, no key needed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortfolioLeaderConfig {
+    pub name: String,
+    /// The portfolio id (digits), as in the address of its copy-trading page.
+    pub portfolio: String,
+    /// `binance` (Binance's copy-trading pages) or a base URL such as a simulator's.
+    pub endpoint: String,
 }
 
 /// One exchange account.
@@ -113,6 +130,8 @@ struct CopyEntry {
 struct RawConfig {
     #[serde(default)]
     accounts: Vec<toml::Spanned<AccountConfig>>,
+    #[serde(default)]
+    leaders: Vec<toml::Spanned<PortfolioLeaderConfig>>,
     #[serde(default)]
     copies: Vec<toml::Spanned<CopyEntry>>,
     #[serde(default)]
@@ -209,21 +228,65 @@ pub fn parse_with(
         }
         accounts.push(a);
     }
+    let mut leaders = Vec::new();
+    for l in raw.leaders {
+        let line = line_of(text, l.span().start);
+        let l = l.into_inner();
+        if l.portfolio.is_empty() || !l.portfolio.chars().all(|c| c.is_ascii_digit()) {
+            return Err(err(
+                Some(line),
+                format!(
+                    "leader `{}`: portfolio = \"{}\" is not a portfolio id; use the digits from the address of its copy-trading page",
+                    l.name, l.portfolio
+                ),
+            ));
+        }
+        let endpoint_ok = l.endpoint == crate::runtime::leader_source::BINANCE_ENDPOINT
+            || l.endpoint.starts_with("http://")
+            || l.endpoint.starts_with("https://");
+        if !endpoint_ok {
+            return Err(err(
+                Some(line),
+                format!(
+                    "leader `{}`: endpoint = \"{}\" is neither \"binance\" nor a base URL (http://… or https://…)",
+                    l.name, l.endpoint
+                ),
+            ));
+        }
+        if !names.insert(l.name.clone()) {
+            return Err(err(
+                Some(line),
+                format!(
+                    "leader `{}` has the name of another account or leader; give it its own name",
+                    l.name
+                ),
+            ));
+        }
+        leaders.push(l);
+    }
     let mut copies = Vec::new();
     let mut copy_names = BTreeSet::new();
     for c in raw.copies {
         let line = line_of(text, c.span().start);
         let c = c.into_inner().into_config();
-        for (field, account) in [("leader", &c.leader), ("follower", &c.follower)] {
-            if !names.contains(account) {
-                return Err(err(
-                    Some(line),
-                    format!(
-                        "copy `{}`: {field} = \"{account}\" names no [[accounts]] entry; add one or fix the name",
-                        c.name
-                    ),
-                ));
-            }
+        let is_leader = |n: &String| leaders.iter().any(|l| &l.name == n);
+        if !names.contains(&c.leader) {
+            return Err(err(
+                Some(line),
+                format!(
+                    "copy `{}`: leader = \"{}\" names no [[accounts]] or [[leaders]] entry; add one or fix the name",
+                    c.name, c.leader
+                ),
+            ));
+        }
+        if !names.contains(&c.follower) || is_leader(&c.follower) {
+            return Err(err(
+                Some(line),
+                format!(
+                    "copy `{}`: follower = \"{}\" names no [[accounts]] entry; add one or fix the name",
+                    c.name, c.follower
+                ),
+            ));
         }
         if c.leader == c.follower {
             return Err(err(
@@ -259,14 +322,18 @@ pub fn parse_with(
         }
         copies.push(c);
     }
-    if raw.engine.reconcile_secs == 0 || raw.engine.recv_window_ms == 0 {
+    if raw.engine.reconcile_secs == 0
+        || raw.engine.recv_window_ms == 0
+        || raw.engine.portfolio_requests_per_minute == 0
+    {
         return Err(err(
             None,
-            "[engine]: recv_window_ms and reconcile_secs must be above 0; remove them to use the defaults".into(),
+            "[engine]: recv_window_ms, reconcile_secs and portfolio_requests_per_minute must be above 0; remove them to use the defaults".into(),
         ));
     }
     Ok(RunConfig {
         accounts,
+        leaders,
         copies,
         engine: raw.engine,
     })
@@ -276,6 +343,11 @@ impl RunConfig {
     /// The account of a name (checked to exist at parse time).
     pub fn account(&self, name: &str) -> Option<&AccountConfig> {
         self.accounts.iter().find(|a| a.name == name)
+    }
+
+    /// The public portfolio leader of a name (checked to exist at parse time).
+    pub fn portfolio_leader(&self, name: &str) -> Option<&PortfolioLeaderConfig> {
+        self.leaders.iter().find(|l| l.name == name)
     }
 }
 
@@ -367,6 +439,40 @@ max_signal_age_secs = 60
         assert!(
             e.message.contains("total_stop_loss"),
             "names the field: {e}"
+        );
+    }
+
+    #[test]
+    fn a_copy_may_follow_a_public_portfolio_leader() {
+        let text = GOOD.replace(
+            "[[copies]]",
+            "[[leaders]]\nname = \"whale\"\nportfolio = \"3800000000000000001\"\nendpoint = \"binance\"\n\n[[copies]]",
+        );
+        let c = parse(
+            &text.replace("leader = \"lead\"", "leader = \"whale\""),
+            "copy.toml",
+        )
+        .expect("a [[leaders]] portfolio is a copy's leader");
+        assert_eq!(
+            c.portfolio_leader("whale").map(|l| l.portfolio.as_str()),
+            Some("3800000000000000001"),
+            "the portfolio id is kept"
+        );
+        let e =
+            refused(&text.replace("portfolio = \"3800000000000000001\"", "portfolio = \"abc\""));
+        assert!(
+            e.message.contains("portfolio id"),
+            "a bad id names the fix: {e}"
+        );
+        let e = refused(&text.replace("endpoint = \"binance\"\n\n", "endpoint = \"mainnet\"\n\n"));
+        assert!(
+            e.message.contains("binance"),
+            "a bad endpoint names the choices: {e}"
+        );
+        let e = refused(&text.replace("follower = \"me\"", "follower = \"whale\""));
+        assert!(
+            e.message.contains("follower"),
+            "a portfolio cannot follow: {e}"
         );
     }
 

@@ -25,6 +25,26 @@ pub(crate) async fn check(
     follower: &Venue,
     follower_name: &str,
 ) -> Result<KeyGate, String> {
+    let mut gate = check_follower(follower, follower_name).await?;
+    let l = leader
+        .ex
+        .check_key(KeyRole::Leader)
+        .await
+        .map_err(|e| format!("the key of `{leader_name}` could not be checked: {e}"))?;
+    refuse(&l, leader_name, KeyRole::Leader)?;
+    if l.verdict == KeyVerdict::CannotVerify {
+        gate.unverified.push(format!(
+            "key of `{leader_name}`: withdrawals, trading, IP restriction and expiry cannot be verified on this exchange; confirm on its API management page that it is read-only"
+        ));
+    }
+    Ok(gate)
+}
+
+/// Checks the follower's key alone (a public lead portfolio has no key).
+pub(crate) async fn check_follower(
+    follower: &Venue,
+    follower_name: &str,
+) -> Result<KeyGate, String> {
     let mut gate = KeyGate::default();
     let f = follower
         .ex
@@ -49,17 +69,6 @@ pub(crate) async fn check(
             } else {
                 ""
             }
-        ));
-    }
-    let l = leader
-        .ex
-        .check_key(KeyRole::Leader)
-        .await
-        .map_err(|e| format!("the key of `{leader_name}` could not be checked: {e}"))?;
-    refuse(&l, leader_name, KeyRole::Leader)?;
-    if l.verdict == KeyVerdict::CannotVerify {
-        gate.unverified.push(format!(
-            "key of `{leader_name}`: withdrawals, trading, IP restriction and expiry cannot be verified on this exchange; confirm on its API management page that it is read-only"
         ));
     }
     Ok(gate)

@@ -29,6 +29,9 @@ impl CopyRunner {
         let SignalKind::Fill(f) = &mut signal.kind else {
             return None;
         };
+        // A polled leader's equity is its margin balance from the portfolio's detail,
+        // already on the signal; there is no account to read.
+        let venue = self.leader.venue().map(|v| v.ex.clone())?;
         let (before, after) = (f.position_before, f.position_after());
         let opens = !after.is_zero()
             && crate::engine::Direction::of(before) != crate::engine::Direction::of(after);
@@ -65,7 +68,7 @@ impl CopyRunner {
                 ),
                 // A mark is missing: the stored unrealized PnL may be stale by any amount
                 // of price move, so the account is read now.
-                Some(age) => match self.leader.ex.account().await {
+                Some(age) => match venue.account().await {
                     Ok(snap) => {
                         let e: Decimal = snap
                             .balances

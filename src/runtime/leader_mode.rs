@@ -43,7 +43,11 @@ impl CopyRunner {
         {
             return;
         }
-        match self.leader.ex.symbol_setting(&name).await {
+        // A polled leader's row carries its margin mode; there is no account to read.
+        let Some(venue) = self.leader.venue().map(|v| v.ex.clone()) else {
+            return;
+        };
+        match venue.symbol_setting(&name).await {
             Ok(Some(s)) => {
                 if s.margin_mode != f.margin_mode {
                     tracing::info!(copy = %self.name, symbol = %name, was = ?f.margin_mode, now = ?s.margin_mode, "the leader switched the symbol's margin mode while flat");

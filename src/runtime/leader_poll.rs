@@ -185,6 +185,27 @@ impl PortfolioPoller {
         &self.copyable
     }
 
+    /// The portfolio id polled.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The open rows of the last good read (the baseline and what followed it); `None`
+    /// before the first good read. A failed read leaves it as it was.
+    pub fn open_rows(&self) -> Option<Vec<PortfolioPosition>> {
+        self.positions.as_ref().map(|m| {
+            m.values()
+                .filter(|p| !p.amount.is_zero())
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// The leader's margin balance from the last detail read (Smart Sync's equity).
+    pub fn equity(&self) -> Option<Decimal> {
+        self.equity
+    }
+
     /// The wait before the next poll: the shared budget's interval, or longer after a 429.
     pub fn next_wait(&self, budget: &PollBudget) -> Duration {
         let base = budget.interval();

@@ -97,8 +97,7 @@ pub enum LeadersError {
 
 /// The delay a polled source implies when `followed` public portfolios share the budget.
 pub fn expected_delay(followed: usize) -> String {
-    let d = poll_interval(DEFAULT_PER_MINUTE, followed.max(1));
-    format!("~{} s, polled", d.as_millis().div_ceil(1000))
+    super::leader_source::polled_delay(DEFAULT_PER_MINUTE, followed).1
 }
 
 const RANGES: [(u32, &str); 3] = [(7, "7D"), (30, "30D"), (90, "90D")];

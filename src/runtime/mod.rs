@@ -27,6 +27,8 @@ mod leader_equity;
 mod leader_mode;
 mod leader_order_end;
 pub mod leader_poll;
+mod leader_polled;
+pub mod leader_source;
 pub mod leaders;
 pub mod ledger;
 pub mod notify;
@@ -140,6 +142,9 @@ pub struct RuntimeHandle {
     /// Display precision of each follower account's symbols, from the venue's rules read
     /// at each copy's start: (account, symbol) → precision.
     precision: Mutex<BTreeMap<(String, String), SymbolPrecision>>,
+    /// The request budget of the public lead-portfolio source, shared by every public
+    /// leader this engine follows.
+    pub(crate) poll_budget: Arc<leader_poll::PollBudget>,
 }
 
 /// How many decimals a symbol's prices and quantities carry on its venue (from its tick
@@ -179,7 +184,6 @@ impl RuntimeHandle {
             notifier,
             from_start: Mutex::new(Some(from_start)),
             registry: Arc::new(Mutex::new(BTreeMap::new())),
-            opts,
             running: Mutex::new(BTreeMap::new()),
             adding: tokio::sync::Mutex::new(()),
             stop,
@@ -189,7 +193,15 @@ impl RuntimeHandle {
             refused: Mutex::new(Vec::new()),
             accounts: Mutex::new(HashMap::new()),
             precision: Mutex::new(BTreeMap::new()),
+            poll_budget: leader_poll::PollBudget::new(opts.engine.portfolio_per_minute),
+            opts,
         }
+    }
+
+    /// The request budget every public lead portfolio this engine follows shares: how
+    /// many are followed, and the poll interval that follows from it.
+    pub fn poll_budget(&self) -> Arc<leader_poll::PollBudget> {
+        self.poll_budget.clone()
     }
 
     /// The database this engine writes (one writer connection per process).
@@ -417,7 +429,17 @@ impl RuntimeHandle {
         }
         let mut checked = Vec::new();
         for spec in specs {
-            checked.push(start::check_setup(spec, &self.opts, &mut reserved).await?);
+            let restart = self
+                .store
+                .lock()
+                .ok()
+                .and_then(|g| g.store().copies().by_name(&spec.name).ok().flatten())
+                .is_some_and(|r| r.t0.is_some());
+            let extras = start::SetupExtras {
+                restart,
+                budget: &self.poll_budget,
+            };
+            checked.push(start::check_setup(spec, &self.opts, &mut reserved, extras).await?);
         }
         let mut names = Vec::new();
         for c in checked {

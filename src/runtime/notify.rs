@@ -118,7 +118,8 @@ impl NotifyKind {
             | NoticeKind::MarginSyncSkipped
             | NoticeKind::LostOpen
             | NoticeKind::MissingMarketData
-            | NoticeKind::SetupFailed => NotifyKind::Skip,
+            | NoticeKind::SetupFailed
+            | NoticeKind::MissedInInterval => NotifyKind::Skip,
             NoticeKind::Pending
             | NoticeKind::MarginModeDeferred
             | NoticeKind::ClosedOutside
@@ -127,7 +128,13 @@ impl NotifyKind {
             | NoticeKind::StopLoss
             | NoticeKind::TakeProfit
             | NoticeKind::KeyUnverified
-            | NoticeKind::WrongMarginMode => NotifyKind::Notice,
+            | NoticeKind::WrongMarginMode
+            | NoticeKind::LeaderRateLimited
+            | NoticeKind::LeaderGeoBlocked
+            | NoticeKind::LeaderHidden
+            | NoticeKind::LeaderFormatChanged
+            | NoticeKind::LeaderReadFailed
+            | NoticeKind::LeaderBaseline => NotifyKind::Notice,
         }
     }
 }

@@ -19,38 +19,46 @@ impl CopyRunner {
             return;
         }
         self.sync_time().await;
-        let leader = match super::venue::positions(&*self.leader.ex).await {
-            Ok(positions) => {
-                // A snapshot is confirmed by the stream (both agree) or by a second read
-                // that finds the same; otherwise the stream may simply not have delivered
-                // the latest fills yet, so look again shortly instead of acting on it.
-                let confirmed = &positions == self.tracker.positions()
-                    || self.unconfirmed.as_ref() == Some(&positions);
-                if !confirmed {
-                    tracing::debug!(
-                        why,
-                        "leader snapshot differs from the stream; reading again soon"
-                    );
-                    self.unconfirmed = Some(positions);
-                    self.next_reconcile_ms = self.clock.now_ms() + 2_000;
-                    return;
+        let venue = self.leader.venue().map(|v| v.ex.clone());
+        let leader = match venue {
+            // A polled leader: its last good read, or nothing to act on.
+            None => match self.polled_snapshot() {
+                Some(s) => s,
+                None => return,
+            },
+            Some(ex) => match super::venue::positions(&*ex).await {
+                Ok(positions) => {
+                    // A snapshot is confirmed by the stream (both agree) or by a second read
+                    // that finds the same; otherwise the stream may simply not have delivered
+                    // the latest fills yet, so look again shortly instead of acting on it.
+                    let confirmed = &positions == self.tracker.positions()
+                        || self.unconfirmed.as_ref() == Some(&positions);
+                    if !confirmed {
+                        tracing::debug!(
+                            why,
+                            "leader snapshot differs from the stream; reading again soon"
+                        );
+                        self.unconfirmed = Some(positions);
+                        self.next_reconcile_ms = self.clock.now_ms() + 2_000;
+                        return;
+                    }
+                    self.unconfirmed = None;
+                    LeaderSnapshot {
+                        status: SnapshotStatus::Confirmed,
+                        positions,
+                    }
                 }
-                self.unconfirmed = None;
-                LeaderSnapshot {
-                    status: SnapshotStatus::Confirmed,
-                    positions,
+                Err(e) => {
+                    if self.key_refused("the leader", &e) {
+                        return;
+                    }
+                    tracing::warn!(error = %e, "leader snapshot failed");
+                    LeaderSnapshot {
+                        status: SnapshotStatus::Failed,
+                        positions: BTreeMap::new(),
+                    }
                 }
-            }
-            Err(e) => {
-                if self.key_refused("the leader", &e) {
-                    return;
-                }
-                tracing::warn!(error = %e, "leader snapshot failed");
-                LeaderSnapshot {
-                    status: SnapshotStatus::Failed,
-                    positions: BTreeMap::new(),
-                }
-            }
+            },
         };
         if leader.status != SnapshotStatus::Failed {
             self.release(super::hold::HoldKind::LeaderUnreadable);

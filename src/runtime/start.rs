@@ -5,7 +5,9 @@
 //! [`spawn_supervisor`]. [`RuntimeHandle::add`](super::RuntimeHandle::add) runs them for a
 //! batch: every copy is checked before any of them is persisted or started.
 //!
-//! [`open_venue`] is the one place that turns an account into a venue client.
+//! [`open_venue`] is the one place that turns an account into a venue client. The leader is
+//! an account or a public lead portfolio (`leader_source`): a portfolio has no key to check,
+//! its first good read is the baseline, and it is polled instead of streamed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -27,7 +29,9 @@ use crate::store::table::leaders::{LeaderSource, NewLeader};
 use crate::store::{Store, StoreError};
 
 use super::config::RunConfig;
-use super::supervisor::{Command, CopyRunner, RunnerParts, Venue};
+use super::leader_poll::{Copyable, PortfolioPoller};
+use super::leader_source::{LeaderFeed, LeaderSpec, LeaderView, PortfolioSpec};
+use super::supervisor::{Command, CopyRunner, LeaderSide, RunnerParts, Venue};
 use super::{follower, follower_events, KeySource, NotifyKind, NotifyLevel, RunOptions};
 use super::{Refused, RuntimeError};
 use super::{RuntimeHandle, SharedStore};
@@ -49,7 +53,7 @@ pub struct AccountSpec {
 #[derive(Debug, Clone)]
 pub struct CopySpec {
     pub name: String,
-    pub leader: AccountSpec,
+    pub leader: LeaderSpec,
     pub follower: AccountSpec,
     pub settings: CopySettings,
 }
@@ -60,6 +64,9 @@ pub struct StoredCopy {
     pub name: String,
     /// The leader's account, for account leaders.
     pub leader_account: Option<String>,
+    /// The leader's portfolio, for public lead portfolios (`connect` unset: the caller
+    /// resolves a paper endpoint).
+    pub leader_portfolio: Option<PortfolioSpec>,
     pub follower: String,
     pub settings: CopySettings,
 }
@@ -75,12 +82,30 @@ pub fn resolve_keys(
         .map(|c| {
             Ok(CopySpec {
                 name: c.name.clone(),
-                leader: config_account(config, &c.leader, keys)?,
+                leader: config_leader(config, &c.leader, keys)?,
                 follower: config_account(config, &c.follower, keys)?,
                 settings: c.settings.clone(),
             })
         })
         .collect()
+}
+
+/// A copy's leader in a config: a `[[leaders]]` public portfolio, or an account with its
+/// keys from their source.
+pub fn config_leader(
+    config: &RunConfig,
+    name: &str,
+    keys: &KeySource<'_>,
+) -> Result<LeaderSpec, RuntimeError> {
+    if let Some(l) = config.portfolio_leader(name) {
+        return Ok(LeaderSpec::Portfolio(PortfolioSpec {
+            name: l.name.clone(),
+            portfolio_id: l.portfolio.clone(),
+            endpoint: l.endpoint.clone(),
+            connect: None,
+        }));
+    }
+    config_account(config, name, keys).map(LeaderSpec::Account)
 }
 
 /// One config account with its keys from their source.
@@ -165,12 +190,15 @@ pub(crate) struct Checked {
     pub spec: CopySpec,
     /// Key permissions the venue could not show, announced at the start.
     unverified: Vec<String>,
-    leader: Venue,
+    leader: LeaderSide,
     pub(crate) follower: Venue,
     rules: BTreeMap<String, SymbolRules>,
-    lsnap: AccountSnapshot,
+    /// The account leader's snapshot (none for a portfolio).
+    lsnap: Option<AccountSnapshot>,
+    /// What the start read of the leader (either source).
+    lview: LeaderView,
     pub(crate) fsnap: AccountSnapshot,
-    leader_stream: EventStream,
+    leader_feed: CheckedFeed,
     follower_stream: EventStream,
     /// Venue time minus local time, for `t0`.
     offset_ms: i64,
@@ -183,6 +211,13 @@ impl Checked {
             .iter()
             .map(|(name, r)| (name.clone(), super::SymbolPrecision::of(&r.filters)))
     }
+}
+
+/// The leader's feed as the checks left it: an open stream, or a poller that took (or, on
+/// a restart whose first read failed, will take) the baseline.
+enum CheckedFeed {
+    Stream(EventStream),
+    Poller(PortfolioPoller),
 }
 
 /// Opens an account's stream and waits for its first snapshot.
@@ -227,19 +262,27 @@ pub(crate) async fn check_setup(
     spec: CopySpec,
     opts: &RunOptions,
     reserved: &mut HashMap<String, Decimal>,
+    ctx_in: SetupExtras<'_>,
 ) -> Result<Checked, RuntimeError> {
     let recv = opts.engine.recv_window_ms;
-    let leader = open_venue(&spec.leader, &*opts.venues, &opts.clock, recv)?;
     let follower = open_venue(&spec.follower, &*opts.venues, &opts.clock, recv)?;
     let setup = |message: String| RuntimeError::Setup {
         copy: spec.name.clone(),
         message,
     };
     // Both keys first: a key that can withdraw, or a follower key that cannot trade
-    // futures, is refused before anything is read or started.
-    let keys = super::key_gate::check(&leader, &spec.leader.name, &follower, &spec.follower.name)
-        .await
-        .map_err(setup)?;
+    // futures, is refused before anything is read or started. A public portfolio has no key.
+    let leader_venue = match &spec.leader {
+        LeaderSpec::Account(a) => Some(open_venue(a, &*opts.venues, &opts.clock, recv)?),
+        LeaderSpec::Portfolio(_) => None,
+    };
+    let keys = match &leader_venue {
+        Some(l) => {
+            super::key_gate::check(l, spec.leader.name(), &follower, &spec.follower.name).await
+        }
+        None => super::key_gate::check_follower(&follower, &spec.follower.name).await,
+    }
+    .map_err(setup)?;
     let rules = follower
         .ex
         .symbol_rules()
@@ -252,14 +295,36 @@ pub(crate) async fn check_setup(
         .collect();
     // The streams' first snapshots serve as the setup reads, which halves the weight a
     // start spends of the venue's per-address budget.
-    let (leader_stream, lsnap) = first_snapshot(&leader, &spec.leader.name)
-        .await
-        .map_err(|m| {
-            setup(format!(
-                "cannot read the leader account `{}`: {m}",
-                spec.leader.name
-            ))
-        })?;
+    let (leader, lsnap, lview, leader_feed, read) = match (&spec.leader, leader_venue) {
+        (LeaderSpec::Account(a), Some(venue)) => {
+            let (stream, lsnap) = first_snapshot(&venue, &a.name)
+                .await
+                .map_err(|m| setup(format!("cannot read the leader account `{}`: {m}", a.name)))?;
+            let view = LeaderView::of_account(&lsnap);
+            (
+                LeaderSide::Account(venue),
+                Some(lsnap),
+                view,
+                CheckedFeed::Stream(stream),
+                true,
+            )
+        }
+        (LeaderSpec::Portfolio(p), _) => {
+            let (poller, view, read) = first_portfolio_read(p, opts, ctx_in.restart, ctx_in.budget)
+                .await
+                .map_err(setup)?;
+            (
+                LeaderSide::portfolio(&p.portfolio_id, &view, read),
+                None,
+                view,
+                CheckedFeed::Poller(poller),
+                read,
+            )
+        }
+        (LeaderSpec::Account(_), None) => {
+            return Err(setup("the leader account could not be opened".into()))
+        }
+    };
     let (follower_stream, fsnap) = first_snapshot(&follower, &spec.follower.name)
         .await
         .map_err(|m| {
@@ -274,12 +339,16 @@ pub(crate) async fn check_setup(
         follower_account_value: fsnap.equity,
         follower_free_balance: fsnap.available - *used,
         follower_position_mode: fsnap.position_mode,
-        leader_position_mode: lsnap.position_mode,
-        leader_account_value: Some(lsnap.equity),
+        leader_position_mode: lview.position_mode,
+        leader_account_value: lview.equity,
     };
-    spec.settings
-        .check_setup(&ctx)
-        .map_err(|e| setup(e.to_string()))?;
+    // A restart whose leader could not be read yet was checked at its first start; it
+    // resumes and waits for the leader's first good read.
+    if read {
+        spec.settings
+            .check_setup(&ctx)
+            .map_err(|e| setup(e.to_string()))?;
+    }
     *used += spec.settings.investment.unwrap_or_default();
     let offset_ms = match follower.ex.sync_time().await {
         Ok(offset) => offset,
@@ -291,12 +360,64 @@ pub(crate) async fn check_setup(
         follower,
         rules,
         lsnap,
+        lview,
         fsnap,
-        leader_stream,
+        leader_feed,
         follower_stream,
         offset_ms,
         unverified: keys.unverified,
     })
+}
+
+/// What [`check_setup`] needs besides the spec.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SetupExtras<'a> {
+    /// The copy exists with a `t0`: this start resumes it.
+    pub restart: bool,
+    /// The request budget every followed public portfolio shares.
+    pub budget: &'a std::sync::Arc<super::leader_poll::PollBudget>,
+}
+
+/// A portfolio leader's first read at a copy's start: the baseline. A new copy is refused
+/// when the portfolio cannot be read or copied (with the reason); a restart resumes
+/// anyway and takes its baseline at the first good poll (`false` as the third value).
+async fn first_portfolio_read(
+    p: &PortfolioSpec,
+    opts: &RunOptions,
+    restart: bool,
+    budget: &std::sync::Arc<super::leader_poll::PollBudget>,
+) -> Result<(PortfolioPoller, LeaderView, bool), String> {
+    let client = p
+        .client()
+        .map_err(|e| format!("lead portfolio {}: {e}", p.portfolio_id))?;
+    let mut poller = PortfolioPoller::new(client, &p.portfolio_id, budget);
+    let outcome = poller.poll(opts.clock.now_ms()).await;
+    let problem = match poller.copyable() {
+        Copyable::Yes => None,
+        Copyable::No(r) => Some(format!("cannot be copied: {r}")),
+        Copyable::Unknown(r) => Some(format!("could not be read: {r}")),
+    };
+    match problem {
+        None => {
+            let rows = poller.open_rows().unwrap_or_default();
+            let view = LeaderView::of_portfolio(&rows, poller.equity());
+            tracing::info!(portfolio = %p.portfolio_id, open = rows.len(), notes = ?outcome.notes, "lead portfolio baseline read");
+            Ok((poller, view, true))
+        }
+        Some(why) if restart => {
+            tracing::warn!(portfolio = %p.portfolio_id, %why, "lead portfolio not read at resume; the baseline is the first good poll");
+            let view = LeaderView {
+                books: Vec::new(),
+                equity: None,
+                position_mode: crate::domain::PositionMode::OneWay,
+            };
+            Ok((poller, view, false))
+        }
+        Some(why) => Err(format!(
+            "the lead portfolio {} ({}) {why}; nothing was started",
+            p.portfolio_id, p.endpoint
+        )),
+    }
 }
 
 /// What [`persist_copy`] settled for one copy.
@@ -348,15 +469,14 @@ pub(crate) fn persist_copy(
     let s = guard.store_mut();
     let mut refused: Option<RuntimeError> = None;
     let t0_positions: Vec<T0Position> = c
-        .lsnap
-        .positions
+        .lview
+        .books
         .iter()
-        .filter(|p| !p.signed_quantity.is_zero())
         .map(|p| T0Position {
             symbol: p.symbol.clone(),
             position_side: p.position_side,
-            qty: p.signed_quantity,
-            entry_price: p.entry_price.map(|x| x.get()),
+            qty: p.qty,
+            entry_price: p.entry_price,
             leverage: Some(Decimal::from(p.leverage)),
         })
         .collect();
@@ -370,7 +490,7 @@ pub(crate) fn persist_copy(
         };
         let copies = crate::store::table::copies::Copies::on(tx);
         let accounts = crate::store::table::accounts::Accounts::on(tx);
-        for a in [&c.spec.leader, &c.spec.follower] {
+        for a in c.spec.leader.account().into_iter().chain([&c.spec.follower]) {
             accounts.upsert(&a.name, Some(&a.exchange), Some(&a.endpoint), now)?;
         }
         let copy_id = match copies.by_name(name)? {
@@ -383,13 +503,22 @@ pub(crate) fn persist_copy(
             Some(r) => r.id,
             None => {
                 let leaders = crate::store::table::leaders::Leaders::on(tx);
-                let leader_id = match leaders.by_name(&c.spec.leader.name)? {
-                    Some(l) => l.id,
-                    None => leaders.insert(&NewLeader {
-                        name: &c.spec.leader.name,
+                let leader_id = match (leaders.by_name(c.spec.leader.name())?, &c.spec.leader) {
+                    (Some(l), _) => l.id,
+                    (None, LeaderSpec::Account(a)) => leaders.insert(&NewLeader {
+                        name: &a.name,
                         source: LeaderSource::Account,
-                        account: Some(&c.spec.leader.name),
+                        account: Some(&a.name),
                         portfolio_id: None,
+                        endpoint: None,
+                        created_at: now,
+                    })?,
+                    (None, LeaderSpec::Portfolio(p)) => leaders.insert(&NewLeader {
+                        name: &p.name,
+                        source: LeaderSource::Public,
+                        account: None,
+                        portfolio_id: Some(&p.portfolio_id),
+                        endpoint: Some(&p.endpoint),
                         created_at: now,
                     })?,
                 };
@@ -480,15 +609,14 @@ pub(crate) async fn plan_start(c: &Checked, p: &Persisted, opts: &RunOptions) ->
         return None;
     }
     let leader_positions = c
-        .lsnap
-        .positions
+        .lview
+        .books
         .iter()
-        .filter(|lp| !lp.signed_quantity.is_zero())
         .filter_map(|lp| {
             Some(engine::LeaderPosition {
                 symbol: c.rules.get(&lp.symbol)?.symbol.clone(),
                 position_side: lp.position_side,
-                qty: lp.signed_quantity,
+                qty: lp.qty,
                 leverage: lp.leverage,
                 margin_mode: lp.margin_mode,
             })
@@ -511,7 +639,7 @@ pub(crate) async fn plan_start(c: &Checked, p: &Persisted, opts: &RunOptions) ->
         copy: p.ctx.clone(),
         follower: follower::to_follower(&c.fsnap, Default::default()),
         leader_positions,
-        leader_equity: Some(c.lsnap.equity),
+        leader_equity: c.lview.equity,
         market,
         now_ms: opts.clock.now_ms(),
         server_offset_ms: c.offset_ms,
@@ -532,11 +660,21 @@ pub(crate) fn spawn_supervisor(
         follower,
         rules,
         lsnap,
-        leader_stream,
+        lview,
+        leader_feed,
         follower_stream,
         unverified,
         ..
     } = c;
+    let leader_feed = match leader_feed {
+        CheckedFeed::Stream(s) => LeaderFeed::Stream(s),
+        CheckedFeed::Poller(p) => LeaderFeed::Polled(super::leader_source::spawn_poller(
+            p,
+            engine.poll_budget.clone(),
+            engine.opts.clock.clone(),
+            engine.stop_rx.clone(),
+        )),
+    };
     let mut runner = CopyRunner::new(RunnerParts {
         copy_id: p.copy_id,
         leader_id: p.leader_id,
@@ -569,22 +707,44 @@ pub(crate) fn spawn_supervisor(
             format!("cannot verify: {note}"),
         );
     }
-    runner.tracker.reset(&lsnap);
+    if let Some(lsnap) = &lsnap {
+        runner.tracker.reset(lsnap);
+    }
     let (tx, rx) = mpsc::channel(16);
     runner.say(
         NotifyLevel::Info,
         NotifyKind::Started,
         format!(
             "copy `{}` running: {} → {}",
-            spec.name, spec.leader.name, spec.follower.name
+            spec.name,
+            spec.leader.name(),
+            spec.follower.name
         ),
     );
+    if let LeaderSide::Portfolio(pl) = &runner.leader {
+        if pl.readable {
+            let note = super::leader_poll::PollNote::Baseline {
+                open: lview.books.len(),
+            };
+            runner.tell(
+                NotifyLevel::Info,
+                NotifyKind::Notice,
+                Some(crate::engine::NoticeKind::LeaderBaseline),
+                super::leader_source::describe(&note).0,
+            );
+        } else {
+            runner.hold(
+                super::hold::HoldKind::LeaderUnreadable,
+                "the lead portfolio could not be read at the start; its first good read is the baseline".into(),
+            );
+        }
+    }
     let stop = engine.stop_rx.clone();
     let task = tokio::spawn(async move {
         if let Some(plan) = plan {
             runner.execute(plan, None).await;
         }
-        runner.run(leader_stream, follower_stream, rx, stop).await;
+        runner.run(leader_feed, follower_stream, rx, stop).await;
     });
     (tx, task)
 }
@@ -627,8 +787,17 @@ pub(crate) fn stored_to_resume(
             continue;
         };
         let leader = store.leaders().get(row.leader_id)?;
+        let leader_portfolio = leader.as_ref().and_then(|l| {
+            Some(PortfolioSpec {
+                name: l.name.clone(),
+                portfolio_id: l.portfolio_id.clone()?,
+                endpoint: l.endpoint.clone()?,
+                connect: None,
+            })
+        });
         out.push(StoredCopy {
             name: row.name,
+            leader_portfolio,
             leader_account: leader.and_then(|l| l.account),
             follower: row.follower,
             settings: settings.settings,

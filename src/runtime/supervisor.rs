@@ -21,6 +21,7 @@ use super::account_state::{SharedAccount, MARK_STALE_MS};
 use super::follower::{market, to_follower};
 use super::hold::{Change, Hold, HoldKind, Holds};
 use super::leader::LeaderTracker;
+use super::leader_source::{LeaderFeed, LeaderItem};
 use super::notify::{
     Notification, Notifier, NotifyDetail, NotifyKind, NotifyLevel, SharedStore, StopCause,
 };
@@ -59,6 +60,9 @@ pub struct EngineOptions {
     pub recv_window_ms: i64,
     /// Time between periodic reconciliations.
     pub reconcile_every: Duration,
+    /// Requests a minute the public lead-portfolio source allows per address, shared by
+    /// every public leader followed (the poll interval follows from it).
+    pub portfolio_per_minute: u32,
 }
 
 impl Default for EngineOptions {
@@ -66,6 +70,7 @@ impl Default for EngineOptions {
         Self {
             recv_window_ms: 5_000,
             reconcile_every: Duration::from_secs(30),
+            portfolio_per_minute: super::leader_poll::DEFAULT_PER_MINUTE,
         }
     }
 }
@@ -74,6 +79,52 @@ impl Default for EngineOptions {
 #[derive(Debug, Clone)]
 pub struct Venue {
     pub ex: Arc<dyn Exchange>,
+}
+
+/// The copy's leader as the supervisor reads it: an account (streamed, and read over REST
+/// for reconciliation) or a public lead portfolio (polled; its last good read stands for
+/// its positions).
+#[derive(Debug, Clone)]
+pub enum LeaderSide {
+    Account(Venue),
+    Portfolio(PolledLeader),
+}
+
+/// What a copy knows of its polled leader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolledLeader {
+    pub portfolio_id: String,
+    /// Open books of the last good read; `None` until one (a restart whose first read
+    /// failed).
+    pub positions: Option<BTreeMap<PositionKey, Decimal>>,
+    /// The last poll read the positions (no failure, not hidden, not empty).
+    pub readable: bool,
+    /// The last problem announced, so a lasting one is told once.
+    pub problem: Option<String>,
+}
+
+impl LeaderSide {
+    pub(crate) fn portfolio(id: &str, view: &super::leader_source::LeaderView, read: bool) -> Self {
+        LeaderSide::Portfolio(PolledLeader {
+            portfolio_id: id.to_owned(),
+            positions: read.then(|| {
+                view.books
+                    .iter()
+                    .map(|b| (PositionKey::new(b.symbol.clone(), b.position_side), b.qty))
+                    .collect()
+            }),
+            readable: read,
+            problem: None,
+        })
+    }
+
+    /// The leader's venue, for an account leader.
+    pub fn venue(&self) -> Option<&Venue> {
+        match self {
+            LeaderSide::Account(v) => Some(v),
+            LeaderSide::Portfolio(_) => None,
+        }
+    }
 }
 
 /// A local clock step bigger than this between two one-second ticks means the machine
@@ -93,7 +144,7 @@ pub struct CopyRunner {
     pub(crate) signal_row: Option<i64>,
     pub(crate) name: String,
     pub(crate) ctx: CopyContext,
-    pub(crate) leader: Venue,
+    pub(crate) leader: LeaderSide,
     pub(crate) follower: Venue,
     pub(crate) follower_account: String,
     pub(crate) store: SharedStore,
@@ -178,7 +229,7 @@ pub struct RunnerParts {
     pub leader_id: i64,
     pub name: String,
     pub ctx: CopyContext,
-    pub leader: Venue,
+    pub leader: LeaderSide,
     pub follower: Venue,
     pub follower_account: String,
     pub store: SharedStore,
@@ -838,7 +889,7 @@ impl CopyRunner {
     /// The supervisor loop; returns when `stop` turns true.
     pub async fn run(
         mut self,
-        mut leader_stream: EventStream,
+        mut leader_feed: LeaderFeed,
         mut follower_stream: EventStream,
         mut commands: mpsc::Receiver<Command>,
         mut stop: watch::Receiver<bool>,
@@ -851,7 +902,7 @@ impl CopyRunner {
         // stalled socket, a slow venue): every order of it is in the journal, sent or
         // not, and the next start's recovery finishes it.
         tokio::select! {
-            _ = self.supervise(&mut leader_stream, &mut follower_stream, &mut commands, &mut stop) => {}
+            _ = self.supervise(&mut leader_feed, &mut follower_stream, &mut commands, &mut stop) => {}
             _ = stopping.wait_for(|s| *s) => {
                 tracing::info!(copy = %self.name, "stopping now; the step in progress is left to recovery");
             }
@@ -868,7 +919,7 @@ impl CopyRunner {
 
     async fn supervise(
         &mut self,
-        leader_stream: &mut EventStream,
+        leader_feed: &mut LeaderFeed,
         follower_stream: &mut EventStream,
         commands: &mut mpsc::Receiver<Command>,
         stop: &mut watch::Receiver<bool>,
@@ -923,8 +974,9 @@ impl CopyRunner {
                         break;
                     }
                 },
-                ev = leader_stream.next() => match ev {
-                    Some(ev) => self.on_leader(ev).await,
+                item = leader_feed.next() => match item {
+                    Some(LeaderItem::Event(ev)) => self.on_leader(ev).await,
+                    Some(LeaderItem::Poll(report)) => self.on_poll(*report).await,
                     None => {
                         self.say(NotifyLevel::Error, NotifyKind::Error, "leader stream ended; copying stops".into());
                         break;

@@ -44,6 +44,9 @@ pub struct PortfolioState {
     pub format_changed: bool,
     /// Accounts whose positions are hidden (`positionShow: false`).
     pub hidden: HashSet<String>,
+    /// The `Retry-After` seconds a 429 carries instead of the time left in the minute (a
+    /// test knob: a short wait after a refusal).
+    pub retry_after_s: Option<i64>,
     hits: HashMap<IpAddr, Vec<Millis>>,
 }
 
@@ -54,6 +57,7 @@ impl Default for PortfolioState {
             geo_blocked: false,
             format_changed: false,
             hidden: HashSet::new(),
+            retry_after_s: None,
             hits: HashMap::new(),
         }
     }
@@ -261,6 +265,7 @@ fn gate(shared: &Shared, peer: SocketAddr) -> Option<Response> {
         );
     }
     if let Err(retry) = ex.portfolio.charge(peer.ip(), now) {
+        let retry = ex.portfolio.retry_after_s.unwrap_or(retry).max(1);
         let mut r = (
             StatusCode::TOO_MANY_REQUESTS,
             Json(json!({"code": "429", "message": "Too many requests", "data": null, "success": false})),
@@ -658,6 +663,8 @@ struct SourceReq {
     per_minute: Option<u32>,
     geo_blocked: Option<bool>,
     format_changed: Option<bool>,
+    /// The `Retry-After` of a 429 in seconds; 0 goes back to the time left in the minute.
+    retry_after_s: Option<i64>,
 }
 
 async fn admin_source(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) -> Response {
@@ -679,6 +686,9 @@ async fn admin_source(State(s): State<Arc<Shared>>, headers: HeaderMap, body: St
     }
     if let Some(f) = req.format_changed {
         st.format_changed = f;
+    }
+    if let Some(r) = req.retry_after_s {
+        st.retry_after_s = (r > 0).then_some(r);
     }
     Json(json!({"perMinute": st.per_minute, "geoBlocked": st.geo_blocked, "formatChanged": st.format_changed}))
         .into_response()

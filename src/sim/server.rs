@@ -330,6 +330,11 @@ impl SimHandle {
         super::portfolio::lead_figures(&self.shared.ex(), account_id)
     }
 
+    /// Whether a lead account's positions are hidden (`positionShow: false`), in-process.
+    pub fn positions_hidden(&self, account_id: &str) -> bool {
+        self.shared.ex().portfolio.hidden.contains(account_id)
+    }
+
     /// Creates an account in-process (the same as `POST /admin/v1/accounts`).
     pub fn create_account(&self, req: NewAccount) -> AccountKeys {
         self.shared.ex().create_account(req)

@@ -65,6 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "profit share: ratio per copy and statements",
         statements: &[table::profit_share::V6, table::statements::V6],
     },
+    Migration {
+        version: 7,
+        name: "public lead portfolios: where each is read",
+        statements: &[table::leaders::V7],
+    },
 ];
 
 /// The version a list of migrations ends at (0 for none).

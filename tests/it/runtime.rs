@@ -30,6 +30,7 @@ mod memory_venue;
 mod order_end;
 mod outside_fills;
 mod port;
+mod portfolio_copy;
 mod protection;
 mod refusals;
 mod replay_parity;

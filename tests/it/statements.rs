@@ -71,6 +71,7 @@ fn seed(dir: &std::path::Path) -> i64 {
             source: LeaderSource::Public,
             account: None,
             portfolio_id: Some("p1"),
+            endpoint: None,
             created_at: 1,
         })
         .expect("leader");

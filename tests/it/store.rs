@@ -43,6 +43,7 @@ fn seed(store: &Store, copy: &str) -> i64 {
                 source: LeaderSource::Account,
                 account: Some("lead"),
                 portfolio_id: None,
+                endpoint: None,
                 created_at: 1,
             })
             .expect("leader inserts"),
@@ -299,7 +300,7 @@ fn migration_4_keeps_each_ledger_under_its_one_name() {
             .expect("a v3 ledger row");
     }
     let store = Store::open(&path).expect("upgrades");
-    assert_eq!(store.version(), 6, "upgraded to the latest schema");
+    assert_eq!(store.version(), 7, "upgraded to the latest schema");
     let copy = store
         .copies()
         .by_name("old")
@@ -439,7 +440,7 @@ fn signals_and_fills_are_stored_once() {
 
 /// A migration only tests use: it adds a column and a table, as a real v2 might.
 const TEST_V2: Migration = Migration {
-    version: 7,
+    version: 8,
     name: "test: fill notes",
     statements: &["ALTER TABLE fills ADD COLUMN note TEXT;
                    CREATE TABLE test_extra (id INTEGER PRIMARY KEY) STRICT;"],
@@ -457,7 +458,7 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
     let path = db_in(&dir);
     {
         let store = Store::open(&path).expect("v1 opens");
-        assert_eq!(store.version(), 6, "this build ships schema v6");
+        assert_eq!(store.version(), 7, "this build ships schema v7");
         let copy = seed(&store, "c1");
         store
             .journal()
@@ -466,7 +467,7 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
     }
     let list = with_v2();
     let store = Store::open_with(&path, &list).expect("upgrades to v2");
-    assert_eq!(store.version(), 7, "now at the test's v7");
+    assert_eq!(store.version(), 8, "now at the test's v8");
     let e = store
         .journal()
         .get("cd-keep")
@@ -479,7 +480,7 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
         .to_path_buf();
     drop(store);
     let old = Store::open_read_only(&backup).expect("backup is a v1 database");
-    assert_eq!(old.version(), 6, "backup holds the pre-upgrade version");
+    assert_eq!(old.version(), 7, "backup holds the pre-upgrade version");
     assert!(
         old.journal().get("cd-keep").expect("query").is_some(),
         "backup holds the data"
@@ -494,7 +495,7 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
 #[test]
 fn a_failing_migration_rolls_back_and_keeps_the_data() {
     const BROKEN_V2: Migration = Migration {
-        version: 7,
+        version: 8,
         name: "test: broken",
         statements: &["CREATE TABLE half_done (id INTEGER) STRICT;
                        ALTER TABLE no_such_table ADD COLUMN x TEXT;"],
@@ -513,7 +514,7 @@ fn a_failing_migration_rolls_back_and_keeps_the_data() {
     list.push(BROKEN_V2);
     let err = Store::open_with(&path, &list).expect_err("broken step fails");
     assert!(
-        matches!(err, StoreError::Migration { version: 7, .. }),
+        matches!(err, StoreError::Migration { version: 8, .. }),
         "reported as a failed upgrade to v3: {err}"
     );
     assert!(
@@ -523,7 +524,7 @@ fn a_failing_migration_rolls_back_and_keeps_the_data() {
     let store = Store::open(&path).expect("still a sound v1 database");
     assert_eq!(
         store.version(),
-        6,
+        7,
         "version unchanged after the failed step"
     );
     assert!(
@@ -555,8 +556,8 @@ fn newer_database_is_refused_and_left_byte_identical() {
         matches!(
             err,
             StoreError::TooNew {
-                found: 7,
-                supported: 6,
+                found: 8,
+                supported: 7,
                 ..
             }
         ),

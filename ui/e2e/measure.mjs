@@ -82,7 +82,23 @@ function pss() {
     const name = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
     return { pid, name, pssKb: kb, rssKb: rss };
   });
-  return { rows, pssMb: rows.reduce((n, r) => n + r.pssKb, 0) / 1024, rssMb: rows.reduce((n, r) => n + r.rssKb, 0) / 1024 };
+  // PSS splits a shared library's pages among every process that maps it: other WebKit
+  // processes on the machine (another app, another test run) lower these figures.
+  const others = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d) || all.includes(Number(d))) continue;
+    try {
+      if (/^WebKit(WebProces|NetworkPr)/.test(readFileSync(`/proc/${d}/comm`, "utf8"))) others.push(Number(d));
+    } catch {
+      // gone
+    }
+  }
+  return {
+    rows,
+    pssMb: rows.reduce((n, r) => n + r.pssKb, 0) / 1024,
+    rssMb: rows.reduce((n, r) => n + r.rssKb, 0) / 1024,
+    otherWebKitProcesses: others.length,
+  };
 }
 
 const starts = [];
@@ -146,7 +162,12 @@ console.log(
       coldStartMs: starts.map((x) => Math.round(x)),
       coldStartMedianMs: Math.round(sorted[Math.floor(sorted.length / 2)]),
       idleSecs,
-      memory: { pssMb: Math.round(memory.pssMb * 10) / 10, rssMb: Math.round(memory.rssMb * 10) / 10, processes: memory.rows },
+      memory: {
+        pssMb: Math.round(memory.pssMb * 10) / 10,
+        rssMb: Math.round(memory.rssMb * 10) / 10,
+        otherWebKitProcesses: memory.otherWebKitProcesses,
+        processes: memory.rows,
+      },
     },
     null,
     1,

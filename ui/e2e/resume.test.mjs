@@ -214,7 +214,9 @@ test("an app started from the login entry resumes its paper copy and copies the 
   const expected = smartSyncQty(leaderQty, "1000", equityText, "1");
   const held = await waitFor(`the follower holds ${expected} ${symbol}`, 60000, async () => {
     const c = (await cliStatus()).copies.find((x) => x.copy.name === COPY);
-    return c?.positions.find((p) => p.symbol === symbol) ?? null;
+    // The leader's side is listed as soon as its fill is read; wait for the follower's.
+    const p = c?.positions.find((x) => x.symbol === symbol);
+    return p && Number(p.followerQty) !== 0 ? p : null;
   });
   assert.equal(Number(held.followerQty), Number(expected), `floor_step(${leaderQty} × 1000 / ${equityText}) = ${expected}`);
   assert.equal(autostarted.exit, null, "the autostarted app still runs");

@@ -124,8 +124,17 @@ export class Session {
     });
   }
 
-  screenshot() {
-    return this.cmd("GET", "/screenshot");
+  /** The window's picture. The app renders without accelerated compositing
+   * (docs/desktop.md, "WebKit rendering"), and there WebKitGTK's screenshot waits for the
+   * page's next paint, which an idle page never makes: a 1-pixel, near-transparent mark
+   * flickers in a corner while the picture is taken, then goes. */
+  async screenshot() {
+    await this.exec(PAINT_TICKER_START);
+    try {
+      return await this.cmd("GET", "/screenshot");
+    } finally {
+      await this.exec(PAINT_TICKER_STOP).catch(() => {});
+    }
   }
 
   /** Ends the session, then waits until the app process is gone (a leftover instance
@@ -211,6 +220,27 @@ export async function appPids(exe) {
   }
   return pids;
 }
+
+// Keeps the page painting (see `screenshot`): an invisible 1-pixel mark changes every 30 ms.
+const PAINT_TICKER_START = () => {
+  if (window.__e2ePaintTicker) return;
+  const mark = document.createElement("div");
+  mark.setAttribute("aria-hidden", "true");
+  mark.style.cssText = "position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;z-index:2147483647";
+  document.documentElement.appendChild(mark);
+  let n = 0;
+  const timer = setInterval(() => {
+    mark.style.opacity = n++ % 2 ? "0.01" : "0.02";
+  }, 30);
+  window.__e2ePaintTicker = { mark, timer };
+};
+const PAINT_TICKER_STOP = () => {
+  const t = window.__e2ePaintTicker;
+  if (!t) return;
+  clearInterval(t.timer);
+  t.mark.remove();
+  delete window.__e2ePaintTicker;
+};
 
 async function request(base, method, path, body) {
   const res = await fetch(base + path, {

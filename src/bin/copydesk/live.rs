@@ -75,6 +75,7 @@ pub async fn run(dir: &Path, config: &Path) -> Result<String, ApiError> {
     opts.engine = copydesk::runtime::EngineOptions {
         recv_window_ms: i64::from(config.engine.recv_window_ms),
         reconcile_every: Duration::from_secs(u64::from(config.engine.reconcile_secs)),
+        portfolio_per_minute: config.engine.portfolio_requests_per_minute,
     };
     let stop = interrupted();
     tokio::pin!(stop);

@@ -1,5 +1,6 @@
 //! `leaders`: the traders being copied, either an account whose read-only key the user holds
-//! or a public lead portfolio that is polled.
+//! or a public lead portfolio that is polled (its id and the endpoint of the pages that
+//! publish it, from schema version 7, so such a copy resumes after a restart).
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
@@ -19,6 +20,9 @@ CREATE TABLE leaders (
 ) STRICT;
 ";
 
+/// Version 7: where a public portfolio is read (`binance`, `paper` or a base URL).
+pub(crate) const V7: &str = "ALTER TABLE leaders ADD COLUMN endpoint TEXT;";
+
 text_enum!(
     /// Where a leader's signals come from.
     LeaderSource { Account => "account", Public => "public" }
@@ -33,6 +37,9 @@ pub struct NewLeader<'a> {
     pub account: Option<&'a str>,
     /// The venue's portfolio id, for [`LeaderSource::Public`].
     pub portfolio_id: Option<&'a str>,
+    /// Where the portfolio's pages are read, for [`LeaderSource::Public`]: `binance`,
+    /// `paper` (the embedded simulator) or a base URL.
+    pub endpoint: Option<&'a str>,
     pub created_at: TimestampMs,
 }
 
@@ -44,6 +51,7 @@ pub struct Leader {
     pub source: LeaderSource,
     pub account: Option<String>,
     pub portfolio_id: Option<String>,
+    pub endpoint: Option<String>,
     pub created_at: TimestampMs,
 }
 
@@ -54,6 +62,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Leader> {
         source: r.get("source")?,
         account: r.get("account")?,
         portfolio_id: r.get("portfolio_id")?,
+        endpoint: r.get("endpoint")?,
         created_at: r.get("created_at")?,
     })
 }
@@ -78,11 +87,26 @@ impl<'c> Leaders<'c> {
                 key: l.name.to_owned(),
             });
         }
-        self.conn.execute(
-            "INSERT INTO leaders (name, source, account, portfolio_id, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![l.name, l.source, l.account, l.portfolio_id, l.created_at],
-        )?;
+        match l.endpoint {
+            Some(endpoint) => self.conn.execute(
+                "INSERT INTO leaders (name, source, account, portfolio_id, endpoint, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    l.name,
+                    l.source,
+                    l.account,
+                    l.portfolio_id,
+                    endpoint,
+                    l.created_at
+                ],
+            )?,
+            // Without an endpoint the statement is the one every schema version takes.
+            None => self.conn.execute(
+                "INSERT INTO leaders (name, source, account, portfolio_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![l.name, l.source, l.account, l.portfolio_id, l.created_at],
+            )?,
+        };
         Ok(self.conn.last_insert_rowid())
     }
 

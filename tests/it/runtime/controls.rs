@@ -61,6 +61,7 @@ impl Rig {
             toml::from_str(settings).expect("copy settings");
         let config = RunConfig {
             accounts: vec![account("lead", &base), account("me", &base)],
+            leaders: Vec::new(),
             copies: vec![CopyConfig {
                 name: NAME.into(),
                 leader: "lead".into(),

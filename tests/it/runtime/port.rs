@@ -39,6 +39,7 @@ fn config() -> RunConfig {
         toml::from_str("mode = \"fixed-ratio\"\nratio = \"0.1\"").expect("settings");
     RunConfig {
         accounts: vec![account("lead"), account("me")],
+        leaders: Vec::new(),
         copies: vec![CopyConfig {
             name: "swap".into(),
             leader: "lead".into(),

@@ -53,6 +53,7 @@ async fn a_local_clock_jump_reconciles_and_copying_goes_on() {
     settings.risk.max_leverage = 5;
     let config = RunConfig {
         accounts: vec![account("lead", &base), account("me", &base)],
+        leaders: Vec::new(),
         copies: vec![CopyConfig {
             name: "sleeper".into(),
             leader: "lead".into(),

@@ -107,6 +107,24 @@ export type MockOptions = {
   pnl?: Record<string, EquityPointDto[]>;
   /** Profit share per copy name (ratio and stored statements). */
   profitShare?: Record<string, ProfitShareDto>;
+  /** Leaders listed after the demo ones (e.g. a public portfolio, `PAPER_PORTFOLIO`). */
+  extraLeaders?: LeaderDto[];
+};
+
+/** A copyable public lead portfolio of paper mode, as the core lists one. */
+export const PAPER_PORTFOLIO: LeaderDto = {
+  id: "portfolio:paper:3800000000000000002",
+  name: "Demo swing #2 (public portfolio)",
+  source: "portfolio",
+  style: null,
+  figures: figures(["1.2", "6.0", "14.0"], ["1.4", "1.6", "1.5"]),
+  copyable: true,
+  notCopyableReason: null,
+  expectedDelay: "~4 s, polled",
+  equity: "12000",
+  figuresPending: false,
+  delayNote:
+    "polled every 4.1 s: about 20 requests a minute per address, shared by the 1 public leader(s) followed with this one; the interval grows as you follow more and backs off after a refusal (HTTP 429). An account leader's stream takes milliseconds.",
 };
 
 /** A mock backend plus handles a test uses to see what was called and to push events. */
@@ -199,7 +217,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     ...(opts.keyChecks ?? {}),
   };
   const copies: CopyStatusDto[] = [...(opts.copies ?? [])];
-  const leaders: LeaderDto[] = structuredClone(DEMO_LEADERS);
+  const leaders: LeaderDto[] = structuredClone([...DEMO_LEADERS, ...(opts.extraLeaders ?? [])]);
   const shares: Record<string, ProfitShareDto> = structuredClone(opts.profitShare ?? {});
   const share = (name: string): ProfitShareDto => {
     if (!copies.some((c) => c.copy.name === name) && !shares[name])

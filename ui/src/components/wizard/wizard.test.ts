@@ -2,7 +2,7 @@
 // their fields, Next's reason, Back keeping values (not secrets), and Start.
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
-import { createMockBackend, passingKeyCheck, type MockBackend } from "../../lib/mock";
+import { createMockBackend, PAPER_PORTFOLIO, passingKeyCheck, type MockBackend } from "../../lib/mock";
 import { AppStore } from "../../lib/store.svelte";
 import { WizardState } from "../../lib/wizard.svelte";
 import type { CopySettingsDto, NewCopyRequest } from "../../lib/types";
@@ -412,5 +412,56 @@ describe("Wizard", () => {
     b.failNext("createCopy", { code: "exchange", message: "The exchange refused the leverage change: try again.", field: null });
     await fireEvent.click(screen.getByRole("button", { name: /Start copying/ }));
     expect((await screen.findByRole("alert")).textContent).toBe("The exchange refused the leverage change: try again.");
+  });
+});
+
+describe("Wizard: a public portfolio leader", () => {
+  it("shows each leader's copy delay (seconds, polled, against milliseconds, stream) before the choice, and creates the copy with the portfolio's leader id", async () => {
+    const { b, store, wiz } = await setup(createMockBackend({ extraLeaders: [PAPER_PORTFOLIO] }));
+    store.view = "wizard";
+    render(Wizard, { wiz, onCancel: () => {} });
+    await fireEvent.click(screen.getByRole("button", { name: "Check the paper account" }));
+    await waitFor(() => expect(next().disabled).toBe(false));
+    await fireEvent.click(next());
+    expect(screen.getByRole("heading", { level: 2 }).textContent).toBe("Step 2 of 5: Leader");
+
+    // Before anything is chosen, every card says how fast its trades arrive.
+    expect(wiz.leaderId).toBeNull();
+    const portfolio = screen.getByRole("article", { name: PAPER_PORTFOLIO.name });
+    expect(within(portfolio).getByText("public portfolio")).toBeTruthy();
+    expect(within(portfolio).getByText(/Copy delay:/).textContent).toContain("~4 s, polled");
+    expect(within(portfolio).getByText(/seconds: polled, not streamed/)).toBeTruthy();
+    expect(within(portfolio).getByText(/about 20 requests a minute per address/)).toBeTruthy();
+    const account = screen.getByRole("article", { name: "Steady Trend" });
+    expect(within(account).getByText(/Copy delay:/).textContent).toContain("~2 ms, stream");
+
+    await fireEvent.click(within(portfolio).getByRole("button", { name: `Choose ${PAPER_PORTFOLIO.name}` }));
+    expect(wiz.leaderId).toBe(PAPER_PORTFOLIO.id);
+    await waitFor(() => expect(next().disabled).toBe(false));
+    await fireEvent.click(next());
+    await screen.findByRole("heading", { level: 2, name: "Step 3 of 5: Mode" });
+    await type("Investment", "1000");
+    await waitFor(() => expect(next().disabled).toBe(false));
+    await fireEvent.click(next());
+    await screen.findByRole("heading", { level: 2, name: "Step 4 of 5: Risk" });
+    await waitFor(() => expect(next().disabled).toBe(false));
+    await fireEvent.click(next());
+    await screen.findByRole("heading", { level: 2, name: "Step 5 of 5: Review" });
+    await fireEvent.click(screen.getByRole("button", { name: `Start copying ${PAPER_PORTFOLIO.name} on paper with 1,000 USDT` }));
+    await waitFor(() => expect(store.view).toBe("copies"));
+    const req = b.calls.find((c) => c.method === "createCopy")!.args[0] as NewCopyRequest;
+    expect(req.leader).toBe(PAPER_PORTFOLIO.id);
+  });
+
+  it("keeps Next disabled for a portfolio that hides its positions, with the reason", async () => {
+    const { store, wiz } = await setup();
+    wiz.step = 1;
+    store.view = "wizard";
+    render(Wizard, { wiz, onCancel: () => {} });
+    const hidden = screen.getByRole("article", { name: "Hidden Book" });
+    expect(within(hidden).getByText(/Not copyable: positions hidden by the leader/)).toBeTruthy();
+    await fireEvent.click(within(hidden).getByRole("button", { name: "Choose Hidden Book" }));
+    expect(next().disabled).toBe(true);
+    expect(screen.getByText("Hidden Book cannot be copied: positions hidden by the leader.", { selector: "#next-reason" })).toBeTruthy();
   });
 });

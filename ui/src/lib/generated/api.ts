@@ -94,7 +94,13 @@ expectedDelay: string, equity: string | null,
 /**
  * The leader's history is still being read: its figures follow (list it again).
  */
-figuresPending: boolean, };
+figuresPending: boolean, 
+/**
+ * For a public portfolio: how its poll interval (the copy delay) is set, e.g. "polled
+ * every 4.1 s: about 20 requests a minute per address, shared by every public leader
+ * followed". Absent for streamed leaders.
+ */
+delayNote?: string, };
 
 export type EquityPointDto = { tsMs: number, value: string, };
 
@@ -231,7 +237,7 @@ export type EventLevel = "info" | "warning" | "error";
 
 export type EventKind = "started" | "watching" | "fill" | "skip" | "rejected" | "paused" | "resumed" | "held" | "released" | "stopping" | "stopped" | "disconnected" | "reconnected" | "reconciled" | "unprotected" | "protected" | "funding" | "weight_wait" | "error" | "notice" | "leader_figures";
 
-export type NoticeKind = "copy-paused" | "copy-stopped" | "before-start" | "out-of-order" | "too-old" | "slippage" | "quote-not-allowed" | "symbol-filtered" | "held-by-other-copy" | "margin-asset-missing" | "multi-assets-with-isolated" | "position-mode-mismatch" | "no-leader-equity" | "below-minimum" | "pending" | "insufficient-funds" | "amount-above-account-value" | "position-capped" | "not-copied" | "margin-mode-deferred" | "margin-sync-skipped" | "closed-outside" | "lost-open" | "doubtful-snapshot" | "leader-flat-unconfirmed" | "missing-market-data" | "stop-loss" | "take-profit" | "setup-failed" | "key-unverified" | "wrong-margin-mode";
+export type NoticeKind = "copy-paused" | "copy-stopped" | "before-start" | "out-of-order" | "too-old" | "slippage" | "quote-not-allowed" | "symbol-filtered" | "held-by-other-copy" | "margin-asset-missing" | "multi-assets-with-isolated" | "position-mode-mismatch" | "no-leader-equity" | "below-minimum" | "pending" | "insufficient-funds" | "amount-above-account-value" | "position-capped" | "not-copied" | "margin-mode-deferred" | "margin-sync-skipped" | "closed-outside" | "lost-open" | "doubtful-snapshot" | "leader-flat-unconfirmed" | "missing-market-data" | "stop-loss" | "take-profit" | "setup-failed" | "key-unverified" | "wrong-margin-mode" | "leader-rate-limited" | "leader-geo-blocked" | "leader-hidden" | "leader-format-changed" | "leader-read-failed" | "missed-in-interval" | "leader-baseline";
 
 export type StopCause = "stop-loss" | "take-profit" | "panic" | "user";
 

@@ -95,18 +95,114 @@ impl std::fmt::Display for Stale {
 
 impl AccountState {
     /// A snapshot read after the stream (re)connected: the stream is current from here.
-    pub fn resynced(&mut self, snap: AccountSnapshot) {
+    ///
+    /// The resync's read may be older than what this state already holds: while the
+    /// stream was down, signals and reconciliations read the account over REST, and one
+    /// of those reads can finish after a fill of ours that the resync's read (started
+    /// earlier, delivered later) does not hold. A position this state holds at a later
+    /// venue time than the snapshot's row keeps this state's row; taking the older one
+    /// would show the position without that fill, and reconciliation would take the
+    /// difference for a close made outside (seed 203 of the fault matrix's long run).
+    ///
+    /// A fill of ours acknowledged while the snapshot was being read may or may not be in
+    /// it (the order and the read race at the venue, and an acknowledgement can arrive
+    /// late): the venue's clock decides, see [`Self::in_snapshot`]. A fill the snapshot
+    /// does not hold stays pending until the stream reports it (the socket was open
+    /// before the read, so it will).
+    pub fn resynced(&mut self, mut snap: AccountSnapshot) {
+        let mut newer = Vec::new();
+        if let Some(old) = &self.snap {
+            let read_newest = newest(&snap);
+            let held_newest = newest(old);
+            for p in &old.positions {
+                let same = |x: &PositionSnapshot| {
+                    x.symbol == p.symbol && x.position_side == p.position_side
+                };
+                let read_at = snap
+                    .positions
+                    .iter()
+                    .find(|x| same(x))
+                    .map(|x| x.updated_at);
+                // An open position the read does not list is older than this state's
+                // row only if nothing in the read is as new (a close moves the wallet).
+                let stale = match read_at {
+                    Some(t) => t < p.updated_at,
+                    None => !p.signed_quantity.is_zero() && read_newest < p.updated_at,
+                };
+                if stale {
+                    snap.positions.retain(|x| !same(x));
+                    snap.positions.push(p.clone());
+                    newer.push(((p.symbol.clone(), p.position_side), p.updated_at));
+                }
+            }
+            // A position the read shows open from before this state saw it flat.
+            snap.positions.retain(|x| {
+                let held = old
+                    .positions
+                    .iter()
+                    .find(|h| h.symbol == x.symbol && h.position_side == x.position_side);
+                let flat_since = match held {
+                    Some(h) if h.signed_quantity.is_zero() => h.updated_at,
+                    Some(_) => return true,
+                    None => held_newest,
+                };
+                x.signed_quantity.is_zero() || x.updated_at >= flat_since
+            });
+        }
+        let kept: Vec<PendingFill> = self
+            .pending
+            .iter()
+            .filter(|f| !self.in_snapshot(&snap, f))
+            .cloned()
+            .collect();
         self.stream_up = true;
         self.pos_as_of.clear();
         self.bal_as_of.clear();
         self.pos_touched.clear();
-        self.pending.clear();
+        // Stream reports older than a row kept from this state are stale.
+        self.pos_as_of.extend(newer);
+        self.pending = kept;
         self.replace(snap);
+    }
+
+    /// Whether a snapshot already holds one of our fills, by venue time: the position's
+    /// row was last changed at or after the fill's transaction time (both on the venue's
+    /// clock, so the local times of the read and the acknowledgement do not matter). A
+    /// position the snapshot does not list (the venue lists open positions only) holds
+    /// the fill only if the fill left it flat, as this state saw the position.
+    fn in_snapshot(&self, snap: &AccountSnapshot, f: &PendingFill) -> bool {
+        let row = snap
+            .positions
+            .iter()
+            .find(|p| p.symbol == f.key.0 && p.position_side == f.key.1);
+        match row {
+            Some(p) if p.updated_at > 0 => p.updated_at >= f.at,
+            _ => self.quantity_after(f).is_zero(),
+        }
+    }
+
+    /// A position's quantity as this state sees it right after one of our pending fills.
+    fn quantity_after(&self, f: &PendingFill) -> Decimal {
+        let before = self
+            .snap
+            .as_ref()
+            .and_then(|s| {
+                s.positions
+                    .iter()
+                    .find(|p| p.symbol == f.key.0 && p.position_side == f.key.1)
+            })
+            .map_or(Decimal::ZERO, |p| p.signed_quantity);
+        self.pending
+            .iter()
+            .filter(|x| x.key == f.key && x.at <= f.at)
+            .map(|x| x.signed_qty)
+            .fold(before, |a, q| a + q)
     }
 
     /// A snapshot read by reconciliation (or while the stream is down) that started at
     /// local time `read_started`. Positions the stream changed since then keep the
-    /// stream's newer value, and fills acknowledged since then stay pending.
+    /// stream's newer value, and fills acknowledged since then stay pending unless the
+    /// read holds them.
     pub fn refreshed(&mut self, mut snap: AccountSnapshot, read_started: i64) {
         if let Some(old) = &self.snap {
             for (key, at) in &self.pos_touched {
@@ -127,7 +223,15 @@ impl AccountState {
                 }
             }
         }
-        self.pending.retain(|p| p.local_at >= read_started);
+        // A fill acknowledged before the read started is in it; one acknowledged since
+        // may be too (its acknowledgement can lag the fill): the venue's clock decides.
+        let kept: Vec<PendingFill> = self
+            .pending
+            .iter()
+            .filter(|f| f.local_at >= read_started && !self.in_snapshot(&snap, f))
+            .cloned()
+            .collect();
+        self.pending = kept;
         self.replace(snap);
     }
 
@@ -147,6 +251,14 @@ impl AccountState {
     /// The user-data stream dropped: reads go to the venue until it resyncs.
     pub fn stream_down(&mut self) {
         self.stream_up = false;
+    }
+
+    /// Whether a fill of ours was acknowledged and the stream has not reported it yet:
+    /// the state then holds it only by the acknowledgement, and reconciliation, which
+    /// takes a position smaller than the copy's for a close made outside, reads the
+    /// venue instead (a read started after the acknowledgement holds the fill).
+    pub fn awaits_own_fills(&self) -> bool {
+        !self.pending.is_empty()
     }
 
     pub fn stream_is_up(&self) -> bool {
@@ -522,6 +634,14 @@ impl AccountState {
     }
 }
 
+/// The newest venue time a snapshot holds (a position's or a balance's last change): the
+/// venue had reached at least this when it was read.
+fn newest(s: &AccountSnapshot) -> i64 {
+    let positions = s.positions.iter().map(|p| p.updated_at);
+    let balances = s.balances.iter().map(|b| b.updated_at);
+    positions.chain(balances).max().unwrap_or(0)
+}
+
 /// A position after a fill of `signed` at `price`: the entry averages on an increase,
 /// stays on a reduction and restarts on a flip.
 fn add_fill(pos: &mut PositionSnapshot, signed: Decimal, price: Decimal) {
@@ -629,5 +749,183 @@ pub(crate) async fn feed_markets(
                 None => break,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Seed 203 of the fault matrix's long run: a repair fill acknowledged while the
+    //! follower's resync snapshot was being read, then the resync applied.
+    use super::*;
+    use crate::domain::{Asset, PositionMode, Quantity, Side};
+    use crate::exchange::{OrderOrigin, OrderStatus, ReportedOrderType};
+    use rust_decimal_macros::dec;
+
+    fn row(qty: Decimal, updated_at: i64) -> PositionSnapshot {
+        PositionSnapshot {
+            symbol: "BTCUSDT".into(),
+            position_side: PositionSide::Both,
+            signed_quantity: qty,
+            entry_price: Price::new(dec!(60000)).ok(),
+            mark_price: None,
+            unrealized_pnl: Decimal::ZERO,
+            liquidation_price: None,
+            margin_mode: MarginMode::Cross,
+            leverage: 5,
+            margin: Decimal::ZERO,
+            maintenance_margin: Decimal::ZERO,
+            notional: Decimal::ZERO,
+            margin_asset: Asset::new("USDT").unwrap(),
+            updated_at,
+        }
+    }
+
+    fn snap(positions: Vec<PositionSnapshot>, taken_at: i64) -> AccountSnapshot {
+        AccountSnapshot {
+            balances: Vec::new(),
+            equity: dec!(10000),
+            available: dec!(10000),
+            positions,
+            symbol_settings: Vec::new(),
+            open_orders: Vec::new(),
+            open_conditionals: Vec::new(),
+            position_mode: PositionMode::OneWay,
+            multi_assets: false,
+            taken_at,
+        }
+    }
+
+    fn ack(side: Side, qty: Decimal, venue_at: i64) -> OrderReport {
+        OrderReport {
+            client_id: "cd-repair".into(),
+            venue_order_id: "7".into(),
+            symbol: "BTCUSDT".into(),
+            side,
+            position_side: PositionSide::Both,
+            order_type: ReportedOrderType::Market,
+            status: OrderStatus::Filled,
+            origin: OrderOrigin::Client,
+            price: None,
+            quantity: Quantity::new(qty).unwrap(),
+            filled_quantity: Quantity::new(qty).unwrap(),
+            average_price: Price::new(dec!(60000)).ok(),
+            reduce_only: false,
+            updated_at: venue_at,
+        }
+    }
+
+    fn qty(st: &AccountState, now: i64) -> Decimal {
+        st.view(now)
+            .unwrap()
+            .positions
+            .iter()
+            .find(|p| p.symbol == "BTCUSDT")
+            .map_or(Decimal::ZERO, |p| p.signed_quantity)
+    }
+
+    /// The state before: 0.05 from an earlier snapshot, the stream then dropped.
+    fn dropped() -> AccountState {
+        let mut st = AccountState::default();
+        st.resynced(snap(vec![row(dec!(0.05), 1_000)], 1_000));
+        st.stream_down();
+        st
+    }
+
+    #[test]
+    fn a_fill_after_the_resync_read_counts_until_the_stream_reports_it() {
+        let mut st = dropped();
+        // The repair fill executes at venue time 5_000 and is acknowledged at 5_010 local…
+        st.own_fill(&ack(Side::Buy, dec!(0.03), 5_000), 5_010);
+        // …after the resync read found 0.05 (last changed at 1_000), which lands later.
+        st.resynced(snap(vec![row(dec!(0.05), 1_000)], 5_020));
+        assert_eq!(qty(&st, 5_030), dec!(0.08));
+    }
+
+    #[test]
+    fn a_fill_the_resync_read_holds_is_not_counted_twice() {
+        let mut st = dropped();
+        st.own_fill(&ack(Side::Buy, dec!(0.03), 5_000), 5_010);
+        st.resynced(snap(vec![row(dec!(0.08), 5_000)], 5_020));
+        assert_eq!(qty(&st, 5_030), dec!(0.08));
+    }
+
+    #[test]
+    fn a_close_the_resync_read_holds_leaves_the_position_flat() {
+        let mut st = dropped();
+        st.own_fill(&ack(Side::Sell, dec!(0.05), 5_000), 5_010);
+        // The venue lists open positions only: the closed one is absent.
+        st.resynced(snap(Vec::new(), 5_020));
+        assert_eq!(qty(&st, 5_030), Decimal::ZERO);
+    }
+
+    #[test]
+    fn an_open_the_resync_read_missed_counts() {
+        let mut st = AccountState::default();
+        st.resynced(snap(Vec::new(), 1_000));
+        st.stream_down();
+        st.own_fill(&ack(Side::Buy, dec!(0.02), 5_000), 5_010);
+        st.resynced(snap(Vec::new(), 5_020));
+        assert_eq!(qty(&st, 5_030), dec!(0.02));
+    }
+
+    #[test]
+    fn a_resync_read_older_than_a_refresh_does_not_undo_a_fill_of_ours() {
+        // Seed 203: the stream is down; a repair fills at venue time 5_000, a signal's
+        // REST read then holds it (0.08) and drops the pending fill; the resync's read,
+        // started before the fill and delivered after, still says 0.05.
+        let mut st = dropped();
+        st.own_fill(&ack(Side::Buy, dec!(0.03), 5_000), 5_010);
+        st.refreshed(snap(vec![row(dec!(0.08), 5_000)], 5_030), 5_015);
+        st.resynced(snap(vec![row(dec!(0.05), 1_000)], 5_040));
+        assert_eq!(qty(&st, 5_050), dec!(0.08));
+    }
+
+    #[test]
+    fn a_resync_read_from_before_an_open_of_ours_does_not_hide_it() {
+        let mut st = AccountState::default();
+        st.resynced(snap(Vec::new(), 1_000));
+        st.stream_down();
+        st.own_fill(&ack(Side::Buy, dec!(0.02), 5_000), 5_010);
+        st.refreshed(snap(vec![row(dec!(0.02), 5_000)], 5_030), 5_015);
+        st.resynced(snap(Vec::new(), 5_040));
+        assert_eq!(qty(&st, 5_050), dec!(0.02));
+    }
+
+    #[test]
+    fn a_resync_read_from_before_a_close_of_ours_does_not_reopen_it() {
+        let mut st = dropped();
+        st.own_fill(&ack(Side::Sell, dec!(0.05), 5_000), 5_010);
+        // The refresh no longer lists the position; its wallet moved at the close.
+        let mut after = snap(Vec::new(), 5_030);
+        after.balances.push(crate::exchange::Balance {
+            asset: Asset::new("USDT").unwrap(),
+            wallet_balance: dec!(10000),
+            unrealized_pnl: Decimal::ZERO,
+            margin_balance: dec!(10000),
+            available_balance: dec!(10000),
+            updated_at: 5_000,
+        });
+        st.refreshed(after, 5_015);
+        st.resynced(snap(vec![row(dec!(0.05), 1_000)], 5_040));
+        assert_eq!(qty(&st, 5_050), Decimal::ZERO);
+    }
+
+    #[test]
+    fn a_newer_resync_read_replaces_what_the_state_held() {
+        let mut st = dropped();
+        // Closed by hand at venue time 6_000 while the stream was down.
+        st.resynced(snap(vec![row(dec!(0.02), 6_000)], 6_100));
+        assert_eq!(qty(&st, 6_200), dec!(0.02));
+    }
+
+    #[test]
+    fn a_late_acknowledgement_of_a_fill_a_refresh_holds_is_not_counted_twice() {
+        let mut st = AccountState::default();
+        st.resynced(snap(vec![row(dec!(0.05), 1_000)], 1_000));
+        // The read starts at 4_000 local and sees the fill of venue time 3_900, whose
+        // acknowledgement is held back and recorded only at 4_500.
+        st.own_fill(&ack(Side::Buy, dec!(0.03), 3_900), 4_500);
+        st.refreshed(snap(vec![row(dec!(0.08), 3_900)], 4_600), 4_000);
+        assert_eq!(qty(&st, 4_700), dec!(0.08));
     }
 }

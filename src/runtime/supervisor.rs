@@ -448,7 +448,8 @@ impl CopyRunner {
     }
 
     /// A snapshot for reconciliation: one REST read per follower account per half
-    /// reconciliation interval, shared by all its copies; within that, the stream state.
+    /// reconciliation interval, shared by all its copies; within that, the stream state,
+    /// unless a fill of ours is still waiting for the stream's report (then a read).
     pub(crate) async fn fresh_snapshot(&mut self) -> Option<AccountSnapshot> {
         self.snapshot_within(ms(self.opts.reconcile_every) / 2)
             .await
@@ -461,7 +462,11 @@ impl CopyRunner {
         {
             let st = account.lock();
             let now = self.clock.now_ms();
-            if max_age_ms > 0 && st.stream_is_up() && now - st.snapshot_at < max_age_ms {
+            if max_age_ms > 0
+                && st.stream_is_up()
+                && now - st.snapshot_at < max_age_ms
+                && !st.awaits_own_fills()
+            {
                 return st.view(now).ok();
             }
         }

@@ -22,7 +22,9 @@
 //! - nothing was sent twice: the follower's client order ids are unique, and its traded
 //!   volume per symbol is at most `ratio ×` the leader's;
 //! - the copy's PnL (`copydesk status`) equals the follower account's realized PnL −
-//!   commissions + funding on the copy's symbols (its income records).
+//!   commissions + funding on the copy's symbols (its income records), both read again
+//!   until they agree: trades copied late, after the follower was first seen flat, count
+//!   on both sides (seed 203).
 //!
 //! Seeds 1–3 run in `make test`; `FAULT_MATRIX_SEEDS=N` runs N more seeds in the ignored
 //! `long_run` test (docs/what-happens-when.md).
@@ -446,6 +448,31 @@ async fn account_pnl(p: &Pair) -> Decimal {
         .sum()
 }
 
+/// Waits until the copy's PnL (`copydesk status`) equals the follower account's realized −
+/// fees + funding, reading both again each time, and returns it. Read once, the account's
+/// side went stale in seed 203: the follower was flat when the leader closed, the account
+/// read, and only then did the engine copy the leader's open that had waited behind a
+/// 5 s lookup of an order of unknown outcome, and then the close (a Buy and a Sell 0.02
+/// BTCUSDT the copy counted and the stale read did not).
+async fn pnl_agrees(p: &Pair, context: &str) -> Decimal {
+    let t0 = Instant::now();
+    loop {
+        let want = account_pnl(p).await;
+        let f = figures(p).unwrap_or(Value::Null);
+        let got = num(&f["realizedPnl"]) - num(&f["fees"])
+            + num(&f["funding"])
+            + num(&f["unrealizedPnl"]);
+        if got == want {
+            return want;
+        }
+        assert!(
+            t0.elapsed() < DEADLINE,
+            "{context}: the copy's PnL should equal the account's realized − fees + funding {want}: copy PnL {got} from {f}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
 /// Runs the session under the faults drawn from `seed` and checks the outcome. Returns
 /// how many isolated margin transfers the follower asked of the venue.
 async fn run_seed(seed: u64) -> u64 {
@@ -587,6 +614,24 @@ async fn run_seed(seed: u64) -> u64 {
             );
         }
     }
+    // The copy's PnL is the follower account's, both read again until they agree: the
+    // engine may still be copying leader trades queued behind a slow send (seed 203).
+    let _ = pnl_agrees(&p, &context).await;
+    // What it copied late leaves the follower flat again, with no stop.
+    watch
+        .until(
+            &p,
+            &mut engine,
+            "the follower is still flat after the copy's PnL agrees",
+            |me, _| {
+                let mine = amounts(me);
+                let stops = stop_symbols(me);
+                (mine.is_empty() && stops.is_empty())
+                    .then_some(())
+                    .ok_or(format!("{context}: positions {mine:?}, stops {stops:?}"))
+            },
+        )
+        .await;
     let transfers = margin_transfers(&p).await;
     eprintln!("seed {seed}: {transfers} follower margin transfer(s)");
 
@@ -610,27 +655,6 @@ async fn run_seed(seed: u64) -> u64 {
             "{context}: the follower traded {v_me} {symbol}, more than {RATIO} × the leader's {v_lead}: {mine:#?}"
         );
     }
-
-    // The copy's PnL is the follower account's.
-    let want = account_pnl(&p).await;
-    let mut last = String::new();
-    let t0 = Instant::now();
-    loop {
-        let f = figures(&p).unwrap_or(Value::Null);
-        let got = num(&f["realizedPnl"]) - num(&f["fees"])
-            + num(&f["funding"])
-            + num(&f["unrealizedPnl"]);
-        if got == want {
-            break;
-        }
-        last = format!("copy PnL {got} from {f}");
-        assert!(
-            t0.elapsed() < DEADLINE,
-            "{context}: the copy's PnL should equal the account's realized − fees + funding {want}: {last}"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    let _ = last;
     engine.interrupt();
     eprintln!(
         "seed {seed}: passed in {:?} under {drawn:?}",
@@ -694,4 +718,75 @@ async fn seed_101_fill_while_the_follower_stream_is_down() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_104_fill_event_lost_with_a_dropped_stream() {
     let _ = run_seed(104).await;
+}
+
+/// Seed 203's last open finding (1 run in 13), made deterministic: the follower's ETHUSDT
+/// copy is refused 503 "send status unknown" and the send path looks it up for its whole
+/// window while the leader opens and closes BTCUSDT. The follower is flat when the
+/// leader's close is in, so an account PnL read then misses the round trip the engine
+/// copies afterwards (the open, then the close); the copy's PnL must equal the account's
+/// once both are read after it, each fill counted once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_203_open_copied_after_the_leader_closed() {
+    let p = Pair::new("100000", ENGINE, COPY).await;
+    p.sim.price("ETHUSDT", "3000").await;
+    let mut engine = p.start().await;
+    engine
+        .wait_line("copy `matrix` is watching", "the copy starts")
+        .await;
+    fault(
+        &p,
+        json!({"rejectNext": {"count": 1, "status": 503, "code": -1007,
+            "msg": "Timeout waiting for response from backend server. Send status unknown; execution status unknown.",
+            "path": "/fapi/v1/order", "method": "POST", "apiKey": p.me.key}}),
+    )
+    .await;
+    p.lead
+        .market("ETHUSDT", "SELL", "2")
+        .await
+        .ok("the leader opens ETHUSDT");
+    engine
+        .wait_line(
+            "order unconfirmed; looking it up",
+            "the follower's ETHUSDT copy is refused 503",
+        )
+        .await;
+    for side in ["BUY", "SELL"] {
+        p.lead
+            .market("BTCUSDT", side, "0.2")
+            .await
+            .ok("the leader opens and closes BTCUSDT");
+    }
+    // What the check read before seed 203: the follower is flat, the account's PnL is
+    // that of no trade (the ETHUSDT copy never arrived, the BTCUSDT signals wait).
+    let me = p.sim.admin_account(&p.me.account_id).await;
+    assert!(
+        amounts(&me).is_empty(),
+        "the follower should still be flat while the engine looks its order up: {me}"
+    );
+    let early = account_pnl(&p).await;
+    // The engine then copies both BTCUSDT trades, late.
+    let t0 = Instant::now();
+    loop {
+        let filled = all_orders(&p.me, "BTCUSDT")
+            .await
+            .iter()
+            .filter(|o| o["status"] == "FILLED")
+            .count();
+        if filled == 2 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < DEADLINE,
+            "the follower should copy the leader's BTCUSDT open and close: {filled} filled"
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    let want = pnl_agrees(&p, "seed 203, open copied after the leader closed").await;
+    eprintln!("seed 203 sequence: account PnL {early} when the follower was first flat, {want} after the late round trip");
+    assert!(
+        want < early,
+        "the late round trip's fees should count in the account's PnL after it ({want}) and not in the early read ({early})"
+    );
+    engine.interrupt();
 }

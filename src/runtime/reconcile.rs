@@ -12,6 +12,18 @@ use super::supervisor::{ms, CopyRunner};
 impl CopyRunner {
     /// One reconciliation pass: leader and follower snapshots against the ledger.
     pub(crate) async fn reconcile(&mut self, why: &str) {
+        // A routine pass finishing an asked-for one that could not finish reports under its
+        // reason; an asked-for pass that returns early leaves its reason to the next one.
+        let why = match (why, self.deferred_why.take()) {
+            ("periodic", Some(asked)) => asked,
+            (why, _) => why.to_string(),
+        };
+        let why = why.as_str();
+        let defer = |me: &mut Self| {
+            if why != "periodic" {
+                me.deferred_why = Some(why.to_string());
+            }
+        };
         self.next_reconcile_ms = self.clock.now_ms() + ms(self.opts.reconcile_every);
         // A stopping copy repairs nothing toward the leader: its stop pass runs instead.
         if self.is_stopping() {
@@ -24,7 +36,10 @@ impl CopyRunner {
             // A polled leader: its last good read, or nothing to act on.
             None => match self.polled_snapshot() {
                 Some(s) => s,
-                None => return,
+                None => {
+                    defer(self);
+                    return;
+                }
             },
             Some(ex) => match super::venue::positions(&*ex).await {
                 Ok(positions) => {
@@ -40,6 +55,7 @@ impl CopyRunner {
                         );
                         self.unconfirmed = Some(positions);
                         self.next_reconcile_ms = self.clock.now_ms() + 2_000;
+                        defer(self);
                         return;
                     }
                     self.unconfirmed = None;
@@ -64,6 +80,7 @@ impl CopyRunner {
             self.release(super::hold::HoldKind::LeaderUnreadable);
         }
         let Some(snap) = self.fresh_snapshot().await else {
+            defer(self);
             return;
         };
         self.guard_open_orders(&snap);

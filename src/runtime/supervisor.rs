@@ -188,6 +188,9 @@ pub struct CopyRunner {
     pub(crate) next_mark_check_ms: i64,
     /// A leader snapshot the stream did not confirm, waiting for a second read.
     pub(crate) unconfirmed: Option<BTreeMap<PositionKey, Decimal>>,
+    /// The reason of an asked-for pass (a wake, a resume) that could not finish yet: the
+    /// pass that does finish reports under it, so the user is told it happened.
+    pub(crate) deferred_why: Option<String>,
     pub(crate) pass: u64,
     /// When to try protection again while a position has no confirmed stop.
     pub(crate) stop_retry: super::backoff::Backoff,
@@ -278,6 +281,7 @@ impl CopyRunner {
             next_reconcile_ms: 0,
             next_mark_check_ms: 0,
             unconfirmed: None,
+            deferred_why: None,
             pass: 0,
             stop_retry: Default::default(),
             unprotected_named: Default::default(),

@@ -1500,6 +1500,62 @@ async fn pause_all_resume_all_and_close_everything_act_on_every_copy_and_unguard
     app.shutdown().await;
 }
 
+/// A reconciliation the app asks for (after a wake from sleep) whose first leader read is
+/// not yet confirmed by the stream still tells the user it happened: the pass that confirms
+/// the read reports under the wake's reason. (It was silent: the confirming pass ran as a
+/// routine one, so "reconciled after resume from sleep" never came.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wake_reconciliation_is_reported_even_when_its_first_leader_read_waits_for_confirmation()
+{
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = App::open(paper_opts(dir.path(), "wake"))
+        .await
+        .expect("the app opens");
+    let mut rx = app.events();
+    let mut seen = Vec::new();
+    app.create_copy(NewCopyRequest {
+        name: "wake".into(),
+        leader: "demo-swing".into(),
+        follower: "paper".into(),
+        settings: ratio("0.5"),
+    })
+    .await
+    .expect("a copy starts");
+    wait_event(
+        &mut rx,
+        &mut seen,
+        "the copy watches",
+        is(EventKind::Watching, "wake"),
+    )
+    .await;
+    // The user-data streams hold their events back: the leader's next trade is on the
+    // venue (a REST read sees it) but not yet on the stream, so the first read of the
+    // asked-for pass is not confirmed and a second read follows.
+    let (base, token) = app.paper_admin().await.expect("paper mode runs");
+    let faults = |body: Value| {
+        let req = reqwest::Client::new()
+            .post(format!("{base}/admin/v1/faults"))
+            .header("X-Admin-Token", token.clone().expect("admin token"))
+            .json(&body);
+        async move {
+            let r = req.send().await.expect("admin API answers");
+            assert!(r.status().is_success(), "fault accepted: {}", r.status());
+        }
+    };
+    faults(serde_json::json!({"stallUserStreams": true})).await;
+    let lead = demo_leader(&app, "swing").await;
+    lead.market("ADAUSDT", "BUY", "100")
+        .await
+        .ok("the demo leader opens");
+    assert_eq!(app.reconcile_all("resume from sleep").await.len(), 1);
+    wait_event(&mut rx, &mut seen, "reconciled after the wake", |e| {
+        is(EventKind::Reconciled, "wake")(e) && e.message.contains("resume from sleep")
+    })
+    .await;
+    faults(serde_json::json!({"stallUserStreams": false})).await;
+    app.shutdown().await;
+}
+
 /// Issue 12 item 11, through the app: the full key check runs when a copy starts, so a
 /// follower key that can withdraw is refused by `create_copy` before anything starts,
 /// with the account and the fix named.

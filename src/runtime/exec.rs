@@ -343,16 +343,23 @@ impl CopyRunner {
 
     /// Stores the ledger as settled (no plan in flight).
     pub(crate) fn settle(&mut self, ledger: Ledger) {
+        self.store_settled(ledger, false);
+    }
+
+    /// Stores the ledger as settled, durable at once or (after a plan's sends) with the
+    /// writer's next sync; a failed write is said and the ledger kept in memory.
+    pub(crate) fn store_settled(&mut self, ledger: Ledger, after_send: bool) {
         self.ctx.ledger = ledger;
         let json = serde_json::to_string(&self.ctx.ledger).unwrap_or_default();
         let now = self.clock.now_ms();
         let id = self.copy_id;
-        if self
-            .journal_write("the copy's ledger", |s| {
-                s.copy_ledgers().save(id, &json, None, now)
-            })
-            .is_none()
-        {
+        let save = move |s: &mut Store| s.copy_ledgers().save(id, &json, None, now);
+        let saved = if after_send {
+            self.write_after_send("the copy's ledger", save)
+        } else {
+            self.journal_write("the copy's ledger", save)
+        };
+        if saved.is_none() {
             self.say(
                 NotifyLevel::Error,
                 NotifyKind::Error,

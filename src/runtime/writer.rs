@@ -111,23 +111,7 @@ impl CopyRunner {
     /// power cut before the writer's sync, the plan in flight stays and recovery finishes
     /// it).
     pub(crate) fn settle_after_send(&mut self, ledger: Ledger) {
-        self.ctx.ledger = ledger;
-        let json = serde_json::to_string(&self.ctx.ledger).unwrap_or_default();
-        let now = self.clock.now_ms();
-        let id = self.copy_id;
-        if self
-            .write_after_send("the copy's ledger", |s| {
-                s.copy_ledgers().save(id, &json, None, now)
-            })
-            .is_none()
-        {
-            self.say(
-                NotifyLevel::Error,
-                NotifyKind::Error,
-                "the copy's ledger could not be saved; it is kept in memory and saved again when the database accepts writes".into(),
-            );
-        }
-        self.publish_held();
+        self.store_settled(ledger, true);
     }
 
     /// The journal commit before a send was written but could not be made durable: no

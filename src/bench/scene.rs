@@ -22,7 +22,7 @@ use crate::exchange::{DefaultVenues, VenueFactory, VenueOptions, VenueRequest};
 use crate::runtime::config::{AccountConfig, CopyConfig, EngineConfig, RunConfig};
 use crate::runtime::{start_keys, KeySource, RunOptions, RuntimeHandle};
 use crate::secrets::SecretSource;
-use crate::sim::{NewAccount, SimConfig, SimHandle, Simulator};
+use crate::sim::{SimConfig, SimHandle, Simulator};
 use crate::store::table::latency::LatencyRow;
 use crate::store::{db_path, DataDir, Store};
 
@@ -49,9 +49,97 @@ impl Drop for Scratch {
     }
 }
 
+/// Where the simulator of a setting runs.
+enum SimHost {
+    /// In this process (its work counts in this process's CPU and memory).
+    InProcess(SimHandle),
+    /// A `copydesk sim` child process: this process then holds the engine (and the
+    /// bench's own small driver) alone.
+    Child {
+        child: tokio::process::Child,
+        base: String,
+    },
+}
+
+impl SimHost {
+    fn base_url(&self) -> String {
+        match self {
+            SimHost::InProcess(h) => h.base_url(),
+            SimHost::Child { base, .. } => base.clone(),
+        }
+    }
+
+    /// The child's process id (none in process).
+    fn pid(&self) -> Option<u32> {
+        match self {
+            SimHost::InProcess(_) => None,
+            SimHost::Child { child, .. } => child.id(),
+        }
+    }
+
+    async fn shutdown(self) {
+        match self {
+            SimHost::InProcess(h) => {
+                let _ = tokio::time::timeout(Duration::from_secs(5), h.shutdown()).await;
+            }
+            SimHost::Child { mut child, .. } => {
+                // A bench simulator keeps no state: stopping it hard loses nothing.
+                let _ = child.kill().await;
+            }
+        }
+    }
+
+    /// Starts `copydesk sim` (this very binary) on a free loopback port with the venue's
+    /// real limits and reads the address it announces.
+    async fn child() -> Result<SimHost, String> {
+        use tokio::io::AsyncBufReadExt;
+        let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
+        let mut child = tokio::process::Command::new(&exe)
+            .args(["sim", "--listen", "127.0.0.1:0"])
+            .env_remove("COPYDESK_SIM_ADMIN_TOKEN")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("cannot start `{} sim`: {e}", exe.display()))?;
+        let out = child
+            .stdout
+            .take()
+            .ok_or("the simulator's output is not piped")?;
+        let mut lines = tokio::io::BufReader::new(out).lines();
+        let announce = "copydesk sim listening on ";
+        let wait = async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(at) = line.find(announce) {
+                    return Some(line[at + announce.len()..].trim().to_owned());
+                }
+            }
+            None
+        };
+        let base = tokio::time::timeout(Duration::from_secs(30), wait)
+            .await
+            .ok()
+            .flatten()
+            .ok_or("`copydesk sim` did not announce its address within 30 s")?;
+        // Its later output is not read: drain it so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(SimHost::Child { child, base })
+    }
+}
+
+/// How a setting is built.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SceneOptions {
+    /// Run the simulator as a child process (`copydesk sim`) instead of in this process.
+    pub separate_sim: bool,
+    /// The engine's reconciliation interval (its default when `None`).
+    pub reconcile_every: Option<Duration>,
+}
+
 /// A running setting.
 pub struct Scene {
-    sim: SimHandle,
+    sim: SimHost,
     handle: Option<RuntimeHandle>,
     leaders: Vec<Arc<dyn Exchange>>,
     follower: Arc<dyn Exchange>,
@@ -117,18 +205,39 @@ impl Scene {
         copies: &[(usize, usize)],
         followers: usize,
     ) -> Result<Scene, String> {
-        let sim = Simulator::start(SimConfig::default())
-            .await
-            .map_err(|e| format!("cannot start the simulator: {e}"))?;
-        sim.set_price("BTCUSDT", Decimal::from(50_000))
-            .map_err(|e| format!("{e:?}"))?;
+        Self::start_with(leaders, copies, followers, SceneOptions::default()).await
+    }
+
+    /// As [`Scene::start`], built as `o` says.
+    pub async fn start_with(
+        leaders: usize,
+        copies: &[(usize, usize)],
+        followers: usize,
+        o: SceneOptions,
+    ) -> Result<Scene, String> {
+        let sim = if o.separate_sim {
+            SimHost::child().await?
+        } else {
+            SimHost::InProcess(
+                Simulator::start(SimConfig::default())
+                    .await
+                    .map_err(|e| format!("cannot start the simulator: {e}"))?,
+            )
+        };
         let base = sim.base_url();
+        let http = reqwest::Client::new();
+        admin_post(
+            &http,
+            &base,
+            "/admin/v1/prices",
+            json!({"symbol": "BTCUSDT", "price": "50000"}),
+        )
+        .await?;
         let mut keys: HashMap<String, Credentials> = HashMap::new();
         let mut accounts = Vec::new();
         let mut leader_ex = Vec::new();
         for i in 0..leaders {
-            let k = sim.create_account(NewAccount::usdt(Decimal::from(10_000_000)));
-            let c = Credentials::new(k.api_key.clone(), k.secret_key.clone());
+            let (_, c) = new_account(&http, &base, "10000000").await?;
             leader_ex.push(connect(&base, Some(c.clone()))?);
             keys.insert(format!("lead{i}"), c);
             accounts.push(account(&format!("lead{i}"), &base));
@@ -136,12 +245,11 @@ impl Scene {
         let mut follower_ids = Vec::new();
         let mut first_follower = None;
         for i in 0..followers {
-            let k = sim.create_account(NewAccount::usdt(Decimal::from(1_000_000)));
-            let c = Credentials::new(k.api_key.clone(), k.secret_key.clone());
+            let (id, c) = new_account(&http, &base, "1000000").await?;
             if first_follower.is_none() {
                 first_follower = Some(c.clone());
             }
-            follower_ids.push(k.account_id.clone());
+            follower_ids.push(id);
             keys.insert(format!("me{i}"), c);
             accounts.push(account(&format!("me{i}"), &base));
         }
@@ -165,19 +273,21 @@ impl Scene {
         let data_path = dir.0.join("data");
         std::fs::create_dir_all(&data_path).map_err(|e| e.to_string())?;
         let data = DataDir::open(&data_path, "copydesk bench").map_err(|e| e.to_string())?;
-        let handle = start_keys(
-            &config,
-            data,
-            RunOptions::default(),
-            &KeySource::Given(&keys),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+        let mut run = RunOptions::default();
+        if let Some(every) = o.reconcile_every {
+            run.engine.reconcile_every = every;
+        }
+        let handle = start_keys(&config, data, run, &KeySource::Given(&keys))
+            .await
+            .map_err(|e| e.to_string())?;
         // Copies are watching once each has announced it; the market streams' first marks
         // arrive within a second.
         let mut rx = handle.subscribe();
         let mut watching = 0;
-        let deadline = Instant::now() + Duration::from_secs(120);
+        // Start-up reads of many copies wait for the venue's weight budget (about 130
+        // weight per follower account against 1,920 a minute): allow for it.
+        let per_copy = u64::try_from(copies.len()).unwrap_or(u64::MAX);
+        let deadline = Instant::now() + Duration::from_secs(120 + 15 * per_copy);
         while watching < copies.len() && Instant::now() < deadline {
             if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
                 if n.kind == crate::runtime::NotifyKind::Watching {
@@ -195,8 +305,13 @@ impl Scene {
             follower_ids,
             data: data_path,
             _dir: dir,
-            http: reqwest::Client::new(),
+            http,
         })
+    }
+
+    /// The simulator's process id when it runs in a child process.
+    pub fn sim_pid(&self) -> Option<u32> {
+        self.sim.pid()
     }
 
     /// The first leader trades `n` times, back and forth, one order every `every`.
@@ -253,6 +368,26 @@ impl Scene {
         Store::open_read_only(&db_path(&self.data))
             .and_then(|s| s.latency().all())
             .unwrap_or_default()
+    }
+
+    /// Waits until start-up is over: every request the limiter held back has been let
+    /// through and none waited for `quiet`, up to `max`. Returns how long it took and
+    /// whether it settled.
+    pub async fn settle(&self, quiet: Duration, max: Duration) -> (Duration, bool) {
+        let t = Instant::now();
+        let mut last = self.weight().waits;
+        let mut since = Instant::now();
+        while t.elapsed() < max {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let w = self.weight();
+            if w.waits != last {
+                last = w.waits;
+                since = Instant::now();
+            } else if since.elapsed() >= quiet {
+                return (t.elapsed(), true);
+            }
+        }
+        (t.elapsed(), false)
     }
 
     /// What the process-wide weight limiter of this venue address has counted.
@@ -352,9 +487,51 @@ impl Scene {
             }
             None => None,
         };
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.sim.shutdown()).await;
+        self.sim.shutdown().await;
         took
     }
+}
+
+/// One admin POST to the simulator; its JSON answer.
+async fn admin_post(
+    http: &reqwest::Client,
+    base: &str,
+    path: &str,
+    body: Value,
+) -> Result<Value, String> {
+    let resp = http
+        .post(format!("{base}{path}"))
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| format!("simulator {path}: {e}"))?;
+    resp.json()
+        .await
+        .map_err(|e| format!("simulator {path}: {e}"))
+}
+
+/// A new simulator account holding `usdt`: its id and key.
+async fn new_account(
+    http: &reqwest::Client,
+    base: &str,
+    usdt: &str,
+) -> Result<(String, Credentials), String> {
+    let v = admin_post(
+        http,
+        base,
+        "/admin/v1/accounts",
+        json!({"balances": {"USDT": usdt}}),
+    )
+    .await?;
+    let field = |k: &str| {
+        v[k].as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("the simulator's new account has no `{k}`: {v}"))
+    };
+    Ok((
+        field("accountId")?,
+        Credentials::new(field("apiKey")?, field("secretKey")?),
+    ))
 }
 
 fn leader_request(i: usize) -> Result<OrderRequest, String> {

@@ -41,11 +41,17 @@ impl Summary {
 
 /// Resident memory of this process in kB (0 where `/proc` is missing).
 pub fn rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+    status_number("self", "VmRSS:")
+}
+
+/// A number field of `/proc/<pid>/status` (`pid` is `self` or a process id): `VmRSS:`
+/// in kB, `Threads:`; 0 where it is missing.
+pub fn status_number(pid: &str, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|n| n.parse().ok())
         })
@@ -54,7 +60,12 @@ pub fn rss_kb() -> u64 {
 
 /// User plus system CPU time of this process in seconds.
 pub fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+    cpu_seconds_of("self")
+}
+
+/// User plus system CPU time of a process (`self` or a process id) in seconds.
+pub fn cpu_seconds_of(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return 0.0;
     };
     // Fields after the command name (which is in parentheses and may hold spaces).

@@ -186,6 +186,8 @@ pub(crate) fn books(rows: &[PortfolioPosition]) -> BTreeMap<PositionKey, Decimal
 #[derive(Debug)]
 pub enum LeaderFeed {
     Stream(EventStream),
+    /// The leader account's stream, shared by every copy of the leader (`leader_hub`).
+    Shared(super::leader_hub::LeaderSubscription),
     Polled(mpsc::Receiver<PollReport>),
 }
 
@@ -200,6 +202,7 @@ impl LeaderFeed {
     pub async fn next(&mut self) -> Option<LeaderItem> {
         match self {
             LeaderFeed::Stream(s) => s.next().await.map(LeaderItem::Event),
+            LeaderFeed::Shared(s) => s.next().await.map(LeaderItem::Event),
             LeaderFeed::Polled(r) => r.recv().await.map(|p| LeaderItem::Poll(Box::new(p))),
         }
     }

@@ -24,6 +24,7 @@ pub mod hold;
 mod key_gate;
 pub mod leader;
 mod leader_equity;
+mod leader_hub;
 mod leader_mode;
 mod leader_order_end;
 pub mod leader_poll;
@@ -149,6 +150,8 @@ pub struct RuntimeHandle {
     /// The request budget of the public lead-portfolio source, shared by every public
     /// leader this engine follows.
     pub(crate) poll_budget: Arc<leader_poll::PollBudget>,
+    /// One stream per leader account, shared by every copy of that leader.
+    leaders: leader_hub::LeaderHub,
 }
 
 /// How many decimals a symbol's prices and quantities carry on its venue (from its tick
@@ -199,6 +202,7 @@ impl RuntimeHandle {
             precision: Mutex::new(BTreeMap::new()),
             writer: std::sync::atomic::AtomicBool::new(false),
             poll_budget: leader_poll::PollBudget::new(opts.engine.portfolio_per_minute),
+            leaders: leader_hub::LeaderHub::default(),
             opts,
         }
     }
@@ -468,6 +472,8 @@ impl RuntimeHandle {
             let extras = start::SetupExtras {
                 restart,
                 budget: &self.poll_budget,
+                leaders: &self.leaders,
+                stop: &self.stop_rx,
             };
             checked.push(start::check_setup(spec, &self.opts, &mut reserved, extras).await?);
         }

@@ -216,12 +216,13 @@ impl Checked {
 /// The leader's feed as the checks left it: an open stream, or a poller that took (or, on
 /// a restart whose first read failed, will take) the baseline.
 enum CheckedFeed {
-    Stream(EventStream),
+    /// A place on the leader account's stream, shared with the leader's other copies.
+    Shared(super::leader_hub::LeaderSubscription),
     Poller(PortfolioPoller),
 }
 
 /// Opens an account's stream and waits for its first snapshot.
-async fn first_snapshot(
+pub(crate) async fn first_snapshot(
     venue: &Venue,
     name: &str,
 ) -> Result<(EventStream, AccountSnapshot), String> {
@@ -274,7 +275,12 @@ pub(crate) async fn check_setup(
     // futures, is refused before anything is read or started. A public portfolio has no key.
     let leader_venue = match &spec.leader {
         LeaderSpec::Account(a) => {
-            let leader = open_venue(a, &*opts.venues, &opts.clock, recv)?;
+            // One client per leader account: copies of a followed leader share its stream.
+            let leader = Venue {
+                ex: ctx_in.leaders.venue(&a.name, || {
+                    open_venue(a, &*opts.venues, &opts.clock, recv).map(|v| v.ex)
+                })?,
+            };
             // The leader's resting orders are never read (fills and positions are copied):
             // its snapshots, at start and at every resync, leave them out (80 of 100 weight).
             leader.ex.positions_only();
@@ -303,7 +309,9 @@ pub(crate) async fn check_setup(
     // start spends of the venue's per-address budget.
     let (leader, lsnap, lview, leader_feed, read) = match (&spec.leader, leader_venue) {
         (LeaderSpec::Account(a), Some(venue)) => {
-            let (stream, lsnap) = first_snapshot(&venue, &a.name)
+            let (sub, lsnap) = ctx_in
+                .leaders
+                .join(&a.name, &venue.ex, ctx_in.stop.clone())
                 .await
                 .map_err(|m| setup(format!("cannot read the leader account `{}`: {m}", a.name)))?;
             let view = LeaderView::of_account(&lsnap);
@@ -311,7 +319,7 @@ pub(crate) async fn check_setup(
                 LeaderSide::Account(venue),
                 Some(lsnap),
                 view,
-                CheckedFeed::Stream(stream),
+                CheckedFeed::Shared(sub),
                 true,
             )
         }
@@ -382,6 +390,10 @@ pub(crate) struct SetupExtras<'a> {
     pub restart: bool,
     /// The request budget every followed public portfolio shares.
     pub budget: &'a std::sync::Arc<super::leader_poll::PollBudget>,
+    /// The engine's leader streams, one per leader account.
+    pub leaders: &'a super::leader_hub::LeaderHub,
+    /// The engine's stop switch.
+    pub stop: &'a tokio::sync::watch::Receiver<bool>,
 }
 
 /// A portfolio leader's first read at a copy's start: the baseline. A new copy is refused
@@ -673,7 +685,7 @@ pub(crate) fn spawn_supervisor(
         ..
     } = c;
     let leader_feed = match leader_feed {
-        CheckedFeed::Stream(s) => LeaderFeed::Stream(s),
+        CheckedFeed::Shared(s) => LeaderFeed::Shared(s),
         CheckedFeed::Poller(p) => LeaderFeed::Polled(super::leader_source::spawn_poller(
             p,
             engine.poll_budget.clone(),

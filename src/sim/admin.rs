@@ -247,6 +247,7 @@ async fn get_account(
         "multiAssetsMargin": a.multi_assets, "balances": views::balance_v3(&ex, a),
         "account": views::account_v3(&ex, a), "positions": positions, "openOrders": orders,
         "openAlgoOrders": algos, "tradeCount": a.trades.len(), "incomeCount": a.income.len(),
+        "userSockets": ex.buses.user_sockets(&a.id),
     }))
     .into_response()
 }

@@ -59,6 +59,11 @@ impl Buses {
         self.user_sender(account).subscribe()
     }
 
+    /// User-data sockets open on an account now.
+    pub fn user_sockets(&self, account: &str) -> usize {
+        self.users.get(account).map_or(0, |s| s.receiver_count())
+    }
+
     pub fn subscribe_market(&self) -> broadcast::Receiver<Arc<MarketEvent>> {
         self.market.subscribe()
     }

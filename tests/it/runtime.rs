@@ -41,6 +41,7 @@ mod resume;
 mod resync;
 mod setup_actions;
 mod several;
+mod shared_leader;
 mod shutdown;
 mod slippage;
 mod stops;

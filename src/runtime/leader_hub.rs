@@ -1,0 +1,311 @@
+//! One leader stream per leader account, shared by every copy of that leader.
+//!
+//! Owns the leader accounts' venue clients and user-data streams inside one engine: the
+//! first copy of a leader opens its stream (and takes its first snapshot from it); every
+//! later copy of the same leader joins it. A fan-out task reads each event once and hands
+//! it to every joined copy's supervisor, so the copies of one leader plan the same event at
+//! the same moment and their durable journal commits share one group sync
+//! (`store::group_commit`).
+//!
+//! Each copy keeps its own semantics: it gets every event, including the stream's
+//! `Disconnected`, `Resynced` (each copy resets its own tracker from the snapshot and
+//! reconciles) and `Failed`; a paused, stopping or slow copy never holds up the others (the
+//! hand-over never waits: each copy has its own unbounded queue, drained by its supervisor).
+//!
+//! A copy joining a running stream needs a snapshot to start from. The hub keeps the
+//! newest snapshot the stream delivered while no other event has followed it; a joiner
+//! takes that one when it is younger than [`REUSE_MS`] (no request), else it reads the
+//! leader's account over REST after joining (an event that arrives meanwhile and is
+//! already in that snapshot is recognised by the tracker's "covered" rule, as for a
+//! stream's own first snapshot).
+//!
+//! When the last copy of a leader leaves (stopped, removed, or its start failed), its
+//! stream closes. When the stream itself ends (a key refused for good), every copy sees
+//! its end; the next copy of that leader opens a new one.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::exchange::{AccountEvent, AccountSnapshot, EventStream, Exchange};
+
+/// How old a stream snapshot with no event after it may be for a joining copy to start
+/// from it instead of reading the leader's account again (its equity moves with marks).
+pub(crate) const REUSE_MS: u64 = 30_000;
+
+/// The leader streams of one engine, by leader account name.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LeaderHub {
+    inner: Arc<Mutex<HashMap<String, Entry>>>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    /// Tells this stream apart from a later one of the same leader.
+    generation: u64,
+    venue: Arc<dyn Exchange>,
+    subs: Vec<(u64, mpsc::UnboundedSender<AccountEvent>)>,
+    next_sub: u64,
+    /// Events handed over since the stream opened.
+    events: u64,
+    /// The newest snapshot, while no other event has followed it, and when it came.
+    last: Option<(AccountSnapshot, Instant)>,
+    /// Dropped with the entry: the fan-out task then ends and closes the stream.
+    _quit: oneshot::Sender<()>,
+}
+
+/// One copy's place on its leader's stream: the events from the moment it joined. Leaving
+/// (dropping it) closes the stream when no other copy is on it.
+#[derive(Debug)]
+pub struct LeaderSubscription {
+    hub: LeaderHub,
+    leader: String,
+    generation: u64,
+    id: u64,
+    rx: mpsc::UnboundedReceiver<AccountEvent>,
+}
+
+impl LeaderSubscription {
+    /// The next event; `None` once the leader's stream has ended.
+    pub async fn next(&mut self) -> Option<AccountEvent> {
+        self.rx.recv().await
+    }
+}
+
+impl Drop for LeaderSubscription {
+    fn drop(&mut self) {
+        self.hub.leave(&self.leader, self.generation, self.id);
+    }
+}
+
+/// Monotonic generations across the process.
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl LeaderHub {
+    /// The venue client of a leader account: the one its stream uses when the leader is
+    /// followed already, else `open()`'s.
+    pub(crate) fn venue<E>(
+        &self,
+        leader: &str,
+        open: impl FnOnce() -> Result<Arc<dyn Exchange>, E>,
+    ) -> Result<Arc<dyn Exchange>, E> {
+        if let Some(v) = self
+            .inner
+            .lock()
+            .ok()
+            .and_then(|m| m.get(leader).map(|e| e.venue.clone()))
+        {
+            return Ok(v);
+        }
+        open()
+    }
+
+    /// Joins the leader's stream (opening it when none runs) and returns the copy's
+    /// subscription with the snapshot it starts from.
+    pub(crate) async fn join(
+        &self,
+        leader: &str,
+        venue: &Arc<dyn Exchange>,
+        stop: watch::Receiver<bool>,
+    ) -> Result<(LeaderSubscription, AccountSnapshot), String> {
+        if let Some(joined) = self.join_running(leader) {
+            return joined.finish(venue).await;
+        }
+        let (stream, snap) =
+            super::start::first_snapshot(&super::supervisor::Venue { ex: venue.clone() }, leader)
+                .await?;
+        // One add runs at a time (`RuntimeHandle::add`), so no other stream of this leader
+        // opened meanwhile; were one there, this one would simply serve the new entry.
+        let generation = GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (quit_tx, quit_rx) = oneshot::channel();
+        let (tx, rx) = mpsc::unbounded_channel();
+        {
+            let mut map = self
+                .inner
+                .lock()
+                .map_err(|_| "the leader streams' lock is poisoned".to_owned())?;
+            map.insert(
+                leader.to_owned(),
+                Entry {
+                    generation,
+                    venue: venue.clone(),
+                    subs: vec![(0, tx)],
+                    next_sub: 1,
+                    events: 0,
+                    last: Some((snap.clone(), Instant::now())),
+                    _quit: quit_tx,
+                },
+            );
+        }
+        tokio::spawn(fan_out(
+            self.clone(),
+            leader.to_owned(),
+            generation,
+            stream,
+            quit_rx,
+            stop,
+        ));
+        tracing::info!(
+            leader,
+            "leader stream opened; copies of this leader share it"
+        );
+        Ok((
+            LeaderSubscription {
+                hub: self.clone(),
+                leader: leader.to_owned(),
+                generation,
+                id: 0,
+                rx,
+            },
+            snap,
+        ))
+    }
+
+    /// A place on a running stream of the leader, with its snapshot when one can be reused.
+    fn join_running(&self, leader: &str) -> Option<Joined> {
+        let mut map = self.inner.lock().ok()?;
+        let e = map.get_mut(leader)?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let id = e.next_sub;
+        e.next_sub += 1;
+        e.subs.push((id, tx));
+        let reuse = e
+            .last
+            .as_ref()
+            .filter(|(_, at)| at.elapsed() < Duration::from_millis(REUSE_MS))
+            .map(|(s, _)| s.clone());
+        Some(Joined {
+            sub: LeaderSubscription {
+                hub: self.clone(),
+                leader: leader.to_owned(),
+                generation: e.generation,
+                id,
+                rx,
+            },
+            snapshot: reuse,
+            events: e.events,
+        })
+    }
+
+    /// A copy leaves; the stream closes with its last copy.
+    fn leave(&self, leader: &str, generation: u64, id: u64) {
+        let Ok(mut map) = self.inner.lock() else {
+            return;
+        };
+        let Some(e) = map.get_mut(leader).filter(|e| e.generation == generation) else {
+            return;
+        };
+        e.subs.retain(|(i, _)| *i != id);
+        if e.subs.is_empty() {
+            map.remove(leader);
+            tracing::info!(
+                leader,
+                "no copy follows this leader any more; its stream closes"
+            );
+        }
+    }
+
+    /// Hands one event to every copy on the stream; false when the stream has no entry
+    /// any more (its last copy left).
+    fn hand_over(&self, leader: &str, generation: u64, ev: AccountEvent) -> bool {
+        let Ok(mut map) = self.inner.lock() else {
+            return false;
+        };
+        let Some(e) = map.get_mut(leader).filter(|e| e.generation == generation) else {
+            return false;
+        };
+        e.events += 1;
+        e.last = match &ev {
+            AccountEvent::Resynced(r) => Some((r.snapshot.clone(), Instant::now())),
+            _ => None,
+        };
+        // A copy whose supervisor ended has dropped its end: it leaves here.
+        e.subs.retain(|(_, tx)| tx.send(ev.clone()).is_ok());
+        if e.subs.is_empty() {
+            map.remove(leader);
+            return false;
+        }
+        true
+    }
+
+    /// The stream ended: every copy on it sees the end (its queue closes).
+    fn ended(&self, leader: &str, generation: u64) {
+        if let Ok(mut map) = self.inner.lock() {
+            if map.get(leader).is_some_and(|e| e.generation == generation) {
+                map.remove(leader);
+            }
+        }
+    }
+
+    /// Records a snapshot a joiner read while no event came, for the next joiner.
+    fn offer(&self, leader: &str, generation: u64, events: u64, snap: &AccountSnapshot) {
+        if let Ok(mut map) = self.inner.lock() {
+            if let Some(e) = map
+                .get_mut(leader)
+                .filter(|e| e.generation == generation && e.events == events)
+            {
+                e.last = Some((snap.clone(), Instant::now()));
+            }
+        }
+    }
+}
+
+/// A place taken on a running stream, before its snapshot is settled.
+struct Joined {
+    sub: LeaderSubscription,
+    snapshot: Option<AccountSnapshot>,
+    /// Events handed over when it joined.
+    events: u64,
+}
+
+impl Joined {
+    async fn finish(
+        self,
+        venue: &Arc<dyn Exchange>,
+    ) -> Result<(LeaderSubscription, AccountSnapshot), String> {
+        if let Some(s) = self.snapshot {
+            return Ok((self.sub, s));
+        }
+        // Joined first, read second: nothing between the two is lost.
+        let snap = venue.account().await.map_err(|e| e.to_string())?;
+        let hub = self.sub.hub.clone();
+        hub.offer(&self.sub.leader, self.sub.generation, self.events, &snap);
+        Ok((self.sub, snap))
+    }
+}
+
+/// Reads the leader's stream and hands each event to every copy on it, until the stream
+/// ends, its last copy leaves or the engine stops.
+async fn fan_out(
+    hub: LeaderHub,
+    leader: String,
+    generation: u64,
+    mut stream: EventStream,
+    mut quit: oneshot::Receiver<()>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            biased;
+            // The engine stops: the copies stop on their own; their queues stay open so
+            // none of them reads the end of its leader's stream as a failure.
+            _ = stop.wait_for(|s| *s) => break,
+            _ = &mut quit => break,
+            ev = stream.next() => match ev {
+                Some(ev) => {
+                    if !hub.hand_over(&leader, generation, ev) {
+                        break;
+                    }
+                }
+                None => {
+                    hub.ended(&leader, generation);
+                    break;
+                }
+            },
+        }
+    }
+    stream.stop();
+    tracing::debug!(%leader, "leader stream task ended");
+}

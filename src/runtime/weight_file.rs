@@ -1,8 +1,9 @@
 //! The request weight a running engine has used, published for readers without the data
 //! directory's lock: `copydesk status` run beside a running engine (or the app beside the
-//! CLI) reads `engine-weight.json` in the data directory. The engine rewrites it every
-//! second while it runs (write to a temporary file, then rename: a reader never sees half
-//! a file) and removes it at shutdown. A file older than one weight window (a minute) is
+//! CLI) reads `engine-weight.json` in the data directory. The engine looks every second
+//! and rewrites it when a figure changed, and at least every [`REFRESH`] while it runs
+//! (write to a temporary file, then rename: a reader never sees half a file); it removes
+//! it at shutdown. A file older than one weight window (a minute) is
 //! left from an engine that did not stop cleanly and is ignored.
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,9 @@ use crate::exchange::WeightUsage;
 pub const FILE: &str = "engine-weight.json";
 /// How often the running engine rewrites the file.
 const EVERY: Duration = Duration::from_secs(1);
+/// An unchanged file is rewritten this often, well inside [`STALE_MS`] (an idle engine
+/// does not write a file every second).
+const REFRESH: Duration = Duration::from_secs(20);
 /// A file older than this is not an engine's current figure.
 const STALE_MS: i64 = 60_000;
 
@@ -82,14 +86,15 @@ pub fn read(dir: &Path, now_ms: i64) -> Result<Option<Published>, String> {
     };
     let published: Published = serde_json::from_slice(&bytes).map_err(|e| {
         format!(
-            "{} cannot be read ({e}); it is rewritten every second by a running engine, so delete it if none runs",
+            "{} cannot be read ({e}); a running engine rewrites it at least every 20 s, so delete it if none runs",
             p.display()
         )
     })?;
     Ok((now_ms - published.at_ms <= STALE_MS).then_some(published))
 }
 
-/// Rewrites the file every second from `weights` until `stop`, then removes it.
+/// Publishes `weights` (each second when they changed, else every [`REFRESH`]) until
+/// `stop`, then removes the file.
 pub(crate) async fn publish(
     dir: PathBuf,
     weights: impl Fn() -> Vec<(String, WeightUsage)> + Send + 'static,
@@ -97,6 +102,7 @@ pub(crate) async fn publish(
 ) {
     let mut tick = tokio::time::interval(EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last: Option<(Vec<AccountWeight>, std::time::Instant)> = None;
     loop {
         tokio::select! {
             _ = stop.changed() => break,
@@ -105,15 +111,23 @@ pub(crate) async fn publish(
         if *stop.borrow() {
             break;
         }
+        let accounts: Vec<AccountWeight> = weights()
+            .iter()
+            .map(|(a, w)| AccountWeight::of(a, w))
+            .collect();
+        if last
+            .as_ref()
+            .is_some_and(|(a, at)| *a == accounts && at.elapsed() < REFRESH)
+        {
+            continue;
+        }
         let p = Published {
             at_ms: crate::exchange::clock::wall_us() / 1000,
-            accounts: weights()
-                .iter()
-                .map(|(a, w)| AccountWeight::of(a, w))
-                .collect(),
+            accounts,
         };
-        if let Err(e) = write(&dir, &p) {
-            tracing::debug!(error = %e, "request weight not published");
+        match write(&dir, &p) {
+            Ok(()) => last = Some((p.accounts, std::time::Instant::now())),
+            Err(e) => tracing::debug!(error = %e, "request weight not published"),
         }
     }
     let _ = std::fs::remove_file(path(&dir));

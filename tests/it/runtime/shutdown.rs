@@ -11,6 +11,7 @@ use reqwest::Method;
 use rust_decimal_macros::dec;
 use serde_json::json;
 
+use super::in_process;
 use super::support::{account_env, account_toml, amount, eventually, write_config, Engine};
 
 fn config(base: &str) -> String {
@@ -151,17 +152,6 @@ async fn ctrl_c_ends_a_stalled_order_and_recovery_finishes_it() {
     again.interrupt();
 }
 
-fn account(name: &str, base: &str) -> copydesk::runtime::config::AccountConfig {
-    copydesk::runtime::config::AccountConfig {
-        name: name.into(),
-        exchange: "binance-usdm".into(),
-        endpoint: base.into(),
-        api_key: copydesk::secrets::SecretSource::Env("UNUSED".into()),
-        api_secret: copydesk::secrets::SecretSource::Env("UNUSED".into()),
-        api_passphrase: None,
-    }
-}
-
 /// A stop placement the venue does not answer outlives the stopping copy's wait for its
 /// stop worker (`protection::DRAIN`). Shutdown must still end with the data directory free
 /// (the app relaunched at once, or `copydesk run` restarted, takes it): the worker is
@@ -169,62 +159,32 @@ fn account(name: &str, base: &str) -> copydesk::runtime::config::AccountConfig {
 /// not left running in the background holding the database.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_frees_the_data_directory_while_a_stop_placement_hangs() {
-    use copydesk::exchange::Credentials;
-    use copydesk::runtime::config::{CopyConfig, EngineConfig, RunConfig};
-    use copydesk::runtime::{start_keys, KeySource, RunOptions};
+    use copydesk::runtime::RunOptions;
     use copydesk::store::DataDir;
-    use std::collections::HashMap;
 
     let sim = super::support::sim().await;
     let base = sim.base();
     sim.price("BTCUSDT", "50000").await;
     let lead = sim.usdt("100000").await;
     let me = sim.usdt("100000").await;
-    let keys = HashMap::from([
-        (
-            "lead".to_owned(),
-            Credentials::new(lead.key.clone(), lead.secret.clone()),
-        ),
-        (
-            "me".to_owned(),
-            Credentials::new(me.key.clone(), me.secret.clone()),
-        ),
-    ]);
-    let config = RunConfig {
-        accounts: vec![account("lead", &base), account("me", &base)],
-        leaders: Vec::new(),
-        copies: vec![CopyConfig {
-            name: "halt".into(),
-            leader: "lead".into(),
-            follower: "me".into(),
-            settings: toml::from_str(
-                "mode = \"fixed-ratio\"\nratio = \"0.1\"\n[risk]\nmax_leverage = 5\n",
-            )
-            .expect("settings"),
-            profit_share_ratio: None,
-        }],
-        engine: EngineConfig::default(),
-    };
+    let keys = in_process::keys(&[("lead", &lead), ("me", &me)]);
+    let config = in_process::one_copy(
+        &base,
+        "halt",
+        "mode = \"fixed-ratio\"\nratio = \"0.1\"\n[risk]\nmax_leverage = 5\n",
+    );
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = DataDir::open(dir.path(), "shutdown test").expect("data dir");
-    let handle = start_keys(
-        &config,
-        data,
-        RunOptions::default(),
-        &KeySource::Given(&keys),
-    )
-    .await
-    .expect("runtime starts");
-    let mut rx = handle.subscribe();
-    loop {
-        let n = tokio::time::timeout(Duration::from_secs(60), rx.recv())
-            .await
-            .expect("the copy starts within 60 s")
-            .expect("notification");
-        if n.kind == copydesk::runtime::NotifyKind::Watching {
-            break;
-        }
-    }
+    let start = || {
+        in_process::start(
+            &config,
+            dir.path(),
+            "shutdown test",
+            RunOptions::default(),
+            &keys,
+        )
+    };
+    let handle = start().await;
+    in_process::watching(&handle, 1).await;
     // Protective stops reach the venue only after a minute from now.
     sim.admin(
         Method::POST,
@@ -274,15 +234,8 @@ async fn shutdown_frees_the_data_directory_while_a_stop_placement_hangs() {
     )
     .await
     .ok("clear faults");
-    let data = reopened.expect("data dir");
-    let handle = start_keys(
-        &config,
-        data,
-        RunOptions::default(),
-        &KeySource::Given(&keys),
-    )
-    .await
-    .expect("runtime starts again");
+    drop(reopened);
+    let handle = start().await;
     eventually("one protective stop guards the copied position", || {
         let sim = &sim;
         let me = me.account_id.clone();

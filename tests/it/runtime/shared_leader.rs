@@ -4,36 +4,23 @@
 //! — the second one started while the first runs — both copies copying every signal, a
 //! dropped leader stream resyncing both, and the socket closing only with the last copy.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use copydesk::domain::StopAction;
-use copydesk::exchange::Credentials;
-use copydesk::runtime::config::{AccountConfig, CopyConfig, EngineConfig, RunConfig};
+use copydesk::runtime::config::{CopyConfig, EngineConfig, RunConfig};
 use copydesk::runtime::notify::{NotifyDetail, StreamRole};
 use copydesk::runtime::start::resolve_keys;
 use copydesk::runtime::{
     Command, EngineOptions, KeySource, Notification, NotifyKind, RunOptions, RuntimeHandle,
 };
-use copydesk::secrets::SecretSource;
 use copydesk::store::DataDir;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::json;
 use tokio::sync::broadcast;
 
+use super::in_process::{account, keys};
 use super::support::{amount, eventually, sim, Sim};
-
-fn account(name: &str, base: &str) -> AccountConfig {
-    AccountConfig {
-        name: name.into(),
-        exchange: "binance-usdm".into(),
-        endpoint: base.into(),
-        api_key: SecretSource::Env("UNUSED".into()),
-        api_secret: SecretSource::Env("UNUSED".into()),
-        api_passphrase: None,
-    }
-}
 
 fn copy(name: &str, follower: &str) -> CopyConfig {
     CopyConfig {
@@ -89,15 +76,7 @@ async fn two_copies_of_one_leader_share_one_leader_stream() {
     let lead = sim.usdt("1000000").await;
     let one = sim.usdt("100000").await;
     let two = sim.usdt("100000").await;
-    let keys: HashMap<String, Credentials> = [("lead", &lead), ("one", &one), ("two", &two)]
-        .into_iter()
-        .map(|(n, c)| {
-            (
-                n.to_owned(),
-                Credentials::new(c.key.clone(), c.secret.clone()),
-            )
-        })
-        .collect();
+    let keys = keys(&[("lead", &lead), ("one", &one), ("two", &two)]);
     let config = RunConfig {
         accounts: ["lead", "one", "two"]
             .into_iter()

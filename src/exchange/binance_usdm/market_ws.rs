@@ -96,7 +96,7 @@ type Socket =
 async fn open(url: &str) -> Result<Socket, String> {
     match tokio::time::timeout(
         Duration::from_secs(10),
-        tokio_tungstenite::connect_async(url),
+        tokio_tungstenite::connect_async_with_config(url, Some(super::ws::socket_config()), false),
     )
     .await
     {

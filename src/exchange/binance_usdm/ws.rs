@@ -159,7 +159,7 @@ async fn session(
     let url = inner.endpoints.private_stream_url(&key);
     let connect = tokio::time::timeout(
         cfg.connect_timeout,
-        tokio_tungstenite::connect_async(url.as_str()),
+        tokio_tungstenite::connect_async_with_config(url.as_str(), Some(socket_config()), false),
     )
     .await;
     let mut socket = match connect {
@@ -277,4 +277,16 @@ async fn session(
             }
         }
     }
+}
+
+/// Read buffer of each socket: the library's default (128 KiB, allocated at once for every
+/// socket) would cost an idle engine 128 KiB per stream — one user-data stream per copy and
+/// leader account, one market stream per follower account. Messages on these streams are a
+/// few KiB at most; a larger one is still read whole, in several reads.
+const READ_BUFFER: usize = 8 * 1024;
+
+/// The configuration every stream socket of this adapter opens with.
+pub(super) fn socket_config() -> tokio_tungstenite::tungstenite::protocol::WebSocketConfig {
+    tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
 }

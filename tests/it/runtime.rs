@@ -30,6 +30,7 @@ mod marks;
 mod memory_venue;
 mod order_end;
 mod outside_fills;
+mod poll_vs_stream;
 mod port;
 mod portfolio_copy;
 mod power_cut;

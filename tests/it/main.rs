@@ -10,6 +10,7 @@ mod leader_figures;
 mod leaders;
 mod measure_figures;
 mod paper_copy;
+mod paper_portfolio;
 mod portfolio_app;
 mod runtime;
 mod secrets;

@@ -12,6 +12,7 @@ mod measure_figures;
 mod paper_copy;
 mod paper_portfolio;
 mod portfolio_app;
+mod portfolio_find;
 mod runtime;
 mod secrets;
 mod sim;

@@ -33,6 +33,7 @@ mod outside_fills;
 mod poll_vs_stream;
 mod port;
 mod portfolio_copy;
+mod portfolio_repair;
 mod power_cut;
 mod protection;
 mod refusals;

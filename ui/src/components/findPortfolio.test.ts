@@ -29,6 +29,8 @@ describe("FindPortfolioForm", () => {
     await store.start();
     render(FindPortfolioForm, { store });
     expect(screen.getByText(/copies follow seconds after the leader, not milliseconds/)).toBeTruthy();
+    await fireEvent.click(screen.getByRole("button", { name: "Find a public portfolio…" }));
+    expect(screen.getByText(/copies follow seconds after the leader, not milliseconds/)).toBeTruthy();
   });
 
   it("reads a portfolio from its page address, lists it and chooses it, with its delay", async () => {

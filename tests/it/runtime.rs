@@ -36,6 +36,7 @@ mod power_cut;
 mod protection;
 mod refusals;
 mod replay_parity;
+mod reconcile_weight;
 mod reset;
 mod resume;
 mod resync;

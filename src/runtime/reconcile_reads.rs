@@ -123,6 +123,14 @@ impl Reads {
     }
 }
 
+/// The reads under way, once in; never, while none are.
+pub(crate) async fn done(reads: &mut Option<Reads>) -> Option<Prefetched> {
+    match reads {
+        Some(r) => r.done().await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Drop for Reads {
     fn drop(&mut self) {
         self.0.abort();

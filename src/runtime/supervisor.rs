@@ -1006,7 +1006,7 @@ impl CopyRunner {
                         break;
                     }
                 },
-                done = async { reads.as_mut().expect("guarded").done().await }, if reads.is_some() => {
+                done = super::reconcile_reads::done(&mut reads), if reads.is_some() => {
                     reads = None;
                     self.reconcile_with("periodic", done).await;
                 }

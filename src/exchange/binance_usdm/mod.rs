@@ -279,44 +279,32 @@ impl Inner {
     ) -> ExResult<AccountSnapshot> {
         const ACCOUNT: &str = "GET /fapi/v3/account";
         let account: RawAccount = self
-            .get(Call::new(
-                Method::GET,
-                "/fapi/v3/account",
-                Security::Signed,
-                5,
+            .get(
+                Call::new(Method::GET, "/fapi/v3/account", Security::Signed, 5)
+                    .in_background(background),
             )
-            .in_background(background))
             .await?;
         let config: RawAccountConfig = self
-            .get(Call::new(
-                Method::GET,
-                "/fapi/v1/accountConfig",
-                Security::Signed,
-                5,
+            .get(
+                Call::new(Method::GET, "/fapi/v1/accountConfig", Security::Signed, 5)
+                    .in_background(background),
             )
-            .in_background(background))
             .await?;
         let settings: Vec<RawSymbolConfig> = self
-            .get(Call::new(
-                Method::GET,
-                "/fapi/v1/symbolConfig",
-                Security::Signed,
-                5,
+            .get(
+                Call::new(Method::GET, "/fapi/v1/symbolConfig", Security::Signed, 5)
+                    .in_background(background),
             )
-            .in_background(background))
             .await?;
         let settings = settings
             .into_iter()
             .map(|c| map::symbol_setting("GET /fapi/v1/symbolConfig", c))
             .collect::<ExResult<Vec<_>>>()?;
         let risks: Vec<RawPositionRisk> = self
-            .get(Call::new(
-                Method::GET,
-                "/fapi/v3/positionRisk",
-                Security::Signed,
-                5,
+            .get(
+                Call::new(Method::GET, "/fapi/v3/positionRisk", Security::Signed, 5)
+                    .in_background(background),
             )
-            .in_background(background))
             .await?;
         let positions = risks
             .into_iter()
@@ -350,14 +338,9 @@ impl Inner {
                     orders.extend(o);
                     let a: Vec<RawAlgoOrder> = self
                         .get(
-                            Call::new(
-                                Method::GET,
-                                "/fapi/v1/openAlgoOrders",
-                                Security::Signed,
-                                1,
-                            )
-                            .param("symbol", symbol.as_str())
-                            .in_background(background),
+                            Call::new(Method::GET, "/fapi/v1/openAlgoOrders", Security::Signed, 1)
+                                .param("symbol", symbol.as_str())
+                                .in_background(background),
                         )
                         .await?;
                     algos.extend(a);

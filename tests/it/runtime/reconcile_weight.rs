@@ -222,12 +222,11 @@ async fn a_signal_is_copied_while_reconciliation_waits_for_weight() {
     }
     eventually("a reconciliation read waits for the budget", || async {
         let w = weight_of(&handle, "me");
-        (w.waiting_now > 0)
-            .then_some(())
-            .ok_or(format!("{w:?}"))
+        (w.waiting_now > 0).then_some(()).ok_or(format!("{w:?}"))
     })
     .await;
     let before = weight_of(&handle, "me");
+    let mut notes = handle.subscribe();
     lead.market("BTCUSDT", "SELL", "0.5")
         .await
         .ok("the leader closes");
@@ -241,6 +240,32 @@ async fn a_signal_is_copied_while_reconciliation_waits_for_weight() {
         after.waiting_now > 0 && after.waits == before.waits,
         "the close was copied while the reconciliation's read still waited: \
          before {before:?}, after {after:?}"
+    );
+    // A pass asked for now reads inline at the copies' priority: it waits for the next
+    // minute, and a wait over a second is a notification.
+    assert!(
+        handle
+            .command(
+                "rw",
+                copydesk::runtime::Command::Reconcile("a test's request")
+            )
+            .await
+    );
+    let told = tokio::time::timeout(Duration::from_secs(90), async {
+        loop {
+            match notes.recv().await {
+                Ok(n) if n.kind == copydesk::runtime::NotifyKind::WeightWait => break n,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("notifications ended: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("a weight wait over a second is announced");
+    assert!(
+        told.message
+            .contains("request-weight budget made requests wait"),
+        "{told:?}"
     );
     handle.shutdown().await;
 }

@@ -95,11 +95,11 @@ impl CopyRunner {
                 }
                 // The journal is the whole engine's: an order another copy of this engine
                 // placed on the same follower account is known, but not this copy's.
-                let owner = self
-                    .with_store(|s| s.journal().get(&id))
-                    .ok()
-                    .flatten()
-                    .map(|entry| entry.copy_id);
+                let entry = self.with_store(|s| s.journal().get(&id)).ok().flatten();
+                let owner = entry.as_ref().map(|entry| entry.copy_id);
+                // An order of this copy's that answers no leader signal: a close the user
+                // asked for, a repair, a stop-loss or panic close.
+                let own_order = entry.as_ref().is_some_and(|e| e.signal_id.is_none());
                 let known = owner.is_some();
                 if owner.is_some_and(|copy| copy != self.copy_id) {
                     return;
@@ -141,13 +141,23 @@ impl CopyRunner {
                             qty: fill.quantity.get(),
                             price: fill.price.get(),
                         },
-                        format!(
-                            "copied: {:?} {} {} at {} (delay {delay}, slippage vs leader {slip})",
-                            u.order.side,
-                            fill.quantity.get(),
-                            u.order.symbol,
-                            fill.price.get()
-                        ),
+                        if own_order {
+                            format!(
+                                "filled: {:?} {} {} at {} (the copy's own order, not a copy of a leader trade)",
+                                u.order.side,
+                                fill.quantity.get(),
+                                u.order.symbol,
+                                fill.price.get()
+                            )
+                        } else {
+                            format!(
+                                "copied: {:?} {} {} at {} (delay {delay}, slippage vs leader {slip})",
+                                u.order.side,
+                                fill.quantity.get(),
+                                u.order.symbol,
+                                fill.price.get()
+                            )
+                        },
                     );
                 }
             }

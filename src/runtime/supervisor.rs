@@ -929,13 +929,19 @@ impl CopyRunner {
                 tracing::info!(copy = %self.name, "stopping now; the step in progress is left to recovery");
             }
         }
-        // The worker finishes the stops it was given, then ends.
+        // The worker finishes the stops it was given, then ends. One the venue does not
+        // answer in time is abandoned like the step in progress (its journal row stays for
+        // the next start's recovery) and awaited, so that nothing of this copy outlives
+        // the engine holding the database and the data directory's lock.
         self.stops = None;
-        if tokio::time::timeout(super::protection::DRAIN, worker)
+        let mut worker = worker;
+        if tokio::time::timeout(super::protection::DRAIN, &mut worker)
             .await
             .is_err()
         {
-            tracing::warn!(copy = %self.name, "stop worker did not finish in time");
+            tracing::warn!(copy = %self.name, "stop worker did not finish in time; its job is left to recovery");
+            worker.abort();
+            let _ = worker.await;
         }
     }
 

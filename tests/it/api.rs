@@ -742,6 +742,34 @@ async fn one_position_is_closed_and_another_unlinked() {
         dec!(0.5),
         "the unlinked position stays open as the user's own"
     );
+    // The close's fill says it was the copy's own order, not a copy of the leader (whose
+    // trade it did not follow: no delay or slippage against one); the open was a copy.
+    let fill_of = |side: copydesk::domain::Side| {
+        move |e: &EventDto| {
+            is(EventKind::Fill, "one")(e)
+                && matches!(&e.detail, Some(copydesk::runtime::notify::NotifyDetail::Fill { symbol, side: s, .. }) if symbol == "BTCUSDT" && *s == side)
+        }
+    };
+    let open = wait_event(
+        &mut rx,
+        &mut seen,
+        "the BTC open's fill",
+        fill_of(copydesk::domain::Side::Buy),
+    )
+    .await;
+    assert!(open.message.starts_with("copied: "), "{open:?}");
+    let close = wait_event(
+        &mut rx,
+        &mut seen,
+        "the BTC close's fill",
+        fill_of(copydesk::domain::Side::Sell),
+    )
+    .await;
+    assert!(
+        close.message.starts_with("filled: ")
+            && close.message.contains("not a copy of a leader trade"),
+        "{close:?}"
+    );
     // The leader adds to both; then opens LINK, which the copy copies: by then (signals
     // are handled in event order) the adds have been declined.
     lead.market("BTCUSDT", "BUY", "0.01")

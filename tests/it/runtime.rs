@@ -3,6 +3,7 @@
 //! tests trade the leader through the simulator's REST API and read the follower back
 //! from its admin API.
 
+pub(crate) mod in_process;
 pub(crate) mod support;
 
 mod backwards;

@@ -129,12 +129,27 @@ export class Session {
    * page's next paint, which an idle page never makes: a 1-pixel, near-transparent mark
    * flickers in a corner while the picture is taken, then goes. */
   async screenshot() {
+    await this.restPointer();
     await this.exec(PAINT_TICKER_START);
     try {
       return await this.cmd("GET", "/screenshot");
     } finally {
       await this.exec(PAINT_TICKER_STOP).catch(() => {});
     }
+  }
+
+  /** Moves the mouse pointer to the window's top-left corner (the app's name), as a person
+   * moves it aside before taking a picture: a hover-only explanation left open under the
+   * pointer by the last click would otherwise cover what the picture is meant to show.
+   * Two moves with a duration: WebKit changed its hover state only for a movement it saw,
+   * not for a single zero-time jump (the hovered tile stayed hovered). */
+  async restPointer() {
+    await this.cmd("POST", "/actions", {
+      actions: [{ type: "pointer", id: "mouse", parameters: { pointerType: "mouse" }, actions: [
+        { type: "pointerMove", duration: 50, origin: "viewport", x: 20, y: 20 },
+        { type: "pointerMove", duration: 50, origin: "viewport", x: 2, y: 2 },
+      ] }],
+    });
   }
 
   /** Ends the session, then waits until the app process is gone (a leftover instance

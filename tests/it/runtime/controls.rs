@@ -11,17 +11,17 @@ use std::time::Duration;
 use copydesk::domain::StopAction;
 use copydesk::engine::NoticeKind;
 use copydesk::exchange::Credentials;
-use copydesk::runtime::config::{AccountConfig, CopyConfig, EngineConfig, RunConfig};
+use copydesk::runtime::config::{CopyConfig, EngineConfig, RunConfig};
 use copydesk::runtime::{
     start_keys, Command, EngineOptions, KeySource, Notification, NotifyKind, RunOptions,
     RuntimeHandle,
 };
-use copydesk::secrets::SecretSource;
 use copydesk::store::DataDir;
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
+use super::in_process::account;
 use super::support::{amount, eventually, sim, Client, Sim};
 
 const NAME: &str = "ctl";
@@ -36,17 +36,6 @@ struct Rig {
     config: RunConfig,
     keys: HashMap<String, Credentials>,
     reconcile: Duration,
-}
-
-fn account(name: &str, base: &str) -> AccountConfig {
-    AccountConfig {
-        name: name.into(),
-        exchange: "binance-usdm".into(),
-        endpoint: base.into(),
-        api_key: SecretSource::Env("UNUSED".into()),
-        api_secret: SecretSource::Env("UNUSED".into()),
-        api_passphrase: None,
-    }
 }
 
 impl Rig {

@@ -8,14 +8,14 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use copydesk::exchange::Credentials;
-use copydesk::runtime::config::{AccountConfig, CopyConfig, EngineConfig, RunConfig};
+use copydesk::runtime::config::{CopyConfig, EngineConfig, RunConfig};
 use copydesk::runtime::{start_keys, EngineOptions, KeySource, RunOptions};
-use copydesk::secrets::SecretSource;
 use copydesk::store::table::notifications::Level;
 use copydesk::store::{DataDir, Store};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
+use super::in_process::account;
 use super::support::{amount, eventually, sim};
 
 /// Relaxed commits made before any sync are all covered by the first sync, however many
@@ -102,17 +102,6 @@ fn the_connection_stays_full_outside_relaxed_writes() {
         .query_row("PRAGMA synchronous", [], |r| r.get(0))
         .expect("pragma");
     assert_eq!(sync, 2, "back to FULL after a failed relaxed write");
-}
-
-fn account(name: &str, base: &str) -> AccountConfig {
-    AccountConfig {
-        name: name.into(),
-        exchange: "binance-usdm".into(),
-        endpoint: base.into(),
-        api_key: SecretSource::Env("UNUSED".into()),
-        api_secret: SecretSource::Env("UNUSED".into()),
-        api_passphrase: None,
-    }
 }
 
 /// One leader copied by three copies on three follower accounts, in process: while it

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use copydesk::exchange::{BoxFuture, Clock, Credentials, SystemClock};
-use copydesk::runtime::config::{AccountConfig, CopyConfig, EngineConfig, RunConfig};
+use copydesk::runtime::config::{CopyConfig, EngineConfig, RunConfig};
 use copydesk::runtime::{start_keys, EngineOptions, KeySource, NotifyKind, RunOptions};
-use copydesk::secrets::SecretSource;
 use copydesk::store::DataDir;
 use rust_decimal_macros::dec;
 
+use super::in_process::account;
 use super::support::{amount, eventually, sim};
 
 /// Wall time plus a jump the test sets.
@@ -27,17 +27,6 @@ impl Clock for JumpClock {
     }
     fn sleep(&self, d: Duration) -> BoxFuture<'static, ()> {
         SystemClock.sleep(d)
-    }
-}
-
-fn account(name: &str, base: &str) -> AccountConfig {
-    AccountConfig {
-        name: name.into(),
-        exchange: "binance-usdm".into(),
-        endpoint: base.into(),
-        api_key: SecretSource::Env("UNUSED".into()),
-        api_secret: SecretSource::Env("UNUSED".into()),
-        api_passphrase: None,
     }
 }
 

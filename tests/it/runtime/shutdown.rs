@@ -11,6 +11,7 @@ use reqwest::Method;
 use rust_decimal_macros::dec;
 use serde_json::json;
 
+use super::in_process;
 use super::support::{account_env, account_toml, amount, eventually, write_config, Engine};
 
 fn config(base: &str) -> String {
@@ -149,4 +150,112 @@ async fn ctrl_c_ends_a_stalled_order_and_recovery_finishes_it() {
     );
     tokio::time::sleep(Duration::from_millis(10)).await;
     again.interrupt();
+}
+
+/// A stop placement the venue does not answer outlives the stopping copy's wait for its
+/// stop worker (`protection::DRAIN`). Shutdown must still end with the data directory free
+/// (the app relaunched at once, or `copydesk run` restarted, takes it): the worker is
+/// abandoned like the signal step in progress (the journal keeps its row for recovery),
+/// not left running in the background holding the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_frees_the_data_directory_while_a_stop_placement_hangs() {
+    use copydesk::runtime::RunOptions;
+    use copydesk::store::DataDir;
+
+    let sim = super::support::sim().await;
+    let base = sim.base();
+    sim.price("BTCUSDT", "50000").await;
+    let lead = sim.usdt("100000").await;
+    let me = sim.usdt("100000").await;
+    let keys = in_process::keys(&[("lead", &lead), ("me", &me)]);
+    let config = in_process::one_copy(
+        &base,
+        "halt",
+        "mode = \"fixed-ratio\"\nratio = \"0.1\"\n[risk]\nmax_leverage = 5\n",
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let start = || {
+        in_process::start(
+            &config,
+            dir.path(),
+            "shutdown test",
+            RunOptions::default(),
+            &keys,
+        )
+    };
+    let handle = start().await;
+    in_process::watching(&handle, 1).await;
+    // Protective stops reach the venue only after a minute from now.
+    sim.admin(
+        Method::POST,
+        "/admin/v1/faults",
+        Some(json!({"slowPath": {"path": "/fapi/v1/algoOrder", "ms": 60_000}})),
+    )
+    .await
+    .ok("slow stop placements");
+    sim.admin(Method::DELETE, "/admin/v1/requests", None)
+        .await
+        .ok("reset the request count");
+    lead.market("BTCUSDT", "BUY", "0.5")
+        .await
+        .ok("the leader opens");
+    eventually("the copy's protective stop is on its way", || {
+        let sim = &sim;
+        let me = me.account_id.clone();
+        async move {
+            let rows = sim
+                .admin(Method::GET, "/admin/v1/requests", None)
+                .await
+                .ok("request counts");
+            let placing = rows["requests"].as_array().is_some_and(|rows| {
+                rows.iter().any(|r| {
+                    r["method"] == "POST"
+                        && r["path"] == "/fapi/v1/algoOrder"
+                        && r["accountId"] == *me
+                })
+            });
+            placing.then_some(()).ok_or(format!("requests: {rows}"))
+        }
+    })
+    .await;
+    handle.shutdown().await;
+    let reopened = DataDir::open(dir.path(), "shutdown test, again");
+    assert!(
+        reopened.is_ok(),
+        "the data directory is free once shutdown returns: {:?}",
+        reopened.err()
+    );
+    // The venue answers again: the next start finds the position guarded by exactly one
+    // protective stop, the abandoned placement neither lost nor doubled.
+    sim.admin(
+        Method::POST,
+        "/admin/v1/faults",
+        Some(json!({"clear": true})),
+    )
+    .await
+    .ok("clear faults");
+    drop(reopened);
+    let handle = start().await;
+    eventually("one protective stop guards the copied position", || {
+        let sim = &sim;
+        let me = me.account_id.clone();
+        async move {
+            let view = sim.admin_account(&me).await;
+            let stops = view["openAlgoOrders"].as_array().map_or(0, |a| a.len());
+            let held = amount(sim, &me, "BTCUSDT").await;
+            (stops == 1 && held == dec!(0.05))
+                .then_some(())
+                .ok_or(format!("{stops} stops, holding {held}: {view}"))
+        }
+    })
+    .await;
+    // Settled: no second stop appears after a while either.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let view = sim.admin_account(&me.account_id).await;
+    assert_eq!(
+        view["openAlgoOrders"].as_array().map_or(0, |a| a.len()),
+        1,
+        "one stop, not two: {view}"
+    );
+    handle.shutdown().await;
 }

@@ -9,23 +9,12 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use copydesk::exchange::Credentials;
-use copydesk::runtime::config::{AccountConfig, CopyConfig, EngineConfig, RunConfig};
+use copydesk::runtime::config::{CopyConfig, EngineConfig, RunConfig};
 use copydesk::runtime::{start_keys, EngineOptions, KeySource, RunOptions};
-use copydesk::secrets::SecretSource;
 use copydesk::store::DataDir;
 
+use super::in_process::account;
 use super::support::{eventually, sim};
-
-fn account(name: &str, base: &str) -> AccountConfig {
-    AccountConfig {
-        name: name.into(),
-        exchange: "binance-usdm".into(),
-        endpoint: base.into(),
-        api_key: SecretSource::Env("UNUSED".into()),
-        api_secret: SecretSource::Env("UNUSED".into()),
-        api_passphrase: None,
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_beside_a_running_engine_shows_its_request_weight() {

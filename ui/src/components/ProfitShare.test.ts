@@ -68,6 +68,8 @@ describe("ProfitShare", () => {
     expect(rows[3].textContent).toContain("(800 realized + 200 unrealized) × 0.3 − 100 already paid = 200");
     expect(screen.getByTestId("share-paid").textContent).toBe("300 USDT");
     expect(screen.getByTestId("share-ratio").textContent).toBe("30 %");
+    // The weekly boundary is Monday 00:00 UTC and reads so, whatever the user's locale.
+    expect(screen.getByTestId("share-next").textContent).toMatch(/^Mon, (Dec 7|7 Dec), 2026, 00:00 UTC$/);
   });
 
   it("shows the core's message under the ratio field and saves a valid ratio", async () => {

@@ -123,7 +123,11 @@ export class AppStore {
     void this.refreshStatus();
     // What is on screen besides the status follows the same event (no polling).
     if (this.activity !== null) void this.#reread("activity", () => this.loadActivity());
-    for (const name of Object.keys(this.pnl)) void this.#reread(`pnl:${name}`, () => this.loadPnl(name));
+    // Only the PnL series of the copy the event is about (all of them for an event about
+    // none): five open sparklines are not five reads per fill of one copy.
+    for (const name of Object.keys(this.pnl)) {
+      if (e.copy === null || e.copy === name) void this.#reread(`pnl:${name}`, () => this.loadPnl(name));
+    }
   }
 
   #inFlight = new Map<string, Promise<void>>();

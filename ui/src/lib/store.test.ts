@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { AppStore } from "./store.svelte";
-import { createMockBackend } from "./mock";
+import { createMockBackend, demoCopy } from "./mock";
 import { defaultSettings } from "./settings";
 
 describe("AppStore", () => {
@@ -24,6 +24,22 @@ describe("AppStore", () => {
     expect(b.calls.filter((c) => c.method === "status").length).toBe(before + 1);
     expect(s.events[0].message).toBe("bought");
     expect(s.lastEventMs).toBe(5);
+  });
+
+  it("re-reads only the PnL series of the copy an event is about", async () => {
+    const b = createMockBackend({ copies: [demoCopy("a"), demoCopy("b"), demoCopy("c")] });
+    const s = new AppStore(b);
+    await s.start();
+    await Promise.all([s.loadPnl("a"), s.loadPnl("b"), s.loadPnl("c")]);
+    expect(Object.keys(s.pnl).sort()).toEqual(["a", "b", "c"]);
+    const reads = () => b.calls.filter((c) => c.method === "copyPnl").map((c) => c.args[0]);
+    const before = reads().length;
+    b.emit({ tsMs: 5, copy: "b", level: "info", kind: "fill", notice: null, message: "bought" });
+    await s.idle();
+    expect(reads().slice(before)).toEqual(["b"]);
+    b.emit({ tsMs: 6, copy: null, level: "warning", kind: "notice", notice: null, message: "venue slow" });
+    await s.idle();
+    expect(reads().slice(before + 1).sort()).toEqual(["a", "b", "c"]);
   });
 
   it("coalesces events that arrive during a status read into one more read", async () => {

@@ -7,63 +7,29 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use copydesk::exchange::{Credentials, WeightUsage};
-use copydesk::runtime::config::{AccountConfig, CopyConfig, EngineConfig, RunConfig};
-use copydesk::runtime::{start_keys, EngineOptions, KeySource, RunOptions, RuntimeHandle};
-use copydesk::secrets::SecretSource;
+use copydesk::exchange::WeightUsage;
+use copydesk::runtime::{EngineOptions, RunOptions, RuntimeHandle};
 use copydesk::sim::{LimitConfig, SimConfig};
-use copydesk::store::DataDir;
 use reqwest::Method;
 use rust_decimal_macros::dec;
 
+use super::in_process;
 use super::support::{amount, eventually, Client, Sim};
 
-fn account(name: &str, base: &str) -> AccountConfig {
-    AccountConfig {
-        name: name.into(),
-        exchange: "binance-usdm".into(),
-        endpoint: base.into(),
-        api_key: SecretSource::Env("UNUSED".into()),
-        api_secret: SecretSource::Env("UNUSED".into()),
-        api_passphrase: None,
-    }
-}
-
-/// One copy `lead` → `me` running in process with the given reconciliation interval.
+/// One copy `rw` of `lead` onto `me` running in process with the given reconciliation
+/// interval.
 async fn start(
     sim: &Sim,
     lead: &Client,
     me: &Client,
     every: Duration,
 ) -> (RuntimeHandle, tempfile::TempDir) {
-    let base = sim.base();
-    let config = RunConfig {
-        accounts: vec![account("lead", &base), account("me", &base)],
-        leaders: Vec::new(),
-        copies: vec![CopyConfig {
-            name: "rw".into(),
-            leader: "lead".into(),
-            follower: "me".into(),
-            settings: toml::from_str(
-                "mode = \"fixed-ratio\"\nratio = \"0.1\"\n[risk]\nmax_leverage = 5\n",
-            )
-            .expect("settings"),
-            profit_share_ratio: None,
-        }],
-        engine: EngineConfig::default(),
-    };
-    let keys = HashMap::from([
-        (
-            "lead".to_owned(),
-            Credentials::new(lead.key.clone(), lead.secret.clone()),
-        ),
-        (
-            "me".to_owned(),
-            Credentials::new(me.key.clone(), me.secret.clone()),
-        ),
-    ]);
+    let config = in_process::one_copy(
+        &sim.base(),
+        "rw",
+        "mode = \"fixed-ratio\"\nratio = \"0.1\"\n[risk]\nmax_leverage = 5\n",
+    );
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = DataDir::open(dir.path(), "reconcile weight test").expect("data dir");
     let opts = RunOptions {
         engine: EngineOptions {
             reconcile_every: every,
@@ -71,19 +37,9 @@ async fn start(
         },
         ..RunOptions::default()
     };
-    let handle = start_keys(&config, data, opts, &KeySource::Given(&keys))
-        .await
-        .expect("runtime starts");
-    let mut rx = handle.subscribe();
-    loop {
-        let n = tokio::time::timeout(Duration::from_secs(60), rx.recv())
-            .await
-            .expect("the copy starts within 60 s")
-            .expect("notification");
-        if n.kind == copydesk::runtime::NotifyKind::Watching {
-            break;
-        }
-    }
+    let keys = in_process::keys(&[("lead", lead), ("me", me)]);
+    let handle = in_process::start(&config, dir.path(), "reconcile weight test", opts, &keys).await;
+    in_process::watching(&handle, 1).await;
     (handle, dir)
 }
 

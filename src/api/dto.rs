@@ -726,3 +726,26 @@ pub struct UnguardedDto {
     pub qty: String,
     pub why: String,
 }
+
+/// Where a typed-in public lead portfolio is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "lowercase")]
+pub enum PortfolioSourceDto {
+    /// Binance's copy-trading pages.
+    Binance,
+    /// Another base URL serving the same pages (a simulator, a proxy): needs `endpoint`.
+    Custom,
+}
+
+/// A public lead portfolio the user typed in: its id, or the address of its page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct FindPortfolioRequest {
+    pub source: PortfolioSourceDto,
+    /// Required for `custom`: the base URL.
+    pub endpoint: Option<String>,
+    /// The portfolio id (digits), or its page's address ending in `/lead-details/<id>`.
+    pub portfolio: String,
+}

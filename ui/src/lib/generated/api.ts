@@ -102,6 +102,18 @@ figuresPending: boolean,
  */
 delayNote?: string, };
 
+export type PortfolioSourceDto = "binance" | "custom";
+
+export type FindPortfolioRequest = { source: PortfolioSourceDto, 
+/**
+ * Required for `custom`: the base URL.
+ */
+endpoint: string | null, 
+/**
+ * The portfolio id (digits), or its page's address ending in `/lead-details/<id>`.
+ */
+portfolio: string, };
+
 export type EquityPointDto = { tsMs: number, value: string, };
 
 export type LeaderPositionDto = { symbol: string, side: string, qty: string, entryPrice: string | null, leverage: number, marginMode: string, };

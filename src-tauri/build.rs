@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "leaders_list",
     "leader_detail",
     "leader_add",
+    "portfolio_find",
     "settings_validate",
     "sizing_preview",
     "copy_create",

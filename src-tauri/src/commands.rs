@@ -8,7 +8,7 @@ use copydesk::api::{
     PaperDto, PositionModeDto, PreviewDto, PreviewRequest, ProfitShareDto, StatusDto,
     StopActionDto,
 };
-use copydesk::api::{CopyActivityDto, CopyPnlDto};
+use copydesk::api::{CopyActivityDto, CopyPnlDto, FindPortfolioRequest};
 use tauri::{AppHandle, Runtime, State};
 
 use crate::desktop::{self, Desktop, DesktopStateDto, QuitPreviewDto};
@@ -98,6 +98,15 @@ pub async fn leader_add(
     req: NewAccountRequest,
 ) -> Result<LeaderAddedDto, ApiError> {
     engine.app()?.add_leader(req).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn portfolio_find(
+    engine: State<'_, Engine>,
+    req: FindPortfolioRequest,
+) -> Result<LeaderDto, ApiError> {
+    engine.app()?.find_portfolio(req).await
 }
 
 #[tauri::command]

@@ -80,6 +80,7 @@ pub fn builder<R: tauri::Runtime>(
             commands::leaders_list,
             commands::leader_detail,
             commands::leader_add,
+            commands::portfolio_find,
             commands::settings_validate,
             commands::sizing_preview,
             commands::copy_create,

@@ -50,9 +50,7 @@ impl super::App {
                 field: Some("follower".into()),
                 ..e
             })?;
-        if let LeaderSpec::Account(a) = &leader {
-            self.follow_leader_venue(a, &follower).await?;
-        }
+        self.follow_leader_venue(&leader, &follower).await?;
         self.engine
             .add(vec![CopySpec {
                 name: req.name.clone(),
@@ -108,9 +106,8 @@ impl super::App {
                     follower: self.account_spec(&stored.follower).await?,
                     settings: stored.settings.clone(),
                 };
-                if let LeaderSpec::Account(a) = &spec.leader {
-                    self.follow_leader_venue(a, &spec.follower).await?;
-                }
+                self.follow_leader_venue(&spec.leader, &spec.follower)
+                    .await?;
                 self.engine.add(vec![spec]).await.map_err(ApiError::from)
             }
             .await;

@@ -646,6 +646,12 @@ pub struct WeightDto {
     pub venue: String,
     pub used: u32,
     pub limit: u32,
+    /// Requests of the copies the budget made wait since the engine started, and the
+    /// longest of those waits (a wait over a second is also a notification).
+    #[cfg_attr(test, ts(type = "number"))]
+    pub waits: u64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub longest_wait_ms: u64,
 }
 
 /// Everything `status` shows.
@@ -719,4 +725,27 @@ pub struct UnguardedDto {
     pub side: String,
     pub qty: String,
     pub why: String,
+}
+
+/// Where a typed-in public lead portfolio is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "lowercase")]
+pub enum PortfolioSourceDto {
+    /// Binance's copy-trading pages.
+    Binance,
+    /// Another base URL serving the same pages (a simulator, a proxy): needs `endpoint`.
+    Custom,
+}
+
+/// A public lead portfolio the user typed in: its id, or the address of its page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct FindPortfolioRequest {
+    pub source: PortfolioSourceDto,
+    /// Required for `custom`: the base URL.
+    pub endpoint: Option<String>,
+    /// The portfolio id (digits), or its page's address ending in `/lead-details/<id>`.
+    pub portfolio: String,
 }

@@ -9,7 +9,9 @@
 //! cache kept in the data directory is `figures_file`), `settings`
 //! (validation, preview), `copies` (create, pause, resume, stop, modify, panic),
 //! `paper_feed` (a paper copy of a leader on another venue: the simulator's prices follow
-//! that venue's), `status`, `events`, `export`, `venue` (accounts → venues), `dto`,
+//! that venue's), `portfolio_leaders` (public lead portfolios as leaders),
+//! `portfolio_find` (a public portfolio the user types in, read before it can be chosen),
+//! `status`, `events`, `export`, `venue` (accounts → venues), `dto`,
 //! `keys` (the CLI's one-shot key commands), `repair` (rebuild a copy's unreadable
 //! ledger), `statements` (a copy's profit-share ratio and statements, with their DTOs)
 //! and `every` (pause, resume or reconcile every copy at once; unguarded positions).
@@ -27,6 +29,7 @@ pub mod keys;
 mod leaders;
 mod paper;
 mod paper_feed;
+mod portfolio_find;
 mod portfolio_leaders;
 mod portfolios;
 mod repair;
@@ -139,6 +142,8 @@ pub fn status_read_only(data_dir: &Path) -> Result<StatusDto, ApiError> {
                     venue: a.account,
                     used: a.used,
                     limit: a.limit,
+                    waits: a.waits,
+                    longest_wait_ms: a.longest_wait_ms,
                 })
                 .collect()
         })

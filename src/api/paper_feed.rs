@@ -1,7 +1,9 @@
 //! The price feed of a paper copy of a leader on another venue ("mock copy"): the embedded
 //! simulator's prices follow that venue's public market streams, so paper fills happen at
-//! that venue's prices. One feed per venue (endpoint), shared by every paper copy of a
-//! leader there; it lives as long as paper mode.
+//! that venue's prices. The leader is an account leader on a real venue (or any base URL),
+//! or a public lead portfolio not on the paper simulator (Binance's pages: Binance's USD-M
+//! market; a base URL: that URL's market API). One feed per venue (market endpoint),
+//! shared by every paper copy of a leader there; it lives as long as paper mode.
 //!
 //! At start it reads the venue's symbol list and, for each symbol both list, the venue's
 //! mark price (one REST read each, at copy creation, never on the copy's path), and puts the
@@ -17,6 +19,7 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 use crate::exchange::{Exchange, MarketEvent, TradingStatus};
+use crate::runtime::leader_source::{LeaderSpec, BINANCE_ENDPOINT};
 use crate::runtime::{Notification, NotifyKind, NotifyLevel};
 use crate::sim::SimPrices;
 
@@ -45,7 +48,7 @@ fn refused(endpoint: &str, what: impl std::fmt::Display) -> ApiError {
         field: Some("leader".into()),
         message: format!(
             "a paper copy of this leader fills at the prices of its venue `{endpoint}`, \
-             and {what}; check the leader account's endpoint and network, or copy a demo leader"
+             and {what}; check the leader's endpoint and your network, or copy a demo leader"
         ),
     }
 }
@@ -167,19 +170,38 @@ impl PriceFeed {
     }
 }
 
+/// Where a paper copy of `leader` must take its prices from: the market endpoint of the
+/// leader's venue (`mainnet`, `demo` or a base URL), `None` for a leader on the paper
+/// simulator itself. An account leader trades on its account's venue; a public lead
+/// portfolio on Binance's pages trades on Binance's USD-M market (`mainnet`), one at a
+/// base URL (a simulator) on that URL's market API.
+pub(crate) fn market_endpoint(leader: &LeaderSpec) -> Option<String> {
+    use super::paper::PAPER_ENDPOINT;
+    let endpoint = match leader {
+        LeaderSpec::Account(a) => a.endpoint.as_str(),
+        LeaderSpec::Portfolio(p) if p.endpoint == BINANCE_ENDPOINT => "mainnet",
+        LeaderSpec::Portfolio(p) => p.endpoint.as_str(),
+    };
+    (endpoint != PAPER_ENDPOINT).then(|| endpoint.to_owned())
+}
+
 impl super::App {
-    /// For a paper follower copying a leader on another venue: makes sure the simulator's
+    /// For a paper follower copying a leader on another venue (an account leader there, or
+    /// a public lead portfolio not on the paper simulator): makes sure the simulator's
     /// prices follow that venue (one feed per venue). Nothing to do for a real follower or
     /// a paper leader (a demo leader trades at the simulator's own prices).
     pub(crate) async fn follow_leader_venue(
         &self,
-        leader: &crate::runtime::AccountSpec,
+        leader: &LeaderSpec,
         follower: &crate::runtime::AccountSpec,
     ) -> Result<(), ApiError> {
         use super::paper::PAPER_ENDPOINT;
-        if follower.endpoint != PAPER_ENDPOINT || leader.endpoint == PAPER_ENDPOINT {
+        if follower.endpoint != PAPER_ENDPOINT {
             return Ok(());
         }
+        let Some(endpoint) = market_endpoint(leader) else {
+            return Ok(());
+        };
         let mut guard = self.paper.lock().await;
         let sim = guard.as_mut().ok_or_else(|| {
             ApiError::new(
@@ -187,13 +209,31 @@ impl super::App {
                 "the follower is a paper account and paper mode is not running; start paper mode",
             )
         })?;
-        if sim.feeds.contains_key(&leader.endpoint) {
+        if sim.feeds.contains_key(&endpoint) {
             return Ok(());
         }
-        let venue = super::venue::exchange(leader, &self.engine).map_err(|e| ApiError {
+        let on_leader = |e: ApiError| ApiError {
             field: Some("leader".into()),
             ..e
-        })?;
+        };
+        let venue = match leader {
+            LeaderSpec::Account(a) => super::venue::exchange(a, &self.engine).map_err(on_leader)?,
+            // Public market data only: no key.
+            LeaderSpec::Portfolio(p) => self
+                .engine
+                .venues()
+                .connect(crate::exchange::VenueRequest {
+                    account: &p.name,
+                    exchange: "binance-usdm",
+                    endpoint: &endpoint,
+                    credentials: None,
+                    options: crate::exchange::VenueOptions {
+                        clock: self.engine.clock(),
+                        ..Default::default()
+                    },
+                })
+                .map_err(|e| refused(&endpoint, format_args!("it cannot be reached: {e}")))?,
+        };
         let notifier = self.engine.notifier.clone();
         let clock = self.engine.clock();
         let say: Say = Box::new(move |level, kind, message| {
@@ -211,14 +251,14 @@ impl super::App {
             );
         });
         let feed = PriceFeed::start(
-            &leader.endpoint,
+            &endpoint,
             venue,
             sim.handle.prices(),
             &sim.handle.symbols(),
             say,
         )
         .await?;
-        sim.feeds.insert(leader.endpoint.clone(), feed);
+        sim.feeds.insert(endpoint, feed);
         Ok(())
     }
 }

@@ -6,7 +6,8 @@
 //! a copy of one starts from. Each entry shows the copy delay polling implies: the
 //! interval of the request budget every followed public leader shares (about 20 requests a
 //! minute per address). A portfolio that hides its positions is listed as not copyable,
-//! with the reason. The list's figures are the source's own (its list page); the source's
+//! with the reason. Portfolios the user typed in (`portfolio_find`) are listed with the
+//! facts read then. The list's figures are the source's own (its list page); the source's
 //! pages are read in the background and cached for [`LIST_TTL_MS`], so a list never waits
 //! on them or spends the polling budget at every call.
 
@@ -91,6 +92,22 @@ struct Listing {
 struct CacheState {
     by_url: HashMap<String, Listing>,
     reading: BTreeSet<String>,
+    /// Portfolios the user typed in and that were read (`api::portfolio_find`), by leader id.
+    found: BTreeMap<String, Found>,
+}
+
+/// A portfolio the user typed in, as its source's detail, positions and performance read
+/// it: listed from then on with these facts (it need not be on the source's list).
+#[derive(Debug, Clone)]
+pub(crate) struct Found {
+    pub endpoint: String,
+    pub url: String,
+    pub pid: String,
+    pub nickname: String,
+    pub figures: Vec<FiguresDto>,
+    pub copyable: bool,
+    pub reason: Option<String>,
+    pub equity: Option<String>,
 }
 
 /// Lists of the portfolio sources, by the URL they are read from.
@@ -111,9 +128,26 @@ impl PortfolioCache {
         self.lock().by_url.get(url).cloned()
     }
 
+    /// Keeps a typed-in portfolio's facts (replacing an older read of it).
+    pub(crate) fn remember(&self, f: Found) {
+        let id = leader_id(&f.endpoint, &f.pid);
+        self.lock().found.insert(id, f);
+    }
+
+    fn found(&self, id: &str) -> Option<Found> {
+        self.lock().found.get(id).cloned()
+    }
+
+    fn found_all(&self) -> Vec<Found> {
+        self.lock().found.values().cloned().collect()
+    }
+
     /// A portfolio's nickname as its source's list last gave it.
     fn nickname(&self, url: &str, pid: &str) -> Option<String> {
         let st = self.lock();
+        if let Some(f) = st.found.values().find(|f| f.url == url && f.pid == pid) {
+            return Some(f.nickname.clone());
+        }
         let ranges = st.by_url.get(url)?.result.as_ref().ok()?;
         ranges
             .values()
@@ -136,7 +170,7 @@ async fn read_list(
     Ok(out)
 }
 
-fn text(d: Decimal) -> String {
+pub(crate) fn text(d: Decimal) -> String {
     d.round_dp(4).normalize().to_string()
 }
 
@@ -173,7 +207,7 @@ struct Known {
     demo: Option<(String, String)>,
 }
 
-const HIDDEN: &str = "this portfolio hides its positions, so they cannot be copied";
+pub(crate) const HIDDEN: &str = "this portfolio hides its positions, so they cannot be copied";
 
 impl super::App {
     /// The spec of portfolio `pid` on `endpoint` (a paper one connects to the embedded
@@ -307,6 +341,21 @@ impl super::App {
                 demo: None,
             });
         }
+        for f in self.portfolio_cache.found_all() {
+            if out
+                .iter()
+                .any(|k| k.endpoint == f.endpoint && k.pid == f.pid)
+            {
+                continue;
+            }
+            out.push(Known {
+                endpoint: f.endpoint,
+                url: f.url,
+                pid: f.pid,
+                name: f.nickname,
+                demo: None,
+            });
+        }
         Ok(out)
     }
 
@@ -370,7 +419,17 @@ impl super::App {
         let per_minute = self.engine.opts.engine.portfolio_per_minute;
         let budget = self.engine.poll_budget();
         let mut out = Vec::new();
-        let mut urls: Vec<String> = known.iter().map(|k| k.url.clone()).collect();
+        // A typed-in portfolio has its own facts: its source's list is not read for it.
+        let mut urls: Vec<String> = known
+            .iter()
+            .filter(|k| {
+                self.portfolio_cache
+                    .found(&leader_id(&k.endpoint, &k.pid))
+                    .is_none()
+            })
+            .map(|k| k.url.clone())
+            .collect();
+        urls.sort();
         urls.dedup();
         for url in &urls {
             self.refresh_list(url);
@@ -433,6 +492,14 @@ impl super::App {
                     out.push(dto);
                     continue;
                 }
+            }
+            if let Some(f) = self.portfolio_cache.found(&dto.id) {
+                dto.figures = f.figures;
+                dto.copyable = f.copyable;
+                dto.not_copyable_reason = f.reason;
+                dto.equity = f.equity;
+                out.push(dto);
+                continue;
             }
             match self.portfolio_cache.get(&k.url).map(|l| l.result) {
                 None => dto.figures_pending = true,

@@ -30,6 +30,8 @@ fn render() -> String {
         FiguresDto::decl(&cfg),
         LeaderSourceDto::decl(&cfg),
         LeaderDto::decl(&cfg),
+        PortfolioSourceDto::decl(&cfg),
+        FindPortfolioRequest::decl(&cfg),
         EquityPointDto::decl(&cfg),
         LeaderPositionDto::decl(&cfg),
         LeaderDetailDto::decl(&cfg),

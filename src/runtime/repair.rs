@@ -1,6 +1,7 @@
 //! `copies repair NAME`: rebuilds a copy's ledger when its stored one cannot be read. The
 //! journal says what this copy's orders filled per book; the follower's positions on the
-//! venue say what is still there; the leader's positions give each book its ratio `k`. A
+//! venue say what is still there; the leader's positions (its account's, or a public
+//! portfolio's positions list) give each book its ratio `k`. A
 //! book is adopted with the smaller of the two quantities (what our orders hold and the
 //! venue still has), only while the leader holds it too; everything else is listed and left
 //! as the user's. [`plan`] only reads; [`apply`] writes the rebuilt ledger (no plan in
@@ -20,7 +21,8 @@ use crate::secrets::Keychain;
 use crate::store::{DataDir, StoreError};
 
 use super::config::RunConfig;
-use super::start::{config_account, open_venue};
+use super::leader_source::LeaderSpec;
+use super::start::{config_account, config_leader, open_venue};
 use super::{KeySource, RuntimeError};
 
 /// Why a repair could not be planned or applied.
@@ -80,6 +82,77 @@ pub struct RepairPlan {
     ledger: Ledger,
 }
 
+/// One open book of the leader, as the repair reads it.
+struct LeaderBook {
+    symbol: String,
+    position_side: PositionSide,
+    signed_quantity: Decimal,
+}
+
+/// The leader's open books now: an account leader's from its account, a public portfolio's
+/// from its positions list. A portfolio that cannot be read, hides its positions or answers
+/// an empty list is an error, never "flat" (which would leave every book to the user).
+async fn leader_books(
+    leader: &LeaderSpec,
+    venues: &dyn crate::exchange::VenueFactory,
+    clock: &Arc<dyn Clock>,
+) -> Result<Vec<LeaderBook>, RepairError> {
+    match leader {
+        LeaderSpec::Account(a) => {
+            let snap = open_venue(a, venues, clock, 5_000)?
+                .ex
+                .account()
+                .await
+                .map_err(|e| RepairError::Venue(format!("cannot read the leader account: {e}")))?;
+            Ok(snap
+                .positions
+                .into_iter()
+                .map(|p| LeaderBook {
+                    symbol: p.symbol,
+                    position_side: p.position_side,
+                    signed_quantity: p.signed_quantity,
+                })
+                .collect())
+        }
+        LeaderSpec::Portfolio(p) => {
+            let unread = |why: String| {
+                RepairError::Venue(format!(
+                    "cannot read the leader's public portfolio {} ({}): {why}; nothing was                      written, run the repair again once it reads",
+                    p.portfolio_id, p.endpoint
+                ))
+            };
+            let client = p.client().map_err(|e| unread(e.to_string()))?;
+            let detail = client
+                .detail(&p.portfolio_id)
+                .await
+                .map_err(|e| unread(e.to_string()))?;
+            if !detail.position_show {
+                return Err(unread(
+                    "it hides its positions, so which books it holds is unknown".into(),
+                ));
+            }
+            let rows = client
+                .positions(&p.portfolio_id)
+                .await
+                .map_err(|e| unread(e.to_string()))?;
+            if rows.is_empty() {
+                return Err(unread(
+                    "its positions list came back empty (hidden or unreadable), not read as flat"
+                        .into(),
+                ));
+            }
+            Ok(rows
+                .into_iter()
+                .map(|r| LeaderBook {
+                    symbol: r.symbol,
+                    position_side: r.position_side,
+                    signed_quantity: r.amount,
+                })
+                .collect())
+        }
+    }
+}
+
 /// Reads the journal and both accounts and works out the ledger to adopt; writes nothing.
 pub async fn plan(
     config: &RunConfig,
@@ -104,12 +177,7 @@ pub async fn plan(
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let keys = KeySource::Config(keychain);
     let venues = crate::exchange::DefaultVenues;
-    let leader = open_venue(
-        &config_account(config, &cfg.leader, &keys)?,
-        &venues,
-        &clock,
-        5_000,
-    )?;
+    let leader = config_leader(config, &cfg.leader, &keys)?;
     let follower = open_venue(
         &config_account(config, &cfg.follower, &keys)?,
         &venues,
@@ -119,7 +187,7 @@ pub async fn plan(
     let venue = |who: &str, e: crate::exchange::ExchangeError| {
         RepairError::Venue(format!("cannot read the {who} account: {e}"))
     };
-    let lsnap = leader.ex.account().await.map_err(|e| venue("leader", e))?;
+    let lbooks = leader_books(&leader, &venues, &clock).await?;
     let fsnap = follower
         .ex
         .account()
@@ -181,7 +249,7 @@ pub async fn plan(
             continue;
         }
         // The leader's book: its own side in hedge mode, else the one-way book.
-        let lpos = lsnap.positions.iter().find(|p| {
+        let lpos = lbooks.iter().find(|p| {
             p.symbol == symbol
                 && Direction::of(p.signed_quantity) == Some(direction)
                 && (p.position_side == side || p.position_side == PositionSide::Both)

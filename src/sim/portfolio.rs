@@ -4,7 +4,8 @@
 //! positions, performance, chart data, position and order history, in the `{code, message,
 //! data, success}` envelope. Also the source's own limits and failures that tests inject
 //! (per-address request budget → 429, geo block → 403, hidden positions, a changed field
-//! name). Figures come from the account's own history through `analytics::figures`.
+//! name, a positions list frozen as a page cache that does not update). Figures come from
+//! the account's own history through `analytics::figures`.
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
@@ -47,6 +48,10 @@ pub struct PortfolioState {
     /// The `Retry-After` seconds a 429 carries instead of the time left in the minute (a
     /// test knob: a short wait after a refusal).
     pub retry_after_s: Option<i64>,
+    /// While set, the positions list serves each lead account's rows as they were when it
+    /// was frozen (a page cache that does not update): trades made meanwhile fall inside
+    /// one poll interval of any reader (a test knob).
+    pub frozen: Option<HashMap<String, Vec<Value>>>,
     hits: HashMap<IpAddr, Vec<Millis>>,
 }
 
@@ -58,6 +63,7 @@ impl Default for PortfolioState {
             format_changed: false,
             hidden: HashSet::new(),
             retry_after_s: None,
+            frozen: None,
             hits: HashMap::new(),
         }
     }
@@ -441,11 +447,24 @@ async fn positions(
     if ex.portfolio.hidden.contains(&a.id) {
         return ok(json!([]));
     }
-    let amount_field = if ex.portfolio.format_changed {
-        "positionAmt"
-    } else {
-        "positionAmount"
+    let mut rows = match ex.portfolio.frozen.as_ref().and_then(|f| f.get(&a.id)) {
+        Some(rows) => rows.clone(),
+        None => position_rows(&ex, a),
     };
+    if ex.portfolio.format_changed {
+        for row in &mut rows {
+            if let Some(o) = row.as_object_mut() {
+                if let Some(v) = o.remove("positionAmount") {
+                    o.insert("positionAmt".to_owned(), v);
+                }
+            }
+        }
+    }
+    ok(Value::Array(rows))
+}
+
+/// The positions list of a lead account now: one row per symbol and side, flat included.
+fn position_rows(ex: &SimVenue, a: &Account) -> Vec<Value> {
     let sides: &[PositionSide] = if a.dual_side {
         &[PositionSide::Long, PositionSide::Short]
     } else {
@@ -463,9 +482,10 @@ async fn positions(
             let amt = p.map_or(Decimal::ZERO, |p| p.amt);
             let entry = p.map_or(Decimal::ZERO, |p| p.entry);
             let upnl = p.map_or(Decimal::ZERO, |p| p.upnl(mark));
-            let mut row = json!({
+            rows.push(json!({
                 "id": format!("0_{sym}_{}", views::ps_str(*side)), "symbol": sym,
-                "collateral": m.margin_asset, "entryPrice": views::px(m, entry),
+                "collateral": m.margin_asset, "positionAmount": views::qty(m, amt),
+                "entryPrice": views::px(m, entry),
                 "unrealizedProfit": views::money(upnl),
                 "cumRealized": views::money(p.map_or(Decimal::ZERO, |p| p.realized)),
                 "askNotional": "0", "bidNotional": "0",
@@ -474,12 +494,10 @@ async fn positions(
                 "isolatedWallet": views::money(p.map_or(Decimal::ZERO, |p| p.isolated_wallet)),
                 "adl": 0, "positionSide": views::ps_str(*side),
                 "breakEvenPrice": views::px(m, entry),
-            });
-            row[amount_field] = json!(views::qty(m, amt));
-            rows.push(row);
+            }));
         }
     }
-    ok(Value::Array(rows))
+    rows
 }
 
 async fn performance(
@@ -665,6 +683,8 @@ struct SourceReq {
     format_changed: Option<bool>,
     /// The `Retry-After` of a 429 in seconds; 0 goes back to the time left in the minute.
     retry_after_s: Option<i64>,
+    /// Freeze (true) or release (false) the positions list as it is now.
+    positions_frozen: Option<bool>,
 }
 
 async fn admin_source(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) -> Response {
@@ -676,6 +696,19 @@ async fn admin_source(State(s): State<Arc<Shared>>, headers: HeaderMap, body: St
         Err(e) => return e.into_response(),
     };
     let mut ex = s.ex();
+    match req.positions_frozen {
+        Some(true) => {
+            let rows = ex
+                .accounts
+                .values()
+                .filter(|a| a.lead_portfolio)
+                .map(|a| (a.id.clone(), position_rows(&ex, a)))
+                .collect();
+            ex.portfolio.frozen = Some(rows);
+        }
+        Some(false) => ex.portfolio.frozen = None,
+        None => {}
+    }
     let st = &mut ex.portfolio;
     if let Some(n) = req.per_minute {
         st.per_minute = n;
@@ -690,8 +723,11 @@ async fn admin_source(State(s): State<Arc<Shared>>, headers: HeaderMap, body: St
     if let Some(r) = req.retry_after_s {
         st.retry_after_s = (r > 0).then_some(r);
     }
-    Json(json!({"perMinute": st.per_minute, "geoBlocked": st.geo_blocked, "formatChanged": st.format_changed}))
-        .into_response()
+    Json(
+        json!({"perMinute": st.per_minute, "geoBlocked": st.geo_blocked,
+        "formatChanged": st.format_changed, "positionsFrozen": st.frozen.is_some()}),
+    )
+    .into_response()
 }
 
 #[derive(Debug, Deserialize)]

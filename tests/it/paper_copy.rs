@@ -36,7 +36,7 @@ fn real_keychain(test: &str) -> Option<Keychain> {
     }
 }
 
-fn ratio(r: &str) -> CopySettingsDto {
+pub(crate) fn ratio(r: &str) -> CopySettingsDto {
     let mut s = api::settings::to_dto(&copydesk::domain::CopySettings {
         mode: copydesk::domain::CopyMode::FixedRatio,
         investment: None,
@@ -77,7 +77,7 @@ async fn add(app: &App, name: &str, endpoint: &str, c: &Client) {
 }
 
 /// Best bid and ask of `symbol` on the simulator at `base`, from its public REST API.
-async fn book(base: &str, symbol: &str) -> (Decimal, Decimal) {
+pub(crate) async fn book(base: &str, symbol: &str) -> (Decimal, Decimal) {
     let v: Value = reqwest::get(format!("{base}/fapi/v1/ticker/bookTicker?symbol={symbol}"))
         .await
         .expect("bookTicker answers")
@@ -88,7 +88,7 @@ async fn book(base: &str, symbol: &str) -> (Decimal, Decimal) {
 }
 
 /// Polls until `check` holds (60 s at most).
-async fn until<F, Fut>(what: &str, mut check: F)
+pub(crate) async fn until<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -101,7 +101,7 @@ where
 }
 
 /// Moves the venue's price and waits until the paper simulator quotes the venue's book.
-async fn move_venue(venue: &Sim, paper: &str, price: &str) -> (Decimal, Decimal) {
+pub(crate) async fn move_venue(venue: &Sim, paper: &str, price: &str) -> (Decimal, Decimal) {
     venue.price("BTCUSDT", price).await;
     let there = book(&venue.base(), "BTCUSDT").await;
     until(
@@ -112,7 +112,7 @@ async fn move_venue(venue: &Sim, paper: &str, price: &str) -> (Decimal, Decimal)
     there
 }
 
-async fn copy_status(app: &App, copy: &str) -> api::CopyStatusDto {
+pub(crate) async fn copy_status(app: &App, copy: &str) -> api::CopyStatusDto {
     app.status()
         .await
         .expect("status reads")
@@ -122,7 +122,7 @@ async fn copy_status(app: &App, copy: &str) -> api::CopyStatusDto {
         .expect("the copy is listed")
 }
 
-async fn follower_qty(app: &App, copy: &str) -> Option<Decimal> {
+pub(crate) async fn follower_qty(app: &App, copy: &str) -> Option<Decimal> {
     copy_status(app, copy)
         .await
         .positions
@@ -132,13 +132,13 @@ async fn follower_qty(app: &App, copy: &str) -> Option<Decimal> {
 }
 
 /// A decision skipping a signal below the symbol's minimum.
-fn below_minimum(d: &api::DecisionDto) -> bool {
+pub(crate) fn below_minimum(d: &api::DecisionDto) -> bool {
     // A skip the planner reports as a notice is listed as a `skip` with its typed reason.
     d.kind == "skip" && d.notice == Some(copydesk::engine::NoticeKind::BelowMinimum)
 }
 
 /// The copy's first fill on `side`, once status lists it.
-async fn fill(app: &App, copy: &str, side: &str) -> api::FillDto {
+pub(crate) async fn fill(app: &App, copy: &str, side: &str) -> api::FillDto {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let status = copy_status(app, copy).await;

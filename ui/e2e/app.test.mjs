@@ -376,6 +376,29 @@ e2e("an account leader is added from its read-only key and listed with its figur
   await checkAccessibility("Leaders, account leader added");
 });
 
+e2e("a public portfolio is found by its page address, read before it can be chosen, with its copy delay", async () => {
+  assert.ok(token && flow.endpoint);
+  const sim = new Sim(flow.endpoint, token);
+  // A lead portfolio on the simulator's copy-trading pages, reached as a custom source.
+  const lead = await sim.admin("POST", "/admin/v1/accounts", { balances: { USDT: "8000" }, leadPortfolio: true, label: "e2e-whale" });
+  const pid = `38${lead.accountId.replace("acc-", "").padStart(17, "0")}`;
+  await s.clickRole("button", "Leaders");
+  await s.byRole("heading", "Leaders");
+  await s.clickRole("button", "Find a public portfolio…");
+  await s.waitPage(/copies follow seconds after the leader, not milliseconds/);
+  await s.click(await s.byRole("radio", /Custom source/));
+  await s.fill("Source address", flow.endpoint);
+  // A typo is refused under its field, with where the id is.
+  await s.fill("Portfolio id or page address", "38x1");
+  await s.clickRole("button", "Read the portfolio");
+  await waitFieldError("Portfolio id or page address", /digits only[\s\S]*lead-details/);
+  await s.fill("Portfolio id or page address", `https://www.binance.com/en/copy-trading/lead-details/${pid}?timeRange=30D`);
+  await s.clickRole("button", "Read the portfolio");
+  await s.waitPage(/e2e-whale \(public portfolio\) found and chosen: copy delay ~\d+ s, polled/, 60000);
+  await s.byRole("article", "e2e-whale (public portfolio)");
+  await checkAccessibility("Leaders, public portfolio found");
+});
+
 function addDec(a, b) {
   const [x, y] = [String(a), String(b)];
   const places = Math.max((x.split(".")[1] ?? "").length, (y.split(".")[1] ?? "").length);

@@ -15,7 +15,7 @@ use super::support::{
 };
 
 /// Runs `copydesk copies repair NAME` and returns (success, stdout + stderr).
-fn repair(
+pub(super) fn repair(
     data: &std::path::Path,
     config: &std::path::Path,
     name: &str,
@@ -44,7 +44,7 @@ fn repair(
     (out.status.success(), text)
 }
 
-fn stored_ledger(data: &std::path::Path, copy: &str) -> String {
+pub(super) fn stored_ledger(data: &std::path::Path, copy: &str) -> String {
     let store = Store::open_read_only(&db_path(data)).expect("database opens");
     let id = store
         .copies()

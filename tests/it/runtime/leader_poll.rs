@@ -1,8 +1,8 @@
 //! The public lead-portfolio polling source against the simulator over HTTP: well-spaced
 //! trades become the same fills the leader made; an open and close inside one interval
 //! produce nothing and are reported as missed; hidden positions, a changed format, an empty
-//! read, a geo block and a 429 are each never read as flat (the open position stays, and
-//! no close signal appears).
+//! read, a geo block, a 429 and an unreachable source are each never read as flat (the
+//! open position stays, and no close signal appears).
 
 use copydesk::domain::{PositionSide, Side, SignalKind};
 use copydesk::exchange::lead_portfolio::PortfolioClient;
@@ -320,5 +320,34 @@ async fn a_geo_block_and_a_429_are_failed_reads_not_flat() {
         poller.next_wait(&budget),
         normal,
         "the interval is back to normal"
+    );
+}
+
+#[tokio::test]
+async fn a_source_that_cannot_be_reached_is_a_failed_read_not_flat() {
+    let (sim, _leader, mut poller) = with_open_position().await;
+    sim.handle.shutdown().await;
+    let out = poller.poll(2_000).await;
+    assert!(
+        out.signals.is_empty(),
+        "an unreachable source is not a close"
+    );
+    assert!(
+        matches!(&out.notes[..], [PollNote::ReadFailed(_)]),
+        "reported as a failed read: {:?}",
+        out.notes
+    );
+    assert!(
+        matches!(poller.copyable(), Copyable::Unknown(_)),
+        "copyable is unknown, not yes: {:?}",
+        poller.copyable()
+    );
+    let kept = poller.open_rows().expect("the last good read is kept");
+    assert_eq!(
+        kept.iter()
+            .map(|p| (p.symbol.as_str(), p.amount))
+            .collect::<Vec<_>>(),
+        vec![("ETHUSDT", dec(&json!("1")))],
+        "the open position is kept as last read"
     );
 }

@@ -26,6 +26,7 @@ import type {
   StopActionDto,
 } from "./types";
 import type { CopyActivityDto, CopyPnlDto } from "./types";
+import type { FindPortfolioRequest } from "./types";
 
 /** The shell's engine slot: `running` (this window runs the engine), `readOnly` (another
  * engine, e.g. `copydesk run`, holds the data directory: `message` names it) or `failed`
@@ -48,6 +49,10 @@ export interface Backend {
   /** Adds an account leader from its read-only key: the key check, and the leader's id
    * when it passed (nothing is kept otherwise). The secret goes to the keychain only. */
   addLeader(req: NewAccountRequest): Promise<LeaderAddedDto>;
+  /** Reads a public lead portfolio the user typed in (its id or page address) through its
+   * source and lists it: the leader as the list shows it (copyable, or why not). Rejects
+   * with the field to fix, or with the source's refusal (HTTP 429, a geo-blocked 403). */
+  findPortfolio(req: FindPortfolioRequest): Promise<LeaderDto>;
   /** Resolves when the settings are valid; rejects with the first bad field's `ApiError`. */
   validateSettings(settings: CopySettingsDto): Promise<void>;
   preview(req: PreviewRequest): Promise<PreviewDto>;
@@ -144,6 +149,7 @@ export function tauriBackend(inv: Invoke = invoke, lis: Listen = listen): Backen
     leaders: () => call("leaders_list"),
     leader: (id) => call("leader_detail", { id }),
     addLeader: (req) => call("leader_add", { req }),
+    findPortfolio: (req) => call("portfolio_find", { req }),
     validateSettings: (settings) => call("settings_validate", { settings }),
     preview: (req) => call("sizing_preview", { req }),
     createCopy: (req) => call("copy_create", { req }),

@@ -20,6 +20,7 @@ import type {
   ProfitShareDto,
   StatusDto,
 } from "./types";
+import type { FindPortfolioRequest } from "./types";
 import { compare, isDecimal } from "./decimal";
 
 function err(message: string, field: string | null = null, code: ApiError["code"] = "invalid_input"): ApiError {
@@ -126,6 +127,29 @@ export const PAPER_PORTFOLIO: LeaderDto = {
   delayNote:
     "polled every 4.1 s: about 20 requests a minute per address, shared by the 1 public leader(s) followed with this one; the interval grows as you follow more and backs off after a refusal (HTTP 429). An account leader's stream takes milliseconds.",
 };
+
+/** Public portfolios on Binance's copy-trading pages the mock's `findPortfolio` knows: one
+ * copyable, one that hides its positions (by portfolio id). */
+export const BINANCE_PORTFOLIOS: Record<string, { nickname: string; hidden: boolean }> = {
+  "4012345678901234567": { nickname: "Whale Desk", hidden: false },
+  "4000000000000000001": { nickname: "Quiet Book", hidden: true },
+};
+
+/** The portfolio id in what the user typed (the core's rule: an id, or a page address
+ * ending in `/lead-details/<id>`), or the field error the core gives. */
+function typedPortfolio(typed: string): string {
+  const t = typed.trim();
+  const where = "it is the number at the end of the portfolio's page address, as in …/copy-trading/lead-details/4012345678901234567";
+  if (t === "") throw err(`type the portfolio's id or paste its page address; ${where}`, "portfolio");
+  if (t.includes("/")) {
+    const m = /lead-details\/(\d+)/.exec(t);
+    if (!m) throw err(`this address is not a lead portfolio's page; paste the address of the portfolio's page or type its id: ${where}`, "portfolio");
+    return m[1];
+  }
+  const bad = [...t].find((c) => c < "0" || c > "9");
+  if (bad !== undefined) throw err(`a portfolio id is digits only (\`${bad}\` is not); ${where}`, "portfolio");
+  return t;
+}
 
 /** A mock backend plus handles a test uses to see what was called and to push events. */
 export type MockBackend = Backend & {
@@ -292,7 +316,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     ],
   });
 
-  const status = (): StatusDto => ({ copies: structuredClone(copies), recent: [], weight: [{ venue: "paper", used: 12, limit: 2400 }] });
+  const status = (): StatusDto => ({ copies: structuredClone(copies), recent: [], weight: [{ venue: "paper", used: 12, limit: 2400, waits: 0, longestWaitMs: 0 }] });
 
   const backend: MockBackend = {
     calls,
@@ -363,6 +387,38 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
         const l = leaders.find((x) => x.id === id);
         if (!l) throw err(`No leader ${id}.`, null, "not_found");
         return detail(structuredClone(l));
+      }),
+    findPortfolio: (req: FindPortfolioRequest) =>
+      track("findPortfolio", [req], (): LeaderDto => {
+        const endpoint = req.source === "binance" ? "binance" : (req.endpoint ?? "").trim();
+        if (endpoint === "") throw err("a custom source needs its address; type the source's base URL, e.g. http://127.0.0.1:8900", "endpoint");
+        const pid = typedPortfolio(req.portfolio);
+        const known = req.source === "binance" ? BINANCE_PORTFOLIOS[pid] : undefined;
+        if (!known)
+          throw err(
+            `Binance's copy-trading pages know no public portfolio ${pid} (code 000002: portfolio not found); check the id: it is the number at the end of the portfolio's page address`,
+            "portfolio",
+            "not_found",
+          );
+        const id = `portfolio:${endpoint}:${pid}`;
+        const found: LeaderDto = {
+          id,
+          name: `${known.nickname} (public portfolio)`,
+          source: "portfolio",
+          style: null,
+          figures: figures(["2.0", "8.0", "20.0"], ["1.1", "1.3", "1.2"]).filter((f) => f.days === 30),
+          copyable: !known.hidden,
+          notCopyableReason: known.hidden ? "this portfolio hides its positions, so they cannot be copied" : null,
+          expectedDelay: "~4 s, polled",
+          equity: "25000",
+          figuresPending: false,
+          delayNote:
+            "polled every 4.1 s: about 20 requests a minute per address, shared by the 1 public leader(s) followed with this one; the interval grows as you follow more and backs off after a refusal (HTTP 429). An account leader's stream takes milliseconds.",
+        };
+        const at = leaders.findIndex((l) => l.id === id);
+        if (at >= 0) leaders[at] = found;
+        else leaders.push(found);
+        return structuredClone(found);
       }),
     addLeader: (req) =>
       track("addLeader", [{ ...req, apiSecret: "(hidden)" }], (): LeaderAddedDto => {

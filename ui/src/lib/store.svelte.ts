@@ -26,6 +26,7 @@ import type {
   StopActionDto,
 } from "./types";
 import type { CopyActivityDto, CopyPnlDto, CopyStatusDto, ExportDto, ModifyRequest } from "./types";
+import type { FindPortfolioRequest } from "./types";
 
 export type View = "copies" | "leaders" | "accounts" | "activity" | "settings" | "wizard";
 
@@ -320,6 +321,19 @@ export class AppStore {
       throw toApiError(e);
     }
     if (r.leaderId) await Promise.all([this.refreshLeaders(), this.refreshAccounts()]);
+    return r;
+  }
+
+  /** Reads a public lead portfolio the user typed in; the leader list is re-read, which
+   * has it from then on (copyable or not, with the reason). */
+  async findPortfolio(req: FindPortfolioRequest): Promise<LeaderDto> {
+    let r: LeaderDto;
+    try {
+      r = await this.backend.findPortfolio(req);
+    } catch (e) {
+      throw toApiError(e);
+    }
+    await this.refreshLeaders();
     return r;
   }
 

@@ -102,6 +102,18 @@ figuresPending: boolean,
  */
 delayNote?: string, };
 
+export type PortfolioSourceDto = "binance" | "custom";
+
+export type FindPortfolioRequest = { source: PortfolioSourceDto, 
+/**
+ * Required for `custom`: the base URL.
+ */
+endpoint: string | null, 
+/**
+ * The portfolio id (digits), or its page's address ending in `/lead-details/<id>`.
+ */
+portfolio: string, };
+
 export type EquityPointDto = { tsMs: number, value: string, };
 
 export type LeaderPositionDto = { symbol: string, side: string, qty: string, entryPrice: string | null, leverage: number, marginMode: string, };
@@ -229,7 +241,12 @@ side: string, qty: string,
  */
 sinceMs: number, };
 
-export type WeightDto = { venue: string, used: number, limit: number, };
+export type WeightDto = { venue: string, used: number, limit: number, 
+/**
+ * Requests of the copies the budget made wait since the engine started, and the
+ * longest of those waits (a wait over a second is also a notification).
+ */
+waits: number, longestWaitMs: number, };
 
 export type StatusDto = { copies: Array<CopyStatusDto>, recent: Array<EventDto>, weight: Array<WeightDto>, };
 

@@ -1,0 +1,189 @@
+//! A paper copy of a public lead portfolio on another venue ("mock copy" of a portfolio)
+//! through the facade: one simulator stands for the real venue (its copy-trading pages
+//! list a lead portfolio that trades there, prices moved by hand), the app's embedded
+//! simulator follows that venue's market streams (`api::paper_feed`), and the paper
+//! follower fills at the venue's prices, within its spread, with the delay and skip
+//! figures a live copy shows. A reopened app resumes the copy and its price feed. A
+//! portfolio whose venue cannot be read is refused on the `leader` field.
+
+use std::time::{Duration, Instant};
+
+use copydesk::api::{App, AppOptions, ErrorCode, EventKind, NewCopyRequest, PaperOptions};
+use copydesk::paths::APP_IDENTIFIER;
+use copydesk::secrets::Keychain;
+use copydesk::sim::portfolio::portfolio_id;
+use reqwest::Method;
+use rust_decimal::Decimal;
+use serde_json::json;
+
+use crate::paper_copy::{
+    below_minimum, book, copy_status, fill, follower_qty, move_venue, ratio, until,
+};
+
+async fn open(dir: &std::path::Path) -> App {
+    let mut o = AppOptions::new(dir);
+    // No key is kept: a portfolio leader has none, the paper account's is in memory.
+    o.keychain = Keychain::with_service(format!(
+        "{APP_IDENTIFIER}.it.paper_portfolio.{}",
+        std::process::id()
+    ));
+    // One poll a second, so the test does not wait out the real budget's 4 s.
+    o.engine.portfolio_per_minute = 600;
+    o.paper = PaperOptions {
+        start: true,
+        admin_token: Some("paper-portfolio-admin".into()),
+        demo_speed: 1,
+    };
+    App::open(o).await.expect("the app opens in paper mode")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paper_copy_of_a_portfolio_on_another_venue_fills_at_that_venues_prices() {
+    // The "real venue": a lead portfolio trading there, prices far from the paper
+    // simulator's.
+    let venue = crate::runtime::support::sim().await;
+    venue
+        .admin(
+            Method::POST,
+            "/admin/v1/portfolio",
+            Some(json!({"perMinute": 0})),
+        )
+        .await
+        .ok("no pages budget on the venue");
+    let lead = venue
+        .account(json!({"balances": {"USDT": "100000"}, "leadPortfolio": true}))
+        .await;
+    venue.price("BTCUSDT", "61234.5").await;
+    let leader = format!(
+        "portfolio:{}:{}",
+        venue.base(),
+        portfolio_id(&lead.account_id)
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = open(dir.path()).await;
+    let (paper, _) = app.paper_admin().await.expect("paper mode runs");
+    assert_ne!(
+        book(&paper, "BTCUSDT").await,
+        book(&venue.base(), "BTCUSDT").await,
+        "before the copy the paper simulator has its own prices"
+    );
+
+    // A portfolio whose venue cannot be read is refused on the leader field, naming why.
+    let far = "portfolio:http://127.0.0.1:9:3800000000000000001".to_owned();
+    let e = app
+        .create_copy(NewCopyRequest {
+            name: "far-copy".into(),
+            leader: far,
+            follower: "paper".into(),
+            settings: ratio("0.5"),
+        })
+        .await
+        .expect_err("a paper copy of a portfolio whose venue cannot be read is refused");
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::Exchange, Some("leader")),
+        "{e:?}"
+    );
+    assert!(
+        e.message.contains("`http://127.0.0.1:9`") && e.message.contains("prices"),
+        "the message names the venue and why its prices are needed: {e:?}"
+    );
+    assert!(app.running().is_empty(), "the refused copy did not start");
+
+    let mut rx = app.events();
+    app.create_copy(NewCopyRequest {
+        name: "mock".into(),
+        leader: leader.clone(),
+        follower: "paper".into(),
+        settings: ratio("0.5"),
+    })
+    .await
+    .expect("a paper copy of the venue's portfolio starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "the copy watches within 60 s");
+        if let Ok(Ok(ev)) = tokio::time::timeout(left, rx.recv()).await {
+            if ev.kind == EventKind::Watching && ev.copy.as_deref() == Some("mock") {
+                break;
+            }
+        }
+    }
+    assert_eq!(
+        book(&paper, "BTCUSDT").await,
+        book(&venue.base(), "BTCUSDT").await,
+        "at the start the paper simulator stands at the venue's price"
+    );
+
+    // 1. The price moves on the venue; the portfolio opens there.
+    let (bid, ask) = move_venue(&venue, &paper, "61500").await;
+    lead.market("BTCUSDT", "BUY", "0.04")
+        .await
+        .ok("the leader opens");
+    until("the paper follower holds 0.02 BTCUSDT", || async {
+        follower_qty(&app, "mock").await == Some(Decimal::new(2, 2))
+    })
+    .await;
+    let buy = fill(&app, "mock", "buy").await;
+    let px: Decimal = buy.price.parse().expect("decimal");
+    assert!(
+        bid <= px && px <= ask,
+        "the paper buy filled at {px}, within the venue's spread {bid}…{ask}"
+    );
+
+    // 2. An increase too small for the follower (0.001 BTC, about 62 USDT against a
+    //    minimum notional of 100) is skipped.
+    move_venue(&venue, &paper, "61800").await;
+    lead.market("BTCUSDT", "BUY", "0.002")
+        .await
+        .ok("the leader adds a little");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let s = copy_status(&app, "mock").await;
+        if s.decisions.iter().any(below_minimum) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the below-minimum skip is recorded within 60 s: {:#?}",
+            s.decisions
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // 3. The price moves down; the portfolio closes, and so does the follower at the bid.
+    let (bid, ask) = move_venue(&venue, &paper, "61100").await;
+    lead.market("BTCUSDT", "SELL", "0.042")
+        .await
+        .ok("the leader closes");
+    until("the paper follower is flat", || async {
+        follower_qty(&app, "mock").await.is_none_or(|q| q.is_zero())
+    })
+    .await;
+    let sell = fill(&app, "mock", "sell").await;
+    let px: Decimal = sell.price.parse().expect("decimal");
+    assert!(
+        bid <= px && px <= ask,
+        "the paper sell filled at {px}, within the venue's spread {bid}…{ask}"
+    );
+    let done = copy_status(&app, "mock").await;
+    assert!(
+        done.fills.iter().all(|f| f.delay_ms.is_some()),
+        "each paper fill is linked to the leader's, with its delay: {done:#?}"
+    );
+    assert_eq!(
+        done.decisions.iter().filter(|d| below_minimum(d)).count(),
+        1,
+        "one below-minimum skip: {:#?}",
+        done.decisions
+    );
+    assert!(done.copy.paper, "the copy is labelled paper");
+    app.shutdown().await;
+
+    // Reopened, the stored paper copy resumes and the prices follow the venue again.
+    let app = open(dir.path()).await;
+    assert_eq!(app.running(), ["mock"], "the stored paper copy resumed");
+    let (paper, _) = app.paper_admin().await.expect("paper mode runs");
+    move_venue(&venue, &paper, "62000").await;
+    app.shutdown().await;
+}

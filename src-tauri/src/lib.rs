@@ -111,7 +111,7 @@ pub fn builder<R: tauri::Runtime>(
 
 /// Starts the desktop app and blocks until it quits.
 pub fn run() {
-    // First, while this is the only thread (it sets an environment variable).
+    // First, while this is the only thread (it sets environment variables).
     #[cfg(target_os = "linux")]
     let rendering = webkit_env::apply();
     let data_dir = copydesk::paths::data_dir(None);
@@ -119,7 +119,11 @@ pub fn run() {
         .map_err(|e| eprintln!("cannot open the log file in {}: {e}", data_dir.display()))
         .ok();
     #[cfg(target_os = "linux")]
-    tracing::info!(?rendering, "WebKit rendering");
+    tracing::info!(
+        rendering = ?rendering.rendering,
+        set = ?rendering.set,
+        "WebKit rendering"
+    );
     let minimized = instance::wants_minimized(&std::env::args().collect::<Vec<_>>());
     // The single-instance plugin goes first: a second launch exits before anything else
     // (the engine lock included) is set up.

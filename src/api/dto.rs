@@ -646,6 +646,12 @@ pub struct WeightDto {
     pub venue: String,
     pub used: u32,
     pub limit: u32,
+    /// Requests of the copies the budget made wait since the engine started, and the
+    /// longest of those waits (a wait over a second is also a notification).
+    #[cfg_attr(test, ts(type = "number"))]
+    pub waits: u64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub longest_wait_ms: u64,
 }
 
 /// Everything `status` shows.

@@ -84,6 +84,8 @@ impl super::App {
                 venue,
                 used: w.used,
                 limit: w.limit,
+                waits: w.waits,
+                longest_wait_ms: w.longest_wait_ms,
             })
             .collect();
         Ok(status)

@@ -142,6 +142,8 @@ pub fn status_read_only(data_dir: &Path) -> Result<StatusDto, ApiError> {
                     venue: a.account,
                     used: a.used,
                     limit: a.limit,
+                    waits: a.waits,
+                    longest_wait_ms: a.longest_wait_ms,
                 })
                 .collect()
         })

@@ -21,6 +21,9 @@ use stats::Summary;
 /// How long and how wide to measure.
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
+    /// Only the rows named here (`planner`, `commit`, `one-copy`, `sustained`, `fan-out`,
+    /// `idle`, `stop`); empty = every row.
+    pub only: Vec<String>,
     /// Signals of the one-copy latency run (one every 250 ms).
     pub signals: usize,
     /// Length of the sustained run (the table's target is 5 minutes).
@@ -33,25 +36,12 @@ pub struct BenchOptions {
     /// Copies of the idle run and how long it idles.
     pub idle_copies: usize,
     pub idle: Duration,
-    /// Rows to run, by name (`planner`, `commit`, `one-copy`, `sustained`, `fan-out`,
-    /// `idle`, `stop`); every row when empty.
-    pub rows: Vec<String>,
 }
-
-/// The names of the rows, in the order they run.
-pub const ROWS: [&str; 7] = [
-    "planner",
-    "commit",
-    "one-copy",
-    "sustained",
-    "fan-out",
-    "idle",
-    "stop",
-];
 
 impl Default for BenchOptions {
     fn default() -> Self {
         Self {
+            only: Vec::new(),
             signals: 200,
             sustained: Duration::from_secs(300),
             sustained_copies: 10,
@@ -59,7 +49,6 @@ impl Default for BenchOptions {
             fan_out_signals: 20,
             idle_copies: 20,
             idle: Duration::from_secs(60),
-            rows: Vec::new(),
         }
     }
 }
@@ -92,33 +81,42 @@ fn row(figure: &str, target: &str, measured: String, met: Option<bool>) -> Bench
 /// Runs every measurement (minutes with the default options) on the caller's runtime (the
 /// binary's multi-threaded one): the core builds no runtime of its own.
 pub async fn run(opts: BenchOptions) -> Result<BenchReport, String> {
-    if let Some(bad) = opts.rows.iter().find(|r| !ROWS.contains(&r.as_str())) {
+    let known = [
+        "planner",
+        "commit",
+        "one-copy",
+        "sustained",
+        "fan-out",
+        "idle",
+        "stop",
+    ];
+    if let Some(bad) = opts.only.iter().find(|r| !known.contains(&r.as_str())) {
         return Err(format!(
-            "no bench row `{bad}`; the rows are {}",
-            ROWS.join(", ")
+            "--only: unknown row `{bad}`; rows are {}",
+            known.join(", ")
         ));
     }
-    let on = |name: &str| opts.rows.is_empty() || opts.rows.iter().any(|r| r == name);
+    let want = |r: &str| opts.only.is_empty() || opts.only.iter().any(|o| o == r);
     let mut rows = Vec::new();
-    if on("planner") {
+    if want("planner") {
         rows.push(planner());
     }
-    if on("commit") {
+    if want("commit") {
         rows.push(journal_commit().await?);
     }
-    if on("one-copy") {
+    if want("one-copy") {
         rows.extend(one_copy(opts.signals).await?);
     }
-    if on("sustained") {
+    if want("sustained") {
         rows.push(sustained(opts.sustained, opts.sustained_copies).await?);
     }
-    if on("fan-out") {
+    if want("fan-out") {
         rows.push(fan_out(opts.fan_out, opts.fan_out_signals).await?);
     }
-    if on("idle") {
+    if want("idle") {
         rows.push(idle(opts.idle_copies, opts.idle).await?);
     }
-    if on("stop") {
+    if want("stop") {
         rows.push(shutdown().await?);
     }
     Ok(BenchReport {
@@ -243,6 +241,7 @@ async fn sustained(length: Duration, copies: usize) -> Result<BenchRow, String> 
     let pairs: Vec<(usize, usize)> = (0..copies).map(|f| (0, f)).collect();
     let scene = Scene::start(1, &pairs, copies).await?;
     let waits_before = scene.weight().waits;
+    let background_before = scene.weight().background_waits;
     let commits_before = scene.commit_counts();
     scene.reset_requests().await?;
     let signals = usize::try_from(length.as_millis() / 250).unwrap_or(usize::MAX);
@@ -250,6 +249,7 @@ async fn sustained(length: Duration, copies: usize) -> Result<BenchRow, String> 
     let rows = scene.wait_latency(signals * copies, true).await;
     let (weight, orders) = scene.follower_weight_and_orders().await?;
     let waits = scene.weight().waits - waits_before;
+    let background = scene.weight().background_waits - background_before;
     let commits = scene.commit_counts();
     scene.stop().await;
     let f = Summary::of(rows.iter().filter_map(fill_delay).collect());
@@ -265,7 +265,7 @@ async fn sustained(length: Duration, copies: usize) -> Result<BenchRow, String> 
         ),
         "p99 ≤ 10 ms, no limiter wait, weight per copied signal ≤ its orders",
         format!(
-            "{}; limiter waits {waits}; weight {per_signal:.2} per copied signal, orders {orders_per_signal:.2}; fsyncs per copied signal {syncs:.2} group + {full:.2} full",
+            "{}; limiter waits {waits} (low-priority reconciliation reads that waited: {background}); weight {per_signal:.2} per copied signal, orders {orders_per_signal:.2}; fsyncs per copied signal {syncs:.2} group + {full:.2} full",
             f.show("ms")
         ),
         Some(f.p99 <= 10.0 && waits == 0 && per_signal <= orders_per_signal),
@@ -361,6 +361,7 @@ async fn idle(copies: usize, length: Duration) -> Result<BenchRow, String> {
     let sim = scene.sim_pid().map(|p| p.to_string());
     let sim_before = sim.as_deref().map(stats::cpu_seconds_of);
     let waits_before = scene.weight().waits;
+    let start_background = scene.weight().background_waits;
     let cpu_before = stats::cpu_seconds();
     let t = Instant::now();
     tokio::time::sleep(length).await;
@@ -381,7 +382,7 @@ async fn idle(copies: usize, length: Duration) -> Result<BenchRow, String> {
         &format!("{copies} copies idle: headless engine RSS / CPU"),
         "< 40 MB / < 1 % of a core",
         format!(
-            "{rss_mb:.1} MB / {cpu:.2} % over {secs:.0} s (engine process alone, {threads} threads; limiter waits in the window {waits}); simulator apart: {} MB / {} %; start-up {start_secs:.0} s with {start_waits} limiter waits, then {:.0} s until no read waited for {} s{}",
+            "{rss_mb:.1} MB / {cpu:.2} % over {secs:.0} s (engine process alone, {threads} threads; limiter waits in the window {waits}); simulator apart: {} MB / {} %; start-up {start_secs:.0} s with {start_waits} limiter waits (+ {start_background} low-priority reads), then {:.0} s until no read waited for {} s{}",
             sim_rss.map_or("-".into(), |m| format!("{m:.1}")),
             sim_cpu.map_or("-".into(), |c| format!("{c:.2}")),
             settle.as_secs_f64(),

@@ -103,6 +103,11 @@ pub struct WeightUsage {
     /// Waits longer than a second.
     pub long_waits: u64,
     pub longest_wait_ms: u64,
+    /// Low-priority reads (reconciliation, history) that waited, since the start: they
+    /// stand aside for the copies' requests and are not counted in `waits`.
+    pub background_waits: u64,
+    /// Requests waiting for the budget now (copies' and low-priority reads).
+    pub waiting_now: u32,
     /// Local time (ms) until which the venue told us to wait after a 429, when that is
     /// still ahead; 0 otherwise.
     pub paused_until_ms: i64,

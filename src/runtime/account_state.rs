@@ -40,6 +40,9 @@ pub struct AccountState {
     base_margin: Decimal,
     /// Local time of the last REST snapshot (connect, resync or reconciliation).
     pub(crate) snapshot_at: i64,
+    /// Local time of the last snapshot that read every symbol's open orders and algo
+    /// orders (a stream's connect or resync, or a full reconciliation read); 0 = none.
+    pub(crate) orders_full_at: i64,
     /// Whether the user-data stream is connected since its last snapshot.
     stream_up: bool,
     /// Venue time of the newest change applied per position and per balance: older
@@ -162,6 +165,7 @@ impl AccountState {
         // Stream reports older than a row kept from this state are stale.
         self.pos_as_of.extend(newer);
         self.pending = kept;
+        self.orders_full_at = snap.taken_at;
         self.replace(snap);
     }
 
@@ -203,7 +207,38 @@ impl AccountState {
     /// local time `read_started`. Positions the stream changed since then keep the
     /// stream's newer value, and fills acknowledged since then stay pending unless the
     /// read holds them.
-    pub fn refreshed(&mut self, mut snap: AccountSnapshot, read_started: i64) {
+    pub fn refreshed(&mut self, snap: AccountSnapshot, read_started: i64) {
+        self.refreshed_in(snap, read_started, None);
+    }
+
+    /// [`Self::refreshed`] for a read whose open orders and algo orders cover the symbols
+    /// `orders_of` only (`None`: every symbol): the orders of other symbols stay as the
+    /// stream keeps them.
+    pub fn refreshed_in(
+        &mut self,
+        mut snap: AccountSnapshot,
+        read_started: i64,
+        orders_of: Option<&[String]>,
+    ) {
+        match (orders_of, &self.snap) {
+            (None, _) => self.orders_full_at = snap.taken_at,
+            (Some(symbols), Some(old)) => {
+                let outside = |sym: &String| !symbols.contains(sym);
+                snap.open_orders.extend(
+                    old.open_orders
+                        .iter()
+                        .filter(|o| outside(&o.symbol))
+                        .cloned(),
+                );
+                snap.open_conditionals.extend(
+                    old.open_conditionals
+                        .iter()
+                        .filter(|o| outside(&o.symbol))
+                        .cloned(),
+                );
+            }
+            (Some(_), None) => {}
+        }
         if let Some(old) = &self.snap {
             for (key, at) in &self.pos_touched {
                 if *at < read_started {
@@ -263,6 +298,27 @@ impl AccountState {
 
     pub fn stream_is_up(&self) -> bool {
         self.stream_up && self.snap.is_some()
+    }
+
+    /// Whether a reconciliation read may leave out the orders of symbols not in play: the
+    /// stream has been up since a read of every symbol's orders (it reported every order
+    /// change since), and that read is younger than `full_every_ms`.
+    pub fn orders_known(&self, now: i64, full_every_ms: i64) -> bool {
+        self.stream_is_up() && self.orders_full_at > 0 && now - self.orders_full_at < full_every_ms
+    }
+
+    /// Symbols this state knows something on: open positions, open orders, algo orders.
+    pub fn symbols_held(&self) -> BTreeSet<String> {
+        let Some(s) = &self.snap else {
+            return BTreeSet::new();
+        };
+        s.positions
+            .iter()
+            .filter(|p| !p.signed_quantity.is_zero())
+            .map(|p| p.symbol.clone())
+            .chain(s.open_orders.iter().map(|o| o.symbol.clone()))
+            .chain(s.open_conditionals.iter().map(|o| o.symbol.clone()))
+            .collect()
     }
 
     /// Applies one user-data event.

@@ -36,6 +36,7 @@ pub mod notify;
 mod outside_fills;
 mod protection;
 mod reconcile;
+mod reconcile_reads;
 mod recovery;
 pub mod repair;
 pub mod start;

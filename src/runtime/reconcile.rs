@@ -7,11 +7,18 @@ use std::collections::BTreeMap;
 use crate::engine::{self, LeaderSnapshot, ReconcileInput, SnapshotStatus};
 
 use super::follower::to_follower;
+use super::reconcile_reads::{Prefetched, FUNDING_EVERY_PASSES};
 use super::supervisor::{ms, CopyRunner};
 
 impl CopyRunner {
     /// One reconciliation pass: leader and follower snapshots against the ledger.
     pub(crate) async fn reconcile(&mut self, why: &str) {
+        self.reconcile_with(why, None).await;
+    }
+
+    /// A pass whose reads were taken beforehand, beside the signal loop
+    /// ([`CopyRunner::prefetch`]); with `None`, the pass reads itself.
+    pub(crate) async fn reconcile_with(&mut self, why: &str, mut read: Option<Prefetched>) {
         // A routine pass finishing an asked-for one that could not finish reports under its
         // reason; an asked-for pass that returns early leaves its reason to the next one.
         let why = match (why, self.deferred_why.take()) {
@@ -30,8 +37,12 @@ impl CopyRunner {
             self.stop_pass().await;
             return;
         }
-        self.sync_time().await;
+        match read.as_ref().and_then(|r| r.offset_ms) {
+            Some(offset) => self.server_offset_ms = offset,
+            None => self.sync_time().await,
+        }
         let venue = self.leader.venue().map(|v| v.ex.clone());
+        let leader_read = read.as_mut().and_then(|r| r.leader.take());
         let leader = match venue {
             // A polled leader: its last good read, or nothing to act on.
             None => match self.polled_snapshot() {
@@ -41,7 +52,10 @@ impl CopyRunner {
                     return;
                 }
             },
-            Some(ex) => match super::venue::positions(&*ex).await {
+            Some(ex) => match match leader_read {
+                Some(r) => r,
+                None => super::venue::positions(&*ex).await,
+            } {
                 Ok(positions) => {
                     // A snapshot is confirmed by the stream (both agree) or by a second read
                     // that finds the same; otherwise the stream may simply not have delivered
@@ -122,7 +136,11 @@ impl CopyRunner {
         self.release(super::hold::HoldKind::UnreadableState);
         // Funding the stream's event did not bring in (a reconnect, a restart) is caught up
         // before protect() records the figures.
-        self.collect_funding().await;
+        // A periodic pass reads them every FUNDING_EVERY_PASSES passes only: the
+        // stream's funding update reads them when funding is paid.
+        if why != "periodic" || self.pass % FUNDING_EVERY_PASSES == 1 {
+            self.collect_funding().await;
+        }
         self.protect().await;
         self.handle_stop_request().await;
     }

@@ -461,19 +461,37 @@ impl CopyRunner {
 
     async fn snapshot_within(&mut self, max_age_ms: i64) -> Option<AccountSnapshot> {
         let account = self.account.clone();
+        if max_age_ms > 0 {
+            // Reconciliation: the symbols in play (`reconcile_reads`), at low priority;
+            // a retry after a failure reads every symbol's orders.
+            let mut scope = self.orders_scope();
+            for _ in 0..3 {
+                let ex = self.follower.ex.clone();
+                let read = super::reconcile_reads::read_follower(
+                    &*ex,
+                    &account,
+                    &*self.clock,
+                    scope.take(),
+                    max_age_ms,
+                )
+                .await;
+                match read {
+                    Ok(false) => return account.lock().view(self.clock.now_ms()).ok(),
+                    Ok(true) => return account.lock().estimate(self.clock.now_ms()),
+                    Err(e) => {
+                        let name = self.follower_account.clone();
+                        if self.key_refused(&name, &e) {
+                            return None;
+                        }
+                        tracing::warn!(error = %e, "follower snapshot failed; retrying");
+                        self.clock.sleep(Duration::from_millis(300)).await;
+                    }
+                }
+            }
+            return None;
+        }
         // Copies that ask together wait for one read instead of making one each.
         let _reading = account.reading.lock().await;
-        {
-            let st = account.lock();
-            let now = self.clock.now_ms();
-            if max_age_ms > 0
-                && st.stream_is_up()
-                && now - st.snapshot_at < max_age_ms
-                && !st.awaits_own_fills()
-            {
-                return st.view(now).ok();
-            }
-        }
         for _ in 0..3 {
             let started = self.clock.now_ms();
             match self.follower.ex.account().await {
@@ -940,6 +958,8 @@ impl CopyRunner {
         // Read before announcing: a clock jump right after "watching" must count as one.
         let mut last_tick = self.clock.now_ms();
         let mut tick = self.clock.sleep(Duration::from_millis(500));
+        // A periodic pass's reads, under way beside this loop (`reconcile_reads`).
+        let mut reads: Option<super::reconcile_reads::Reads> = None;
         self.say(
             NotifyLevel::Info,
             NotifyKind::Watching,
@@ -992,6 +1012,10 @@ impl CopyRunner {
                         break;
                     }
                 },
+                done = super::reconcile_reads::done(&mut reads), if reads.is_some() => {
+                    reads = None;
+                    self.reconcile_with("periodic", done).await;
+                }
                 // One tick every 500 ms however busy the streams are (a sleep made anew
                 // each turn would never end while events keep coming).
                 _ = &mut tick => {
@@ -1006,7 +1030,9 @@ impl CopyRunner {
                     if now - last_tick > JUMP_MS {
                         self.reconcile("resume after a clock jump").await;
                     } else if now >= self.next_reconcile_ms {
-                        self.reconcile("periodic").await;
+                        if reads.is_none() {
+                            reads = Some(self.prefetch());
+                        }
                     } else if now >= self.next_mark_check_ms {
                         self.mark_check().await;
                     }

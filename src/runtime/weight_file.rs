@@ -43,6 +43,9 @@ pub struct AccountWeight {
     pub limit: u32,
     pub waits: u64,
     pub long_waits: u64,
+    /// The longest wait (ms); absent in a file from an engine before this field.
+    #[serde(default)]
+    pub longest_wait_ms: u64,
 }
 
 impl AccountWeight {
@@ -54,6 +57,7 @@ impl AccountWeight {
             limit: w.limit,
             waits: w.waits,
             long_waits: w.long_waits,
+            longest_wait_ms: w.longest_wait_ms,
         }
     }
 }
@@ -145,8 +149,9 @@ mod tests {
                 used: 45,
                 budget: 1920,
                 limit: 2400,
-                waits: 0,
-                long_waits: 0,
+                waits: 2,
+                long_waits: 1,
+                longest_wait_ms: 1_500,
             }],
         }
     }

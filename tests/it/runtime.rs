@@ -37,6 +37,7 @@ mod portfolio_copy;
 mod portfolio_repair;
 mod power_cut;
 mod protection;
+mod reconcile_weight;
 mod refusals;
 mod replay_parity;
 mod reset;

@@ -6,15 +6,19 @@
 //   resumes them);
 // - idle memory: 5 paper copies running, IDLE_SECS after they watch, PSS summed over the app
 //   process and every process below it (WebKit's web and network processes), from
-//   /proc/<pid>/smaps_rollup.
+//   /proc/<pid>/smaps_rollup; with each process, its largest mappings (PSS grouped by
+//   file, heap, anonymous) from /proc/<pid>/smaps, to see what the figure is made of.
+// SHOT=<file.png> also saves the window's picture after the idle wait (to check that the
+// page still renders under the environment being measured).
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { Session } from "./webdriver.mjs";
 
 const app = process.env.COPYDESK_APP_BIN;
 const driver = process.env.WEBDRIVER_URL;
 const runs = Number(process.env.RUNS ?? 5);
 const idleSecs = Number(process.env.IDLE_SECS ?? 60);
+const shot = process.env.SHOT;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function invoke(s, cmd, args = {}) {
@@ -66,6 +70,24 @@ function appPid() {
   return Number(out[0]);
 }
 
+/** PSS in kB of one process, grouped by what is mapped (a file's base name, `[heap]`,
+ * `[anon]`, `[stack]`…), largest first, the first `top` of them. */
+function byMapping(pid, top = 12) {
+  const sums = new Map();
+  let name = "[anon]";
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const path = head[1].trim();
+      name = path === "" ? "[anon]" : path.startsWith("[") ? path : path.slice(path.lastIndexOf("/") + 1);
+      continue;
+    }
+    const m = /^Pss:\s+(\d+) kB/.exec(line);
+    if (m) sums.set(name, (sums.get(name) ?? 0) + Number(m[1]));
+  }
+  return Object.fromEntries([...sums].sort((a, b) => b[1] - a[1]).slice(0, top));
+}
+
 function pss() {
   const root = appPid();
   const kids = children();
@@ -80,7 +102,7 @@ function pss() {
     const kb = Number(/^Pss:\s+(\d+) kB/m.exec(text)[1]);
     const rss = Number(/^Rss:\s+(\d+) kB/m.exec(text)[1]);
     const name = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-    return { pid, name, pssKb: kb, rssKb: rss };
+    return { pid, name, pssKb: kb, rssKb: rss, topKb: byMapping(pid) };
   });
   // PSS splits a shared library's pages among every process that maps it: other WebKit
   // processes on the machine (another app, another test run) lower these figures.
@@ -146,6 +168,7 @@ for (;;) {
 }
 await sleep(idleSecs * 1000);
 const memory = pss();
+if (shot) writeFileSync(shot, Buffer.from(await s.screenshot(), "base64"));
 
 // More cold starts: each resumes the five copies.
 for (let i = 1; i < runs; i++) {

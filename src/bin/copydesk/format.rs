@@ -152,8 +152,8 @@ pub fn status(s: &StatusDto, as_json: bool) -> String {
     }
     for w in &s.weight {
         out.push_str(&format!(
-            "request weight {}: {} of {} this minute\n",
-            w.venue, w.used, w.limit
+            "request weight {}: {} of {} this minute; {} wait(s), longest {} ms\n",
+            w.venue, w.used, w.limit, w.waits, w.longest_wait_ms
         ));
     }
     for c in &s.copies {

@@ -62,10 +62,10 @@ enum Command {
         /// Shorter runs: 30 s sustained, 10-copy fan-out, 5 s idle.
         #[arg(long)]
         quick: bool,
-        /// Only these rows (comma-separated): planner, commit, one-copy, sustained,
+        /// Only these rows, comma-separated: planner, commit, one-copy, sustained,
         /// fan-out, idle, stop.
         #[arg(long, value_delimiter = ',')]
-        rows: Vec<String>,
+        only: Vec<String>,
     },
     /// Print copies, figures and positions (works while `run` is running).
     Status {
@@ -234,7 +234,7 @@ async fn dispatch(command: Command, dir: PathBuf) -> Result<String, ApiError> {
         }
         Command::Run { config } => live::run(&dir, &config).await,
         Command::Demo => live::demo().await,
-        Command::Bench { quick, rows } => bench(quick, rows).await,
+        Command::Bench { quick, only } => bench(quick, only).await,
         Command::Status { json } => api::status_read_only(&dir).map(|s| format::status(&s, json)),
         Command::Statements {
             copy,
@@ -319,10 +319,10 @@ fn keys(command: KeysCommand, dir: &std::path::Path) -> Result<String, ApiError>
 }
 
 /// `copydesk bench`: runs the measurements and formats the table.
-async fn bench(quick: bool, rows: Vec<String>) -> Result<String, ApiError> {
+async fn bench(quick: bool, only: Vec<String>) -> Result<String, ApiError> {
     let mut opts = copydesk::bench::BenchOptions {
-        rows,
-        ..Default::default()
+        only,
+        ..copydesk::bench::BenchOptions::default()
     };
     if quick {
         opts.signals = 60;

@@ -75,6 +75,8 @@ pub struct Call {
     pub base: Option<Url>,
     /// Counts against the account's order limits.
     pub places_order: bool,
+    /// Books its weight at low priority (`WeightLimiter::acquire_background`).
+    pub background: bool,
 }
 
 impl Call {
@@ -87,7 +89,14 @@ impl Call {
             weight,
             base: None,
             places_order: false,
+            background: false,
         }
+    }
+
+    /// Marks a read that may wait for the copies' requests (reconciliation).
+    pub fn in_background(mut self, yes: bool) -> Self {
+        self.background = yes;
+        self
     }
 
     /// Marks a call that places an order.
@@ -257,7 +266,7 @@ impl RawClient {
             self.orders_10s.acquire(1).await?;
             self.orders_1m.acquire(1).await?;
         }
-        if self.config.background {
+        if self.config.background || call.background {
             self.limiter.acquire_background(call.weight).await?;
         } else {
             self.limiter.acquire(call.weight).await?;

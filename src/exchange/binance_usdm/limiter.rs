@@ -128,6 +128,8 @@ impl WeightLimiter {
             waited_ms: s.waited_ms,
             long_waits: s.long_waits,
             longest_wait_ms: s.longest_wait_ms,
+            background_waits: s.background_waits,
+            waiting_now: s.foreground_waiting + s.background_waiting,
             paused_until_ms: if s.paused_until > now {
                 s.paused_until
             } else {
@@ -242,9 +244,14 @@ impl WeightLimiter {
                 roll(&mut s, now, self.window_ms);
                 if s.paused_until > now {
                     s.paused_until - now
-                } else if s.used.saturating_add(weight) <= self.budget() || s.used == 0 {
+                } else if weight == 0
+                    || s.used.saturating_add(weight) <= self.budget()
+                    || s.used == 0
+                {
                     // A request heavier than the whole budget still goes, alone in its
-                    // window, rather than waiting forever.
+                    // window, rather than waiting forever. One that weighs nothing (an
+                    // order: the venue counts those per account, not in the address's
+                    // weight) never waits for the weight window.
                     s.used = s.used.saturating_add(weight);
                     return Ok(());
                 } else {

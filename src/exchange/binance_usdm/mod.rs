@@ -81,6 +81,17 @@ struct RulesCache {
 
 const VENUE: &str = "binance-usdm";
 
+/// Which open orders and algo orders a snapshot reads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum OrderReads<'a> {
+    /// None (a leader's snapshot: 20 weight).
+    None,
+    /// Every symbol's, unfiltered (40 weight each of the two reads).
+    All,
+    /// These symbols' only (1 weight per symbol and read).
+    Symbols(&'a [String]),
+}
+
 impl BinanceUsdm {
     /// An adapter for `environment` with the given key (or none, for public data only).
     pub fn new(
@@ -248,77 +259,99 @@ impl Inner {
     }
 
     pub(crate) async fn snapshot(&self) -> ExResult<AccountSnapshot> {
+        let positions_only = self
+            .positions_only
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let orders = if positions_only {
+            OrderReads::None
+        } else {
+            OrderReads::All
+        };
+        self.snapshot_with(orders, false).await
+    }
+
+    /// A snapshot whose order reads are `orders`; `background` books its weight at low
+    /// priority.
+    pub(crate) async fn snapshot_with(
+        &self,
+        orders: OrderReads<'_>,
+        background: bool,
+    ) -> ExResult<AccountSnapshot> {
         const ACCOUNT: &str = "GET /fapi/v3/account";
         let account: RawAccount = self
-            .get(Call::new(
-                Method::GET,
-                "/fapi/v3/account",
-                Security::Signed,
-                5,
-            ))
+            .get(
+                Call::new(Method::GET, "/fapi/v3/account", Security::Signed, 5)
+                    .in_background(background),
+            )
             .await?;
         let config: RawAccountConfig = self
-            .get(Call::new(
-                Method::GET,
-                "/fapi/v1/accountConfig",
-                Security::Signed,
-                5,
-            ))
+            .get(
+                Call::new(Method::GET, "/fapi/v1/accountConfig", Security::Signed, 5)
+                    .in_background(background),
+            )
             .await?;
         let settings: Vec<RawSymbolConfig> = self
-            .get(Call::new(
-                Method::GET,
-                "/fapi/v1/symbolConfig",
-                Security::Signed,
-                5,
-            ))
+            .get(
+                Call::new(Method::GET, "/fapi/v1/symbolConfig", Security::Signed, 5)
+                    .in_background(background),
+            )
             .await?;
         let settings = settings
             .into_iter()
             .map(|c| map::symbol_setting("GET /fapi/v1/symbolConfig", c))
             .collect::<ExResult<Vec<_>>>()?;
         let risks: Vec<RawPositionRisk> = self
-            .get(Call::new(
-                Method::GET,
-                "/fapi/v3/positionRisk",
-                Security::Signed,
-                5,
-            ))
+            .get(
+                Call::new(Method::GET, "/fapi/v3/positionRisk", Security::Signed, 5)
+                    .in_background(background),
+            )
             .await?;
         let positions = risks
             .into_iter()
             .filter(|p| !p.position_amt.is_zero())
             .map(|p| map::position("GET /fapi/v3/positionRisk", p, &settings))
             .collect::<ExResult<Vec<_>>>()?;
-        let positions_only = self
-            .positions_only
-            .load(std::sync::atomic::Ordering::Relaxed);
-        let orders: Vec<RawOrder> = if positions_only {
-            Vec::new()
-        } else {
-            self.get(Call::new(
-                Method::GET,
-                "/fapi/v1/openOrders",
-                Security::Signed,
-                40,
-            ))
-            .await?
+        let (orders, algos): (Vec<RawOrder>, Vec<RawAlgoOrder>) = match orders {
+            OrderReads::None => (Vec::new(), Vec::new()),
+            OrderReads::All => (
+                self.get(
+                    Call::new(Method::GET, "/fapi/v1/openOrders", Security::Signed, 40)
+                        .in_background(background),
+                )
+                .await?,
+                self.get(
+                    Call::new(Method::GET, "/fapi/v1/openAlgoOrders", Security::Signed, 40)
+                        .in_background(background),
+                )
+                .await?,
+            ),
+            OrderReads::Symbols(symbols) => {
+                let (mut orders, mut algos) = (Vec::new(), Vec::new());
+                for symbol in symbols {
+                    let o: Vec<RawOrder> = self
+                        .get(
+                            Call::new(Method::GET, "/fapi/v1/openOrders", Security::Signed, 1)
+                                .param("symbol", symbol.as_str())
+                                .in_background(background),
+                        )
+                        .await?;
+                    orders.extend(o);
+                    let a: Vec<RawAlgoOrder> = self
+                        .get(
+                            Call::new(Method::GET, "/fapi/v1/openAlgoOrders", Security::Signed, 1)
+                                .param("symbol", symbol.as_str())
+                                .in_background(background),
+                        )
+                        .await?;
+                    algos.extend(a);
+                }
+                (orders, algos)
+            }
         };
         let open_orders = orders
             .into_iter()
             .map(|o| map::order("GET /fapi/v1/openOrders", o))
             .collect::<ExResult<Vec<_>>>()?;
-        let algos: Vec<RawAlgoOrder> = if positions_only {
-            Vec::new()
-        } else {
-            self.get(Call::new(
-                Method::GET,
-                "/fapi/v1/openAlgoOrders",
-                Security::Signed,
-                40,
-            ))
-            .await?
-        };
         let open_conditionals = algos
             .into_iter()
             .map(|o| map::algo_order("GET /fapi/v1/openAlgoOrders", o))
@@ -933,6 +966,17 @@ impl Exchange for BinanceUsdm {
         self.inner
             .positions_only
             .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn reconcile_read<'a>(
+        &'a self,
+        orders_of: Option<&'a [String]>,
+    ) -> BoxFuture<'a, ExResult<AccountSnapshot>> {
+        let orders = match orders_of {
+            Some(symbols) => OrderReads::Symbols(symbols),
+            None => OrderReads::All,
+        };
+        Box::pin(self.inner.snapshot_with(orders, true))
     }
 
     fn check_key(&self, role: KeyRole) -> BoxFuture<'_, ExResult<KeyCheck>> {

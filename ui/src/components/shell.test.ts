@@ -76,7 +76,7 @@ describe("PanicButton", () => {
 describe("EngineState", () => {
   it("shows running copies, the last event's age and the weight gauge", () => {
     render(EngineState, {
-      status: { copies: [copyStatus("a"), copyStatus("b", { state: "paused" })], recent: [], weight: [{ venue: "paper", used: 120, limit: 2400 }] },
+      status: { copies: [copyStatus("a"), copyStatus("b", { state: "paused" })], recent: [], weight: [{ venue: "paper", used: 120, limit: 2400, waits: 0, longestWaitMs: 0 }] },
       lastEventMs: 10_000,
       now: 15_400,
     });

@@ -316,7 +316,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     ],
   });
 
-  const status = (): StatusDto => ({ copies: structuredClone(copies), recent: [], weight: [{ venue: "paper", used: 12, limit: 2400 }] });
+  const status = (): StatusDto => ({ copies: structuredClone(copies), recent: [], weight: [{ venue: "paper", used: 12, limit: 2400, waits: 0, longestWaitMs: 0 }] });
 
   const backend: MockBackend = {
     calls,

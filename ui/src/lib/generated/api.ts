@@ -241,7 +241,12 @@ side: string, qty: string,
  */
 sinceMs: number, };
 
-export type WeightDto = { venue: string, used: number, limit: number, };
+export type WeightDto = { venue: string, used: number, limit: number, 
+/**
+ * Requests of the copies the budget made wait since the engine started, and the
+ * longest of those waits (a wait over a second is also a notification).
+ */
+waits: number, longestWaitMs: number, };
 
 export type StatusDto = { copies: Array<CopyStatusDto>, recent: Array<EventDto>, weight: Array<WeightDto>, };
 

@@ -157,6 +157,97 @@ pub(crate) async fn fill(app: &App, copy: &str, side: &str) -> api::FillDto {
     }
 }
 
+/// Starts the paper copy `mock` of `leader` (who trades as `lead` on `venue`), then runs
+/// one round of the leader's trades there while the venue's price moves: an open, an
+/// increase too small for the follower, a close. Every paper fill must be within the
+/// venue's spread at the time, and the small increase skipped as below the minimum.
+/// Returns the copy's status after the round.
+pub(crate) async fn mock_round(
+    app: &App,
+    leader: &str,
+    venue: &Sim,
+    paper: &str,
+    lead: &Client,
+) -> api::CopyStatusDto {
+    let mut rx = app.events();
+    app.create_copy(NewCopyRequest {
+        name: "mock".into(),
+        leader: leader.into(),
+        follower: "paper".into(),
+        settings: ratio("0.5"),
+    })
+    .await
+    .expect("a paper copy of the venue's leader starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "the copy watches within 60 s");
+        if let Ok(Ok(ev)) = tokio::time::timeout(left, rx.recv()).await {
+            if ev.kind == EventKind::Watching && ev.copy.as_deref() == Some("mock") {
+                break;
+            }
+        }
+    }
+    assert_eq!(
+        book(paper, "BTCUSDT").await,
+        book(&venue.base(), "BTCUSDT").await,
+        "at the start the paper simulator stands at the venue's price"
+    );
+
+    // 1. The price moves on the venue; the leader opens there.
+    let (bid, ask) = move_venue(venue, paper, "61500").await;
+    lead.market("BTCUSDT", "BUY", "0.04")
+        .await
+        .ok("the leader opens");
+    until("the paper follower holds 0.02 BTCUSDT", || async {
+        follower_qty(app, "mock").await == Some(Decimal::new(2, 2))
+    })
+    .await;
+    let buy = fill(app, "mock", "buy").await;
+    let px: Decimal = buy.price.parse().expect("decimal");
+    assert!(
+        bid <= px && px <= ask,
+        "the paper buy filled at {px}, within the venue's spread {bid}…{ask}"
+    );
+
+    // 2. The price moves again; an increase too small for the follower (0.001 BTC, about
+    //    62 USDT against a minimum notional of 100) is skipped.
+    move_venue(venue, paper, "61800").await;
+    lead.market("BTCUSDT", "BUY", "0.002")
+        .await
+        .ok("the leader adds a little");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let s = copy_status(app, "mock").await;
+        if s.decisions.iter().any(below_minimum) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the below-minimum skip is recorded within 60 s: {:#?}",
+            s.decisions
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // 3. The price moves down; the leader closes, and so does the follower at the bid.
+    let (bid, ask) = move_venue(venue, paper, "61100").await;
+    lead.market("BTCUSDT", "SELL", "0.042")
+        .await
+        .ok("the leader closes");
+    until("the paper follower is flat", || async {
+        follower_qty(app, "mock").await.is_none_or(|q| q.is_zero())
+    })
+    .await;
+    let sell = fill(app, "mock", "sell").await;
+    let px: Decimal = sell.price.parse().expect("decimal");
+    assert!(
+        bid <= px && px <= ask,
+        "the paper sell filled at {px}, within the venue's spread {bid}…{ask}"
+    );
+    copy_status(app, "mock").await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paper_copy_of_a_leader_on_another_venue_fills_at_that_venues_prices() {
     let Some(kc) = real_keychain("venue") else {
@@ -196,83 +287,7 @@ async fn a_paper_copy_of_a_leader_on_another_venue_fills_at_that_venues_prices()
         app.running()
     );
 
-    let mut rx = app.events();
-    app.create_copy(NewCopyRequest {
-        name: "mock".into(),
-        leader: "lead".into(),
-        follower: "paper".into(),
-        settings: ratio("0.5"),
-    })
-    .await
-    .expect("a paper copy of the venue's leader starts");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "the copy watches within 60 s");
-        if let Ok(Ok(ev)) = tokio::time::timeout(left, rx.recv()).await {
-            if ev.kind == EventKind::Watching && ev.copy.as_deref() == Some("mock") {
-                break;
-            }
-        }
-    }
-    assert_eq!(
-        book(&paper, "BTCUSDT").await,
-        book(&venue.base(), "BTCUSDT").await,
-        "at the start the paper simulator stands at the venue's price"
-    );
-
-    // 1. The price moves on the venue; the leader opens there.
-    let (bid, ask) = move_venue(&venue, &paper, "61500").await;
-    lead.market("BTCUSDT", "BUY", "0.04")
-        .await
-        .ok("the leader opens");
-    until("the paper follower holds 0.02 BTCUSDT", || async {
-        follower_qty(&app, "mock").await == Some(Decimal::new(2, 2))
-    })
-    .await;
-    let buy = fill(&app, "mock", "buy").await;
-    let px: Decimal = buy.price.parse().expect("decimal");
-    assert!(
-        bid <= px && px <= ask,
-        "the paper buy filled at {px}, within the venue's spread {bid}…{ask}"
-    );
-
-    // 2. The price moves again; an increase too small for the follower (0.001 BTC, about
-    //    62 USDT against a minimum notional of 100) is skipped.
-    move_venue(&venue, &paper, "61800").await;
-    lead.market("BTCUSDT", "BUY", "0.002")
-        .await
-        .ok("the leader adds a little");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let s = copy_status(&app, "mock").await;
-        if s.decisions.iter().any(below_minimum) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the below-minimum skip is recorded within 60 s: {:#?}",
-            s.decisions
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-
-    // 3. The price moves down; the leader closes, and so does the follower at the bid.
-    let (bid, ask) = move_venue(&venue, &paper, "61100").await;
-    lead.market("BTCUSDT", "SELL", "0.042")
-        .await
-        .ok("the leader closes");
-    until("the paper follower is flat", || async {
-        follower_qty(&app, "mock").await.is_none_or(|q| q.is_zero())
-    })
-    .await;
-    let sell = fill(&app, "mock", "sell").await;
-    let done = copy_status(&app, "mock").await;
-    let px: Decimal = sell.price.parse().expect("decimal");
-    assert!(
-        bid <= px && px <= ask,
-        "the paper sell filled at {px}, within the venue's spread {bid}…{ask}"
-    );
+    let done = mock_round(&app, "lead", &venue, &paper, &lead).await;
 
     // The delay and skip figures a live copy shows.
     assert!(

@@ -6,19 +6,14 @@
 //! figures a live copy shows. A reopened app resumes the copy and its price feed. A
 //! portfolio whose venue cannot be read is refused on the `leader` field.
 
-use std::time::{Duration, Instant};
-
-use copydesk::api::{App, AppOptions, ErrorCode, EventKind, NewCopyRequest, PaperOptions};
+use copydesk::api::{App, AppOptions, ErrorCode, NewCopyRequest, PaperOptions};
 use copydesk::paths::APP_IDENTIFIER;
 use copydesk::secrets::Keychain;
 use copydesk::sim::portfolio::portfolio_id;
 use reqwest::Method;
-use rust_decimal::Decimal;
 use serde_json::json;
 
-use crate::paper_copy::{
-    below_minimum, book, copy_status, fill, follower_qty, move_venue, ratio, until,
-};
+use crate::paper_copy::{below_minimum, book, mock_round, move_venue, ratio};
 
 async fn open(dir: &std::path::Path) -> App {
     let mut o = AppOptions::new(dir);
@@ -90,83 +85,7 @@ async fn a_paper_copy_of_a_portfolio_on_another_venue_fills_at_that_venues_price
     );
     assert!(app.running().is_empty(), "the refused copy did not start");
 
-    let mut rx = app.events();
-    app.create_copy(NewCopyRequest {
-        name: "mock".into(),
-        leader: leader.clone(),
-        follower: "paper".into(),
-        settings: ratio("0.5"),
-    })
-    .await
-    .expect("a paper copy of the venue's portfolio starts");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "the copy watches within 60 s");
-        if let Ok(Ok(ev)) = tokio::time::timeout(left, rx.recv()).await {
-            if ev.kind == EventKind::Watching && ev.copy.as_deref() == Some("mock") {
-                break;
-            }
-        }
-    }
-    assert_eq!(
-        book(&paper, "BTCUSDT").await,
-        book(&venue.base(), "BTCUSDT").await,
-        "at the start the paper simulator stands at the venue's price"
-    );
-
-    // 1. The price moves on the venue; the portfolio opens there.
-    let (bid, ask) = move_venue(&venue, &paper, "61500").await;
-    lead.market("BTCUSDT", "BUY", "0.04")
-        .await
-        .ok("the leader opens");
-    until("the paper follower holds 0.02 BTCUSDT", || async {
-        follower_qty(&app, "mock").await == Some(Decimal::new(2, 2))
-    })
-    .await;
-    let buy = fill(&app, "mock", "buy").await;
-    let px: Decimal = buy.price.parse().expect("decimal");
-    assert!(
-        bid <= px && px <= ask,
-        "the paper buy filled at {px}, within the venue's spread {bid}…{ask}"
-    );
-
-    // 2. An increase too small for the follower (0.001 BTC, about 62 USDT against a
-    //    minimum notional of 100) is skipped.
-    move_venue(&venue, &paper, "61800").await;
-    lead.market("BTCUSDT", "BUY", "0.002")
-        .await
-        .ok("the leader adds a little");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let s = copy_status(&app, "mock").await;
-        if s.decisions.iter().any(below_minimum) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the below-minimum skip is recorded within 60 s: {:#?}",
-            s.decisions
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-
-    // 3. The price moves down; the portfolio closes, and so does the follower at the bid.
-    let (bid, ask) = move_venue(&venue, &paper, "61100").await;
-    lead.market("BTCUSDT", "SELL", "0.042")
-        .await
-        .ok("the leader closes");
-    until("the paper follower is flat", || async {
-        follower_qty(&app, "mock").await.is_none_or(|q| q.is_zero())
-    })
-    .await;
-    let sell = fill(&app, "mock", "sell").await;
-    let px: Decimal = sell.price.parse().expect("decimal");
-    assert!(
-        bid <= px && px <= ask,
-        "the paper sell filled at {px}, within the venue's spread {bid}…{ask}"
-    );
-    let done = copy_status(&app, "mock").await;
+    let done = mock_round(&app, &leader, &venue, &paper, &lead).await;
     assert!(
         done.fills.iter().all(|f| f.delay_ms.is_some()),
         "each paper fill is linked to the leader's, with its delay: {done:#?}"

@@ -10,8 +10,6 @@ use copydesk::api::{App, AppOptions, ErrorCode, NewCopyRequest, PaperOptions};
 use copydesk::paths::APP_IDENTIFIER;
 use copydesk::secrets::Keychain;
 use copydesk::sim::portfolio::portfolio_id;
-use reqwest::Method;
-use serde_json::json;
 
 use crate::paper_copy::{below_minimum, book, mock_round, move_venue, ratio};
 
@@ -37,17 +35,7 @@ async fn a_paper_copy_of_a_portfolio_on_another_venue_fills_at_that_venues_price
     // The "real venue": a lead portfolio trading there, prices far from the paper
     // simulator's.
     let venue = crate::runtime::support::sim().await;
-    venue
-        .admin(
-            Method::POST,
-            "/admin/v1/portfolio",
-            Some(json!({"perMinute": 0})),
-        )
-        .await
-        .ok("no pages budget on the venue");
-    let lead = venue
-        .account(json!({"balances": {"USDT": "100000"}, "leadPortfolio": true}))
-        .await;
+    let lead = venue.lead_portfolio("100000").await;
     venue.price("BTCUSDT", "61234.5").await;
     let leader = format!(
         "portfolio:{}:{}",

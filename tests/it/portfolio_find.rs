@@ -40,17 +40,7 @@ fn custom(endpoint: &str, portfolio: &str) -> FindPortfolioRequest {
 async fn a_typed_in_portfolio_is_read_before_it_can_be_chosen() {
     let pages = crate::runtime::support::sim().await;
     let base = pages.base();
-    pages
-        .admin(
-            Method::POST,
-            "/admin/v1/portfolio",
-            Some(json!({"perMinute": 0})),
-        )
-        .await
-        .ok("no pages budget");
-    let lead = pages
-        .account(json!({"balances": {"USDT": "20000"}, "leadPortfolio": true}))
-        .await;
+    let lead = pages.lead_portfolio("20000").await;
     pages.price("ETHUSDT", "3000").await;
     lead.market("ETHUSDT", "BUY", "1").await.ok("a trade");
     let pid = portfolio_id(&lead.account_id);

@@ -17,16 +17,7 @@ use crate::sim::support::{dec, start_with, Client, Sim};
 
 async fn setup() -> (Sim, Client, PortfolioPoller) {
     let sim = start_with(SimConfig::default()).await;
-    sim.admin(
-        Method::POST,
-        "/admin/v1/portfolio",
-        Some(json!({"perMinute": 0})),
-    )
-    .await
-    .ok("no budget limit unless a test sets one");
-    let leader = sim
-        .account(json!({"balances": {"USDT": "20000"}, "leadPortfolio": true}))
-        .await;
+    let leader = sim.lead_portfolio("20000").await;
     let client = PortfolioClient::new(&sim.base()).expect("client");
     let poller = PortfolioPoller::new(
         client,

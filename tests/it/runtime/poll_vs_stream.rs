@@ -136,16 +136,7 @@ async fn both_hold(sim: &Sim, followers: [&Client; 2], symbol: &str, want: &str)
 async fn polled_and_streamed_sources_give_the_same_signals() {
     let sim = sim().await;
     let base = sim.base();
-    sim.admin(
-        Method::POST,
-        "/admin/v1/portfolio",
-        Some(json!({"perMinute": 0})),
-    )
-    .await
-    .ok("no portfolio budget limit");
-    let lead = sim
-        .account(json!({"balances": {"USDT": "50000"}, "leadPortfolio": true}))
-        .await;
+    let lead = sim.lead_portfolio("50000").await;
     let by_stream = sim.usdt("50000").await;
     let by_poll = sim.usdt("50000").await;
     let followers = [&by_stream, &by_poll];

@@ -33,16 +33,7 @@ async fn wait_amount(sim: &crate::sim::support::Sim, account: &str, symbol: &str
 async fn a_copy_follows_a_public_portfolio_through_restart_429_and_403() {
     let sim = sim().await;
     let base = sim.base();
-    sim.admin(
-        Method::POST,
-        "/admin/v1/portfolio",
-        Some(json!({"perMinute": 0})),
-    )
-    .await
-    .ok("no portfolio budget until the 429 part");
-    let lead = sim
-        .account(json!({"balances": {"USDT": "50000"}, "leadPortfolio": true}))
-        .await;
+    let lead = sim.lead_portfolio("50000").await;
     let me = sim.usdt("50000").await;
     sim.price("BTCUSDT", "50000").await;
     sim.price("ETHUSDT", "3000").await;

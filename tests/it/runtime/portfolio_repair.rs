@@ -18,17 +18,8 @@ use super::support::{account_env, account_toml, amount, eventually, sim, write_c
 async fn repair_reads_a_portfolio_leaders_positions_list() {
     let sim = sim().await;
     let base = sim.base();
-    sim.admin(
-        Method::POST,
-        "/admin/v1/portfolio",
-        Some(json!({"perMinute": 0})),
-    )
-    .await
-    .ok("no pages budget");
     sim.price("ETHUSDT", "3000").await;
-    let lead = sim
-        .account(json!({"balances": {"USDT": "50000"}, "leadPortfolio": true}))
-        .await;
+    let lead = sim.lead_portfolio("50000").await;
     let me = sim.usdt("50000").await;
     let pid = portfolio_id(&lead.account_id);
     let text = format!(

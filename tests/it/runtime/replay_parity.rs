@@ -10,10 +10,8 @@ use copydesk::engine::NoticeKind;
 use copydesk::exchange::lead_portfolio::PortfolioClient;
 use copydesk::runtime::leaders::{replay_portfolio, ReplayRequest};
 use copydesk::sim::portfolio::portfolio_id;
-use reqwest::Method;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
-use serde_json::json;
 
 use super::support::{
     account_env, account_toml, amount, dec as d, eventually, sim, write_config, Engine,
@@ -24,17 +22,8 @@ const STEP_MS: i64 = 120_000;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replay_and_live_copy_end_the_same() {
     let sim = sim().await;
-    sim.admin(
-        Method::POST,
-        "/admin/v1/portfolio",
-        Some(json!({"perMinute": 0})),
-    )
-    .await
-    .ok("no source budget in this test");
     let base = sim.base();
-    let lead = sim
-        .account(json!({"balances": {"USDT": "10000"}, "leadPortfolio": true}))
-        .await;
+    let lead = sim.lead_portfolio("10000").await;
     let me = sim.usdt("10000").await;
     sim.price("BTCUSDT", "50000").await;
     lead.post(

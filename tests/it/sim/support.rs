@@ -140,6 +140,20 @@ impl Sim {
         self.account(json!({"balances": {"USDT": amount}})).await
     }
 
+    /// A lead portfolio holding `amount` USDT, listed on the copy-trading pages, whose
+    /// request budget is lifted (`perMinute` 0) so that polls never wait for it.
+    pub async fn lead_portfolio(&self, amount: &str) -> Client {
+        self.admin(
+            Method::POST,
+            "/admin/v1/portfolio",
+            Some(json!({"perMinute": 0})),
+        )
+        .await
+        .ok("no pages budget");
+        self.account(json!({"balances": {"USDT": amount}, "leadPortfolio": true}))
+            .await
+    }
+
     pub async fn hedge(&self, amount: &str) -> Client {
         self.account(json!({"balances": {"USDT": amount}, "positionMode": "hedge"}))
             .await

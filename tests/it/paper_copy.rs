@@ -157,6 +157,35 @@ pub(crate) async fn fill(app: &App, copy: &str, side: &str) -> api::FillDto {
     }
 }
 
+/// A paper copy of `leader`, whose venue (`http://127.0.0.1:9`) cannot be reached, is
+/// refused on the `leader` field, naming the venue and why its prices are needed; nothing
+/// starts.
+pub(crate) async fn refused_unreachable(app: &App, leader: &str) {
+    let e = app
+        .create_copy(NewCopyRequest {
+            name: "far-copy".into(),
+            leader: leader.into(),
+            follower: "paper".into(),
+            settings: ratio("0.5"),
+        })
+        .await
+        .expect_err("a paper copy of a leader whose venue cannot be read is refused");
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::Exchange, Some("leader")),
+        "{e:?}"
+    );
+    assert!(
+        e.message.contains("`http://127.0.0.1:9`") && e.message.contains("prices"),
+        "the message names the venue and why its prices are needed: {e:?}"
+    );
+    assert!(
+        app.running().is_empty(),
+        "the refused copy did not start: {:?}",
+        app.running()
+    );
+}
+
 /// Starts the paper copy `mock` of `leader` (who trades as `lead` on `venue`), then runs
 /// one round of the leader's trades there while the venue's price moves: an open, an
 /// increase too small for the follower, a close. Every paper fill must be within the
@@ -263,29 +292,7 @@ async fn a_paper_copy_of_a_leader_on_another_venue_fills_at_that_venues_prices()
     add(&app, "lead", &venue.base(), &lead).await;
     // A leader whose venue cannot be reached is refused on the leader field, naming why.
     add(&app, "far", "http://127.0.0.1:9", &lead).await;
-    let e = app
-        .create_copy(NewCopyRequest {
-            name: "far-copy".into(),
-            leader: "far".into(),
-            follower: "paper".into(),
-            settings: ratio("0.5"),
-        })
-        .await
-        .expect_err("a paper copy of a leader whose venue cannot be read is refused");
-    assert_eq!(
-        (e.code, e.field.as_deref()),
-        (ErrorCode::Exchange, Some("leader")),
-        "{e:?}"
-    );
-    assert!(
-        e.message.contains("`http://127.0.0.1:9`") && e.message.contains("prices"),
-        "the message names the venue and why its prices are needed: {e:?}"
-    );
-    assert!(
-        app.running().is_empty(),
-        "the refused copy did not start: {:?}",
-        app.running()
-    );
+    refused_unreachable(&app, "far").await;
 
     let done = mock_round(&app, "lead", &venue, &paper, &lead).await;
 

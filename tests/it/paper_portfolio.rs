@@ -6,12 +6,12 @@
 //! figures a live copy shows. A reopened app resumes the copy and its price feed. A
 //! portfolio whose venue cannot be read is refused on the `leader` field.
 
-use copydesk::api::{App, AppOptions, ErrorCode, NewCopyRequest, PaperOptions};
+use copydesk::api::{App, AppOptions, PaperOptions};
 use copydesk::paths::APP_IDENTIFIER;
 use copydesk::secrets::Keychain;
 use copydesk::sim::portfolio::portfolio_id;
 
-use crate::paper_copy::{below_minimum, book, mock_round, move_venue, ratio};
+use crate::paper_copy::{below_minimum, book, mock_round, move_venue, refused_unreachable};
 
 async fn open(dir: &std::path::Path) -> App {
     let mut o = AppOptions::new(dir);
@@ -52,26 +52,7 @@ async fn a_paper_copy_of_a_portfolio_on_another_venue_fills_at_that_venues_price
     );
 
     // A portfolio whose venue cannot be read is refused on the leader field, naming why.
-    let far = "portfolio:http://127.0.0.1:9:3800000000000000001".to_owned();
-    let e = app
-        .create_copy(NewCopyRequest {
-            name: "far-copy".into(),
-            leader: far,
-            follower: "paper".into(),
-            settings: ratio("0.5"),
-        })
-        .await
-        .expect_err("a paper copy of a portfolio whose venue cannot be read is refused");
-    assert_eq!(
-        (e.code, e.field.as_deref()),
-        (ErrorCode::Exchange, Some("leader")),
-        "{e:?}"
-    );
-    assert!(
-        e.message.contains("`http://127.0.0.1:9`") && e.message.contains("prices"),
-        "the message names the venue and why its prices are needed: {e:?}"
-    );
-    assert!(app.running().is_empty(), "the refused copy did not start");
+    refused_unreachable(&app, "portfolio:http://127.0.0.1:9:3800000000000000001").await;
 
     let done = mock_round(&app, &leader, &venue, &paper, &lead).await;
     assert!(

@@ -139,6 +139,23 @@ impl BinanceUsdm {
 }
 
 impl Inner {
+    /// One read of open orders or open algo orders (`path`): of one symbol (weight 1), or
+    /// of every symbol (weight 40).
+    async fn open_orders_read<T: DeserializeOwned>(
+        &self,
+        path: &'static str,
+        symbol: Option<&str>,
+        background: bool,
+    ) -> ExResult<Vec<T>> {
+        let call = match symbol {
+            Some(symbol) => {
+                Call::new(Method::GET, path, Security::Signed, 1).param("symbol", symbol)
+            }
+            None => Call::new(Method::GET, path, Security::Signed, 40),
+        };
+        self.get(call.in_background(background)).await
+    }
+
     async fn get<T: DeserializeOwned>(&self, call: Call) -> ExResult<T> {
         let label = call.label();
         let body = self.raw.send(&call).await?;
@@ -314,36 +331,31 @@ impl Inner {
         let (orders, algos): (Vec<RawOrder>, Vec<RawAlgoOrder>) = match orders {
             OrderReads::None => (Vec::new(), Vec::new()),
             OrderReads::All => (
-                self.get(
-                    Call::new(Method::GET, "/fapi/v1/openOrders", Security::Signed, 40)
-                        .in_background(background),
-                )
-                .await?,
-                self.get(
-                    Call::new(Method::GET, "/fapi/v1/openAlgoOrders", Security::Signed, 40)
-                        .in_background(background),
-                )
-                .await?,
+                self.open_orders_read("/fapi/v1/openOrders", None, background)
+                    .await?,
+                self.open_orders_read("/fapi/v1/openAlgoOrders", None, background)
+                    .await?,
             ),
             OrderReads::Symbols(symbols) => {
                 let (mut orders, mut algos) = (Vec::new(), Vec::new());
                 for symbol in symbols {
-                    let o: Vec<RawOrder> = self
-                        .get(
-                            Call::new(Method::GET, "/fapi/v1/openOrders", Security::Signed, 1)
-                                .param("symbol", symbol.as_str())
-                                .in_background(background),
+                    let symbol = Some(symbol.as_str());
+                    orders.extend(
+                        self.open_orders_read::<RawOrder>(
+                            "/fapi/v1/openOrders",
+                            symbol,
+                            background,
                         )
-                        .await?;
-                    orders.extend(o);
-                    let a: Vec<RawAlgoOrder> = self
-                        .get(
-                            Call::new(Method::GET, "/fapi/v1/openAlgoOrders", Security::Signed, 1)
-                                .param("symbol", symbol.as_str())
-                                .in_background(background),
+                        .await?,
+                    );
+                    algos.extend(
+                        self.open_orders_read::<RawAlgoOrder>(
+                            "/fapi/v1/openAlgoOrders",
+                            symbol,
+                            background,
                         )
-                        .await?;
-                    algos.extend(a);
+                        .await?,
+                    );
                 }
                 (orders, algos)
             }

@@ -173,27 +173,35 @@ async fn ioc_remainder_expires_and_gtc_remainder_rests() {
 #[tokio::test]
 async fn funding_is_paid_every_eight_hours_of_simulated_time() {
     let sim = start().await;
+    // Funding falls on the 8-hour grid of simulated time, wherever the clock started: step to
+    // a minute before the next payment, across it, one hour on (none), then to the one after.
+    // Simulated time is the premium index's `time`; `/fapi/v1/time` is the server's wall
+    // clock, which request timestamps are checked against, and does not move with steps.
+    let clock = || async {
+        let index = sim
+            .public("/fapi/v1/premiumIndex", "symbol=BTCUSDT")
+            .await
+            .ok("premium index");
+        let now = index["time"].as_i64().expect("time");
+        let next = index["nextFundingTime"].as_i64().expect("nextFundingTime");
+        assert!(
+            next > now && next - now <= 8 * 3_600_000,
+            "next funding within 8 h: now {now}, next {next}"
+        );
+        (now, next)
+    };
+    // First step just past the next funding time, before anyone holds a position: the test
+    // then starts eight hours from a payment however close to one the wall clock was (a run
+    // at a minute to 16:00 UTC once asked the clock to go back).
+    let (now, next) = clock().await;
+    sim.advance(next - now + 1_000).await;
     let c = sim.usdt("100000").await;
     let s = sim.usdt("100000").await;
     c.market("BTCUSDT", "BUY", "1").await.ok("long 1 BTC");
     s.market("BTCUSDT", "SELL", "1").await.ok("short 1 BTC");
     let before_long = dec(&c.usdt_balance().await["balance"]);
     let before_short = dec(&s.usdt_balance().await["balance"]);
-    // Funding falls on the 8-hour grid of simulated time, wherever the clock started: step to
-    // a minute before the next payment, across it, one hour on (none), then to the one after.
-    let now = sim.public("/fapi/v1/time", "").await.ok("time")["serverTime"]
-        .as_i64()
-        .expect("serverTime");
-    let next = sim
-        .public("/fapi/v1/premiumIndex", "symbol=BTCUSDT")
-        .await
-        .ok("premium index")["nextFundingTime"]
-        .as_i64()
-        .expect("nextFundingTime");
-    assert!(
-        next > now && next - now <= 8 * 3_600_000,
-        "next funding within 8 h"
-    );
+    let (now, next) = clock().await;
     let fundings = || async {
         let inc = c
             .get("/fapi/v1/income", &[("incomeType", "FUNDING_FEE")])

@@ -62,7 +62,7 @@ impl Feed {
         {
             let mut a = account.lock();
             for what in &st.up {
-                a.market(&MarketEvent::Connected { what: *what, at: 0 });
+                a.market(&MarketEvent::Connected { what, at: 0 });
             }
             for ev in st.marks.values().chain(st.books.values()) {
                 a.market(ev);

@@ -37,8 +37,12 @@ pub struct CommitCounts {
     pub full: u64,
     /// Commits made with `synchronous = NORMAL` (through [`super::Store::relaxed`]).
     pub relaxed: u64,
-    /// Group syncs of the `-wal` file ([`Durability::sync_through`]).
+    /// Group syncs of the `-wal` file (both kinds below).
     pub syncs: u64,
+    /// Of those, the syncs run for a commit that must be durable before an order leaves
+    /// ([`Durability::sync_through`]); the rest are the writer's batches
+    /// ([`Durability::sync_all`]).
+    pub before_send: u64,
     /// Relaxed commits made durable so far (the highest sequence number synced).
     pub synced: u64,
 }
@@ -52,6 +56,7 @@ pub struct Durability {
     /// Every relaxed commit up to this number is durable.
     synced: AtomicU64,
     syncs: AtomicU64,
+    before_send_syncs: AtomicU64,
     /// Length of the WAL file when the last group sync began: what a power cut keeps of
     /// it at least (see [`Durability::power_cut`]).
     synced_len: AtomicU64,
@@ -75,6 +80,7 @@ impl Durability {
             committed: AtomicU64::new(0),
             synced: AtomicU64::new(0),
             syncs: AtomicU64::new(0),
+            before_send_syncs: AtomicU64::new(0),
             synced_len: AtomicU64::new(0),
             full_commits: AtomicU64::new(0),
             relaxed_commits: AtomicU64::new(0),
@@ -126,6 +132,7 @@ impl Durability {
             full: self.full_commits.load(Ordering::Relaxed),
             relaxed: self.relaxed_commits.load(Ordering::Relaxed),
             syncs: self.syncs.load(Ordering::Relaxed),
+            before_send: self.before_send_syncs.load(Ordering::Relaxed),
             synced: self.synced.load(Ordering::SeqCst),
         }
     }
@@ -134,6 +141,10 @@ impl Durability {
     /// covered it, else waits for the sync running now and, if that one began before this
     /// commit, runs one more that covers every commit made so far.
     pub async fn sync_through(&self, seq: u64) -> std::io::Result<()> {
+        self.sync_upto(seq, true).await
+    }
+
+    async fn sync_upto(&self, seq: u64, before_send: bool) -> std::io::Result<()> {
         if self.is_durable(seq) {
             return Ok(());
         }
@@ -151,13 +162,16 @@ impl Durability {
         let len = synced?;
         self.synced_len.store(len, Ordering::SeqCst);
         self.syncs.fetch_add(1, Ordering::Relaxed);
+        if before_send {
+            self.before_send_syncs.fetch_add(1, Ordering::Relaxed);
+        }
         self.synced.fetch_max(upto, Ordering::SeqCst);
         Ok(())
     }
 
     /// Makes every relaxed commit so far durable.
     pub async fn sync_all(&self) -> std::io::Result<()> {
-        self.sync_through(self.committed()).await
+        self.sync_upto(self.committed(), false).await
     }
 
     /// Test hook for the power-cut test (`COPYDESK_POWER_CUT`, see `runtime::failpoint`):

@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::exchange::{AccountEvent, AccountSnapshot, EventStream, Exchange};
+use crate::store::group_commit::{Durability, Ticket};
 
 /// How old a stream snapshot with no event after it may be for a joining copy to start
 /// from it instead of reading the leader's account again (its equity moves with marks).
@@ -39,14 +40,22 @@ pub(crate) const REUSE_MS: u64 = 30_000;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LeaderHub {
     inner: Arc<Mutex<HashMap<String, Entry>>>,
+    /// The engine database's durability state: each copy handed an event that may lead
+    /// to an order gets a ticket with it, so that the copies' journal commits before the
+    /// send share one group sync (`store::group_commit`).
+    durability: Option<Arc<Durability>>,
 }
+
+/// An event as a copy receives it, with its ticket for the group sync when it may lead to
+/// an order.
+pub(crate) type Delivery = (AccountEvent, Option<Ticket>);
 
 #[derive(Debug)]
 struct Entry {
     /// Tells this stream apart from a later one of the same leader.
     generation: u64,
     venue: Arc<dyn Exchange>,
-    subs: Vec<(u64, mpsc::UnboundedSender<AccountEvent>)>,
+    subs: Vec<(u64, mpsc::UnboundedSender<Delivery>)>,
     next_sub: u64,
     /// Events handed over since the stream opened.
     events: u64,
@@ -64,12 +73,12 @@ pub struct LeaderSubscription {
     leader: String,
     generation: u64,
     id: u64,
-    rx: mpsc::UnboundedReceiver<AccountEvent>,
+    rx: mpsc::UnboundedReceiver<Delivery>,
 }
 
 impl LeaderSubscription {
-    /// The next event; `None` once the leader's stream has ended.
-    pub async fn next(&mut self) -> Option<AccountEvent> {
+    /// The next event and its ticket; `None` once the leader's stream has ended.
+    pub async fn next(&mut self) -> Option<Delivery> {
         self.rx.recv().await
     }
 }
@@ -84,6 +93,14 @@ impl Drop for LeaderSubscription {
 static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl LeaderHub {
+    /// The hub of an engine whose database is `durability`'s.
+    pub(crate) fn new(durability: Arc<Durability>) -> Self {
+        Self {
+            inner: Arc::default(),
+            durability: Some(durability),
+        }
+    }
+
     /// The venue client of a leader account: the one its stream uses when the leader is
     /// followed already, else `open()`'s.
     pub(crate) fn venue<E>(
@@ -221,8 +238,25 @@ impl LeaderHub {
             AccountEvent::Resynced(r) => Some((r.snapshot.clone(), Instant::now())),
             _ => None,
         };
-        // A copy whose supervisor ended has dropped its end: it leaves here.
-        e.subs.retain(|(_, tx)| tx.send(ev.clone()).is_ok());
+        // Only what a copy plans from right away takes a ticket (a resync reconciles first).
+        let durability = self
+            .durability
+            .as_ref()
+            .filter(|_| {
+                matches!(
+                    ev,
+                    AccountEvent::Order(_)
+                        | AccountEvent::BalancePosition(_)
+                        | AccountEvent::Leverage(_)
+                )
+            })
+            .cloned();
+        // A copy whose supervisor ended has dropped its end: it leaves here. Every copy
+        // gets the event (and its ticket) here, before any of them runs.
+        e.subs.retain(|(_, tx)| {
+            let ticket = durability.as_ref().map(|d| d.ticket());
+            tx.send((ev.clone(), ticket)).is_ok()
+        });
         if e.subs.is_empty() {
             map.remove(leader);
             return false;

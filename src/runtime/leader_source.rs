@@ -194,15 +194,17 @@ pub enum LeaderFeed {
 /// One item of a leader feed.
 #[derive(Debug)]
 pub enum LeaderItem {
-    Event(AccountEvent),
+    /// A leader event, with its ticket for the group sync when the leader's stream is
+    /// shared (`leader_hub`).
+    Event(AccountEvent, Option<crate::store::group_commit::Ticket>),
     Poll(Box<PollReport>),
 }
 
 impl LeaderFeed {
     pub async fn next(&mut self) -> Option<LeaderItem> {
         match self {
-            LeaderFeed::Stream(s) => s.next().await.map(LeaderItem::Event),
-            LeaderFeed::Shared(s) => s.next().await.map(LeaderItem::Event),
+            LeaderFeed::Stream(s) => s.next().await.map(|e| LeaderItem::Event(e, None)),
+            LeaderFeed::Shared(s) => s.next().await.map(|(e, t)| LeaderItem::Event(e, t)),
             LeaderFeed::Polled(r) => r.recv().await.map(|p| LeaderItem::Poll(Box::new(p))),
         }
     }

@@ -292,7 +292,6 @@ async fn one_signal_to_many_copies_shares_the_syncs_before_the_sends() {
     }
     let after = durability.counts();
     let before_send = after.before_send - before.before_send;
-    println!("{FOLLOWERS} copies, one leader signal: {before_send} syncs before the sends ({before:?} → {after:?})");
     assert_eq!(
         after.full - before.full,
         0,

@@ -24,6 +24,7 @@
 //! its end; the next copy of that leader opens a new one.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -46,16 +47,44 @@ pub(crate) struct LeaderHub {
     durability: Option<Arc<Durability>>,
 }
 
-/// An event as a copy receives it, with its ticket for the group sync when it may lead to
-/// an order.
-pub(crate) type Delivery = (AccountEvent, Option<Ticket>);
+/// An event as a copy receives it.
+pub(crate) type Delivery = (AccountEvent, Handed);
+
+/// What comes with an event to a copy: its ticket for the group sync, when the event may
+/// lead to an order and the copy had no other leader event in hand (a copy still busy with
+/// an earlier event cannot commit for this one before that one's sends are done, so a
+/// sync must not wait for it); and its place among the copy's events in hand, given back
+/// when dropped (when the copy is done with the event).
+#[derive(Debug, Default)]
+pub struct Handed {
+    ticket: Option<Ticket>,
+    _in_hand: Option<InHand>,
+}
+
+impl Handed {
+    /// The ticket, for the copy to give back at its journal commit.
+    pub(crate) fn take_ticket(&mut self) -> Option<Ticket> {
+        self.ticket.take()
+    }
+}
+
+/// One event queued for a copy or being handled by it.
+#[derive(Debug)]
+struct InHand(Arc<AtomicUsize>);
+
+impl Drop for InHand {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 #[derive(Debug)]
 struct Entry {
     /// Tells this stream apart from a later one of the same leader.
     generation: u64,
     venue: Arc<dyn Exchange>,
-    subs: Vec<(u64, mpsc::UnboundedSender<Delivery>)>,
+    /// Each copy's queue and how many events it has in hand (queued or being handled).
+    subs: Vec<(u64, mpsc::UnboundedSender<Delivery>, Arc<AtomicUsize>)>,
     next_sub: u64,
     /// Events handed over since the stream opened.
     events: u64,
@@ -148,7 +177,7 @@ impl LeaderHub {
                 Entry {
                     generation,
                     venue: venue.clone(),
-                    subs: vec![(0, tx)],
+                    subs: vec![(0, tx, Arc::default())],
                     next_sub: 1,
                     events: 0,
                     last: Some((snap.clone(), Instant::now())),
@@ -187,7 +216,7 @@ impl LeaderHub {
         let (tx, rx) = mpsc::unbounded_channel();
         let id = e.next_sub;
         e.next_sub += 1;
-        e.subs.push((id, tx));
+        e.subs.push((id, tx, Arc::default()));
         let reuse = e
             .last
             .as_ref()
@@ -214,7 +243,7 @@ impl LeaderHub {
         let Some(e) = map.get_mut(leader).filter(|e| e.generation == generation) else {
             return;
         };
-        e.subs.retain(|(i, _)| *i != id);
+        e.subs.retain(|(i, _, _)| *i != id);
         if e.subs.is_empty() {
             map.remove(leader);
             tracing::info!(
@@ -253,9 +282,13 @@ impl LeaderHub {
             .cloned();
         // A copy whose supervisor ended has dropped its end: it leaves here. Every copy
         // gets the event (and its ticket) here, before any of them runs.
-        e.subs.retain(|(_, tx)| {
-            let ticket = durability.as_ref().map(|d| d.ticket());
-            tx.send((ev.clone(), ticket)).is_ok()
+        e.subs.retain(|(_, tx, in_hand)| {
+            let idle = in_hand.fetch_add(1, Ordering::SeqCst) == 0;
+            let handed = Handed {
+                ticket: durability.as_ref().filter(|_| idle).map(|d| d.ticket()),
+                _in_hand: Some(InHand(in_hand.clone())),
+            };
+            tx.send((ev.clone(), handed)).is_ok()
         });
         if e.subs.is_empty() {
             map.remove(leader);

@@ -196,15 +196,18 @@ pub enum LeaderFeed {
 pub enum LeaderItem {
     /// A leader event, with its ticket for the group sync when the leader's stream is
     /// shared (`leader_hub`).
-    Event(AccountEvent, Option<crate::store::group_commit::Ticket>),
+    Event(AccountEvent, super::leader_hub::Handed),
     Poll(Box<PollReport>),
 }
 
 impl LeaderFeed {
     pub async fn next(&mut self) -> Option<LeaderItem> {
         match self {
-            LeaderFeed::Stream(s) => s.next().await.map(|e| LeaderItem::Event(e, None)),
-            LeaderFeed::Shared(s) => s.next().await.map(|(e, t)| LeaderItem::Event(e, t)),
+            LeaderFeed::Stream(s) => s
+                .next()
+                .await
+                .map(|e| LeaderItem::Event(e, Default::default())),
+            LeaderFeed::Shared(s) => s.next().await.map(|(e, h)| LeaderItem::Event(e, h)),
             LeaderFeed::Polled(r) => r.recv().await.map(|p| LeaderItem::Poll(Box::new(p))),
         }
     }

@@ -1009,12 +1009,14 @@ impl CopyRunner {
                     }
                 },
                 item = leader_feed.next() => match item {
-                    Some(LeaderItem::Event(ev, ticket)) => {
+                    Some(LeaderItem::Event(ev, mut handed)) => {
                         // Given back at this copy's journal commit before the send
-                        // (`exec`), or here when the event led to none.
-                        self.ticket = ticket;
+                        // (`exec`), or here when the event led to none; `handed` says
+                        // the copy is done with the event when it is dropped.
+                        self.ticket = handed.take_ticket();
                         self.on_leader(ev).await;
                         self.ticket = None;
+                        drop(handed);
                     }
                     Some(LeaderItem::Poll(report)) => self.on_poll(*report).await,
                     None => {

@@ -78,6 +78,35 @@ async fn waiting_writers_share_one_sync() {
     assert_eq!(n, 9);
 }
 
+/// A ticket never given back (a copy busy elsewhere, its event still queued) holds a sync
+/// before a send up only for a bounded while: the sync runs, and covers the commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_never_given_back_does_not_hold_the_sync_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(&dir.path().join("db.sqlite3")).expect("open");
+    let durability = store.durability();
+    let held = durability.ticket();
+    assert_eq!(durability.preparing(), 1);
+    let before = durability.counts();
+    let ((), seq) = store
+        .relaxed(|s| {
+            s.notifications()
+                .push(1, None, Level::Info, "fill", "row")
+                .map(|_| ())
+        })
+        .expect("relaxed write");
+    tokio::time::timeout(Duration::from_secs(60), durability.sync_through(seq))
+        .await
+        .expect("the sync does not wait for the ticket for good")
+        .expect("sync");
+    assert!(durability.is_durable(seq));
+    let after = durability.counts();
+    assert_eq!(after.before_send - before.before_send, 1);
+    assert_eq!(after.syncs - before.syncs, 1);
+    drop(held);
+    assert_eq!(durability.preparing(), 0, "a dropped ticket is given back");
+}
+
 /// A commit made with `synchronous = FULL` (the default) is counted as such, and a failed
 /// relaxed write leaves the connection at `FULL`.
 #[test]
@@ -306,5 +335,11 @@ async fn one_signal_to_many_copies_shares_the_syncs_before_the_sends() {
         "{FOLLOWERS} copies of one leader signal share their syncs before the sends: \
          {before_send} syncs ({before:?} → {after:?})"
     );
+    // Every copy gave its ticket back (at its commit, or when an event led to none).
+    eventually("no ticket is left out", || async {
+        let n = durability.preparing();
+        (n == 0).then_some(()).ok_or(format!("{n} tickets out"))
+    })
+    .await;
     handle.shutdown().await;
 }

@@ -477,6 +477,9 @@ pub enum NoticeKind {
     MissedInInterval,
     /// A public lead portfolio's first good read: positions open in it are not copied.
     LeaderBaseline,
+    /// A leader fill reconciliation had already matched the copy to (it read the leader
+    /// after the fill, before the fill's event arrived): nothing is sent again.
+    AlreadyReconciled,
 }
 
 /// One thing the runtime must do.

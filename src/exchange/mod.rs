@@ -189,6 +189,11 @@ pub trait Exchange: Send + Sync + fmt::Debug {
     /// has used and made wait.
     fn weight(&self) -> WeightUsage;
 
+    /// [`Exchange::weight`] when a request waited more than a second for the shared budget
+    /// since any account on the address last claimed it, else `None`: whichever account
+    /// asks first tells the user of a wait, once for the whole address.
+    fn claim_weight_wait(&self) -> Option<WeightUsage>;
+
     /// A symbol's best bid and ask read now (`None` where the venue has no such read), for
     /// the price checks of a plan when the book stream has none yet.
     fn book_ticker<'a>(

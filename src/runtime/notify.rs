@@ -134,7 +134,8 @@ impl NotifyKind {
             | NoticeKind::LeaderHidden
             | NoticeKind::LeaderFormatChanged
             | NoticeKind::LeaderReadFailed
-            | NoticeKind::LeaderBaseline => NotifyKind::Notice,
+            | NoticeKind::LeaderBaseline
+            | NoticeKind::AlreadyReconciled => NotifyKind::Notice,
         }
     }
 }

@@ -183,8 +183,6 @@ pub struct CopyRunner {
     pub(crate) stops: Option<mpsc::UnboundedSender<super::protection::StopJob>>,
     /// What the stop worker could not do, read at each tick.
     pub(crate) stop_faults: super::protection::StopFaults,
-    /// Long limiter waits already announced.
-    pub(crate) long_waits_seen: u64,
     /// Local time of the next reconciliation.
     pub(crate) next_reconcile_ms: i64,
     /// Local time of the next mark check of the PnL stops.
@@ -278,7 +276,6 @@ impl CopyRunner {
             planned_us: 0,
             committed_us: 0,
             sent_in_plan: None,
-            long_waits_seen: 0,
             stops: None,
             stop_faults: Default::default(),
             last_report: None,
@@ -1060,22 +1057,20 @@ impl CopyRunner {
 
 impl CopyRunner {
     /// A request that waited more than a second for the venue's weight budget is a
-    /// notification (once per wait, from the copy that sees it first).
+    /// notification, once per wait for the whole address (the copy that claims it first
+    /// tells it; the budget is shared by every copy on the address).
     pub(crate) fn check_weight(&mut self) {
-        let w = self.follower.ex.weight();
-        if w.long_waits > self.long_waits_seen {
-            self.long_waits_seen = w.long_waits;
-            {
-                self.say(
-                    NotifyLevel::Warning,
-                    NotifyKind::WeightWait,
-                    format!(
-                        "the venue's request-weight budget made requests wait (longest {} ms; \
-                         {} of {} used this minute); orders are delayed while it lasts",
-                        w.longest_wait_ms, w.used, w.limit
-                    ),
-                );
-            }
+        if let Some(w) = self.follower.ex.claim_weight_wait() {
+            self.say(
+                NotifyLevel::Warning,
+                NotifyKind::WeightWait,
+                format!(
+                    "the venue's request-weight budget made requests wait (longest {} ms; \
+                     {} of {} used this minute); orders of every copy on this address are \
+                     delayed while it lasts",
+                    w.longest_wait_ms, w.used, w.limit
+                ),
+            );
         }
     }
 }

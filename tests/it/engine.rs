@@ -658,6 +658,69 @@ fn increase_adds_delta_times_k() {
     assert_eq!(o.intent, OrderIntent::Increase, "it is an increase");
 }
 
+/// Reconciliation read the leader after a fill whose event was still on its way and
+/// matched the book to it (`leader_qty`); the event then changes nothing, or only what
+/// reconciliation had not seen.
+#[test]
+fn a_fill_reconciliation_already_matched_is_not_applied_again() {
+    let (mut c, f) = copied_btc(dec!(0.015), dec!(0.15), MarginMode::Cross);
+    // The book was 0.1 → 0.010 (k 0.1); reconciliation saw the leader at 0.15, added 0.005.
+    let add = |q, id| {
+        fill(
+            symbol("BTC", "USDT"),
+            Side::Buy,
+            q,
+            dec!(50000),
+            dec!(0.1),
+            5,
+            Some(dec!(10000)),
+            id,
+        )
+    };
+    let p = plan(&input(
+        c.clone(),
+        add(dec!(0.05), "late"),
+        f.clone(),
+        btc_market(dec!(50000)),
+    ));
+    assert_eq!(
+        p.orders().count(),
+        0,
+        "the add 0.1 → 0.15 is in the book already"
+    );
+    assert!(
+        p.notice(NoticeKind::AlreadyReconciled)
+            .is_some_and(|t| t.contains("from 0.1 to 0.15") && t.contains("leader's 0.15")),
+        "and says so: {:?}",
+        p.notices().collect::<Vec<_>>()
+    );
+    // The add went on to 0.2: only 0.15 → 0.2 is new, 0.05 × k 0.1 = 0.005.
+    let p = plan(&input(
+        c.clone(),
+        add(dec!(0.1), "more"),
+        f.clone(),
+        btc_market(dec!(50000)),
+    ));
+    assert_eq!(
+        only_order(&p).qty.get(),
+        dec!(0.005),
+        "only what reconciliation had not seen"
+    );
+    // A reduce the same way round: the leader went 0.15 → 0.05 and reconciliation already
+    // reduced the book to the leader's 0.05.
+    for pos in c.ledger.positions.values_mut() {
+        pos.leader_qty = dec!(0.05);
+        pos.qty = dec!(0.005);
+    }
+    let p = plan(&input(
+        c,
+        sell_close(dec!(0.1), dec!(0.15), "cut"),
+        f,
+        btc_market(dec!(50000)),
+    ));
+    assert_eq!(p.orders().count(), 0, "the reduce is in the book already");
+}
+
 #[test]
 fn leverage_change_is_capped_and_margin_mode_waits_for_a_flat_symbol() {
     let (c, f) = copied_btc(dec!(0.010), dec!(0.1), MarginMode::Cross);

@@ -13,7 +13,7 @@ use crate::domain::{
 
 use super::client_id::client_id;
 use super::risk::{check_exposure, signal_age_ms, ExposureCheck};
-use super::sizing::Skip;
+use super::sizing::{show, Skip};
 use super::types::{
     ActionKind, CopyContext, CopyState, Direction, FollowerSnapshot, Ledger, LedgerPosition,
     MarketInfo, NoticeKind, OrderIntent, OrderPlan, OrderType, Out, Plan, PositionKey,
@@ -157,6 +157,10 @@ impl Planner<'_> {
                 return;
             }
         }
+        let before = match self.already_reconciled(before, after) {
+            Some(seen) => seen,
+            None => return,
+        };
         match (Direction::of(before), Direction::of(after)) {
             (None, None) => {}
             (None, Some(d)) => self.open(f, d, after.abs(), None),
@@ -187,6 +191,48 @@ impl Planner<'_> {
                 self.ledger.pending.remove(&id);
             }
         }
+    }
+
+    /// Where this fill starts from, as far as the copy's book knows. A reconciliation pass
+    /// may have matched the book to a leader snapshot read after this fill happened (its
+    /// stream event still on its way): the ledger's leader quantity then already lies
+    /// between `before` and `after`, or at `after`, and applying the whole change again
+    /// would double it. The fill then counts from the ledger's quantity, or, when the
+    /// ledger is already where it leads, changes nothing and says so (`None`).
+    fn already_reconciled(&mut self, before: Decimal, after: Decimal) -> Option<Decimal> {
+        let lk = self.leader_key();
+        let Some(pos) = self.ledger.positions.get(&lk) else {
+            return Some(before);
+        };
+        let same_side = |q: Decimal| Direction::of(q) == Some(pos.direction);
+        if !same_side(before) || !same_side(after) {
+            return Some(before);
+        }
+        let (from, to, seen) = (before.abs(), after.abs(), pos.leader_qty);
+        let moved = (to > from && seen > from) || (to < from && seen < from);
+        if !moved {
+            return Some(before);
+        }
+        let done = (to > from && seen >= to) || (to < from && seen <= to);
+        if done {
+            self.out.notice(
+                NoticeKind::AlreadyReconciled,
+                format!(
+                    "ignored a {} fill taking the leader from {} to {}: reconciliation already \
+                     matched the copy to the leader's {}",
+                    self.name(),
+                    show(from),
+                    show(to),
+                    show(seen)
+                ),
+            );
+            return None;
+        }
+        Some(if before.is_sign_negative() {
+            -seen
+        } else {
+            seen
+        })
     }
 
     fn follower_side(&self, dir: Direction) -> Result<PositionSide, Skip> {

@@ -45,6 +45,8 @@ struct State {
     waits: u64,
     waited_ms: u64,
     long_waits: u64,
+    /// How many of `long_waits` a caller has claimed to tell the user about.
+    announced_long_waits: u64,
     longest_wait_ms: u64,
     /// Foreground (copy) requests waiting for room now.
     foreground_waiting: u32,
@@ -141,6 +143,20 @@ impl WeightLimiter {
                 0
             },
         }
+    }
+
+    /// The usage, when a wait longer than a second happened since the last claim: the
+    /// first caller after such a wait gets it, later callers `None` until the next one. So
+    /// one wait of the address's budget is told once, not once by every account on it.
+    pub fn claim_long_waits(&self) -> Option<crate::exchange::WeightUsage> {
+        {
+            let mut s = self.lock();
+            if s.long_waits <= s.announced_long_waits {
+                return None;
+            }
+            s.announced_long_waits = s.long_waits;
+        }
+        Some(self.usage())
     }
 
     /// Waits until `weight` fits in the current minute, then books it. Fails at once while

@@ -1002,4 +1002,8 @@ impl Exchange for BinanceUsdm {
     fn weight(&self) -> crate::exchange::WeightUsage {
         self.inner.raw.limiter().usage()
     }
+
+    fn claim_weight_wait(&self) -> Option<crate::exchange::WeightUsage> {
+        self.inner.raw.limiter().claim_long_waits()
+    }
 }

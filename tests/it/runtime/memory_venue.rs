@@ -980,6 +980,10 @@ impl Exchange for MemoryVenue {
         WeightUsage::default()
     }
 
+    fn claim_weight_wait(&self) -> Option<WeightUsage> {
+        None
+    }
+
     fn check_key(&self, _role: KeyRole) -> BoxFuture<'_, ExResult<KeyCheck>> {
         Self::ready(Ok(KeyCheck {
             verdict: KeyVerdict::Accepted,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dateOnly, dateTime, timeOnly, utcDateTime } from "./time";
+import { dateOnly, dateTime, listTime, timeOnly, utcDateTime } from "./time";
 
 // Monday 7 December 2026, 00:00 UTC: a profit-share settlement boundary.
 const MONDAY = Date.UTC(2026, 11, 7);
@@ -20,5 +20,18 @@ describe("time", () => {
 
   it("says so for an unknown time instead of 'Invalid Date'", () => {
     expect(dateTime(Number.NaN)).toBe("—");
+    expect(listTime(Number.NaN, MONDAY)).toBe("—");
+  });
+
+  it("shortens a list's time to what tells it apart from today", () => {
+    // Local times, whatever the machine's zone: noon on a Monday, 7 December 2026.
+    const now = new Date(2026, 11, 7, 12, 0, 0).getTime();
+    const earlier = new Date(2026, 11, 7, 9, 5, 9).getTime();
+    expect(listTime(earlier, now, "en-US")).toBe("09:05:09");
+    const lastWeek = new Date(2026, 10, 30, 15, 13).getTime();
+    expect(listTime(lastWeek, now, "en-US")).toBe("Nov 30, 15:13");
+    expect(listTime(lastWeek, now, "en-GB")).toBe("30 Nov, 15:13");
+    const lastYear = new Date(2025, 11, 31, 23, 59).getTime();
+    expect(listTime(lastYear, now, "en-US")).toBe("Dec 31, 2025, 23:59");
   });
 });

@@ -37,6 +37,24 @@ export function timeOnly(ms: number, locale: string = safeLocale()): string {
   return format(ms, TIME, locale);
 }
 
+/**
+ * A time in a list, as short as it can be read unambiguously: "14:05:09" today,
+ * "Dec 7, 14:05" earlier this year, "Dec 7, 2025, 14:05" before it (the user's time
+ * zone). Pair it with the full [`dateTime`] as the cell's title.
+ */
+export function listTime(ms: number, now: number, locale: string = safeLocale()): string {
+  if (!Number.isFinite(ms)) return "—";
+  const at = new Date(ms);
+  const today = new Date(now);
+  if (at.toDateString() === today.toDateString()) return timeOnly(ms, locale);
+  const { weekday: _weekday, ...withYear } = DATE_TIME;
+  if (at.getFullYear() === today.getFullYear()) {
+    const { year: _year, ...thisYear } = withYear;
+    return format(ms, thisYear, locale);
+  }
+  return format(ms, withYear, locale);
+}
+
 /** "Mon, Dec 7, 2026, 00:00 UTC": a time the rules define in UTC. */
 export function utcDateTime(ms: number, locale: string = safeLocale()): string {
   return `${format(ms, { ...DATE_TIME, timeZone: "UTC" }, locale)} UTC`;

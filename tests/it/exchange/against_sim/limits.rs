@@ -244,3 +244,68 @@ async fn one_account_over_its_order_limit_holds_only_its_own_orders() {
         "the refused account's next order waited for the next order window"
     );
 }
+
+/// A request that waits more than a second for the address's budget is told to the user
+/// once, not once per account on the address: the first account to claim the wait gets
+/// it, the others nothing until the next such wait. (Each copy used to keep its own
+/// count, so ten copies sent ten identical notifications of one wait.)
+#[tokio::test]
+async fn a_long_wait_of_the_shared_budget_is_claimed_once_for_the_address() {
+    let sim = start_sim(SimConfig::default()).await;
+    // A minute boundary, so the first window is whole; the clock moves by hand.
+    let clock = super::super::support::ManualClock::new(1_800_000_000_000);
+    let dyn_clock: Arc<dyn Clock> = clock.clone();
+    let limiter = Arc::new(WeightLimiter::new(500, dyn_clock.clone()));
+    let [a, b] = [0, 1].map(|_| {
+        adapter_with(
+            &sim,
+            &account(&sim, dec!(10000)),
+            dyn_clock.clone(),
+            limiter.clone(),
+            Options::default(),
+        )
+    });
+    assert!(
+        a.claim_weight_wait().is_none() && b.claim_weight_wait().is_none(),
+        "nothing waited yet"
+    );
+    // The window's budget (400 of 500) is spent: the next request waits for the next
+    // minute, 60 s on the hand-moved clock.
+    let long_wait = || async {
+        limiter.acquire(400).await.expect("books the window");
+        let waiting = {
+            let l = limiter.clone();
+            tokio::spawn(async move { l.acquire(10).await })
+        };
+        for _ in 0..2_000 {
+            if limiter.usage().waiting_now == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(limiter.usage().waiting_now, 1, "the request waits");
+        clock.advance(Duration::from_secs(60));
+        tokio::time::timeout(Duration::from_secs(10), waiting)
+            .await
+            .expect("the wait ends with the window (hang guard)")
+            .expect("joins")
+            .expect("books in the next window");
+        clock.advance(Duration::from_secs(60));
+    };
+    long_wait().await;
+    let told = a
+        .claim_weight_wait()
+        .expect("the first account to ask is told");
+    assert_eq!(told.long_waits, 1, "{told:?}");
+    assert!(told.longest_wait_ms >= 60_000, "{told:?}");
+    assert!(
+        b.claim_weight_wait().is_none() && a.claim_weight_wait().is_none(),
+        "the same wait is not told again, by either account"
+    );
+    long_wait().await;
+    assert!(
+        b.claim_weight_wait().is_some(),
+        "the next wait is told, by whichever account asks first"
+    );
+    assert!(a.claim_weight_wait().is_none(), "and once");
+}

@@ -152,6 +152,8 @@ impl CopyRunner {
                 Ok(signal_id)
             })
         });
+        // Committed: this copy's part in the leader event's group sync is done.
+        self.ticket = None;
         let signal_id = match written {
             Ok((id, seq, durability)) => {
                 if let Err(e) = durability.sync_through(seq).await {

@@ -24,12 +24,14 @@
 //! its end; the next copy of that leader opens a new one.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::exchange::{AccountEvent, AccountSnapshot, EventStream, Exchange};
+use crate::store::group_commit::{Durability, Ticket};
 
 /// How old a stream snapshot with no event after it may be for a joining copy to start
 /// from it instead of reading the leader's account again (its equity moves with marks).
@@ -39,6 +41,41 @@ pub(crate) const REUSE_MS: u64 = 30_000;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LeaderHub {
     inner: Arc<Mutex<HashMap<String, Entry>>>,
+    /// The engine database's durability state: each copy handed an event that may lead
+    /// to an order gets a ticket with it, so that the copies' journal commits before the
+    /// send share one group sync (`store::group_commit`).
+    durability: Option<Arc<Durability>>,
+}
+
+/// An event as a copy receives it.
+pub(crate) type Delivery = (AccountEvent, Handed);
+
+/// What comes with an event to a copy: its ticket for the group sync, when the event may
+/// lead to an order and the copy had no other leader event in hand (a copy still busy with
+/// an earlier event cannot commit for this one before that one's sends are done, so a
+/// sync must not wait for it); and its place among the copy's events in hand, given back
+/// when dropped (when the copy is done with the event).
+#[derive(Debug, Default)]
+pub struct Handed {
+    ticket: Option<Ticket>,
+    _in_hand: Option<InHand>,
+}
+
+impl Handed {
+    /// The ticket, for the copy to give back at its journal commit.
+    pub(crate) fn take_ticket(&mut self) -> Option<Ticket> {
+        self.ticket.take()
+    }
+}
+
+/// One event queued for a copy or being handled by it.
+#[derive(Debug)]
+struct InHand(Arc<AtomicUsize>);
+
+impl Drop for InHand {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 #[derive(Debug)]
@@ -46,7 +83,8 @@ struct Entry {
     /// Tells this stream apart from a later one of the same leader.
     generation: u64,
     venue: Arc<dyn Exchange>,
-    subs: Vec<(u64, mpsc::UnboundedSender<AccountEvent>)>,
+    /// Each copy's queue and how many events it has in hand (queued or being handled).
+    subs: Vec<(u64, mpsc::UnboundedSender<Delivery>, Arc<AtomicUsize>)>,
     next_sub: u64,
     /// Events handed over since the stream opened.
     events: u64,
@@ -64,12 +102,12 @@ pub struct LeaderSubscription {
     leader: String,
     generation: u64,
     id: u64,
-    rx: mpsc::UnboundedReceiver<AccountEvent>,
+    rx: mpsc::UnboundedReceiver<Delivery>,
 }
 
 impl LeaderSubscription {
-    /// The next event; `None` once the leader's stream has ended.
-    pub async fn next(&mut self) -> Option<AccountEvent> {
+    /// The next event and its ticket; `None` once the leader's stream has ended.
+    pub async fn next(&mut self) -> Option<Delivery> {
         self.rx.recv().await
     }
 }
@@ -84,6 +122,14 @@ impl Drop for LeaderSubscription {
 static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl LeaderHub {
+    /// The hub of an engine whose database is `durability`'s.
+    pub(crate) fn new(durability: Arc<Durability>) -> Self {
+        Self {
+            inner: Arc::default(),
+            durability: Some(durability),
+        }
+    }
+
     /// The venue client of a leader account: the one its stream uses when the leader is
     /// followed already, else `open()`'s.
     pub(crate) fn venue<E>(
@@ -131,7 +177,7 @@ impl LeaderHub {
                 Entry {
                     generation,
                     venue: venue.clone(),
-                    subs: vec![(0, tx)],
+                    subs: vec![(0, tx, Arc::default())],
                     next_sub: 1,
                     events: 0,
                     last: Some((snap.clone(), Instant::now())),
@@ -170,7 +216,7 @@ impl LeaderHub {
         let (tx, rx) = mpsc::unbounded_channel();
         let id = e.next_sub;
         e.next_sub += 1;
-        e.subs.push((id, tx));
+        e.subs.push((id, tx, Arc::default()));
         let reuse = e
             .last
             .as_ref()
@@ -197,7 +243,7 @@ impl LeaderHub {
         let Some(e) = map.get_mut(leader).filter(|e| e.generation == generation) else {
             return;
         };
-        e.subs.retain(|(i, _)| *i != id);
+        e.subs.retain(|(i, _, _)| *i != id);
         if e.subs.is_empty() {
             map.remove(leader);
             tracing::info!(
@@ -221,8 +267,29 @@ impl LeaderHub {
             AccountEvent::Resynced(r) => Some((r.snapshot.clone(), Instant::now())),
             _ => None,
         };
-        // A copy whose supervisor ended has dropped its end: it leaves here.
-        e.subs.retain(|(_, tx)| tx.send(ev.clone()).is_ok());
+        // Only what a copy plans from right away takes a ticket (a resync reconciles first).
+        let durability = self
+            .durability
+            .as_ref()
+            .filter(|_| {
+                matches!(
+                    ev,
+                    AccountEvent::Order(_)
+                        | AccountEvent::BalancePosition(_)
+                        | AccountEvent::Leverage(_)
+                )
+            })
+            .cloned();
+        // A copy whose supervisor ended has dropped its end: it leaves here. Every copy
+        // gets the event (and its ticket) here, before any of them runs.
+        e.subs.retain(|(_, tx, in_hand)| {
+            let idle = in_hand.fetch_add(1, Ordering::SeqCst) == 0;
+            let handed = Handed {
+                ticket: durability.as_ref().filter(|_| idle).map(|d| d.ticket()),
+                _in_hand: Some(InHand(in_hand.clone())),
+            };
+            tx.send((ev.clone(), handed)).is_ok()
+        });
         if e.subs.is_empty() {
             map.remove(leader);
             return false;

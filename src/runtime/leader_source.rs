@@ -194,15 +194,20 @@ pub enum LeaderFeed {
 /// One item of a leader feed.
 #[derive(Debug)]
 pub enum LeaderItem {
-    Event(AccountEvent),
+    /// A leader event, with its ticket for the group sync when the leader's stream is
+    /// shared (`leader_hub`).
+    Event(AccountEvent, super::leader_hub::Handed),
     Poll(Box<PollReport>),
 }
 
 impl LeaderFeed {
     pub async fn next(&mut self) -> Option<LeaderItem> {
         match self {
-            LeaderFeed::Stream(s) => s.next().await.map(LeaderItem::Event),
-            LeaderFeed::Shared(s) => s.next().await.map(LeaderItem::Event),
+            LeaderFeed::Stream(s) => s
+                .next()
+                .await
+                .map(|e| LeaderItem::Event(e, Default::default())),
+            LeaderFeed::Shared(s) => s.next().await.map(|(e, h)| LeaderItem::Event(e, h)),
             LeaderFeed::Polled(r) => r.recv().await.map(|p| LeaderItem::Poll(Box::new(p))),
         }
     }

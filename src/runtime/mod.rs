@@ -194,6 +194,7 @@ struct FollowerAccount {
 impl RuntimeHandle {
     /// An engine with no copies yet, holding the open data directory.
     pub fn new(data: DataDir, opts: RunOptions) -> Self {
+        let durability = data.store().durability();
         let store: SharedStore = Arc::new(Mutex::new(data));
         let notifier = Notifier::new(store.clone());
         let from_start = notifier.subscribe();
@@ -214,7 +215,7 @@ impl RuntimeHandle {
             precision: Mutex::new(BTreeMap::new()),
             writer: std::sync::atomic::AtomicBool::new(false),
             poll_budget: leader_poll::PollBudget::new(opts.engine.portfolio_per_minute),
-            leaders: leader_hub::LeaderHub::default(),
+            leaders: leader_hub::LeaderHub::new(durability),
             markets: market_hub::MarketHub::default(),
             opts,
         }

@@ -177,6 +177,9 @@ pub struct CopyRunner {
     pub(crate) account: Arc<SharedAccount>,
     /// Local time (µs) the leader event being planned was read from its socket.
     pub(crate) leader_recv_us: Option<i64>,
+    /// This copy's ticket for the group sync of the leader event it is planning
+    /// (`store::group_commit`), until its journal commit before the send.
+    pub(crate) ticket: Option<crate::store::group_commit::Ticket>,
     /// Local time (µs) the current plan was ready.
     pub(crate) planned_us: i64,
     /// Local time (µs) the current plan's commit returned.
@@ -278,6 +281,7 @@ impl CopyRunner {
             server_offset_ms: 0,
             account: p.account,
             leader_recv_us: None,
+            ticket: None,
             planned_us: 0,
             committed_us: 0,
             sent_in_plan: None,
@@ -1016,7 +1020,15 @@ impl CopyRunner {
                     }
                 },
                 item = leader_feed.next() => match item {
-                    Some(LeaderItem::Event(ev)) => self.on_leader(ev).await,
+                    Some(LeaderItem::Event(ev, mut handed)) => {
+                        // Given back at this copy's journal commit before the send
+                        // (`exec`), or here when the event led to none; `handed` says
+                        // the copy is done with the event when it is dropped.
+                        self.ticket = handed.take_ticket();
+                        self.on_leader(ev).await;
+                        self.ticket = None;
+                        drop(handed);
+                    }
                     Some(LeaderItem::Poll(report)) => self.on_poll(*report).await,
                     None => {
                         self.say(NotifyLevel::Error, NotifyKind::Error, "leader stream ended; copying stops".into());

@@ -1,8 +1,9 @@
 //! The engine's writer: what the copies write after a send is committed at once (visible,
 //! safe from a process crash) but made durable in batches, one `fsync` for everything that
 //! piled up while the last one ran (`store::group_commit`). The journal commit before a
-//! send is made durable before the order leaves, through the same group sync, so copies
-//! answering one leader signal share one `fsync`.
+//! send is made durable before the order leaves by a group sync of its own lane, shared by
+//! the copies answering one leader event; the writer gives way to it (it starts no sync
+//! while one of those waits, nor while commits are still coming).
 //!
 //! What a power cut can take from an unsynced batch, and how it comes back:
 //! - an order's `acked` / `filled` / `unknown` / `rejected` mark: the row stays `sent`;

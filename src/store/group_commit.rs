@@ -13,19 +13,31 @@
 //! file written in order, a sync also covers every earlier commit, relaxed or not, and a
 //! power loss keeps a prefix of the commits — never a later one without an earlier one.
 //!
-//! Two users:
-//! - the journal commit before a send (`runtime::exec`): a relaxed commit, then
-//!   `sync_through(its number)` before any order leaves. Copies answering one leader
-//!   signal commit their rows while another's sync runs and then share the next one.
+//! Two users, two lanes:
+//! - the journal commit before a send (`runtime::exec`, a protective stop's row in
+//!   `runtime::protection`): a relaxed commit, then `sync_through(its number)` before any
+//!   order leaves. One leader event reaches every copy of that leader at once: the leader
+//!   hub hands it to all of them in one go, each with a [`Ticket`] held until that copy
+//!   has committed its row (or found nothing to send). The first copy to need a sync lets
+//!   the others commit first ([`Durability::gather`]): it waits while tickets are out and
+//!   copies make progress (bounded: [`STALL`] without any, [`MAX_GATHER`] in all), then
+//!   yields to the runtime until a round of yields sees no new commit; then one
+//!   `fdatasync` covers every copy's row. Syncs of this lane run one at a time among
+//!   themselves and never wait for the writer's.
 //! - writes after a send (acknowledgement and fill marks, audit rows, the settled ledger,
 //!   latency rows): relaxed commits that the engine's writer task (`runtime::writer`)
-//!   makes durable in batches, one `fdatasync` for all that piled up while it last synced.
+//!   makes durable in batches through [`Durability::sync_all`]. The writer gives way: it
+//!   does not start a sync while a commit before a send waits for one (that sync covers
+//!   the writer's commits too, the WAL being in order) nor while commits are still coming,
+//!   so its batches do not slot in between the syncs of copies waiting to send. A sync of
+//!   the writer already under way when a copy needs one runs beside it; the copy's own
+//!   sync does not queue behind it.
 //!
 //! Counters ([`Durability::counts`]) say how many commits of each kind the connection made
 //! and how many syncs ran; tests count them (never time them).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::Notify;
@@ -37,8 +49,12 @@ pub struct CommitCounts {
     pub full: u64,
     /// Commits made with `synchronous = NORMAL` (through [`super::Store::relaxed`]).
     pub relaxed: u64,
-    /// Group syncs of the `-wal` file ([`Durability::sync_through`]).
+    /// Group syncs of the `-wal` file (both kinds below).
     pub syncs: u64,
+    /// Of those, the syncs run for a commit that must be durable before an order leaves
+    /// ([`Durability::sync_through`]); the rest are the writer's batches
+    /// ([`Durability::sync_all`]).
+    pub before_send: u64,
     /// Relaxed commits made durable so far (the highest sequence number synced).
     pub synced: u64,
 }
@@ -52,15 +68,29 @@ pub struct Durability {
     /// Every relaxed commit up to this number is durable.
     synced: AtomicU64,
     syncs: AtomicU64,
-    /// Length of the WAL file when the last group sync began: what a power cut keeps of
-    /// it at least (see [`Durability::power_cut`]).
-    synced_len: AtomicU64,
+    before_send_syncs: AtomicU64,
+    /// The newest sync's reach (the sequence number it covered) and the length of the WAL
+    /// file when it began: what a power cut keeps of it at least (see
+    /// [`Durability::power_cut`]).
+    synced_len: std::sync::Mutex<(u64, u64)>,
     full_commits: AtomicU64,
     relaxed_commits: AtomicU64,
     /// Set while a relaxed write runs, so the commit hook can tell the two kinds apart.
     relaxed_now: AtomicBool,
-    /// One sync at a time; the ones waiting behind it usually find themselves covered.
-    sync_lock: tokio::sync::Mutex<()>,
+    /// One sync before a send at a time; the ones waiting behind it usually find
+    /// themselves covered.
+    send_lock: tokio::sync::Mutex<()>,
+    /// One sync of the writer at a time.
+    writer_lock: tokio::sync::Mutex<()>,
+    /// Callers of [`Durability::sync_through`] waiting for their sync or running it.
+    waiting: AtomicUsize,
+    /// Woken when the last of them is done: the writer may sync again.
+    calm: Notify,
+    /// [`Ticket`]s out: copies handed a leader event that have not yet committed their
+    /// row before the send (nor found nothing to send).
+    preparing: AtomicUsize,
+    /// Woken when a ticket is given back.
+    progress: Notify,
     /// Woken by each relaxed commit: the writer task syncs what piled up.
     dirty: Notify,
 }
@@ -75,11 +105,17 @@ impl Durability {
             committed: AtomicU64::new(0),
             synced: AtomicU64::new(0),
             syncs: AtomicU64::new(0),
-            synced_len: AtomicU64::new(0),
+            before_send_syncs: AtomicU64::new(0),
+            synced_len: std::sync::Mutex::new((0, 0)),
             full_commits: AtomicU64::new(0),
             relaxed_commits: AtomicU64::new(0),
             relaxed_now: AtomicBool::new(false),
-            sync_lock: tokio::sync::Mutex::new(()),
+            send_lock: tokio::sync::Mutex::new(()),
+            writer_lock: tokio::sync::Mutex::new(()),
+            waiting: AtomicUsize::new(0),
+            calm: Notify::new(),
+            preparing: AtomicUsize::new(0),
+            progress: Notify::new(),
             dirty: Notify::new(),
         })
     }
@@ -126,21 +162,116 @@ impl Durability {
             full: self.full_commits.load(Ordering::Relaxed),
             relaxed: self.relaxed_commits.load(Ordering::Relaxed),
             syncs: self.syncs.load(Ordering::Relaxed),
+            before_send: self.before_send_syncs.load(Ordering::Relaxed),
             synced: self.synced.load(Ordering::SeqCst),
         }
     }
 
-    /// Makes every relaxed commit up to `seq` durable: returns at once when a sync already
-    /// covered it, else waits for the sync running now and, if that one began before this
-    /// commit, runs one more that covers every commit made so far.
+    /// Makes every relaxed commit up to `seq` durable, for a commit that must be on disk
+    /// before an order leaves: returns at once when a sync already covered it, else waits
+    /// for the sync of this lane running now and, if that one began before this commit,
+    /// lets the other copies answering the same event commit ([`Durability::gather`]) and
+    /// runs one sync that covers every commit made so far.
     pub async fn sync_through(&self, seq: u64) -> std::io::Result<()> {
         if self.is_durable(seq) {
             return Ok(());
         }
-        let _one = self.sync_lock.lock().await;
+        let _waiting = Waiting::enter(self);
+        let _one = self.send_lock.lock().await;
         if self.is_durable(seq) {
             return Ok(());
         }
+        self.gather().await;
+        self.run_sync(true).await
+    }
+
+    /// Makes every relaxed commit so far durable, giving way to syncs before a send: the
+    /// writer's batch (and the last one at shutdown). Waits while a commit before a send
+    /// waits for its sync (which covers these commits too) and while commits keep coming.
+    pub async fn sync_all(&self) -> std::io::Result<()> {
+        loop {
+            self.wait_calm().await;
+            self.gather().await;
+            if self.waiting.load(Ordering::SeqCst) > 0 {
+                continue;
+            }
+            let _one = self.writer_lock.lock().await;
+            if self.waiting.load(Ordering::SeqCst) > 0 {
+                continue;
+            }
+            if self.is_durable(self.committed()) {
+                return Ok(());
+            }
+            return self.run_sync(false).await;
+        }
+    }
+
+    /// A ticket for a copy about to plan a leader event that may lead to a commit before
+    /// a send: while it is out, a sync before a send waits a little for that commit
+    /// ([`Durability::gather`]). Given back when dropped.
+    pub fn ticket(self: &Arc<Self>) -> Ticket {
+        self.preparing.fetch_add(1, Ordering::SeqCst);
+        Ticket(self.clone())
+    }
+
+    /// Tickets out now.
+    pub fn preparing(&self) -> usize {
+        self.preparing.load(Ordering::SeqCst)
+    }
+
+    /// Lets the commits about to be made go first, so that one sync covers them: waits
+    /// while [`Ticket`]s are out and their copies make progress (each wait ends when a
+    /// ticket comes back, or after [`STALL`] without one, or [`MAX_GATHER`] in all — a
+    /// copy busy elsewhere with its event still queued does not hold the sync up for
+    /// long); then yields to the runtime until a round of yields sees no new commit (at
+    /// most [`GATHER_ROUNDS`] rounds). A yield returns once this worker thread has nothing
+    /// else ready to run; with nothing else ready it costs one pass of the scheduler.
+    async fn gather(&self) {
+        let began = std::time::Instant::now();
+        loop {
+            let progress = self.progress.notified();
+            tokio::pin!(progress);
+            progress.as_mut().enable();
+            if self.preparing() == 0 {
+                break;
+            }
+            let left = MAX_GATHER.saturating_sub(began.elapsed());
+            if left.is_zero() {
+                break;
+            }
+            if tokio::time::timeout(STALL.min(left), progress)
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        let mut seen = self.committed();
+        for _ in 0..GATHER_ROUNDS {
+            tokio::task::yield_now().await;
+            let now = self.committed();
+            if now == seen {
+                break;
+            }
+            seen = now;
+        }
+    }
+
+    /// Waits until no caller of [`Durability::sync_through`] is waiting.
+    async fn wait_calm(&self) {
+        loop {
+            let calm = self.calm.notified();
+            tokio::pin!(calm);
+            calm.as_mut().enable();
+            if self.waiting.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            calm.await;
+        }
+    }
+
+    /// One `fdatasync` of the WAL, covering every commit numbered so far.
+    async fn run_sync(&self, before_send: bool) -> std::io::Result<()> {
         // Every commit numbered up to here has written its pages to the WAL (the number is
         // taken after the commit returned), so one sync from now covers them all.
         let upto = self.committed();
@@ -149,15 +280,18 @@ impl Durability {
             .await
             .map_err(std::io::Error::other)?;
         let len = synced?;
-        self.synced_len.store(len, Ordering::SeqCst);
+        if let Ok(mut mark) = self.synced_len.lock() {
+            // The two lanes may sync at once: the newer reach wins.
+            if upto >= mark.0 {
+                *mark = (upto, len);
+            }
+        }
         self.syncs.fetch_add(1, Ordering::Relaxed);
+        if before_send {
+            self.before_send_syncs.fetch_add(1, Ordering::Relaxed);
+        }
         self.synced.fetch_max(upto, Ordering::SeqCst);
         Ok(())
-    }
-
-    /// Makes every relaxed commit so far durable.
-    pub async fn sync_all(&self) -> std::io::Result<()> {
-        self.sync_through(self.committed()).await
     }
 
     /// Test hook for the power-cut test (`COPYDESK_POWER_CUT`, see `runtime::failpoint`):
@@ -166,7 +300,11 @@ impl Durability {
     /// WAL since and no `FULL` commit followed that sync (a `FULL` commit after it is
     /// dropped too, which a power loss would not do); the engine's signal path makes none.
     pub fn power_cut(&self) -> std::io::Result<()> {
-        let len = self.synced_len.load(Ordering::SeqCst);
+        let len = self
+            .synced_len
+            .lock()
+            .map_err(|_| std::io::Error::other("the sync mark's lock is poisoned"))?
+            .1;
         let f = std::fs::OpenOptions::new().write(true).open(&self.wal)?;
         f.set_len(len)?;
         f.sync_all()
@@ -175,6 +313,51 @@ impl Durability {
     /// Waits until a relaxed commit is made (or was made since the last wait).
     pub async fn wait_dirty(&self) {
         self.dirty.notified().await
+    }
+}
+
+/// Most rounds of yields [`Durability::gather`] waits for commits to stop coming: a bound
+/// for a stream of commits that never pauses, far above the rounds one leader event's
+/// copies take.
+const GATHER_ROUNDS: usize = 8;
+
+/// How long [`Durability::gather`] waits for a copy holding a [`Ticket`] to make progress
+/// (commit its row, or find nothing to send) before syncing without it. One copy plans
+/// and commits in well under a millisecond in a release build.
+pub const STALL: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// The longest [`Durability::gather`] waits for tickets in all: above the time a release
+/// build takes to plan and commit one leader event for 50 copies on two cores.
+pub const MAX_GATHER: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// A copy's part in one leader event, while it has not yet committed its row before the
+/// send: see [`Durability::ticket`].
+#[derive(Debug)]
+pub struct Ticket(Arc<Durability>);
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.0.preparing.fetch_sub(1, Ordering::SeqCst);
+        self.0.progress.notify_waiters();
+    }
+}
+
+/// A caller of [`Durability::sync_through`], counted while it waits or syncs (also when
+/// its future is dropped half-way, as a stopping copy's is).
+struct Waiting<'a>(&'a Durability);
+
+impl<'a> Waiting<'a> {
+    fn enter(d: &'a Durability) -> Self {
+        d.waiting.fetch_add(1, Ordering::SeqCst);
+        Waiting(d)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if self.0.waiting.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.calm.notify_waiters();
+        }
     }
 }
 

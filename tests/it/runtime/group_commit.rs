@@ -78,6 +78,35 @@ async fn waiting_writers_share_one_sync() {
     assert_eq!(n, 9);
 }
 
+/// A ticket never given back (a copy busy elsewhere, its event still queued) holds a sync
+/// before a send up only for a bounded while: the sync runs, and covers the commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_never_given_back_does_not_hold_the_sync_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(&dir.path().join("db.sqlite3")).expect("open");
+    let durability = store.durability();
+    let held = durability.ticket();
+    assert_eq!(durability.preparing(), 1);
+    let before = durability.counts();
+    let ((), seq) = store
+        .relaxed(|s| {
+            s.notifications()
+                .push(1, None, Level::Info, "fill", "row")
+                .map(|_| ())
+        })
+        .expect("relaxed write");
+    tokio::time::timeout(Duration::from_secs(60), durability.sync_through(seq))
+        .await
+        .expect("the sync does not wait for the ticket for good")
+        .expect("sync");
+    assert!(durability.is_durable(seq));
+    let after = durability.counts();
+    assert_eq!(after.before_send - before.before_send, 1);
+    assert_eq!(after.syncs - before.syncs, 1);
+    drop(held);
+    assert_eq!(durability.preparing(), 0, "a dropped ticket is given back");
+}
+
 /// A commit made with `synchronous = FULL` (the default) is counted as such, and a failed
 /// relaxed write leaves the connection at `FULL`.
 #[test]
@@ -104,15 +133,18 @@ fn the_connection_stays_full_outside_relaxed_writes() {
     assert_eq!(sync, 2, "back to FULL after a failed relaxed write");
 }
 
-/// One leader copied by three copies on three follower accounts, in process: while it
-/// trades, no write of the signal path commits with an `fsync` of its own under the
-/// database lock (the journal commit before each send is made durable by a group sync,
-/// the writes after it by the writer), and when the copies are done every commit is
-/// durable. Fewer syncs than the copies' relaxed commits: they are shared.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_signal_path_commits_without_an_fsync_under_the_lock() {
-    const FOLLOWERS: usize = 3;
-    const SIGNALS: usize = 6;
+/// One leader copied by `followers` copies on as many follower accounts, in process, with
+/// no reconciliation pass inside the counted stretch (it writes figures); returns once
+/// every copy watches and the start-up writes are durable.
+struct Fan {
+    sim: super::support::Sim,
+    lead: super::support::Client,
+    followers: Vec<super::support::Client>,
+    handle: copydesk::runtime::RuntimeHandle,
+    _dir: tempfile::TempDir,
+}
+
+async fn fan(followers_n: usize, risk: &str) -> Fan {
     let sim = sim().await;
     let base = sim.base();
     let lead = sim.usdt("1000000").await;
@@ -124,7 +156,7 @@ async fn the_signal_path_commits_without_an_fsync_under_the_lock() {
     )]);
     let mut followers = Vec::new();
     let mut copies = Vec::new();
-    for i in 0..FOLLOWERS {
+    for i in 0..followers_n {
         let c = sim.usdt("100000").await;
         let name = format!("f{i}");
         accounts.push(account(&name, &base));
@@ -136,9 +168,9 @@ async fn the_signal_path_commits_without_an_fsync_under_the_lock() {
             name: format!("copy{i}"),
             leader: "lead".into(),
             follower: name,
-            settings: toml::from_str(
-                "mode = \"fixed-ratio\"\nratio = \"0.1\"\n[risk]\nmax_leverage = 5\n",
-            )
+            settings: toml::from_str(&format!(
+                "mode = \"fixed-ratio\"\nratio = \"0.1\"\n[risk]\nmax_leverage = 5\n{risk}"
+            ))
             .expect("settings"),
             profit_share_ratio: None,
         });
@@ -154,7 +186,6 @@ async fn the_signal_path_commits_without_an_fsync_under_the_lock() {
     let data = DataDir::open(dir.path(), "group commit test").expect("data dir");
     let opts = RunOptions {
         engine: EngineOptions {
-            // No reconciliation pass inside the counted stretch: it writes figures.
             reconcile_every: Duration::from_secs(3600),
             ..EngineOptions::default()
         },
@@ -165,23 +196,49 @@ async fn the_signal_path_commits_without_an_fsync_under_the_lock() {
         .expect("runtime starts");
     let mut rx = handle.subscribe();
     let mut watching = 0;
-    while watching < FOLLOWERS {
-        let n = tokio::time::timeout(Duration::from_secs(60), rx.recv())
+    while watching < followers_n {
+        let n = tokio::time::timeout(Duration::from_secs(120), rx.recv())
             .await
-            .expect("copies start within 60 s")
+            .expect("copies start within 120 s")
             .expect("notification");
         if n.kind == copydesk::runtime::NotifyKind::Watching {
             watching += 1;
         }
     }
     let durability = handle.store().lock().expect("store").store().durability();
-    // Start-up done and synced: count from here.
     eventually("start-up writes are durable", || async {
         (!durability.pending())
             .then_some(())
             .ok_or_else(|| "pending".to_owned())
     })
     .await;
+    Fan {
+        sim,
+        lead,
+        followers,
+        handle,
+        _dir: dir,
+    }
+}
+
+/// One leader copied by three copies on three follower accounts, in process: while it
+/// trades, no write of the signal path commits with an `fsync` of its own under the
+/// database lock (the journal commit before each send is made durable by a group sync,
+/// the writes after it by the writer), and when the copies are done every commit is
+/// durable. Fewer syncs than the copies' relaxed commits: they are shared.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_signal_path_commits_without_an_fsync_under_the_lock() {
+    const FOLLOWERS: usize = 3;
+    const SIGNALS: usize = 6;
+    let Fan {
+        sim,
+        lead,
+        followers,
+        handle,
+        _dir,
+    } = fan(FOLLOWERS, "").await;
+    let durability = handle.store().lock().expect("store").store().durability();
+    // Start-up done and synced: count from here.
     let before = durability.counts();
 
     let mut held = Decimal::ZERO;
@@ -227,5 +284,62 @@ async fn the_signal_path_commits_without_an_fsync_under_the_lock() {
         "a sync runs only for commits not yet durable ({syncs} syncs for {relaxed} relaxed commits)"
     );
     assert_eq!(held, dec!(0));
+    handle.shutdown().await;
+}
+
+/// One leader signal copied by many copies of that leader at once: their journal commits
+/// before the sends share one group sync (or very few), not one each. Counted from the
+/// engine's sync counters between the leader's trade and the last follower's fill (the
+/// syncs run for a commit before a send apart from the writer's batches). Before the
+/// copies waited for each other (`store::group_commit`'s tickets), 16 copies made 4 here
+/// and the first waves of copies sent before the last had planned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_signal_to_many_copies_shares_the_syncs_before_the_sends() {
+    const FOLLOWERS: usize = 16;
+    // No protective stop after the fills: each one's row is a commit before a send of its
+    // own, after the order's answer, which would fall inside the counted stretch.
+    let Fan {
+        sim,
+        lead,
+        followers,
+        handle,
+        _dir,
+    } = fan(FOLLOWERS, "offline_protection = false\n").await;
+    let durability = handle.store().lock().expect("store").store().durability();
+    let before = durability.counts();
+    lead.market("BTCUSDT", "BUY", "0.5")
+        .await
+        .ok("leader trades");
+    for f in &followers {
+        eventually("every copy copies the signal", || async {
+            let got = amount(&sim, &f.account_id, "BTCUSDT").await;
+            (got == dec!(0.050))
+                .then_some(())
+                .ok_or(format!("holds {got}"))
+        })
+        .await;
+    }
+    let after = durability.counts();
+    let before_send = after.before_send - before.before_send;
+    assert_eq!(
+        after.full - before.full,
+        0,
+        "no commit with an fsync of its own: {before:?} → {after:?}"
+    );
+    assert!(
+        before_send >= 1,
+        "the journal rows were made durable before the sends: {before:?} → {after:?}"
+    );
+    assert!(
+        before_send <= 2,
+        "{FOLLOWERS} copies of one leader signal share their syncs before the sends: \
+         {before_send} syncs ({before:?} → {after:?})"
+    );
+    // Every copy gave its ticket back (at its commit, or when an event led to none).
+    eventually("no ticket is left out", || async {
+        let n = durability.preparing();
+        (n == 0).then_some(()).ok_or(format!("{n} tickets out"))
+    })
+    .await;
     handle.shutdown().await;
 }

@@ -185,6 +185,13 @@ pub trait Exchange: Send + Sync + fmt::Debug {
     /// themselves and say so with `Disconnected` / `Connected`.
     fn market_stream(&self) -> BoxFuture<'_, ExResult<MarketStream>>;
 
+    /// Where this account's public market data comes from, as a key: accounts whose keys
+    /// are equal read the same market streams, so one stream may serve them all. `None`
+    /// (the default): the account's market data is its own, and it gets its own stream.
+    fn market_source(&self) -> Option<String> {
+        None
+    }
+
     /// What the request-weight budget this account shares with the others on its address
     /// has used and made wait.
     fn weight(&self) -> WeightUsage;

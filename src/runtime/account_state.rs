@@ -12,7 +12,7 @@
 //! estimate with a fresh snapshot, once per account per interval whichever copy asks first.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use rust_decimal::Decimal;
 use tokio::sync::mpsc;
@@ -780,31 +780,6 @@ impl SharedAccount {
         // The state is rebuilt from the next snapshot; a panic elsewhere must not stop
         // every copy of the account.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// Feeds one follower account's state from the venue's market streams until `stop`.
-pub(crate) async fn feed_markets(
-    ex: Arc<dyn crate::exchange::Exchange>,
-    account: Arc<SharedAccount>,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    let mut stream = match ex.market_stream().await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!(error = %e, "market streams not opened; signals read prices over REST");
-            return;
-        }
-    };
-    account.lock().set_watcher(stream.watcher());
-    loop {
-        tokio::select! {
-            _ = stop.changed() => break,
-            ev = stream.next() => match ev {
-                Some(ev) => account.lock().market(&ev),
-                None => break,
-            },
-        }
     }
 }
 

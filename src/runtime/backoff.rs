@@ -39,6 +39,11 @@ impl Backoff {
         self.next_ms.is_some()
     }
 
+    /// Local time of the next try, while one is scheduled.
+    pub(crate) fn next_ms(&self) -> Option<i64> {
+        self.next_ms
+    }
+
     /// Whether a retry is due at `now`.
     pub(crate) fn due(&self, now: i64) -> bool {
         self.next_ms.is_some_and(|t| now >= t)

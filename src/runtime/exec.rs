@@ -239,7 +239,7 @@ impl CopyRunner {
                 }
                 other => {
                     // A protective stop goes to the stop worker; one the venue refuses comes
-                    // back at the next tick (`take_stop_faults`), which takes it out of the
+                    // back to the supervisor at once (`take_stop_faults`), which takes it out of the
                     // ledger and holds the copy until the next protection pass places it; one it accepted comes back as
                     // placed and is marked confirmed in the ledger.
                     if let Err(e) = self.run_action(other, &action.reason).await {

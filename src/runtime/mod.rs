@@ -32,6 +32,7 @@ mod leader_polled;
 pub mod leader_source;
 pub mod leaders;
 pub mod ledger;
+mod market_hub;
 pub mod notify;
 mod outside_fills;
 mod protection;
@@ -153,6 +154,8 @@ pub struct RuntimeHandle {
     pub(crate) poll_budget: Arc<leader_poll::PollBudget>,
     /// One stream per leader account, shared by every copy of that leader.
     leaders: leader_hub::LeaderHub,
+    /// One market-data stream per venue endpoint, shared by every follower account on it.
+    markets: market_hub::MarketHub,
 }
 
 /// How many decimals a symbol's prices and quantities carry on its venue (from its tick
@@ -173,7 +176,15 @@ impl SymbolPrecision {
     }
 }
 
-/// A follower account in use: its shared state and the venue its market feed reads.
+/// What [`RuntimeHandle::held_prices`] reports for one symbol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldPrices {
+    pub mark: Option<Decimal>,
+    /// Best bid and ask.
+    pub book: Option<(Decimal, Decimal)>,
+}
+
+/// A follower account in use: its shared state and its venue (whose weight it reports).
 #[derive(Debug)]
 struct FollowerAccount {
     state: Arc<account_state::SharedAccount>,
@@ -205,6 +216,7 @@ impl RuntimeHandle {
             writer: std::sync::atomic::AtomicBool::new(false),
             poll_budget: leader_poll::PollBudget::new(opts.engine.portfolio_per_minute),
             leaders: leader_hub::LeaderHub::new(durability),
+            markets: market_hub::MarketHub::default(),
             opts,
         }
     }
@@ -264,8 +276,8 @@ impl RuntimeHandle {
         self.opts.venues.clone()
     }
 
-    /// The shared state of a follower account: the one in use, or a new one whose market
-    /// feed starts now (once per account).
+    /// The shared state of a follower account: the one in use, or a new one that joins
+    /// its venue's market feed (started now when it is the first account on that venue).
     fn follower_account(
         &self,
         name: &str,
@@ -278,13 +290,9 @@ impl RuntimeHandle {
             return a.state.clone();
         }
         let a = Arc::new(account_state::SharedAccount::default());
-        let feed = tokio::spawn(account_state::feed_markets(
-            venue.clone(),
-            a.clone(),
-            self.stop_rx.clone(),
-        ));
+        let feed = self.markets.join(venue, a.clone(), self.stop_rx.clone());
         if let Ok(mut t) = self.tasks.lock() {
-            t.push(feed);
+            t.extend(feed);
         }
         accounts.insert(
             name.to_owned(),
@@ -294,6 +302,20 @@ impl RuntimeHandle {
             },
         );
         a
+    }
+
+    /// The prices the engine holds for a follower account's symbol from its market
+    /// stream, what a signal on that symbol is priced from: the mark while current, the
+    /// best bid and ask while the book socket is connected. `None` for an account no copy
+    /// in this engine uses.
+    pub fn held_prices(&self, account: &str, symbol: &str) -> Option<HeldPrices> {
+        let state = self.accounts.lock().ok()?.get(account)?.state.clone();
+        let now = self.opts.clock.now_ms();
+        let st = state.lock();
+        Some(HeldPrices {
+            mark: st.mark(symbol, now),
+            book: st.book(symbol),
+        })
     }
 
     /// The request weight each follower account in use has spent of its venue's budget.

@@ -57,8 +57,38 @@ pub(crate) enum StopFault {
     Journal(String),
 }
 
-/// The faults a copy's stop worker reported, not yet read by the copy.
-pub(crate) type StopFaults = Arc<Mutex<Vec<StopFault>>>;
+/// The faults a copy's stop worker reported, not yet read by the copy, and the signal that
+/// wakes the copy's supervisor to read them.
+pub(crate) type StopFaults = Arc<StopFaultQueue>;
+
+/// What the stop worker hands its copy.
+#[derive(Debug, Default)]
+pub(crate) struct StopFaultQueue {
+    list: Mutex<Vec<StopFault>>,
+    ready: tokio::sync::Notify,
+}
+
+impl StopFaultQueue {
+    fn push(&self, fault: StopFault) {
+        if let Ok(mut f) = self.list.lock() {
+            f.push(fault);
+        }
+        // Kept as a permit when the supervisor is not waiting: the next wait ends at once.
+        self.ready.notify_one();
+    }
+
+    fn take(&self) -> Vec<StopFault> {
+        self.list
+            .lock()
+            .map(|mut f| std::mem::take(&mut *f))
+            .unwrap_or_default()
+    }
+
+    /// Ends once the worker reported something since the last wait ended.
+    pub(crate) async fn reported(&self) {
+        self.ready.notified().await;
+    }
+}
 
 /// What the stop worker needs, cloned from its copy.
 #[derive(Debug, Clone)]
@@ -129,9 +159,7 @@ impl StopWorker {
     }
 
     fn fault(&self, fault: StopFault) {
-        if let Ok(mut f) = self.faults.lock() {
-            f.push(fault);
-        }
+        self.faults.push(fault);
     }
 
     /// Writes a stop's journal row (committed without an `fsync`; see `runtime::writer`);
@@ -462,10 +490,7 @@ impl CopyRunner {
     /// holds the copy `unprotected` until the next protection pass places it; a journal
     /// row it could not write holds the copy as the copy's own failed writes do.
     pub(crate) fn take_stop_faults(&mut self) {
-        let faults: Vec<StopFault> = match self.stop_faults.lock() {
-            Ok(mut f) => std::mem::take(&mut *f),
-            Err(_) => return,
-        };
+        let faults = self.stop_faults.take();
         let mut refused = Vec::new();
         let mut placed = Vec::new();
         for fault in faults {

@@ -127,9 +127,18 @@ impl LeaderSide {
     }
 }
 
-/// A local clock step bigger than this between two one-second ticks means the machine
-/// slept (or the clock was set): reconcile as after a resume.
+/// A tick that comes more than this later than planned on the local clock means the
+/// machine slept (or the clock was set forward): reconcile as after a resume.
 const JUMP_MS: i64 = 10_000;
+
+/// The shortest wait between two ticks: what is due is done at most this late.
+const TICK_MS: i64 = 500;
+
+/// The longest wait between two ticks of a copy with nothing due: how late a long weight
+/// wait is announced, a rate limit another copy met becomes this copy's hold, and a clock
+/// jump is noticed (well inside [`JUMP_MS`]). Everything with a time of its own
+/// (reconciliation, mark checks, retries) wakes the copy at that time instead.
+const IDLE_TICK_MS: i64 = 5_000;
 
 /// Time between two mark checks of a copy that holds positions and has a total stop loss
 /// or take profit. Each check reads the follower state the streams keep (no REST read while
@@ -181,7 +190,7 @@ pub struct CopyRunner {
     pub(crate) last_report: Option<crate::exchange::OrderReport>,
     /// The stop worker's queue while the supervisor loop runs.
     pub(crate) stops: Option<mpsc::UnboundedSender<super::protection::StopJob>>,
-    /// What the stop worker could not do, read at each tick.
+    /// What the stop worker could not do (and confirmed), read as soon as it reports.
     pub(crate) stop_faults: super::protection::StopFaults,
     /// Local time of the next reconciliation.
     pub(crate) next_reconcile_ms: i64,
@@ -578,6 +587,9 @@ impl CopyRunner {
             self.skip_while_stopping(&signal.symbol.name);
             return;
         }
+        // A rate limit another copy on this address met holds this one too; an idle copy
+        // looks only every few seconds, a signal looks now.
+        self.check_rate_limit();
         self.confirm_leader_mode(&mut signal).await;
         let equity_note = self.current_equity(&mut signal).await;
         // Margin sync needs the venue's maintenance margin, which no stream carries: the
@@ -957,8 +969,10 @@ impl CopyRunner {
         super::recovery::recover(self).await;
         self.reconcile("start-up").await;
         // Read before announcing: a clock jump right after "watching" must count as one.
-        let mut last_tick = self.clock.now_ms();
-        let mut tick = self.clock.sleep(Duration::from_millis(500));
+        // `tick_at`: local time the pending tick is planned for.
+        let mut tick_at = self.clock.now_ms() + TICK_MS;
+        let mut tick = self.clock.sleep(Duration::from_millis(TICK_MS as u64));
+        let faults = self.stop_faults.clone();
         // A periodic pass's reads, under way beside this loop (`reconcile_reads`).
         let mut reads: Option<super::reconcile_reads::Reads> = None;
         self.say(
@@ -1025,10 +1039,13 @@ impl CopyRunner {
                     reads = None;
                     self.reconcile_with("periodic", done).await;
                 }
-                // One tick every 500 ms however busy the streams are (a sleep made anew
-                // each turn would never end while events keep coming).
+                // The stop worker confirmed or could not place a stop.
+                _ = faults.reported() => self.take_stop_faults(),
+                // A tick when something is due ([`CopyRunner::next_tick`]), and at least
+                // every [`IDLE_TICK_MS`], however busy the streams are: the planned sleep
+                // is only ever moved earlier (one made anew each turn would never end
+                // while events keep coming).
                 _ = &mut tick => {
-                    tick = self.clock.sleep(Duration::from_millis(500));
                     self.check_weight();
                     self.check_rate_limit();
                     self.take_stop_faults();
@@ -1036,7 +1053,7 @@ impl CopyRunner {
                         self.probe_journal();
                     }
                     let now = self.clock.now_ms();
-                    if now - last_tick > JUMP_MS {
+                    if now - tick_at > JUMP_MS {
                         self.reconcile("resume after a clock jump").await;
                     } else if now >= self.next_reconcile_ms {
                         if reads.is_none() {
@@ -1048,10 +1065,52 @@ impl CopyRunner {
                     self.retry_protection().await;
                     self.retry_stopping().await;
                     self.retry_failed_closes().await;
-                    last_tick = self.clock.now_ms();
+                    let now = self.clock.now_ms();
+                    tick_at = self.next_tick(now, reads.is_some());
+                    tick = self.clock.sleep(Duration::from_millis((tick_at - now) as u64));
+                    continue;
                 }
             }
+            // What an event did may be due sooner than the planned tick (a retry it
+            // scheduled, a position a mark check now watches, a hold to probe).
+            let now = self.clock.now_ms();
+            let due = self.next_tick(now, reads.is_some());
+            if due < tick_at {
+                tick_at = due;
+                tick = self.clock.sleep(Duration::from_millis((due - now) as u64));
+            }
         }
+    }
+
+    /// Local time of the next tick: the earliest of what is due (the periodic
+    /// reconciliation unless its reads are under way, the mark check of a copy whose PnL
+    /// stops watch positions, the retries of protection, of a stopping copy's closes and
+    /// of failed closes, the probes of a journal or rate-limit hold), within
+    /// [`TICK_MS`]..=[`IDLE_TICK_MS`] from `now`.
+    pub(crate) fn next_tick(&self, now: i64, reads_under_way: bool) -> i64 {
+        let mut due = now + IDLE_TICK_MS;
+        if !reads_under_way {
+            due = due.min(self.next_reconcile_ms);
+        }
+        let r = &self.ctx.settings.risk;
+        let pnl_stops = r.total_stop_loss.is_some() || r.take_profit_total.is_some();
+        if pnl_stops && !self.ctx.ledger.positions.is_empty() {
+            due = due.min(self.next_mark_check_ms);
+        }
+        let mut retries = vec![self.stop_retry.next_ms()];
+        if self.is_stopping() {
+            retries.push(self.stopping_retry.next_ms());
+        }
+        if !self.blocked.is_empty() {
+            retries.push(self.close_retry.next_ms());
+        }
+        for at in retries.into_iter().flatten() {
+            due = due.min(at);
+        }
+        if self.holds.has(HoldKind::JournalWrite) || self.holds.has(HoldKind::RateLimit) {
+            due = now;
+        }
+        due.max(now + TICK_MS)
     }
 }
 

@@ -43,6 +43,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/admin/v1/faults", post(faults))
         .route("/admin/v1/demo-leaders", get(demo_leaders))
         .route("/admin/v1/requests", get(requests).delete(reset_requests))
+        .route("/admin/v1/market-sockets", get(market_sockets))
 }
 
 pub(super) fn check_token(shared: &Shared, headers: &HeaderMap) -> Result<(), WireError> {
@@ -439,6 +440,20 @@ fn request_rows(s: &Shared, headers: &HeaderMap, reset: bool) -> Response {
         })
         .collect();
     Json(json!({ "requests": rows })).into_response()
+}
+
+/// `GET /admin/v1/market-sockets`: the market sockets open now, each with its streams.
+async fn market_sockets(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if let Err(e) = check_token(&s, &headers) {
+        return e.into_response();
+    }
+    let sockets: Vec<Value> = s
+        .market_sockets
+        .list()
+        .into_iter()
+        .map(|streams| json!({ "streams": streams }))
+        .collect();
+    Json(json!({ "sockets": sockets })).into_response()
 }
 
 async fn faults(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) -> Response {

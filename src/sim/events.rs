@@ -2,8 +2,9 @@
 //! one bus carries market-stream payloads. Events are stamped here with a monotonic event
 //! time, inside the exchange lock, so every socket sees them in the order they happened.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use tokio::sync::broadcast;
@@ -77,5 +78,44 @@ impl Buses {
         if self.market.receiver_count() > 0 {
             let _ = self.market.send(Arc::new(MarketEvent { stream, payload }));
         }
+    }
+}
+
+/// The market sockets open now and the streams each is subscribed to, so a test can count
+/// how many sockets a client holds and what it asks for (`GET /admin/v1/market-sockets`).
+/// Kept apart from the exchange lock: a socket's SUBSCRIBE frame never waits for a trade.
+#[derive(Debug, Default)]
+pub struct MarketSockets {
+    next: AtomicU64,
+    open: Mutex<BTreeMap<u64, BTreeSet<String>>>,
+}
+
+impl MarketSockets {
+    fn open(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, BTreeSet<String>>> {
+        // A counter; a panic elsewhere must not stop the sockets.
+        self.open.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A socket opened with these streams; its id for [`Self::set`] and [`Self::closed`].
+    pub fn opened(&self, streams: &BTreeSet<String>) -> u64 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.open().insert(id, streams.clone());
+        id
+    }
+
+    /// A socket's streams after a SUBSCRIBE or UNSUBSCRIBE frame.
+    pub fn set(&self, id: u64, streams: &BTreeSet<String>) {
+        if let Some(s) = self.open().get_mut(&id) {
+            s.clone_from(streams);
+        }
+    }
+
+    pub fn closed(&self, id: u64) {
+        self.open().remove(&id);
+    }
+
+    /// Each open socket's streams, in the order they opened.
+    pub fn list(&self) -> Vec<BTreeSet<String>> {
+        self.open().values().cloned().collect()
     }
 }

@@ -113,6 +113,8 @@ pub struct Shared {
     pub saved: Mutex<SaveRecord>,
     /// Turns true when the simulator stops; long-lived sockets watch it.
     pub stop: watch::Receiver<bool>,
+    /// The market sockets open now and their streams.
+    pub market_sockets: super::events::MarketSockets,
 }
 
 impl std::fmt::Debug for Shared {
@@ -221,6 +223,7 @@ impl Simulator {
             state_file: config.state_file.clone(),
             saved: Mutex::new(SaveRecord::default()),
             stop: stop_rx.clone(),
+            market_sockets: Default::default(),
         });
         if restored {
             // What was just read is what the file holds.

@@ -274,6 +274,27 @@ async fn run_market(
     mut combined: bool,
 ) {
     let mut rx = shared.ex().buses.subscribe_market();
+    let id = shared.market_sockets.opened(&streams);
+    serve_market(
+        &mut socket,
+        &shared,
+        &mut rx,
+        id,
+        &mut streams,
+        &mut combined,
+    )
+    .await;
+    shared.market_sockets.closed(id);
+}
+
+async fn serve_market(
+    socket: &mut WebSocket,
+    shared: &Shared,
+    rx: &mut tokio::sync::broadcast::Receiver<Arc<super::events::MarketEvent>>,
+    id: u64,
+    streams: &mut BTreeSet<String>,
+    combined: &mut bool,
+) {
     let mut stop = shared.stop.clone();
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     loop {
@@ -286,7 +307,8 @@ async fn run_market(
             }
             msg = socket.recv() => match msg {
                 Some(Ok(Message::Text(t))) => {
-                    let reply = control(t.as_str(), &mut streams, &mut combined);
+                    let reply = control(t.as_str(), streams, combined);
+                    shared.market_sockets.set(id, streams);
                     if socket.send(Message::Text(reply.to_string().into())).await.is_err() {
                         break;
                     }
@@ -301,7 +323,7 @@ async fn run_market(
                     if !streams.contains(&ev.stream) || shared.faults.market_stalled() {
                         continue;
                     }
-                    let body = if combined {
+                    let body = if *combined {
                         json!({"stream": ev.stream, "data": ev.payload})
                     } else {
                         ev.payload.clone()

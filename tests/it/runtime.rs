@@ -46,6 +46,7 @@ mod resync;
 mod setup_actions;
 mod several;
 mod shared_leader;
+mod shared_market;
 mod shutdown;
 mod slippage;
 mod stops;

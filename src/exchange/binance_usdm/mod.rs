@@ -999,6 +999,11 @@ impl Exchange for BinanceUsdm {
         Box::pin(async move { Ok(market_ws::spawn(&self.inner)) })
     }
 
+    fn market_source(&self) -> Option<String> {
+        // Market streams are public: every account on one WebSocket host reads the same.
+        Some(format!("binance-usdm {}", self.inner.endpoints.ws))
+    }
+
     fn weight(&self) -> crate::exchange::WeightUsage {
         self.inner.raw.limiter().usage()
     }

@@ -85,16 +85,15 @@ impl<'c> CopyFunding<'c> {
     pub fn for_copy(&self, copy_id: i64) -> Result<Vec<FundingRow>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT * FROM copy_funding WHERE copy_id = ?1 ORDER BY ts, id")?;
+            .prepare_cached("SELECT * FROM copy_funding WHERE copy_id = ?1 ORDER BY ts, id")?;
         rows(&mut stmt, [copy_id], from_row)
     }
 
     /// Venue time of the copy's latest stored payment.
     pub fn latest_ts(&self, copy_id: i64) -> Result<Option<TimestampMs>, StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT MAX(ts) FROM copy_funding WHERE copy_id = ?1",
-            [copy_id],
-            |r| r.get::<_, Option<TimestampMs>>(0),
-        )?)
+        Ok(self
+            .conn
+            .prepare_cached("SELECT MAX(ts) FROM copy_funding WHERE copy_id = ?1")?
+            .query_row([copy_id], |r| r.get::<_, Option<TimestampMs>>(0))?)
     }
 }

@@ -41,11 +41,8 @@ impl<'c> FiguresBase<'c> {
     pub fn since(&self, copy_id: i64) -> Result<Option<TimestampMs>, StoreError> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT since FROM copy_figures_base WHERE copy_id = ?1",
-                [copy_id],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT since FROM copy_figures_base WHERE copy_id = ?1")?
+            .query_row([copy_id], |r| r.get(0))
             .optional()?)
     }
 }

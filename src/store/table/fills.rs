@@ -106,7 +106,7 @@ impl<'c> Fills<'c> {
     pub fn for_copy(&self, copy_id: i64) -> Result<Vec<(i64, Fill)>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT * FROM fills WHERE copy_id = ?1 ORDER BY ts, id")?;
+            .prepare_cached("SELECT * FROM fills WHERE copy_id = ?1 ORDER BY ts, id")?;
         rows(&mut stmt, [copy_id], from_row)
     }
 

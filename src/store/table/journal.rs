@@ -343,7 +343,7 @@ impl<'c> Journal<'c> {
 
     /// Orders not yet in a terminal state, oldest first: what a restart must look up.
     pub fn unfinished(&self) -> Result<Vec<JournalEntry>, StoreError> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT * FROM order_journal
              WHERE state IN ('planned', 'sent', 'acked', 'partially-filled', 'unknown')
              ORDER BY id",
@@ -355,7 +355,7 @@ impl<'c> Journal<'c> {
     pub fn for_copy(&self, copy_id: i64) -> Result<Vec<JournalEntry>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT * FROM order_journal WHERE copy_id = ?1 ORDER BY id")?;
+            .prepare_cached("SELECT * FROM order_journal WHERE copy_id = ?1 ORDER BY id")?;
         rows(&mut stmt, [copy_id], from_row)
     }
 

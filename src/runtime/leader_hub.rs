@@ -267,26 +267,32 @@ impl LeaderHub {
             AccountEvent::Resynced(r) => Some((r.snapshot.clone(), Instant::now())),
             _ => None,
         };
-        // Only what a copy plans from right away takes a ticket (a resync reconciles first).
-        let durability = self
-            .durability
-            .as_ref()
-            .filter(|_| {
-                matches!(
-                    ev,
-                    AccountEvent::Order(_)
-                        | AccountEvent::BalancePosition(_)
-                        | AccountEvent::Leverage(_)
-                )
-            })
-            .cloned();
+        // Only what a copy plans from right away takes a ticket (a resync reconciles first),
+        // and only such events count as in hand: an order's acceptance or cancellation
+        // (no fill) plans nothing, so a copy still reading the leader order's `NEW` when
+        // its fill comes gets a ticket for the fill. (It did not, under load, and the fill's
+        // commit then needed a sync of its own.)
+        let plans = matches!(&ev, AccountEvent::Order(u) if u.execution.fill().is_some())
+            || matches!(
+                ev,
+                AccountEvent::BalancePosition(_) | AccountEvent::Leverage(_)
+            );
+        let durability = self.durability.as_ref().filter(|_| plans).cloned();
         // A copy whose supervisor ended has dropped its end: it leaves here. Every copy
         // gets the event (and its ticket) here, before any of them runs.
         e.subs.retain(|(_, tx, in_hand)| {
-            let idle = in_hand.fetch_add(1, Ordering::SeqCst) == 0;
-            let handed = Handed {
-                ticket: durability.as_ref().filter(|_| idle).map(|d| d.ticket()),
-                _in_hand: Some(InHand(in_hand.clone())),
+            let handed = match &durability {
+                Some(d) => {
+                    let idle = in_hand.fetch_add(1, Ordering::SeqCst) == 0;
+                    Handed {
+                        ticket: idle.then(|| d.ticket()),
+                        _in_hand: Some(InHand(in_hand.clone())),
+                    }
+                }
+                None => Handed {
+                    ticket: None,
+                    _in_hand: None,
+                },
             };
             tx.send((ev.clone(), handed)).is_ok()
         });

@@ -93,6 +93,10 @@ pub struct Durability {
     progress: Notify,
     /// Woken by each relaxed commit: the writer task syncs what piled up.
     dirty: Notify,
+    /// [`STALL`] and [`MAX_GATHER`] in µs, unless set otherwise
+    /// ([`Durability::set_gather_bounds`]).
+    stall_us: AtomicU64,
+    max_gather_us: AtomicU64,
 }
 
 impl Durability {
@@ -117,7 +121,18 @@ impl Durability {
             preparing: AtomicUsize::new(0),
             progress: Notify::new(),
             dirty: Notify::new(),
+            stall_us: AtomicU64::new(micros(STALL)),
+            max_gather_us: AtomicU64::new(micros(MAX_GATHER)),
         })
+    }
+
+    /// Sets how long [`Durability::gather`] waits for a copy holding a ticket (`stall`)
+    /// and in all (`max`), instead of [`STALL`] and [`MAX_GATHER`]: for a debug build, or
+    /// a test that counts syncs on a loaded machine and must not depend on how fast the
+    /// copies plan.
+    pub fn set_gather_bounds(&self, stall: std::time::Duration, max: std::time::Duration) {
+        self.stall_us.store(micros(stall), Ordering::SeqCst);
+        self.max_gather_us.store(micros(max), Ordering::SeqCst);
     }
 
     /// Called by the connection's commit hook for every commit that wrote.
@@ -221,13 +236,16 @@ impl Durability {
 
     /// Lets the commits about to be made go first, so that one sync covers them: waits
     /// while [`Ticket`]s are out and their copies make progress (each wait ends when a
-    /// ticket comes back, or after [`STALL`] without one, or [`MAX_GATHER`] in all — a
+    /// ticket comes back, or after [`STALL`] without one, or [`MAX_GATHER`] in all (or the
+    /// bounds [`Durability::set_gather_bounds`] set) — a
     /// copy busy elsewhere with its event still queued does not hold the sync up for
     /// long); then yields to the runtime until a round of yields sees no new commit (at
     /// most [`GATHER_ROUNDS`] rounds). A yield returns once this worker thread has nothing
     /// else ready to run; with nothing else ready it costs one pass of the scheduler.
     async fn gather(&self) {
         let began = std::time::Instant::now();
+        let stall = std::time::Duration::from_micros(self.stall_us.load(Ordering::SeqCst));
+        let max = std::time::Duration::from_micros(self.max_gather_us.load(Ordering::SeqCst));
         loop {
             let progress = self.progress.notified();
             tokio::pin!(progress);
@@ -235,11 +253,11 @@ impl Durability {
             if self.preparing() == 0 {
                 break;
             }
-            let left = MAX_GATHER.saturating_sub(began.elapsed());
+            let left = max.saturating_sub(began.elapsed());
             if left.is_zero() {
                 break;
             }
-            if tokio::time::timeout(STALL.min(left), progress)
+            if tokio::time::timeout(stall.min(left), progress)
                 .await
                 .is_err()
             {
@@ -359,6 +377,10 @@ impl Drop for Waiting<'_> {
             self.0.calm.notify_waiters();
         }
     }
+}
+
+fn micros(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// `fdatasync` of the WAL; its length when the sync began. No WAL file means the last

@@ -144,6 +144,17 @@ struct Fan {
     _dir: tempfile::TempDir,
 }
 
+/// Waits until every follower holds `want` BTCUSDT: the signal was copied by all.
+async fn all_hold(sim: &super::support::Sim, followers: &[super::support::Client], want: Decimal) {
+    for f in followers {
+        eventually("every copy copies the signal", || async {
+            let got = amount(sim, &f.account_id, "BTCUSDT").await;
+            (got == want).then_some(()).ok_or(format!("holds {got}"))
+        })
+        .await;
+    }
+}
+
 async fn fan(followers_n: usize, risk: &str) -> Fan {
     let sim = sim().await;
     let base = sim.base();
@@ -248,13 +259,7 @@ async fn the_signal_path_commits_without_an_fsync_under_the_lock() {
             .await
             .ok("leader trades");
         held = if i % 2 == 0 { dec!(0.050) } else { dec!(0) };
-        for f in &followers {
-            eventually("the signal is copied", || async {
-                let got = amount(&sim, &f.account_id, "BTCUSDT").await;
-                (got == held).then_some(()).ok_or(format!("holds {got}"))
-            })
-            .await;
-        }
+        all_hold(&sim, &followers, held).await;
     }
     // The copies' last writes (settled ledger, fill rows) follow the fill: wait for them
     // to be made durable by the writer.
@@ -321,13 +326,7 @@ async fn one_signal_to_many_copies_shares_the_syncs_before_the_sends() {
             .await
             .ok("leader trades");
         let want = if side == "BUY" { dec!(0.050) } else { dec!(0) };
-        for f in &followers {
-            eventually("every copy copies the round trip", || async {
-                let got = amount(&sim, &f.account_id, "BTCUSDT").await;
-                (got == want).then_some(()).ok_or(format!("holds {got}"))
-            })
-            .await;
-        }
+        all_hold(&sim, &followers, want).await;
     }
     // Every copy has handled both fills (its fill notice is among the last things it does
     // for an event): none is still busy with the round trip when the counted signal comes.
@@ -351,15 +350,7 @@ async fn one_signal_to_many_copies_shares_the_syncs_before_the_sends() {
     lead.market("BTCUSDT", "BUY", "0.5")
         .await
         .ok("leader trades");
-    for f in &followers {
-        eventually("every copy copies the signal", || async {
-            let got = amount(&sim, &f.account_id, "BTCUSDT").await;
-            (got == dec!(0.050))
-                .then_some(())
-                .ok_or(format!("holds {got}"))
-        })
-        .await;
-    }
+    all_hold(&sim, &followers, dec!(0.050)).await;
     let after = durability.counts();
     let before_send = after.before_send - before.before_send;
     assert_eq!(

@@ -123,18 +123,20 @@ impl MarketHub {
         account: Arc<SharedAccount>,
         stop: watch::Receiver<bool>,
     ) -> Option<JoinHandle<()>> {
+        let source = venue.market_source();
+        let mut feeds = self.feeds();
+        if let Some(running) = source
+            .as_ref()
+            .and_then(|key| feeds.get(key))
+            .filter(|f| !f.state().ended)
+        {
+            running.add(account);
+            return None;
+        }
         let feed = Arc::new(Feed::default());
-        match venue.market_source() {
-            Some(key) => {
-                let mut feeds = self.feeds();
-                if let Some(running) = feeds.get(&key).filter(|f| !f.state().ended) {
-                    running.add(account);
-                    return None;
-                }
-                feed.add(account);
-                feeds.insert(key, feed.clone());
-            }
-            None => feed.add(account),
+        feed.add(account);
+        if let Some(key) = source {
+            feeds.insert(key, feed.clone());
         }
         Some(tokio::spawn(run(venue.clone(), feed, stop)))
     }

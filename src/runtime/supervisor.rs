@@ -1097,13 +1097,16 @@ impl CopyRunner {
         if pnl_stops && !self.ctx.ledger.positions.is_empty() {
             due = due.min(self.next_mark_check_ms);
         }
-        let mut retries = vec![self.stop_retry.next_ms()];
-        if self.is_stopping() {
-            retries.push(self.stopping_retry.next_ms());
-        }
-        if !self.blocked.is_empty() {
-            retries.push(self.close_retry.next_ms());
-        }
+        // Runs after every event: no allocation.
+        let retries = [
+            self.stop_retry.next_ms(),
+            self.is_stopping()
+                .then(|| self.stopping_retry.next_ms())
+                .flatten(),
+            (!self.blocked.is_empty())
+                .then(|| self.close_retry.next_ms())
+                .flatten(),
+        ];
         for at in retries.into_iter().flatten() {
             due = due.min(at);
         }

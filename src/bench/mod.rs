@@ -310,8 +310,24 @@ async fn fan_out(followers: usize, signals: usize) -> Result<BenchRow, String> {
     let (_, settled) = scene.settle(SETTLE_QUIET, Duration::from_secs(600)).await;
     let waits_before = scene.weight().waits;
     let commits_before = scene.commit_counts();
+    let sim = scene.sim_pid().map(|p| p.to_string());
+    let cpu_before = (
+        stats::cpu_seconds(),
+        sim.as_deref().map(stats::cpu_seconds_of),
+    );
+    // Progress on stderr, so that a profiler can be pointed at the measured window.
+    eprintln!("bench fan-out: start-up over after {start_secs:.0} s; measuring {signals} signals");
     scene.trade(signals, Duration::from_millis(500)).await?;
     let rows = scene.wait_latency(signals * followers, false).await;
+    eprintln!("bench fan-out: measured");
+    // CPU per leader signal over the whole run (the copies' sends, the writer, the
+    // protective stops, the follower streams), each process apart, in ms.
+    let cpu_ms = |now: f64, before: f64| (now - before) * 1000.0 / signals.max(1) as f64;
+    let engine_cpu = cpu_ms(stats::cpu_seconds(), cpu_before.0);
+    let sim_cpu = sim
+        .as_deref()
+        .zip(cpu_before.1)
+        .map(|(p, b)| cpu_ms(stats::cpu_seconds_of(p), b));
     let commits = scene.commit_counts();
     let waits = scene.weight().waits - waits_before;
     scene.stop().await;
@@ -341,9 +357,10 @@ async fn fan_out(followers: usize, signals: usize) -> Result<BenchRow, String> {
         &format!("one leader signal → {followers} followers all acknowledged"),
         "p99 < 25 ms",
         format!(
-            "{}; {n} of {signals} signals acknowledged by all {followers}; per copy: {}; fsyncs per leader signal {syncs:.1}, of them {before_send:.1} before the sends (the rest: the writer's batches and the protective stops' rows); limiter waits {waits}; simulator in its own process, reconciliation off during the run; start-up {start_secs:.0} s{}",
+            "{}; {n} of {signals} signals acknowledged by all {followers}; per copy: {}; fsyncs per leader signal {syncs:.1}, of them {before_send:.1} before the sends (the rest: the writer's batches and the protective stops' rows); CPU per leader signal: engine {engine_cpu:.1} ms, simulator {} ms; limiter waits {waits}; simulator in its own process, reconciliation off during the run; start-up {start_secs:.0} s{}",
             s.show("ms"),
             stages(&rows),
+            sim_cpu.map_or("-".into(), |c| format!("{c:.1}")),
             if settled { "" } else { " (its reads were still waiting for the limiter)" }
         ),
         Some(n == signals && s.p99 < 25.0),

@@ -106,36 +106,34 @@ impl CopyRunner {
     /// PnL stop. Returns the copy's PnL; None when its fills cannot be read.
     fn figures(&self, snap: &AccountSnapshot, record: bool) -> Option<Decimal> {
         let id = self.copy_id;
-        let Ok(fills) = self.with_store(|s| s.fills().for_copy(id)) else {
-            return None;
-        };
-        let funding = self
-            .with_store(|s| s.copy_funding().for_copy(id))
-            .unwrap_or_default();
-        // After `reset_figures`, what happened up to the baseline counts for nothing.
-        let since = self
-            .with_store(|s| s.figures_base().since(id))
-            .ok()
-            .flatten()
-            .unwrap_or(i64::MIN);
-        let events: Vec<CopyEvent> = fills
-            .iter()
-            .filter(|(_, f)| f.ts > since)
-            .map(|(_, f)| CopyEvent::Fill {
-                realized_pnl: f.realized_pnl,
+        // Running totals: only the fills and payments stored since the last call are read.
+        let mut sums = self.figure_sums.lock().unwrap_or_else(|p| p.into_inner());
+        let totals = match self.with_store(|s| {
+            sums.update(s, id, |fee, asset| {
                 // A fee that could not be converted is in another asset, never USDT.
-                commission: if super::fees::counts_as_quote(&f.fee_asset) {
-                    f.fee
+                if super::fees::counts_as_quote(asset) {
+                    fee
                 } else {
                     Decimal::ZERO
-                },
+                }
             })
-            .chain(
-                funding
-                    .iter()
-                    .map(|f| CopyEvent::Funding { amount: f.amount }),
-            )
-            .collect();
+        }) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(copy = %self.name, error = %e, "the copy's fills could not be read; no figures");
+                return None;
+            }
+        };
+        drop(sums);
+        let events = [
+            CopyEvent::Fill {
+                realized_pnl: totals.realized,
+                commission: totals.fees,
+            },
+            CopyEvent::Funding {
+                amount: totals.funding,
+            },
+        ];
         // Only the share of each position this copy holds counts.
         let mut unrealized = Decimal::ZERO;
         for pos in self.ctx.ledger.positions.values() {

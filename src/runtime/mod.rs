@@ -16,6 +16,7 @@ mod exec;
 mod executable;
 pub mod failpoint;
 mod fees;
+mod figure_sums;
 mod figures;
 mod fill_catchup;
 mod follower;

@@ -182,6 +182,8 @@ pub struct CopyRunner {
     pub(crate) ticket: Option<crate::store::group_commit::Ticket>,
     /// Local time (µs) the current plan was ready.
     pub(crate) planned_us: i64,
+    /// Running totals of the copy's fills and funding, for its figures.
+    pub(crate) figure_sums: std::sync::Mutex<super::figure_sums::FigureSums>,
     /// Local time (µs) the current plan's commit returned.
     pub(crate) committed_us: i64,
     /// The order the plan's commit already marked as sent.
@@ -283,6 +285,7 @@ impl CopyRunner {
             leader_recv_us: None,
             ticket: None,
             planned_us: 0,
+            figure_sums: Default::default(),
             committed_us: 0,
             sent_in_plan: None,
             stops: None,

@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 
 use super::backup;
 use super::error::StoreError;
@@ -124,6 +124,7 @@ impl Store {
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(|e| classify(path, e))?;
         conn.busy_timeout(Duration::from_secs(5))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let durability = watch_commits(&conn, path);
         Ok(Self {
             conn,
@@ -158,11 +159,13 @@ impl Store {
         &mut self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
+        // The same as rusqlite's `Transaction`, with the three statements kept prepared: an
+        // engine opens several transactions for every copied order.
+        run_cached(&self.conn, "BEGIN IMMEDIATE")?;
+        let open = OpenTransaction(&self.conn);
+        let out = f(&self.conn)?;
+        run_cached(&self.conn, "COMMIT")?;
+        std::mem::forget(open);
         Ok(out)
     }
 
@@ -176,11 +179,11 @@ impl Store {
         &mut self,
         f: impl FnOnce(&mut Store) -> Result<T, StoreError>,
     ) -> Result<(T, u64), StoreError> {
-        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        run_cached(&self.conn, "PRAGMA synchronous = NORMAL")?;
         self.durability.set_relaxed(true);
         let out = f(self);
         self.durability.set_relaxed(false);
-        let back = self.conn.pragma_update(None, "synchronous", "FULL");
+        let back = run_cached(&self.conn, "PRAGMA synchronous = FULL");
         let seq = self.durability.note_relaxed();
         let out = out?;
         back?;
@@ -285,9 +288,35 @@ fn wal_file(db: &Path, suffix: &str) -> std::path::PathBuf {
     std::path::PathBuf::from(name)
 }
 
+/// Runs one statement that returns no rows, kept prepared in the connection's cache.
+fn run_cached(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
+}
+
+/// A transaction [`Store::transaction`] began: rolled back when dropped (its closure
+/// failed, its commit failed, or a panic unwound through it); forgotten once committed.
+struct OpenTransaction<'c>(&'c Connection);
+
+impl Drop for OpenTransaction<'_> {
+    fn drop(&mut self) {
+        if !self.0.is_autocommit() {
+            if let Err(e) = run_cached(self.0, "ROLLBACK") {
+                tracing::warn!(error = %e, "a failed transaction could not be rolled back");
+            }
+        }
+    }
+}
+
+/// Statements kept prepared per connection: every statement of the copy path (journal,
+/// ledger, fills, audit, latency, notifications, transaction control) stays compiled, so
+/// none is parsed again per order (rusqlite's default keeps 16).
+const STATEMENT_CACHE: usize = 256;
+
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     // First, so that even the journal-mode switch waits for another writer.
     conn.busy_timeout(Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Invalid {

@@ -32,13 +32,19 @@ impl FromSql for DecText {
     }
 }
 
-/// Reads a decimal column.
-pub(crate) fn dec(row: &rusqlite::Row<'_>, column: &str) -> rusqlite::Result<Decimal> {
+/// Reads a decimal column (by name or by position).
+pub(crate) fn dec(
+    row: &rusqlite::Row<'_>,
+    column: impl rusqlite::RowIndex,
+) -> rusqlite::Result<Decimal> {
     Ok(row.get::<_, DecText>(column)?.0)
 }
 
-/// Reads a nullable decimal column.
-pub(crate) fn opt_dec(row: &rusqlite::Row<'_>, column: &str) -> rusqlite::Result<Option<Decimal>> {
+/// Reads a nullable decimal column (by name or by position).
+pub(crate) fn opt_dec(
+    row: &rusqlite::Row<'_>,
+    column: impl rusqlite::RowIndex,
+) -> rusqlite::Result<Option<Decimal>> {
     Ok(row.get::<_, Option<DecText>>(column)?.map(|d| d.0))
 }
 

@@ -65,14 +65,15 @@ impl<'c> Accounts<'c> {
         at: TimestampMs,
     ) -> Result<(), StoreError> {
         require_text("account name", name, 64)?;
-        self.conn.execute(
-            "INSERT INTO accounts (name, exchange, endpoint, created_at, updated_at)
+        self.conn
+            .prepare_cached(
+                "INSERT INTO accounts (name, exchange, endpoint, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?4)
              ON CONFLICT(name) DO UPDATE SET
                 exchange = excluded.exchange, endpoint = excluded.endpoint,
                 updated_at = excluded.updated_at",
-            params![name, exchange, endpoint, at],
-        )?;
+            )?
+            .execute(params![name, exchange, endpoint, at])?;
         Ok(())
     }
 
@@ -84,20 +85,22 @@ impl<'c> Accounts<'c> {
         at: TimestampMs,
     ) -> Result<(), StoreError> {
         require_text("account name", name, 64)?;
-        self.conn.execute(
-            "INSERT INTO accounts (name, key_hint, created_at, updated_at)
+        self.conn
+            .prepare_cached(
+                "INSERT INTO accounts (name, key_hint, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?3)
              ON CONFLICT(name) DO UPDATE SET
                 key_hint = excluded.key_hint, updated_at = excluded.updated_at",
-            params![name, hint, at],
-        )?;
+            )?
+            .execute(params![name, hint, at])?;
         Ok(())
     }
 
     pub fn get(&self, name: &str) -> Result<Option<Account>, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT * FROM accounts WHERE name = ?1", [name], from_row)
+            .prepare_cached("SELECT * FROM accounts WHERE name = ?1")?
+            .query_row([name], from_row)
             .optional()?)
     }
 

@@ -75,11 +75,19 @@ impl<'c> Audit<'c> {
         require_text("action", d.action, 32)?;
         require_text("reason", d.reason, 2000)?;
         let detail = d.detail.map(|v| v.to_string());
-        self.conn.execute(
-            "INSERT INTO decisions (ts, copy_id, signal_id, action, reason, detail)
+        self.conn
+            .prepare_cached(
+                "INSERT INTO decisions (ts, copy_id, signal_id, action, reason, detail)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![d.ts, d.copy_id, d.signal_id, d.action, d.reason, detail],
-        )?;
+            )?
+            .execute(params![
+                d.ts,
+                d.copy_id,
+                d.signal_id,
+                d.action,
+                d.reason,
+                detail
+            ])?;
         Ok(self.conn.last_insert_rowid())
     }
 

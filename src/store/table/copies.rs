@@ -91,25 +91,34 @@ impl<'c> Copies<'c> {
                 key: c.name.to_owned(),
             });
         }
-        self.conn.execute(
-            "INSERT INTO copies (name, leader_id, follower, mode, state, created_at)
+        self.conn
+            .prepare_cached(
+                "INSERT INTO copies (name, leader_id, follower, mode, state, created_at)
              VALUES (?1, ?2, ?3, ?4, 'created', ?5)",
-            params![c.name, c.leader_id, c.follower, c.mode, c.created_at],
-        )?;
+            )?
+            .execute(params![
+                c.name,
+                c.leader_id,
+                c.follower,
+                c.mode,
+                c.created_at
+            ])?;
         Ok(self.conn.last_insert_rowid())
     }
 
     pub fn get(&self, id: i64) -> Result<Option<CopyRow>, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT * FROM copies WHERE id = ?1", [id], from_row)
+            .prepare_cached("SELECT * FROM copies WHERE id = ?1")?
+            .query_row([id], from_row)
             .optional()?)
     }
 
     pub fn by_name(&self, name: &str) -> Result<Option<CopyRow>, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT * FROM copies WHERE name = ?1", [name], from_row)
+            .prepare_cached("SELECT * FROM copies WHERE name = ?1")?
+            .query_row([name], from_row)
             .optional()?)
     }
 
@@ -121,10 +130,12 @@ impl<'c> Copies<'c> {
     /// Sets `t0` and marks the copy running. Refused when `t0` is already set, so a
     /// restart can never move the start.
     pub fn start(&self, id: i64, t0: TimestampMs) -> Result<(), StoreError> {
-        let n = self.conn.execute(
-            "UPDATE copies SET t0 = ?2, state = 'running' WHERE id = ?1 AND t0 IS NULL",
-            params![id, t0],
-        )?;
+        let n = self
+            .conn
+            .prepare_cached(
+                "UPDATE copies SET t0 = ?2, state = 'running' WHERE id = ?1 AND t0 IS NULL",
+            )?
+            .execute(params![id, t0])?;
         if n == 1 {
             return Ok(());
         }
@@ -165,12 +176,14 @@ impl<'c> Copies<'c> {
         at: Option<TimestampMs>,
         reason: Option<&str>,
     ) -> Result<(), StoreError> {
-        let n = self.conn.execute(
-            "UPDATE copies SET state = ?2,
+        let n = self
+            .conn
+            .prepare_cached(
+                "UPDATE copies SET state = ?2,
                 stopped_at = COALESCE(?3, stopped_at), stop_reason = COALESCE(?4, stop_reason)
              WHERE id = ?1 AND state <> 'stopped'",
-            params![id, to, at, reason],
-        )?;
+            )?
+            .execute(params![id, to, at, reason])?;
         if n == 1 {
             return Ok(());
         }

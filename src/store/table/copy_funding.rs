@@ -65,19 +65,21 @@ impl<'c> CopyFunding<'c> {
         require_text("venue_id", &f.venue_id, 64)?;
         require_text("symbol", &f.symbol, 32)?;
         require_text("asset", &f.asset, 16)?;
-        let n = self.conn.execute(
-            "INSERT INTO copy_funding (copy_id, venue_id, symbol, amount, asset, ts)
+        let n = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO copy_funding (copy_id, venue_id, symbol, amount, asset, ts)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (copy_id, venue_id) DO NOTHING",
-            params![
+            )?
+            .execute(params![
                 f.copy_id,
                 f.venue_id,
                 f.symbol,
                 DecText(f.amount),
                 f.asset,
                 f.ts
-            ],
-        )?;
+            ])?;
         Ok(n == 1)
     }
 
@@ -87,6 +89,21 @@ impl<'c> CopyFunding<'c> {
             .conn
             .prepare_cached("SELECT * FROM copy_funding WHERE copy_id = ?1 ORDER BY ts, id")?;
         rows(&mut stmt, [copy_id], from_row)
+    }
+
+    /// A copy's payments stored after row `after_id`, in row order, with their row ids:
+    /// what a running total over the copy's payments has not counted yet.
+    pub fn for_copy_after(
+        &self,
+        copy_id: i64,
+        after_id: i64,
+    ) -> Result<Vec<(i64, FundingRow)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT * FROM copy_funding WHERE copy_id = ?1 AND id > ?2 ORDER BY id",
+        )?;
+        rows(&mut stmt, [copy_id, after_id], |r| {
+            Ok((r.get("id")?, from_row(r)?))
+        })
     }
 
     /// Venue time of the copy's latest stored payment.

@@ -53,9 +53,8 @@ impl<'c> CopyLedgers<'c> {
         in_flight: Option<&str>,
         at: TimestampMs,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO copy_ledger (copy_id, ledger, in_flight, updated_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (copy_id) DO UPDATE SET ledger = ?2, in_flight = ?3, updated_at = ?4",
+        self.conn.prepare_cached("INSERT INTO copy_ledger (copy_id, ledger, in_flight, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (copy_id) DO UPDATE SET ledger = ?2, in_flight = ?3, updated_at = ?4")?.execute(
             params![copy_id, ledger, in_flight, at],
         )?;
         Ok(())
@@ -65,17 +64,16 @@ impl<'c> CopyLedgers<'c> {
     pub fn get(&self, copy_id: i64) -> Result<Option<CopyLedgerRow>, StoreError> {
         Ok(self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT ledger, in_flight, updated_at FROM copy_ledger WHERE copy_id = ?1",
-                params![copy_id],
-                |r| {
-                    Ok(CopyLedgerRow {
-                        ledger: r.get(0)?,
-                        in_flight: r.get(1)?,
-                        updated_at: r.get(2)?,
-                    })
-                },
-            )
+            )?
+            .query_row(params![copy_id], |r| {
+                Ok(CopyLedgerRow {
+                    ledger: r.get(0)?,
+                    in_flight: r.get(1)?,
+                    updated_at: r.get(2)?,
+                })
+            })
             .optional()?)
     }
 }

@@ -68,11 +68,12 @@ impl<'c> CopySettings<'c> {
             field: "copy settings",
             message: format!("cannot be written as JSON ({e}); check the settings type"),
         })?;
-        self.conn.execute(
-            "INSERT INTO copy_settings (copy_id, valid_from, settings, note)
+        self.conn
+            .prepare_cached(
+                "INSERT INTO copy_settings (copy_id, valid_from, settings, note)
              VALUES (?1, ?2, ?3, ?4)",
-            params![copy_id, valid_from, json, note],
-        )?;
+            )?
+            .execute(params![copy_id, valid_from, json, note])?;
         Ok(self.conn.last_insert_rowid())
     }
 
@@ -83,12 +84,11 @@ impl<'c> CopySettings<'c> {
     ) -> Result<Option<SettingsVersion<T>>, StoreError> {
         Ok(self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT * FROM copy_settings WHERE copy_id = ?1
                  ORDER BY valid_from DESC, id DESC LIMIT 1",
-                [copy_id],
-                from_row,
-            )
+            )?
+            .query_row([copy_id], from_row)
             .optional()?)
     }
 

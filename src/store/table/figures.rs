@@ -62,10 +62,9 @@ impl<'c> Figures<'c> {
     }
 
     pub fn record(&self, p: &FigurePoint) -> Result<i64, StoreError> {
-        self.conn.execute(
-            "INSERT INTO copy_figures (copy_id, ts, realized_pnl, unrealized_pnl, fees, funding,
+        self.conn.prepare_cached("INSERT INTO copy_figures (copy_id, ts, realized_pnl, unrealized_pnl, fees, funding,
                 equity, roi)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?.execute(
             params![
                 p.copy_id,
                 p.ts,
@@ -92,11 +91,10 @@ impl<'c> Figures<'c> {
     pub fn latest(&self, copy_id: i64) -> Result<Option<FigurePoint>, StoreError> {
         Ok(self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT * FROM copy_figures WHERE copy_id = ?1 ORDER BY ts DESC, id DESC LIMIT 1",
-                [copy_id],
-                from_row,
-            )
+            )?
+            .query_row([copy_id], from_row)
             .optional()?)
     }
 

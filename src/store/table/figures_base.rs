@@ -29,11 +29,12 @@ impl<'c> FiguresBase<'c> {
 
     /// Sets (or moves) the copy's figures baseline to venue time `since`.
     pub fn reset(&self, copy_id: i64, since: TimestampMs) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO copy_figures_base (copy_id, since) VALUES (?1, ?2)
+        self.conn
+            .prepare_cached(
+                "INSERT INTO copy_figures_base (copy_id, since) VALUES (?1, ?2)
              ON CONFLICT (copy_id) DO UPDATE SET since = excluded.since",
-            params![copy_id, since],
-        )?;
+            )?
+            .execute(params![copy_id, since])?;
         Ok(())
     }
 

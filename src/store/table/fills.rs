@@ -80,12 +80,15 @@ impl<'c> Fills<'c> {
         require_text("venue_trade_id", &f.venue_trade_id, 64)?;
         require_text("symbol", &f.symbol, 32)?;
         require_text("fee_asset", &f.fee_asset, 16)?;
-        let n = self.conn.execute(
-            "INSERT INTO fills (copy_id, client_order_id, venue_trade_id, symbol, side, qty,
+        let n = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO fills (copy_id, client_order_id, venue_trade_id, symbol, side, qty,
                 price, fee, fee_asset, realized_pnl, ts)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT (copy_id, symbol, venue_trade_id) DO NOTHING",
-            params![
+            )?
+            .execute(params![
                 f.copy_id,
                 f.client_order_id,
                 f.venue_trade_id,
@@ -97,8 +100,7 @@ impl<'c> Fills<'c> {
                 f.fee_asset,
                 DecText(f.realized_pnl),
                 f.ts
-            ],
-        )?;
+            ])?;
         Ok((n == 1).then(|| self.conn.last_insert_rowid()))
     }
 
@@ -108,6 +110,19 @@ impl<'c> Fills<'c> {
             .conn
             .prepare_cached("SELECT * FROM fills WHERE copy_id = ?1 ORDER BY ts, id")?;
         rows(&mut stmt, [copy_id], from_row)
+    }
+
+    /// A copy's fills stored after row `after_id`, in row order, with their row ids: what
+    /// a running total over the copy's fills has not counted yet.
+    pub fn for_copy_after(
+        &self,
+        copy_id: i64,
+        after_id: i64,
+    ) -> Result<Vec<(i64, Fill)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT * FROM fills WHERE copy_id = ?1 AND id > ?2 ORDER BY id")?;
+        rows(&mut stmt, [copy_id, after_id], from_row)
     }
 
     /// Every fill in time order, with row ids.

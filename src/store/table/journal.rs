@@ -114,26 +114,41 @@ pub struct JournalEntry {
     pub updated_at: TimestampMs,
 }
 
+/// A query of the journal reading the columns [`from_row`] reads, in its order: by
+/// position, not by name (a name is looked up column by column for every row, and the
+/// journal is read on the copy path).
+macro_rules! select {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, client_order_id, copy_id, signal_id, leg, symbol, side, position_side,
+                order_type, qty, price, reduce_only, state, venue_order_id, filled_qty, error,
+                created_at, updated_at
+             FROM order_journal ",
+            $tail
+        )
+    };
+}
+
 fn from_row(r: &Row<'_>) -> rusqlite::Result<JournalEntry> {
     Ok(JournalEntry {
-        id: r.get("id")?,
-        client_order_id: r.get("client_order_id")?,
-        copy_id: r.get("copy_id")?,
-        signal_id: r.get("signal_id")?,
-        leg: r.get("leg")?,
-        symbol: r.get("symbol")?,
-        side: r.get("side")?,
-        position_side: r.get("position_side")?,
-        order_type: r.get("order_type")?,
-        qty: dec(r, "qty")?,
-        price: opt_dec(r, "price")?,
-        reduce_only: r.get("reduce_only")?,
-        state: r.get("state")?,
-        venue_order_id: r.get("venue_order_id")?,
-        filled_qty: dec(r, "filled_qty")?,
-        error: r.get("error")?,
-        created_at: r.get("created_at")?,
-        updated_at: r.get("updated_at")?,
+        id: r.get(0)?,
+        client_order_id: r.get(1)?,
+        copy_id: r.get(2)?,
+        signal_id: r.get(3)?,
+        leg: r.get(4)?,
+        symbol: r.get(5)?,
+        side: r.get(6)?,
+        position_side: r.get(7)?,
+        order_type: r.get(8)?,
+        qty: dec(r, 9)?,
+        price: opt_dec(r, 10)?,
+        reduce_only: r.get(11)?,
+        state: r.get(12)?,
+        venue_order_id: r.get(13)?,
+        filled_qty: dec(r, 14)?,
+        error: r.get(15)?,
+        created_at: r.get(16)?,
+        updated_at: r.get(17)?,
     })
 }
 
@@ -333,21 +348,17 @@ impl<'c> Journal<'c> {
     pub fn get(&self, coid: &str) -> Result<Option<JournalEntry>, StoreError> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT * FROM order_journal WHERE client_order_id = ?1",
-                [coid],
-                from_row,
-            )
+            .prepare_cached(select!("WHERE client_order_id = ?1"))?
+            .query_row([coid], from_row)
             .optional()?)
     }
 
     /// Orders not yet in a terminal state, oldest first: what a restart must look up.
     pub fn unfinished(&self) -> Result<Vec<JournalEntry>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT * FROM order_journal
-             WHERE state IN ('planned', 'sent', 'acked', 'partially-filled', 'unknown')
-             ORDER BY id",
-        )?;
+        let mut stmt = self.conn.prepare_cached(select!(
+            "WHERE state IN ('planned', 'sent', 'acked', 'partially-filled', 'unknown')
+                ORDER BY id"
+        ))?;
         rows(&mut stmt, [], from_row)
     }
 
@@ -355,7 +366,7 @@ impl<'c> Journal<'c> {
     pub fn for_copy(&self, copy_id: i64) -> Result<Vec<JournalEntry>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT * FROM order_journal WHERE copy_id = ?1 ORDER BY id")?;
+            .prepare_cached(select!("WHERE copy_id = ?1 ORDER BY id"))?;
         rows(&mut stmt, [copy_id], from_row)
     }
 
@@ -363,6 +374,7 @@ impl<'c> Journal<'c> {
     pub fn count(&self) -> Result<u64, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT COUNT(*) FROM order_journal", [], |r| r.get(0))?)
+            .prepare_cached("SELECT COUNT(*) FROM order_journal")?
+            .query_row([], |r| r.get(0))?)
     }
 }

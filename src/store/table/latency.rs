@@ -114,11 +114,8 @@ impl<'c> Latency<'c> {
     pub fn get(&self, client_order_id: &str) -> Result<Option<LatencyRow>, StoreError> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT * FROM copy_latency WHERE client_order_id = ?1",
-                [client_order_id],
-                from_row,
-            )
+            .prepare_cached("SELECT * FROM copy_latency WHERE client_order_id = ?1")?
+            .query_row([client_order_id], from_row)
             .optional()?)
     }
 

@@ -88,9 +88,8 @@ impl<'c> Leaders<'c> {
             });
         }
         match l.endpoint {
-            Some(endpoint) => self.conn.execute(
-                "INSERT INTO leaders (name, source, account, portfolio_id, endpoint, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            Some(endpoint) => self.conn.prepare_cached("INSERT INTO leaders (name, source, account, portfolio_id, endpoint, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(
                 params![
                     l.name,
                     l.source,
@@ -101,9 +100,8 @@ impl<'c> Leaders<'c> {
                 ],
             )?,
             // Without an endpoint the statement is the one every schema version takes.
-            None => self.conn.execute(
-                "INSERT INTO leaders (name, source, account, portfolio_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            None => self.conn.prepare_cached("INSERT INTO leaders (name, source, account, portfolio_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(
                 params![l.name, l.source, l.account, l.portfolio_id, l.created_at],
             )?,
         };
@@ -113,14 +111,16 @@ impl<'c> Leaders<'c> {
     pub fn get(&self, id: i64) -> Result<Option<Leader>, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT * FROM leaders WHERE id = ?1", [id], from_row)
+            .prepare_cached("SELECT * FROM leaders WHERE id = ?1")?
+            .query_row([id], from_row)
             .optional()?)
     }
 
     pub fn by_name(&self, name: &str) -> Result<Option<Leader>, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT * FROM leaders WHERE name = ?1", [name], from_row)
+            .prepare_cached("SELECT * FROM leaders WHERE name = ?1")?
+            .query_row([name], from_row)
             .optional()?)
     }
 

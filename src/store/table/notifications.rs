@@ -72,8 +72,7 @@ impl<'c> Notifications<'c> {
     ) -> Result<i64, StoreError> {
         require_text("kind", kind, 32)?;
         require_text("message", message, 2000)?;
-        self.conn.execute(
-            "INSERT INTO notifications (ts, copy_id, level, kind, message) VALUES (?1, ?2, ?3, ?4, ?5)",
+        self.conn.prepare_cached("INSERT INTO notifications (ts, copy_id, level, kind, message) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(
             params![ts, copy_id, level, kind, message],
         )?;
         Ok(self.conn.last_insert_rowid())
@@ -98,7 +97,8 @@ impl<'c> Notifications<'c> {
     pub fn mark_read(&self, id: i64) -> Result<(), StoreError> {
         let n = self
             .conn
-            .execute("UPDATE notifications SET read = 1 WHERE id = ?1", [id])?;
+            .prepare_cached("UPDATE notifications SET read = 1 WHERE id = ?1")?
+            .execute([id])?;
         if n == 0 {
             return Err(StoreError::NotFound {
                 what: "notification",

@@ -54,10 +54,11 @@ impl<'c> ProfitShare<'c> {
         ratio: Option<Decimal>,
         valid_from: TimestampMs,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO copy_profit_share (copy_id, ratio, valid_from) VALUES (?1, ?2, ?3)",
-            params![copy_id, opt(ratio), valid_from],
-        )?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO copy_profit_share (copy_id, ratio, valid_from) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![copy_id, opt(ratio), valid_from])?;
         Ok(())
     }
 

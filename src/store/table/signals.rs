@@ -104,12 +104,15 @@ impl<'c> Signals<'c> {
         require_text("kind", s.kind, 32)?;
         require_text("symbol", s.symbol, 32)?;
         let payload = s.payload.map(|p| p.to_string());
-        let n = self.conn.execute(
-            "INSERT INTO leader_signals (leader_id, venue_ref, kind, symbol, position_side,
+        let n = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO leader_signals (leader_id, venue_ref, kind, symbol, position_side,
                 qty, price, leverage, margin, ts_event, ts_recv, payload)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT (leader_id, venue_ref) DO NOTHING",
-            params![
+            )?
+            .execute(params![
                 s.leader_id,
                 s.venue_ref,
                 s.kind,
@@ -122,15 +125,15 @@ impl<'c> Signals<'c> {
                 s.ts_event,
                 s.ts_recv,
                 payload
-            ],
-        )?;
+            ])?;
         Ok((n == 1).then(|| self.conn.last_insert_rowid()))
     }
 
     pub fn get(&self, id: i64) -> Result<Option<Signal>, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT * FROM leader_signals WHERE id = ?1", [id], from_row)
+            .prepare_cached("SELECT * FROM leader_signals WHERE id = ?1")?
+            .query_row([id], from_row)
             .optional()?)
     }
 

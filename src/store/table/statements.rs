@@ -97,12 +97,11 @@ impl<'c> Statements<'c> {
 
     /// Stores a statement; false when that copy already has it (same end and kind).
     pub fn record(&self, s: &StatementRow) -> Result<bool, StoreError> {
-        let n = self.conn.execute(
-            "INSERT INTO profit_share_statements (copy_id, kind, period_start, period_end, ratio,
+        let n = self.conn.prepare_cached("INSERT INTO profit_share_statements (copy_id, kind, period_start, period_end, ratio,
                 realized, fees, funding, unrealized, already_paid, owed, outcome, text,
                 computed_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-             ON CONFLICT (copy_id, period_end, kind) DO NOTHING",
+             ON CONFLICT (copy_id, period_end, kind) DO NOTHING")?.execute(
             params![
                 s.copy_id,
                 s.kind,

@@ -51,6 +51,9 @@ pub struct AccountState {
     bal_as_of: HashMap<String, i64>,
     /// Local time the stream last changed each position.
     pos_touched: HashMap<Key, i64>,
+    /// Local time each conditional order (by client id) last changed, by the stream or by
+    /// our own placement or cancel: a read started before that does not know it.
+    cond_touched: HashMap<String, i64>,
     /// Fills of our own orders acknowledged before the stream reported them.
     pending: Vec<PendingFill>,
     marks: HashMap<String, (Decimal, i64)>,
@@ -61,6 +64,20 @@ pub struct AccountState {
     books_up: bool,
     watched: BTreeSet<String>,
     watcher: Option<mpsc::UnboundedSender<String>>,
+}
+
+/// Conditional orders whose changes are remembered for reads in flight, at most; beyond it
+/// the changes older than [`TOUCHED_FOR_MS`] are forgotten (no read takes that long).
+const TOUCHED_KEPT: usize = 1_024;
+const TOUCHED_FOR_MS: i64 = 120_000;
+
+/// Records that the conditional order `client_id` changed at local time `at`.
+fn touch(touched: &mut HashMap<String, i64>, client_id: &str, at: i64) {
+    if touched.len() >= TOUCHED_KEPT {
+        touched.retain(|_, t| *t >= at - TOUCHED_FOR_MS);
+    }
+    let t = touched.entry(client_id.to_owned()).or_insert(at);
+    *t = (*t).max(at);
 }
 
 /// A fill of ours the venue acknowledged and the stream has not reported yet.
@@ -162,6 +179,7 @@ impl AccountState {
         self.pos_as_of.clear();
         self.bal_as_of.clear();
         self.pos_touched.clear();
+        self.cond_touched.clear();
         // Stream reports older than a row kept from this state are stale.
         self.pos_as_of.extend(newer);
         self.pending = kept;
@@ -240,6 +258,18 @@ impl AccountState {
             (Some(_), None) => {}
         }
         if let Some(old) = &self.snap {
+            // A conditional order placed, changed or cancelled since the read started is as
+            // this state holds it: a stop placed while the read was on its way is not
+            // missing, and one cancelled meanwhile does not come back.
+            for (id, at) in &self.cond_touched {
+                if *at < read_started {
+                    continue;
+                }
+                snap.open_conditionals.retain(|o| &o.client_id != id);
+                if let Some(o) = old.open_conditionals.iter().find(|o| &o.client_id == id) {
+                    snap.open_conditionals.push(o.clone());
+                }
+            }
             for (key, at) in &self.pos_touched {
                 if *at < read_started {
                     continue;
@@ -267,6 +297,8 @@ impl AccountState {
             .cloned()
             .collect();
         self.pending = kept;
+        // What the read started after, it holds.
+        self.cond_touched.retain(|_, at| *at >= read_started);
         self.replace(snap);
     }
 
@@ -335,7 +367,7 @@ impl AccountState {
                     self.order_open(&u.order);
                 }
             }
-            AccountEvent::Conditional(u) => self.conditional(&u.order),
+            AccountEvent::Conditional(u) => self.conditional(&u.order, u.times.received),
             AccountEvent::Leverage(l) => self.set_leverage(&l.symbol, l.leverage),
             AccountEvent::MultiAssets(m) => {
                 if let Some(s) = &mut self.snap {
@@ -453,19 +485,22 @@ impl AccountState {
         }
     }
 
-    /// A conditional order's new state, from the stream or our own placement.
-    pub fn conditional(&mut self, o: &ConditionalReport) {
+    /// A conditional order's new state, from the stream or our own placement, at local
+    /// time `at`.
+    pub fn conditional(&mut self, o: &ConditionalReport, at: i64) {
         let Some(s) = &mut self.snap else {
             return;
         };
+        touch(&mut self.cond_touched, &o.client_id, at);
         s.open_conditionals.retain(|x| x.client_id != o.client_id);
         if matches!(o.status, ConditionalStatus::New | ConditionalStatus::Sent) {
             s.open_conditionals.push(o.clone());
         }
     }
 
-    /// Our cancel of a conditional order went through.
-    pub fn conditional_gone(&mut self, client_id: &str) {
+    /// Our cancel of a conditional order went through, at local time `at`.
+    pub fn conditional_gone(&mut self, client_id: &str, at: i64) {
+        touch(&mut self.cond_touched, client_id, at);
         if let Some(s) = &mut self.snap {
             s.open_conditionals.retain(|x| x.client_id != client_id);
         }
@@ -958,5 +993,68 @@ mod tests {
         st.own_fill(&ack(Side::Buy, dec!(0.03), 3_900), 4_500);
         st.refreshed(snap(vec![row(dec!(0.08), 3_900)], 4_600), 4_000);
         assert_eq!(qty(&st, 4_700), dec!(0.08));
+    }
+
+    fn stop(client_id: &str, at: i64) -> ConditionalReport {
+        ConditionalReport {
+            client_id: client_id.into(),
+            venue_id: format!("algo-{client_id}"),
+            symbol: "BTCUSDT".into(),
+            side: Side::Sell,
+            position_side: PositionSide::Both,
+            order_type: ReportedOrderType::StopMarket,
+            status: crate::exchange::ConditionalStatus::New,
+            trigger_price: Price::new(dec!(55000)).ok(),
+            quantity: Quantity::new(dec!(0.05)).ok(),
+            close_position: false,
+            reduce_only: true,
+            triggered_order_id: None,
+            updated_at: at,
+        }
+    }
+
+    fn stops(st: &AccountState, now: i64) -> Vec<String> {
+        let mut ids: Vec<String> = st
+            .view(now)
+            .unwrap()
+            .open_conditionals
+            .into_iter()
+            .map(|o| o.client_id)
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Stop `a` resting from the stream's snapshot, the stream up.
+    fn guarded() -> AccountState {
+        let mut st = AccountState::default();
+        let mut first = snap(vec![row(dec!(0.05), 1_000)], 1_000);
+        first.open_conditionals.push(stop("a", 1_000));
+        st.resynced(first);
+        st
+    }
+
+    #[test]
+    fn a_stop_placed_while_a_read_was_on_its_way_is_kept() {
+        // The read starts at 5_000 and lists `a`; `a` is replaced by `b` at 5_100 (the
+        // cancel, then the placement's acknowledgement); the read lands at 5_200.
+        let mut st = guarded();
+        st.conditional_gone("a", 5_100);
+        st.conditional(&stop("b", 5_100), 5_120);
+        let mut read = snap(vec![row(dec!(0.05), 1_000)], 5_200);
+        read.open_conditionals.push(stop("a", 1_000));
+        st.refreshed(read, 5_000);
+        assert_eq!(stops(&st, 5_300), vec!["b".to_owned()]);
+    }
+
+    #[test]
+    fn a_read_started_after_a_change_decides() {
+        // `b` was placed at 5_100; a read started at 6_000 does not list it: it is gone
+        // from the venue (cancelled outside the engine), and the state says so.
+        let mut st = guarded();
+        st.conditional(&stop("b", 5_100), 5_100);
+        let read = snap(vec![row(dec!(0.05), 1_000)], 6_100);
+        st.refreshed(read, 6_000);
+        assert_eq!(stops(&st, 6_200), Vec::<String>::new());
     }
 }

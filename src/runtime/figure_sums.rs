@@ -1,5 +1,6 @@
-//! The running totals behind a copy's figures: realized PnL and fees over its stored fills
-//! since the figures' baseline, and funding over its stored payments.
+//! The running totals behind a copy's figures: realized PnL and fees over its stored fills,
+//! and funding over its stored payments, each after the figures' baseline when the copy
+//! reset its figures (`docs/data.md`, `copy_figures_base`).
 //!
 //! The figures are computed after every fill of the copy, so reading all of its fills each
 //! time would cost more with every order it ever placed (a leader trading every 250 ms
@@ -25,7 +26,8 @@ pub(crate) struct Totals {
 /// The totals and how far they have counted.
 #[derive(Debug, Default)]
 pub(crate) struct FigureSums {
-    /// The baseline the totals were counted from (fills at or before it count for nothing).
+    /// The baseline the totals were counted from (fills and payments at or before it count
+    /// for nothing).
     since: Option<i64>,
     last_fill: i64,
     last_funding: i64,
@@ -62,7 +64,9 @@ impl FigureSums {
         }
         for (id, f) in funding {
             self.last_funding = self.last_funding.max(id);
-            self.totals.funding += f.amount;
+            if f.ts > since {
+                self.totals.funding += f.amount;
+            }
         }
         Ok(self.totals)
     }
@@ -188,12 +192,19 @@ mod tests {
         // Nothing new: the same totals, not counted twice.
         assert_eq!(sums.update(&store, id, usdt_only).expect("sums"), t);
 
-        // The user's reset: fills at or before the baseline count for nothing.
+        // The user's reset: fills and payments at or before the baseline count for
+        // nothing.
         store.figures_base().reset(id, 100).expect("reset");
         let t = sums.update(&store, id, usdt_only).expect("sums");
         assert_eq!(
             (t.realized, t.fees, t.funding),
             (dec!(-4), dec!(0), dec!(-0.3))
+        );
+        store.figures_base().reset(id, 250).expect("reset");
+        let t = sums.update(&store, id, usdt_only).expect("sums");
+        assert_eq!(
+            (t.realized, t.fees, t.funding),
+            (dec!(-4), dec!(0), dec!(0))
         );
     }
 }

@@ -132,7 +132,10 @@ impl StopWorker {
                 .ex
                 .cancel_conditional_blind(symbol, client_id)
                 .await
-                .map(|_| self.account.lock().conditional_gone(client_id))
+                .map(|_| {
+                    let now = self.clock.now_ms();
+                    self.account.lock().conditional_gone(client_id, now);
+                })
                 .map_err(|e| format!("the venue refused it: {e}")),
             _ => Ok(()),
         };
@@ -203,7 +206,8 @@ impl StopWorker {
                         | ConditionalStatus::Triggering
                 ) =>
             {
-                self.account.lock().conditional(&r);
+                let now = self.clock.now_ms();
+                self.account.lock().conditional(&r, now);
                 true
             }
             _ => false,
@@ -268,7 +272,10 @@ impl StopWorker {
             margin_mode: crate::domain::MarginMode::Cross,
         };
         match self.ex.place_conditional(&req).await {
-            Ok(ConditionalPlacement::Acknowledged(r)) => self.account.lock().conditional(&r),
+            Ok(ConditionalPlacement::Acknowledged(r)) => {
+                let now = self.clock.now_ms();
+                self.account.lock().conditional(&r, now);
+            }
             // An answer that was lost proves nothing: the stop is in place only if a
             // lookup by its client id finds it resting.
             Ok(ConditionalPlacement::Unconfirmed { reason, .. }) => {

@@ -465,6 +465,49 @@ impl CopyRunner {
         );
     }
 
+    /// Reconciliation: a protective stop of this copy resting on the venue that no
+    /// position of its ledger names is cancelled. It is one whose cancel the venue refused
+    /// (the position ended or its stop was replaced meanwhile), or one the ledger let go:
+    /// left resting, a reduce-only stop would close part of a later position on the symbol
+    /// at its old price. Stops of other copies on the account (by their journal rows) and
+    /// orders of other programs are left alone.
+    pub(crate) async fn sweep_stray_stops(&mut self, snap: &crate::exchange::AccountSnapshot) {
+        let named: std::collections::BTreeSet<&str> = self
+            .ctx
+            .ledger
+            .positions
+            .values()
+            .filter_map(|p| p.stop.as_ref())
+            .map(|s| s.client_id.as_str())
+            .collect();
+        let copy_id = self.copy_id;
+        let stray: Vec<(String, String)> = snap
+            .open_conditionals
+            .iter()
+            .filter(|o| {
+                engine::client_id::is_ours(&o.client_id) && !named.contains(o.client_id.as_str())
+            })
+            .filter(|o| {
+                matches!(
+                    self.with_store(|s| s.journal().get(&o.client_id)),
+                    Ok(Some(e)) if e.copy_id == copy_id
+                )
+            })
+            .map(|o| (o.client_id.clone(), o.symbol.clone()))
+            .collect();
+        for (client_id, symbol) in stray {
+            tracing::warn!(copy = %self.name, %symbol, stop = %client_id, "a protective stop of this copy that no position names rests on the venue; cancelling it");
+            let reason = format!(
+                "{symbol}: a protective stop of this copy that no position of it names any more rests on the venue; cancelled so that it cannot close a later position"
+            );
+            self.stop_job(
+                ActionKind::CancelProtectiveStop { client_id, symbol },
+                &reason,
+            )
+            .await;
+        }
+    }
+
     /// Brings every position's protective stop up to date.
     pub(crate) async fn protect(&mut self) {
         let Some(snap) = self.follower_snapshot().await else {

@@ -99,6 +99,7 @@ impl CopyRunner {
         };
         self.guard_open_orders(&snap);
         self.repair_missing_stops(&snap, why == "start-up");
+        self.sweep_stray_stops(&snap).await;
         self.resolve_unknown_orders().await;
         // Fills of our orders the stream lost (it was down when they filled) are read
         // from the venue's trade history before the figures are recorded.

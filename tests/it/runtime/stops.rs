@@ -192,3 +192,61 @@ async fn a_skip_while_held_unprotected_says_why_not_that_the_copy_is_paused() {
         "the increase was not copied"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_whose_cancel_the_venue_refused_is_cancelled_at_the_next_reconciliation() {
+    let p = Pair::new("100000", "[engine]\nreconcile_secs = 2\n\n", COPY).await;
+    let mut engine = p.start().await;
+    p.lead
+        .market("BTCUSDT", "BUY", "0.5")
+        .await
+        .ok("leader opens");
+    one_stop(&p, dec!(0.050), "the copy opens with its stop").await;
+    // The venue refuses the stop's cancel when the position ends (a 400 the client does
+    // not retry), a few times over.
+    p.sim
+        .admin(
+            reqwest::Method::POST,
+            "/admin/v1/faults",
+            Some(
+                json!({"rejectNext": {"count": 3, "status": 400, "code": -1000,
+                "msg": "An unknown error occured while processing the request.",
+                "path": "/fapi/v1/algoOrder", "method": "DELETE"}}),
+            ),
+        )
+        .await
+        .ok("stop cancels are refused");
+    p.lead
+        .market("BTCUSDT", "SELL", "0.5")
+        .await
+        .ok("leader closes");
+    eventually("the follower is flat", || async {
+        let got = amount(&p.sim, &p.me.account_id, "BTCUSDT").await;
+        got.is_zero().then_some(()).ok_or(format!("holds {got}"))
+    })
+    .await;
+    engine
+        .wait_kind(
+            NotifyKind::Error,
+            None,
+            Some("guarded"),
+            "the refused cancel is said",
+        )
+        .await;
+    assert!(
+        engine.output().contains("the venue refused it"),
+        "the stop's cancel was refused:\n{}",
+        engine.output()
+    );
+    // Left resting, the stop would close part of the next position at its old price; the
+    // next reconciliation finds it named by no position of the copy and cancels it.
+    eventually("the stray stop is cancelled", || async {
+        let algos = algo_orders(&p.sim, &p.me.account_id).await;
+        algos
+            .is_empty()
+            .then_some(())
+            .ok_or(format!("{} algo orders rest: {algos:?}", algos.len()))
+    })
+    .await;
+    engine.interrupt();
+}

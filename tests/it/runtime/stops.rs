@@ -22,6 +22,14 @@ async fn algo_orders(sim: &Sim, account: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// Sets the simulator's faults (`POST /admin/v1/faults`).
+async fn faults(p: &Pair, body: Value, what: &str) {
+    p.sim
+        .admin(reqwest::Method::POST, "/admin/v1/faults", Some(body))
+        .await
+        .ok(what);
+}
+
 /// Waits until the follower holds `qty` BTC with exactly one resting stop; returns its id.
 async fn one_stop(p: &Pair, qty: rust_decimal::Decimal, what: &str) -> String {
     eventually(what, || async {
@@ -89,16 +97,14 @@ async fn a_stop_whose_placement_is_unconfirmed_and_not_found_is_placed_again_wit
     let p = Pair::new("100000", "[engine]\nreconcile_secs = 3600\n\n", COPY).await;
     let mut engine = p.start().await;
     // The fault: the stop's placement answers 503 "send status unknown" and never lands.
-    p.sim
-        .admin(
-            reqwest::Method::POST,
-            "/admin/v1/faults",
-            Some(json!({"rejectNext": {"count": 1, "status": 503, "code": -1007,
-                "msg": "Timeout waiting for response from backend server. Send status unknown; execution status unknown.",
-                "path": "/fapi/v1/algoOrder", "method": "POST"}})),
-        )
-        .await
-        .ok("the next stop placement gets an unknown outcome");
+    faults(
+        &p,
+        json!({"rejectNext": {"count": 1, "status": 503, "code": -1007,
+            "msg": "Timeout waiting for response from backend server. Send status unknown; execution status unknown.",
+            "path": "/fapi/v1/algoOrder", "method": "POST"}}),
+        "the next stop placement gets an unknown outcome",
+    )
+    .await;
     p.lead
         .market("BTCUSDT", "BUY", "0.5")
         .await
@@ -134,18 +140,14 @@ async fn a_skip_while_held_unprotected_says_why_not_that_the_copy_is_paused() {
     // stays held `unprotected` while the leader adds.
     let p = Pair::new("100000", "[engine]\nreconcile_secs = 3600\n\n", COPY).await;
     let mut engine = p.start().await;
-    p.sim
-        .admin(
-            reqwest::Method::POST,
-            "/admin/v1/faults",
-            Some(
-                json!({"rejectNext": {"count": 100, "status": 400, "code": -4045,
+    faults(
+        &p,
+        json!({"rejectNext": {"count": 100, "status": 400, "code": -4045,
                 "msg": "Reach max stop order limit.",
                 "path": "/fapi/v1/algoOrder", "method": "POST"}}),
-            ),
-        )
-        .await
-        .ok("stop placements are refused");
+        "stop placements are refused",
+    )
+    .await;
     p.lead
         .market("BTCUSDT", "BUY", "0.5")
         .await
@@ -204,18 +206,14 @@ async fn a_stop_whose_cancel_the_venue_refused_is_cancelled_at_the_next_reconcil
     one_stop(&p, dec!(0.050), "the copy opens with its stop").await;
     // The venue refuses the stop's cancel when the position ends (a 400 the client does
     // not retry), a few times over.
-    p.sim
-        .admin(
-            reqwest::Method::POST,
-            "/admin/v1/faults",
-            Some(
-                json!({"rejectNext": {"count": 3, "status": 400, "code": -1000,
+    faults(
+        &p,
+        json!({"rejectNext": {"count": 3, "status": 400, "code": -1000,
                 "msg": "An unknown error occured while processing the request.",
                 "path": "/fapi/v1/algoOrder", "method": "DELETE"}}),
-            ),
-        )
-        .await
-        .ok("stop cancels are refused");
+        "stop cancels are refused",
+    )
+    .await;
     p.lead
         .market("BTCUSDT", "SELL", "0.5")
         .await

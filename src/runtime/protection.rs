@@ -132,10 +132,7 @@ impl StopWorker {
                 .ex
                 .cancel_conditional_blind(symbol, client_id)
                 .await
-                .map(|_| {
-                    let now = self.clock.now_ms();
-                    self.account.lock().conditional_gone(client_id, now);
-                })
+                .map(|_| self.cancelled(client_id))
                 .map_err(|e| format!("the venue refused it: {e}")),
             _ => Ok(()),
         };
@@ -159,6 +156,23 @@ impl StopWorker {
                 },
             );
         }
+    }
+
+    /// A stop no longer rests (cancelled now, or already gone): the state forgets it and
+    /// its journal row ends `canceled`. Left `acked`, it would stay among the unfinished
+    /// rows every reconciliation reads, one more for every stop the copy ever replaced.
+    fn cancelled(&self, client_id: &str) {
+        let now = self.clock.now_ms();
+        self.account.lock().conditional_gone(client_id, now);
+        self.journal_write("a protective stop's `canceled` state", |s| {
+            match s.journal().mark_canceled(client_id, now) {
+                // A stop of an older version has no row; one that fired moved on.
+                Ok(())
+                | Err(StoreError::InvalidTransition { .. })
+                | Err(StoreError::NotFound { .. }) => Ok(()),
+                Err(e) => Err(e),
+            }
+        });
     }
 
     fn fault(&self, fault: StopFault) {
@@ -246,7 +260,12 @@ impl StopWorker {
                 reduce_only: true,
                 at: now,
             }) {
-                Ok(_) | Err(StoreError::Conflict { .. }) => Ok(()),
+                Ok(_) => Ok(()),
+                // Planned before (a retry, or a crash before the ledger was saved), or the
+                // id of a stop cancelled earlier, reopened.
+                Err(StoreError::Conflict { .. }) => {
+                    s.journal().reopen_stop(client_id, now).map(|_| ())
+                }
                 Err(e) => Err(e),
             }
         });

@@ -292,6 +292,22 @@ impl<'c> Journal<'c> {
         self.advance(coid, OrderState::Canceled, at, None, None, None)
     }
 
+    /// A protective stop placed again under the id of one that was cancelled (stop ids
+    /// are derived from the stop, so a later stop of the same size and price reuses one):
+    /// its row is `planned` again, for the placement's outcome to be recorded as for a new
+    /// one. Only stop rows, and only from `canceled`: an order id is never reused. True
+    /// when the row was reopened.
+    pub fn reopen_stop(&self, coid: &str, at: TimestampMs) -> Result<bool, StoreError> {
+        let n = self
+            .conn
+            .prepare_cached(
+                "UPDATE order_journal SET state = 'planned', updated_at = ?2
+                 WHERE client_order_id = ?1 AND order_type = 'stop-market' AND state = 'canceled'",
+            )?
+            .execute(params![coid, at])?;
+        Ok(n == 1)
+    }
+
     /// The send's outcome was lost (timeout, crash); the venue must be asked.
     pub fn mark_unknown(&self, coid: &str, at: TimestampMs) -> Result<(), StoreError> {
         self.advance(coid, OrderState::Unknown, at, None, None, None)

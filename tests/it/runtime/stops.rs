@@ -6,6 +6,7 @@
 
 use copydesk::engine::NoticeKind;
 use copydesk::runtime::NotifyKind;
+use copydesk::store::{db_path, Store};
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
 
@@ -244,6 +245,57 @@ async fn a_stop_whose_cancel_the_venue_refused_is_cancelled_at_the_next_reconcil
             .is_empty()
             .then_some(())
             .ok_or(format!("{} algo orders rest: {algos:?}", algos.len()))
+    })
+    .await;
+    engine.interrupt();
+}
+
+/// The journal state of the order `client_id`, read from the engine's database.
+fn journal_state(p: &Pair, client_id: &str) -> String {
+    let store = Store::open_read_only(&db_path(&p.data())).expect("database readable");
+    let row = store.journal().get(client_id).expect("journal readable");
+    row.map(|r| r.state.as_str().to_owned()).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_stop_leaves_the_unfinished_rows_and_a_stop_reusing_its_id_is_recorded_again() {
+    let p = Pair::new("100000", "[engine]\nreconcile_secs = 3600\n\n", COPY).await;
+    let mut engine = p.start().await;
+    let flat = || async {
+        eventually("the stop is cancelled with the position", || async {
+            let got = amount(&p.sim, &p.me.account_id, "BTCUSDT").await;
+            let algos = algo_orders(&p.sim, &p.me.account_id).await;
+            (got.is_zero() && algos.is_empty())
+                .then_some(())
+                .ok_or(format!("holds {got} with {} algo orders", algos.len()))
+        })
+        .await;
+    };
+    p.lead
+        .market("BTCUSDT", "BUY", "0.5")
+        .await
+        .ok("leader opens");
+    let first = one_stop(&p, dec!(0.050), "the copy opens with its stop").await;
+    p.lead
+        .market("BTCUSDT", "SELL", "0.5")
+        .await
+        .ok("leader closes");
+    flat().await;
+    eventually("the stop's row ends canceled", || async {
+        let state = journal_state(&p, &first);
+        (state == "canceled").then_some(()).ok_or(state)
+    })
+    .await;
+    // The same size at the same price: the new stop's id is the cancelled one's.
+    p.lead
+        .market("BTCUSDT", "BUY", "0.5")
+        .await
+        .ok("leader opens again");
+    let again = one_stop(&p, dec!(0.050), "the copy opens again with its stop").await;
+    assert_eq!(again, first, "the stop id is derived from the stop");
+    eventually("the reused id's row is acked again", || async {
+        let state = journal_state(&p, &again);
+        (state == "acked").then_some(()).ok_or(state)
     })
     .await;
     engine.interrupt();

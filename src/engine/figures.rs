@@ -51,18 +51,23 @@ impl CopyFigures {
             ..Self::default()
         };
         for e in events {
-            match e {
-                CopyEvent::Fill {
-                    realized_pnl,
-                    commission,
-                } => {
-                    f.realized += realized_pnl;
-                    f.fees += commission;
-                }
-                CopyEvent::Funding { amount } => f.funding += amount,
-            }
+            f.add(e);
         }
         f
+    }
+
+    /// Counts one more event (a running total keeps adding as rows come).
+    pub fn add(&mut self, e: &CopyEvent) {
+        match e {
+            CopyEvent::Fill {
+                realized_pnl,
+                commission,
+            } => {
+                self.realized += realized_pnl;
+                self.fees += commission;
+            }
+            CopyEvent::Funding { amount } => self.funding += amount,
+        }
     }
 
     /// PnL as the stop rules count it: realized − fees + funding + unrealized.

@@ -12,16 +12,10 @@
 
 use rust_decimal::Decimal;
 
+use crate::engine::figures::{CopyEvent, CopyFigures};
 use crate::store::{Store, StoreError};
 
-/// What the figures sum up to, as of the rows counted so far.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Totals {
-    pub realized: Decimal,
-    /// Fees in the quote asset (a fee that could not be converted counts for nothing).
-    pub fees: Decimal,
-    pub funding: Decimal,
-}
+use super::fees::counts_as_quote;
 
 /// The totals and how far they have counted.
 #[derive(Debug, Default)]
@@ -31,19 +25,18 @@ pub(crate) struct FigureSums {
     since: Option<i64>,
     last_fill: i64,
     last_funding: i64,
-    totals: Totals,
+    /// Realized PnL, fees and funding so far (no unrealized PnL: the caller adds it).
+    totals: CopyFigures,
 }
 
 impl FigureSums {
     /// The totals of copy `copy_id` over everything stored, reading only the rows stored
-    /// since the last call. `fee` turns a stored fill's fee and asset into the fee that
-    /// counts.
+    /// since the last call.
     pub(crate) fn update(
         &mut self,
         store: &Store,
         copy_id: i64,
-        fee: impl Fn(Decimal, &str) -> Decimal,
-    ) -> Result<Totals, StoreError> {
+    ) -> Result<CopyFigures, StoreError> {
         let since = store.figures_base().since(copy_id)?.unwrap_or(i64::MIN);
         if self.since != Some(since) {
             *self = FigureSums {
@@ -58,17 +51,24 @@ impl FigureSums {
         for (id, f) in fills {
             self.last_fill = self.last_fill.max(id);
             if f.ts > since {
-                self.totals.realized += f.realized_pnl;
-                self.totals.fees += fee(f.fee, &f.fee_asset);
+                self.totals.add(&CopyEvent::Fill {
+                    realized_pnl: f.realized_pnl,
+                    // A fee that could not be converted is in another asset, never USDT.
+                    commission: if counts_as_quote(&f.fee_asset) {
+                        f.fee
+                    } else {
+                        Decimal::ZERO
+                    },
+                });
             }
         }
         for (id, f) in funding {
             self.last_funding = self.last_funding.max(id);
             if f.ts > since {
-                self.totals.funding += f.amount;
+                self.totals.add(&CopyEvent::Funding { amount: f.amount });
             }
         }
-        Ok(self.totals)
+        Ok(self.totals.clone())
     }
 }
 
@@ -133,14 +133,6 @@ mod tests {
             .expect("fill");
     }
 
-    fn usdt_only(fee: Decimal, asset: &str) -> Decimal {
-        if asset == "USDT" {
-            fee
-        } else {
-            Decimal::ZERO
-        }
-    }
-
     #[test]
     fn totals_count_each_row_once_across_calls_and_start_over_at_a_new_baseline() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -163,7 +155,7 @@ mod tests {
         let mut sums = FigureSums::default();
         fill(&store, id, "t1", dec!(10), dec!(0.5), "USDT", 100);
         fill(&store, other, "t1", dec!(1000), dec!(9), "USDT", 100);
-        let t = sums.update(&store, id, usdt_only).expect("sums");
+        let t = sums.update(&store, id).expect("sums");
         assert_eq!(
             (t.realized, t.fees, t.funding),
             (dec!(10), dec!(0.5), dec!(0))
@@ -184,24 +176,24 @@ mod tests {
                 ts: 200,
             })
             .expect("funding");
-        let t = sums.update(&store, id, usdt_only).expect("sums");
+        let t = sums.update(&store, id).expect("sums");
         assert_eq!(
             (t.realized, t.fees, t.funding),
             (dec!(7), dec!(0.6), dec!(-0.3))
         );
         // Nothing new: the same totals, not counted twice.
-        assert_eq!(sums.update(&store, id, usdt_only).expect("sums"), t);
+        assert_eq!(sums.update(&store, id).expect("sums"), t);
 
         // The user's reset: fills and payments at or before the baseline count for
         // nothing.
         store.figures_base().reset(id, 100).expect("reset");
-        let t = sums.update(&store, id, usdt_only).expect("sums");
+        let t = sums.update(&store, id).expect("sums");
         assert_eq!(
             (t.realized, t.fees, t.funding),
             (dec!(-4), dec!(0), dec!(-0.3))
         );
         store.figures_base().reset(id, 250).expect("reset");
-        let t = sums.update(&store, id, usdt_only).expect("sums");
+        let t = sums.update(&store, id).expect("sums");
         assert_eq!(
             (t.realized, t.fees, t.funding),
             (dec!(-4), dec!(0), dec!(0))

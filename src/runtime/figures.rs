@@ -26,7 +26,6 @@
 use rust_decimal::Decimal;
 
 use crate::engine;
-use crate::engine::figures::{CopyEvent, CopyFigures};
 use crate::exchange::events::{Fill, OrderUpdate};
 use crate::exchange::{AccountSnapshot, IncomeKind, IncomeQuery};
 use crate::store::table::copy_funding::FundingRow;
@@ -108,16 +107,7 @@ impl CopyRunner {
         let id = self.copy_id;
         // Running totals: only the fills and payments stored since the last call are read.
         let mut sums = self.figure_sums.lock().unwrap_or_else(|p| p.into_inner());
-        let totals = match self.with_store(|s| {
-            sums.update(s, id, |fee, asset| {
-                // A fee that could not be converted is in another asset, never USDT.
-                if super::fees::counts_as_quote(asset) {
-                    fee
-                } else {
-                    Decimal::ZERO
-                }
-            })
-        }) {
+        let mut figures = match self.with_store(|s| sums.update(s, id)) {
             Ok(t) => t,
             Err(e) => {
                 tracing::warn!(copy = %self.name, error = %e, "the copy's fills could not be read; no figures");
@@ -125,15 +115,6 @@ impl CopyRunner {
             }
         };
         drop(sums);
-        let events = [
-            CopyEvent::Fill {
-                realized_pnl: totals.realized,
-                commission: totals.fees,
-            },
-            CopyEvent::Funding {
-                amount: totals.funding,
-            },
-        ];
         // Only the share of each position this copy holds counts.
         let mut unrealized = Decimal::ZERO;
         for pos in self.ctx.ledger.positions.values() {
@@ -149,7 +130,7 @@ impl CopyRunner {
                 }
             }
         }
-        let figures = CopyFigures::from_events(&events, unrealized);
+        figures.unrealized = unrealized;
         let investment = self.ctx.settings.investment.unwrap_or_default();
         let point = FigurePoint {
             copy_id: id,

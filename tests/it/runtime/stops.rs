@@ -23,12 +23,25 @@ async fn algo_orders(sim: &Sim, account: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// Sets the simulator's faults (`POST /admin/v1/faults`).
-async fn faults(p: &Pair, body: Value, what: &str) {
+/// The venue answers the next `count` algo-order requests of `method` (`POST` places,
+/// `DELETE` cancels) with HTTP `status`, error `code` and `msg`.
+async fn refuse_algo_orders(
+    p: &Pair,
+    method: &str,
+    count: u32,
+    (status, code, msg): (u16, i64, &str),
+) {
     p.sim
-        .admin(reqwest::Method::POST, "/admin/v1/faults", Some(body))
+        .admin(
+            reqwest::Method::POST,
+            "/admin/v1/faults",
+            Some(
+                json!({"rejectNext": {"count": count, "status": status, "code": code,
+                "msg": msg, "path": "/fapi/v1/algoOrder", "method": method}}),
+            ),
+        )
         .await
-        .ok(what);
+        .ok("algo orders are refused");
 }
 
 /// Waits until the follower holds `qty` BTC with exactly one resting stop; returns its id.
@@ -98,14 +111,9 @@ async fn a_stop_whose_placement_is_unconfirmed_and_not_found_is_placed_again_wit
     let p = Pair::new("100000", "[engine]\nreconcile_secs = 3600\n\n", COPY).await;
     let mut engine = p.start().await;
     // The fault: the stop's placement answers 503 "send status unknown" and never lands.
-    faults(
-        &p,
-        json!({"rejectNext": {"count": 1, "status": 503, "code": -1007,
-            "msg": "Timeout waiting for response from backend server. Send status unknown; execution status unknown.",
-            "path": "/fapi/v1/algoOrder", "method": "POST"}}),
-        "the next stop placement gets an unknown outcome",
-    )
-    .await;
+    let unknown = "Timeout waiting for response from backend server. Send status unknown; \
+        execution status unknown.";
+    refuse_algo_orders(&p, "POST", 1, (503, -1007, unknown)).await;
     p.lead
         .market("BTCUSDT", "BUY", "0.5")
         .await
@@ -141,14 +149,7 @@ async fn a_skip_while_held_unprotected_says_why_not_that_the_copy_is_paused() {
     // stays held `unprotected` while the leader adds.
     let p = Pair::new("100000", "[engine]\nreconcile_secs = 3600\n\n", COPY).await;
     let mut engine = p.start().await;
-    faults(
-        &p,
-        json!({"rejectNext": {"count": 100, "status": 400, "code": -4045,
-                "msg": "Reach max stop order limit.",
-                "path": "/fapi/v1/algoOrder", "method": "POST"}}),
-        "stop placements are refused",
-    )
-    .await;
+    refuse_algo_orders(&p, "POST", 100, (400, -4045, "Reach max stop order limit.")).await;
     p.lead
         .market("BTCUSDT", "BUY", "0.5")
         .await
@@ -207,12 +208,15 @@ async fn a_stop_whose_cancel_the_venue_refused_is_cancelled_at_the_next_reconcil
     one_stop(&p, dec!(0.050), "the copy opens with its stop").await;
     // The venue refuses the stop's cancel when the position ends (a 400 the client does
     // not retry), a few times over.
-    faults(
+    refuse_algo_orders(
         &p,
-        json!({"rejectNext": {"count": 3, "status": 400, "code": -1000,
-                "msg": "An unknown error occured while processing the request.",
-                "path": "/fapi/v1/algoOrder", "method": "DELETE"}}),
-        "stop cancels are refused",
+        "DELETE",
+        3,
+        (
+            400,
+            -1000,
+            "An unknown error occured while processing the request.",
+        ),
     )
     .await;
     p.lead

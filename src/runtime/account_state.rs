@@ -56,6 +56,11 @@ pub struct AccountState {
     cond_touched: HashMap<String, i64>,
     /// Fills of our own orders acknowledged before the stream reported them.
     pending: Vec<PendingFill>,
+    /// Per order (client id), the venue time of the stream's newest trade report and the
+    /// order's filled quantity then: the time of the fill an acknowledgement reports. An
+    /// acknowledgement may be stamped later than the trade it reports (when the answer
+    /// was made, not when the order filled); the stream's time is the fill's.
+    streamed_trades: HashMap<String, (i64, Decimal)>,
     marks: HashMap<String, (Decimal, i64)>,
     books: HashMap<String, (Decimal, Decimal, i64)>,
     marks_up: bool,
@@ -180,6 +185,7 @@ impl AccountState {
         self.bal_as_of.clear();
         self.pos_touched.clear();
         self.cond_touched.clear();
+        self.streamed_trades.clear();
         // Stream reports older than a row kept from this state are stale.
         self.pos_as_of.extend(newer);
         self.pending = kept;
@@ -360,6 +366,10 @@ impl AccountState {
             AccountEvent::Disconnected(_) | AccountEvent::Failed(_) => self.stream_down(),
             AccountEvent::BalancePosition(u) => self.balance_position(u),
             AccountEvent::Order(u) => {
+                if let Execution::Trade(_) = u.execution {
+                    let at = u.times.transaction.unwrap_or(u.times.venue);
+                    self.streamed_trade(&u.order, at);
+                }
                 if u.execution != Execution::New || u.order.status.is_final() {
                     self.order_done(&u.order.client_id);
                 }
@@ -453,7 +463,12 @@ impl AccountState {
             return;
         }
         let key = (r.symbol.clone(), r.position_side);
-        if self.pos_as_of.get(&key).is_some_and(|t| *t >= r.updated_at) {
+        // The fill's venue time: the stream's trade report of it when that came first.
+        let at = match self.streamed_trades.get(&r.client_id) {
+            Some((t, streamed)) if *streamed >= filled => r.updated_at.min(*t),
+            _ => r.updated_at,
+        };
+        if self.pos_as_of.get(&key).is_some_and(|t| *t >= at) {
             // The stream already reported this fill (or a later change).
             return;
         }
@@ -466,10 +481,34 @@ impl AccountState {
                 crate::domain::Side::Sell => -filled,
             },
             price,
-            at: r.updated_at,
+            at,
             local_at: now,
         });
         self.want_book(&r.symbol);
+    }
+
+    /// The stream reported a trade of our order `o` at venue time `at`: a pending fill
+    /// the trade completes takes the trade's time, and goes if the stream's position
+    /// report of that time (or a later one) is already in.
+    fn streamed_trade(&mut self, o: &OrderReport, at: i64) {
+        let filled = o.filled_quantity.get();
+        if self.streamed_trades.len() >= TOUCHED_KEPT {
+            self.streamed_trades
+                .retain(|_, (t, _)| *t >= at - TOUCHED_FOR_MS);
+        }
+        let seen = self
+            .streamed_trades
+            .entry(o.client_id.clone())
+            .or_insert((at, filled));
+        *seen = (seen.0.max(at), seen.1.max(filled));
+        let pos_as_of = &self.pos_as_of;
+        self.pending.retain_mut(|f| {
+            if f.client_id != o.client_id || f.signed_qty.abs() > filled {
+                return true;
+            }
+            f.at = f.at.min(at);
+            pos_as_of.get(&f.key).is_none_or(|t| *t < f.at)
+        });
     }
 
     fn order_open(&mut self, o: &OrderReport) {
@@ -1056,5 +1095,89 @@ mod tests {
         let read = snap(vec![row(dec!(0.05), 1_000)], 6_100);
         st.refreshed(read, 6_000);
         assert_eq!(stops(&st, 6_200), Vec::<String>::new());
+    }
+
+    // An acknowledgement stamped 1 ms after the fill it reports (the port test's venue
+    // makes its answer after the fill's events): the stream's trade and position reports
+    // carry the fill's own time, 5_000. In every order of arrival the partial close of
+    // 0.10 to 0.05 counts once, never twice (0, which the next close would read as a
+    // position closed outside CopyDesk).
+
+    fn times(at: i64) -> crate::exchange::events::EventTimes {
+        crate::exchange::events::EventTimes {
+            venue: at,
+            transaction: Some(at),
+            received: at,
+            received_us: at * 1_000,
+        }
+    }
+
+    fn trade_report(qty: Decimal, at: i64) -> AccountEvent {
+        let order = ack(Side::Sell, qty, at);
+        AccountEvent::Order(crate::exchange::events::OrderUpdate {
+            times: times(at),
+            execution: Execution::Trade(crate::exchange::events::Fill {
+                trade_id: "1".into(),
+                quantity: order.filled_quantity,
+                price: Price::new(dec!(60000)).unwrap(),
+                commission: None,
+                realized_pnl: Decimal::ZERO,
+                maker: false,
+            }),
+            order,
+        })
+    }
+
+    fn position_report(held: Decimal, at: i64) -> AccountEvent {
+        AccountEvent::BalancePosition(crate::exchange::events::BalancePositionUpdate {
+            times: times(at),
+            reason: crate::exchange::events::BalanceReason::Order,
+            balances: Vec::new(),
+            positions: vec![crate::exchange::events::PositionChange {
+                symbol: "BTCUSDT".into(),
+                position_side: PositionSide::Both,
+                signed_quantity: held,
+                entry_price: Price::new(dec!(60000)).ok(),
+                unrealized_pnl: Decimal::ZERO,
+                margin_mode: MarginMode::Cross,
+                isolated_margin: Decimal::ZERO,
+            }],
+        })
+    }
+
+    fn holding_a_tenth() -> AccountState {
+        let mut st = AccountState::default();
+        st.resynced(snap(vec![row(dec!(0.10), 1_000)], 1_000));
+        st
+    }
+
+    #[test]
+    fn an_acknowledgement_stamped_after_the_streams_reports_of_its_fill_is_not_counted_again() {
+        let mut st = holding_a_tenth();
+        st.apply(&trade_report(dec!(0.05), 5_000));
+        st.apply(&position_report(dec!(0.05), 5_000));
+        st.own_fill(&ack(Side::Sell, dec!(0.05), 5_001), 5_010);
+        assert_eq!(qty(&st, 5_020), dec!(0.05));
+    }
+
+    #[test]
+    fn a_late_stamped_acknowledgement_goes_when_the_stream_reports_its_fill() {
+        let mut st = holding_a_tenth();
+        st.own_fill(&ack(Side::Sell, dec!(0.05), 5_001), 5_010);
+        assert_eq!(qty(&st, 5_011), dec!(0.05), "the fill counts at once");
+        st.apply(&trade_report(dec!(0.05), 5_000));
+        st.apply(&position_report(dec!(0.05), 5_000));
+        assert_eq!(qty(&st, 5_020), dec!(0.05));
+    }
+
+    #[test]
+    fn a_late_stamped_acknowledgement_between_the_position_and_the_trade_report_is_not_counted_again(
+    ) {
+        // The venue's order of its two reports is not fixed: the position first here.
+        let mut st = holding_a_tenth();
+        st.apply(&position_report(dec!(0.05), 5_000));
+        st.own_fill(&ack(Side::Sell, dec!(0.05), 5_001), 5_010);
+        st.apply(&trade_report(dec!(0.05), 5_000));
+        assert_eq!(qty(&st, 5_020), dec!(0.05));
     }
 }

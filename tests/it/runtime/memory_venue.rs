@@ -718,7 +718,11 @@ impl Exchange for MemoryVenue {
                 contracts,
                 order.reduce_only,
             )?;
-            Ok(Placement::Acknowledged(order_report(&o)))
+            // Stamped when the answer is made, a moment after the fill's events (whose
+            // time is the fill's): the engine takes a fill's time from the stream.
+            let mut ack = order_report(&o);
+            ack.updated_at += 1;
+            Ok(Placement::Acknowledged(ack))
         }))
     }
 

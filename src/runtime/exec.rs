@@ -18,6 +18,7 @@ use crate::exchange::{
 use crate::store::table::journal::{OrderType as JournalType, PlannedOrder};
 use crate::store::{Store, StoreError};
 
+use super::after_send::OnFailure;
 use super::failpoint;
 use super::hold::HoldKind;
 use super::notify::{NotifyKind, NotifyLevel};
@@ -34,6 +35,14 @@ fn setup_symbol(kind: &ActionKind) -> Option<&str> {
         }
         _ => None,
     }
+}
+
+/// A send's answer that marks the journal row before its outcome is known.
+enum Mark {
+    /// The answer was lost: looked up by its client id.
+    Unknown,
+    /// Refused before the venue acted, with the reason.
+    Rejected(String),
 }
 
 /// A plan whose orders may not all have settled: what recovery needs after a crash.
@@ -253,6 +262,7 @@ impl CopyRunner {
         self.sent_in_plan = None;
         self.audit(&plan, signal_id, now);
         self.settle_after_send(ledger);
+        self.commit_after_send();
         for key in failed_closes.keys() {
             self.close_failed(key);
         }
@@ -306,40 +316,46 @@ impl CopyRunner {
     }
 
     /// The plan's decisions, for the audit trail: written after the sends.
-    fn audit(&self, plan: &Plan, signal_id: Option<i64>, at: i64) {
+    fn audit(&mut self, plan: &Plan, signal_id: Option<i64>, at: i64) {
         if plan.actions.is_empty() {
             return;
         }
-        self.note_after_send("the plan's audit rows", |s| {
-            s.transaction(|tx| {
-                let audit = crate::store::table::audit::Audit::on(tx);
-                for a in &plan.actions {
-                    let detail = serde_json::to_value(&a.kind).ok();
-                    let action = match &a.kind {
-                        ActionKind::PlaceOrder(_) => "place-order",
-                        ActionKind::CancelOrder { .. } => "cancel-order",
-                        ActionKind::SetLeverage { .. } => "set-leverage",
-                        ActionKind::SetMarginMode { .. } => "set-margin-mode",
-                        ActionKind::SetMultiAssetsMode { .. } => "set-multi-assets-mode",
-                        ActionKind::AdjustIsolatedMargin { .. } => "adjust-isolated-margin",
-                        ActionKind::PlaceProtectiveStop { .. } => "place-protective-stop",
-                        ActionKind::CancelProtectiveStop { .. } => "cancel-protective-stop",
-                        ActionKind::ResetFigures => "reset-figures",
-                        ActionKind::PauseOpens => "pause-opens",
-                        ActionKind::StopCopy { .. } => "stop-copy",
-                        ActionKind::Notice(_) => "notice",
-                    };
-                    audit.record(&crate::store::table::audit::NewDecision {
-                        ts: at,
-                        copy_id: Some(self.copy_id),
-                        signal_id,
-                        action,
-                        reason: &a.reason,
-                        detail: detail.as_ref(),
-                    })?;
-                }
-                Ok(())
+        let rows: Vec<(&'static str, String, Option<serde_json::Value>)> = plan
+            .actions
+            .iter()
+            .map(|a| {
+                let action = match &a.kind {
+                    ActionKind::PlaceOrder(_) => "place-order",
+                    ActionKind::CancelOrder { .. } => "cancel-order",
+                    ActionKind::SetLeverage { .. } => "set-leverage",
+                    ActionKind::SetMarginMode { .. } => "set-margin-mode",
+                    ActionKind::SetMultiAssetsMode { .. } => "set-multi-assets-mode",
+                    ActionKind::AdjustIsolatedMargin { .. } => "adjust-isolated-margin",
+                    ActionKind::PlaceProtectiveStop { .. } => "place-protective-stop",
+                    ActionKind::CancelProtectiveStop { .. } => "cancel-protective-stop",
+                    ActionKind::ResetFigures => "reset-figures",
+                    ActionKind::PauseOpens => "pause-opens",
+                    ActionKind::StopCopy { .. } => "stop-copy",
+                    ActionKind::Notice(_) => "notice",
+                };
+                (action, a.reason.clone(), serde_json::to_value(&a.kind).ok())
             })
+            .collect();
+        let copy_id = self.copy_id;
+        // Its own savepoint in the commit after the send: all of the plan's rows or none.
+        self.after_send("the plan's audit rows", OnFailure::Log, move |s| {
+            let audit = s.audit();
+            for (action, reason, detail) in &rows {
+                audit.record(&crate::store::table::audit::NewDecision {
+                    ts: at,
+                    copy_id: Some(copy_id),
+                    signal_id,
+                    action,
+                    reason,
+                    detail: detail.as_ref(),
+                })?;
+            }
+            Ok(())
         });
     }
 
@@ -355,12 +371,16 @@ impl CopyRunner {
         let json = serde_json::to_string(&self.ctx.ledger).unwrap_or_default();
         let now = self.clock.now_ms();
         let id = self.copy_id;
-        let save = move |s: &mut Store| s.copy_ledgers().save(id, &json, None, now);
-        let saved = if after_send {
-            self.write_after_send("the copy's ledger", save)
-        } else {
-            self.journal_write("the copy's ledger", save)
-        };
+        if after_send {
+            self.after_send("the copy's ledger", OnFailure::HoldLedger, move |s| {
+                s.copy_ledgers().save(id, &json, None, now)
+            });
+            self.publish_held();
+            return;
+        }
+        let saved = self.journal_write("the copy's ledger", |s| {
+            s.copy_ledgers().save(id, &json, None, now)
+        });
         if saved.is_none() {
             self.say(
                 NotifyLevel::Error,
@@ -414,21 +434,14 @@ impl CopyRunner {
         let report = match placed {
             Ok(Placement::Acknowledged(r)) => Some(r),
             Ok(Placement::Unconfirmed { reason, .. }) => {
-                let now = self.clock.now_ms();
-                self.write_after_send("an order's `unknown` state", |s| {
-                    s.journal().mark_unknown(&o.client_id, now)
-                });
+                self.mark_after_send(&o.client_id, Mark::Unknown);
                 tracing::warn!(reason = %reason, "order unconfirmed; looking it up");
                 self.look_up(&o.symbol.name, &o.client_id, sent_at).await
             }
             // A 429 or 418 is a refusal before the venue acted: nothing was placed. The
             // copy is held until the venue's wait is over.
             Err(e) if super::venue_faults::is_rate_limit(&e) => {
-                let now = self.clock.now_ms();
-                let msg = format!("not placed: {e}");
-                self.write_after_send("an order's `rejected` state", |s| {
-                    s.journal().mark_rejected(&o.client_id, &msg, now)
-                });
+                self.mark_after_send(&o.client_id, Mark::Rejected(format!("not placed: {e}")));
                 self.check_rate_limit();
                 self.say(
                     NotifyLevel::Warning,
@@ -443,18 +456,12 @@ impl CopyRunner {
                 return Decimal::ZERO;
             }
             Err(e) if e.class() == ErrorClass::Transient => {
-                let now = self.clock.now_ms();
-                self.write_after_send("an order's `unknown` state", |s| {
-                    s.journal().mark_unknown(&o.client_id, now)
-                });
+                self.mark_after_send(&o.client_id, Mark::Unknown);
                 self.look_up(&o.symbol.name, &o.client_id, sent_at).await
             }
             Err(e) => {
-                let now = self.clock.now_ms();
                 let msg = e.to_string();
-                self.write_after_send("an order's `rejected` state", |s| {
-                    s.journal().mark_rejected(&o.client_id, &msg, now)
-                });
+                self.mark_after_send(&o.client_id, Mark::Rejected(msg.clone()));
                 let account = self.follower_account.clone();
                 if self.key_refused(&account, &e) {
                     return Decimal::ZERO;
@@ -485,6 +492,8 @@ impl CopyRunner {
                 "{}: the order's outcome is unknown and a lookup by its id does not find it",
                 o.symbol.name
             ));
+            // The `unknown` mark above is among the kept writes: committed before reading.
+            self.commit_after_send();
             let unknown = self
                 .with_store(|s| s.journal().get(&o.client_id))
                 .ok()
@@ -535,7 +544,13 @@ impl CopyRunner {
     }
 
     /// Stores where the time went for one order sent in answer to a leader event.
-    fn record_latency(&self, client_id: &str, committed_us: i64, written_us: i64, acked_us: i64) {
+    fn record_latency(
+        &mut self,
+        client_id: &str,
+        committed_us: i64,
+        written_us: i64,
+        acked_us: i64,
+    ) {
         let Some(recv) = self.leader_recv_us else {
             return;
         };
@@ -551,7 +566,9 @@ impl CopyRunner {
             follower_fill_ms: None,
             ts: self.clock.now_ms(),
         };
-        self.note_after_send("a latency row", |s| s.latency().record(&row));
+        self.after_send("a latency row", OnFailure::Log, move |s| {
+            s.latency().record(&row)
+        });
     }
 
     /// Writes an order report to the journal.
@@ -559,14 +576,16 @@ impl CopyRunner {
         let now = self.clock.now_ms();
         let id = r.client_id.clone();
         let filled = r.filled_quantity.get();
-        self.write_after_send("an order's outcome", |s| {
+        let venue_order_id = r.venue_order_id.clone();
+        let status = r.status;
+        self.after_send("an order's outcome", OnFailure::Hold, move |s| {
             let j = s.journal();
             // Acked may already be recorded (or passed): only a database failure matters.
-            match j.mark_acked(&id, &r.venue_order_id, now) {
+            match j.mark_acked(&id, &venue_order_id, now) {
                 Ok(()) | Err(StoreError::InvalidTransition { .. }) => {}
                 Err(e) => return Err(e),
             }
-            match r.status {
+            match status {
                 OrderStatus::Filled => j.mark_filled(&id, filled, now),
                 OrderStatus::PartiallyFilled => j.mark_partially_filled(&id, filled, now),
                 OrderStatus::Canceled | OrderStatus::Expired => {
@@ -582,6 +601,24 @@ impl CopyRunner {
                 OrderStatus::Sent | OrderStatus::New => Ok(()),
             }
         });
+    }
+
+    /// Keeps an order's `unknown` or `rejected` mark for the commit after the send.
+    fn mark_after_send(&mut self, client_id: &str, mark: Mark) {
+        let now = self.clock.now_ms();
+        let id = client_id.to_owned();
+        match mark {
+            Mark::Unknown => {
+                self.after_send("an order's `unknown` state", OnFailure::Hold, move |s| {
+                    s.journal().mark_unknown(&id, now)
+                })
+            }
+            Mark::Rejected(msg) => {
+                self.after_send("an order's `rejected` state", OnFailure::Hold, move |s| {
+                    s.journal().mark_rejected(&id, &msg, now)
+                })
+            }
+        }
     }
 
     /// Looks an order up by client id until the venue answers: found, or not found once

@@ -1,8 +1,8 @@
 //! Test hook for the crash tests: `COPYDESK_FAILPOINT=NAME:N` (read once at start) aborts
 //! the process the N-th time the engine passes the point `NAME`. Points:
 //! `after_journal` (journal rows written, nothing sent), `after_send` (an order went out,
-//! its answer not yet recorded), `after_fill` (an order's fill recorded, the ledger not
-//! yet settled). Unset in normal use; an unparsable value is ignored with a warning.
+//! its answer not yet recorded), `after_fill` (an order's fill known, its marks and the
+//! settled ledger kept for the commit after the send, `runtime::after_send`). Unset in normal use; an unparsable value is ignored with a warning.
 //!
 //! With `COPYDESK_POWER_CUT=1` as well, the abort first cuts the database's WAL back to
 //! what the last group sync made durable (`store::group_commit::Durability::power_cut`):

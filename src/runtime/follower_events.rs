@@ -18,6 +18,7 @@ use crate::exchange::AccountEvent;
 use crate::exchange::AccountSnapshot;
 use crate::store::Store;
 
+use super::after_send::OnFailure;
 use super::notify::{NotifyKind, NotifyLevel};
 use super::supervisor::CopyRunner;
 
@@ -122,7 +123,10 @@ impl CopyRunner {
                     if known {
                         self.record_fill(&u, fill);
                         let at = u.times.transaction.unwrap_or(u.times.venue);
-                        self.note_after_send("a latency row's fill", |s| s.latency().fill(&id, at));
+                        let order = id.clone();
+                        self.after_send("a latency row's fill", OnFailure::Log, move |s| {
+                            s.latency().fill(&order, at)
+                        });
                     }
                     let (delay, slip) = match self.leader_refs.get(&id) {
                         Some((price, at)) if !price.is_zero() => {

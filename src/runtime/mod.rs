@@ -9,6 +9,7 @@
 //! is resumed as a restart (copy-rules §1.9): no new `t0`, no start actions.
 
 mod account_state;
+mod after_send;
 mod backoff;
 mod blocked;
 pub mod config;

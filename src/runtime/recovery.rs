@@ -156,5 +156,7 @@ pub async fn recover(r: &mut CopyRunner) {
         resent,
         "recovered the plan in flight"
     );
+    // The outcomes `finish` and `send_order` kept, before the settled ledger.
+    r.commit_after_send();
     r.settle(ledger);
 }

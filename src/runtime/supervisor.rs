@@ -182,6 +182,8 @@ pub struct CopyRunner {
     pub(crate) ticket: Option<crate::store::group_commit::Ticket>,
     /// Local time (µs) the current plan was ready.
     pub(crate) planned_us: i64,
+    /// The writes made after a send, committed together at the end of the event.
+    pub(crate) after_send: super::after_send::AfterSend,
     /// Running totals of the copy's fills and funding, for its figures.
     pub(crate) figure_sums: std::sync::Mutex<super::figure_sums::FigureSums>,
     /// Local time (µs) the current plan's commit returned.
@@ -285,6 +287,7 @@ impl CopyRunner {
             leader_recv_us: None,
             ticket: None,
             planned_us: 0,
+            after_send: Default::default(),
             figure_sums: Default::default(),
             committed_us: 0,
             sent_in_plan: None,
@@ -945,6 +948,8 @@ impl CopyRunner {
                 tracing::info!(copy = %self.name, "stopping now; the step in progress is left to recovery");
             }
         }
+        // What the step wrote after its sends before it ended or was left.
+        self.commit_after_send();
         // The worker finishes the stops it was given, then ends. One the venue does not
         // answer in time is abandoned like the step in progress (its journal row stays for
         // the next start's recovery) and awaited, so that nothing of this copy outlives
@@ -984,6 +989,9 @@ impl CopyRunner {
             format!("copy `{}` is watching the leader", self.name),
         );
         loop {
+            // What the last turn (or recovery before the loop) wrote after its sends, in
+            // one commit before waiting for the next event.
+            self.commit_after_send();
             if self.ctx.state == CopyState::Stopped {
                 // A stopped copy manages nothing any more; its state stays in the database.
                 break;

@@ -81,6 +81,7 @@ impl CopyRunner {
                 let status = r.status;
                 let price = r.average_price.map(|p| p.get());
                 self.record(&r);
+                self.commit_after_send();
                 self.resolved(
                     &what,
                     &format!(

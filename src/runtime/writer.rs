@@ -49,18 +49,9 @@ pub(crate) async fn run(durability: Arc<Durability>, mut stop: watch::Receiver<b
 }
 
 impl CopyRunner {
-    /// A write made after a send: committed now, made durable by the writer's next batch.
-    /// Failures hold the copy as [`CopyRunner::journal_write`] does.
-    pub(crate) fn write_after_send<T>(
-        &mut self,
-        what: &str,
-        f: impl FnOnce(&mut Store) -> Result<T, StoreError>,
-    ) -> Option<T> {
-        self.journal_write(what, |s| s.relaxed(f).map(|(v, _)| v))
-    }
-
-    /// As [`CopyRunner::write_after_send`], for writes whose failure is only logged
-    /// (latency rows, audit rows).
+    /// A write made after a send whose failure is only logged (a latency row's fill, a
+    /// figures point): committed now, made durable by the writer's next batch. The writes
+    /// of the plan itself are kept and committed together (`runtime::after_send`).
     pub(crate) fn note_after_send(
         &self,
         what: &str,

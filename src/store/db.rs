@@ -21,6 +21,10 @@ use super::table::{
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
+/// One write of [`Store::relaxed_each`] (`Send + Sync`, so a task may keep some across
+/// its awaits).
+pub type StoreWrite<'w> = Box<dyn FnOnce(&Store) -> Result<(), StoreError> + Send + Sync + 'w>;
+
 /// An open CopyDesk database. One connection; wrap it in a mutex or give it to one task
 /// to share it. Tables are reached through their typed handles, e.g. `store.journal()`.
 #[derive(Debug)]
@@ -188,6 +192,35 @@ impl Store {
         let out = out?;
         back?;
         Ok((out, seq))
+    }
+
+    /// Runs `writes` as one relaxed commit ([`Store::relaxed`]), each in a savepoint of
+    /// its own: a write that fails is rolled back alone and its error stands in its place
+    /// in the answer; the others land together. `Err` when the commit itself failed (then
+    /// none landed). One commit instead of one per write: the writes a copied order makes
+    /// after its send (its outcome, latency, audit rows, settled ledger) cost one WAL
+    /// append, not five.
+    pub fn relaxed_each<'w>(
+        &mut self,
+        writes: impl IntoIterator<Item = StoreWrite<'w>>,
+    ) -> Result<(Vec<Result<(), StoreError>>, u64), StoreError> {
+        self.relaxed(|s| {
+            run_cached(&s.conn, "BEGIN IMMEDIATE")?;
+            let open = OpenTransaction(&s.conn);
+            let mut answers = Vec::new();
+            for write in writes {
+                run_cached(&s.conn, "SAVEPOINT write")?;
+                let answer = write(s);
+                if answer.is_err() {
+                    run_cached(&s.conn, "ROLLBACK TO write")?;
+                }
+                run_cached(&s.conn, "RELEASE write")?;
+                answers.push(answer);
+            }
+            run_cached(&s.conn, "COMMIT")?;
+            std::mem::forget(open);
+            Ok(answers)
+        })
     }
 
     /// Which relaxed commits are durable, and the commit counters.

@@ -25,7 +25,7 @@ pub mod value;
 
 pub use backup::BACKUP_DIR;
 pub use data_dir::{db_path, DataDir, DB_FILE};
-pub use db::Store;
+pub use db::{Store, StoreWrite};
 pub use error::StoreError;
 pub use export::{export, export_data_dir, ExportReport};
 pub use lock::{DataDirLock, LOCK_FILE};

@@ -80,6 +80,63 @@ async fn waiting_writers_share_one_sync() {
 
 /// A ticket never given back (a copy busy elsewhere, its event still queued) holds a sync
 /// before a send up only for a bounded while: the sync runs, and covers the commit.
+/// Several writes in one relaxed commit, each in a savepoint of its own: one that fails is
+/// rolled back alone (its own rows too) and its error stands in its place; the others land,
+/// in one commit.
+#[test]
+fn writes_committed_together_keep_their_own_failures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("db.sqlite3");
+    let mut store = Store::open(&path).expect("open");
+    let durability = store.durability();
+    let before = durability.counts();
+    let row = |ts: i64| -> copydesk::store::StoreWrite<'static> {
+        Box::new(move |s: &Store| {
+            s.notifications()
+                .push(ts, None, Level::Info, "fill", "row")
+                .map(|_| ())
+        })
+    };
+    let failing: copydesk::store::StoreWrite<'static> = Box::new(|s: &Store| {
+        s.notifications()
+            .push(2, None, Level::Info, "fill", "a row of the failing write")?;
+        // Refused by the table's check: the write fails after one row of its own.
+        s.notifications()
+            .push(3, None, Level::Info, "", "a row without a kind")
+            .map(|_| ())
+    });
+    let (answers, seq) = store
+        .relaxed_each(vec![row(1), failing, row(4)])
+        .expect("the commit goes through");
+    assert!(answers[0].is_ok() && answers[2].is_ok(), "{answers:?}");
+    assert!(
+        answers[1].is_err(),
+        "the failing write's error: {answers:?}"
+    );
+    let after = durability.counts();
+    assert_eq!(
+        after.relaxed - before.relaxed,
+        1,
+        "one commit for the three writes"
+    );
+    assert!(
+        !durability.is_durable(seq),
+        "relaxed: not durable before a sync"
+    );
+    drop(store);
+    let ro = Store::open_read_only(&path).expect("read only");
+    let mut stmt = ro
+        .conn()
+        .prepare("SELECT ts FROM notifications ORDER BY ts")
+        .expect("prepare");
+    let ts: Vec<i64> = stmt
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(ts, vec![1, 4], "the failing write left none of its rows");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ticket_never_given_back_does_not_hold_the_sync_up() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -373,5 +430,86 @@ async fn one_signal_to_many_copies_shares_the_syncs_before_the_sends() {
         (n == 0).then_some(()).ok_or(format!("{n} tickets out"))
     })
     .await;
+    handle.shutdown().await;
+}
+
+/// Waits for `n` fill notices: among the last writes a copy makes for a signal.
+async fn fills_reported(
+    notes: &mut tokio::sync::broadcast::Receiver<copydesk::runtime::Notification>,
+    n: u64,
+) {
+    let mut fills = 0;
+    while fills < n {
+        let note = tokio::time::timeout(Duration::from_secs(60), notes.recv())
+            .await
+            .expect("every fill reported within 60 s")
+            .expect("notification");
+        fills += u64::from(note.kind == copydesk::runtime::NotifyKind::Fill);
+    }
+}
+
+/// What a copied order writes after its send — its outcome, its latency row, the plan's
+/// audit rows, the settled ledger — is one commit (`runtime::after_send`), not one each.
+/// Counted from the commit hook over ten copied signals of one copy without protective
+/// stops: per signal, the journal commit before the send, the commit after it, the fill
+/// row, the fill notification, the latency row's fill and the figures point: 6. Before
+/// the writes after the send were kept and committed together, it was 10.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_writes_after_a_send_are_one_commit() {
+    const SIGNALS: u64 = 10;
+    let Fan {
+        sim,
+        lead,
+        followers,
+        handle,
+        _dir,
+    } = fan(1, "offline_protection = false\n").await;
+    let durability = handle.store().lock().expect("store").store().durability();
+    let mut notes = handle.subscribe();
+    let trade = |i: u64| {
+        let lead = &lead;
+        let sim = &sim;
+        let followers = &followers;
+        async move {
+            let side = if i.is_multiple_of(2) { "BUY" } else { "SELL" };
+            lead.market("BTCUSDT", side, "0.5")
+                .await
+                .ok("leader trades");
+            let want = if i.is_multiple_of(2) {
+                dec!(0.050)
+            } else {
+                dec!(0)
+            };
+            all_hold(sim, followers, want).await;
+        }
+    };
+    // A first round trip sets the symbol up (leverage, margin mode), which the counted
+    // signals do not repeat.
+    trade(0).await;
+    trade(1).await;
+    fills_reported(&mut notes, 2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = durability.counts();
+    for i in 0..SIGNALS {
+        trade(i).await;
+    }
+    fills_reported(&mut notes, SIGNALS).await;
+    // The last fill's latency row and figures point follow its notice.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = durability.counts();
+    let commits = after.relaxed - before.relaxed;
+    assert_eq!(
+        after.full, before.full,
+        "no commit with an fsync of its own"
+    );
+    assert!(
+        commits >= 2 * SIGNALS,
+        "each signal commits before and after its send: {commits} commits"
+    );
+    assert!(
+        commits <= 6 * SIGNALS,
+        "at most 6 commits per copied signal, the writes after the send among them as one: \
+         {commits} for {SIGNALS} signals ({before:?} → {after:?})"
+    );
     handle.shutdown().await;
 }

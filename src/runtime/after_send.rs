@@ -24,7 +24,8 @@ pub(crate) enum OnFailure {
     Hold,
     /// Holds the copy and tells the user the settled ledger is kept in memory.
     HoldLedger,
-    /// Logged only: the row describes, it does not decide (latency, audit).
+    /// Logged only: the row describes, it does not decide (latency, audit), or it is read
+    /// again from the venue when missing (a fill row, see `fill_catchup`).
     Log,
 }
 
@@ -92,7 +93,7 @@ impl CopyRunner {
                     tracing::debug!(copy = %self.name, what, error = %e, "journal state not advanced");
                 }
                 Err(e) if on_failure == OnFailure::Log => {
-                    tracing::debug!(copy = %self.name, what, error = %e, "not stored");
+                    tracing::warn!(copy = %self.name, what, error = %e, "not stored");
                 }
                 Err(e) => {
                     ledger_lost |= on_failure == OnFailure::HoldLedger;

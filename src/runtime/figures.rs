@@ -32,40 +32,59 @@ use crate::store::table::copy_funding::FundingRow;
 use crate::store::table::figures::FigurePoint;
 use crate::store::table::fills::Fill as StoredFill;
 
+use super::after_send::OnFailure;
 use super::follower::to_follower;
 use super::supervisor::{CopyRunner, MARK_CHECK_MS};
 
 impl CopyRunner {
-    /// Stores one fill of an order of ours.
-    pub(crate) fn record_fill(&self, u: &OrderUpdate, fill: &Fill) {
-        self.store_fill(
+    /// Stores one fill of an order of ours that the stream reported: kept for the copy's
+    /// next commit (`runtime::after_send`), with the fill's other writes. The figures
+    /// commit what is kept before they read the fills.
+    pub(crate) fn record_fill(&mut self, u: &OrderUpdate, fill: &Fill) {
+        let row = self.fill_row(
             &u.order.client_id,
             &u.order.symbol,
             u.order.side,
             fill,
             u.times.venue,
         );
+        // A fill lost from an unsynced batch at a power cut (or a crash before the
+        // commit) is read again by `fill_catchup` (the journal says filled, the fills do
+        // not add up).
+        self.after_send("a fill row", OnFailure::Log, move |s| {
+            s.fills().record(&row).map(|_| ())
+        });
     }
 
-    /// Stores one fill of the order `client_id` of ours, from the stream or from the
-    /// venue's trade history (see `fill_catchup`): the fills table keeps one row per
-    /// (copy, symbol, venue trade id), so a fill seen both ways counts once. True when the
-    /// row is new.
-    pub(crate) fn store_fill(
+    /// Stores one fill of ours (a [`Self::fill_row`]) read from the venue's trade history
+    /// (see `fill_catchup`): the fills table keeps one row per (copy, symbol, venue trade
+    /// id), so a fill seen both ways counts once. True when the row is new.
+    pub(crate) fn store_fill(&self, row: &StoredFill) -> bool {
+        match self.with_store(|s| s.relaxed(|s| s.fills().record(row))) {
+            Ok((id, _)) => id.is_some(),
+            Err(e) => {
+                tracing::warn!(error = %e, "fill not stored");
+                false
+            }
+        }
+    }
+
+    /// The row of one fill of the order `client_id` of ours, its fee in the quote asset.
+    pub(crate) fn fill_row(
         &self,
         client_id: &str,
         symbol: &str,
         side: crate::domain::Side,
         fill: &Fill,
         ts: i64,
-    ) -> bool {
+    ) -> StoredFill {
         let (fee, fee_asset) = fill
             .commission
             .as_ref()
             .map_or((Decimal::ZERO, "USDT".to_owned()), |m| {
                 self.fee_in_quote(symbol, m.amount, m.asset.as_str())
             });
-        let row = StoredFill {
+        StoredFill {
             copy_id: self.copy_id,
             client_order_id: Some(client_id.to_owned()),
             venue_trade_id: fill.trade_id.clone(),
@@ -77,15 +96,6 @@ impl CopyRunner {
             fee_asset,
             realized_pnl: fill.realized_pnl,
             ts,
-        };
-        // A fill lost from an unsynced batch at a power cut is read again by
-        // `fill_catchup` (the journal says filled, the fills do not add up).
-        match self.with_store(|s| s.relaxed(|s| s.fills().record(&row))) {
-            Ok((id, _)) => id.is_some(),
-            Err(e) => {
-                tracing::warn!(error = %e, "fill not stored");
-                false
-            }
         }
     }
 
@@ -96,14 +106,16 @@ impl CopyRunner {
 
     /// Records the copy's figures from a follower snapshot without applying the PnL
     /// stops (a stopping copy's last figures).
-    pub(crate) fn record_figures(&self, snap: &AccountSnapshot) {
+    pub(crate) fn record_figures(&mut self, snap: &AccountSnapshot) {
         self.figures(snap, true);
     }
 
     /// Computes the copy's figures and stores them as a point when `record` (mark checks
     /// do not, or the table would grow by one row every few seconds) or when they cross a
     /// PnL stop. Returns the copy's PnL; None when its fills cannot be read.
-    fn figures(&self, snap: &AccountSnapshot, record: bool) -> Option<Decimal> {
+    fn figures(&mut self, snap: &AccountSnapshot, record: bool) -> Option<Decimal> {
+        // The fills kept for the next commit count in these figures.
+        self.commit_after_send();
         let id = self.copy_id;
         // Running totals: only the fills and payments stored since the last call are read.
         let mut sums = self.figure_sums.lock().unwrap_or_else(|p| p.into_inner());

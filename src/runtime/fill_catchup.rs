@@ -106,7 +106,9 @@ impl CopyRunner {
                         realized_pnl: t.realized_pnl,
                         maker: t.maker,
                     };
-                    if self.store_fill(&entry.client_order_id, &symbol, entry.side, &fill, t.time) {
+                    let row =
+                        self.fill_row(&entry.client_order_id, &symbol, entry.side, &fill, t.time);
+                    if self.store_fill(&row) {
                         recovered += 1;
                     }
                 }

@@ -56,11 +56,12 @@ pub struct AccountState {
     cond_touched: HashMap<String, i64>,
     /// Fills of our own orders acknowledged before the stream reported them.
     pending: Vec<PendingFill>,
-    /// Per order (client id), the venue time of the stream's newest trade report and the
-    /// order's filled quantity then: the time of the fill an acknowledgement reports. An
-    /// acknowledgement may be stamped later than the trade it reports (when the answer
-    /// was made, not when the order filled); the stream's time is the fill's.
-    streamed_trades: HashMap<String, (i64, Decimal)>,
+    /// Per order of ours (client id), the stream's trade reports so far: each one's venue
+    /// time and the order's filled quantity then. They tell how much of an acknowledged
+    /// fill a position report holds: an acknowledgement may be stamped later than the
+    /// trades it reports (when the answer was made, not when the order filled), and one
+    /// order may fill in several trades.
+    streamed_trades: HashMap<String, Vec<(i64, Decimal)>>,
     marks: HashMap<String, (Decimal, i64)>,
     books: HashMap<String, (Decimal, Decimal, i64)>,
     marks_up: bool,
@@ -90,6 +91,9 @@ fn touch(touched: &mut HashMap<String, i64>, client_id: &str, at: i64) {
 struct PendingFill {
     key: Key,
     client_id: String,
+    /// The quantity acknowledged as filled.
+    acked: Decimal,
+    /// What of it no position report holds yet, signed (positive bought).
     signed_qty: Decimal,
     price: Decimal,
     /// Venue time of the acknowledgement.
@@ -391,6 +395,7 @@ impl AccountState {
     fn balance_position(&mut self, u: &BalancePositionUpdate) {
         let at = u.times.transaction.unwrap_or(u.times.venue);
         let mut books = Vec::new();
+        let mut reported = Vec::new();
         let Some(s) = &mut self.snap else {
             return;
         };
@@ -425,7 +430,7 @@ impl AccountState {
             }
             self.pos_as_of.insert(key.clone(), at);
             self.pos_touched.insert(key.clone(), u.times.received);
-            self.pending.retain(|f| f.key != key || f.at > at);
+            reported.push(key.clone());
             let leverage = s
                 .symbol_settings
                 .iter()
@@ -446,6 +451,9 @@ impl AccountState {
                 books.push(p.symbol.clone());
             }
         }
+        for key in reported {
+            self.settle_pending(&key);
+        }
         for b in books {
             self.want_book(&b);
         }
@@ -463,19 +471,17 @@ impl AccountState {
             return;
         }
         let key = (r.symbol.clone(), r.position_side);
-        // The fill's venue time: the stream's trade report of it when that came first.
-        let at = match self.streamed_trades.get(&r.client_id) {
-            Some((t, streamed)) if *streamed >= filled => r.updated_at.min(*t),
-            _ => r.updated_at,
-        };
-        if self.pos_as_of.get(&key).is_some_and(|t| *t >= at) {
-            // The stream already reported this fill (or a later change).
-            return;
-        }
+        // The fill's venue time: its last trade's, when the stream reported them all.
+        let at = self
+            .streamed_trades
+            .get(&r.client_id)
+            .and_then(|trades| trades.iter().find(|(_, done)| *done >= filled))
+            .map_or(r.updated_at, |(t, _)| r.updated_at.min(*t));
         self.pending.retain(|p| p.client_id != r.client_id);
         self.pending.push(PendingFill {
-            key,
+            key: key.clone(),
             client_id: r.client_id.clone(),
+            acked: filled,
             signed_qty: match r.side {
                 crate::domain::Side::Buy => filled,
                 crate::domain::Side::Sell => -filled,
@@ -484,30 +490,65 @@ impl AccountState {
             at,
             local_at: now,
         });
+        // The stream may have reported it (or part of it) already.
+        self.settle_pending(&key);
         self.want_book(&r.symbol);
     }
 
-    /// The stream reported a trade of our order `o` at venue time `at`: a pending fill
-    /// the trade completes takes the trade's time, and goes if the stream's position
-    /// report of that time (or a later one) is already in.
+    /// The stream reported a trade of our order `o` at venue time `at`: a pending fill the
+    /// trades so far complete takes the last one's time, and what of it the position
+    /// reports already hold stops counting.
     fn streamed_trade(&mut self, o: &OrderReport, at: i64) {
         let filled = o.filled_quantity.get();
         if self.streamed_trades.len() >= TOUCHED_KEPT {
             self.streamed_trades
-                .retain(|_, (t, _)| *t >= at - TOUCHED_FOR_MS);
+                .retain(|_, trades| trades.iter().any(|(t, _)| *t >= at - TOUCHED_FOR_MS));
         }
-        let seen = self
-            .streamed_trades
+        self.streamed_trades
             .entry(o.client_id.clone())
-            .or_insert((at, filled));
-        *seen = (seen.0.max(at), seen.1.max(filled));
-        let pos_as_of = &self.pos_as_of;
+            .or_default()
+            .push((at, filled));
+        for f in &mut self.pending {
+            if f.client_id == o.client_id && filled >= f.acked {
+                f.at = f.at.min(at);
+            }
+        }
+        self.settle_pending(&(o.symbol.clone(), o.position_side));
+    }
+
+    /// Takes out of the pending fills of `key` what the newest position report holds: all
+    /// of a fill acknowledged at or before the report's venue time, and of a later one the
+    /// trades the stream reported at or before it.
+    fn settle_pending(&mut self, key: &Key) {
+        let Some(reported) = self.pos_as_of.get(key).copied() else {
+            return;
+        };
+        let trades = &self.streamed_trades;
         self.pending.retain_mut(|f| {
-            if f.client_id != o.client_id || f.signed_qty.abs() > filled {
+            if &f.key != key {
                 return true;
             }
-            f.at = f.at.min(at);
-            pos_as_of.get(&f.key).is_none_or(|t| *t < f.at)
+            if reported >= f.at {
+                return false;
+            }
+            let held = trades
+                .get(&f.client_id)
+                .into_iter()
+                .flatten()
+                .filter(|(t, _)| *t <= reported)
+                .map(|(_, done)| *done)
+                .max()
+                .unwrap_or(Decimal::ZERO);
+            if held >= f.acked {
+                return false;
+            }
+            let left = f.acked - held;
+            f.signed_qty = if f.signed_qty.is_sign_negative() {
+                -left
+            } else {
+                left
+            };
+            true
         });
     }
 
@@ -1179,5 +1220,28 @@ mod tests {
         st.own_fill(&ack(Side::Sell, dec!(0.05), 5_001), 5_010);
         st.apply(&trade_report(dec!(0.05), 5_000));
         assert_eq!(qty(&st, 5_020), dec!(0.05));
+    }
+
+    #[test]
+    fn a_position_report_holding_part_of_an_acknowledged_fill_leaves_the_rest_counted() {
+        // Acknowledged filled 0.05 (in two trades); the stream has reported the first
+        // 0.02 and the position after it, 0.08, so far.
+        let mut st = holding_a_tenth();
+        st.own_fill(&ack(Side::Sell, dec!(0.05), 5_001), 5_010);
+        st.apply(&trade_report(dec!(0.02), 4_990));
+        assert_eq!(
+            qty(&st, 5_011),
+            dec!(0.05),
+            "a trade alone moves no position"
+        );
+        st.apply(&position_report(dec!(0.08), 4_990));
+        assert_eq!(
+            qty(&st, 5_020),
+            dec!(0.05),
+            "0.08 reported, 0.03 still to come"
+        );
+        st.apply(&trade_report(dec!(0.05), 5_000));
+        st.apply(&position_report(dec!(0.05), 5_000));
+        assert_eq!(qty(&st, 5_030), dec!(0.05));
     }
 }

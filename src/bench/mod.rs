@@ -258,6 +258,12 @@ async fn sustained(length: Duration, copies: usize) -> Result<BenchRow, String> 
     let commits = scene.commit_counts();
     scene.stop().await;
     let f = Summary::of(rows.iter().filter_map(fill_delay).collect());
+    // The tail's copies apart: what their time went to, against every copy's.
+    let tail: Vec<LatencyRow> = rows
+        .iter()
+        .filter(|r| fill_delay(r).is_some_and(|d| d >= f.p99))
+        .cloned()
+        .collect();
     let copied = rows.len().max(1) as f64;
     let syncs = (commits.syncs - commits_before.syncs) as f64 / copied;
     let full = (commits.full - commits_before.full) as f64 / copied;
@@ -270,8 +276,11 @@ async fn sustained(length: Duration, copies: usize) -> Result<BenchRow, String> 
         ),
         "p99 ≤ 10 ms, no limiter wait, weight per copied signal ≤ its orders",
         format!(
-            "{}; limiter waits {waits} (low-priority reconciliation reads that waited: {background}); weight {per_signal:.2} per copied signal, orders {orders_per_signal:.2}; fsyncs per copied signal {syncs:.2} group + {full:.2} full; counted from {:.0} s after start-up, once no read had waited for {} s ({start_waits} waits before{})",
+            "{}; per copy: {}; the copies at or over the p99 ({}): {}; limiter waits {waits} (low-priority reconciliation reads that waited: {background}); weight {per_signal:.2} per copied signal, orders {orders_per_signal:.2}; fsyncs per copied signal {syncs:.2} group + {full:.2} full; counted from {:.0} s after start-up, once no read had waited for {} s ({start_waits} waits before{})",
             f.show("ms"),
+            stages(&rows),
+            tail.len(),
+            stages(&tail),
             settle.as_secs_f64(),
             SETTLE_QUIET.as_secs(),
             if settled { "" } else { "; not reached: reads kept waiting" }

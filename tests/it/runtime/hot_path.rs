@@ -60,6 +60,7 @@ async fn a_minute_of_signals_costs_writes_only_and_never_waits_for_weight() {
     sim.admin(Method::DELETE, "/admin/v1/requests", None)
         .await
         .ok("reset the request count");
+    let counted_from = std::time::Instant::now();
 
     let (lead, lead_eth) = (&clients["lead"], &clients["lead-eth"]);
     let mut tick = tokio::time::interval(Duration::from_millis(250));
@@ -100,6 +101,10 @@ async fn a_minute_of_signals_costs_writes_only_and_never_waits_for_weight() {
         .admin(Method::GET, "/admin/v1/requests", None)
         .await
         .ok("request counts");
+    // Reconciliation passes (every 30 s by default) that fit in the counted stretch: the
+    // minute of signals runs longer than 60 s on a loaded machine, and a stretch over 60 s
+    // can hold three passes (at its start, 30 s in, 60 s in).
+    let passes = counted_from.elapsed().as_secs() / 30 + 1;
     let rows = rows["requests"].as_array().cloned().unwrap_or_default();
     let count = |method: &str, path: &str, who: &str| -> u64 {
         let id = &clients[who].account_id;
@@ -140,7 +145,7 @@ async fn a_minute_of_signals_costs_writes_only_and_never_waits_for_weight() {
     let follower_ids = [me_id.as_str(), you_id.as_str()];
     // Reads of the follower accounts: only the snapshot reconciliation takes (and the
     // funding records it collects), each at most once per pass of the default 30 s
-    // interval: two passes fit in the minute.
+    // interval (`passes` above).
     let snapshot_paths = [
         "/fapi/v3/account",
         "/fapi/v1/accountConfig",
@@ -183,8 +188,9 @@ async fn a_minute_of_signals_costs_writes_only_and_never_waits_for_weight() {
                 1
             };
             assert!(
-                n <= 2 * per_pass,
-                "{who}: {path} read {n} times; at most once per symbol and pass:\n{table}"
+                n <= passes * per_pass,
+                "{who}: {path} read {n} times; at most once per symbol and pass \
+                 ({passes} passes fit in the counted stretch):\n{table}"
             );
         }
     }

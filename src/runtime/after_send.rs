@@ -17,6 +17,9 @@ use super::hold::HoldKind;
 use super::notify::{NotifyKind, NotifyLevel};
 use super::supervisor::CopyRunner;
 
+/// What the user is told when the copy's ledger could not be saved.
+pub(crate) const LEDGER_KEPT: &str = "the copy's ledger could not be saved; it is kept in memory and saved again when the database accepts writes";
+
 /// What a write's failure does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OnFailure {
@@ -119,11 +122,7 @@ impl CopyRunner {
     fn write_failed(&mut self, what: &str, ledger: bool, e: &StoreError) {
         tracing::error!(copy = %self.name, what, error = %e, "journal write failed");
         if ledger {
-            self.say(
-                NotifyLevel::Error,
-                NotifyKind::Error,
-                "the copy's ledger could not be saved; it is kept in memory and saved again when the database accepts writes".into(),
-            );
+            self.say(NotifyLevel::Error, NotifyKind::Error, LEDGER_KEPT.into());
         }
         self.hold(
             HoldKind::JournalWrite,

@@ -375,17 +375,16 @@ impl CopyRunner {
             self.after_send("the copy's ledger", OnFailure::HoldLedger, move |s| {
                 s.copy_ledgers().save(id, &json, None, now)
             });
-            self.publish_held();
-            return;
-        }
-        let saved = self.journal_write("the copy's ledger", |s| {
-            s.copy_ledgers().save(id, &json, None, now)
-        });
-        if saved.is_none() {
+        } else if self
+            .journal_write("the copy's ledger", |s| {
+                s.copy_ledgers().save(id, &json, None, now)
+            })
+            .is_none()
+        {
             self.say(
                 NotifyLevel::Error,
                 NotifyKind::Error,
-                "the copy's ledger could not be saved; it is kept in memory and saved again when the database accepts writes".into(),
+                super::after_send::LEDGER_KEPT.into(),
             );
         }
         self.publish_held();

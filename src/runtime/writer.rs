@@ -49,9 +49,9 @@ pub(crate) async fn run(durability: Arc<Durability>, mut stop: watch::Receiver<b
 }
 
 impl CopyRunner {
-    /// A write made after a send whose failure is only logged (a latency row's fill, a
-    /// figures point): committed now, made durable by the writer's next batch. The writes
-    /// of the plan itself are kept and committed together (`runtime::after_send`).
+    /// A write whose failure is only logged (a figures point): committed now, made durable
+    /// by the writer's next batch. The writes of a plan after its sends and of a fill the
+    /// stream reports are kept and committed together instead (`runtime::after_send`).
     pub(crate) fn note_after_send(
         &self,
         what: &str,

@@ -15,7 +15,9 @@ use crate::exchange::{
     ClientOrderId, ErrorClass, MarginChange, OrderKind, OrderReport, OrderRequest, OrderStatus,
     Placement, TimeInForce,
 };
-use crate::store::table::journal::{OrderType as JournalType, PlannedOrder};
+use crate::store::table::journal::{
+    OrderState as JournalState, OrderType as JournalType, PlannedOrder,
+};
 use crate::store::{Store, StoreError};
 
 use super::after_send::OnFailure;
@@ -142,13 +144,13 @@ impl CopyRunner {
                         reduce_only: o.reduce_only,
                         at: now,
                     };
-                    match j.record_planned(&row) {
-                        Ok(_) => {
-                            if leg == 0 {
-                                j.mark_sent(&o.client_id, now)?;
-                            }
-                        }
-                        Err(StoreError::Conflict { .. }) => {}
+                    let written = if leg == 0 {
+                        j.record_sent(&row)
+                    } else {
+                        j.record_planned(&row)
+                    };
+                    match written {
+                        Ok(_) | Err(StoreError::Conflict { .. }) => {}
                         Err(e) => return Err(e),
                     }
                 }
@@ -497,7 +499,7 @@ impl CopyRunner {
                 .with_store(|s| s.journal().get(&o.client_id))
                 .ok()
                 .flatten()
-                .is_some_and(|e| e.state == crate::store::table::journal::OrderState::Unknown);
+                .is_some_and(|e| e.state == JournalState::Unknown);
             if unknown {
                 self.say(
                     NotifyLevel::Warning,
@@ -578,26 +580,20 @@ impl CopyRunner {
         let venue_order_id = r.venue_order_id.clone();
         let status = r.status;
         self.after_send("an order's outcome", OnFailure::Hold, move |s| {
-            let j = s.journal();
-            // Acked may already be recorded (or passed): only a database failure matters.
-            match j.mark_acked(&id, &venue_order_id, now) {
-                Ok(()) | Err(StoreError::InvalidTransition { .. }) => {}
-                Err(e) => return Err(e),
-            }
-            match status {
-                OrderStatus::Filled => j.mark_filled(&id, filled, now),
-                OrderStatus::PartiallyFilled => j.mark_partially_filled(&id, filled, now),
-                OrderStatus::Canceled | OrderStatus::Expired => {
-                    if filled > Decimal::ZERO {
-                        match j.mark_partially_filled(&id, filled, now) {
-                            Ok(()) | Err(StoreError::InvalidTransition { .. }) => {}
-                            Err(e) => return Err(e),
-                        }
-                    }
-                    j.mark_canceled(&id, now)
-                }
-                OrderStatus::Rejected => j.mark_rejected(&id, "rejected by the venue", now),
-                OrderStatus::Sent | OrderStatus::New => Ok(()),
+            let (to, error) = match status {
+                OrderStatus::Filled => (JournalState::Filled, None),
+                OrderStatus::PartiallyFilled => (JournalState::PartiallyFilled, None),
+                OrderStatus::Canceled | OrderStatus::Expired => (JournalState::Canceled, None),
+                OrderStatus::Rejected => (JournalState::Rejected, Some("rejected by the venue")),
+                OrderStatus::Sent | OrderStatus::New => (JournalState::Acked, None),
+            };
+            match s
+                .journal()
+                .mark_answered(&id, &venue_order_id, to, filled, error, now)
+            {
+                // Acked may already be recorded (or passed): only a database failure matters.
+                Err(StoreError::InvalidTransition { .. }) if to == JournalState::Acked => Ok(()),
+                answered => answered,
             }
         });
     }

@@ -70,6 +70,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "public lead portfolios: where each is read",
         statements: &[table::leaders::V7],
     },
+    Migration {
+        version: 8,
+        name: "the unfinished orders' index without an IN list",
+        statements: &[table::journal::V8],
+    },
 ];
 
 /// The version a list of migrations ends at (0 for none).

@@ -11,7 +11,7 @@ use copydesk::store::table::audit::NewDecision;
 use copydesk::store::table::copies::{CopyMode, CopyState, NewCopy};
 use copydesk::store::table::figures::FigurePoint;
 use copydesk::store::table::fills::Fill;
-use copydesk::store::table::journal::{OrderState, OrderType, PlannedOrder};
+use copydesk::store::table::journal::{Journal, OrderState, OrderType, PlannedOrder};
 use copydesk::store::table::leader_t0::T0Position;
 use copydesk::store::table::leaders::{LeaderSource, NewLeader};
 use copydesk::store::table::notifications::Level;
@@ -131,6 +131,151 @@ fn decimals_are_text_and_read_back_exactly() {
     assert!(
         store.figures().latest(copy).is_err(),
         "a column that is not decimal text must be an error, not a guess"
+    );
+}
+
+/// Moves `coid` to `to` through the journal's own mark for that state.
+fn mark(j: &Journal<'_>, coid: &str, to: OrderState) -> Result<(), StoreError> {
+    match to {
+        OrderState::Planned => unreachable!("nothing moves an order back to planned"),
+        OrderState::Sent => j.mark_sent(coid, 50),
+        OrderState::Acked => j.mark_acked(coid, "v-9", 50),
+        OrderState::PartiallyFilled => j.mark_partially_filled(coid, dec!(0.5), 50),
+        OrderState::Filled => j.mark_filled(coid, dec!(1), 50),
+        OrderState::Canceled => j.mark_canceled(coid, 50),
+        OrderState::Rejected => j.mark_rejected(coid, "-2019", 50),
+        OrderState::Unknown => j.mark_unknown(coid, 50),
+    }
+}
+
+#[test]
+fn journal_moves_each_state_only_where_the_order_can_go() {
+    use OrderState::*;
+    const ALL: [OrderState; 8] = [
+        Planned,
+        Sent,
+        Acked,
+        PartiallyFilled,
+        Filled,
+        Canceled,
+        Rejected,
+        Unknown,
+    ];
+    // From each state (rows), whether each target (columns, in the order of `ALL` without
+    // `planned`) is reached. Terminal states move nowhere.
+    let expected: [(OrderState, [bool; 7]); 8] = [
+        //           sent   acked  partial filled canceled rejected unknown
+        (Planned, [true, true, true, true, true, true, true]),
+        (Sent, [false, true, true, true, true, true, true]),
+        (Acked, [false, false, true, true, true, false, false]),
+        (
+            PartiallyFilled,
+            [false, false, true, true, true, false, false],
+        ),
+        (Filled, [false; 7]),
+        (Canceled, [false; 7]),
+        (Rejected, [false; 7]),
+        (Unknown, [true, true, true, true, true, true, false]),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&db_in(&dir)).expect("opens");
+    let copy = seed(&store, "c1");
+    let j = store.journal();
+    for (from, row) in expected {
+        for (to, allowed) in ALL[1..].iter().copied().zip(row) {
+            let id = format!("cd-{from}-{to}");
+            j.record_planned(&planned(&id, copy, dec!(1)))
+                .expect("planned");
+            store
+                .conn()
+                .execute(
+                    "UPDATE order_journal SET state = ?2 WHERE client_order_id = ?1",
+                    rusqlite::params![id, from.as_str()],
+                )
+                .expect("put in its state");
+            let moved = mark(&j, &id, to);
+            let now = j.get(&id).expect("query").expect("row").state;
+            if allowed {
+                assert!(moved.is_ok(), "{from} → {to} is allowed: {moved:?}");
+                assert_eq!(now, to, "{from} → {to} moved the row");
+            } else {
+                assert!(
+                    matches!(moved, Err(StoreError::InvalidTransition { .. })),
+                    "{from} → {to} is refused: {moved:?}"
+                );
+                assert_eq!(now, from, "{from} → {to} left the row as it was");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_venue_answer_is_one_mark_and_keeps_the_venue_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&db_in(&dir)).expect("opens");
+    let copy = seed(&store, "c1");
+    let j = store.journal();
+    for id in [
+        "cd-fill", "cd-part", "cd-cxl", "cd-rej", "cd-ack", "cd-late",
+    ] {
+        j.record_sent(&planned(id, copy, dec!(1))).expect("sent");
+    }
+    let sent = j.get("cd-fill").expect("query").expect("row");
+    assert_eq!(
+        sent.state,
+        OrderState::Sent,
+        "written as sent before its send"
+    );
+    let dup = j.record_sent(&planned("cd-fill", copy, dec!(2)));
+    assert!(
+        matches!(dup, Err(StoreError::Conflict { .. })),
+        "a sent client order id is not written twice: {dup:?}"
+    );
+
+    let answers = [
+        ("cd-fill", OrderState::Filled, dec!(1), None),
+        ("cd-part", OrderState::PartiallyFilled, dec!(0.3), None),
+        ("cd-cxl", OrderState::Canceled, dec!(0.6), None),
+        (
+            "cd-rej",
+            OrderState::Rejected,
+            dec!(0),
+            Some("-2019 margin"),
+        ),
+        ("cd-ack", OrderState::Acked, dec!(0), None),
+    ];
+    for (id, to, filled, error) in answers {
+        j.mark_answered(id, &format!("v-{id}"), to, filled, error, 20)
+            .expect("answered");
+        let e = j.get(id).expect("query").expect("row");
+        assert_eq!(e.state, to, "{id}: the state the answer reports");
+        assert_eq!(
+            e.venue_order_id,
+            Some(format!("v-{id}")),
+            "{id}: venue id kept"
+        );
+        assert_eq!(e.filled_qty, filled, "{id}: cumulative fill");
+        assert_eq!(e.error.as_deref(), error, "{id}: the refusal's reason");
+    }
+
+    // The stream recorded the fill before the send's answer came back: the answer still
+    // leaves the venue id, and does not move the row back.
+    j.mark_filled("cd-late", dec!(1), 15)
+        .expect("filled from the stream");
+    let late = j.mark_answered("cd-late", "v-late", OrderState::Acked, dec!(0), None, 20);
+    assert!(
+        matches!(late, Err(StoreError::InvalidTransition { .. })),
+        "an ack after the fill is refused: {late:?}"
+    );
+    assert_eq!(
+        j.get("cd-late").expect("query").expect("row").state,
+        OrderState::Filled,
+        "still filled"
+    );
+    let bad = j.mark_answered("cd-ack", "v-x", OrderState::Unknown, dec!(0), None, 30);
+    assert!(
+        matches!(&bad, Err(StoreError::Invalid { field: "state", .. })),
+        "unknown is not an answer: {bad:?}"
     );
 }
 
@@ -300,7 +445,7 @@ fn migration_4_keeps_each_ledger_under_its_one_name() {
             .expect("a v3 ledger row");
     }
     let store = Store::open(&path).expect("upgrades");
-    assert_eq!(store.version(), 7, "upgraded to the latest schema");
+    assert_eq!(store.version(), 8, "upgraded to the latest schema");
     let copy = store
         .copies()
         .by_name("old")
@@ -440,7 +585,7 @@ fn signals_and_fills_are_stored_once() {
 
 /// A migration only tests use: it adds a column and a table, as a real v2 might.
 const TEST_V2: Migration = Migration {
-    version: 8,
+    version: 9,
     name: "test: fill notes",
     statements: &["ALTER TABLE fills ADD COLUMN note TEXT;
                    CREATE TABLE test_extra (id INTEGER PRIMARY KEY) STRICT;"],
@@ -458,7 +603,7 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
     let path = db_in(&dir);
     {
         let store = Store::open(&path).expect("v1 opens");
-        assert_eq!(store.version(), 7, "this build ships schema v7");
+        assert_eq!(store.version(), 8, "this build ships schema v8");
         let copy = seed(&store, "c1");
         store
             .journal()
@@ -467,7 +612,7 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
     }
     let list = with_v2();
     let store = Store::open_with(&path, &list).expect("upgrades to v2");
-    assert_eq!(store.version(), 8, "now at the test's v8");
+    assert_eq!(store.version(), 9, "now at the test's v9");
     let e = store
         .journal()
         .get("cd-keep")
@@ -480,7 +625,7 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
         .to_path_buf();
     drop(store);
     let old = Store::open_read_only(&backup).expect("backup is a v1 database");
-    assert_eq!(old.version(), 7, "backup holds the pre-upgrade version");
+    assert_eq!(old.version(), 8, "backup holds the pre-upgrade version");
     assert!(
         old.journal().get("cd-keep").expect("query").is_some(),
         "backup holds the data"
@@ -495,7 +640,7 @@ fn first_version_migrates_with_data_intact_after_a_backup() {
 #[test]
 fn a_failing_migration_rolls_back_and_keeps_the_data() {
     const BROKEN_V2: Migration = Migration {
-        version: 8,
+        version: 9,
         name: "test: broken",
         statements: &["CREATE TABLE half_done (id INTEGER) STRICT;
                        ALTER TABLE no_such_table ADD COLUMN x TEXT;"],
@@ -514,7 +659,7 @@ fn a_failing_migration_rolls_back_and_keeps_the_data() {
     list.push(BROKEN_V2);
     let err = Store::open_with(&path, &list).expect_err("broken step fails");
     assert!(
-        matches!(err, StoreError::Migration { version: 8, .. }),
+        matches!(err, StoreError::Migration { version: 9, .. }),
         "reported as a failed upgrade to v3: {err}"
     );
     assert!(
@@ -524,7 +669,7 @@ fn a_failing_migration_rolls_back_and_keeps_the_data() {
     let store = Store::open(&path).expect("still a sound v1 database");
     assert_eq!(
         store.version(),
-        7,
+        8,
         "version unchanged after the failed step"
     );
     assert!(
@@ -556,8 +701,8 @@ fn newer_database_is_refused_and_left_byte_identical() {
         matches!(
             err,
             StoreError::TooNew {
-                found: 8,
-                supported: 7,
+                found: 9,
+                supported: 8,
                 ..
             }
         ),

@@ -229,7 +229,14 @@ impl RuntimeHandle {
         if self.writer.swap(true, std::sync::atomic::Ordering::SeqCst) {
             return;
         }
-        let Ok(durability) = self.store.lock().map(|g| g.store().durability()) else {
+        let Ok((durability, checkpointer)) = self.store.lock().map(|g| {
+            let checkpointer = g
+                .store()
+                .checkpointer()
+                .map_err(|e| tracing::warn!(error = %e, "no checkpointer; SQLite checkpoints inside the commits"))
+                .ok();
+            (g.store().durability(), checkpointer)
+        }) else {
             return;
         };
         if failpoint::power_cut_armed() {
@@ -240,7 +247,7 @@ impl RuntimeHandle {
                 }
             });
         }
-        let task = tokio::spawn(writer::run(durability, self.stop_rx.clone()));
+        let task = tokio::spawn(writer::run(durability, checkpointer, self.stop_rx.clone()));
         // The request weight, for `status` read beside this engine (`weight_file`).
         let dir = self.store.lock().map(|g| g.dir().to_path_buf());
         let accounts = self.accounts.clone();

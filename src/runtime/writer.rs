@@ -21,6 +21,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use crate::engine::{Ledger, OrderPlan};
+use crate::store::checkpoint::Checkpointer;
 use crate::store::group_commit::Durability;
 use crate::store::{Store, StoreError};
 
@@ -28,9 +29,15 @@ use super::hold::HoldKind;
 use super::notify::{NotifyKind, NotifyLevel};
 use super::supervisor::CopyRunner;
 
-/// Makes the relaxed commits durable whenever some are waiting and the writer is free;
-/// a last sync at shutdown.
-pub(crate) async fn run(durability: Arc<Durability>, mut stop: watch::Receiver<bool>) {
+/// Makes the relaxed commits durable whenever some are waiting and the writer is free, and
+/// checkpoints the log once enough commits piled up (`store::checkpoint`: the copies'
+/// commits no longer do); a last sync at shutdown. Without a checkpointer (it could not
+/// be made) SQLite checkpoints as it did.
+pub(crate) async fn run(
+    durability: Arc<Durability>,
+    mut checkpointer: Option<Checkpointer>,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             _ = stop.changed() => break,
@@ -42,9 +49,38 @@ pub(crate) async fn run(durability: Arc<Durability>, mut stop: watch::Receiver<b
         if *stop.borrow() {
             break;
         }
+        if checkpointer.as_ref().is_some_and(Checkpointer::due) {
+            checkpointer = checkpoint(checkpointer).await;
+        }
     }
     if let Err(e) = durability.sync_all().await {
         tracing::error!(error = %e, "the database's write-ahead log could not be synced at shutdown");
+    }
+}
+
+/// Runs one checkpoint off the runtime's threads; the checkpointer back, or `None` when
+/// its task was lost (a panic), after which nothing checkpoints until the engine's
+/// connection closes.
+async fn checkpoint(checkpointer: Option<Checkpointer>) -> Option<Checkpointer> {
+    let mut c = checkpointer?;
+    let ran = tokio::task::spawn_blocking(move || {
+        let outcome = c.run();
+        (c, outcome)
+    })
+    .await;
+    match ran {
+        Ok((c, Ok(done))) => {
+            tracing::debug!(log = done.log, copied = done.copied, "checkpointed the log");
+            Some(c)
+        }
+        Ok((c, Err(e))) => {
+            tracing::warn!(error = %e, "the log could not be checkpointed; trying again later");
+            Some(c)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the checkpoint task failed; the log grows until restart");
+            None
+        }
     }
 }
 

@@ -57,6 +57,16 @@ pub struct CommitCounts {
     pub before_send: u64,
     /// Relaxed commits made durable so far (the highest sequence number synced).
     pub synced: u64,
+    /// Checkpoints of the log run by a [`super::checkpoint::Checkpointer`] (not the ones
+    /// SQLite runs by itself on a connection that has none).
+    pub checkpoints: u64,
+}
+
+impl CommitCounts {
+    /// Commits of both kinds.
+    pub fn commits(&self) -> u64 {
+        self.full + self.relaxed
+    }
 }
 
 /// The durability state of one database connection: which relaxed commits are on disk.
@@ -75,6 +85,8 @@ pub struct Durability {
     synced_len: std::sync::Mutex<(u64, u64)>,
     full_commits: AtomicU64,
     relaxed_commits: AtomicU64,
+    /// Counted by [`super::checkpoint::Checkpointer::run`].
+    pub(super) checkpoints: AtomicU64,
     /// Set while a relaxed write runs, so the commit hook can tell the two kinds apart.
     relaxed_now: AtomicBool,
     /// One sync before a send at a time; the ones waiting behind it usually find
@@ -113,6 +125,7 @@ impl Durability {
             synced_len: std::sync::Mutex::new((0, 0)),
             full_commits: AtomicU64::new(0),
             relaxed_commits: AtomicU64::new(0),
+            checkpoints: AtomicU64::new(0),
             relaxed_now: AtomicBool::new(false),
             send_lock: tokio::sync::Mutex::new(()),
             writer_lock: tokio::sync::Mutex::new(()),
@@ -179,6 +192,7 @@ impl Durability {
             syncs: self.syncs.load(Ordering::Relaxed),
             before_send: self.before_send_syncs.load(Ordering::Relaxed),
             synced: self.synced.load(Ordering::SeqCst),
+            checkpoints: self.checkpoints.load(Ordering::Relaxed),
         }
     }
 

@@ -6,12 +6,14 @@
 //! - [`export()`] writes copies, fills and figures as JSON and CSV.
 //! - [`group_commit`] makes many relaxed commits durable with one `fsync` outside the
 //!   database lock ([`Store::relaxed`]).
+//! - [`checkpoint`] copies the WAL back into the database file off the copy path.
 //! - [`private`] keeps the data directory 0700 and its files 0600 on Unix.
 //!
 //! Decimals are stored as TEXT and read back exactly; times are UTC milliseconds. Nothing
 //! here stores or logs a secret: the accounts table keeps only a masked key hint.
 
 mod backup;
+pub mod checkpoint;
 mod data_dir;
 mod db;
 mod error;

@@ -1297,3 +1297,54 @@ fn a_readable_directory_shared_with_other_files_is_refused_and_left_alone() {
         "nothing was written into it"
     );
 }
+
+/// `commits` relaxed commits of about two pages of new rows each.
+fn fill_the_log(store: &mut Store, commits: usize) {
+    store
+        .conn()
+        .execute_batch("CREATE TABLE pad (x BLOB) STRICT;")
+        .expect("a table to fill");
+    for _ in 0..commits {
+        store
+            .relaxed(|s| {
+                s.conn()
+                    .execute("INSERT INTO pad (x) VALUES (zeroblob(6000))", [])?;
+                Ok(())
+            })
+            .expect("relaxed commit");
+    }
+}
+
+#[test]
+fn the_engines_commits_leave_checkpoints_to_its_checkpointer() {
+    use copydesk::store::checkpoint::CHECKPOINT_AFTER;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = db_in(&dir);
+    let mut store = Store::open(&path).expect("opens");
+    let mut checkpointer = store.checkpointer().expect("a checkpointer");
+    assert!(!checkpointer.due(), "nothing committed yet");
+    // Each commit writes three pages or more: 400 of them overflow SQLite's own
+    // threshold (1,000 pages), at which a commit would checkpoint the log itself.
+    let commits = 400;
+    fill_the_log(&mut store, commits);
+    assert!(
+        checkpointer.due(),
+        "{commits} commits are more than {CHECKPOINT_AFTER}: a checkpoint is due"
+    );
+    let done = checkpointer.run().expect("checkpoints");
+    assert!(
+        done.log >= 1200,
+        "no commit checkpointed the log: it holds every commit's pages ({done:?})"
+    );
+    assert_eq!(
+        done.copied, done.log,
+        "all of the log is now in the database file"
+    );
+    assert!(!checkpointer.due(), "nothing due right after a checkpoint");
+    assert_eq!(store.durability().counts().checkpoints, 1, "counted");
+    let rows: i64 = store
+        .conn()
+        .query_row("SELECT COUNT(*) FROM pad", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(rows, 400_i64, "every row still reads after the checkpoint");
+}

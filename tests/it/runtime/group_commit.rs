@@ -502,3 +502,47 @@ async fn the_writes_after_a_send_are_one_commit() {
     );
     handle.shutdown().await;
 }
+
+/// The log is checkpointed by the engine's writer, off the copy path: the engine's
+/// connection does not checkpoint inside its commits (SQLite's own checkpoint, at 1,000
+/// pages, ran inside whichever copy's commit crossed it, under the database lock, two or
+/// three times per leader signal at 50 copies), and once more than
+/// [`CHECKPOINT_AFTER`] commits piled up the writer runs one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_writer_checkpoints_the_log_and_the_copies_do_not() {
+    use copydesk::store::checkpoint::CHECKPOINT_AFTER;
+    let Fan {
+        sim,
+        lead,
+        followers,
+        handle,
+        _dir,
+    } = fan(3, "offline_protection = false\n").await;
+    let durability = handle.store().lock().expect("store").store().durability();
+    let auto: i64 = handle
+        .store()
+        .lock()
+        .expect("store")
+        .store()
+        .conn()
+        .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+        .expect("pragma");
+    assert_eq!(
+        auto, 0,
+        "the engine's connection leaves checkpoints to the writer"
+    );
+    let start = durability.counts();
+    let mut buy = true;
+    while durability.counts().commits() < start.commits() + CHECKPOINT_AFTER {
+        copy_one(&sim, &lead, &followers, buy).await;
+        buy = !buy;
+    }
+    eventually("the writer checkpoints the log", || async {
+        let c = durability.counts();
+        (c.checkpoints > start.checkpoints)
+            .then_some(())
+            .ok_or_else(|| format!("{c:?}"))
+    })
+    .await;
+    handle.shutdown().await;
+}

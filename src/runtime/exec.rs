@@ -575,6 +575,7 @@ impl CopyRunner {
     /// Writes an order report to the journal.
     pub(crate) fn record(&mut self, r: &OrderReport) {
         let now = self.clock.now_ms();
+        self.last_answer_ms = self.last_answer_ms.max(r.updated_at);
         let id = r.client_id.clone();
         let filled = r.filled_quantity.get();
         let venue_order_id = r.venue_order_id.clone();
@@ -727,8 +728,11 @@ impl CopyRunner {
             ActionKind::ResetFigures => {
                 // Venue time now: the start plan's earlier actions (clean-slate closes) have
                 // been answered, so their fills are at or before it and stay out of the
-                // copy's figures. The follower's offset was synced just before the start.
-                let since = self.clock.now_ms() + self.follower.ex.server_offset_ms();
+                // copy's figures. The follower's offset was synced just before the start,
+                // but its estimate can be off by half a round trip: never before the venue
+                // time of the last answer (a clean slate's close filled at or before it).
+                let since = (self.clock.now_ms() + self.follower.ex.server_offset_ms())
+                    .max(self.last_answer_ms);
                 let id = self.copy_id;
                 if let Err(e) = self.with_store(|s| s.figures_base().reset(id, since)) {
                     self.say(

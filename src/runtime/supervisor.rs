@@ -190,6 +190,9 @@ pub struct CopyRunner {
     pub(crate) committed_us: i64,
     /// The order the plan's commit already marked as sent.
     pub(crate) sent_in_plan: Option<String>,
+    /// The latest venue time an answer to one of this copy's orders carried: a figures
+    /// reset starts after it, whatever the clock offset's estimate says.
+    pub(crate) last_answer_ms: i64,
     /// The final report of the order `finish` settled last.
     pub(crate) last_report: Option<crate::exchange::OrderReport>,
     /// The stop worker's queue while the supervisor loop runs.
@@ -291,6 +294,7 @@ impl CopyRunner {
             figure_sums: Default::default(),
             committed_us: 0,
             sent_in_plan: None,
+            last_answer_ms: i64::MIN,
             stops: None,
             stop_faults: Default::default(),
             last_report: None,

@@ -113,19 +113,24 @@ impl CopyRunner {
         };
         let copy_id = self.copy_id;
         let first_sent = orders.first().map(|o| o.client_id.clone());
-        // Committed without an `fsync` under the database lock, then made durable by a
-        // group sync (shared with other copies committing at the same time) before any
-        // order leaves (`runtime::writer`).
-        let written = self.commit_before_send(|s| {
-            let ledger = serde_json::to_string(&plan.ledger).unwrap_or_default();
-            let inflight = serde_json::to_string(&inflight).unwrap_or_default();
-            s.transaction(|tx| {
-                let signal_id = match signal {
-                    Some(sig) => self.store_signal_on(tx, sig)?,
-                    None => self.signal_row,
+        // Committed without an `fsync` under the database lock, together with the other
+        // copies answering the same leader event (`runtime::commit_lane`), then made
+        // durable by a group sync before any order leaves (`runtime::writer`).
+        let ledger_json = serde_json::to_string(&plan.ledger).unwrap_or_default();
+        let inflight = serde_json::to_string(&inflight).unwrap_or_default();
+        let signal = signal.cloned();
+        let (leader_id, signal_row, received) =
+            (self.leader_id, self.signal_row, self.clock.now_ms());
+        let rows = orders.clone();
+        let written = self
+            .commit_plan(move |s| {
+                let conn = s.conn();
+                let signal_id = match &signal {
+                    Some(sig) => super::supervisor::store_signal(conn, leader_id, received, sig)?,
+                    None => signal_row,
                 };
-                let j = crate::store::table::journal::Journal::on(tx);
-                for (leg, o) in orders.iter().enumerate() {
+                let j = crate::store::table::journal::Journal::on(conn);
+                for (leg, o) in rows.iter().enumerate() {
                     let (kind, price) = match o.order_type {
                         OrderType::Market => (JournalType::Market, None),
                         OrderType::IocLimit { price } => (JournalType::Limit, Some(price)),
@@ -154,17 +159,15 @@ impl CopyRunner {
                         Err(e) => return Err(e),
                     }
                 }
-                crate::store::table::copy_ledger::CopyLedgers::on(tx).save(
+                crate::store::table::copy_ledger::CopyLedgers::on(conn).save(
                     copy_id,
-                    &ledger,
-                    (!orders.is_empty()).then_some(inflight.as_str()),
+                    &ledger_json,
+                    (!rows.is_empty()).then_some(inflight.as_str()),
                     now,
                 )?;
                 Ok(signal_id)
             })
-        });
-        // Committed: this copy's part in the leader event's group sync is done.
-        self.ticket = None;
+            .await;
         let signal_id = match written {
             Ok((id, seq, durability)) => {
                 if let Err(e) = durability.sync_through(seq).await {

@@ -12,6 +12,8 @@ mod account_state;
 mod after_send;
 mod backoff;
 mod blocked;
+mod commit_lane;
+pub use commit_lane::LaneCounts;
 pub mod config;
 mod exec;
 mod executable;
@@ -151,6 +153,9 @@ pub struct RuntimeHandle {
     precision: Mutex<BTreeMap<(String, String), SymbolPrecision>>,
     /// Whether the writer task (`writer::run`) runs: started with the first copy.
     writer: std::sync::atomic::AtomicBool,
+    /// The commit lane of the copies' journal commits before a send, started with the
+    /// writer.
+    lane: std::sync::OnceLock<commit_lane::CommitLane>,
     /// The request budget of the public lead-portfolio source, shared by every public
     /// leader this engine follows.
     pub(crate) poll_budget: Arc<leader_poll::PollBudget>,
@@ -216,6 +221,7 @@ impl RuntimeHandle {
             accounts: Arc::new(Mutex::new(HashMap::new())),
             precision: Mutex::new(BTreeMap::new()),
             writer: std::sync::atomic::AtomicBool::new(false),
+            lane: std::sync::OnceLock::new(),
             poll_budget: leader_poll::PollBudget::new(opts.engine.portfolio_per_minute),
             leaders: leader_hub::LeaderHub::new(durability),
             markets: market_hub::MarketHub::default(),
@@ -247,6 +253,12 @@ impl RuntimeHandle {
                 }
             });
         }
+        let (lane, lane_task) = commit_lane::CommitLane::start(
+            self.store.clone(),
+            durability.clone(),
+            self.stop_rx.clone(),
+        );
+        let _ = self.lane.set(lane);
         let task = tokio::spawn(writer::run(durability, checkpointer, self.stop_rx.clone()));
         // The request weight, for `status` read beside this engine (`weight_file`).
         let dir = self.store.lock().map(|g| g.dir().to_path_buf());
@@ -260,6 +272,7 @@ impl RuntimeHandle {
         });
         if let Ok(mut t) = self.tasks.lock() {
             t.push(task);
+            t.push(lane_task);
             t.extend(published);
         }
     }
@@ -311,6 +324,12 @@ impl RuntimeHandle {
             },
         );
         a
+    }
+
+    /// What the commit lane of the copies' journal commits before a send committed so far
+    /// (`None` before the first copy started it).
+    pub fn commit_lane_counts(&self) -> Option<LaneCounts> {
+        self.lane.get().map(commit_lane::CommitLane::counts)
     }
 
     /// The prices the engine holds for a follower account's symbol from its market

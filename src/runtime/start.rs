@@ -709,6 +709,7 @@ pub(crate) fn spawn_supervisor(
         registry: engine.registry.clone(),
         hold_board: engine.holds.clone(),
         account,
+        lane: engine.lane.get().cloned(),
     });
     if !p.foreign.is_empty() {
         runner.say(

@@ -180,6 +180,9 @@ pub struct CopyRunner {
     /// This copy's ticket for the group sync of the leader event it is planning
     /// (`store::group_commit`), until its journal commit before the send.
     pub(crate) ticket: Option<crate::store::group_commit::Ticket>,
+    /// The engine's commit lane for the journal commit before a send (`None`: each plan
+    /// commits on its own).
+    pub(crate) lane: Option<super::commit_lane::CommitLane>,
     /// Local time (µs) the current plan was ready.
     pub(crate) planned_us: i64,
     /// The writes made after a send, committed together at the end of the event.
@@ -260,6 +263,7 @@ pub struct RunnerParts {
     pub registry: Registry,
     pub hold_board: HoldBoard,
     pub account: Arc<SharedAccount>,
+    pub(crate) lane: Option<super::commit_lane::CommitLane>,
 }
 
 impl CopyRunner {
@@ -289,6 +293,7 @@ impl CopyRunner {
             account: p.account,
             leader_recv_us: None,
             ticket: None,
+            lane: p.lane,
             planned_us: 0,
             after_send: Default::default(),
             figure_sums: Default::default(),
@@ -720,46 +725,6 @@ impl CopyRunner {
         self.next_reconcile_ms = self.next_reconcile_ms.min(soon);
     }
 
-    /// Stores a leader signal (once per leader) on `conn` and returns its row, when new.
-    pub(crate) fn store_signal_on(
-        &self,
-        conn: &rusqlite::Connection,
-        sig: &crate::domain::LeaderSignal,
-    ) -> Result<Option<i64>, StoreError> {
-        let (kind, qty, price, leverage, margin) = match &sig.kind {
-            SignalKind::Fill(f) => (
-                "fill",
-                Some(f.qty.get()),
-                Some(f.price.get()),
-                Some(Decimal::from(f.leverage)),
-                None,
-            ),
-            SignalKind::LeverageChange { leverage } => {
-                ("leverage", None, None, Some(Decimal::from(*leverage)), None)
-            }
-            SignalKind::MarginModeChange { .. } => ("margin-mode", None, None, None, None),
-            SignalKind::IsolatedMargin { change, .. } => {
-                ("isolated-margin", None, None, None, Some(*change))
-            }
-        };
-        let payload = serde_json::to_value(&sig.kind).ok();
-        let row = crate::store::table::signals::NewSignal {
-            leader_id: self.leader_id,
-            venue_ref: &sig.id,
-            kind,
-            symbol: &sig.symbol.name,
-            position_side: sig.position_side,
-            qty,
-            price,
-            leverage,
-            margin,
-            ts_event: sig.event_time_ms,
-            ts_recv: self.clock.now_ms(),
-            payload: payload.as_ref(),
-        };
-        crate::store::table::signals::Signals::on(conn).record(&row)
-    }
-
     /// Stores that the copy stopped. A failure is an error the user sees: a stop that is
     /// not stored would let a restart run the copy again.
     pub(crate) fn store_stop(&self, now: i64, why: &str) {
@@ -1154,4 +1119,46 @@ impl CopyRunner {
 
 pub(crate) fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Stores a leader signal of leader `leader_id`, received at `ts_recv` (local ms): its row
+/// id, or the id of the row already stored for it.
+pub(crate) fn store_signal(
+    conn: &rusqlite::Connection,
+    leader_id: i64,
+    ts_recv: i64,
+    sig: &crate::domain::LeaderSignal,
+) -> Result<Option<i64>, StoreError> {
+    let (kind, qty, price, leverage, margin) = match &sig.kind {
+        SignalKind::Fill(f) => (
+            "fill",
+            Some(f.qty.get()),
+            Some(f.price.get()),
+            Some(Decimal::from(f.leverage)),
+            None,
+        ),
+        SignalKind::LeverageChange { leverage } => {
+            ("leverage", None, None, Some(Decimal::from(*leverage)), None)
+        }
+        SignalKind::MarginModeChange { .. } => ("margin-mode", None, None, None, None),
+        SignalKind::IsolatedMargin { change, .. } => {
+            ("isolated-margin", None, None, None, Some(*change))
+        }
+    };
+    let payload = serde_json::to_value(&sig.kind).ok();
+    let row = crate::store::table::signals::NewSignal {
+        leader_id,
+        venue_ref: &sig.id,
+        kind,
+        symbol: &sig.symbol.name,
+        position_side: sig.position_side,
+        qty,
+        price,
+        leverage,
+        margin,
+        ts_event: sig.event_time_ms,
+        ts_recv,
+        payload: payload.as_ref(),
+    };
+    crate::store::table::signals::Signals::on(conn).record(&row)
 }

@@ -98,17 +98,44 @@ impl CopyRunner {
         }
     }
 
-    /// The journal commit before a send: committed without an `fsync` under the database
-    /// lock; returns what `f` returned, the sequence number to sync through before the
-    /// send, and the durability state to sync with.
-    pub(crate) fn commit_before_send<T>(
-        &self,
-        f: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    /// A plan's journal commit before its sends, through the engine's commit lane
+    /// (`runtime::commit_lane`: one commit with the other copies answering the same leader
+    /// event; this copy's ticket given back once its write is handed over), or on its own
+    /// when the engine has no lane. Returns what `write` returned, the sequence number to
+    /// sync through before the send, and the durability state to sync with.
+    pub(crate) async fn commit_plan<T: Send + 'static>(
+        &mut self,
+        write: impl FnOnce(&Store) -> Result<T, StoreError> + Send + Sync + 'static,
     ) -> Result<(T, u64, Arc<Durability>), StoreError> {
-        self.with_store(|s| {
-            let (v, seq) = s.relaxed(f)?;
-            Ok((v, seq, s.durability()))
-        })
+        let durability = self.with_store(|s| Ok(s.durability()))?;
+        let ticket = self.ticket.take();
+        let (write, out) = super::commit_lane::keeping_output(write);
+        let handed = match &self.lane {
+            Some(lane) => lane.submit(write),
+            None => Err(write),
+        };
+        let seq = match handed {
+            Ok(answered) => {
+                // Handed over: the lane need not wait for this copy any more.
+                drop(ticket);
+                answered.await.map_err(|_| StoreError::Invalid {
+                    field: "journal commit",
+                    message: "the engine's commit lane stopped without an answer; nothing was sent"
+                        .into(),
+                })??
+            }
+            Err(write) => {
+                let (mut answers, seq) = self.with_store(|s| s.relaxed_each([write]))?;
+                drop(ticket);
+                answers.pop().unwrap_or(Ok(()))?;
+                seq
+            }
+        };
+        let v = out.take().ok_or(StoreError::Invalid {
+            field: "journal commit",
+            message: "the write did not run; nothing was sent".into(),
+        })?;
+        Ok((v, seq, durability))
     }
 
     /// A write that must be durable before an order leaves: committed, then made durable

@@ -257,6 +257,24 @@ impl Durability {
     /// most [`GATHER_ROUNDS`] rounds). A yield returns once this worker thread has nothing
     /// else ready to run; with nothing else ready it costs one pass of the scheduler.
     async fn gather(&self) {
+        self.wait_for_tickets().await;
+        let mut seen = self.committed();
+        for _ in 0..GATHER_ROUNDS {
+            tokio::task::yield_now().await;
+            let now = self.committed();
+            if now == seen {
+                break;
+            }
+            seen = now;
+        }
+    }
+
+    /// Waits while [`Ticket`]s are out and their copies make progress (each wait ends when
+    /// a ticket comes back, or after [`STALL`] without one, or [`MAX_GATHER`] in all, or
+    /// the bounds [`Durability::set_gather_bounds`] set): the first half of
+    /// [`Durability::gather`], and what the engine's commit lane (`runtime::commit_lane`)
+    /// waits for before it commits the rows the copies handed it.
+    pub async fn wait_for_tickets(&self) {
         let began = std::time::Instant::now();
         let stall = std::time::Duration::from_micros(self.stall_us.load(Ordering::SeqCst));
         let max = std::time::Duration::from_micros(self.max_gather_us.load(Ordering::SeqCst));
@@ -277,15 +295,6 @@ impl Durability {
             {
                 break;
             }
-        }
-        let mut seen = self.committed();
-        for _ in 0..GATHER_ROUNDS {
-            tokio::task::yield_now().await;
-            let now = self.committed();
-            if now == seen {
-                break;
-            }
-            seen = now;
         }
     }
 

@@ -46,7 +46,7 @@ impl Default for BenchOptions {
             sustained: Duration::from_secs(300),
             sustained_copies: 10,
             fan_out: 50,
-            fan_out_signals: 20,
+            fan_out_signals: 60,
             idle_copies: 20,
             idle: Duration::from_secs(60),
         }

@@ -20,10 +20,10 @@ use rusqlite::Connection;
 use super::{Store, StoreError};
 
 /// Commits after which the writer checkpoints the log, at its next calm moment. Kept
-/// small: a log that grows long between checkpoints is written to new blocks of the file
-/// rather than over the ones a finished checkpoint freed. In the fan-out bench (50 copies,
-/// 60 signals, `docs/benchmarks.md`) 64 gave an engine CPU of 31.7 ms per leader signal
-/// against 35.5–37.5 ms at 256.
+/// small, so the log stays short between checkpoints. In the fan-out bench (50 copies,
+/// `docs/benchmarks.md`) 64 gave an engine CPU of 31.7 ms per leader signal against
+/// 35.5–37.5 ms at 256 (single runs; a long log probably lands on new blocks of its file
+/// instead of over the ones a finished checkpoint freed — not verified).
 pub const CHECKPOINT_AFTER: u64 = 64;
 
 /// Runs the checkpoints of one database on a connection of its own.

@@ -151,16 +151,20 @@ fn mark(j: &Journal<'_>, coid: &str, to: OrderState) -> Result<(), StoreError> {
 #[test]
 fn journal_moves_each_state_only_where_the_order_can_go() {
     use OrderState::*;
-    const ALL: [OrderState; 8] = [
-        Planned,
-        Sent,
-        Acked,
-        PartiallyFilled,
-        Filled,
-        Canceled,
-        Rejected,
-        Unknown,
-    ];
+    assert_eq!(
+        OrderState::ALL,
+        [
+            Planned,
+            Sent,
+            Acked,
+            PartiallyFilled,
+            Filled,
+            Canceled,
+            Rejected,
+            Unknown
+        ],
+        "the columns below follow this order"
+    );
     // From each state (rows), whether each target (columns, in the order of `ALL` without
     // `planned`) is reached. Terminal states move nowhere.
     let expected: [(OrderState, [bool; 7]); 8] = [
@@ -182,7 +186,7 @@ fn journal_moves_each_state_only_where_the_order_can_go() {
     let copy = seed(&store, "c1");
     let j = store.journal();
     for (from, row) in expected {
-        for (to, allowed) in ALL[1..].iter().copied().zip(row) {
+        for (to, allowed) in OrderState::ALL[1..].iter().copied().zip(row) {
             let id = format!("cd-{from}-{to}");
             j.record_planned(&planned(&id, copy, dec!(1)))
                 .expect("planned");

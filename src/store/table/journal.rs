@@ -185,20 +185,9 @@ fn allowed_from(to: OrderState) -> &'static [OrderState] {
 /// `IN` list of more than two constants makes SQLite build a temporary table every time
 /// the statement runs, and this one runs for every order's every state.
 fn advance_sql(to: OrderState) -> &'static str {
-    use OrderState::*;
-    const TARGETS: [OrderState; 8] = [
-        Planned,
-        Sent,
-        Acked,
-        PartiallyFilled,
-        Filled,
-        Canceled,
-        Rejected,
-        Unknown,
-    ];
     static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     let all = SQL.get_or_init(|| {
-        TARGETS
+        OrderState::ALL
             .iter()
             .map(|&t| {
                 // The states come from our own enum, never from input; a target no state
@@ -222,17 +211,11 @@ fn advance_sql(to: OrderState) -> &'static str {
             })
             .collect()
     });
-    // In the order of `TARGETS`; the match keeps every state covered.
-    let i = match to {
-        Planned => 0,
-        Sent => 1,
-        Acked => 2,
-        PartiallyFilled => 3,
-        Filled => 4,
-        Canceled => 5,
-        Rejected => 6,
-        Unknown => 7,
-    };
+    // `ALL` holds every state, so the position is always found.
+    let i = OrderState::ALL
+        .iter()
+        .position(|&t| t == to)
+        .unwrap_or_default();
     &all[i]
 }
 

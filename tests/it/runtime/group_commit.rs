@@ -349,8 +349,10 @@ async fn the_signal_path_commits_without_an_fsync_under_the_lock() {
     handle.shutdown().await;
 }
 
-/// One leader signal copied by many copies of that leader at once: their journal commits
-/// before the sends share one group sync (or very few), not one each. Counted from the
+/// One leader signal copied by many copies of that leader at once: their journal rows
+/// before the sends are one commit (`runtime::commit_lane`; before it, one commit per copy
+/// under the database lock, the next copy's turn after it) and share one group sync (or
+/// very few), not one each. Counted from the
 /// engine's sync counters between the leader's trade and the last follower's fill (the
 /// syncs run for a commit before a send apart from the writer's batches). Before the
 /// copies waited for each other (`store::group_commit`'s tickets), 16 copies made 4 here
@@ -385,11 +387,24 @@ async fn one_signal_to_many_copies_shares_the_syncs_before_the_sends() {
     })
     .await;
     let before = durability.counts();
+    let lane_before = handle.commit_lane_counts().expect("the lane runs");
     lead.market("BTCUSDT", "BUY", "0.5")
         .await
         .ok("leader trades");
     all_hold(&sim, &followers, dec!(0.050)).await;
     let after = durability.counts();
+    let lane_after = handle.commit_lane_counts().expect("the lane runs");
+    assert_eq!(
+        lane_after.writes - lane_before.writes,
+        FOLLOWERS as u64,
+        "every copy's journal rows went through the commit lane: {lane_before:?} → {lane_after:?}"
+    );
+    let commits = lane_after.commits - lane_before.commits;
+    assert!(
+        (1..=2).contains(&commits),
+        "{FOLLOWERS} copies' rows for one leader signal are one commit (two at most), not \
+         one each: {commits} ({lane_before:?} → {lane_after:?})"
+    );
     let before_send = after.before_send - before.before_send;
     assert_eq!(
         after.full - before.full,
@@ -455,47 +470,6 @@ async fn round_trip(
     copy_one(sim, lead, followers, true).await;
     copy_one(sim, lead, followers, false).await;
     fills_reported(notes, 2 * followers.len()).await;
-}
-
-/// One leader signal copied by many copies at once: their journal rows before the sends
-/// are one commit (`runtime::commit_lane`), not one each: every copy's write goes through
-/// the lane, and the lane commits them together once the copies handed the event have
-/// given their tickets back. (Before the lane, each copy committed its own rows under the
-/// database lock, the next copy's turn after it: 16 commits here.)
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_signal_to_many_copies_is_one_journal_commit() {
-    const FOLLOWERS: usize = 16;
-    let Fan {
-        sim,
-        lead,
-        followers,
-        handle,
-        _dir,
-    } = fan(FOLLOWERS, "offline_protection = false\n").await;
-    let durability = handle.store().lock().expect("store").store().durability();
-    // As in the test above: the bounds that keep a stalled copy from holding the commit
-    // up are widened, so that a debug build on a loaded machine is not what is counted.
-    durability.set_gather_bounds(Duration::from_secs(2), Duration::from_secs(10));
-    let mut notes = handle.subscribe();
-    round_trip(&sim, &lead, &followers, &mut notes).await;
-    let before = handle.commit_lane_counts().expect("the lane runs");
-    lead.market("BTCUSDT", "BUY", "0.5")
-        .await
-        .ok("leader trades");
-    all_hold(&sim, &followers, dec!(0.050)).await;
-    let after = handle.commit_lane_counts().expect("the lane runs");
-    assert_eq!(
-        after.writes - before.writes,
-        FOLLOWERS as u64,
-        "every copy's journal rows went through the lane: {before:?} → {after:?}"
-    );
-    let commits = after.commits - before.commits;
-    assert!(
-        (1..=2).contains(&commits),
-        "{FOLLOWERS} copies' rows for one leader signal are one commit (two at most): \
-         {commits} ({before:?} → {after:?})"
-    );
-    handle.shutdown().await;
 }
 
 /// What a copied order writes after its send — its outcome, its latency row, the plan's

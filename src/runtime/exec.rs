@@ -106,13 +106,6 @@ impl CopyRunner {
         let before = self.ctx.ledger.clone();
         self.refusals.clear();
         let orders: Vec<OrderPlan> = plan.orders().cloned().collect();
-        // Counted as sending until the plan's orders are answered: protective stops (this
-        // copy's and the others') are placed after them (`runtime::protection`).
-        let sending = if orders.is_empty() {
-            None
-        } else {
-            self.with_store(|s| Ok(s.durability().sending())).ok()
-        };
         let now = self.clock.now_ms();
         let inflight = InFlight {
             before: before.clone(),
@@ -272,7 +265,6 @@ impl CopyRunner {
             }
         }
         self.sent_in_plan = None;
-        drop(sending);
         self.audit(&plan, signal_id, now);
         self.settle_after_send(ledger);
         self.commit_after_send();

@@ -5,9 +5,7 @@
 //!
 //! The venue calls run in a per-copy stop worker, one job after another in plan order (a
 //! cancel never overtakes the placement it undoes), beside the supervisor: placing or
-//! cancelling a stop never delays the next signal's order; a placement also waits (at most
-//! [`PLACE_AFTER_ORDERS`]) until the orders every copy is sending now are answered. At
-//! shutdown the worker finishes
+//! cancelling a stop never delays the next signal's order. At shutdown the worker finishes
 //! the jobs it holds (bounded by [`DRAIN`]). What the worker could not do comes back to
 //! the copy as [`StopFault`]s, read at the supervisor's next tick: a stop the venue refused
 //! leaves the ledger (the copy is held `unprotected` until the next pass places it), and a
@@ -38,12 +36,6 @@ use super::supervisor::CopyRunner;
 
 /// Longest a stopping copy waits for its stop worker to finish its jobs.
 pub(crate) const DRAIN: Duration = Duration::from_secs(2);
-
-/// Longest a stop's placement waits for the orders being sent to be answered (every copy's,
-/// `Durability::wait_orders_out`): a leader event copied by 50 copies is answered in about
-/// 20 ms on this machine's simulator; placing 50 stops in between delays the last answers.
-/// Cancels do not wait: a stop left on a flat symbol must go before the next open.
-pub(crate) const PLACE_AFTER_ORDERS: Duration = Duration::from_millis(50);
 
 /// One stop placement or cancel and why.
 #[derive(Debug)]
@@ -251,10 +243,6 @@ impl StopWorker {
         let Ok(trigger) = crate::domain::Price::new(stop_price) else {
             return Err(format!("{stop_price} is not a valid stop price"));
         };
-        let durability = self.store.lock().ok().map(|g| g.store().durability());
-        if let Some(d) = durability {
-            d.wait_orders_out(PLACE_AFTER_ORDERS).await;
-        }
         let now = self.clock.now_ms();
         let copy_id = self.copy_id;
         let planned = self.journal_write("a protective stop's journal row", |s| {

@@ -103,10 +103,6 @@ pub struct Durability {
     preparing: AtomicUsize,
     /// Woken when a ticket is given back.
     progress: Notify,
-    /// Copies sending a plan's orders now ([`Durability::sending`]).
-    sends: AtomicUsize,
-    /// Woken when the last of them is done.
-    sent: Notify,
     /// Woken by each relaxed commit: the writer task syncs what piled up.
     dirty: Notify,
     /// [`STALL`] and [`MAX_GATHER`] in µs, unless set otherwise
@@ -137,8 +133,6 @@ impl Durability {
             calm: Notify::new(),
             preparing: AtomicUsize::new(0),
             progress: Notify::new(),
-            sends: AtomicUsize::new(0),
-            sent: Notify::new(),
             dirty: Notify::new(),
             stall_us: AtomicU64::new(micros(STALL)),
             max_gather_us: AtomicU64::new(micros(MAX_GATHER)),
@@ -252,40 +246,6 @@ impl Durability {
     /// Tickets out now.
     pub fn preparing(&self) -> usize {
         self.preparing.load(Ordering::SeqCst)
-    }
-
-    /// Counts a copy as sending its plan's orders until the guard is dropped: work that
-    /// can wait for the orders ([`Durability::wait_orders_out`]) waits for it.
-    pub fn sending(self: &Arc<Self>) -> Sending {
-        self.sends.fetch_add(1, Ordering::SeqCst);
-        Sending(self.clone())
-    }
-
-    /// Waits until no copy holds a ticket (is planning a leader event) or sends a plan's
-    /// orders, or `max` passed: for work that comes after the orders, such as placing a
-    /// protective stop, so that it does not take the engine's and the venue's time while
-    /// the other copies of the same leader event still wait for their answers.
-    pub async fn wait_orders_out(&self, max: std::time::Duration) {
-        let deadline = tokio::time::Instant::now() + max;
-        loop {
-            let sent = self.sent.notified();
-            let progress = self.progress.notified();
-            tokio::pin!(sent, progress);
-            sent.as_mut().enable();
-            progress.as_mut().enable();
-            if self.preparing() == 0 && self.sends.load(Ordering::SeqCst) == 0 {
-                return;
-            }
-            let woken = async {
-                tokio::select! {
-                    () = sent => {}
-                    () = progress => {}
-                }
-            };
-            if tokio::time::timeout_at(deadline, woken).await.is_err() {
-                return;
-            }
-        }
     }
 
     /// Lets the commits about to be made go first, so that one sync covers them: waits
@@ -420,18 +380,6 @@ impl Drop for Ticket {
     fn drop(&mut self) {
         self.0.preparing.fetch_sub(1, Ordering::SeqCst);
         self.0.progress.notify_waiters();
-    }
-}
-
-/// A copy sending its plan's orders: see [`Durability::sending`].
-#[derive(Debug)]
-pub struct Sending(Arc<Durability>);
-
-impl Drop for Sending {
-    fn drop(&mut self) {
-        if self.0.sends.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.sent.notify_waiters();
-        }
     }
 }
 

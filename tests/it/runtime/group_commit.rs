@@ -190,54 +190,6 @@ fn the_connection_stays_full_outside_relaxed_writes() {
     assert_eq!(sync, 2, "back to FULL after a failed relaxed write");
 }
 
-/// Work that comes after the orders (a protective stop's placement,
-/// `runtime::protection`) waits while a copy sends its plan's orders or holds a ticket for
-/// a leader event it is planning, goes on when the last one is done, and waits no longer
-/// than its bound. On the runtime's paused clock, so what is checked is the rule, not how
-/// fast the machine is.
-#[tokio::test(start_paused = true)]
-async fn a_stop_waits_for_the_orders_being_sent_and_no_longer_than_its_bound() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("db.sqlite3")).expect("open");
-    let d = store.durability();
-    let glance = Duration::from_millis(1);
-
-    let sending = d.sending();
-    let wait = d.wait_orders_out(Duration::from_secs(3600));
-    tokio::pin!(wait);
-    assert!(
-        tokio::time::timeout(glance, &mut wait).await.is_err(),
-        "waits while a copy sends its orders"
-    );
-    drop(sending);
-    assert!(
-        tokio::time::timeout(glance, &mut wait).await.is_ok(),
-        "goes on once the orders are answered"
-    );
-
-    let ticket = d.ticket();
-    let wait = d.wait_orders_out(Duration::from_secs(3600));
-    tokio::pin!(wait);
-    assert!(
-        tokio::time::timeout(glance, &mut wait).await.is_err(),
-        "waits while a copy plans a leader event"
-    );
-    drop(ticket);
-    assert!(
-        tokio::time::timeout(glance, &mut wait).await.is_ok(),
-        "goes on once the copy gave its ticket back"
-    );
-
-    let _stuck = d.sending();
-    let began = tokio::time::Instant::now();
-    d.wait_orders_out(Duration::from_millis(50)).await;
-    assert_eq!(
-        began.elapsed(),
-        Duration::from_millis(50),
-        "a copy that never finishes holds a stop up for the bound only"
-    );
-}
-
 /// One leader copied by `followers` copies on as many follower accounts, in process, with
 /// no reconciliation pass inside the counted stretch (it writes figures); returns once
 /// every copy watches and the start-up writes are durable.

@@ -41,6 +41,8 @@ struct Job {
 pub(crate) struct CommitLane {
     jobs: mpsc::UnboundedSender<Job>,
     counts: Arc<Counts>,
+    /// The durability state of the store the lane commits to.
+    durability: Arc<Durability>,
 }
 
 /// What the lane committed so far: commits, and the copies' writes they carried.
@@ -68,8 +70,18 @@ impl CommitLane {
         // Not the store itself: the engine's data directory (its lock) is released as soon
         // as the engine lets go of it, not when this task gets to see the stop.
         let store = Arc::downgrade(&store);
-        let task = tokio::spawn(run(store, durability, rx, stop, counts.clone()));
-        (Self { jobs, counts }, task)
+        let task = tokio::spawn(run(store, durability.clone(), rx, stop, counts.clone()));
+        let lane = Self {
+            jobs,
+            counts,
+            durability,
+        };
+        (lane, task)
+    }
+
+    /// The durability state to sync the lane's commits with.
+    pub(crate) fn durability(&self) -> Arc<Durability> {
+        self.durability.clone()
     }
 
     /// Commits and writes so far.

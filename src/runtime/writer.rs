@@ -107,28 +107,31 @@ impl CopyRunner {
         &mut self,
         write: impl FnOnce(&Store) -> Result<T, StoreError> + Send + Sync + 'static,
     ) -> Result<(T, u64, Arc<Durability>), StoreError> {
-        let durability = self.with_store(|s| Ok(s.durability()))?;
         let ticket = self.ticket.take();
         let (write, out) = super::commit_lane::keeping_output(write);
         let handed = match &self.lane {
-            Some(lane) => lane.submit(write),
+            Some(lane) => lane.submit(write).map(|answer| (answer, lane.durability())),
             None => Err(write),
         };
-        let seq = match handed {
-            Ok(answered) => {
+        let (seq, durability) = match handed {
+            Ok((answered, durability)) => {
                 // Handed over: the lane need not wait for this copy any more.
                 drop(ticket);
-                answered.await.map_err(|_| StoreError::Invalid {
+                let seq = answered.await.map_err(|_| StoreError::Invalid {
                     field: "journal commit",
                     message: "the engine's commit lane stopped without an answer; nothing was sent"
                         .into(),
-                })??
+                })??;
+                (seq, durability)
             }
             Err(write) => {
-                let (mut answers, seq) = self.with_store(|s| s.relaxed_each([write]))?;
+                let (mut answers, seq, durability) = self.with_store(|s| {
+                    let (answers, seq) = s.relaxed_each([write])?;
+                    Ok((answers, seq, s.durability()))
+                })?;
                 drop(ticket);
                 answers.pop().unwrap_or(Ok(()))?;
-                seq
+                (seq, durability)
             }
         };
         let v = out.take().ok_or(StoreError::Invalid {

@@ -732,3 +732,42 @@ async fn stalling_one_key_leaves_the_others_flowing() {
         "a's events arrive once released"
     );
 }
+
+/// A control frame larger than the socket's read buffer (4 KiB) is read whole, over
+/// several reads: all of a 400-stream subscription is taken and listed back.
+#[tokio::test]
+async fn a_subscription_larger_than_the_read_buffer_is_read_whole() {
+    let sim = start().await;
+    let mut sub = connect(&format!("{}/market/ws", sim.handle.ws_url())).await;
+    let names: Vec<String> = (0..400)
+        .map(|i| format!("sym{i:03}usdt@markPrice@1s"))
+        .collect();
+    let frame = json!({"method": "SUBSCRIBE", "params": names, "id": 7}).to_string();
+    assert!(frame.len() > 8 * 1024, "the frame spans several reads");
+    sub.send(Message::Text(frame.into()))
+        .await
+        .expect("subscribe sent");
+    assert_eq!(
+        next_event(&mut sub, "subscribe reply").await,
+        json!({"result": null, "id": 7}),
+        "subscription acknowledged"
+    );
+    sub.send(Message::Text(
+        r#"{"method":"LIST_SUBSCRIPTIONS","id":8}"#.into(),
+    ))
+    .await
+    .expect("list sent");
+    let listed = loop {
+        let e = next_event(&mut sub, "subscription list").await;
+        if e["id"] == json!(8) {
+            break e;
+        }
+    };
+    let mut want = names.clone();
+    want.sort();
+    assert_eq!(
+        listed["result"],
+        json!(want),
+        "every stream of the frame is kept"
+    );
+}

@@ -1,5 +1,6 @@
 //! The engine's commit lane: the journal rows the copies write before their sends, made
-//! one commit for every copy answering the same leader event.
+//! one commit for every copy answering the same leader event, and the writes they make
+//! after their sends, batched the same way.
 //!
 //! One leader event reaches all of its copies at once (the leader hub hands it to each
 //! with a ticket, `store::group_commit::Ticket`). Each copy used to commit its own rows
@@ -11,6 +12,13 @@
 //! (`Store::relaxed_each`): a copy whose write fails gets its own error and the others'
 //! rows land. Each copy then makes its row durable with `Durability::sync_through`, one
 //! `fdatasync` for all of them, before its order leaves — as before.
+//!
+//! The copies' writes after their sends take the same lane
+//! (`CopyRunner::flush_after_send`): the outcome, latency, audit, fill and notification
+//! rows of many copies in one commit, each copy waiting for its answer. So do their
+//! protective stops' rows (`protection::StopWorker`): the row before the stop's send,
+//! then made durable by the group sync as a plan's is, and its `acked` or `canceled`
+//! mark after.
 //!
 //! One commit instead of one per copy: the pages the copies' rows share (the journal's
 //! last leaf and its indexes, the ledger table) are written to the WAL once, and the
@@ -34,6 +42,9 @@ use super::notify::SharedStore;
 struct Job {
     write: StoreWrite<'static>,
     answer: oneshot::Sender<Result<u64, StoreError>>,
+    /// Rows before a send (`CommitLane::submit`: a plan's, a protective stop's), or a
+    /// copy's writes after its sends (`CommitLane::submit_after_send`).
+    before_send: bool,
 }
 
 /// Hands writes to the lane's task. Cloned into every copy of the engine.
@@ -45,17 +56,23 @@ pub(crate) struct CommitLane {
     durability: Arc<Durability>,
 }
 
-/// What the lane committed so far: commits, and the copies' writes they carried.
+/// What the lane committed so far: commits, and the copies' writes they carried; of
+/// them, the commits that carried rows written before a send (a plan's, a protective
+/// stop's), and those rows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LaneCounts {
     pub commits: u64,
     pub writes: u64,
+    pub plan_commits: u64,
+    pub plan_writes: u64,
 }
 
 #[derive(Debug, Default)]
 struct Counts {
     commits: AtomicU64,
     writes: AtomicU64,
+    plan_commits: AtomicU64,
+    plan_writes: AtomicU64,
 }
 
 impl CommitLane {
@@ -89,6 +106,8 @@ impl CommitLane {
         LaneCounts {
             commits: self.counts.commits.load(Ordering::Relaxed),
             writes: self.counts.writes.load(Ordering::Relaxed),
+            plan_commits: self.counts.plan_commits.load(Ordering::Relaxed),
+            plan_writes: self.counts.plan_writes.load(Ordering::Relaxed),
         }
     }
 
@@ -100,8 +119,30 @@ impl CommitLane {
         &self,
         write: StoreWrite<'static>,
     ) -> Result<oneshot::Receiver<Result<u64, StoreError>>, StoreWrite<'static>> {
+        self.hand_over(write, true)
+    }
+
+    /// As [`CommitLane::submit`], for a copy's writes after its sends
+    /// (`CopyRunner::flush_after_send`): relaxed like the rest, made durable by the
+    /// writer's next sync.
+    pub(crate) fn submit_after_send(
+        &self,
+        write: StoreWrite<'static>,
+    ) -> Result<oneshot::Receiver<Result<u64, StoreError>>, StoreWrite<'static>> {
+        self.hand_over(write, false)
+    }
+
+    fn hand_over(
+        &self,
+        write: StoreWrite<'static>,
+        before_send: bool,
+    ) -> Result<oneshot::Receiver<Result<u64, StoreError>>, StoreWrite<'static>> {
         let (answer, answered) = oneshot::channel();
-        match self.jobs.send(Job { write, answer }) {
+        match self.jobs.send(Job {
+            write,
+            answer,
+            before_send,
+        }) {
             Ok(()) => Ok(answered),
             Err(mpsc::error::SendError(job)) => Err(job.write),
         }
@@ -151,6 +192,9 @@ async fn run(
         };
         // The other copies of the same leader event hand theirs over in a moment.
         durability.wait_for_tickets().await;
+        // Copies whose answers came in with this one's hand theirs over on their turn:
+        // one turn of the runtime's other tasks before the batch is closed.
+        tokio::task::yield_now().await;
         let mut batch = vec![first];
         while let Ok(j) = jobs.try_recv() {
             batch.push(j);
@@ -170,11 +214,18 @@ async fn run(
 
 /// One relaxed commit of every job's write, each in a savepoint; each job answered.
 fn commit(store: &Weak<Mutex<DataDir>>, batch: Vec<Job>, counts: &Counts) {
+    let plans = batch.iter().filter(|j| j.before_send).count();
     counts.commits.fetch_add(1, Ordering::Relaxed);
     counts.writes.fetch_add(
         u64::try_from(batch.len()).unwrap_or(u64::MAX),
         Ordering::Relaxed,
     );
+    if plans > 0 {
+        counts.plan_commits.fetch_add(1, Ordering::Relaxed);
+        counts
+            .plan_writes
+            .fetch_add(u64::try_from(plans).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
     let mut answers = Vec::with_capacity(batch.len());
     let mut writes = Vec::with_capacity(batch.len());
     for j in batch {

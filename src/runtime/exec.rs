@@ -267,7 +267,7 @@ impl CopyRunner {
         self.sent_in_plan = None;
         self.audit(&plan, signal_id, now);
         self.settle_after_send(ledger);
-        self.commit_after_send();
+        self.flush_after_send().await;
         for key in failed_closes.keys() {
             self.close_failed(key);
         }

@@ -156,9 +156,10 @@ impl CopyRunner {
         };
         // A point that stops the copy is always kept: it is the figure the stop acted on.
         if record || engine::risk::pnl_stop(&self.ctx.settings, figures.pnl()).is_some() {
-            // A point describes, it does not decide: committed without an `fsync`, made
+            // A point describes, it does not decide: kept for the copy's next commit of
+            // its writes after the send (through the lane, with the other copies'), made
             // durable by the writer's next batch.
-            self.note_after_send("a figures point", |s| {
+            self.after_send("a figures point", OnFailure::Log, move |s| {
                 s.figures().record(&point).map(|_| ())
             });
         }
@@ -167,6 +168,9 @@ impl CopyRunner {
 
     /// Computes and stores the copy's figures (see `figures`) and applies the PnL stops.
     async fn figures_and_stops(&mut self, snap: &AccountSnapshot, record: bool) {
+        // The fills kept for the next commit count in these figures: committed through
+        // the lane here, so that `figures` finds nothing left to commit on its own.
+        self.flush_after_send().await;
         let Some(pnl) = self.figures(snap, record) else {
             return;
         };

@@ -136,15 +136,15 @@ impl CopyRunner {
                         }
                         _ => ("n/a".into(), "n/a".into()),
                     };
-                    self.say_detail(
+                    self.say_kept(
                         NotifyLevel::Info,
                         NotifyKind::Fill,
-                        super::notify::NotifyDetail::Fill {
+                        Some(super::notify::NotifyDetail::Fill {
                             symbol: u.order.symbol.clone(),
                             side: u.order.side,
                             qty: fill.quantity.get(),
                             price: fill.price.get(),
-                        },
+                        }),
                         if own_order {
                             format!(
                                 "filled: {:?} {} {} at {} (the copy's own order, not a copy of a leader trade)",

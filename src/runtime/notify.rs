@@ -265,13 +265,6 @@ impl Notifier {
 
     /// Records and broadcasts one notification.
     pub fn send(&self, copy_id: Option<i64>, n: Notification) {
-        let level = match n.level {
-            NotifyLevel::Info => Level::Info,
-            NotifyLevel::Warning => Level::Warning,
-            NotifyLevel::Error => Level::Error,
-        };
-        let kind = n.kind.as_str();
-        let message: String = n.message.chars().take(2000).collect();
         let stored = self
             .store
             .lock()
@@ -280,15 +273,18 @@ impl Notifier {
                 // Committed without an `fsync`; the engine's writer makes it durable with
                 // the next batch (`runtime::writer`).
                 s.store_mut()
-                    .relaxed(|s| {
-                        s.notifications()
-                            .push(n.ts_ms, copy_id, level, kind, &message)
-                    })
+                    .relaxed(|s| store_row(s, copy_id, &n))
                     .map_err(|e| e.to_string())
             });
         if let Err(e) = stored {
             tracing::warn!(error = %e, "notification not stored");
         }
+        self.announce(n);
+    }
+
+    /// Logs and broadcasts a notification whose row is written elsewhere (with a copy's
+    /// other writes of its turn, `CopyRunner::keep_notification`), after that write.
+    pub(crate) fn announce(&self, n: Notification) {
         match n.level {
             NotifyLevel::Error => tracing::error!(copy = ?n.copy, kind = %n.kind, "{}", n.message),
             NotifyLevel::Warning => tracing::warn!(copy = ?n.copy, kind = %n.kind, "{}", n.message),
@@ -297,6 +293,23 @@ impl Notifier {
         // No subscriber is fine: the database keeps it.
         let _ = self.tx.send(n);
     }
+}
+
+/// Writes a notification's row (its message cut to the column's 2,000 characters).
+pub(crate) fn store_row(
+    s: &crate::store::Store,
+    copy_id: Option<i64>,
+    n: &Notification,
+) -> Result<(), crate::store::StoreError> {
+    let level = match n.level {
+        NotifyLevel::Info => Level::Info,
+        NotifyLevel::Warning => Level::Warning,
+        NotifyLevel::Error => Level::Error,
+    };
+    let message: String = n.message.chars().take(2000).collect();
+    s.notifications()
+        .push(n.ts_ms, copy_id, level, n.kind.as_str(), &message)
+        .map(|_| ())
 }
 
 /// An engine notice's kebab-case text (`below-minimum`), as the engine serialises it.

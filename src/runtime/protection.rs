@@ -101,6 +101,9 @@ pub(crate) struct StopWorker {
     pub copy_id: i64,
     pub name: String,
     pub faults: StopFaults,
+    /// The engine's commit lane: a stop's rows join the other copies' writes in one
+    /// commit (`None`: each is a commit of its own).
+    pub lane: Option<super::commit_lane::CommitLane>,
 }
 
 impl StopWorker {
@@ -128,12 +131,15 @@ impl StopWorker {
                 self.place(client_id, symbol, *side, *position_side, *stop_price, *qty)
                     .await
             }
-            ActionKind::CancelProtectiveStop { client_id, symbol } => self
-                .ex
-                .cancel_conditional_blind(symbol, client_id)
-                .await
-                .map(|_| self.cancelled(client_id))
-                .map_err(|e| format!("the venue refused it: {e}")),
+            ActionKind::CancelProtectiveStop { client_id, symbol } => {
+                match self.ex.cancel_conditional_blind(symbol, client_id).await {
+                    Ok(_) => {
+                        self.cancelled(client_id).await;
+                        Ok(())
+                    }
+                    Err(e) => Err(format!("the venue refused it: {e}")),
+                }
+            }
             _ => Ok(()),
         };
         if let (Ok(()), ActionKind::PlaceProtectiveStop { client_id, .. }) = (&result, &job.kind) {
@@ -161,27 +167,63 @@ impl StopWorker {
     /// A stop no longer rests (cancelled now, or already gone): the state forgets it and
     /// its journal row ends `canceled`. Left `acked`, it would stay among the unfinished
     /// rows every reconciliation reads, one more for every stop the copy ever replaced.
-    fn cancelled(&self, client_id: &str) {
+    async fn cancelled(&self, client_id: &str) {
         let now = self.clock.now_ms();
         self.account.lock().conditional_gone(client_id, now);
-        self.journal_write("a protective stop's `canceled` state", |s| {
-            match s.journal().mark_canceled(client_id, now) {
+        let id = client_id.to_owned();
+        self.lane_write("a protective stop's `canceled` state", false, move |s| {
+            match s.journal().mark_canceled(&id, now) {
                 // A stop of an older version has no row; one that fired moved on.
                 Ok(())
                 | Err(StoreError::InvalidTransition { .. })
                 | Err(StoreError::NotFound { .. }) => Ok(()),
                 Err(e) => Err(e),
             }
-        });
+        })
+        .await;
     }
 
     fn fault(&self, fault: StopFault) {
         self.faults.push(fault);
     }
 
-    /// Writes a stop's journal row (committed without an `fsync`; see `runtime::writer`);
-    /// a failure is reported to the copy, which holds. What to sync through to make it
-    /// durable, when it was written.
+    /// Writes a stop's journal row (committed without an `fsync`; see `runtime::writer`)
+    /// through the engine's commit lane, with the other copies' writes handed over
+    /// meanwhile (`before_send`: a row that must be durable before the stop is sent);
+    /// on its own when the engine has no lane or it stopped. A failure is reported to
+    /// the copy, which holds. What to sync through to make it durable, when it was
+    /// written.
+    async fn lane_write(
+        &self,
+        what: &str,
+        before_send: bool,
+        f: impl FnOnce(&crate::store::Store) -> Result<(), StoreError> + Send + Sync + 'static,
+    ) -> Option<(u64, Arc<Durability>)> {
+        let Some(lane) = &self.lane else {
+            return self.journal_write(what, |s| f(s));
+        };
+        let handed = if before_send {
+            lane.submit(Box::new(f))
+        } else {
+            lane.submit_after_send(Box::new(f))
+        };
+        let result = match handed {
+            Ok(answered) => match answered.await {
+                Ok(Ok(seq)) => Ok((seq, lane.durability())),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(StoreError::Invalid {
+                    field: "journal commit",
+                    message: "the engine's commit lane stopped without an answer".into(),
+                }),
+            },
+            // The lane stopped (the engine is stopping): on its own.
+            Err(write) => return self.journal_write(what, |s| write(s)),
+        };
+        self.answered(what, result)
+    }
+
+    /// Writes a stop's journal row on its own (committed without an `fsync`); see
+    /// [`StopWorker::lane_write`].
     fn journal_write(
         &self,
         what: &str,
@@ -197,6 +239,14 @@ impl StopWorker {
                 message: "the database lock is poisoned".into(),
             }),
         };
+        self.answered(what, result)
+    }
+
+    fn answered(
+        &self,
+        what: &str,
+        result: Result<(u64, Arc<Durability>), StoreError>,
+    ) -> Option<(u64, Arc<Durability>)> {
         match result {
             Ok(v) => Some(v),
             Err(e) => {
@@ -245,30 +295,33 @@ impl StopWorker {
         };
         let now = self.clock.now_ms();
         let copy_id = self.copy_id;
-        let planned = self.journal_write("a protective stop's journal row", |s| {
-            match s.journal().record_planned(&PlannedOrder {
-                client_order_id: client_id,
-                copy_id,
-                signal_id: None,
-                leg: 0,
-                symbol,
-                side,
-                position_side,
-                order_type: JournalType::StopMarket,
-                qty: qty.get(),
-                price: Some(stop_price),
-                reduce_only: true,
-                at: now,
-            }) {
-                Ok(_) => Ok(()),
-                // Planned before (a retry, or a crash before the ledger was saved), or the
-                // id of a stop cancelled earlier, reopened.
-                Err(StoreError::Conflict { .. }) => {
-                    s.journal().reopen_stop(client_id, now).map(|_| ())
+        let (id, sym) = (client_id.to_owned(), symbol.to_owned());
+        let planned = self
+            .lane_write("a protective stop's journal row", true, move |s| {
+                match s.journal().record_planned(&PlannedOrder {
+                    client_order_id: &id,
+                    copy_id,
+                    signal_id: None,
+                    leg: 0,
+                    symbol: &sym,
+                    side,
+                    position_side,
+                    order_type: JournalType::StopMarket,
+                    qty: qty.get(),
+                    price: Some(stop_price),
+                    reduce_only: true,
+                    at: now,
+                }) {
+                    Ok(_) => Ok(()),
+                    // Planned before (a retry, or a crash before the ledger was saved), or the
+                    // id of a stop cancelled earlier, reopened.
+                    Err(StoreError::Conflict { .. }) => {
+                        s.journal().reopen_stop(&id, now).map(|_| ())
+                    }
+                    Err(e) => Err(e),
                 }
-                Err(e) => Err(e),
-            }
-        });
+            })
+            .await;
         // Durable before the stop is sent, like an order's row (a group sync, outside the
         // database lock).
         if let Some((seq, durability)) = planned {
@@ -313,12 +366,15 @@ impl StopWorker {
                 }
             }
         }
-        self.journal_write("a protective stop's `acked` state", |s| {
-            match s.journal().mark_acked(client_id, "conditional", now) {
-                Ok(()) | Err(StoreError::InvalidTransition { .. }) => Ok(()),
-                Err(e) => Err(e),
-            }
-        });
+        let id = client_id.to_owned();
+        self.lane_write("a protective stop's `acked` state", false, move |s| match s
+            .journal()
+            .mark_acked(&id, "conditional", now)
+        {
+            Ok(()) | Err(StoreError::InvalidTransition { .. }) => Ok(()),
+            Err(e) => Err(e),
+        })
+        .await;
         Ok(())
     }
 }
@@ -552,6 +608,7 @@ impl CopyRunner {
             copy_id: self.copy_id,
             name: self.name.clone(),
             faults: self.stop_faults.clone(),
+            lane: self.lane.clone(),
         }
     }
 
@@ -598,10 +655,12 @@ impl CopyRunner {
                 // Lost at a power cut, the next reconciliation finds the stop resting and
                 // confirms it again.
                 self.settle_after_send(ledger);
-                // Screens showing "not confirmed yet" re-read on this event.
-                self.say(
+                // Screens showing "not confirmed yet" re-read on this event, sent once
+                // the settled ledger is committed with it.
+                self.say_kept(
                     NotifyLevel::Info,
                     NotifyKind::Protected,
+                    None,
                     format!(
                         "protective stop confirmed by the venue: {}",
                         newly_confirmed.join(", ")

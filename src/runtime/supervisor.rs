@@ -359,6 +359,21 @@ impl CopyRunner {
         self.send_notification(level, kind, None, Some(detail), message);
     }
 
+    /// As [`Self::say_detail`], for the notices every copied order makes (its fill, its
+    /// stop confirmed): the row is written with the turn's other writes after the send,
+    /// in their one commit, and the notification goes out once that commit is made
+    /// ([`CopyRunner::keep_notification`]).
+    pub(crate) fn say_kept(
+        &mut self,
+        level: NotifyLevel,
+        kind: NotifyKind,
+        detail: Option<super::notify::NotifyDetail>,
+        message: String,
+    ) {
+        let n = self.notification(level, kind, None, detail, message);
+        self.keep_notification(n);
+    }
+
     fn send_notification(
         &self,
         level: NotifyLevel,
@@ -367,18 +382,27 @@ impl CopyRunner {
         detail: Option<super::notify::NotifyDetail>,
         message: String,
     ) {
-        self.notifier.send(
-            Some(self.copy_id),
-            Notification {
-                ts_ms: self.clock.now_ms(),
-                copy: Some(self.name.clone()),
-                level,
-                kind,
-                notice,
-                message,
-                detail,
-            },
-        );
+        let n = self.notification(level, kind, notice, detail, message);
+        self.notifier.send(Some(self.copy_id), n);
+    }
+
+    fn notification(
+        &self,
+        level: NotifyLevel,
+        kind: NotifyKind,
+        notice: Option<crate::engine::NoticeKind>,
+        detail: Option<super::notify::NotifyDetail>,
+        message: String,
+    ) -> Notification {
+        Notification {
+            ts_ms: self.clock.now_ms(),
+            copy: Some(self.name.clone()),
+            level,
+            kind,
+            notice,
+            message,
+            detail,
+        }
     }
 
     /// Puts the copy on an engine hold (announced once, with its reason).
@@ -959,8 +983,9 @@ impl CopyRunner {
         );
         loop {
             // What the last turn (or recovery before the loop) wrote after its sends, in
-            // one commit before waiting for the next event.
-            self.commit_after_send();
+            // one commit (with the other copies' handed over meanwhile) before waiting for
+            // the next event.
+            self.flush_after_send().await;
             if self.ctx.state == CopyState::Stopped {
                 // A stopped copy manages nothing any more; its state stays in the database.
                 break;

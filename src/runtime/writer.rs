@@ -85,19 +85,6 @@ async fn checkpoint(checkpointer: Option<Checkpointer>) -> Option<Checkpointer> 
 }
 
 impl CopyRunner {
-    /// A write whose failure is only logged (a figures point): committed now, made durable
-    /// by the writer's next batch. The writes of a plan after its sends and of a fill the
-    /// stream reports are kept and committed together instead (`runtime::after_send`).
-    pub(crate) fn note_after_send(
-        &self,
-        what: &str,
-        f: impl FnOnce(&mut Store) -> Result<(), StoreError>,
-    ) {
-        if let Err(e) = self.with_store(|s| s.relaxed(f)) {
-            tracing::debug!(copy = %self.name, what, error = %e, "not stored");
-        }
-    }
-
     /// A plan's journal commit before its sends, through the engine's commit lane
     /// (`runtime::commit_lane`: one commit with the other copies answering the same leader
     /// event; this copy's ticket given back once its write is handed over), or on its own

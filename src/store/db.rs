@@ -207,20 +207,31 @@ impl Store {
         self.relaxed(|s| {
             run_cached(&s.conn, "BEGIN IMMEDIATE")?;
             let open = OpenTransaction(&s.conn);
-            let mut answers = Vec::new();
-            for write in writes {
-                run_cached(&s.conn, "SAVEPOINT write")?;
-                let answer = write(s);
-                if answer.is_err() {
-                    run_cached(&s.conn, "ROLLBACK TO write")?;
-                }
-                run_cached(&s.conn, "RELEASE write")?;
-                answers.push(answer);
-            }
+            let answers = s.each_in_savepoint(writes)?;
             run_cached(&s.conn, "COMMIT")?;
             std::mem::forget(open);
             Ok(answers)
         })
+    }
+
+    /// Runs each write in a savepoint of its own inside the transaction under way: one
+    /// that fails is rolled back alone and its error is its answer; the others stay.
+    /// Errs only when a savepoint itself cannot be made or undone.
+    pub fn each_in_savepoint<'w>(
+        &self,
+        writes: impl IntoIterator<Item = StoreWrite<'w>>,
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        let mut answers = Vec::new();
+        for write in writes {
+            run_cached(&self.conn, "SAVEPOINT write")?;
+            let answer = write(self);
+            if answer.is_err() {
+                run_cached(&self.conn, "ROLLBACK TO write")?;
+            }
+            run_cached(&self.conn, "RELEASE write")?;
+            answers.push(answer);
+        }
+        Ok(answers)
     }
 
     /// Which relaxed commits are durable, and the commit counters.

@@ -111,17 +111,12 @@ impl CopyRunner {
         let (write, out) =
             super::commit_lane::keeping_output(move |s: &Store| s.each_in_savepoint(writes));
         let answers = match lane.submit_after_send(write) {
-            Ok(answered) => match answered.await {
-                Ok(Ok(_)) => out.take().ok_or(StoreError::Invalid {
+            Ok(answered) => super::commit_lane::answer(answered).await.and_then(|_| {
+                out.take().ok_or(StoreError::Invalid {
                     field: "journal commit",
                     message: "the commit lane did not run the writes".into(),
-                }),
-                Ok(Err(e)) => Err(e),
-                Err(_) => Err(StoreError::Invalid {
-                    field: "journal commit",
-                    message: "the engine's commit lane stopped without an answer".into(),
-                }),
-            },
+                })
+            }),
             Err(write) => self
                 .with_store(|s| s.relaxed_each([write]))
                 .and_then(|(mut answers, _)| answers.pop().unwrap_or(Ok(())))

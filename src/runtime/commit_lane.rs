@@ -149,6 +149,20 @@ impl CommitLane {
     }
 }
 
+/// The answer to a write handed over with [`CommitLane::submit`] or
+/// [`CommitLane::submit_after_send`]: the sequence number to sync through, the write's
+/// error, or an error saying the lane's task ended without answering.
+pub(crate) async fn answer(
+    answered: oneshot::Receiver<Result<u64, StoreError>>,
+) -> Result<u64, StoreError> {
+    answered.await.unwrap_or_else(|_| {
+        Err(StoreError::Invalid {
+            field: "journal commit",
+            message: "the engine's commit lane stopped without an answer".into(),
+        })
+    })
+}
+
 /// Where a write's output waits for the commit's answer.
 pub(crate) struct Output<T>(Arc<Mutex<Option<T>>>);
 

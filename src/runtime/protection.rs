@@ -208,14 +208,9 @@ impl StopWorker {
             lane.submit_after_send(Box::new(f))
         };
         let result = match handed {
-            Ok(answered) => match answered.await {
-                Ok(Ok(seq)) => Ok((seq, lane.durability())),
-                Ok(Err(e)) => Err(e),
-                Err(_) => Err(StoreError::Invalid {
-                    field: "journal commit",
-                    message: "the engine's commit lane stopped without an answer".into(),
-                }),
-            },
+            Ok(answered) => super::commit_lane::answer(answered)
+                .await
+                .map(|seq| (seq, lane.durability())),
             // The lane stopped (the engine is stopping): on its own.
             Err(write) => return self.journal_write(what, |s| write(s)),
         };

@@ -908,8 +908,9 @@ impl CopyRunner {
             _ => {}
         }
         let resync = matches!(ev, AccountEvent::Resynced(_));
-        let rules = self.rules.clone();
-        let lookup = move |n: &str| rules.get(n).map(|r| r.symbol.clone());
+        // The tracker and the rules are separate fields: borrowed, not copied per event.
+        let rules = &self.rules;
+        let lookup = |n: &str| rules.get(n).map(|r| r.symbol.clone());
         let mut signals = self.tracker.apply(&ev, &lookup);
         signals.extend(self.pending_order_end(&ev));
         for s in signals {

@@ -6,6 +6,7 @@
 // Timing statistics, not money: floats are the right tool here.
 #![allow(clippy::float_arithmetic)]
 
+mod disk;
 mod scene;
 mod stats;
 
@@ -21,8 +22,8 @@ use stats::Summary;
 /// How long and how wide to measure.
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
-    /// Only the rows named here (`planner`, `commit`, `one-copy`, `sustained`, `fan-out`,
-    /// `idle`, `stop`); empty = every row.
+    /// Only the rows named here (`planner`, `disk`, `commit`, `idle`, `one-copy`,
+    /// `sustained`, `fan-out`, `stop`); empty = every row.
     pub only: Vec<String>,
     /// Signals of the one-copy latency run (one every 250 ms).
     pub signals: usize,
@@ -83,11 +84,12 @@ fn row(figure: &str, target: &str, measured: String, met: Option<bool>) -> Bench
 pub async fn run(opts: BenchOptions) -> Result<BenchReport, String> {
     let known = [
         "planner",
+        "disk",
         "commit",
+        "idle",
         "one-copy",
         "sustained",
         "fan-out",
-        "idle",
         "stop",
     ];
     if let Some(bad) = opts.only.iter().find(|r| !known.contains(&r.as_str())) {
@@ -101,8 +103,16 @@ pub async fn run(opts: BenchOptions) -> Result<BenchReport, String> {
     if want("planner") {
         rows.push(planner());
     }
+    if want("disk") {
+        rows.push(disk::floor().await?);
+    }
     if want("commit") {
         rows.push(journal_commit().await?);
+    }
+    // Before the rows that trade: this process's memory is then the idle engine's, not
+    // also what the allocator kept from the busier rows (`docs/benchmarks.md`).
+    if want("idle") {
+        rows.push(idle(opts.idle_copies, opts.idle).await?);
     }
     if want("one-copy") {
         rows.extend(one_copy(opts.signals).await?);
@@ -112,9 +122,6 @@ pub async fn run(opts: BenchOptions) -> Result<BenchReport, String> {
     }
     if want("fan-out") {
         rows.push(fan_out(opts.fan_out, opts.fan_out_signals).await?);
-    }
-    if want("idle") {
-        rows.push(idle(opts.idle_copies, opts.idle).await?);
     }
     if want("stop") {
         rows.push(shutdown().await?);
@@ -207,16 +214,7 @@ async fn journal_commit() -> Result<BenchRow, String> {
 /// process, as a venue runs apart from the engine, so its matching and streams do not take
 /// the engine's threads.
 async fn one_copy(signals: usize) -> Result<Vec<BenchRow>, String> {
-    let scene = Scene::start_with(
-        1,
-        &[(0, 0)],
-        1,
-        scene::SceneOptions {
-            separate_sim: true,
-            reconcile_every: None,
-        },
-    )
-    .await?;
+    let scene = Scene::start_apart(1, &[(0, 0)], 1).await?;
     scene.trade(signals, Duration::from_millis(250)).await?;
     let rows = scene.wait_latency(signals, true).await;
     scene.stop().await;
@@ -230,7 +228,10 @@ async fn one_copy(signals: usize) -> Result<Vec<BenchRow>, String> {
     // The slowest copies apart: what their time went to, against every copy's.
     let slow: Vec<LatencyRow> = rows
         .iter()
-        .filter(|r| r.leader_recv_us.is_some_and(|t| (r.written_us - t) as f64 >= e.p99))
+        .filter(|r| {
+            r.leader_recv_us
+                .is_some_and(|t| (r.written_us - t) as f64 >= e.p99)
+        })
         .cloned()
         .collect();
     Ok(vec![
@@ -259,10 +260,12 @@ fn fill_delay(r: &LatencyRow) -> Option<f64> {
     Some((r.follower_fill_ms? - r.leader_event_ms?) as f64)
 }
 
-/// Many copies of one leader on one address for minutes: delay, limiter waits, weight.
+/// Many copies of one leader on one address for minutes: delay, limiter waits, weight, and
+/// the CPU the engine and the simulator (in a child process) spent per copied signal, which
+/// says whether the machine was in a fast or a slow phase (`docs/benchmarks.md`).
 async fn sustained(length: Duration, copies: usize) -> Result<BenchRow, String> {
     let pairs: Vec<(usize, usize)> = (0..copies).map(|f| (0, f)).collect();
-    let scene = Scene::start(1, &pairs, copies).await?;
+    let scene = Scene::start_apart(1, &pairs, copies).await?;
     // Start-up's reads (each copy's snapshot and first reconciliation) go through the
     // limiter first: the window starts once none waited for a weight window and more,
     // as in the fan-out and idle rows.
@@ -272,9 +275,19 @@ async fn sustained(length: Duration, copies: usize) -> Result<BenchRow, String> 
     let background_before = scene.weight().background_waits;
     let commits_before = scene.commit_counts();
     scene.reset_requests().await?;
+    let sim = scene.sim_pid().map(|p| p.to_string());
+    let cpu_before = (
+        stats::cpu_seconds(),
+        sim.as_deref().map(stats::cpu_seconds_of),
+    );
     let signals = usize::try_from(length.as_millis() / 250).unwrap_or(usize::MAX);
     scene.trade(signals, Duration::from_millis(250)).await?;
     let rows = scene.wait_latency(signals * copies, true).await;
+    let engine_cpu = stats::cpu_seconds() - cpu_before.0;
+    let sim_cpu = sim
+        .as_deref()
+        .zip(cpu_before.1)
+        .map(|(p, b)| stats::cpu_seconds_of(p) - b);
     let (weight, orders) = scene.follower_weight_and_orders().await?;
     let waits = scene.weight().waits - waits_before;
     let background = scene.weight().background_waits - background_before;
@@ -292,6 +305,7 @@ async fn sustained(length: Duration, copies: usize) -> Result<BenchRow, String> 
     let full = (commits.full - commits_before.full) as f64 / copied;
     let per_signal = weight as f64 / copied;
     let orders_per_signal = orders as f64 / copied;
+    let cpu_ms = |secs: f64| format!("{:.2}", secs * 1000.0 / copied);
     Ok(row(
         &format!(
             "a leader trading every 250 ms for {} s, {copies} copies on one address",
@@ -299,11 +313,13 @@ async fn sustained(length: Duration, copies: usize) -> Result<BenchRow, String> 
         ),
         "p99 ≤ 10 ms, no limiter wait, weight per copied signal ≤ its orders",
         format!(
-            "{}; per copy: {}; the copies at or over the p99 ({}): {}; limiter waits {waits} (low-priority reconciliation reads that waited: {background}); weight {per_signal:.2} per copied signal, orders {orders_per_signal:.2}; fsyncs per copied signal {syncs:.2} group + {full:.2} full; counted from {:.0} s after start-up, once no read had waited for {} s ({start_waits} waits before{})",
+            "{}; per copy: {}; the copies at or over the p99 ({}): {}; limiter waits {waits} (low-priority reconciliation reads that waited: {background}); weight {per_signal:.2} per copied signal, orders {orders_per_signal:.2}; fsyncs per copied signal {syncs:.2} group + {full:.2} full; CPU per copied signal: engine {} ms, simulator (its own process) {} ms; counted from {:.0} s after start-up, once no read had waited for {} s ({start_waits} waits before{})",
             f.show("ms"),
             stages(&rows),
             tail.len(),
             stages(&tail),
+            cpu_ms(engine_cpu),
+            sim_cpu.map_or("-".into(), cpu_ms),
             settle.as_secs_f64(),
             SETTLE_QUIET.as_secs(),
             if settled { "" } else { "; not reached: reads kept waiting" }
@@ -438,16 +454,7 @@ fn stages(rows: &[LatencyRow]) -> String {
 async fn idle(copies: usize, length: Duration) -> Result<BenchRow, String> {
     let pairs: Vec<(usize, usize)> = (0..copies).map(|i| (i, i)).collect();
     let started = Instant::now();
-    let scene = Scene::start_with(
-        copies,
-        &pairs,
-        copies,
-        scene::SceneOptions {
-            separate_sim: true,
-            reconcile_every: None,
-        },
-    )
-    .await?;
+    let scene = Scene::start_apart(copies, &pairs, copies).await?;
     let start_secs = started.elapsed().as_secs_f64();
     let start_waits = scene.weight().waits;
     let (settle, settled) = scene.settle(SETTLE_QUIET, Duration::from_secs(300)).await;

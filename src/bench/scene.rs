@@ -1,5 +1,6 @@
-//! One benchmark setting: an in-process simulator with leader and follower accounts, the
-//! engine running the given copies, and the leader trading over the venue's REST API.
+//! One benchmark setting: a simulator (in this process or a child one) with leader and
+//! follower accounts, the engine running the given copies, and the leader trading over the
+//! venue's REST API.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -206,6 +207,20 @@ impl Scene {
         followers: usize,
     ) -> Result<Scene, String> {
         Self::start_with(leaders, copies, followers, SceneOptions::default()).await
+    }
+
+    /// As [`Scene::start`], with the simulator in a child process, as a venue runs apart
+    /// from the engine.
+    pub async fn start_apart(
+        leaders: usize,
+        copies: &[(usize, usize)],
+        followers: usize,
+    ) -> Result<Scene, String> {
+        let apart = SceneOptions {
+            separate_sim: true,
+            reconcile_every: None,
+        };
+        Self::start_with(leaders, copies, followers, apart).await
     }
 
     /// As [`Scene::start`], built as `o` says.

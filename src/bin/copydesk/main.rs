@@ -56,14 +56,15 @@ enum Command {
     },
     /// Paper mode: copy a demo leader on an in-process simulator, no key needed.
     Demo,
-    /// Measure the copy path against an in-process simulator and print each figure
-    /// beside its target (minutes; `--quick` for a short run).
+    /// Measure the copy path against the simulator on loopback (in a child process for
+    /// the copy rows) and print each figure beside its target (minutes; `--quick` for a
+    /// short run).
     Bench {
         /// Shorter runs: 30 s sustained, 10-copy fan-out, 5 s idle.
         #[arg(long)]
         quick: bool,
-        /// Only these rows, comma-separated: planner, commit, one-copy, sustained,
-        /// fan-out, idle, stop.
+        /// Only these rows, comma-separated: planner, disk, commit, idle, one-copy,
+        /// sustained, fan-out, stop.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },

@@ -122,16 +122,11 @@ impl CopyRunner {
         let why = stopping.reason.clone();
         let now = self.clock.now_ms();
         let Some(snap) = self.fresh_snapshot().await else {
-            self.stopping_retry
-                .failed(now, ms(self.opts.reconcile_every));
-            self.say(
-                NotifyLevel::Error,
-                NotifyKind::Stopping,
+            self.try_stop_again(now, NotifyLevel::Error, |secs| {
                 format!(
-                    "stopping ({why}): the follower account could not be read, so nothing was closed yet; trying again in {} s",
-                    self.stopping_retry.wait_ms(now).unwrap_or_default() / 1000
-                ),
-            );
+                    "stopping ({why}): the follower account could not be read, so nothing was closed yet; trying again in {secs} s"
+                )
+            });
             return;
         };
         // A close of an earlier pass whose answer was lost is settled first (reconciliation,
@@ -166,6 +161,25 @@ impl CopyRunner {
         // read from the venue's trade history, so they count in the copy's PnL; a close
         // whose event is merely still queued is read too and stored once.
         self.catch_up_fills().await;
+        // A close whose outcome is still unknown (its lookup refused) may have filled: the
+        // copy does not stop before its fill is known, or its PnL would miss that fill.
+        let unknown = match self.unknown_order_ids() {
+            Ok(ids) if ids.is_empty() => None,
+            Ok(ids) => Some(format!(
+                "the outcome of order {} is not known yet (the venue did not answer its lookup), so its fill is not counted yet",
+                ids.join(", ")
+            )),
+            Err(e) => Some(format!(
+                "the journal could not be read to check for orders of unknown outcome: {e}"
+            )),
+        };
+        if let (true, Some(cause)) = (self.ctx.ledger.positions.is_empty(), unknown) {
+            let now = self.clock.now_ms();
+            self.try_stop_again(now, NotifyLevel::Warning, |secs| {
+                format!("stopping ({why}): every position is flat, but {cause}; asking again in {secs} s")
+            });
+            return;
+        }
         if self.ctx.ledger.positions.is_empty() {
             // The copy's last figures, with every close counted (nothing of it is open).
             self.record_figures(&snap);
@@ -178,8 +192,6 @@ impl CopyRunner {
             return;
         }
         let now = self.clock.now_ms();
-        self.stopping_retry
-            .failed(now, ms(self.opts.reconcile_every));
         let cause = if self.refusals.is_empty() {
             "the close was not confirmed".to_owned()
         } else {
@@ -192,15 +204,26 @@ impl CopyRunner {
             .values()
             .map(|p| format!("{} {:?} {}", p.symbol.name, p.direction, p.qty))
             .collect();
-        self.say(
-            NotifyLevel::Error,
-            NotifyKind::Stopping,
+        let left = left.join(", ");
+        self.try_stop_again(now, NotifyLevel::Error, |secs| {
             format!(
-                "stopping ({why}): {} still open: {cause}; its protective stop stays; closing again in {} s (stop with `keep` to keep it as your own)",
-                left.join(", "),
-                self.stopping_retry.wait_ms(now).unwrap_or_default() / 1000
-            ),
-        );
+                "stopping ({why}): {left} still open: {cause}; its protective stop stays; closing again in {secs} s (stop with `keep` to keep it as your own)"
+            )
+        });
+    }
+
+    /// A pass that could not finish: the next one is due after the backoff, and the user
+    /// is told why, with the seconds until it (`message` gets them).
+    fn try_stop_again(
+        &mut self,
+        now: i64,
+        level: NotifyLevel,
+        message: impl FnOnce(i64) -> String,
+    ) {
+        self.stopping_retry
+            .failed(now, ms(self.opts.reconcile_every));
+        let secs = self.stopping_retry.wait_ms(now).unwrap_or_default() / 1000;
+        self.say(level, NotifyKind::Stopping, message(secs));
     }
 
     /// Shows the stopping state beside the holds (status, the app), without a `held`

@@ -34,6 +34,17 @@ impl CopyRunner {
         }
     }
 
+    /// The client ids of this copy's orders whose outcome is still unknown.
+    pub(crate) fn unknown_order_ids(&self) -> Result<Vec<String>, StoreError> {
+        let id = self.copy_id;
+        self.with_store(|s| s.journal().for_copy(id)).map(|rows| {
+            rows.into_iter()
+                .filter(|e| e.state == OrderState::Unknown)
+                .map(|e| e.client_order_id)
+                .collect()
+        })
+    }
+
     async fn resolve_one(&mut self, e: &JournalEntry) {
         let what = format!(
             "order {} ({} {:?} {})",

@@ -614,10 +614,20 @@ async fn a_stopping_copys_close_of_unknown_outcome_counts_in_its_pnl() {
         )
         .await;
     assert_eq!(rig.follower("BTCUSDT").await, dec!(0), "the close filled");
-    // The held events go with the socket; then the venue answers again.
+    // The held events go with the socket; the account reads flat again, but the close's
+    // lookup is still refused: its fill is not known, so the copy must not stop yet.
     rig.faults(json!({"dropUserStreams": true})).await;
-    rig.faults(json!({"clear": true})).await;
+    rig.faults(json!({"ackDelayMs": 0})).await;
     rig.faults(json!({"unstallListenKey": key})).await;
+    notes
+        .wait(
+            NotifyKind::Stopping,
+            "not known yet",
+            "a flat account with the close's outcome unknown keeps the copy stopping",
+        )
+        .await;
+    // Then the venue answers again.
+    rig.faults(json!({"clear": true})).await;
     notes
         .wait(NotifyKind::Stopped, "", "the next pass finds it closed")
         .await;

@@ -24,7 +24,6 @@ pub(super) async fn floor() -> Result<BenchRow, String> {
         let dir = Scratch::new()?;
         let path = dir.0.join("sync-probe");
         let mut f = std::fs::OpenOptions::new()
-            .read(true)
             .write(true)
             .create(true)
             .truncate(true)

@@ -218,20 +218,14 @@ async fn one_copy(signals: usize) -> Result<Vec<BenchRow>, String> {
     scene.trade(signals, Duration::from_millis(250)).await?;
     let rows = scene.wait_latency(signals, true).await;
     scene.stop().await;
-    let engine: Vec<f64> = rows
-        .iter()
-        .filter_map(|r| Some((r.written_us - r.leader_recv_us?) as f64))
-        .collect();
+    let engine: Vec<f64> = rows.iter().filter_map(engine_delay).collect();
     let fill: Vec<f64> = rows.iter().filter_map(fill_delay).collect();
     let e = Summary::of(engine);
     let f = Summary::of(fill);
     // The slowest copies apart: what their time went to, against every copy's.
     let slow: Vec<LatencyRow> = rows
         .iter()
-        .filter(|r| {
-            r.leader_recv_us
-                .is_some_and(|t| (r.written_us - t) as f64 >= e.p99)
-        })
+        .filter(|r| engine_delay(r).is_some_and(|d| d >= e.p99))
         .cloned()
         .collect();
     Ok(vec![
@@ -256,6 +250,11 @@ async fn one_copy(signals: usize) -> Result<Vec<BenchRow>, String> {
     ])
 }
 
+/// Event read → order bytes written, µs.
+fn engine_delay(r: &LatencyRow) -> Option<f64> {
+    Some((r.written_us - r.leader_recv_us?) as f64)
+}
+
 fn fill_delay(r: &LatencyRow) -> Option<f64> {
     Some((r.follower_fill_ms? - r.leader_event_ms?) as f64)
 }
@@ -275,19 +274,11 @@ async fn sustained(length: Duration, copies: usize) -> Result<BenchRow, String> 
     let background_before = scene.weight().background_waits;
     let commits_before = scene.commit_counts();
     scene.reset_requests().await?;
-    let sim = scene.sim_pid().map(|p| p.to_string());
-    let cpu_before = (
-        stats::cpu_seconds(),
-        sim.as_deref().map(stats::cpu_seconds_of),
-    );
+    let cpu = stats::CpuMeter::start(scene.sim_pid());
     let signals = usize::try_from(length.as_millis() / 250).unwrap_or(usize::MAX);
     scene.trade(signals, Duration::from_millis(250)).await?;
     let rows = scene.wait_latency(signals * copies, true).await;
-    let engine_cpu = stats::cpu_seconds() - cpu_before.0;
-    let sim_cpu = sim
-        .as_deref()
-        .zip(cpu_before.1)
-        .map(|(p, b)| stats::cpu_seconds_of(p) - b);
+    let (engine_cpu, sim_cpu) = cpu.spent();
     let (weight, orders) = scene.follower_weight_and_orders().await?;
     let waits = scene.weight().waits - waits_before;
     let background = scene.weight().background_waits - background_before;
@@ -358,11 +349,7 @@ async fn fan_out(followers: usize, signals: usize) -> Result<BenchRow, String> {
     let (_, settled) = scene.settle(SETTLE_QUIET, Duration::from_secs(600)).await;
     let waits_before = scene.weight().waits;
     let commits_before = scene.commit_counts();
-    let sim = scene.sim_pid().map(|p| p.to_string());
-    let cpu_before = (
-        stats::cpu_seconds(),
-        sim.as_deref().map(stats::cpu_seconds_of),
-    );
+    let cpu = stats::CpuMeter::start(scene.sim_pid());
     // Progress on stderr, so that a profiler can be pointed at the measured window.
     eprintln!("bench fan-out: start-up over after {start_secs:.0} s; measuring {signals} signals");
     scene.trade(signals, Duration::from_millis(500)).await?;
@@ -370,12 +357,9 @@ async fn fan_out(followers: usize, signals: usize) -> Result<BenchRow, String> {
     eprintln!("bench fan-out: measured");
     // CPU per leader signal over the whole run (the copies' sends, the writer, the
     // protective stops, the follower streams), each process apart, in ms.
-    let cpu_ms = |now: f64, before: f64| (now - before) * 1000.0 / signals.max(1) as f64;
-    let engine_cpu = cpu_ms(stats::cpu_seconds(), cpu_before.0);
-    let sim_cpu = sim
-        .as_deref()
-        .zip(cpu_before.1)
-        .map(|(p, b)| cpu_ms(stats::cpu_seconds_of(p), b));
+    let cpu_ms = |secs: f64| secs * 1000.0 / signals.max(1) as f64;
+    let (engine_cpu, sim_cpu) = cpu.spent();
+    let (engine_cpu, sim_cpu) = (cpu_ms(engine_cpu), sim_cpu.map(cpu_ms));
     let commits = scene.commit_counts();
     let waits = scene.weight().waits - waits_before;
     scene.stop().await;
@@ -458,25 +442,21 @@ async fn idle(copies: usize, length: Duration) -> Result<BenchRow, String> {
     let start_secs = started.elapsed().as_secs_f64();
     let start_waits = scene.weight().waits;
     let (settle, settled) = scene.settle(SETTLE_QUIET, Duration::from_secs(300)).await;
-    let sim = scene.sim_pid().map(|p| p.to_string());
-    let sim_before = sim.as_deref().map(stats::cpu_seconds_of);
     let waits_before = scene.weight().waits;
     let start_background = scene.weight().background_waits;
-    let cpu_before = stats::cpu_seconds();
+    let meter = stats::CpuMeter::start(scene.sim_pid());
     let t = Instant::now();
     tokio::time::sleep(length).await;
     let secs = t.elapsed().as_secs_f64();
-    let cpu = (stats::cpu_seconds() - cpu_before) / secs * 100.0;
-    let sim_cpu = sim
-        .as_deref()
-        .zip(sim_before)
-        .map(|(p, b)| (stats::cpu_seconds_of(p) - b) / secs * 100.0);
+    let (cpu, sim_cpu) = meter.spent();
+    let cpu = cpu / secs * 100.0;
+    let sim_cpu = sim_cpu.map(|c| c / secs * 100.0);
     let waits = scene.weight().waits - waits_before;
     let rss_mb = stats::rss_kb() as f64 / 1024.0;
     let threads = stats::status_number("self", "Threads:");
-    let sim_rss = sim
-        .as_deref()
-        .map(|p| stats::status_number(p, "VmRSS:") as f64 / 1024.0);
+    let sim_rss = scene
+        .sim_pid()
+        .map(|p| stats::status_number(&p.to_string(), "VmRSS:") as f64 / 1024.0);
     scene.stop().await;
     Ok(row(
         &format!("{copies} copies idle: headless engine RSS / CPU"),

@@ -75,3 +75,32 @@ pub fn cpu_seconds_of(pid: &str) -> f64 {
     // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the name.
     (ticks(11) + ticks(12)) / 100.0
 }
+
+/// CPU spent from its start by this process and, when given, the simulator's child process.
+#[derive(Debug)]
+pub struct CpuMeter {
+    sim: Option<String>,
+    engine_at: f64,
+    sim_at: Option<f64>,
+}
+
+impl CpuMeter {
+    pub fn start(sim_pid: Option<u32>) -> CpuMeter {
+        let sim = sim_pid.map(|p| p.to_string());
+        CpuMeter {
+            engine_at: cpu_seconds(),
+            sim_at: sim.as_deref().map(cpu_seconds_of),
+            sim,
+        }
+    }
+
+    /// Seconds of CPU since the start: this process's, and the simulator's when it runs apart.
+    pub fn spent(&self) -> (f64, Option<f64>) {
+        let sim = self
+            .sim
+            .as_deref()
+            .zip(self.sim_at)
+            .map(|(p, at)| cpu_seconds_of(p) - at);
+        (cpu_seconds() - self.engine_at, sim)
+    }
+}

@@ -163,11 +163,15 @@ impl CopyRunner {
         self.catch_up_fills().await;
         // A close whose outcome is still unknown (its lookup refused) may have filled: the
         // copy does not stop before its fill is known, or its PnL would miss that fill.
-        let unknown = match self.unknown_order_ids() {
-            Ok(ids) if ids.is_empty() => None,
-            Ok(ids) => Some(format!(
+        let unknown = match self.unknown_orders() {
+            Ok(orders) if orders.is_empty() => None,
+            Ok(orders) => Some(format!(
                 "the outcome of order {} is not known yet (the venue did not answer its lookup), so its fill is not counted yet",
-                ids.join(", ")
+                orders
+                    .iter()
+                    .map(|o| o.client_order_id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
             Err(e) => Some(format!(
                 "the journal could not be read to check for orders of unknown outcome: {e}"

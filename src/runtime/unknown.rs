@@ -18,12 +18,8 @@ use super::supervisor::CopyRunner;
 impl CopyRunner {
     /// Looks up every `unknown` order of the copy and records what the venue says.
     pub(crate) async fn resolve_unknown_orders(&mut self) {
-        let id = self.copy_id;
-        let entries: Vec<JournalEntry> = match self.with_store(|s| s.journal().for_copy(id)) {
-            Ok(rows) => rows
-                .into_iter()
-                .filter(|e| e.state == OrderState::Unknown)
-                .collect(),
+        let entries = match self.unknown_orders() {
+            Ok(entries) => entries,
             Err(e) => {
                 tracing::warn!(copy = %self.name, error = %e, "journal not read; unknown orders are looked up at the next pass");
                 return;
@@ -34,13 +30,12 @@ impl CopyRunner {
         }
     }
 
-    /// The client ids of this copy's orders whose outcome is still unknown.
-    pub(crate) fn unknown_order_ids(&self) -> Result<Vec<String>, StoreError> {
+    /// This copy's orders whose outcome is still unknown.
+    pub(crate) fn unknown_orders(&self) -> Result<Vec<JournalEntry>, StoreError> {
         let id = self.copy_id;
         self.with_store(|s| s.journal().for_copy(id)).map(|rows| {
             rows.into_iter()
                 .filter(|e| e.state == OrderState::Unknown)
-                .map(|e| e.client_order_id)
                 .collect()
         })
     }

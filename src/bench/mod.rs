@@ -9,6 +9,7 @@
 mod disk;
 mod scene;
 mod stats;
+mod syncs;
 
 use std::time::{Duration, Instant};
 
@@ -215,8 +216,10 @@ async fn journal_commit() -> Result<BenchRow, String> {
 /// the engine's threads.
 async fn one_copy(signals: usize) -> Result<Vec<BenchRow>, String> {
     let scene = Scene::start_apart(1, &[(0, 0)], 1).await?;
+    scene.record_syncs();
     scene.trade(signals, Duration::from_millis(250)).await?;
     let rows = scene.wait_latency(signals, true).await;
+    let disk = scene.syncs();
     scene.stop().await;
     let engine: Vec<f64> = rows.iter().filter_map(engine_delay).collect();
     let fill: Vec<f64> = rows.iter().filter_map(fill_delay).collect();
@@ -233,11 +236,12 @@ async fn one_copy(signals: usize) -> Result<Vec<BenchRow>, String> {
             "signal in → follower order bytes written, incl. that one commit",
             "p50 < 500 µs, p99 < 2 ms",
             format!(
-                "{}; per copy: {}; the copies at or over the p99 ({}): {}",
+                "{}; per copy: {}; the copies at or over the p99 ({}): {}; {}",
                 e.show("µs"),
                 stages(&rows),
                 slow.len(),
-                stages(&slow)
+                stages(&slow),
+                syncs::report(&disk, &slow)
             ),
             Some(e.p50 < 500.0 && e.p99 < 2_000.0),
         ),
@@ -275,10 +279,13 @@ async fn sustained(length: Duration, copies: usize) -> Result<BenchRow, String> 
     let commits_before = scene.commit_counts();
     scene.reset_requests().await?;
     let cpu = stats::CpuMeter::start(scene.sim_pid());
+    scene.record_syncs();
     let signals = usize::try_from(length.as_millis() / 250).unwrap_or(usize::MAX);
     scene.trade(signals, Duration::from_millis(250)).await?;
     let rows = scene.wait_latency(signals * copies, true).await;
     let (engine_cpu, sim_cpu) = cpu.spent();
+    let (engine_queued, sim_queued) = cpu.queued();
+    let disk = scene.syncs();
     let (weight, orders) = scene.follower_weight_and_orders().await?;
     let waits = scene.weight().waits - waits_before;
     let background = scene.weight().background_waits - background_before;
@@ -304,13 +311,16 @@ async fn sustained(length: Duration, copies: usize) -> Result<BenchRow, String> 
         ),
         "p99 ≤ 10 ms, no limiter wait, weight per copied signal ≤ its orders",
         format!(
-            "{}; per copy: {}; the copies at or over the p99 ({}): {}; limiter waits {waits} (low-priority reconciliation reads that waited: {background}); weight {per_signal:.2} per copied signal, orders {orders_per_signal:.2}; fsyncs per copied signal {syncs:.2} group + {full:.2} full; CPU per copied signal: engine {} ms, simulator (its own process) {} ms; counted from {:.0} s after start-up, once no read had waited for {} s ({start_waits} waits before{})",
+            "{}; per copy: {}; the copies at or over the p99 ({}): {}; {}; limiter waits {waits} (low-priority reconciliation reads that waited: {background}); weight {per_signal:.2} per copied signal, orders {orders_per_signal:.2}; fsyncs per copied signal {syncs:.2} group + {full:.2} full; CPU per copied signal: engine {} ms, simulator (its own process) {} ms; their threads' wait for a CPU (run queue) per copied signal: engine {} ms, simulator {} ms; counted from {:.0} s after start-up, once no read had waited for {} s ({start_waits} waits before{})",
             f.show("ms"),
             stages(&rows),
             tail.len(),
             stages(&tail),
+            syncs::report(&disk, &tail),
             cpu_ms(engine_cpu),
             sim_cpu.map_or("-".into(), cpu_ms),
+            cpu_ms(engine_queued),
+            sim_queued.map_or("-".into(), cpu_ms),
             settle.as_secs_f64(),
             SETTLE_QUIET.as_secs(),
             if settled { "" } else { "; not reached: reads kept waiting" }

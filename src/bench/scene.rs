@@ -428,14 +428,27 @@ impl Scene {
 
     /// The engine's commit and sync counters (`store::group_commit`).
     pub fn commit_counts(&self) -> crate::store::group_commit::CommitCounts {
+        self.durability().map(|d| d.counts()).unwrap_or_default()
+    }
+
+    /// The engine's durability state: its counters, and its record of the disk's syncs.
+    pub fn durability(&self) -> Option<std::sync::Arc<crate::store::group_commit::Durability>> {
         self.handle
             .as_ref()
-            .and_then(|h| {
-                h.store()
-                    .lock()
-                    .ok()
-                    .map(|g| g.store().durability().counts())
-            })
+            .and_then(|h| h.store().lock().ok().map(|g| g.store().durability()))
+    }
+
+    /// Keeps a record of every disk sync the engine makes from now on.
+    pub fn record_syncs(&self) {
+        if let Some(d) = self.durability() {
+            d.record_syncs(true);
+        }
+    }
+
+    /// The disk syncs recorded since [`Scene::record_syncs`].
+    pub fn syncs(&self) -> Vec<crate::store::group_commit::SyncRecord> {
+        self.durability()
+            .map(|d| d.take_syncs())
             .unwrap_or_default()
     }
 

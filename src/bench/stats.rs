@@ -76,12 +76,31 @@ pub fn cpu_seconds_of(pid: &str) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-/// CPU spent from its start by this process and, when given, the simulator's child process.
+/// Seconds the threads of a process (`self` or a process id) spent ready to run but
+/// waiting for a CPU (the run queue), summed over the threads alive now: the second field
+/// of each `/proc/<pid>/task/<tid>/schedstat`. A thread that ended since an earlier reading
+/// takes its part with it. 0 where the kernel keeps none.
+pub fn run_queue_seconds_of(pid: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0.0;
+    };
+    let ns: u64 = tasks
+        .filter_map(Result::ok)
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum();
+    ns as f64 / 1e9
+}
+
+/// CPU spent from its start by this process and, when given, the simulator's child
+/// process; and the time their threads waited for a CPU.
 #[derive(Debug)]
 pub struct CpuMeter {
     sim: Option<String>,
     engine_at: f64,
     sim_at: Option<f64>,
+    engine_queue_at: f64,
+    sim_queue_at: Option<f64>,
 }
 
 impl CpuMeter {
@@ -90,8 +109,21 @@ impl CpuMeter {
         CpuMeter {
             engine_at: cpu_seconds(),
             sim_at: sim.as_deref().map(cpu_seconds_of),
+            engine_queue_at: run_queue_seconds_of("self"),
+            sim_queue_at: sim.as_deref().map(run_queue_seconds_of),
             sim,
         }
+    }
+
+    /// Seconds the threads waited for a CPU since the start (threads alive at the end):
+    /// this process's, and the simulator's when it runs apart.
+    pub fn queued(&self) -> (f64, Option<f64>) {
+        let sim = self
+            .sim
+            .as_deref()
+            .zip(self.sim_queue_at)
+            .map(|(p, at)| run_queue_seconds_of(p) - at);
+        (run_queue_seconds_of("self") - self.engine_queue_at, sim)
     }
 
     /// Seconds of CPU since the start: this process's, and the simulator's when it runs apart.

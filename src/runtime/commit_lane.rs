@@ -11,7 +11,8 @@
 //! every row handed to it in one transaction, each copy's in a savepoint of its own
 //! (`Store::relaxed_each`): a copy whose write fails gets its own error and the others'
 //! rows land. Each copy then makes its row durable with `Durability::sync_through`, one
-//! `fdatasync` for all of them, before its order leaves — as before.
+//! `fdatasync` for all of them, before its order leaves — as before. The only copy handed
+//! its leader event (`Ticket::alone`) has nothing to share and commits on its own.
 //!
 //! The copies' writes after their sends take the same lane
 //! (`CopyRunner::flush_after_send`): the outcome, latency, audit, fill and notification

@@ -280,12 +280,13 @@ impl LeaderHub {
         let durability = self.durability.as_ref().filter(|_| plans).cloned();
         // A copy whose supervisor ended has dropped its end: it leaves here. Every copy
         // gets the event (and its ticket) here, before any of them runs.
+        let alone = e.subs.len() == 1;
         e.subs.retain(|(_, tx, in_hand)| {
             let handed = match &durability {
                 Some(d) => {
                     let idle = in_hand.fetch_add(1, Ordering::SeqCst) == 0;
                     Handed {
-                        ticket: idle.then(|| d.ticket()),
+                        ticket: idle.then(|| d.ticket_of(alone)),
                         _in_hand: Some(InHand(in_hand.clone())),
                     }
                 }

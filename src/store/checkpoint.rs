@@ -17,6 +17,7 @@ use std::sync::atomic::Ordering;
 
 use rusqlite::Connection;
 
+use super::group_commit::{timed, SyncKind, SyncRecord};
 use super::{Store, StoreError};
 
 /// Commits after which the writer checkpoints the log, at its next calm moment. Kept
@@ -71,11 +72,18 @@ impl Checkpointer {
     /// it (`PASSIVE`), and syncs both files. Blocking: run it off the runtime's threads.
     pub fn run(&mut self) -> Result<Checkpoint, StoreError> {
         self.at_commits = self.durability.counts().commits();
-        let (log, copied) = self
-            .conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-                Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-            })?;
+        let (done, began_us, took_us) = timed(|| {
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                    Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                })
+        });
+        let (log, copied) = done?;
+        self.durability.note_sync(SyncRecord {
+            kind: SyncKind::Checkpoint,
+            began_us,
+            took_us,
+        });
         self.durability.checkpoints.fetch_add(1, Ordering::Relaxed);
         Ok(Checkpoint { log, copied })
     }

@@ -69,6 +69,28 @@ impl CommitCounts {
     }
 }
 
+/// What a recorded disk sync was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncKind {
+    /// A group sync for a commit that must be durable before an order leaves.
+    BeforeSend,
+    /// The writer's group sync of the writes after the sends.
+    Writer,
+    /// A checkpoint of the log ([`super::checkpoint::Checkpointer::run`]): its syncs of the
+    /// log and of the database file, and the copy between them.
+    Checkpoint,
+}
+
+/// One disk sync, as recorded while [`Durability::record_syncs`] is on: when it began on
+/// the wall clock (µs since the Unix epoch, the clock of the engine's latency rows) and
+/// how long the disk took (µs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncRecord {
+    pub kind: SyncKind,
+    pub began_us: i64,
+    pub took_us: i64,
+}
+
 /// The durability state of one database connection: which relaxed commits are on disk.
 #[derive(Debug)]
 pub struct Durability {
@@ -92,6 +114,10 @@ pub struct Durability {
     /// One sync before a send at a time; the ones waiting behind it usually find
     /// themselves covered.
     send_lock: tokio::sync::Mutex<()>,
+    /// Woken when a sync before a send ends (or its caller gave up): every copy waiting
+    /// behind it looks at once whether it was covered, instead of taking the lock one
+    /// after the other to find out.
+    send_done: Notify,
     /// One sync of the writer at a time.
     writer_lock: tokio::sync::Mutex<()>,
     /// Callers of [`Durability::sync_through`] waiting for their sync or running it.
@@ -109,6 +135,9 @@ pub struct Durability {
     /// ([`Durability::set_gather_bounds`]).
     stall_us: AtomicU64,
     max_gather_us: AtomicU64,
+    /// Every sync since [`Durability::record_syncs`] turned recording on (a bench's
+    /// measure; `None`, nothing kept, otherwise).
+    sync_log: std::sync::Mutex<Option<Vec<SyncRecord>>>,
 }
 
 impl Durability {
@@ -128,6 +157,7 @@ impl Durability {
             checkpoints: AtomicU64::new(0),
             relaxed_now: AtomicBool::new(false),
             send_lock: tokio::sync::Mutex::new(()),
+            send_done: Notify::new(),
             writer_lock: tokio::sync::Mutex::new(()),
             waiting: AtomicUsize::new(0),
             calm: Notify::new(),
@@ -136,6 +166,7 @@ impl Durability {
             dirty: Notify::new(),
             stall_us: AtomicU64::new(micros(STALL)),
             max_gather_us: AtomicU64::new(micros(MAX_GATHER)),
+            sync_log: std::sync::Mutex::new(None),
         })
     }
 
@@ -146,6 +177,32 @@ impl Durability {
     pub fn set_gather_bounds(&self, stall: std::time::Duration, max: std::time::Duration) {
         self.stall_us.store(micros(stall), Ordering::SeqCst);
         self.max_gather_us.store(micros(max), Ordering::SeqCst);
+    }
+
+    /// Starts keeping a [`SyncRecord`] of every sync from now on (`true`), or stops and
+    /// forgets them (`false`). Off by default: an engine keeps none.
+    pub fn record_syncs(&self, on: bool) {
+        if let Ok(mut log) = self.sync_log.lock() {
+            *log = on.then(Vec::new);
+        }
+    }
+
+    /// The syncs recorded since recording began, or since the last call.
+    pub fn take_syncs(&self) -> Vec<SyncRecord> {
+        self.sync_log
+            .lock()
+            .ok()
+            .and_then(|mut log| log.as_mut().map(std::mem::take))
+            .unwrap_or_default()
+    }
+
+    /// Keeps `record` when recording is on.
+    pub(super) fn note_sync(&self, record: SyncRecord) {
+        if let Ok(mut log) = self.sync_log.lock() {
+            if let Some(log) = log.as_mut() {
+                log.push(record);
+            }
+        }
     }
 
     /// Called by the connection's commit hook for every commit that wrote.
@@ -206,12 +263,23 @@ impl Durability {
             return Ok(());
         }
         let _waiting = Waiting::enter(self);
-        let _one = self.send_lock.lock().await;
-        if self.is_durable(seq) {
-            return Ok(());
+        loop {
+            let done = self.send_done.notified();
+            tokio::pin!(done);
+            done.as_mut().enable();
+            if self.is_durable(seq) {
+                return Ok(());
+            }
+            if let Ok(one) = self.send_lock.try_lock() {
+                let _one = SendTurn(Some(one), &self.send_done);
+                if self.is_durable(seq) {
+                    return Ok(());
+                }
+                self.gather().await;
+                return self.run_sync(true).await;
+            }
+            done.await;
         }
-        self.gather().await;
-        self.run_sync(true).await
     }
 
     /// Makes every relaxed commit so far durable, giving way to syncs before a send: the
@@ -239,8 +307,14 @@ impl Durability {
     /// a send: while it is out, a sync before a send waits a little for that commit
     /// ([`Durability::gather`]). Given back when dropped.
     pub fn ticket(self: &Arc<Self>) -> Ticket {
+        self.ticket_of(false)
+    }
+
+    /// As [`Durability::ticket`], saying whether its copy is the only one handed the
+    /// event ([`Ticket::alone`]).
+    pub fn ticket_of(self: &Arc<Self>, alone: bool) -> Ticket {
         self.preparing.fetch_add(1, Ordering::SeqCst);
-        Ticket(self.clone())
+        Ticket(self.clone(), alone)
     }
 
     /// Tickets out now.
@@ -316,11 +390,28 @@ impl Durability {
         // Every commit numbered up to here has written its pages to the WAL (the number is
         // taken after the commit returned), so one sync from now covers them all.
         let upto = self.committed();
-        let wal = self.wal.clone();
-        let synced = tokio::task::spawn_blocking(move || sync_file(&wal))
-            .await
-            .map_err(std::io::Error::other)?;
+        let (synced, began_us, took_us) = if on_worker_thread() {
+            // The sync runs on this thread, so the copy goes on to its send without
+            // waiting for another thread to wake twice (to sync, then to hand back); the
+            // worker's other tasks move to a thread of their own meanwhile, so none
+            // waits for the disk.
+            tokio::task::block_in_place(|| timed(|| sync_file(&self.wal)))
+        } else {
+            let wal = self.wal.clone();
+            tokio::task::spawn_blocking(move || timed(|| sync_file(&wal)))
+                .await
+                .map_err(std::io::Error::other)?
+        };
         let len = synced?;
+        self.note_sync(SyncRecord {
+            kind: if before_send {
+                SyncKind::BeforeSend
+            } else {
+                SyncKind::Writer
+            },
+            began_us,
+            took_us,
+        });
         if let Ok(mut mark) = self.synced_len.lock() {
             // The two lanes may sync at once: the newer reach wins.
             if upto >= mark.0 {
@@ -374,12 +465,32 @@ pub const MAX_GATHER: std::time::Duration = std::time::Duration::from_millis(20)
 /// A copy's part in one leader event, while it has not yet committed its row before the
 /// send: see [`Durability::ticket`].
 #[derive(Debug)]
-pub struct Ticket(Arc<Durability>);
+pub struct Ticket(Arc<Durability>, bool);
+
+impl Ticket {
+    /// Whether its copy was the only one handed the event: no other copy's commit to
+    /// share.
+    pub fn alone(&self) -> bool {
+        self.1
+    }
+}
 
 impl Drop for Ticket {
     fn drop(&mut self) {
         self.0.preparing.fetch_sub(1, Ordering::SeqCst);
         self.0.progress.notify_waiters();
+    }
+}
+
+/// The turn of one caller of [`Durability::sync_through`] to sync: when it ends (its sync
+/// done or failed, or its future dropped), the callers waiting behind it are woken.
+struct SendTurn<'a>(Option<tokio::sync::MutexGuard<'a, ()>>, &'a Notify);
+
+impl Drop for SendTurn<'_> {
+    fn drop(&mut self) {
+        // The lock first: a caller woken must find it free.
+        drop(self.0.take());
+        self.1.notify_waiters();
     }
 }
 
@@ -400,6 +511,27 @@ impl Drop for Waiting<'_> {
             self.0.calm.notify_waiters();
         }
     }
+}
+
+/// Whether this thread is a worker of a multi-threaded runtime, where
+/// `tokio::task::block_in_place` hands the worker's tasks to another thread while this one
+/// blocks. Elsewhere (a current-thread runtime, as in most tests) a blocking call must go
+/// to the blocking pool instead.
+fn on_worker_thread() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
+}
+
+/// Runs `f`; its answer, when it began (wall clock, µs since the Unix epoch) and how many
+/// µs it took.
+pub(super) fn timed<T>(f: impl FnOnce() -> T) -> (T, i64, i64) {
+    let began_us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+    let t = std::time::Instant::now();
+    let out = f();
+    let took_us = i64::try_from(t.elapsed().as_micros()).unwrap_or(i64::MAX);
+    (out, began_us, took_us)
 }
 
 fn micros(d: std::time::Duration) -> u64 {

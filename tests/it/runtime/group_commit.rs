@@ -478,6 +478,29 @@ async fn round_trip(
     fills_reported(notes, 2 * followers.len()).await;
 }
 
+/// [`fan`] with its first [`round_trip`] done: the engine's durability state and its
+/// notices, for a test that counts from there.
+async fn warmed(
+    followers_n: usize,
+    risk: &str,
+) -> (
+    Fan,
+    std::sync::Arc<copydesk::store::group_commit::Durability>,
+    tokio::sync::broadcast::Receiver<copydesk::runtime::Notification>,
+) {
+    let fan = fan(followers_n, risk).await;
+    let durability = fan
+        .handle
+        .store()
+        .lock()
+        .expect("store")
+        .store()
+        .durability();
+    let mut notes = fan.handle.subscribe();
+    round_trip(&fan.sim, &fan.lead, &fan.followers, &mut notes).await;
+    (fan, durability, notes)
+}
+
 /// What a copied order writes after its send — its outcome, its latency row, the plan's
 /// audit rows, the settled ledger — is one commit (`runtime::after_send`), not one each,
 /// and the stream's report of its fill (the fill row, the latency row's fill, the fill's
@@ -488,16 +511,17 @@ async fn round_trip(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_writes_after_a_send_are_one_commit() {
     const SIGNALS: u64 = 10;
-    let Fan {
-        sim,
-        lead,
-        followers,
-        handle,
-        _dir,
-    } = fan(1, "offline_protection = false\n").await;
-    let durability = handle.store().lock().expect("store").store().durability();
-    let mut notes = handle.subscribe();
-    round_trip(&sim, &lead, &followers, &mut notes).await;
+    let (
+        Fan {
+            sim,
+            lead,
+            followers,
+            handle,
+            _dir,
+        },
+        durability,
+        mut notes,
+    ) = warmed(1, "offline_protection = false\n").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = durability.counts();
     for i in 0..SIGNALS {
@@ -534,16 +558,17 @@ async fn the_writes_after_a_send_are_one_commit() {
 async fn the_copies_writes_after_their_sends_share_commits() {
     const FOLLOWERS: usize = 8;
     const SIGNALS: usize = 6;
-    let Fan {
-        sim,
-        lead,
-        followers,
-        handle,
-        _dir,
-    } = fan(FOLLOWERS, "offline_protection = false\n").await;
-    let durability = handle.store().lock().expect("store").store().durability();
-    let mut notes = handle.subscribe();
-    round_trip(&sim, &lead, &followers, &mut notes).await;
+    let (
+        Fan {
+            sim,
+            lead,
+            followers,
+            handle,
+            _dir,
+        },
+        durability,
+        mut notes,
+    ) = warmed(FOLLOWERS, "offline_protection = false\n").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = durability.counts();
     let lane_before = handle.commit_lane_counts().expect("the lane runs");
@@ -617,4 +642,101 @@ async fn the_writer_checkpoints_the_log_and_the_copies_do_not() {
     })
     .await;
     handle.shutdown().await;
+}
+
+/// The record of the disk's syncs a bench reads (`Durability::record_syncs`): nothing kept
+/// until asked, then each sync with its kind and when it ran on the wall clock, and nothing
+/// again once turned off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_disks_syncs_are_recorded_only_while_asked() {
+    use copydesk::store::group_commit::SyncKind;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(&dir.path().join("db.sqlite3")).expect("open");
+    let mut checkpointer = store.checkpointer().expect("a checkpointer");
+    let durability = store.durability();
+    let write = |store: &mut Store, i: i64| {
+        store
+            .relaxed(|s| {
+                s.notifications()
+                    .push(i, None, Level::Info, "fill", "row")
+                    .map(|_| ())
+            })
+            .expect("relaxed write")
+            .1
+    };
+    let seq = write(&mut store, 1);
+    durability.sync_through(seq).await.expect("sync");
+    assert!(durability.take_syncs().is_empty(), "off by default");
+
+    durability.record_syncs(true);
+    let from = copydesk::exchange::clock::wall_us();
+    let seq = write(&mut store, 2);
+    durability.sync_through(seq).await.expect("sync");
+    write(&mut store, 3);
+    durability.sync_all().await.expect("sync");
+    checkpointer.run().expect("checkpoint");
+    let to = copydesk::exchange::clock::wall_us();
+    let log = durability.take_syncs();
+    let kinds: Vec<SyncKind> = log.iter().map(|s| s.kind).collect();
+    assert_eq!(
+        kinds,
+        [SyncKind::BeforeSend, SyncKind::Writer, SyncKind::Checkpoint],
+        "{log:?}"
+    );
+    for s in &log {
+        assert!(
+            s.began_us >= from && s.began_us + s.took_us <= to,
+            "inside the window on the wall clock: {s:?}"
+        );
+    }
+    assert!(durability.take_syncs().is_empty(), "taken once");
+
+    durability.record_syncs(false);
+    write(&mut store, 4);
+    durability.sync_all().await.expect("sync");
+    durability.record_syncs(true);
+    assert!(durability.take_syncs().is_empty(), "nothing kept while off");
+}
+
+/// A leader followed by one copy: that copy is the only one handed each leader event
+/// (`Ticket::alone`), has no other copy's rows to share a commit with, and commits its
+/// plan's rows on its own instead of handing them to the commit lane and waiting for the
+/// lane's task to take them and answer. Still relaxed and made durable by a group sync
+/// before the send, never a commit with an `fsync` of its own under the lock. With two
+/// copies of the leader, both hand theirs over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leaders_only_copy_commits_its_plan_without_the_lane() {
+    for (copies, through_lane) in [(1, 0), (2, 2)] {
+        let (
+            Fan {
+                sim,
+                lead,
+                followers,
+                handle,
+                _dir,
+            },
+            durability,
+            _notes,
+        ) = warmed(copies, "offline_protection = false\n").await;
+        let before = durability.counts();
+        let lane_before = handle.commit_lane_counts().expect("the lane runs");
+        copy_one(&sim, &lead, &followers, true).await;
+        let after = durability.counts();
+        let lane_after = handle.commit_lane_counts().expect("the lane runs");
+        assert_eq!(
+            lane_after.plan_writes - lane_before.plan_writes,
+            through_lane,
+            "{copies} copies: plan rows through the lane ({lane_before:?} → {lane_after:?})"
+        );
+        assert!(
+            after.before_send > before.before_send,
+            "{copies} copies: the plan's rows were made durable before the send by a group \
+             sync ({before:?} → {after:?})"
+        );
+        assert_eq!(
+            after.full, before.full,
+            "{copies} copies: no commit with an fsync of its own"
+        );
+        handle.shutdown().await;
+    }
 }

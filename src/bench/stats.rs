@@ -58,11 +58,6 @@ pub fn status_number(pid: &str, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// User plus system CPU time of this process in seconds.
-pub fn cpu_seconds() -> f64 {
-    cpu_seconds_of("self")
-}
-
 /// User plus system CPU time of a process (`self` or a process id) in seconds.
 pub fn cpu_seconds_of(pid: &str) -> f64 {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
@@ -97,20 +92,16 @@ pub fn run_queue_seconds_of(pid: &str) -> f64 {
 #[derive(Debug)]
 pub struct CpuMeter {
     sim: Option<String>,
-    engine_at: f64,
-    sim_at: Option<f64>,
-    engine_queue_at: f64,
-    sim_queue_at: Option<f64>,
+    cpu: (f64, Option<f64>),
+    queue: (f64, Option<f64>),
 }
 
 impl CpuMeter {
     pub fn start(sim_pid: Option<u32>) -> CpuMeter {
         let sim = sim_pid.map(|p| p.to_string());
         CpuMeter {
-            engine_at: cpu_seconds(),
-            sim_at: sim.as_deref().map(cpu_seconds_of),
-            engine_queue_at: run_queue_seconds_of("self"),
-            sim_queue_at: sim.as_deref().map(run_queue_seconds_of),
+            cpu: read_both(cpu_seconds_of, sim.as_deref()),
+            queue: read_both(run_queue_seconds_of, sim.as_deref()),
             sim,
         }
     }
@@ -118,21 +109,22 @@ impl CpuMeter {
     /// Seconds the threads waited for a CPU since the start (threads alive at the end):
     /// this process's, and the simulator's when it runs apart.
     pub fn queued(&self) -> (f64, Option<f64>) {
-        let sim = self
-            .sim
-            .as_deref()
-            .zip(self.sim_queue_at)
-            .map(|(p, at)| run_queue_seconds_of(p) - at);
-        (run_queue_seconds_of("self") - self.engine_queue_at, sim)
+        self.since(run_queue_seconds_of, self.queue)
     }
 
     /// Seconds of CPU since the start: this process's, and the simulator's when it runs apart.
     pub fn spent(&self) -> (f64, Option<f64>) {
-        let sim = self
-            .sim
-            .as_deref()
-            .zip(self.sim_at)
-            .map(|(p, at)| cpu_seconds_of(p) - at);
-        (cpu_seconds() - self.engine_at, sim)
+        self.since(cpu_seconds_of, self.cpu)
     }
+
+    /// `read` now less its reading at the start, for this process and the simulator.
+    fn since(&self, read: fn(&str) -> f64, at: (f64, Option<f64>)) -> (f64, Option<f64>) {
+        let now = read_both(read, self.sim.as_deref());
+        (now.0 - at.0, now.1.zip(at.1).map(|(n, a)| n - a))
+    }
+}
+
+/// `read` of this process and, when given, of the simulator's.
+fn read_both(read: fn(&str) -> f64, sim: Option<&str>) -> (f64, Option<f64>) {
+    (read("self"), sim.map(read))
 }

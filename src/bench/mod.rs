@@ -7,6 +7,7 @@
 #![allow(clippy::float_arithmetic)]
 
 mod disk;
+mod phases;
 mod scene;
 mod stats;
 mod syncs;
@@ -399,9 +400,10 @@ async fn fan_out(followers: usize, signals: usize) -> Result<BenchRow, String> {
         &format!("one leader signal → {followers} followers all acknowledged"),
         "p99 < 25 ms",
         format!(
-            "{}; {n} of {signals} signals acknowledged by all {followers}; per copy: {}; fsyncs per leader signal {syncs:.1}, of them {before_send:.1} before the sends (the rest: the writer's batches and the protective stops' rows); CPU per leader signal: engine {engine_cpu:.1} ms, simulator {} ms; limiter waits {waits}; simulator in its own process, reconciliation off during the run; start-up {start_secs:.0} s{}",
+            "{}; {n} of {signals} signals acknowledged by all {followers}; per copy: {}; {}; fsyncs per leader signal {syncs:.1}, of them {before_send:.1} before the sends (the rest: the writer's batches and the protective stops' rows); CPU per leader signal: engine {engine_cpu:.1} ms, simulator {} ms; limiter waits {waits}; simulator in its own process, reconciliation off during the run; start-up {start_secs:.0} s{}",
             s.show("ms"),
             stages(&rows),
+            phases::report(&rows, followers),
             sim_cpu.map_or("-".into(), |c| format!("{c:.1}")),
             if settled { "" } else { " (its reads were still waiting for the limiter)" }
         ),

@@ -108,6 +108,11 @@ impl CopyRunner {
             self.announce_kept();
             return;
         };
+        // The other copies' orders go first, unless this copy has its next leader event
+        // waiting: its own next order must not wait for them.
+        if !self.next_leader_event_waits() {
+            lane.calm().await;
+        }
         let (write, out) =
             super::commit_lane::keeping_output(move |s: &Store| s.each_in_savepoint(writes));
         let answers = match lane.submit_after_send(write) {
@@ -128,6 +133,13 @@ impl CopyRunner {
                 }),
         };
         self.kept_answered(labels, answers);
+    }
+
+    /// Whether another leader event is queued for this copy behind the one it handles.
+    fn next_leader_event_waits(&self) -> bool {
+        self.leader_in_hand.as_ref().is_some_and(|n| {
+            n.load(std::sync::atomic::Ordering::SeqCst) > usize::from(self.handling_leader)
+        })
     }
 
     /// The kept writes and what each is, taken for a commit; `None` when there are none.

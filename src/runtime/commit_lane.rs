@@ -55,6 +55,8 @@ pub(crate) struct CommitLane {
     counts: Arc<Counts>,
     /// The durability state of the store the lane commits to.
     durability: Arc<Durability>,
+    /// The copies' orders in flight.
+    burst: Arc<super::burst::Burst>,
 }
 
 /// What the lane committed so far: commits, and the copies' writes they carried; of
@@ -93,6 +95,7 @@ impl CommitLane {
             jobs,
             counts,
             durability,
+            burst: Arc::default(),
         };
         (lane, task)
     }
@@ -100,6 +103,20 @@ impl CommitLane {
     /// The durability state to sync the lane's commits with.
     pub(crate) fn durability(&self) -> Arc<Durability> {
         self.durability.clone()
+    }
+
+    /// Marks a copy's orders in flight until the guard is dropped
+    /// ([`super::burst::Burst::sending`]).
+    pub(crate) fn sending(&self) -> super::burst::Sending {
+        self.burst.sending()
+    }
+
+    /// Waits for the other copies' orders in flight and tickets out, at most
+    /// [`super::burst::CALM_MAX`]: what a copy's work after its send waits for.
+    pub(crate) async fn calm(&self) -> bool {
+        self.burst
+            .calm(&self.durability, super::burst::CALM_MAX)
+            .await
     }
 
     /// Commits and writes so far.

@@ -122,6 +122,15 @@ impl CopyRunner {
         let (leader_id, signal_row, received) =
             (self.leader_id, self.signal_row, self.clock.now_ms());
         let rows = orders.clone();
+        // From the commit to the last answer: the other copies' work after their sends
+        // waits for these orders (`runtime::burst`).
+        let sending = (!orders.is_empty())
+            .then(|| {
+                self.lane
+                    .as_ref()
+                    .map(super::commit_lane::CommitLane::sending)
+            })
+            .flatten();
         let written = self
             .commit_plan(move |s| {
                 let conn = s.conn();
@@ -265,6 +274,7 @@ impl CopyRunner {
             }
         }
         self.sent_in_plan = None;
+        drop(sending);
         self.audit(&plan, signal_id, now);
         self.settle_after_send(ledger);
         self.flush_after_send().await;

@@ -103,9 +103,16 @@ pub struct LeaderSubscription {
     generation: u64,
     id: u64,
     rx: mpsc::UnboundedReceiver<Delivery>,
+    /// How many events this copy has in hand (queued, or being handled).
+    in_hand: Arc<AtomicUsize>,
 }
 
 impl LeaderSubscription {
+    /// How many events this copy has in hand: queued, or being handled.
+    pub(crate) fn in_hand(&self) -> Arc<AtomicUsize> {
+        self.in_hand.clone()
+    }
+
     /// The next event and its ticket; `None` once the leader's stream has ended.
     pub async fn next(&mut self) -> Option<Delivery> {
         self.rx.recv().await
@@ -167,6 +174,7 @@ impl LeaderHub {
         let generation = GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (quit_tx, quit_rx) = oneshot::channel();
         let (tx, rx) = mpsc::unbounded_channel();
+        let in_hand = Arc::<AtomicUsize>::default();
         {
             let mut map = self
                 .inner
@@ -177,7 +185,7 @@ impl LeaderHub {
                 Entry {
                     generation,
                     venue: venue.clone(),
-                    subs: vec![(0, tx, Arc::default())],
+                    subs: vec![(0, tx, in_hand.clone())],
                     next_sub: 1,
                     events: 0,
                     last: Some((snap.clone(), Instant::now())),
@@ -204,6 +212,7 @@ impl LeaderHub {
                 generation,
                 id: 0,
                 rx,
+                in_hand,
             },
             snap,
         ))
@@ -216,7 +225,8 @@ impl LeaderHub {
         let (tx, rx) = mpsc::unbounded_channel();
         let id = e.next_sub;
         e.next_sub += 1;
-        e.subs.push((id, tx, Arc::default()));
+        let in_hand = Arc::<AtomicUsize>::default();
+        e.subs.push((id, tx, in_hand.clone()));
         let reuse = e
             .last
             .as_ref()
@@ -229,6 +239,7 @@ impl LeaderHub {
                 generation: e.generation,
                 id,
                 rx,
+                in_hand,
             },
             snapshot: reuse,
             events: e.events,

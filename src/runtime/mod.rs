@@ -12,6 +12,8 @@ mod account_state;
 mod after_send;
 mod backoff;
 mod blocked;
+mod burst;
+pub use burst::CALM_MAX;
 mod commit_lane;
 pub use commit_lane::LaneCounts;
 pub mod config;

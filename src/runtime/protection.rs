@@ -119,6 +119,12 @@ impl StopWorker {
     }
 
     pub(crate) async fn run(&self, job: StopJob) {
+        // A new stop lets the other copies' orders go first (`runtime::burst`); a cancel
+        // does not wait: a close-position stop left on a flat symbol would close the
+        // next position.
+        if let (Some(lane), ActionKind::PlaceProtectiveStop { .. }) = (&self.lane, &job.kind) {
+            lane.calm().await;
+        }
         let result = match &job.kind {
             ActionKind::PlaceProtectiveStop {
                 client_id,

@@ -185,6 +185,10 @@ pub struct CopyRunner {
     pub(crate) lane: Option<super::commit_lane::CommitLane>,
     /// Local time (µs) the current plan was ready.
     pub(crate) planned_us: i64,
+    /// How many leader events this copy has in hand, queued or being handled, when its
+    /// leader's stream is shared (`leader_hub`); and whether it is handling one now.
+    pub(crate) leader_in_hand: Option<Arc<std::sync::atomic::AtomicUsize>>,
+    pub(crate) handling_leader: bool,
     /// The writes made after a send, committed together at the end of the event.
     pub(crate) after_send: super::after_send::AfterSend,
     /// Running totals of the copy's fills and funding, for its figures.
@@ -295,6 +299,8 @@ impl CopyRunner {
             ticket: None,
             lane: p.lane,
             planned_us: 0,
+            leader_in_hand: None,
+            handling_leader: false,
             after_send: Default::default(),
             figure_sums: Default::default(),
             committed_us: 0,
@@ -930,6 +936,9 @@ impl CopyRunner {
         mut stop: watch::Receiver<bool>,
     ) {
         self.publish_held();
+        if let LeaderFeed::Shared(sub) = &leader_feed {
+            self.leader_in_hand = Some(sub.in_hand());
+        }
         let (stops, worker) = self.stop_worker().spawn();
         self.stops = Some(stops);
         let mut stopping = stop.clone();
@@ -1031,7 +1040,9 @@ impl CopyRunner {
                         // (`exec`), or here when the event led to none; `handed` says
                         // the copy is done with the event when it is dropped.
                         self.ticket = handed.take_ticket();
+                        self.handling_leader = true;
                         self.on_leader(ev).await;
+                        self.handling_leader = false;
                         self.ticket = None;
                         drop(handed);
                     }

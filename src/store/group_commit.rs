@@ -317,6 +317,11 @@ impl Durability {
         Ticket(self.clone(), alone)
     }
 
+    /// Resolves when a ticket comes back (enable it, then check [`Durability::preparing`]).
+    pub fn progressed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.progress.notified()
+    }
+
     /// Tickets out now.
     pub fn preparing(&self) -> usize {
         self.preparing.load(Ordering::SeqCst)

@@ -740,3 +740,104 @@ async fn a_leaders_only_copy_commits_its_plan_without_the_lane() {
         handle.shutdown().await;
     }
 }
+
+/// A copy's protective stop lets the other copies' orders of the same leader event go
+/// first (`runtime::burst`): while one copy's order is held up — its leverage set-up,
+/// slowed by the simulator — the other copy's stop goes out no sooner than `CALM_MAX`
+/// after its own order was answered, and before the held order is answered (the wait is
+/// bounded). Before, the stop went out a few milliseconds after its order's answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copys_stop_waits_for_the_other_copies_orders() {
+    let Fan {
+        sim,
+        lead,
+        followers,
+        handle,
+        _dir,
+    } = fan(2, "").await;
+    // The leader trades at 10x, the copies at max_leverage 5. The first follower is at 5
+    // already; the second sets it before its order, and that set-up is slowed.
+    lead.post(
+        "/fapi/v1/leverage",
+        &[("symbol", "BTCUSDT"), ("leverage", "10")],
+    )
+    .await
+    .ok("leader leverage");
+    followers[0]
+        .post(
+            "/fapi/v1/leverage",
+            &[("symbol", "BTCUSDT"), ("leverage", "5")],
+        )
+        .await
+        .ok("first follower's leverage");
+    // The engine learns of both from the accounts' streams before the leader trades.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    const HELD_MS: u64 = 400;
+    let slow = |ms: u64| {
+        sim.admin(
+            reqwest::Method::POST,
+            "/admin/v1/faults",
+            Some(serde_json::json!({"slowPath": {"path": "/fapi/v1/leverage", "ms": ms}})),
+        )
+    };
+    slow(HELD_MS).await.ok("leverage set-ups slowed");
+    copy_one(&sim, &lead, &followers, true).await;
+    slow(0).await.ok("faults lifted");
+    let store = handle.store();
+    let stop_at = || {
+        let store = store.clone();
+        async move {
+            let guard = store.lock().expect("store");
+            guard
+                .store()
+                .conn()
+                .query_row(
+                    "SELECT created_at FROM order_journal
+                     WHERE copy_id = (SELECT id FROM copies WHERE name = 'copy0')
+                       AND order_type = 'stop-market'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map_err(|e| format!("no stop yet: {e}"))
+        }
+    };
+    eventually("the first copy's stop is placed", || async {
+        stop_at().await.map(|_| ())
+    })
+    .await;
+    let stop_ms = stop_at().await.expect("the stop's row");
+    let acked = |copy: &str| {
+        let guard = store.lock().expect("store");
+        guard
+            .store()
+            .conn()
+            .query_row(
+                "SELECT l.acked_us FROM copy_latency l JOIN order_journal j
+                   ON j.client_order_id = l.client_order_id
+                 WHERE j.copy_id = (SELECT id FROM copies WHERE name = ?1)
+                   AND j.order_type = 'market'",
+                [copy],
+                |r| r.get::<_, i64>(0),
+            )
+            .expect("the copy's open was answered")
+    };
+    let (first, held) = (acked("copy0") / 1000, acked("copy1") / 1000);
+    assert!(
+        held >= first + HELD_MS as i64 / 2,
+        "the second copy's order was held up: answered {} ms after the first's",
+        held - first
+    );
+    let calm_ms = i64::try_from(copydesk::runtime::CALM_MAX.as_millis()).expect("ms");
+    // Millisecond clocks on both sides: one of rounding.
+    assert!(
+        stop_ms >= first + calm_ms - 1,
+        "the stop waited for the other copy's order: placed {} ms after its own order's answer (bound {calm_ms} ms)",
+        stop_ms - first
+    );
+    assert!(
+        stop_ms < held,
+        "the wait is bounded: the stop went out before the held order was answered ({} ms before)",
+        held - stop_ms
+    );
+    handle.shutdown().await;
+}

@@ -374,23 +374,8 @@ async fn fan_out(followers: usize, signals: usize) -> Result<BenchRow, String> {
     let commits = scene.commit_counts();
     let waits = scene.weight().waits - waits_before;
     scene.stop().await;
-    let mut last: std::collections::BTreeMap<i64, (i64, i64, usize)> = Default::default();
-    for r in &rows {
-        let (Some(ev), Some(recv), Some(ack)) = (r.leader_event_ms, r.leader_recv_us, r.acked_us)
-        else {
-            continue;
-        };
-        let e = last.entry(ev).or_insert((recv, ack, 0));
-        e.0 = e.0.min(recv);
-        e.1 = e.1.max(ack);
-        e.2 += 1;
-    }
     // A signal counts only when every follower acknowledged it.
-    let complete: Vec<f64> = last
-        .values()
-        .filter(|(_, _, n)| *n >= followers)
-        .map(|(recv, ack, _)| (ack - recv) as f64 / 1000.0)
-        .collect();
+    let complete = phases::all_acknowledged(&rows, followers);
     let n = complete.len();
     let s = Summary::of(complete);
     let per_signal = |d: u64| d as f64 / signals.max(1) as f64;

@@ -36,8 +36,9 @@ fn spread(v: &[i64]) -> (i64, i64, f64) {
     (first, last, gap)
 }
 
-/// One line: p50 over the signals every one of `followers` copies acknowledged.
-pub fn report(rows: &[LatencyRow], followers: usize) -> String {
+/// The copies' rows by leader event (rows without an event, its read or an answer are
+/// left out).
+fn by_signal(rows: &[LatencyRow]) -> BTreeMap<i64, Signal> {
     let mut by_signal: BTreeMap<i64, Signal> = BTreeMap::new();
     for r in rows {
         let (Some(ev), Some(recv), Some(ack)) = (r.leader_event_ms, r.leader_recv_us, r.acked_us)
@@ -51,8 +52,30 @@ pub fn report(rows: &[LatencyRow], followers: usize) -> String {
         s.written.push(r.written_us);
         s.acked.push(ack);
     }
+    by_signal
+}
+
+/// For each signal every one of `followers` copies acknowledged: its first read → its
+/// last acknowledgement, in ms (the fan-out row's figure).
+pub fn all_acknowledged(rows: &[LatencyRow], followers: usize) -> Vec<f64> {
+    by_signal(rows)
+        .values()
+        .filter(|s| s.acked.len() >= followers)
+        .map(|s| {
+            let read = s.recv.iter().copied().min().unwrap_or(0);
+            let (_, last_ack, _) = spread(&s.acked);
+            (last_ack - read) as f64 / 1000.0
+        })
+        .collect()
+}
+
+/// One line: p50 over the signals every one of `followers` copies acknowledged.
+pub fn report(rows: &[LatencyRow], followers: usize) -> String {
     let mut cols: [Vec<f64>; 8] = Default::default();
-    for s in by_signal.values().filter(|s| s.acked.len() >= followers) {
+    for s in by_signal(rows)
+        .values()
+        .filter(|s| s.acked.len() >= followers)
+    {
         let read = s.recv.iter().copied().min().unwrap_or(0);
         let ms = |t: i64| (t - read) as f64 / 1000.0;
         let (_, last_planned, plan_gap) = spread(&s.planned);
@@ -113,6 +136,7 @@ mod tests {
             row(7, 1_010, [1_200, 3_000, 3_150, 5_400]),
             row(8, 9_000, [9_100, 9_500, 9_600, 9_900]),
         ];
+        assert_eq!(all_acknowledged(&rows, 2), vec![4.4]);
         assert_eq!(
             report(&rows, 2),
             "the signal's timeline (p50 over 1 signals, ms after it was read): all planned 0.2, first row durable 2.0, all written 2.1, first acknowledged 4.0, all acknowledged 4.4; consecutive copies apart: planned 100 µs, written 100 µs, acknowledged 400 µs"

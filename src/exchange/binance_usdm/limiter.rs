@@ -5,10 +5,12 @@
 //! count from `X-MBX-USED-WEIGHT-1M` corrects ours, a `429` pauses everyone until the
 //! venue's `Retry-After`, and a `418` ban makes every request fail at once until it lifts.
 //!
-//! Background reads (an account leader's trade history for its figures) book on the same
-//! limiter at low priority ([`WeightLimiter::acquire_background`]): they use at most
-//! [`BACKGROUND_PERCENT`] of the budget per window and stand aside whenever a copy's
-//! request is waiting, so a history fetch never takes the weight a copy needs.
+//! Background reads (an account leader's trade history for its figures, reconciliation's
+//! reads) book on the same limiter at low priority ([`WeightLimiter::acquire_background`]):
+//! they use at most [`BACKGROUND_PERCENT`] of the budget per window, leave the weight the
+//! copies' own requests took in the last window ([`FOREGROUND_RESERVE_PERCENT`] of it) for
+//! them, and stand aside whenever a copy's request is waiting, so a background read never
+//! takes the weight a copy needs.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -29,6 +31,11 @@ const DEFAULT_BAN: Duration = Duration::from_secs(120);
 
 /// Share of the budget background reads may use per window; the rest stays for copies.
 pub const BACKGROUND_PERCENT: u32 = 50;
+/// Share of the copies' own weight in the last window that background reads leave free
+/// in this one (what the copies took, and a quarter more for a busier minute). Without
+/// it, background reads that waited for a window took their whole share at its start,
+/// and a busy copy's stop cancels then waited for the next window.
+pub const FOREGROUND_RESERVE_PERCENT: u32 = 125;
 /// How long a background read stands aside while a copy's request waits, before it looks
 /// again.
 const BACKGROUND_YIELD: Duration = Duration::from_millis(50);
@@ -40,6 +47,10 @@ pub const LONG_WAIT_MS: Millis = 1_000;
 struct State {
     window: Millis,
     used: u32,
+    /// Weight the copies' own requests (not background reads) booked in this window, and
+    /// in the window before it (0 when that window was not the previous one).
+    foreground_used: u32,
+    foreground_before: u32,
     paused_until: Millis,
     banned_until: Millis,
     waits: u64,
@@ -180,8 +191,9 @@ impl WeightLimiter {
     }
 
     /// Like [`WeightLimiter::acquire`] at low priority: books `weight` only while this
-    /// window's use stays within [`BACKGROUND_PERCENT`] of the budget and no foreground
-    /// request is waiting. Its waits are counted apart ([`WeightLimiter::background_waits`])
+    /// window's use stays within [`BACKGROUND_PERCENT`] of the budget and clear of what
+    /// the copies' requests are expected to need in it, and no foreground request is
+    /// waiting. Its waits are counted apart ([`WeightLimiter::background_waits`])
     /// and never in [`WeightLimiter::usage`], which reports what copies waited.
     pub async fn acquire_background(&self, weight: u32) -> Result<(), ExchangeError> {
         let mut counted = false;
@@ -195,13 +207,12 @@ impl WeightLimiter {
                     });
                 }
                 roll(&mut s, now, self.window_ms);
-                let share = (self.budget().saturating_mul(BACKGROUND_PERCENT) / 100).max(1);
+                let room = background_room(&s, self.budget());
                 if s.paused_until > now {
                     s.paused_until - now
                 } else if s.foreground_waiting > 0 {
                     duration_to_ms(BACKGROUND_YIELD)
-                } else if s.used.saturating_add(weight) <= share || (s.used == 0 && weight > share)
-                {
+                } else if s.used.saturating_add(weight) <= room || (s.used == 0 && weight > room) {
                     s.used = s.used.saturating_add(weight);
                     if counted {
                         s.background_waiting -= 1;
@@ -269,6 +280,7 @@ impl WeightLimiter {
                     // order: the venue counts those per account, not in the address's
                     // weight) never waits for the weight window.
                     s.used = s.used.saturating_add(weight);
+                    s.foreground_used = s.foreground_used.saturating_add(weight);
                     return Ok(());
                 } else {
                     tracing::debug!(
@@ -329,9 +341,29 @@ fn budget_for(limit: u32) -> u32 {
 fn roll(s: &mut State, now: Millis, window_ms: Millis) {
     let window = now.div_euclid(window_ms);
     if window != s.window {
+        s.foreground_before = if window == s.window + 1 {
+            s.foreground_used
+        } else {
+            0
+        };
+        s.foreground_used = 0;
         s.window = window;
         s.used = 0;
     }
+}
+
+/// The most this window's use may reach with a background read booked: its share of the
+/// budget, less what the copies' requests are still expected to need in this window (what
+/// they took in the last one, [`FOREGROUND_RESERVE_PERCENT`] of it, less what they took
+/// so far in this one). At least 1: a read heavier than that still goes alone at a
+/// window's start, so reconciliation is slowed by a busy minute, never stopped.
+fn background_room(s: &State, budget: u32) -> u32 {
+    let share = budget.saturating_mul(BACKGROUND_PERCENT) / 100;
+    let expected =
+        u32::try_from(u64::from(s.foreground_before) * u64::from(FOREGROUND_RESERVE_PERCENT) / 100)
+            .unwrap_or(u32::MAX);
+    let reserve = expected.saturating_sub(s.foreground_used);
+    share.min(budget.saturating_sub(reserve)).max(1)
 }
 
 fn ms_to_duration(ms: Millis) -> Duration {

@@ -190,3 +190,51 @@ async fn a_background_read_never_goes_before_a_waiting_copy_request() {
         "a background read yields to a copy request that was waiting"
     );
 }
+
+/// Reconciliation's reads that waited for a window do not take the copies' weight at its
+/// start: a copy whose requests took 300 of the budget's 400 in the last minute gets them
+/// again in this one without waiting, while four background reads of 50 (their share of
+/// 200 would hold them all) take what is left, one at a window's start, the rest later.
+#[tokio::test]
+async fn background_reads_leave_the_weight_the_copies_took_in_the_last_window() {
+    let clock = ManualClock::new(T0);
+    let c: Arc<dyn Clock> = clock.clone();
+    let limiter = Arc::new(WeightLimiter::new(LIMIT, c));
+    // The last minute: the copies' stop cancels and lookups took 300.
+    for _ in 0..30 {
+        limiter.acquire(10).await.expect("books");
+    }
+    clock.advance(Duration::from_secs(60));
+    let reads: Vec<_> = (0..4)
+        .map(|_| {
+            let l = limiter.clone();
+            tokio::spawn(async move { l.acquire_background(50).await.expect("background books") })
+        })
+        .collect();
+    until("the reads not let in wait", || {
+        limiter.background_waiting() == 3
+    })
+    .await;
+    assert_eq!(
+        limiter.usage().used,
+        50,
+        "one read goes at the window's start; the rest would take the copies' weight"
+    );
+    // This minute the copies need as much as in the last: none of it waits.
+    for _ in 0..30 {
+        limiter.acquire(10).await.expect("books");
+    }
+    assert_eq!(limiter.usage().waits, 0, "no copy request waited");
+    for _ in 0..20 {
+        if reads.iter().all(|r| r.is_finished()) {
+            break;
+        }
+        clock.advance(Duration::from_secs(60));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for r in reads {
+        r.await
+            .expect("every background read ends in a later window");
+    }
+    assert_eq!(limiter.usage().waits, 0);
+}

@@ -578,6 +578,13 @@ impl AccountState {
         }
     }
 
+    /// Whether the conditional order `client_id` rests on the venue as this state holds it.
+    pub fn conditional_rests(&self, client_id: &str) -> bool {
+        self.snap
+            .as_ref()
+            .is_some_and(|s| s.open_conditionals.iter().any(|o| o.client_id == client_id))
+    }
+
     /// Our cancel of a conditional order went through, at local time `at`.
     pub fn conditional_gone(&mut self, client_id: &str, at: i64) {
         touch(&mut self.cond_touched, client_id, at);

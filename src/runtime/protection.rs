@@ -5,13 +5,16 @@
 //!
 //! The venue calls run in a per-copy stop worker, one job after another in plan order (a
 //! cancel never overtakes the placement it undoes), beside the supervisor: placing or
-//! cancelling a stop never delays the next signal's order. At shutdown the worker finishes
+//! cancelling a stop never delays the next signal's order. A placement whose cancel is
+//! already queued behind it (the venue was slower than the leader) is skipped, and with
+//! it that cancel unless the stop rests from before. At shutdown the worker finishes
 //! the jobs it holds (bounded by [`DRAIN`]). What the worker could not do comes back to
 //! the copy as [`StopFault`]s, read at the supervisor's next tick: a stop the venue refused
 //! leaves the ledger (the copy is held `unprotected` until the next pass places it), and a
 //! journal row it could not write holds the copy (`journal_write`), as the copy's own
 //! writes do.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -111,11 +114,57 @@ impl StopWorker {
     pub(crate) fn spawn(self) -> (mpsc::UnboundedSender<StopJob>, JoinHandle<()>) {
         let (tx, mut rx) = mpsc::unbounded_channel::<StopJob>();
         let handle = tokio::spawn(async move {
-            while let Some(job) = rx.recv().await {
+            let mut queued = VecDeque::new();
+            loop {
+                let job = match queued.pop_front() {
+                    Some(job) => job,
+                    None => match rx.recv().await {
+                        Some(job) => job,
+                        None => break,
+                    },
+                };
+                while let Ok(next) = rx.try_recv() {
+                    queued.push_back(next);
+                }
+                if self.undone_later(&job, &mut queued) {
+                    continue;
+                }
                 self.run(job).await;
             }
         });
         (tx, handle)
+    }
+
+    /// Whether `job` places a stop that a cancel already queued behind it takes off again
+    /// (the venue was slower than the leader: the position opened and went flat again
+    /// meanwhile). Then the placement is skipped, and so is that cancel unless the stop
+    /// rests on the venue from before; each is logged with its reason. A backlog of
+    /// place-and-cancel pairs would otherwise put each stop on the venue late, only to
+    /// take it off.
+    fn undone_later(&self, job: &StopJob, queued: &mut VecDeque<StopJob>) -> bool {
+        let ActionKind::PlaceProtectiveStop { client_id, .. } = &job.kind else {
+            return false;
+        };
+        let next = queued.iter().position(|j| match &j.kind {
+            ActionKind::PlaceProtectiveStop { client_id: id, .. }
+            | ActionKind::CancelProtectiveStop { client_id: id, .. } => id == client_id,
+            _ => false,
+        });
+        let Some(at) = next else {
+            return false;
+        };
+        if !matches!(queued[at].kind, ActionKind::CancelProtectiveStop { .. }) {
+            return false;
+        }
+        tracing::info!(copy = %self.name, stop = %client_id, placement = %job.reason,
+            "protective stop not placed: a cancel queued behind it takes it off again");
+        if !self.account.lock().conditional_rests(client_id) {
+            if let Some(cancel) = queued.remove(at) {
+                tracing::info!(copy = %self.name, stop = %client_id, cancel = %cancel.reason,
+                    "protective stop's cancel not sent: the stop was never placed");
+            }
+        }
+        true
     }
 
     pub(crate) async fn run(&self, job: StopJob) {

@@ -304,3 +304,86 @@ async fn a_cancelled_stop_leaves_the_unfinished_rows_and_a_stop_reusing_its_id_i
     .await;
     engine.interrupt();
 }
+
+/// The follower's algo-order requests of `method` since the counts were reset.
+async fn algo_requests(p: &Pair, method: &str) -> u64 {
+    let v = p
+        .sim
+        .admin(reqwest::Method::GET, "/admin/v1/requests", None)
+        .await
+        .ok("request counts");
+    v["requests"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .filter(|r| {
+                    r["path"] == "/fapi/v1/algoOrder"
+                        && r["method"] == method
+                        && r["accountId"] == p.me.account_id
+                })
+                .filter_map(|r| r["count"].as_u64())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_whose_cancel_is_already_queued_is_not_placed() {
+    let p = Pair::new("100000", "[engine]\nreconcile_secs = 3600\n\n", COPY).await;
+    let mut engine = p.start().await;
+    let holds = |qty: rust_decimal::Decimal| {
+        let p = &p;
+        async move {
+            eventually("the copy follows the leader", || async {
+                let got = amount(&p.sim, &p.me.account_id, "BTCUSDT").await;
+                (got == qty).then_some(()).ok_or(format!("holds {got}"))
+            })
+            .await;
+        }
+    };
+    let slow = |ms: u64| {
+        p.sim.admin(
+            reqwest::Method::POST,
+            "/admin/v1/faults",
+            Some(json!({"slowPath": {"path": "/fapi/v1/algoOrder", "ms": ms}})),
+        )
+    };
+    p.sim
+        .admin(reqwest::Method::DELETE, "/admin/v1/requests", None)
+        .await
+        .ok("request counts reset");
+    // The venue answers algo orders slower than the leader trades: while the first
+    // stop's placement is on its way, the position closes, opens and closes again.
+    slow(1500).await.ok("algo orders slowed");
+    for (side, qty) in [
+        ("BUY", dec!(0.050)),
+        ("SELL", dec!(0)),
+        ("BUY", dec!(0.050)),
+        ("SELL", dec!(0)),
+    ] {
+        p.lead
+            .market("BTCUSDT", side, "0.5")
+            .await
+            .ok("leader trades");
+        holds(qty).await;
+    }
+    slow(0).await.ok("algo orders at speed again");
+    // The last open keeps its stop.
+    p.lead
+        .market("BTCUSDT", "BUY", "0.5")
+        .await
+        .ok("leader opens again");
+    one_stop(&p, dec!(0.050), "the last open has its stop").await;
+    // Three opens and two closes: at most the first placement and its cancel went out
+    // before the backlog, then the last open's placement; the second open's stop, whose
+    // cancel was queued behind it, was never sent, nor was that cancel.
+    let (placed, cancelled) = (
+        algo_requests(&p, "POST").await,
+        algo_requests(&p, "DELETE").await,
+    );
+    assert!(
+        placed <= 2 && cancelled <= 1,
+        "placements {placed} (at most 2), cancels {cancelled} (at most 1)"
+    );
+    engine.interrupt();
+}

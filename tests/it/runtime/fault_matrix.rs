@@ -39,7 +39,7 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
 
-use super::support::{dec as jdec, head, Engine, Pair};
+use super::support::{dec as jdec, follower_requests, head, Engine, Pair};
 
 /// The copy under test: the whole follower account at a tenth of the leader.
 /// Leverage up to 50x, the leader's on ETHUSDT: a follower isolated at 50x has a margin
@@ -329,26 +329,6 @@ async fn expire_listen_key(p: &Pair) {
         .expect("listenKey closed");
 }
 
-/// Isolated margin transfers the follower made (`POST /fapi/v1/positionMargin`).
-async fn margin_transfers(p: &Pair) -> u64 {
-    let v = p
-        .sim
-        .admin(reqwest::Method::GET, "/admin/v1/requests", None)
-        .await
-        .ok("request counts");
-    v["requests"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|r| {
-            r["method"] == "POST"
-                && r["path"] == "/fapi/v1/positionMargin"
-                && r["accountId"] == p.me.account_id.as_str()
-        })
-        .filter_map(|r| r["count"].as_u64())
-        .sum()
-}
-
 async fn fault(p: &Pair, body: Value) {
     p.sim
         .admin(reqwest::Method::POST, "/admin/v1/faults", Some(body))
@@ -632,7 +612,7 @@ async fn run_seed(seed: u64) -> u64 {
             },
         )
         .await;
-    let transfers = margin_transfers(&p).await;
+    let transfers = follower_requests(&p, "POST", "/fapi/v1/positionMargin").await;
     eprintln!("seed {seed}: {transfers} follower margin transfer(s)");
 
     // Nothing was sent twice.

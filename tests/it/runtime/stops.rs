@@ -10,7 +10,7 @@ use copydesk::store::{db_path, Store};
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
 
-use super::support::{amount, eventually, Pair, Sim};
+use super::support::{amount, eventually, follower_requests, Pair, Sim};
 
 const COPY: &str = "[[copies]]\nname = \"guarded\"\nleader = \"lead\"\nfollower = \"me\"\n\
     mode = \"fixed-ratio\"\nratio = \"0.1\"\n";
@@ -305,28 +305,6 @@ async fn a_cancelled_stop_leaves_the_unfinished_rows_and_a_stop_reusing_its_id_i
     engine.interrupt();
 }
 
-/// The follower's algo-order requests of `method` since the counts were reset.
-async fn algo_requests(p: &Pair, method: &str) -> u64 {
-    let v = p
-        .sim
-        .admin(reqwest::Method::GET, "/admin/v1/requests", None)
-        .await
-        .ok("request counts");
-    v["requests"]
-        .as_array()
-        .map(|rows| {
-            rows.iter()
-                .filter(|r| {
-                    r["path"] == "/fapi/v1/algoOrder"
-                        && r["method"] == method
-                        && r["accountId"] == p.me.account_id
-                })
-                .filter_map(|r| r["count"].as_u64())
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_whose_cancel_is_already_queued_is_not_placed() {
     let p = Pair::new("100000", "[engine]\nreconcile_secs = 3600\n\n", COPY).await;
@@ -378,8 +356,8 @@ async fn a_stop_whose_cancel_is_already_queued_is_not_placed() {
     // before the backlog, then the last open's placement; the second open's stop, whose
     // cancel was queued behind it, was never sent, nor was that cancel.
     let (placed, cancelled) = (
-        algo_requests(&p, "POST").await,
-        algo_requests(&p, "DELETE").await,
+        follower_requests(&p, "POST", "/fapi/v1/algoOrder").await,
+        follower_requests(&p, "DELETE", "/fapi/v1/algoOrder").await,
     );
     assert!(
         placed <= 2 && cancelled <= 1,

@@ -352,3 +352,22 @@ where
         }
     }
 }
+
+/// How many `method` requests to `path` the follower made since the simulator's request
+/// counts were last reset (`DELETE /admin/v1/requests`).
+pub async fn follower_requests(p: &Pair, method: &str, path: &str) -> u64 {
+    let v = p
+        .sim
+        .admin(reqwest::Method::GET, "/admin/v1/requests", None)
+        .await
+        .ok("request counts");
+    v["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            r["method"] == method && r["path"] == path && r["accountId"] == p.me.account_id.as_str()
+        })
+        .filter_map(|r| r["count"].as_u64())
+        .sum()
+}

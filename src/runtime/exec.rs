@@ -124,13 +124,11 @@ impl CopyRunner {
         let rows = orders.clone();
         // From the commit to the last answer: the other copies' work after their sends
         // waits for these orders (`runtime::burst`).
-        let sending = (!orders.is_empty())
-            .then(|| {
-                self.lane
-                    .as_ref()
-                    .map(super::commit_lane::CommitLane::sending)
-            })
-            .flatten();
+        let sending = self
+            .lane
+            .as_ref()
+            .filter(|_| !orders.is_empty())
+            .map(super::commit_lane::CommitLane::sending);
         let written = self
             .commit_plan(move |s| {
                 let conn = s.conn();
